@@ -1,0 +1,96 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Ballast",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ballast", targets: ["ballast"]),
+        .library(name: "BallastCore", targets: ["BallastCore"]),
+        .library(name: "BallastProviders", targets: ["BallastProviders"]),
+        .library(name: "BallastEngine", targets: ["BallastEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .target(
+            name: "BallastCore",
+            dependencies: [
+                "CYAML",
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "BallastProviders",
+            dependencies: [
+                "BallastCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "BallastStore",
+            dependencies: ["BallastCore"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "BallastEngine",
+            dependencies: [
+                "BallastCore",
+                "BallastProviders",
+                "BallastStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "BallastTesting",
+            dependencies: ["BallastCore", "BallastProviders", "BallastStore", "BallastEngine"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ballast",
+            dependencies: [
+                "BallastCore",
+                "BallastProviders",
+                "BallastStore",
+                "BallastEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BallastCoreTests",
+            dependencies: ["BallastCore", "BallastTesting"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BallastEngineTests",
+            dependencies: ["BallastCore", "BallastProviders", "BallastStore", "BallastEngine", "BallastTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BallastCLITests",
+            dependencies: ["BallastTesting"],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

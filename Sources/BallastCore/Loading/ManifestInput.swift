@@ -1,0 +1,61 @@
+import Foundation
+
+/// One source of manifest text: a file, or standard input.
+public struct ManifestInput: Sendable {
+    /// The path shown in diagnostics (`<stdin>` for standard input).
+    public var path: String
+    public var bytes: [UInt8]
+
+    public init(path: String, bytes: [UInt8]) {
+        self.path = path
+        self.bytes = bytes
+    }
+
+    /// Expands command-line paths: files as given, directories recursively (`*.yaml`, `*.yml`,
+    /// sorted by path), and `-` for standard input (read once, through `readStandardInput`).
+    public static func gather(_ paths: [String], readStandardInput: () -> [UInt8], diagnostics: inout [Diagnostic]) -> [ManifestInput] {
+        var inputs: [ManifestInput] = []
+        var seen = Set<String>()
+        let fileManager = FileManager.default
+        for path in paths {
+            if path == "-" {
+                if seen.insert("-").inserted { inputs.append(ManifestInput(path: "<stdin>", bytes: readStandardInput())) }
+                continue
+            }
+            var isDirectory: ObjCBool = false
+            guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                diagnostics.append(.error("\(path): no such file or directory", at: nil))
+                continue
+            }
+            let files: [String]
+            if isDirectory.boolValue {
+                files = yamlFiles(under: path)
+                if files.isEmpty { diagnostics.append(.error("\(path): no *.yaml or *.yml files in this directory", at: nil)) }
+            } else {
+                files = [path]
+            }
+            for file in files where seen.insert(file).inserted {
+                guard let data = fileManager.contents(atPath: file) else {
+                    diagnostics.append(.error("\(file): cannot be read", at: nil))
+                    continue
+                }
+                inputs.append(ManifestInput(path: file, bytes: [UInt8](data)))
+            }
+        }
+        return inputs
+    }
+
+    static func yamlFiles(under directory: String) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var files: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") else { continue }
+            let full = directory.hasSuffix("/") ? directory + relative : directory + "/" + relative
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files.append(full)
+            }
+        }
+        return files.sorted()
+    }
+}

@@ -1,0 +1,55 @@
+/// One placed resource as the manifests declare it, after validation and placement.
+///
+/// `spec` holds only the fields the user set; strings may still contain `${…}` templates,
+/// which are resolved when planning (secrets) and applying (outputs).
+public struct DesiredResource: Sendable, Hashable {
+    public var id: ResourceID
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    public var spec: Fields
+    public var policy: Policy
+    /// Resources this one must follow: explicit `dependsOn` plus references, sorted.
+    public var dependencies: [ResourceID]
+    /// Spec paths whose values are secret: sensitive fields and those built from secrets.
+    public var sensitivePaths: Set<String>
+    /// Spec paths whose values hold `${…}` templates.
+    public var templatePaths: [String]
+    /// Which resource each output reference names, keyed as written (`Kind/name` or
+    /// `Kind/name@site`), resolved relative to this resource's site.
+    public var referenceTargets: [String: ResourceID]
+    /// The document the resource came from.
+    public var location: SourceLocation?
+    /// The directory of the manifest file, against which relative `${file:…}` paths resolve;
+    /// nil for standard input (the working directory).
+    public var sourceDirectory: String?
+
+    public init(
+        id: ResourceID,
+        labels: [String: String] = [:],
+        annotations: [String: String] = [:],
+        spec: Fields = Fields(),
+        policy: Policy = Policy(),
+        dependencies: [ResourceID] = [],
+        sensitivePaths: Set<String> = [],
+        templatePaths: [String] = [],
+        referenceTargets: [String: ResourceID] = [:],
+        location: SourceLocation? = nil
+    ) {
+        self.id = id
+        self.labels = labels
+        self.annotations = annotations
+        self.spec = spec
+        self.policy = policy
+        self.dependencies = dependencies
+        self.sensitivePaths = sensitivePaths
+        self.templatePaths = templatePaths
+        self.referenceTargets = referenceTargets
+        self.location = location
+    }
+
+    /// Whether the value at a spec path is secret (the path or one of its parents is).
+    public func isSensitive(_ path: String) -> Bool {
+        if sensitivePaths.contains(path) { return true }
+        return sensitivePaths.contains { path.hasPrefix($0 + ".") || path.hasPrefix($0 + "[") }
+    }
+}

@@ -1,0 +1,68 @@
+/// A map of named values, kept sorted by key so that output and digests are deterministic.
+public struct Fields: Sendable, Hashable, Sequence {
+    public struct Entry: Sendable, Hashable {
+        public var key: String
+        public var value: Value
+
+        public init(key: String, value: Value) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public private(set) var entries: [Entry]
+
+    public init() {
+        entries = []
+    }
+
+    /// Builds from key/value pairs; later pairs win over earlier ones with the same key.
+    public init(_ pairs: some Sequence<(String, Value)>) {
+        var dictionary: [String: Value] = [:]
+        for (key, value) in pairs { dictionary[key] = value }
+        entries = dictionary.map { Entry(key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
+    }
+
+    public init(_ dictionary: [String: Value]) {
+        entries = dictionary.map { Entry(key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
+    }
+
+    /// Builds from entries already sorted by unique key.
+    init(sortedEntries: [Entry]) {
+        entries = sortedEntries
+    }
+
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+    public var keys: [String] { entries.map(\.key) }
+
+    public func makeIterator() -> IndexingIterator<[Entry]> {
+        entries.makeIterator()
+    }
+
+    private func index(of key: String) -> (found: Bool, index: Int) {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if entries[mid].key < key { low = mid + 1 } else { high = mid }
+        }
+        return (low < entries.count && entries[low].key == key, low)
+    }
+
+    public subscript(key: String) -> Value? {
+        get {
+            let (found, index) = index(of: key)
+            return found ? entries[index].value : nil
+        }
+        set {
+            let (found, index) = index(of: key)
+            switch (found, newValue) {
+            case (true, let value?): entries[index].value = value
+            case (true, nil): entries.remove(at: index)
+            case (false, let value?): entries.insert(Entry(key: key, value: value), at: index)
+            case (false, nil): break
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// What a plan does to one resource.
+public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
+    case create
+    case update
+    case replace
+    case delete
+    case noop
+
+    /// The symbol users know from Terraform.
+    public var symbol: String {
+        switch self {
+        case .create: "+"
+        case .update: "~"
+        case .replace: "-/+"
+        case .delete: "-"
+        case .noop: " "
+        }
+    }
+
+    public var changesSomething: Bool { self != .noop }
+}
+
+/// Why an action was chosen. For people only: apply never looks at it.
+public enum ActionReason: String, Sendable, Hashable, Codable {
+    case new
+    /// In the inventory, but gone from the world.
+    case vanished
+    case changed
+    case drifted
+    case immutableFieldChanged = "immutable-field-changed"
+    case notDeclared = "not-declared"
+    /// No longer declared, `deletion: orphan`: forgotten, not deleted.
+    case orphaned
+    case upToDate = "up-to-date"
+
+    public var text: String {
+        switch self {
+        case .new: "new"
+        case .vanished: "vanished; will be recreated"
+        case .changed: "manifest changed"
+        case .drifted: "drifted"
+        case .immutableFieldChanged: "immutable field changed"
+        case .notDeclared: "no longer declared"
+        case .orphaned: "no longer declared; deletion: orphan (forgotten, not deleted)"
+        case .upToDate: "up to date"
+        }
+    }
+}

@@ -1,0 +1,11 @@
+/// What observing the sites found: the resources that exist, and the sites that could not
+/// be observed (with why).
+public struct Observation: Sendable {
+    public var resources: [ResourceID: Observed]
+    public var unavailableSites: [String: String]
+
+    public init(resources: [ResourceID: Observed] = [:], unavailableSites: [String: String] = [:]) {
+        self.resources = resources
+        self.unavailableSites = unavailableSites
+    }
+}

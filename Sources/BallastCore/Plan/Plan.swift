@@ -1,0 +1,89 @@
+/// A plan: the ordered actions that turn the observed world into the desired one.
+///
+/// A plan is a value: it never changes after it is made, holds no secret values, and can be
+/// saved and applied exactly later (apply checks `inputDigest`, `secretsDigest` and each
+/// action's `observedRevision` first).
+public struct Plan: Sendable, Hashable {
+    public static let formatVersion = 1
+
+    public var inputs: [String]
+    public var inputDigest: String
+    /// A one-way digest of the resolved `${env:…}` / `${file:…}` values.
+    public var secretsDigest: String
+    /// Sorted by (layer, id).
+    public var actions: [PlannedAction]
+    /// Observe-only resources that differ from their manifests: reported, never acted on.
+    public var drift: [DriftReport]
+    /// Resources on sites that could not be observed.
+    public var unknown: [UnknownResource]
+    public var warnings: [String]
+
+    public init(inputs: [String], inputDigest: String, secretsDigest: String, actions: [PlannedAction], drift: [DriftReport] = [], unknown: [UnknownResource] = [], warnings: [String] = []) {
+        self.inputs = inputs
+        self.inputDigest = inputDigest
+        self.secretsDigest = secretsDigest
+        self.actions = actions
+        self.drift = drift
+        self.unknown = unknown
+        self.warnings = warnings
+    }
+
+    public var hasChanges: Bool { actions.contains { $0.action.changesSomething } }
+
+    public func count(_ action: Action) -> Int {
+        actions.count { $0.action == action }
+    }
+
+    /// `Plan: 3 to add, 1 to change, 1 to replace, 2 to destroy.`
+    public var summaryLine: String {
+        "Plan: \(count(.create)) to add, \(count(.update)) to change, \(count(.replace)) to replace, \(count(.delete)) to destroy."
+    }
+}
+
+/// The action planned for one resource.
+public struct PlannedAction: Sendable, Hashable {
+    public var id: ResourceID
+    public var action: Action
+    public var reason: ActionReason
+    public var changes: [FieldChange]
+    public var layer: Int
+    /// The revision observed when planning; nil when the resource did not exist.
+    public var observedRevision: String?
+    /// For replace: the immutable fields that force it.
+    public var forcedBy: [String]
+
+    public init(id: ResourceID, action: Action, reason: ActionReason, changes: [FieldChange] = [], layer: Int, observedRevision: String?, forcedBy: [String] = []) {
+        self.id = id
+        self.action = action
+        self.reason = reason
+        self.changes = changes
+        self.layer = layer
+        self.observedRevision = observedRevision
+        self.forcedBy = forcedBy
+    }
+}
+
+/// Drift on an observe-only resource.
+public struct DriftReport: Sendable, Hashable {
+    public var id: ResourceID
+    /// True when the resource does not exist at all.
+    public var missing: Bool
+    public var changes: [FieldChange]
+
+    public init(id: ResourceID, missing: Bool, changes: [FieldChange]) {
+        self.id = id
+        self.missing = missing
+        self.changes = changes
+    }
+}
+
+/// A resource whose state is unknown because its site could not be observed.
+public struct UnknownResource: Sendable, Hashable {
+    public var id: ResourceID
+    public var reason: String
+
+    public init(id: ResourceID, reason: String) {
+        self.id = id
+        self.reason = reason
+    }
+}

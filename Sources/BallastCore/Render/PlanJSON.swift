@@ -1,0 +1,93 @@
+/// The versioned JSON form of a plan: what `plan -o json` prints and `plan --out` saves.
+///
+/// The format is documented in docs/cli.md. It never holds secret values.
+public enum PlanJSON {
+    public static func encode(_ plan: Plan) -> Value {
+        var root: [String: Value] = [
+            "formatVersion": .int(Plan.formatVersion),
+            "inputs": .list(plan.inputs.map(Value.string)),
+            "inputDigest": .string(plan.inputDigest),
+            "secretsDigest": .string(plan.secretsDigest),
+            "summary": .map(Fields([
+                "create": .int(plan.count(.create)), "update": .int(plan.count(.update)),
+                "replace": .int(plan.count(.replace)), "delete": .int(plan.count(.delete)), "noop": .int(plan.count(.noop)),
+            ])),
+            "actions": .list(plan.actions.map(encode)),
+            "drift": .list(plan.drift.map { report in
+                .map(Fields(["id": .string(report.id.description), "missing": .bool(report.missing), "changes": .list(report.changes.map(encode))]))
+            }),
+            "unknown": .list(plan.unknown.map { .map(Fields(["id": .string($0.id.description), "reason": .string($0.reason)])) }),
+            "warnings": .list(plan.warnings.map(Value.string)),
+        ]
+        root["hasChanges"] = .bool(plan.hasChanges)
+        return .map(Fields(root))
+    }
+
+    static func encode(_ action: PlannedAction) -> Value {
+        var fields: [String: Value] = [
+            "id": .string(action.id.description),
+            "kind": .string(action.id.kind),
+            "name": .string(action.id.name),
+            "site": .string(action.id.site),
+            "action": .string(action.action.rawValue),
+            "reason": .string(action.reason.rawValue),
+            "layer": .int(action.layer),
+            "observedRevision": action.observedRevision.map(Value.string) ?? .null,
+            "changes": .list(action.changes.map(encode)),
+        ]
+        if !action.forcedBy.isEmpty { fields["forcedBy"] = .list(action.forcedBy.map(Value.string)) }
+        return .map(Fields(fields))
+    }
+
+    static func encode(_ change: FieldChange) -> Value {
+        .map(Fields([
+            "path": .string(change.path),
+            "before": change.sensitive ? .string(ValueFormatter.sensitive) : (change.before ?? .null),
+            "after": change.afterUnknown ? .string(ValueFormatter.knownAfterApply) : change.sensitive ? .string(ValueFormatter.sensitive) : (change.after ?? .null),
+            "sensitive": .bool(change.sensitive),
+            "afterUnknown": .bool(change.afterUnknown),
+            "forcesReplacement": .bool(change.forcesReplacement),
+        ]))
+    }
+
+    public struct DecodingFailure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Reads a saved plan back; fails on another format version or a malformed file.
+    public static func decode(_ value: Value) throws(DecodingFailure) -> Plan {
+        guard case .map(let root) = value else { throw DecodingFailure(description: "a plan file must hold a JSON object") }
+        guard let version = root["formatVersion"]?.intValue else { throw DecodingFailure(description: "not a Ballast plan file (no formatVersion)") }
+        guard version == Plan.formatVersion else {
+            throw DecodingFailure(description: "plan format version \(version) is not supported (this Ballast reads version \(Plan.formatVersion))")
+        }
+        func string(_ fields: Fields, _ key: String) throws(DecodingFailure) -> String {
+            guard let text = fields[key]?.stringValue else { throw DecodingFailure(description: "plan file: '\(key)' is missing or not a string") }
+            return text
+        }
+        func list(_ fields: Fields, _ key: String) -> [Value] {
+            if case .list(let items)? = fields[key] { return items }
+            return []
+        }
+        var actions: [PlannedAction] = []
+        for item in list(root, "actions") {
+            guard case .map(let fields) = item else { throw DecodingFailure(description: "plan file: an action is not an object") }
+            let idText = try string(fields, "id")
+            guard let id = ResourceID(parsing: idText),
+                  let action = Action(rawValue: try string(fields, "action")),
+                  let reason = ActionReason(rawValue: try string(fields, "reason")) else {
+                throw DecodingFailure(description: "plan file: action '\(idText)' is malformed")
+            }
+            actions.append(PlannedAction(
+                id: id, action: action, reason: reason, changes: [], layer: fields["layer"]?.intValue ?? 0,
+                observedRevision: fields["observedRevision"]?.stringValue,
+                forcedBy: list(fields, "forcedBy").compactMap(\.stringValue)))
+        }
+        return Plan(
+            inputs: list(root, "inputs").compactMap(\.stringValue),
+            inputDigest: try string(root, "inputDigest"),
+            secretsDigest: try string(root, "secretsDigest"),
+            actions: actions,
+            warnings: list(root, "warnings").compactMap(\.stringValue))
+    }
+}

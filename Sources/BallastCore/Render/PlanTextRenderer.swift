@@ -1,0 +1,81 @@
+/// Renders a plan for people, in the style Terraform users know, grouped by site.
+public struct PlanTextRenderer: Sendable {
+    public var style: TerminalStyle
+    public var sites: [String: Site]
+
+    public init(style: TerminalStyle = .plain, sites: [String: Site]) {
+        self.style = style
+        self.sites = sites
+    }
+
+    public func render(_ plan: Plan) -> String {
+        var out = ""
+        let changing = plan.actions.filter { $0.action.changesSomething }
+        if changing.isEmpty {
+            let managed = plan.actions.count
+            out += "No changes. The infrastructure matches the manifests (\(managed) resource\(managed == 1 ? "" : "s") up to date).\n"
+        } else {
+            out += "Ballast will perform the following actions:\n"
+            for (site, actions) in Self.groupBySite(changing) {
+                out += "\n" + style.bold(siteHeading(site)) + "\n"
+                for action in actions { out += render(action) }
+            }
+            out += "\n" + style.bold(plan.summaryLine) + "\n"
+        }
+        if !plan.drift.isEmpty {
+            out += "\nDrift on observe-only resources (reported, never acted on):\n"
+            for report in plan.drift {
+                if report.missing {
+                    out += "  " + style.yellow("! \(report.id)") + "  (missing)\n"
+                } else {
+                    out += "  " + style.yellow("! \(report.id)") + "  (drifted)\n"
+                    out += changes(report.changes, action: .update)
+                }
+            }
+        }
+        if !plan.unknown.isEmpty {
+            out += "\nUnknown (site not observed, nothing planned):\n"
+            for resource in plan.unknown {
+                out += "  ? \(resource.id)  (\(resource.reason))\n"
+            }
+        }
+        return out
+    }
+
+    private func siteHeading(_ name: String) -> String {
+        guard let site = sites[name] else { return "site \(name)" }
+        return "site \(name) (\(site.siteClass.rawValue), \(site.provider))"
+    }
+
+    static func groupBySite(_ actions: [PlannedAction]) -> [(String, [PlannedAction])] {
+        Dictionary(grouping: actions, by: \.id.site).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    private func render(_ action: PlannedAction) -> String {
+        var note = action.reason.text
+        if action.action == .replace {
+            note = "replace: \(action.forcedBy.joined(separator: ", ")) cannot change in place"
+        }
+        var out = "  " + style.action(action.action, "\(action.action.symbol) \(action.id)") + "  " + style.dim("(\(note))") + "\n"
+        out += changes(action.changes, action: action.action)
+        return out
+    }
+
+    private func changes(_ changes: [FieldChange], action: Action) -> String {
+        guard !changes.isEmpty else { return "" }
+        let width = min(changes.map(\.path.count).max() ?? 0, 40)
+        var out = ""
+        for change in changes {
+            let label = change.path + ":" + String(repeating: " ", count: max(0, width - change.path.count))
+            var line: String
+            if action == .create {
+                line = "\(label) \(ValueFormatter.after(change))"
+            } else {
+                line = "\(label) \(ValueFormatter.before(change)) → \(ValueFormatter.after(change))"
+            }
+            if change.forcesReplacement { line += style.magenta("  # forces replacement") }
+            out += "      " + line + "\n"
+        }
+        return out
+    }
+}

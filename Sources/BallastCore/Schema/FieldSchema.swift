@@ -1,0 +1,62 @@
+/// The type and flags of one spec field, as a provider declares it.
+public struct FieldSchema: Sendable, Hashable {
+    public indirect enum FieldType: Sendable, Hashable {
+        case string
+        case int
+        case bool
+        case number
+        case list(FieldType)
+        /// Free-form keys, each value of the given type (tags, env).
+        case map(FieldType)
+        /// Named, known fields.
+        case object([FieldSchema])
+
+        public var displayName: String {
+            switch self {
+            case .string: "string"
+            case .int: "int"
+            case .bool: "bool"
+            case .number: "number"
+            case .list(let element): "list of \(element.displayName)"
+            case .map(let element): "map of \(element.displayName)"
+            case .object: "object"
+            }
+        }
+    }
+
+    public var name: String
+    public var type: FieldType
+    public var required: Bool
+    /// The allowed values, for enum-like string fields.
+    public var allowed: [String]?
+    public var defaultValue: Value?
+    /// A change to an immutable field forces the resource to be replaced.
+    public var immutable: Bool
+    /// Set by the provider (an output); the user may not set it.
+    public var computed: Bool
+    /// Redacted in every plan, log and API output.
+    public var sensitive: Bool
+    public var summary: String
+
+    public init(
+        _ name: String,
+        _ type: FieldType,
+        required: Bool = false,
+        allowed: [String]? = nil,
+        default defaultValue: Value? = nil,
+        immutable: Bool = false,
+        computed: Bool = false,
+        sensitive: Bool = false,
+        summary: String = ""
+    ) {
+        self.name = name
+        self.type = type
+        self.required = required
+        self.allowed = allowed
+        self.defaultValue = defaultValue
+        self.immutable = immutable
+        self.computed = computed
+        self.sensitive = sensitive
+        self.summary = summary
+    }
+}

@@ -1,0 +1,173 @@
+/// Parses JSON text into a ``Value``; numbers without a fraction or exponent become ints.
+public struct JSONValueParser {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    private let bytes: [UInt8]
+    private var index = 0
+    private var depth = 0
+
+    public static func parse(_ bytes: [UInt8]) throws(Failure) -> Value {
+        var parser = JSONValueParser(bytes: bytes)
+        parser.skipWhitespace()
+        let value = try parser.value()
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw parser.failure("unexpected text after the JSON value") }
+        return value
+    }
+
+    public static func parse(_ text: String) throws(Failure) -> Value {
+        try parse(Array(text.utf8))
+    }
+
+    private init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    private func failure(_ message: String) -> Failure {
+        Failure(description: "invalid JSON at byte \(index): \(message)")
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+    }
+
+    private mutating func expect(_ word: String) throws(Failure) {
+        for byte in word.utf8 {
+            guard index < bytes.count, bytes[index] == byte else { throw failure("expected '\(word)'") }
+            index += 1
+        }
+    }
+
+    private mutating func value() throws(Failure) -> Value {
+        guard index < bytes.count else { throw failure("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            depth += 1
+            guard depth < 200 else { throw failure("nested too deeply") }
+            defer { depth -= 1 }
+            index += 1
+            var pairs: [(String, Value)] = []
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .map(Fields())
+            }
+            while true {
+                skipWhitespace()
+                let key = try string()
+                skipWhitespace()
+                try expect(":")
+                skipWhitespace()
+                pairs.append((key, try value()))
+                skipWhitespace()
+                guard index < bytes.count else { throw failure("unterminated object") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "}") { index += 1; break }
+                throw failure("expected ',' or '}'")
+            }
+            return .map(Fields(pairs))
+        case UInt8(ascii: "["):
+            depth += 1
+            guard depth < 200 else { throw failure("nested too deeply") }
+            defer { depth -= 1 }
+            index += 1
+            var items: [Value] = []
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .list([])
+            }
+            while true {
+                skipWhitespace()
+                items.append(try value())
+                skipWhitespace()
+                guard index < bytes.count else { throw failure("unterminated array") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "]") { index += 1; break }
+                throw failure("expected ',' or ']'")
+            }
+            return .list(items)
+        case UInt8(ascii: "\""):
+            return .string(try string())
+        case UInt8(ascii: "t"):
+            try expect("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expect("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expect("null")
+            return .null
+        default:
+            return try number()
+        }
+    }
+
+    private mutating func number() throws(Failure) -> Value {
+        let start = index
+        var isInteger = true
+        while index < bytes.count {
+            let byte = bytes[index]
+            if (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") {
+                index += 1
+            } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                isInteger = false
+                index += 1
+            } else {
+                break
+            }
+        }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        if isInteger, let int = Int(text) { return .int(int) }
+        guard !text.isEmpty, let double = Double(text) else { throw failure("unexpected character") }
+        return .number(double)
+    }
+
+    private mutating func string() throws(Failure) -> String {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a string") }
+        index += 1
+        var runStart = index
+        var result = ""
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                result += String(decoding: bytes[runStart..<index], as: UTF8.self)
+                index += 1
+                return result
+            }
+            if byte == UInt8(ascii: "\\") {
+                result += String(decoding: bytes[runStart..<index], as: UTF8.self)
+                index += 1
+                guard index < bytes.count else { break }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "n"): result += "\n"
+                case UInt8(ascii: "t"): result += "\t"
+                case UInt8(ascii: "r"): result += "\r"
+                case UInt8(ascii: "b"): result += "\u{08}"
+                case UInt8(ascii: "f"): result += "\u{0C}"
+                case UInt8(ascii: "u"):
+                    guard index + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
+                        throw failure("bad \\u escape")
+                    }
+                    index += 4
+                    var scalarValue = code
+                    if (0xD800..<0xDC00).contains(code), index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
+                       let low = UInt32(String(decoding: bytes[index + 2..<index + 6], as: UTF8.self), radix: 16), (0xDC00..<0xE000).contains(low) {
+                        scalarValue = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        index += 6
+                    }
+                    result.unicodeScalars.append(Unicode.Scalar(scalarValue) ?? "\u{FFFD}")
+                default: result.unicodeScalars.append(Unicode.Scalar(escape))
+                }
+                runStart = index
+                continue
+            }
+            index += 1
+        }
+        throw failure("unterminated string")
+    }
+}

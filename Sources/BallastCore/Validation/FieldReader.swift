@@ -1,0 +1,86 @@
+/// Typed access to the entries of a YAML mapping, reporting type errors as diagnostics.
+struct FieldReader {
+    let entries: [YAMLEntry]
+    let owner: SourceLocation
+
+    subscript(key: String) -> YAMLEntry? {
+        entries.first { $0.key == key }
+    }
+
+    func rejectUnknown(_ known: [String], context: String, diagnostics: inout [Diagnostic]) {
+        for entry in entries where !known.contains(entry.key) {
+            diagnostics.append(.error("unknown field '\(entry.key)' in \(context)\(Suggestion.hint(for: entry.key, among: known))", at: entry.keyLocation))
+        }
+    }
+
+    func string(_ key: String, diagnostics: inout [Diagnostic]) -> Located<String>? {
+        guard let entry = self[key] else { return nil }
+        guard case .string(let string) = entry.value.value else {
+            diagnostics.append(.error("'\(key)' must be a string, found \(entry.value.typeName)", at: entry.value.location))
+            return nil
+        }
+        return Located(string, at: entry.value.location)
+    }
+
+    func bool(_ key: String, diagnostics: inout [Diagnostic]) -> Bool? {
+        guard let entry = self[key] else { return nil }
+        guard case .bool(let bool) = entry.value.value else {
+            var hint = ""
+            if case .string(let text) = entry.value.value, ["yes", "no", "on", "off", "y", "n"].contains(text.lowercased()) {
+                hint = " ('\(text)' is a string in YAML 1.2; write true or false)"
+            }
+            diagnostics.append(.error("'\(key)' must be a bool, found \(entry.value.typeName)\(hint)", at: entry.value.location))
+            return nil
+        }
+        return bool
+    }
+
+    func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type, diagnostics: inout [Diagnostic]) -> E? where E.RawValue == String {
+        guard let text = string(key, diagnostics: &diagnostics) else { return nil }
+        guard let value = E(rawValue: text.value) else {
+            let allowed = E.allCases.map(\.rawValue)
+            diagnostics.append(.error("'\(text.value)' is not a valid value for '\(key)': expected one of \(allowed.joined(separator: ", "))\(Suggestion.hint(for: text.value, among: allowed))", at: text.location))
+            return nil
+        }
+        return value
+    }
+
+    func stringList(_ key: String, diagnostics: inout [Diagnostic]) -> [Located<String>] {
+        guard let entry = self[key] else { return [] }
+        guard case .sequence(let items) = entry.value.value else {
+            if case .null = entry.value.value { return [] }
+            diagnostics.append(.error("'\(key)' must be a list of strings, found \(entry.value.typeName)", at: entry.value.location))
+            return []
+        }
+        var result: [Located<String>] = []
+        for item in items {
+            if case .string(let string) = item.value {
+                result.append(Located(string, at: item.location))
+            } else {
+                diagnostics.append(.error("'\(key)' must be a list of strings; this item is \(item.typeName)", at: item.location))
+            }
+        }
+        return result
+    }
+
+    /// A map of string values; ints and bools are accepted and kept as their text.
+    func stringMap(_ key: String, diagnostics: inout [Diagnostic]) -> [String: String] {
+        guard let entry = self[key] else { return [:] }
+        guard case .mapping(let mapping) = entry.value.value else {
+            if case .null = entry.value.value { return [:] }
+            diagnostics.append(.error("'\(key)' must be a mapping of strings, found \(entry.value.typeName)", at: entry.value.location))
+            return [:]
+        }
+        var result: [String: String] = [:]
+        for item in mapping {
+            switch item.value.value {
+            case .string(let string): result[item.key] = string
+            case .int(let int): result[item.key] = String(int)
+            case .bool(let bool): result[item.key] = String(bool)
+            default:
+                diagnostics.append(.error("'\(key).\(item.key)' must be a string, found \(item.value.typeName)", at: item.value.location))
+            }
+        }
+        return result
+    }
+}

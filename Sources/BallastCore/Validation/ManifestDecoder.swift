@@ -1,0 +1,183 @@
+/// Phase one of validation: decodes one YAML document into a ``ManifestDocument``.
+///
+/// Pure and per document, so it runs on the thread that parsed the document. It checks the
+/// envelope (apiVersion, kind, metadata, policy), names and, when only one provider serves
+/// the kind, the spec; everything that needs other documents is left to ``ManifestValidator``.
+public struct ManifestDecoder: Sendable {
+    public static let apiVersion = "ballast.dev/v1"
+    static let envelopeKeys = ["apiVersion", "kind", "metadata", "spec", "policy"]
+    static let metadataKeys = ["name", "site", "labels", "annotations", "dependsOn"]
+    static let policyKeys = ["preventDestroy", "ignoreChanges", "deletion", "management", "selfHeal"]
+    static let siteSpecKeys = ["class", "provider", "config"]
+    static let placementKeys = ["sites", "selector", "failover"]
+
+    public let catalog: SchemaCatalog
+    /// For each kind, the one provider serving it (kinds served by several are absent).
+    private let soleProvider: [String: ProviderSchema]
+    private let allKinds: [String]
+
+    public init(catalog: SchemaCatalog) {
+        self.catalog = catalog
+        var servers: [String: [ProviderSchema]] = [:]
+        for schema in catalog.providers.values {
+            for kind in schema.kinds { servers[kind.kind, default: []].append(schema) }
+        }
+        soleProvider = servers.compactMapValues { $0.count == 1 ? $0[0] : nil }
+        allKinds = catalog.allKinds
+    }
+
+    public func decode(_ root: YAMLNode, diagnostics: inout [Diagnostic]) -> ManifestDocument? {
+        guard case .mapping(let entries) = root.value else {
+            diagnostics.append(.error("a manifest must be a mapping with apiVersion, kind, metadata and spec; found \(root.typeName)", at: root.location))
+            return nil
+        }
+        let fields = FieldReader(entries: entries, owner: root.location)
+        fields.rejectUnknown(Self.envelopeKeys, context: "the manifest", diagnostics: &diagnostics)
+
+        if let apiVersion = fields.string("apiVersion", diagnostics: &diagnostics) {
+            if apiVersion.value != Self.apiVersion {
+                diagnostics.append(.error("unsupported apiVersion '\(apiVersion.value)'; expected '\(Self.apiVersion)'", at: apiVersion.location))
+            }
+        } else if fields["apiVersion"] == nil {
+            diagnostics.append(.error("missing required field 'apiVersion' (expected '\(Self.apiVersion)')", at: root.location))
+        }
+        guard let kind = fields.string("kind", diagnostics: &diagnostics) else {
+            if fields["kind"] == nil { diagnostics.append(.error("missing required field 'kind'", at: root.location)) }
+            return nil
+        }
+        guard let metadataEntry = fields["metadata"] else {
+            diagnostics.append(.error("missing required field 'metadata'", at: root.location))
+            return nil
+        }
+        guard case .mapping(let metadataEntries) = metadataEntry.value.value else {
+            diagnostics.append(.error("'metadata' must be a mapping, found \(metadataEntry.value.typeName)", at: metadataEntry.value.location))
+            return nil
+        }
+        let metadata = FieldReader(entries: metadataEntries, owner: metadataEntry.value.location)
+        metadata.rejectUnknown(Self.metadataKeys, context: "metadata", diagnostics: &diagnostics)
+        guard let name = metadata.string("name", diagnostics: &diagnostics) else {
+            if metadata["name"] == nil { diagnostics.append(.error("missing required field 'metadata.name'", at: metadataEntry.value.location)) }
+            return nil
+        }
+        NameRules.checkName(name, diagnostics: &diagnostics)
+        let labels = metadata.stringMap("labels", diagnostics: &diagnostics)
+        let annotations = metadata.stringMap("annotations", diagnostics: &diagnostics)
+
+        if kind.value == "Site" {
+            return decodeSite(root: root, name: name, labels: labels, fields: fields, metadata: metadata, diagnostics: &diagnostics)
+        }
+        guard allKinds.contains(kind.value) else {
+            diagnostics.append(.error("unknown kind '\(kind.value)'\(Suggestion.hint(for: kind.value, among: allKinds + ["Site"]))", at: kind.location))
+            return nil
+        }
+        let site = metadata.string("site", diagnostics: &diagnostics)
+        let dependsOn = metadata.stringList("dependsOn", diagnostics: &diagnostics)
+        for dependency in dependsOn where !NameRules.isReferenceTarget(dependency.value) {
+            diagnostics.append(.error("dependsOn entry '\(dependency.value)' must be Kind/name or Kind/name@site", at: dependency.location))
+        }
+        let policy = decodePolicy(fields["policy"], diagnostics: &diagnostics)
+        let specNode = fields["spec"]?.value
+        let placement = decodePlacement(specNode, diagnostics: &diagnostics)
+
+        let spec: SpecSource
+        if let provider = soleProvider[kind.value], let schema = provider.kind(kind.value) {
+            let validated = SpecValidator.validate(
+                specNode, fields: schema.fields, context: "the \(kind.value) spec", ownerLocation: root.location,
+                reservedKeys: ["placement"], diagnostics: &diagnostics)
+            spec = .validated(provider: provider.provider, validated)
+        } else {
+            spec = .raw(specNode)
+        }
+        return .resource(ResourceManifest(
+            kind: kind, name: name, location: root.location, site: site, labels: labels, annotations: annotations,
+            dependsOn: dependsOn.filter { NameRules.isReferenceTarget($0.value) }, placement: placement, spec: spec, policy: policy))
+    }
+
+    private func decodeSite(root: YAMLNode, name: Located<String>, labels: [String: String], fields: FieldReader, metadata: FieldReader, diagnostics: inout [Diagnostic]) -> ManifestDocument? {
+        for key in ["site", "dependsOn"] {
+            if let entry = metadata[key] { diagnostics.append(.error("'metadata.\(key)' does not apply to a Site", at: entry.keyLocation)) }
+        }
+        if let entry = fields["policy"] { diagnostics.append(.error("'policy' does not apply to a Site", at: entry.keyLocation)) }
+        guard let specEntry = fields["spec"] else {
+            diagnostics.append(.error("missing required field 'spec' (a Site needs spec.class and spec.provider)", at: root.location))
+            return nil
+        }
+        guard case .mapping(let specEntries) = specEntry.value.value else {
+            diagnostics.append(.error("'spec' must be a mapping, found \(specEntry.value.typeName)", at: specEntry.value.location))
+            return nil
+        }
+        let spec = FieldReader(entries: specEntries, owner: specEntry.value.location)
+        spec.rejectUnknown(Self.siteSpecKeys, context: "the Site spec", diagnostics: &diagnostics)
+        var siteClass: Site.SiteClass?
+        if let text = spec.string("class", diagnostics: &diagnostics) {
+            siteClass = Site.SiteClass(rawValue: text.value)
+            if siteClass == nil {
+                let allowed = Site.SiteClass.allCases.map(\.rawValue)
+                diagnostics.append(.error("'\(text.value)' is not a site class: expected one of \(allowed.joined(separator: ", "))\(Suggestion.hint(for: text.value, among: allowed))", at: text.location))
+            }
+        } else if spec["class"] == nil {
+            diagnostics.append(.error("missing required field 'spec.class' (cloud, datacenter or edge)", at: specEntry.value.location))
+        }
+        let provider = spec.string("provider", diagnostics: &diagnostics)
+        if provider == nil, spec["provider"] == nil {
+            diagnostics.append(.error("missing required field 'spec.provider'", at: specEntry.value.location))
+        }
+        if let provider, catalog.providers[provider.value] == nil, !provider.value.hasPrefix("plugin:") {
+            diagnostics.append(.error("unknown provider '\(provider.value)'\(Suggestion.hint(for: provider.value, among: catalog.providerNames))", at: provider.location))
+        }
+        guard let siteClass, let provider else { return nil }
+        return .site(SiteManifest(name: name, location: root.location, siteClass: siteClass, provider: provider, labels: labels, config: spec["config"]?.value))
+    }
+
+    private func decodePolicy(_ entry: YAMLEntry?, diagnostics: inout [Diagnostic]) -> Policy {
+        var policy = Policy()
+        guard let entry else { return policy }
+        guard case .mapping(let entries) = entry.value.value else {
+            if case .null = entry.value.value { return policy }
+            diagnostics.append(.error("'policy' must be a mapping, found \(entry.value.typeName)", at: entry.value.location))
+            return policy
+        }
+        let fields = FieldReader(entries: entries, owner: entry.value.location)
+        fields.rejectUnknown(Self.policyKeys, context: "policy", diagnostics: &diagnostics)
+        if let value = fields.bool("preventDestroy", diagnostics: &diagnostics) { policy.preventDestroy = value }
+        if let value = fields.bool("selfHeal", diagnostics: &diagnostics) { policy.selfHeal = value }
+        if let value = fields.enumeration("deletion", Policy.Deletion.self, diagnostics: &diagnostics) { policy.deletion = value }
+        if let value = fields.enumeration("management", Policy.Management.self, diagnostics: &diagnostics) { policy.management = value }
+        for path in fields.stringList("ignoreChanges", diagnostics: &diagnostics) {
+            if path.value.hasPrefix("spec.") && path.value.count > 5 {
+                policy.ignoreChanges.append(path.value)
+            } else {
+                diagnostics.append(.error("ignoreChanges entry '\(path.value)' must be a spec field path such as 'spec.sizeGb'", at: path.location))
+            }
+        }
+        return policy
+    }
+
+    private func decodePlacement(_ spec: YAMLNode?, diagnostics: inout [Diagnostic]) -> PlacementSpec? {
+        guard let entry = spec?["placement"] else { return nil }
+        guard case .mapping(let entries) = entry.value.value else {
+            diagnostics.append(.error("'spec.placement' must be a mapping with 'sites' or 'selector', found \(entry.value.typeName)", at: entry.value.location))
+            return nil
+        }
+        let fields = FieldReader(entries: entries, owner: entry.value.location)
+        fields.rejectUnknown(Self.placementKeys, context: "spec.placement", diagnostics: &diagnostics)
+        var placement = PlacementSpec(location: entry.keyLocation, sites: nil, matchLabels: nil, failover: false)
+        if fields["sites"] != nil { placement.sites = fields.stringList("sites", diagnostics: &diagnostics) }
+        if let selector = fields["selector"] {
+            if case .mapping(let selectorEntries) = selector.value.value {
+                let selectorFields = FieldReader(entries: selectorEntries, owner: selector.value.location)
+                selectorFields.rejectUnknown(["matchLabels"], context: "spec.placement.selector", diagnostics: &diagnostics)
+                placement.matchLabels = selectorFields.stringMap("matchLabels", diagnostics: &diagnostics)
+            } else {
+                diagnostics.append(.error("'spec.placement.selector' must be a mapping with 'matchLabels', found \(selector.value.typeName)", at: selector.value.location))
+            }
+        }
+        placement.failover = fields.bool("failover", diagnostics: &diagnostics) ?? false
+        if placement.sites == nil && placement.matchLabels == nil {
+            diagnostics.append(.error("'spec.placement' needs 'sites' or 'selector.matchLabels'", at: entry.value.location))
+        } else if placement.sites != nil && placement.matchLabels != nil {
+            diagnostics.append(.error("'spec.placement' takes 'sites' or 'selector', not both", at: entry.value.location))
+        }
+        return placement
+    }
+}

@@ -1,0 +1,32 @@
+/// Naming rules: resource and site names are lowercase DNS-1123 labels.
+public enum NameRules {
+    public static let maxNameLength = 63
+
+    /// Whether a name is a DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
+    public static func isValidName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= maxNameLength else { return false }
+        func alphanumeric(_ byte: UInt8) -> Bool {
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+        }
+        guard alphanumeric(bytes[0]), alphanumeric(bytes[bytes.count - 1]) else { return false }
+        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    static func checkName(_ name: Located<String>, diagnostics: inout [Diagnostic]) {
+        guard !isValidName(name.value) else { return }
+        let shown = name.value.count > 80 ? String(name.value.prefix(80)) + "…" : name.value
+        var reason = "names must be lowercase letters, digits and '-', start and end with a letter or digit"
+        if name.value.utf8.count > maxNameLength { reason = "names are at most \(maxNameLength) characters" }
+        diagnostics.append(.error("invalid name '\(shown)': \(reason) (DNS-1123 label)", at: name.location))
+    }
+
+    /// `Kind/name` or `Kind/name@site`.
+    static func isReferenceTarget(_ text: String) -> Bool {
+        guard let slash = text.firstIndex(of: "/") else { return false }
+        let kind = text[..<slash]
+        let rest = text[text.index(after: slash)...]
+        let parts = rest.split(separator: "@", omittingEmptySubsequences: false)
+        return !kind.isEmpty && (parts.count == 1 || parts.count == 2) && parts.allSatisfy { !$0.isEmpty }
+    }
+}

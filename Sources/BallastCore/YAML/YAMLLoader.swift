@@ -1,0 +1,93 @@
+import Foundation
+
+/// Loads multi-document YAML files, parsing large inputs on several cores.
+///
+/// A file is cut at document markers into about as many chunks as there are cores; chunks are
+/// parsed concurrently and each document is handed to `transform` on the thread that parsed it,
+/// so the tree of one document can be dropped as soon as it is decoded. Results keep input order.
+public struct YAMLLoader: Sendable {
+    public var parser: YAMLParser
+    /// How many chunks to parse at once; 1 disables parallel parsing.
+    public var parallelism: Int
+    /// Inputs smaller than this are parsed on one thread.
+    public var parallelThreshold: Int
+
+    public init(limits: YAMLLimits = .default, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, parallelThreshold: Int = 1 << 20) {
+        self.parser = YAMLParser(limits: limits)
+        self.parallelism = max(1, parallelism)
+        self.parallelThreshold = parallelThreshold
+    }
+
+    /// Parses one file's bytes and maps each document through `transform`.
+    public func load<Output: Sendable>(
+        bytes: [UInt8],
+        file: UInt32,
+        transform: @Sendable (YAMLNode, inout [Diagnostic]) -> Output?
+    ) -> (outputs: [Output], diagnostics: [Diagnostic]) {
+        if bytes.count > parser.limits.maxInputBytes {
+            return ([], [.error("input is larger than the limit of \(parser.limits.maxInputBytes) bytes", at: SourceLocation(file: file, line: 1, column: 1))])
+        }
+        return bytes.withUnsafeBytes { buffer in
+            let chunks = chunk(buffer)
+            if chunks.count == 1 {
+                return parseChunk(buffer, chunks[0], file: file, transform: transform)
+            }
+            let results = UnsafeMutableBufferPointer<(outputs: [Output], diagnostics: [Diagnostic])>.allocate(capacity: chunks.count)
+            results.initialize(repeating: ([], []))
+            defer {
+                results.deinitialize()
+                results.deallocate()
+            }
+            nonisolated(unsafe) let slots = results
+            nonisolated(unsafe) let input = buffer
+            DispatchQueue.concurrentPerform(iterations: chunks.count) { index in
+                slots[index] = parseChunk(input, chunks[index], file: file, transform: transform)
+            }
+            var outputs: [Output] = []
+            outputs.reserveCapacity(results.reduce(0) { $0 + $1.outputs.count })
+            var diagnostics: [Diagnostic] = []
+            for result in results {
+                outputs.append(contentsOf: result.outputs)
+                diagnostics.append(contentsOf: result.diagnostics)
+            }
+            return (outputs, diagnostics)
+        }
+    }
+
+    private struct Chunk {
+        var start: DocumentSplitter.Cut
+        var end: Int
+    }
+
+    private func chunk(_ buffer: UnsafeRawBufferPointer) -> [Chunk] {
+        guard parallelism > 1, buffer.count >= parallelThreshold else {
+            return [Chunk(start: .init(offset: 0, line: 0), end: buffer.count)]
+        }
+        let cuts = DocumentSplitter.cuts(in: buffer)
+        // Several chunks per worker even out uneven documents.
+        let target = max(1, buffer.count / (parallelism * 4))
+        var chunks: [Chunk] = []
+        var current = cuts[0]
+        for cut in cuts.dropFirst() where cut.offset - current.offset >= target {
+            chunks.append(Chunk(start: current, end: cut.offset))
+            current = cut
+        }
+        chunks.append(Chunk(start: current, end: buffer.count))
+        return chunks
+    }
+
+    private func parseChunk<Output>(
+        _ buffer: UnsafeRawBufferPointer,
+        _ chunk: Chunk,
+        file: UInt32,
+        transform: (YAMLNode, inout [Diagnostic]) -> Output?
+    ) -> (outputs: [Output], diagnostics: [Diagnostic]) {
+        let slice = UnsafeRawBufferPointer(rebasing: buffer[chunk.start.offset..<chunk.end])
+        var outputs: [Output] = []
+        var documentDiagnostics: [Diagnostic] = []
+        let syntax = parser.parse(slice, file: file, firstLine: chunk.start.line) { root in
+            if let output = transform(root, &documentDiagnostics) { outputs.append(output) }
+        }
+        return (outputs, syntax + documentDiagnostics)
+    }
+}

@@ -1,0 +1,97 @@
+import BallastCore
+import BallastProviders
+import Logging
+
+/// Observes every site concurrently (bounded), each with a timeout.
+///
+/// A site that fails or times out is reported as unavailable; it never blocks the others.
+public struct Observer: Sendable {
+    public var registry: ProviderRegistry
+    public var maxConcurrentSites: Int
+    public var timeout: Duration
+    public var logger: Logger
+
+    public init(registry: ProviderRegistry, maxConcurrentSites: Int = 8, timeout: Duration = .seconds(30), logger: Logger) {
+        self.registry = registry
+        self.maxConcurrentSites = max(1, maxConcurrentSites)
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    /// Observes the given ids, grouped by site.
+    public func observe(_ ids: [ResourceID], sites: [String: Site]) async -> Observation {
+        let bySite = Dictionary(grouping: ids, by: \.site)
+        var observation = Observation()
+        let work = bySite.keys.sorted().compactMap { name -> (Site, [ResourceID])? in
+            guard let site = sites[name] else { return nil }
+            return (site, bySite[name]!.sorted())
+        }
+        await withTaskGroup(of: (String, Result<[ResourceID: Observed], ProviderError>).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < work.count else { return }
+                let (site, ids) = work[next]
+                next += 1
+                group.addTask { (site.name, await observeSite(site, ids)) }
+            }
+            for _ in 0..<min(maxConcurrentSites, work.count) { startNext() }
+            while let (site, result) = await group.next() {
+                switch result {
+                case .success(let found):
+                    observation.resources.merge(found) { first, _ in first }
+                case .failure(let error):
+                    logger.warning("site could not be observed", metadata: ["site": "\(site)", "error": "\(error)"])
+                    observation.unavailableSites[site] = error.message
+                }
+                startNext()
+            }
+        }
+        return observation
+    }
+
+    private func observeSite(_ site: Site, _ ids: [ResourceID]) async -> Result<[ResourceID: Observed], ProviderError> {
+        guard let provider = registry.provider(named: site.provider) else {
+            return .failure(ProviderError(.unavailable, "provider '\(site.provider)' is not available"))
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let result = await Self.withTimeout(timeout, site: site.name) { try await provider.observe(ids, site: site) }
+            switch result {
+            case .success:
+                return result
+            case .failure(let error) where attempt < 3 && [.throttled, .conflict].contains(error.code):
+                try? await Task.sleep(for: .milliseconds(100 << attempt))
+            case .failure:
+                return result
+            }
+        }
+    }
+
+    /// Runs `body`, failing with a timeout error when it takes longer than `limit`.
+    static func withTimeout<T: Sendable>(_ limit: Duration, site: String, _ body: @escaping @Sendable () async throws -> T) async -> Result<T, ProviderError> {
+        await withTaskGroup(of: Result<T, ProviderError>?.self) { group in
+            group.addTask {
+                do {
+                    return .success(try await body())
+                } catch let error as ProviderError {
+                    return .failure(error)
+                } catch is CancellationError {
+                    return nil
+                } catch {
+                    return .failure(ProviderError(.failed, "\(error)"))
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                if Task.isCancelled { return nil }
+                return .failure(ProviderError(.timeout, "site \(site) did not answer within \(limit)"))
+            }
+            defer { group.cancelAll() }
+            while let result = await group.next() {
+                if let result { return result }
+            }
+            return .failure(ProviderError(.timeout, "cancelled"))
+        }
+    }
+}

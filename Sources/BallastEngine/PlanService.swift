@@ -1,0 +1,66 @@
+import BallastCore
+import BallastProviders
+import BallastStore
+import Logging
+
+/// Loads manifests, observes the sites and plans: the whole of `ballast plan`.
+public struct PlanService: Sendable {
+    public var registry: ProviderRegistry
+    public var store: any StateStore
+    public var secrets: any SecretSource
+    public var observer: Observer
+    public var loader: ManifestLoader
+    public var logger: Logger
+
+    public init(registry: ProviderRegistry, store: any StateStore, secrets: any SecretSource = SystemSecretSource(), observeTimeout: Duration = .seconds(30), loader: ManifestLoader? = nil, logger: Logger) {
+        self.registry = registry
+        self.store = store
+        self.secrets = secrets
+        self.observer = Observer(registry: registry, timeout: observeTimeout, logger: logger)
+        self.loader = loader ?? ManifestLoader(catalog: registry.catalog)
+        self.logger = logger
+    }
+
+    /// Everything a plan run produced; `plan` is nil when there were errors.
+    public struct Outcome: Sendable {
+        public var loaded: LoadedManifests
+        public var diagnostics: Diagnostics
+        public var plan: Plan?
+        public var observation: Observation?
+    }
+
+    public func load(_ paths: [String], readStandardInput: @escaping () -> [UInt8]) -> LoadedManifests {
+        let start = ContinuousClock.now
+        let loaded = loader.load(paths: paths, readStandardInput: readStandardInput)
+        logger.debug("loaded manifests", metadata: ["documents": "\(loaded.documentCount)", "elapsed": "\(ContinuousClock.now - start)"])
+        return loaded
+    }
+
+    public func plan(_ paths: [String], readStandardInput: @escaping () -> [UInt8] = { [] }) async throws -> Outcome {
+        let loaded = load(paths, readStandardInput: readStandardInput)
+        return try await plan(loaded, inputs: paths)
+    }
+
+    public func plan(_ loaded: LoadedManifests, inputs: [String]) async throws -> Outcome {
+        var diagnostics = loaded.diagnostics
+        guard let desired = loaded.desired else {
+            return Outcome(loaded: loaded, diagnostics: diagnostics, plan: nil, observation: nil)
+        }
+        let (secretValues, secretProblems) = SecretResolver(source: secrets).resolve(desired)
+        diagnostics.append(contentsOf: secretProblems)
+        if diagnostics.hasErrors {
+            return Outcome(loaded: loaded, diagnostics: diagnostics, plan: nil, observation: nil)
+        }
+        let inventory = try await store.inventory()
+        let ids = Set(desired.resources.map(\.id)).union(inventory.keys.filter { desired.sites[$0.site] != nil })
+        let start = ContinuousClock.now
+        let observation = await observer.observe(Array(ids), sites: desired.sites)
+        logger.debug("observed sites", metadata: ["resources": "\(observation.resources.count)", "elapsed": "\(ContinuousClock.now - start)"])
+        let (plan, planProblems) = Planner(catalog: loader.catalog).plan(.init(
+            desired: desired, observation: observation, inventory: inventory, secrets: secretValues,
+            inputs: inputs, inputDigest: loaded.inputDigest))
+        diagnostics.append(contentsOf: planProblems)
+        for warning in plan.warnings { diagnostics.warning(warning, at: nil) }
+        return Outcome(loaded: loaded, diagnostics: diagnostics, plan: diagnostics.hasErrors ? nil : plan, observation: observation)
+    }
+}

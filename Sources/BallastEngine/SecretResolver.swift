@@ -1,0 +1,66 @@
+import BallastCore
+import Foundation
+
+/// Reads the values behind `${env:NAME}` and `${file:path}` references.
+public protocol SecretSource: Sendable {
+    /// The value of an environment variable, or nil when it is not set.
+    func environment(_ name: String) -> String?
+    /// The contents of a file, or nil (relative paths are from the working directory; the
+    /// resolver has already made manifest-relative paths absolute).
+    func file(_ path: String) -> String?
+}
+
+/// The process environment and the file system.
+public struct SystemSecretSource: SecretSource {
+    public init() {}
+
+    public func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name]
+    }
+
+    public func file(_ path: String) -> String? {
+        FileManager.default.contents(atPath: (path as NSString).expandingTildeInPath).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// Resolves every secret reference of the desired state, reporting the missing ones.
+public struct SecretResolver: Sendable {
+    public var source: any SecretSource
+
+    public init(source: any SecretSource) {
+        self.source = source
+    }
+
+    public func resolve(_ desired: DesiredState) -> (secrets: [ReferenceExpression: String], diagnostics: [Diagnostic]) {
+        var secrets: [ReferenceExpression: String] = [:]
+        var diagnostics: [Diagnostic] = []
+        var reported = Set<ReferenceExpression>()
+        for resource in desired.resources where !resource.templatePaths.isEmpty {
+            for path in resource.templatePaths {
+                guard case .string(let text)? = SpecPaths.value(at: path, in: resource.spec), let template = try? Template(parsing: text) else { continue }
+                for written in template.references where written.isSecret {
+                    let expression = written.resolvingFile(relativeTo: resource.sourceDirectory)
+                    guard secrets[expression] == nil else { continue }
+                    let value: String?
+                    switch expression {
+                    case .env(let name): value = source.environment(name)
+                    case .file(let file):
+                        value = source.file(file).map { $0.hasSuffix("\n") ? String($0.dropLast()) : $0 }
+                    case .output: value = nil
+                    }
+                    if let value {
+                        secrets[expression] = value
+                    } else if reported.insert(expression).inserted {
+                        let what: String = switch expression {
+                        case .env(let name): "environment variable \(name) is not set"
+                        case .file(let file): "file '\(file)' cannot be read"
+                        case .output: ""
+                        }
+                        diagnostics.append(.error("\(written) in \(resource.id.unplaced) spec.\(path): \(what)", at: resource.location))
+                    }
+                }
+            }
+        }
+        return (secrets, diagnostics)
+    }
+}

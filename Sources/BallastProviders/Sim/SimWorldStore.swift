@@ -1,0 +1,198 @@
+import BallastCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keeps the sim world in a directory shared by every Ballast process using the same state.
+///
+/// `world.snapshot` holds the world as of some serial, `world.journal` every change since,
+/// one JSON line each; `world.lock` serialises writers (exclusive `flock`) against readers
+/// (shared). Readers tail the journal incrementally. The journal is folded into a new
+/// snapshot when it grows larger than the snapshot.
+public actor SimWorldStore {
+    public nonisolated let directory: String
+    private var world = SimWorld()
+    private var snapshotInode: UInt64 = 0
+    private var journalOffset = 0
+    private var loaded = false
+    private var journalBytesSinceSnapshot = 0
+    private var snapshotBytes = 0
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    private var snapshotPath: String { directory + "/world.snapshot" }
+    private var journalPath: String { directory + "/world.journal" }
+    private var lockPath: String { directory + "/world.lock" }
+
+    /// The world as it is now on disk.
+    public func snapshot() throws(ProviderError) -> SimWorld {
+        try withLock(LOCK_SH) { () throws(ProviderError) in try refresh() }
+        return world
+    }
+
+    /// Applies changes atomically with respect to other processes; `body` sees the latest world
+    /// and returns the changes to record.
+    @discardableResult
+    public func mutate<T: Sendable>(_ body: (SimWorld) throws(ProviderError) -> (changes: [SimWorld.Change], result: T)) throws(ProviderError) -> T {
+        try withLock(LOCK_EX) { () throws(ProviderError) -> T in
+            try refresh()
+            let (changes, result) = try body(world)
+            guard !changes.isEmpty else { return result }
+            var text = ""
+            var serial = world.serial
+            for change in changes {
+                serial += 1
+                text += change.encoded(serial: serial) + "\n"
+                world.apply(change, serial: serial)
+            }
+            try append(text)
+            if journalBytesSinceSnapshot > max(1 << 20, snapshotBytes) { try compact() }
+            return result
+        }
+    }
+
+    // MARK: Files
+
+    private func ensureDirectory() throws(ProviderError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ProviderError(.failed, "cannot create the sim world directory \(directory): \(error.localizedDescription)")
+        }
+    }
+
+    private func withLock<T>(_ operation: Int32, _ body: () throws(ProviderError) -> T) throws(ProviderError) -> T {
+        try ensureDirectory()
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw ProviderError(.failed, "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        while flock(descriptor, operation) != 0 {
+            guard errno == EINTR else { throw ProviderError(.failed, "cannot lock \(lockPath): \(String(cString: strerror(errno)))") }
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
+    }
+
+    private func inode(_ path: String) -> UInt64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return UInt64(info.st_ino) ^ (UInt64(info.st_mtim.tv_nsec) << 20) ^ UInt64(info.st_mtim.tv_sec)
+    }
+
+    /// Brings the in-memory world up to date with the files.
+    private func refresh() throws(ProviderError) {
+        let currentSnapshot = inode(snapshotPath) ?? 0
+        if !loaded || currentSnapshot != snapshotInode {
+            world = SimWorld()
+            journalOffset = 0
+            journalBytesSinceSnapshot = 0
+            snapshotBytes = 0
+            if currentSnapshot != 0 {
+                let bytes = try read(snapshotPath, from: 0).bytes
+                snapshotBytes = bytes.count
+                try loadSnapshot(bytes)
+            }
+            snapshotInode = currentSnapshot
+            loaded = true
+        }
+        let (bytes, size) = try read(journalPath, from: journalOffset)
+        if size < journalOffset {
+            // The journal was folded into a snapshot we have not seen: start again.
+            loaded = false
+            try refresh()
+            return
+        }
+        var consumed = 0
+        var lineStart = 0
+        for index in bytes.indices where bytes[index] == 0x0A {
+            let line = Array(bytes[lineStart..<index])
+            lineStart = index + 1
+            consumed = lineStart
+            guard !line.isEmpty, let value = try? JSONValueParser.parse(line), let (change, serial) = SimWorld.Change.decode(value) else { continue }
+            world.apply(change, serial: serial)
+        }
+        journalOffset += consumed
+        journalBytesSinceSnapshot = journalOffset
+    }
+
+    private func loadSnapshot(_ bytes: [UInt8]) throws(ProviderError) {
+        var lineStart = 0
+        for index in bytes.indices where bytes[index] == 0x0A {
+            let line = Array(bytes[lineStart..<index])
+            lineStart = index + 1
+            guard let value = try? JSONValueParser.parse(line), case .map(let fields) = value else {
+                throw ProviderError(.failed, "the sim world snapshot \(snapshotPath) is corrupt")
+            }
+            if let serial = fields["serial"]?.intValue, fields["id"] == nil {
+                world.serial = serial
+                for entry in fields["outages"]?.fieldsValue ?? Fields() {
+                    world.outages[entry.key] = entry.value.boolValue
+                }
+                continue
+            }
+            guard let id = fields["id"]?.stringValue.flatMap(ResourceID.init(parsing:)), let revision = fields["revision"]?.intValue else { continue }
+            world.records[id] = SimWorld.Record(id: id, spec: fields["spec"]?.fieldsValue ?? Fields(), outputs: fields["outputs"]?.fieldsValue ?? Fields(), revision: revision)
+        }
+    }
+
+    private func read(_ path: String, from offset: Int) throws(ProviderError) -> (bytes: [UInt8], size: Int) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return ([], 0) }
+            throw ProviderError(.failed, "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var info = stat()
+        fstat(descriptor, &info)
+        let size = Int(info.st_size)
+        guard size > offset else { return ([], size) }
+        var bytes = [UInt8](repeating: 0, count: size - offset)
+        var done = 0
+        while done < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            }
+            if count <= 0 { break }
+            done += count
+        }
+        return (Array(bytes[0..<done]), size)
+    }
+
+    private func append(_ text: String) throws(ProviderError) {
+        let descriptor = open(journalPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw ProviderError(.failed, "cannot write \(journalPath): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress!, $0.count) }
+        guard written == bytes.count else { throw ProviderError(.failed, "short write to \(journalPath)") }
+        journalOffset += bytes.count
+        journalBytesSinceSnapshot += bytes.count
+    }
+
+    /// Writes the whole world as a new snapshot (temp file, then rename) and empties the journal.
+    private func compact() throws(ProviderError) {
+        var text = JSONText.string(.map(Fields([
+            "serial": .int(world.serial),
+            "outages": .map(Fields(world.outages.map { ($0.key, Value.bool($0.value)) })),
+        ]))) + "\n"
+        for record in world.records.values.sorted(by: { $0.id < $1.id }) {
+            text += JSONText.string(.map(Fields([
+                "id": .string(record.id.description), "spec": .map(record.spec), "outputs": .map(record.outputs), "revision": .int(record.revision),
+            ]))) + "\n"
+        }
+        let temporary = snapshotPath + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
+            throw ProviderError(.failed, "cannot write \(temporary)")
+        }
+        guard rename(temporary, snapshotPath) == 0, truncate(journalPath, 0) == 0 else {
+            throw ProviderError(.failed, "cannot replace \(snapshotPath): \(String(cString: strerror(errno)))")
+        }
+        snapshotInode = inode(snapshotPath) ?? 0
+        snapshotBytes = text.utf8.count
+        journalOffset = 0
+        journalBytesSinceSnapshot = 0
+    }
+}

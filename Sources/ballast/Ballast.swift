@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Ballast: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ballast",
+        abstract: "Declarative infrastructure reconciler for cloud, data-centre and edge sites.",
+        discussion: """
+        Describe sites and resources as YAML manifests; Ballast validates them, observes what \
+        exists through provider adapters, and plans the changes that make the world match.
+        """,
+        version: "0.1.0",
+        subcommands: [ValidateCommand.self, PlanCommand.self, GraphCommand.self, SimCommand.self]
+    )
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+
+/// Options every command that reads manifests shares.
+struct ManifestOptions: ParsableArguments {
+    @Argument(help: "Manifest files or directories (searched for *.yaml and *.yml); '-' reads standard input.")
+    var paths: [String]
+}
+
+/// Where state lives, and how chatty the run is.
+struct RuntimeOptions: ParsableArguments {
+    @Option(name: .long, help: "State directory (default: $BALLAST_STATE, else .ballast).")
+    var state: String?
+
+    @Flag(name: .shortAndLong, help: "Log progress and timings to standard error.")
+    var verbose = false
+
+    var stateDirectory: String {
+        if let state { return state }
+        if let environment = ProcessInfo.processInfo.environment["BALLAST_STATE"], !environment.isEmpty { return environment }
+        return ".ballast"
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+enum GraphFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case dot
+    case json
+}
