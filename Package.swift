@@ -77,18 +77,20 @@ let package = Package(
         ),
         .testTarget(
             name: "BallastCoreTests",
-            dependencies: ["BallastCore", "BallastTesting"],
-            resources: [.copy("Fixtures")],
+            dependencies: ["BallastCore", "BallastProviders", "BallastTesting"],
+            exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "BallastEngineTests",
             dependencies: ["BallastCore", "BallastProviders", "BallastStore", "BallastEngine", "BallastTesting"],
+            exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "BallastCLITests",
             dependencies: ["BallastTesting"],
+            exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
     ],

@@ -27,6 +27,8 @@ public enum ActionReason: String, Sendable, Hashable, Codable {
     case vanished
     case changed
     case drifted
+    /// Only values that come from a dependency being created or replaced change.
+    case dependencyChanged = "dependency-changed"
     case immutableFieldChanged = "immutable-field-changed"
     case notDeclared = "not-declared"
     /// No longer declared, `deletion: orphan`: forgotten, not deleted.
@@ -39,6 +41,7 @@ public enum ActionReason: String, Sendable, Hashable, Codable {
         case .vanished: "vanished; will be recreated"
         case .changed: "manifest changed"
         case .drifted: "drifted"
+        case .dependencyChanged: "a dependency is created or replaced; new values known after apply"
         case .immutableFieldChanged: "immutable field changed"
         case .notDeclared: "no longer declared"
         case .orphaned: "no longer declared; deletion: orphan (forgotten, not deleted)"

@@ -80,7 +80,8 @@ public struct Planner: Sendable {
                 actions.append(PlannedAction(id: id, action: .replace, reason: .immutableFieldChanged, changes: changes, layer: layer, observedRevision: observed.revision, forcedBy: forcedBy))
                 knownOutputs[id] = nil
             } else {
-                actions.append(PlannedAction(id: id, action: .update, reason: unchangedManifest ? .drifted : .changed, changes: changes, layer: layer, observedRevision: observed.revision))
+                let reason: ActionReason = changes.allSatisfy(\.afterUnknown) ? .dependencyChanged : unchangedManifest ? .drifted : .changed
+                actions.append(PlannedAction(id: id, action: .update, reason: reason, changes: changes, layer: layer, observedRevision: observed.revision))
             }
         }
 

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Runs the built `ballast` executable, as a user would.
+public struct CLIRunner: Sendable {
+    public struct Result: Sendable {
+        public var exitCode: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    public let executable: String
+    public let workingDirectory: String
+    public var environment: [String: String]
+
+    /// Finds `ballast` next to the test bundle (SwiftPM builds both into one directory).
+    public init(workingDirectory: String, environment: [String: String] = [:]) {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidates = [bundleDirectory.appendingPathComponent("ballast").path]
+        for build in [".build/debug/ballast", ".build/release/ballast"] {
+            candidates.append((workingDirectory as NSString).appendingPathComponent(build))
+        }
+        executable = candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+        self.workingDirectory = workingDirectory
+        var base = ProcessInfo.processInfo.environment
+        base["NO_COLOR"] = "1"
+        base.removeValue(forKey: "BALLAST_STATE")
+        self.environment = base.merging(environment) { _, new in new }
+    }
+
+    public var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: executable) }
+
+    public func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
+        process.environment = environment.merging(extra) { _, new in new }
+        let output = Pipe()
+        let errors = Pipe()
+        let input = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errorData = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            errorData = errors.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(exitCode: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self), stderr: String(decoding: errorData, as: UTF8.self))
+    }
+}

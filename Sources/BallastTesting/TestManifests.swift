@@ -1,0 +1,56 @@
+import BallastCore
+import BallastProviders
+import Foundation
+
+/// Manifest fixtures for tests.
+public enum TestManifests {
+    /// The schema catalog of the built-in providers.
+    public static var catalog: SchemaCatalog {
+        ProviderRegistry([SimProvider(world: SimWorldStore(directory: "/nonexistent"))]).catalog
+    }
+
+    /// Loads YAML text as one file named `test.yaml`.
+    public static func load(_ text: String, catalog: SchemaCatalog = catalog) -> LoadedManifests {
+        ManifestLoader(catalog: catalog).load([ManifestInput(path: "test.yaml", bytes: Array(text.utf8))])
+    }
+
+    /// Reads every manifest under a repository directory, naming files by their path relative
+    /// to the repository root so that output does not depend on where the checkout lives.
+    public static func inputs(root: String, directory: String) -> [ManifestInput] {
+        let full = root + "/" + directory
+        let files = (FileManager.default.enumerator(atPath: full)?.allObjects as? [String] ?? [])
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        return files.map { ManifestInput(path: directory + "/" + $0, bytes: [UInt8](FileManager.default.contents(atPath: full + "/" + $0) ?? Data())) }
+    }
+
+    /// Sites named `site-0` … on the sim provider.
+    public static func sites(_ count: Int, latencyMs: Int = 0) -> String {
+        (0..<count).map { index in
+            """
+            apiVersion: ballast.dev/v1
+            kind: Site
+            metadata: { name: site-\(index), labels: { index: "\(index)" } }
+            spec: { class: \(["cloud", "datacenter", "edge"][index % 3]), provider: sim, config: { latencyMs: \(latencyMs) } }
+            ---
+
+            """
+        }.joined()
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64) for reproducible random tests.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

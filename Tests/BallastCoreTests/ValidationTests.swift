@@ -1,0 +1,218 @@
+import BallastProviders
+import BallastTesting
+import Foundation
+import Testing
+@testable import BallastCore
+
+/// The catalog of the built-in sim provider.
+let simCatalog = ProviderRegistry([SimProvider(world: SimWorldStore(directory: "/nonexistent"))]).catalog
+let repositoryRoot = Repository.root(from: #filePath)
+
+/// Loads YAML text as one manifest file named `test.yaml`.
+func loadManifests(_ text: String) -> LoadedManifests {
+    ManifestLoader(catalog: simCatalog).load([ManifestInput(path: "test.yaml", bytes: Array(text.utf8))])
+}
+
+func messages(_ loaded: LoadedManifests) -> [String] {
+    loaded.diagnostics.sorted(files: loaded.files).map { "\($0.position) \($0.severity.rawValue): \($0.message)" }
+}
+
+let sitesYAML = """
+apiVersion: ballast.dev/v1
+kind: Site
+metadata: { name: cloud-a, labels: { tier: cloud } }
+spec: { class: cloud, provider: sim }
+---
+apiVersion: ballast.dev/v1
+kind: Site
+metadata: { name: edge-a, labels: { tier: edge } }
+spec: { class: edge, provider: sim }
+---
+apiVersion: ballast.dev/v1
+kind: Site
+metadata: { name: edge-b, labels: { tier: edge } }
+spec: { class: edge, provider: sim }
+
+"""
+
+@Suite("Validation")
+struct ValidationTests {
+    @Test func invalidExamplesMatchTheGoldenDiagnostics() throws {
+        let directory = repositoryRoot + "/manifests/examples/invalid"
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
+        let inputs = names.map { name in
+            ManifestInput(path: "manifests/examples/invalid/\(name)", bytes: [UInt8](FileManager.default.contents(atPath: directory + "/" + name)!))
+        }
+        let loaded = ManifestLoader(catalog: simCatalog).load(inputs)
+        #expect(loaded.desired == nil)
+        let rendered = DiagnosticRenderer(files: loaded.files).render(loaded.diagnostics)
+        let mismatch = Golden.mismatch(rendered, file: repositoryRoot + "/Tests/BallastCoreTests/Golden/invalid-diagnostics.txt")
+        #expect(mismatch == nil, "\(mismatch ?? "")")
+    }
+
+    @Test func hybridExampleIsValid() throws {
+        let loaded = ManifestLoader(catalog: simCatalog).load(paths: [repositoryRoot + "/manifests/examples/hybrid"])
+        #expect(loaded.diagnostics.items.isEmpty, "\(messages(loaded))")
+        let desired = try #require(loaded.desired)
+        #expect(desired.sites.count == 6)
+        #expect(desired.resources.contains { $0.id.description == "Database/orders@eu-central" })
+        // The selector placed the cache on every edge site.
+        #expect(desired.resources.filter { $0.id.kind == "Workload" }.map(\.id.site) == ["edge-berlin", "edge-madrid", "edge-paris"])
+    }
+
+    @Test func placementExpandsOneManifestPerSite() throws {
+        let loaded = loadManifests(sitesYAML + """
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Workload
+        metadata: { name: cache }
+        spec:
+          placement: { selector: { matchLabels: { tier: edge } } }
+          image: cache:1
+        ---
+        apiVersion: ballast.dev/v1
+        kind: EdgeFunction
+        metadata: { name: fn }
+        spec:
+          placement: { sites: [edge-b] }
+          runtime: wasm
+          code: x
+          env: { CACHE: "${Workload/cache.outputs.endpoint}" }
+        """)
+        let desired = try #require(loaded.desired, "\(messages(loaded))")
+        #expect(desired.resources.map(\.id.description) == ["Workload/cache@edge-a", "Workload/cache@edge-b", "EdgeFunction/fn@edge-b"])
+        // The reference picked the placement on the same site.
+        #expect(desired.resources[2].dependencies.map(\.description) == ["Workload/cache@edge-b"])
+    }
+
+    @Test func ambiguousReferenceAsksForTheSite() {
+        let loaded = loadManifests(sitesYAML + """
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Workload
+        metadata: { name: cache }
+        spec:
+          placement: { sites: [edge-a, edge-b] }
+          image: cache:1
+        ---
+        apiVersion: ballast.dev/v1
+        kind: DNSRecord
+        metadata: { name: www, site: cloud-a }
+        spec: { zone: example.com, record: www, type: CNAME, value: "${Workload/cache.outputs.endpoint}" }
+        """)
+        #expect(messages(loaded) == [
+            "26:61 error: reference to 'Workload/cache' is ambiguous from site 'cloud-a': it is placed on 2 sites; write one of ${Workload/cache@edge-a.outputs.endpoint}, ${Workload/cache@edge-b.outputs.endpoint}",
+        ])
+    }
+
+    struct NameCase: Sendable {
+        var name: String
+        var valid: Bool
+    }
+
+    @Test(arguments: [
+        NameCase(name: "web", valid: true), NameCase(name: "web-1", valid: true), NameCase(name: "1web", valid: true),
+        NameCase(name: "Web", valid: false), NameCase(name: "-web", valid: false), NameCase(name: "web-", valid: false),
+        NameCase(name: "we_b", valid: false), NameCase(name: "we b", valid: false), NameCase(name: "$(rm -rf /)", valid: false),
+        NameCase(name: String(repeating: "a", count: 63), valid: true), NameCase(name: String(repeating: "a", count: 64), valid: false),
+        NameCase(name: "ünï", valid: false), NameCase(name: "", valid: false),
+    ])
+    func namesAreDNSLabels(_ testCase: NameCase) {
+        #expect(NameRules.isValidName(testCase.name) == testCase.valid)
+    }
+
+    @Test func everyProblemIsReportedInOneRun() {
+        let loaded = loadManifests(sitesYAML + """
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Bucket
+        metadata: { name: a, site: cloud-a }
+        spec: { versioning: maybe }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Bucket
+        metadata: { name: b, site: nowhere }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Bucket
+        metadata: { name: a, site: cloud-a }
+        """)
+        #expect(messages(loaded) == [
+            "19:21 error: 'versioning' must be a bool, found a string",
+            "23:28 error: unknown site 'nowhere'",
+            "27:19 error: duplicate resource 'Bucket/a'",
+        ])
+        #expect(loaded.diagnostics.errorCount == 3)
+    }
+
+    @Test func secretsAndSensitiveFieldsAreMarked() throws {
+        let loaded = loadManifests(sitesYAML + """
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Database
+        metadata: { name: db, site: cloud-a }
+        spec:
+          engine: postgres
+          sizeGb: 10
+          password: hunter2
+          version: "${env:PG_VERSION}"
+        """)
+        let desired = try #require(loaded.desired, "\(messages(loaded))")
+        #expect(desired.resources[0].sensitivePaths == ["password", "version"])
+    }
+
+    @Test func stringFieldRejectsUnquotedNumberWithAHint() {
+        let loaded = loadManifests(sitesYAML + """
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Database
+        metadata: { name: db, site: cloud-a }
+        spec: { engine: postgres, sizeGb: 10, version: 16 }
+        """)
+        #expect(messages(loaded) == ["19:48 error: 'version' must be a string, found an int (quote it to make it a string)"])
+    }
+}
+
+@Suite("Dependency graph")
+struct GraphTests {
+    func id(_ name: String) -> ResourceID { ResourceID(kind: "Network", name: name, site: "s") }
+
+    @Test func layersAndOrderAreDeterministic() throws {
+        var builder = GraphBuilder()
+        for name in ["d", "c", "b", "a"] { builder.add(id(name)) }
+        builder.addEdge(from: id("c"), to: id("a"), at: nil)
+        builder.addEdge(from: id("d"), to: id("c"), at: nil)
+        builder.addEdge(from: id("b"), to: id("a"), at: nil)
+        var diagnostics: [Diagnostic] = []
+        let graph = try #require(builder.build(diagnostics: &diagnostics))
+        #expect(graph.order.map(\.name) == ["a", "b", "c", "d"])
+        #expect(graph.order.map { graph.layers[$0]! } == [0, 1, 1, 2])
+        #expect(graph.transitiveDependents(of: id("a")) == [id("b"), id("c"), id("d")])
+    }
+
+    @Test func aCycleIsReportedOnceWithItsPath() {
+        var builder = GraphBuilder()
+        let location = SourceLocation(file: 0, line: 1, column: 1)
+        for name in ["a", "b", "c", "x"] { builder.add(id(name)) }
+        builder.addEdge(from: id("a"), to: id("b"), at: location)
+        builder.addEdge(from: id("b"), to: id("c"), at: location)
+        builder.addEdge(from: id("c"), to: id("a"), at: location)
+        builder.addEdge(from: id("x"), to: id("a"), at: location)
+        var diagnostics: [Diagnostic] = []
+        #expect(builder.build(diagnostics: &diagnostics) == nil)
+        #expect(diagnostics.map(\.message) == ["dependency cycle: Network/a → Network/b → Network/c → Network/a"])
+        #expect(diagnostics.first?.notes.count == 3)
+    }
+
+    @Test func longChainsDoNotRecurse() throws {
+        var builder = GraphBuilder()
+        let count = 50_000
+        for index in 0..<count {
+            builder.add(id("n\(index)"))
+            if index > 0 { builder.addEdge(from: id("n\(index)"), to: id("n\(index - 1)"), at: nil) }
+        }
+        var diagnostics: [Diagnostic] = []
+        let graph = try #require(builder.build(diagnostics: &diagnostics))
+        #expect(graph.layers[id("n\(count - 1)")] == count - 1)
+    }
+}
