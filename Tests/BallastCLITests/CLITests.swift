@@ -1,0 +1,167 @@
+import BallastTesting
+import Foundation
+import Testing
+
+private let root = Repository.root(from: #filePath)
+
+/// A CLI runner in the repository root with its own state directory.
+private struct Session {
+    let state = TemporaryDirectory(prefix: "ballast-cli")
+    let runner = CLIRunner(workingDirectory: root)
+
+    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> CLIRunner.Result {
+        try #require(runner.isAvailable, "build the CLI first: swift build (looked for \(runner.executable))")
+        return try runner.run(arguments + ["--state", state.path], stdin: stdin, environment: environment)
+    }
+}
+
+private let sitesOnly = """
+apiVersion: ballast.dev/v1
+kind: Site
+metadata: { name: lab }
+spec: { class: datacenter, provider: sim }
+
+"""
+
+private let oneBucket = sitesOnly + """
+---
+apiVersion: ballast.dev/v1
+kind: Bucket
+metadata: { name: photos, site: lab }
+spec: { versioning: true }
+
+"""
+
+@Suite("CLI", .serialized)
+struct CLITests {
+    @Test func validateTheHybridExample() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        let result = try session.run(["validate", "manifests/examples/hybrid"])
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        #expect(result.stdout == "Valid: 22 resources on 6 sites, 5 dependency layers.\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test func validateReportsEveryErrorAndExitsOne() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        let result = try session.run(["validate", "manifests/examples/invalid"])
+        #expect(result.exitCode == 1)
+        let expected = String(decoding: FileManager.default.contents(atPath: root + "/Tests/BallastCoreTests/Golden/invalid-diagnostics.txt")!, as: UTF8.self)
+        #expect(result.stderr == expected)
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func validateReadsStandardInput() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        let good = try session.run(["validate", "-"], stdin: oneBucket)
+        #expect(good.exitCode == 0)
+        #expect(good.stdout == "Valid: 1 resource on 1 site, 1 dependency layer.\n")
+        let bad = try session.run(["validate", "-"], stdin: oneBucket.replacingOccurrences(of: "versioning: true", with: "versioning: sure"))
+        #expect(bad.exitCode == 1)
+        #expect(bad.stderr == "<stdin>:9:21: error: 'versioning' must be a bool, found a string\n1 error\n")
+    }
+
+    @Test func validateAsJSONForCI() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        let result = try session.run(["validate", "-", "-o", "json"], stdin: "kind: Bucket\n")
+        #expect(result.exitCode == 1)
+        #expect(result.stdout.contains("\"valid\": false"))
+        #expect(result.stdout.contains("\"message\": \"missing required field 'apiVersion' (expected 'ballast.dev/v1')\""))
+    }
+
+    @Test func planPrintsTheGoldenPlanAndExitsZero() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        let result = try session.run(["plan", "manifests/examples/hybrid"])
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        let expected = String(decoding: FileManager.default.contents(atPath: root + "/Tests/BallastEngineTests/Golden/hybrid-empty.txt")!, as: UTF8.self)
+        #expect(result.stdout == expected)
+        #expect(!result.stdout.contains("\u{1B}["), "no colour without a terminal")
+    }
+
+    @Test func detailedExitCodes() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        #expect(try session.run(["plan", "-", "--detailed-exitcode"], stdin: sitesOnly).exitCode == 0)
+        #expect(try session.run(["plan", "-", "--detailed-exitcode"], stdin: oneBucket).exitCode == 2)
+        #expect(try session.run(["plan", "-", "--detailed-exitcode"], stdin: "kind: Nope\n").exitCode == 1)
+        #expect(try session.run(["plan", "-"], stdin: oneBucket).exitCode == 0)
+    }
+
+    @Test func planAsJSONAndSavedPlan() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        let planFile = session.state.file("plan.json")
+        let result = try session.run(["plan", "manifests/examples/hybrid", "-o", "json", "--out", planFile])
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("{\n  \"actions\": ["))
+        #expect(result.stdout.contains("\"formatVersion\": 1"))
+        #expect(!result.stdout.contains("s3cr3t"), "secrets never appear in plans")
+        let saved = String(decoding: FileManager.default.contents(atPath: planFile) ?? Data(), as: UTF8.self)
+        #expect(saved == result.stdout)
+    }
+
+    @Test func graphAsDot() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        let result = try session.run(["graph", "manifests/examples/hybrid", "-o", "dot"])
+        #expect(result.exitCode == 0)
+        #expect(result.stdout.hasPrefix("digraph ballast {"))
+        #expect(result.stdout.contains("\"Subnet/core-private@eu-central\" -> \"Network/core@eu-central\";"))
+    }
+
+    @Test func simCommandsActOnTheWorldThatPlanSees() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        #expect(try session.run(["sim", "ls"]).stdout == "The sim world is empty.\n")
+        let outage = try session.run(["sim", "outage", "lab", "on"])
+        #expect(outage.exitCode == 0)
+        let plan = try session.run(["plan", "-"], stdin: oneBucket)
+        #expect(plan.exitCode == 0)
+        #expect(plan.stderr.contains("warning: site 'lab' could not be observed (site lab is in outage)"))
+        #expect(plan.stdout.contains("? Bucket/photos@lab  (site lab is in outage)"))
+        _ = try session.run(["sim", "outage", "lab", "off"])
+        let missing = try session.run(["sim", "drift", "Bucket/photos@lab", "versioning=false"])
+        #expect(missing.exitCode == 1)
+        #expect(missing.stderr.contains("Bucket/photos@lab does not exist in the sim world"))
+        let badID = try session.run(["sim", "delete", "photos"])
+        #expect(badID.exitCode != 0)
+        #expect(badID.stderr.contains("is not a resource id"))
+    }
+
+    @Test func hostileNamesAreRejectedNotExecuted() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        let marker = session.state.file("pwned")
+        let yaml = sitesOnly + """
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Bucket
+        metadata: { name: "$(touch \(marker)); rm -rf /", site: lab }
+
+        """
+        let result = try session.run(["plan", "-"], stdin: yaml)
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.contains("invalid name"))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    @Test func missingPathIsAClearError() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        let result = try session.run(["validate", "no/such/dir"])
+        #expect(result.exitCode == 1)
+        #expect(result.stderr == "ballast: error: no/such/dir: no such file or directory\n1 error\n")
+    }
+
+    @Test func helpIsStable() throws {
+        let runner = CLIRunner(workingDirectory: root)
+        let result = try runner.run(["--help"])
+        let mismatch = Golden.mismatch(result.stdout, file: root + "/Tests/BallastCLITests/Golden/help.txt")
+        #expect(mismatch == nil, "\(mismatch ?? "")")
+    }
+}
