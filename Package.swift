@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "BallastCore", targets: ["BallastCore"]),
         .library(name: "BallastProviders", targets: ["BallastProviders"]),
         .library(name: "BallastEngine", targets: ["BallastEngine"]),
+        .library(name: "BallastStore", targets: ["BallastStore"]),
+        .library(name: "BallastTesting", targets: ["BallastTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

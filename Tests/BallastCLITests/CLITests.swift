@@ -165,3 +165,14 @@ struct CLITests {
         #expect(mismatch == nil, "\(mismatch ?? "")")
     }
 }
+
+@Suite("Generated docs")
+struct GeneratedDocsTests {
+    @Test func providersDocMatchesTheSchemas() throws {
+        let runner = CLIRunner(workingDirectory: root)
+        let result = try runner.run(["providers", "--markdown"])
+        #expect(result.exitCode == 0)
+        let mismatch = Golden.mismatch(result.stdout, file: root + "/docs/providers.md")
+        #expect(mismatch == nil, "docs/providers.md is stale: \(mismatch ?? "")")
+    }
+}

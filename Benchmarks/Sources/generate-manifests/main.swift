@@ -1,0 +1,20 @@
+import BallastTesting
+import Foundation
+
+// generate-manifests RESOURCES OUT.yaml [--sites N] [--latency-ms N]
+// Writes a deterministic Ballast estate: the same arguments always give the same bytes.
+var arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String, default value: Int) -> Int {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let number = Int(arguments[index + 1]) else { return value }
+    arguments.removeSubrange(index...(index + 1))
+    return number
+}
+let sites = option("--sites", default: 6)
+let latency = option("--latency-ms", default: 0)
+guard arguments.count == 2, let resources = Int(arguments[0]), resources >= 0 else {
+    FileHandle.standardError.write(Data("usage: generate-manifests RESOURCES OUT.yaml [--sites N] [--latency-ms N]\n".utf8))
+    exit(64)
+}
+let text = ManifestCorpus.generate(resources: resources, sites: sites, latencyMs: latency)
+FileManager.default.createFile(atPath: arguments[1], contents: Data(text.utf8))
+print("wrote \(resources) resources on \(sites) sites (\(text.utf8.count) bytes) to \(arguments[1])")
