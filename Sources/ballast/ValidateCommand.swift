@@ -21,7 +21,7 @@ struct ValidateCommand: AsyncParsableCommand {
             Terminal.report(loaded.diagnostics, files: loaded.files)
             if let desired = loaded.desired {
                 let sites = desired.sites.count
-                Terminal.standardOutput("Valid: \(desired.resources.count) resource\(desired.resources.count == 1 ? "" : "s") on \(sites) site\(sites == 1 ? "" : "s"), \(desired.graph.layerCount) dependency layer\(desired.graph.layerCount == 1 ? "" : "s").\n")
+                Terminal.standardOutput("Valid: \(desired.resources.count) resource\(desired.resources.count == 1 ? "" : "s") on \(sites) site\(sites == 1 ? "" : "s"), \(desired.layerCount) dependency layer\(desired.layerCount == 1 ? "" : "s").\n")
             }
         case .json:
             Terminal.standardOutput(JSONText.pretty(DiagnosticJSON.encode(loaded.diagnostics, files: loaded.files, resources: loaded.desired?.resources.count)))

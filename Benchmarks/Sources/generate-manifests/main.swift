@@ -3,14 +3,15 @@ import Foundation
 
 // generate-manifests RESOURCES OUT.yaml [--sites N] [--latency-ms N]
 // Writes a deterministic Ballast estate: the same arguments always give the same bytes.
-var arguments = Array(CommandLine.arguments.dropFirst())
-func option(_ name: String, default value: Int) -> Int {
+func option(_ name: String, in arguments: inout [String], default value: Int) -> Int {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let number = Int(arguments[index + 1]) else { return value }
     arguments.removeSubrange(index...(index + 1))
     return number
 }
-let sites = option("--sites", default: 6)
-let latency = option("--latency-ms", default: 0)
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+let sites = option("--sites", in: &arguments, default: 6)
+let latency = option("--latency-ms", in: &arguments, default: 0)
 guard arguments.count == 2, let resources = Int(arguments[0]), resources >= 0 else {
     FileHandle.standardError.write(Data("usage: generate-manifests RESOURCES OUT.yaml [--sites N] [--latency-ms N]\n".utf8))
     exit(64)

@@ -1,95 +1,127 @@
-/// Builds a ``ResourceGraph`` from edges, reporting dependency cycles with their full path.
+/// Builds the dependency DAG, reporting cycles with their full path.
+///
+/// Nodes are numbered as they are added and edges kept in arrays, so building the graph of
+/// 100k resources never hashes a ``ResourceID`` twice.
 public struct GraphBuilder: Sendable {
-    public struct Edge: Sendable, Hashable {
-        public var from: ResourceID
-        public var to: ResourceID
-
-        public init(from: ResourceID, to: ResourceID) {
-            self.from = from
-            self.to = to
-        }
-    }
-
-    private var nodes: Set<ResourceID> = []
-    private var edges: [ResourceID: Set<ResourceID>] = [:]
-    /// Where each edge was written (the dependsOn entry or the reference).
-    private var edgeLocations: [Edge: SourceLocation] = [:]
+    private var nodes: [ResourceID] = []
+    private var indexByID: [ResourceID: Int] = [:]
+    /// edges[from] = the nodes `from` depends on (unique).
+    private var edges: [[Int]] = []
+    /// Where each edge was first written, keyed by `from << 32 | to`.
+    private var edgeLocations: [Int: SourceLocation] = [:]
 
     public init() {}
 
-    public mutating func add(_ node: ResourceID) {
-        nodes.insert(node)
+    public var count: Int { nodes.count }
+
+    /// Adds a node and returns its index (an id added twice keeps its first index).
+    @discardableResult
+    public mutating func add(_ node: ResourceID) -> Int {
+        if let index = indexByID[node] { return index }
+        nodes.append(node)
+        edges.append([])
+        indexByID[node] = nodes.count - 1
+        return nodes.count - 1
     }
 
-    /// Adds `from` depends on `to`, remembering the first place it was written.
+    /// Adds a node known to be new, without indexing it by id (the fast path for validated,
+    /// unique ids); returns its index.
+    public mutating func appendUnique(_ node: ResourceID) -> Int {
+        nodes.append(node)
+        edges.append([])
+        return nodes.count - 1
+    }
+
+    /// Adds `from` depends on `to`, by index, remembering the first place it was written.
+    public mutating func addEdge(from: Int, to: Int, at location: SourceLocation?) {
+        if !edges[from].contains(to) { edges[from].append(to) }
+        let key = from << 32 | to
+        if let location, edgeLocations[key] == nil { edgeLocations[key] = location }
+    }
+
+    /// Adds `from` depends on `to`, by id (both are added if new).
     public mutating func addEdge(from: ResourceID, to: ResourceID, at location: SourceLocation?) {
-        edges[from, default: []].insert(to)
-        let edge = Edge(from: from, to: to)
-        if let location, edgeLocations[edge] == nil { edgeLocations[edge] = location }
+        let fromIndex = add(from)
+        let toIndex = add(to)
+        addEdge(from: fromIndex, to: toIndex, at: location)
     }
 
-    /// The graph, or nil with diagnostics when there are cycles (each reported once).
-    public func build(diagnostics: inout [Diagnostic]) -> ResourceGraph? {
-        // Kahn's algorithm: layer = 1 + the deepest dependency's layer.
-        var remaining: [ResourceID: Int] = [:]
-        var dependents: [ResourceID: [ResourceID]] = [:]
-        for node in nodes { remaining[node] = 0 }
-        for (from, targets) in edges {
-            remaining[from] = targets.count
-            for target in targets { dependents[target, default: []].append(from) }
+    /// The topological layer of every node (by index), or nil with one diagnostic per cycle.
+    public func layers(diagnostics: inout [Diagnostic]) -> [Int]? {
+        // Kahn's algorithm: a node's layer is one more than its deepest dependency's.
+        var remaining = edges.map(\.count)
+        var dependents = Array(repeating: [Int](), count: nodes.count)
+        for (from, targets) in edges.enumerated() {
+            for target in targets { dependents[target].append(from) }
         }
-        var layers: [ResourceID: Int] = [:]
-        var ready = nodes.filter { remaining[$0] == 0 }.map { ($0, 0) }
-        while let (node, layer) = ready.popLast() {
-            layers[node] = layer
-            for dependent in dependents[node] ?? [] {
-                remaining[dependent]! -= 1
-                if remaining[dependent] == 0 {
-                    let depth = (edges[dependent] ?? []).map { layers[$0] ?? 0 }.max() ?? 0
-                    ready.append((dependent, depth + 1))
-                }
+        var layers = Array(repeating: -1, count: nodes.count)
+        var ready: [Int] = []
+        for index in nodes.indices where remaining[index] == 0 {
+            layers[index] = 0
+            ready.append(index)
+        }
+        var done = 0
+        while let node = ready.popLast() {
+            done += 1
+            for dependent in dependents[node] {
+                layers[dependent] = max(layers[dependent], layers[node] + 1)
+                remaining[dependent] -= 1
+                if remaining[dependent] == 0 { ready.append(dependent) }
             }
         }
-        if layers.count < nodes.count {
-            reportCycles(among: nodes.filter { layers[$0] == nil }, diagnostics: &diagnostics)
+        if done < nodes.count {
+            reportCycles(among: nodes.indices.filter { remaining[$0] > 0 }, diagnostics: &diagnostics)
             return nil
         }
-        let order = nodes.sorted { (layers[$0]!, $0) < (layers[$1]!, $1) }
-        return ResourceGraph(order: order, layers: layers, dependencies: edges.mapValues { $0.sorted() })
+        return layers
     }
 
-    /// Reports one cycle per strongly connected group among the unsorted nodes.
-    private func reportCycles(among stuck: [ResourceID], diagnostics: inout [Diagnostic]) {
+    /// The whole graph, or nil with diagnostics when there are cycles.
+    public func build(diagnostics: inout [Diagnostic]) -> ResourceGraph? {
+        guard let layers = layers(diagnostics: &diagnostics) else { return nil }
+        var dependencies: [ResourceID: [ResourceID]] = [:]
+        var layerByID: [ResourceID: Int] = [:]
+        for (index, node) in nodes.enumerated() {
+            layerByID[node] = layers[index]
+            dependencies[node] = edges[index].map { nodes[$0] }.sorted()
+        }
+        let order = nodes.indices.sorted { (layers[$0], nodes[$0]) < (layers[$1], nodes[$1]) }.map { nodes[$0] }
+        return ResourceGraph(order: order, layers: layerByID, dependencies: dependencies)
+    }
+
+    /// Reports one cycle per group of nodes stuck on each other.
+    private func reportCycles(among stuck: [Int], diagnostics: inout [Diagnostic]) {
         let stuckSet = Set(stuck)
-        var reported = Set<ResourceID>()
+        var reported = Set<Int>()
         var reportedPaths = Set<[String]>()
-        for start in stuck.sorted() where !reported.contains(start) {
+        for start in stuck.sorted(by: { nodes[$0] < nodes[$1] }) where !reported.contains(start) {
             guard let path = shortestCycle(from: start, within: stuckSet) else { continue }
             path.forEach { reported.insert($0) }
+            let ids = path.map { nodes[$0] }
             // The same cycle placed on several sites is one problem: report it by unplaced names.
-            let names = path.map(\.unplaced)
-            let canonical = Self.canonicalRotation(names)
-            guard reportedPaths.insert(canonical).inserted else { continue }
-            let cycleText = (path + [path[0]]).map { names.count == Set(names).count ? $0.unplaced : $0.description }.joined(separator: " → ")
+            let names = ids.map(\.unplaced)
+            guard reportedPaths.insert(Self.canonicalRotation(names)).inserted else { continue }
+            let distinct = names.count == Set(names).count
+            let cycleText = (ids + [ids[0]]).map { distinct ? $0.unplaced : $0.description }.joined(separator: " → ")
             var notes: [Diagnostic.Note] = []
-            for (index, node) in path.enumerated() {
-                let next = path[(index + 1) % path.count]
-                notes.append(.init("\(node.unplaced) depends on \(next.unplaced) here", at: edgeLocations[Edge(from: node, to: next)]))
+            for (offset, node) in path.enumerated() {
+                let next = path[(offset + 1) % path.count]
+                notes.append(.init("\(nodes[node].unplaced) depends on \(nodes[next].unplaced) here", at: edgeLocations[node << 32 | next]))
             }
-            let first = edgeLocations[Edge(from: path[0], to: path[1 % path.count])]
+            let first = edgeLocations[path[0] << 32 | path[1 % path.count]]
             diagnostics.append(.error("dependency cycle: \(cycleText)", at: first, notes: notes))
         }
     }
 
     /// The shortest path start → … → start through stuck nodes (breadth-first).
-    private func shortestCycle(from start: ResourceID, within stuck: Set<ResourceID>) -> [ResourceID]? {
-        var previous: [ResourceID: ResourceID] = [:]
+    private func shortestCycle(from start: Int, within stuck: Set<Int>) -> [Int]? {
+        var previous: [Int: Int] = [:]
         var queue = [start]
         var head = 0
         while head < queue.count {
             let node = queue[head]
             head += 1
-            for next in (edges[node] ?? []).sorted() where stuck.contains(next) {
+            for next in edges[node].sorted(by: { nodes[$0] < nodes[$1] }) where stuck.contains(next) {
                 if next == start {
                     var path = [node]
                     var current = node

@@ -22,6 +22,14 @@ public struct ResourceGraph: Sendable, Hashable {
 
     public var layerCount: Int { (layers.values.max() ?? -1) + 1 }
 
+    /// The graph of validated resources (each already knows its layer and dependencies).
+    public init(resources: [DesiredResource]) {
+        self.init(
+            order: resources.map(\.id),
+            layers: Dictionary(uniqueKeysWithValues: resources.map { ($0.id, $0.layer) }),
+            dependencies: Dictionary(uniqueKeysWithValues: resources.map { ($0.id, $0.dependencies) }))
+    }
+
     /// Every resource that depends on `id`, directly or not.
     public func transitiveDependents(of id: ResourceID) -> Set<ResourceID> {
         var seen = Set<ResourceID>()

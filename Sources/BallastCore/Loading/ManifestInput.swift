@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One source of manifest text: a file, or standard input.
 public struct ManifestInput: Sendable {
@@ -35,14 +38,33 @@ public struct ManifestInput: Sendable {
                 files = [path]
             }
             for file in files where seen.insert(file).inserted {
-                guard let data = fileManager.contents(atPath: file) else {
+                guard let bytes = readFile(file) else {
                     diagnostics.append(.error("\(file): cannot be read", at: nil))
                     continue
                 }
-                inputs.append(ManifestInput(path: file, bytes: [UInt8](data)))
+                inputs.append(ManifestInput(path: file, bytes: bytes))
             }
         }
         return inputs
+    }
+
+    /// Reads a whole file straight into bytes (no intermediate `Data` copy).
+    static func readFile(_ path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var done = 0
+        while done < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + done, $0.count - done) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            done += count
+        }
+        if done < bytes.count { bytes.removeSubrange(done...) }
+        return bytes
     }
 
     static func yamlFiles(under directory: String) -> [String] {

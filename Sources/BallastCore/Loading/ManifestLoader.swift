@@ -7,7 +7,8 @@ public struct LoadedManifests: Sendable {
     public var diagnostics: Diagnostics
     /// Nil when there were errors: nothing may be planned or applied from it.
     public var desired: DesiredState?
-    /// SHA-256 over every input's path and bytes, in order: a saved plan records it.
+    /// A digest of every input's path and bytes, in order (see ``InputDigest``): a saved plan
+    /// records it.
     public var inputDigest: String
     public var documentCount: Int
 }
@@ -36,19 +37,18 @@ public struct ManifestLoader: Sendable {
         var files = SourceFiles()
         var diagnostics: [Diagnostic] = []
         var documents: [ManifestDocument] = []
-        var hasher = SHA256()
+        var digests: [String] = []
         let decoder = ManifestDecoder(catalog: catalog)
         for input in inputs {
             let file = files.add(input.path)
-            hasher.update(data: Array(input.path.utf8) + [0])
-            hasher.update(data: input.bytes)
+            digests.append(input.path + "\u{0}" + InputDigest.digest(input.bytes))
             let (decoded, problems) = yaml.load(bytes: input.bytes, file: file) { root, diagnostics in
                 decoder.decode(root, diagnostics: &diagnostics)
             }
             documents.append(contentsOf: decoded)
             diagnostics.append(contentsOf: problems)
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = SpecDigest.digest(digests.joined(separator: "\n"))
         if documents.isEmpty && !inputs.isEmpty && !diagnostics.contains(where: { $0.severity == .error }) {
             diagnostics.append(.warning("the input holds no manifests", at: nil))
         }

@@ -10,6 +10,8 @@ public struct DesiredResource: Sendable, Hashable {
     public var policy: Policy
     /// Resources this one must follow: explicit `dependsOn` plus references, sorted.
     public var dependencies: [ResourceID]
+    /// The topological layer: 0 without dependencies, else one more than the deepest one.
+    public var layer: Int
     /// Spec paths whose values are secret: sensitive fields and those built from secrets.
     public var sensitivePaths: Set<String>
     /// Spec paths whose values hold `${…}` templates.
@@ -30,6 +32,7 @@ public struct DesiredResource: Sendable, Hashable {
         spec: Fields = Fields(),
         policy: Policy = Policy(),
         dependencies: [ResourceID] = [],
+        layer: Int = 0,
         sensitivePaths: Set<String> = [],
         templatePaths: [String] = [],
         referenceTargets: [String: ResourceID] = [:],
@@ -41,6 +44,7 @@ public struct DesiredResource: Sendable, Hashable {
         self.spec = spec
         self.policy = policy
         self.dependencies = dependencies
+        self.layer = layer
         self.sensitivePaths = sensitivePaths
         self.templatePaths = templatePaths
         self.referenceTargets = referenceTargets

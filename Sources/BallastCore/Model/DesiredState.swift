@@ -1,26 +1,21 @@
 /// Everything the manifests declare, validated, placed and ordered.
 public struct DesiredState: Sendable {
     public var sites: [String: Site]
-    /// Every placed resource, sorted by (graph layer, id).
+    /// Every placed resource, sorted by (graph layer, id): an order in which creates can run.
     public var resources: [DesiredResource]
-    public var graph: ResourceGraph
 
-    public init(sites: [String: Site], resources: [DesiredResource], graph: ResourceGraph) {
+    public init(sites: [String: Site], resources: [DesiredResource]) {
         self.sites = sites
         self.resources = resources
-        self.graph = graph
     }
 
-    public func resource(_ id: ResourceID) -> DesiredResource? {
-        index[id].map { resources[$0] }
-    }
+    /// The dependency graph, built on demand from the resources.
+    public var graph: ResourceGraph { ResourceGraph(resources: resources) }
 
-    private var index: [ResourceID: Int] {
-        Dictionary(uniqueKeysWithValues: resources.enumerated().map { ($1.id, $0) })
-    }
+    public var layerCount: Int { (resources.map(\.layer).max() ?? -1) + 1 }
 
-    /// The resources grouped by site, each group in (layer, id) order.
-    public var resourcesBySite: [String: [DesiredResource]] {
-        Dictionary(grouping: resources, by: \.id.site)
+    /// The resources by id.
+    public var resourcesByID: [ResourceID: DesiredResource] {
+        Dictionary(uniqueKeysWithValues: resources.map { ($0.id, $0) })
     }
 }

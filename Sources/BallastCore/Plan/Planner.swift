@@ -39,7 +39,7 @@ public struct Planner: Sendable {
 
         for resource in input.desired.resources {
             let id = resource.id
-            let layer = input.desired.graph.layers[id] ?? 0
+            let layer = resource.layer
             if let reason = input.observation.unavailableSites[id.site] {
                 unknown.append(UnknownResource(id: id, reason: reason))
                 knownOutputs[id] = nil

@@ -17,15 +17,16 @@ public enum GraphRenderer {
     }
 
     public static func dot(_ state: DesiredState) -> String {
+        let graph = state.graph
         var out = "digraph ballast {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n"
-        for (site, resources) in Dictionary(grouping: state.graph.order, by: \.site).sorted(by: { $0.key < $1.key }) {
+        for (site, resources) in Dictionary(grouping: graph.order, by: \.site).sorted(by: { $0.key < $1.key }) {
             let label = state.sites[site].map { "\(site) (\($0.siteClass.rawValue))" } ?? site
             out += "  subgraph \(JSONText.quote("cluster_" + site)) {\n    label=\(JSONText.quote(label));\n"
             for id in resources { out += "    \(JSONText.quote(id.description));\n" }
             out += "  }\n"
         }
-        for id in state.graph.order {
-            for dependency in state.graph.dependencies[id] ?? [] {
+        for id in graph.order {
+            for dependency in graph.dependencies[id] ?? [] {
                 out += "  \(JSONText.quote(id.description)) -> \(JSONText.quote(dependency.description));\n"
             }
         }
@@ -34,13 +35,14 @@ public enum GraphRenderer {
     }
 
     public static func json(_ state: DesiredState) -> Value {
-        .map(Fields([
+        let graph = state.graph
+        return .map(Fields([
             "formatVersion": .int(1),
-            "nodes": .list(state.graph.order.map { id in
+            "nodes": .list(graph.order.map { id in
                 .map(Fields([
                     "id": .string(id.description),
-                    "layer": .int(state.graph.layers[id] ?? 0),
-                    "dependsOn": .list((state.graph.dependencies[id] ?? []).map { .string($0.description) }),
+                    "layer": .int(graph.layers[id] ?? 0),
+                    "dependsOn": .list((graph.dependencies[id] ?? []).map { .string($0.description) }),
                 ]))
             }),
         ]))

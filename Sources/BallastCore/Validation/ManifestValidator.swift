@@ -9,74 +9,115 @@ public struct ManifestValidator: Sendable {
         self.catalog = catalog
     }
 
+    /// `Kind/name`, without building the string.
+    struct UnplacedKey: Hashable {
+        var kind: String
+        var name: String
+
+        var text: String { "\(kind)/\(name)" }
+    }
+
+    private struct Placed {
+        var manifest: Int
+        var id: ResourceID
+        var spec: ValidatedSpec
+    }
+
     public func validate(_ documents: [ManifestDocument], diagnostics: inout [Diagnostic]) -> DesiredState? {
         let sites = collectSites(documents, diagnostics: &diagnostics)
-        var manifests: [String: ResourceManifest] = [:]
+        let siteNames = sites.keys.sorted()
+        var manifestIndex: [UnplacedKey: Int] = [:]
         var ordered: [ResourceManifest] = []
+        manifestIndex.reserveCapacity(documents.count)
+        ordered.reserveCapacity(documents.count)
         for case .resource(let manifest) in documents {
-            if let first = manifests[manifest.unplacedID] {
-                diagnostics.append(.error("duplicate resource '\(manifest.unplacedID)'", at: manifest.name.location, notes: [.init("'\(manifest.unplacedID)' was first defined here", at: first.name.location)]))
+            let key = UnplacedKey(kind: manifest.kind.value, name: manifest.name.value)
+            if let first = manifestIndex[key] {
+                diagnostics.append(.error("duplicate resource '\(key.text)'", at: manifest.name.location, notes: [.init("'\(key.text)' was first defined here", at: ordered[first].name.location)]))
                 continue
             }
-            manifests[manifest.unplacedID] = manifest
+            manifestIndex[key] = ordered.count
             ordered.append(manifest)
         }
+        let declared = Declared(index: manifestIndex)
 
-        // Placement and specs.
-        var placed: [(manifest: ResourceManifest, id: ResourceID, spec: ValidatedSpec)] = []
-        var placements: [String: [ResourceID]] = [:]
-        for manifest in ordered {
-            let siteNames = place(manifest, sites: sites, diagnostics: &diagnostics)
-            if siteNames.isEmpty {
-                checkTargetsExist(manifest, manifests: manifests, diagnostics: &diagnostics)
+        // Placement and specs: one node per (manifest, site).
+        var placed: [Placed] = []
+        placed.reserveCapacity(ordered.count)
+        var placements: [UnplacedKey: [Int]] = [:]
+        placements.reserveCapacity(ordered.count)
+        for (index, manifest) in ordered.enumerated() {
+            let chosen = place(manifest, sites: sites, siteNames: siteNames, diagnostics: &diagnostics)
+            if chosen.isEmpty {
+                checkTargetsExist(manifest, declared: declared, diagnostics: &diagnostics)
+                continue
             }
-            var specsByProvider: [String: ValidatedSpec] = [:]
-            for siteName in siteNames {
+            var specs: [(provider: String, spec: ValidatedSpec)] = []
+            var nodes: [Int] = []
+            for siteName in chosen {
                 guard let site = sites[siteName.value] else { continue }
-                guard let spec = spec(for: manifest, on: site, at: siteName.location, cache: &specsByProvider, diagnostics: &diagnostics) else { continue }
-                let id = ResourceID(kind: manifest.kind.value, name: manifest.name.value, site: site.name)
-                placements[manifest.unplacedID, default: []].append(id)
-                placed.append((manifest, id, spec))
+                guard let spec = spec(for: manifest, on: site, at: siteName.location, cache: &specs, diagnostics: &diagnostics) else { continue }
+                nodes.append(placed.count)
+                placed.append(Placed(manifest: index, id: ResourceID(kind: manifest.kind.value, name: manifest.name.value, site: site.name), spec: spec))
             }
+            placements[UnplacedKey(kind: manifest.kind.value, name: manifest.name.value)] = nodes
         }
 
-        // References and dependencies.
+        // References and dependencies, as edges between placed nodes.
         var graph = GraphBuilder()
-        var resources: [DesiredResource] = []
-        resources.reserveCapacity(placed.count)
-        for (manifest, id, spec) in placed {
-            graph.add(id)
-            var targets: [String: ResourceID] = [:]
-            var dependencies = Set<ResourceID>()
+        for node in placed { _ = graph.appendUnique(node.id) }
+        var dependencies = Array(repeating: [Int](), count: placed.count)
+        var referenceTargets = Array(repeating: [String: ResourceID](), count: placed.count)
+        for (index, node) in placed.enumerated() {
+            let manifest = ordered[node.manifest]
             for dependency in manifest.dependsOn {
-                for target in resolveDependency(dependency, from: id, placements: placements, manifests: manifests, diagnostics: &diagnostics) {
-                    dependencies.insert(target)
-                    graph.addEdge(from: id, to: target, at: dependency.location)
+                for target in resolveDependency(dependency, from: node.id, placed: placed, placements: placements, declared: declared, diagnostics: &diagnostics) where target != index {
+                    graph.addEdge(from: index, to: target, at: dependency.location)
+                    if !dependencies[index].contains(target) { dependencies[index].append(target) }
                 }
             }
-            for reference in spec.references {
+            for reference in node.spec.references {
                 guard case let .output(kind, name, site, field) = reference.expression else { continue }
                 let key = "\(kind)/\(name)" + (site.map { "@" + $0 } ?? "")
-                guard let target = resolveReference(key, kind: kind, name: name, site: site, field: field, from: id, at: reference.location, placements: placements, manifests: manifests, sites: sites, diagnostics: &diagnostics) else { continue }
-                targets[key] = target
-                dependencies.insert(target)
-                graph.addEdge(from: id, to: target, at: reference.location)
+                guard let target = resolveReference(key, UnplacedKey(kind: kind, name: name), site: site, field: field, from: node.id, at: reference.location, placed: placed, placements: placements, declared: declared, sites: sites, diagnostics: &diagnostics) else { continue }
+                referenceTargets[index][key] = placed[target].id
+                graph.addEdge(from: index, to: target, at: reference.location)
+                if !dependencies[index].contains(target) { dependencies[index].append(target) }
             }
-            resources.append(DesiredResource(
-                id: id, labels: manifest.labels, annotations: manifest.annotations, spec: spec.fields, policy: manifest.policy,
-                dependencies: dependencies.sorted(), sensitivePaths: spec.sensitivePaths, templatePaths: spec.templatePaths,
-                referenceTargets: targets, location: manifest.location))
         }
         for manifest in ordered {
-            for path in manifest.policy.ignoreChanges where !ignorePathExists(path, manifest: manifest, sites: sites) {
+            for path in manifest.policy.ignoreChanges where !ignorePathExists(path, manifest: manifest) {
                 diagnostics.append(.warning("ignoreChanges entry '\(path)' names no field of \(manifest.kind.value)", at: manifest.location))
             }
         }
-        guard let built = graph.build(diagnostics: &diagnostics) else { return nil }
+        guard let layers = graph.layers(diagnostics: &diagnostics) else { return nil }
         if diagnostics.contains(where: { $0.severity == .error }) { return nil }
-        let byID = Dictionary(uniqueKeysWithValues: resources.map { ($0.id, $0) })
-        let sorted = built.order.compactMap { byID[$0] }
-        return DesiredState(sites: sites, resources: sorted, graph: built)
+
+        // Sort indices, not the (large) resources: (layer, id) order.
+        let order = placed.indices.sorted { (layers[$0], placed[$0].id) < (layers[$1], placed[$1].id) }
+        var resources: [DesiredResource] = []
+        resources.reserveCapacity(placed.count)
+        for index in order {
+            let node = placed[index]
+            let manifest = ordered[node.manifest]
+            resources.append(DesiredResource(
+                id: node.id, labels: manifest.labels, annotations: manifest.annotations, spec: node.spec.fields, policy: manifest.policy,
+                dependencies: dependencies[index].map { placed[$0].id }.sorted(), layer: layers[index],
+                sensitivePaths: node.spec.sensitivePaths, templatePaths: node.spec.templatePaths,
+                referenceTargets: referenceTargets[index], location: manifest.location))
+        }
+        return DesiredState(sites: sites, resources: resources)
+    }
+
+    /// The declared `Kind/name`s, with suggestions for near misses.
+    struct Declared {
+        let index: [UnplacedKey: Int]
+
+        func contains(_ key: UnplacedKey) -> Bool { index[key] != nil }
+
+        func hint(for key: UnplacedKey) -> String {
+            Suggestion.hint(for: key.text, among: index.keys.map(\.text).sorted())
+        }
     }
 
     private func collectSites(_ documents: [ManifestDocument], diagnostics: inout [Diagnostic]) -> [String: Site] {
@@ -116,8 +157,7 @@ public struct ManifestValidator: Sendable {
     }
 
     /// The sites one manifest is placed on, each with where it was chosen.
-    private func place(_ manifest: ResourceManifest, sites: [String: Site], diagnostics: inout [Diagnostic]) -> [Located<String>] {
-        let siteNames = sites.keys.sorted()
+    private func place(_ manifest: ResourceManifest, sites: [String: Site], siteNames: [String], diagnostics: inout [Diagnostic]) -> [Located<String>] {
         switch (manifest.site, manifest.placement) {
         case (nil, nil):
             diagnostics.append(.error("'\(manifest.unplacedID)' has no site: set metadata.site or spec.placement", at: manifest.name.location))
@@ -159,7 +199,7 @@ public struct ManifestValidator: Sendable {
     }
 
     /// The spec validated against the schema of the site's provider.
-    private func spec(for manifest: ResourceManifest, on site: Site, at location: SourceLocation, cache: inout [String: ValidatedSpec], diagnostics: inout [Diagnostic]) -> ValidatedSpec? {
+    private func spec(for manifest: ResourceManifest, on site: Site, at location: SourceLocation, cache: inout [(provider: String, spec: ValidatedSpec)], diagnostics: inout [Diagnostic]) -> ValidatedSpec? {
         if site.provider.hasPrefix("plugin:"), catalog.providers[site.provider] == nil {
             // Plugins declare their schema at run time; their specs are checked when they load.
             if case .raw(let node) = manifest.spec {
@@ -172,7 +212,7 @@ public struct ManifestValidator: Sendable {
             diagnostics.append(.error("provider '\(site.provider)' of site '\(site.name)' does not serve kind \(manifest.kind.value) (it serves \(served))", at: location))
             return nil
         }
-        if let cached = cache[provider.provider] { return cached }
+        if let cached = cache.first(where: { $0.provider == provider.provider }) { return cached.spec }
         let validated: ValidatedSpec
         switch manifest.spec {
         case .validated(let validatedProvider, let spec) where validatedProvider == provider.provider:
@@ -182,92 +222,97 @@ public struct ManifestValidator: Sendable {
         case .raw(let node):
             validated = SpecValidator.validate(node, fields: schema.fields, context: "the \(manifest.kind.value) spec", ownerLocation: manifest.location, reservedKeys: ["placement"], diagnostics: &diagnostics)
         }
-        cache[provider.provider] = validated
+        cache.append((provider.provider, validated))
         return validated
     }
 
     /// For a resource that could not be placed: its dependsOn and references must still name
     /// declared resources, so those mistakes are reported in the same run.
-    private func checkTargetsExist(_ manifest: ResourceManifest, manifests: [String: ResourceManifest], diagnostics: inout [Diagnostic]) {
-        let declared = manifests.keys.sorted()
+    private func checkTargetsExist(_ manifest: ResourceManifest, declared: Declared, diagnostics: inout [Diagnostic]) {
         for dependency in manifest.dependsOn {
-            let unplaced = String(dependency.value.split(separator: "@", maxSplits: 1)[0])
-            if manifests[unplaced] == nil {
-                diagnostics.append(.error("dependsOn names '\(unplaced)', which is not declared\(Suggestion.hint(for: unplaced, among: declared))", at: dependency.location))
-            }
+            guard let key = Self.unplacedKey(dependency.value), !declared.contains(key) else { continue }
+            diagnostics.append(.error("dependsOn names '\(key.text)', which is not declared\(declared.hint(for: key))", at: dependency.location))
         }
         guard case .validated(_, let spec) = manifest.spec else { return }
         for reference in spec.references {
-            guard case let .output(kind, name, _, _) = reference.expression, manifests["\(kind)/\(name)"] == nil else { continue }
-            diagnostics.append(.error("reference to '\(kind)/\(name)', which is not declared\(Suggestion.hint(for: "\(kind)/\(name)", among: declared))", at: reference.location))
+            guard case let .output(kind, name, _, _) = reference.expression else { continue }
+            let key = UnplacedKey(kind: kind, name: name)
+            guard !declared.contains(key) else { continue }
+            diagnostics.append(.error("reference to '\(key.text)', which is not declared\(declared.hint(for: key))", at: reference.location))
         }
     }
 
+    /// `Kind/name` or `Kind/name@site` without the site.
+    static func unplacedKey(_ text: String) -> UnplacedKey? {
+        let unplaced = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        guard let slash = unplaced.firstIndex(of: "/") else { return nil }
+        return UnplacedKey(kind: String(unplaced[..<slash]), name: String(unplaced[unplaced.index(after: slash)...]))
+    }
+
     /// `Kind/name` names the placement on the same site when there is one, else every placement.
-    private func resolveDependency(_ dependency: Located<String>, from id: ResourceID, placements: [String: [ResourceID]], manifests: [String: ResourceManifest], diagnostics: inout [Diagnostic]) -> [ResourceID] {
+    private func resolveDependency(_ dependency: Located<String>, from id: ResourceID, placed: [Placed], placements: [UnplacedKey: [Int]], declared: Declared, diagnostics: inout [Diagnostic]) -> [Int] {
         let text = dependency.value
-        let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
-        let unplaced = parts[0]
-        guard manifests[unplaced] != nil else {
-            diagnostics.append(.error("dependsOn names '\(unplaced)', which is not declared\(Suggestion.hint(for: unplaced, among: manifests.keys.sorted()))", at: dependency.location))
+        guard let key = Self.unplacedKey(text) else { return [] }
+        guard declared.contains(key) else {
+            diagnostics.append(.error("dependsOn names '\(key.text)', which is not declared\(declared.hint(for: key))", at: dependency.location))
             return []
         }
-        let candidates = placements[unplaced] ?? []
-        if parts.count == 2 {
-            guard let target = candidates.first(where: { $0.site == parts[1] }) else {
-                diagnostics.append(.error("dependsOn names '\(text)', but '\(unplaced)' is not placed on site '\(parts[1])'", at: dependency.location))
+        let candidates = placements[key] ?? []
+        if let at = text.firstIndex(of: "@") {
+            let site = String(text[text.index(after: at)...])
+            guard let target = candidates.first(where: { placed[$0].id.site == site }) else {
+                diagnostics.append(.error("dependsOn names '\(text)', but '\(key.text)' is not placed on site '\(site)'", at: dependency.location))
                 return []
             }
-            return target == id ? [] : [target]
+            return [target]
         }
-        if let sameSite = candidates.first(where: { $0.site == id.site }) { return sameSite == id ? [] : [sameSite] }
+        if let sameSite = candidates.first(where: { placed[$0].id.site == id.site }) { return [sameSite] }
         return candidates
     }
 
     private func resolveReference(
-        _ key: String, kind: String, name: String, site: String?, field: String, from id: ResourceID, at location: SourceLocation,
-        placements: [String: [ResourceID]], manifests: [String: ResourceManifest], sites: [String: Site], diagnostics: inout [Diagnostic]
-    ) -> ResourceID? {
-        let unplaced = "\(kind)/\(name)"
-        guard manifests[unplaced] != nil else {
-            diagnostics.append(.error("reference to '\(unplaced)', which is not declared\(Suggestion.hint(for: unplaced, among: manifests.keys.sorted()))", at: location))
+        _ written: String, _ key: UnplacedKey, site: String?, field: String, from id: ResourceID, at location: SourceLocation,
+        placed: [Placed], placements: [UnplacedKey: [Int]], declared: Declared, sites: [String: Site], diagnostics: inout [Diagnostic]
+    ) -> Int? {
+        guard declared.contains(key) else {
+            diagnostics.append(.error("reference to '\(key.text)', which is not declared\(declared.hint(for: key))", at: location))
             return nil
         }
-        let candidates = placements[unplaced] ?? []
-        let target: ResourceID?
+        let candidates = placements[key] ?? []
+        let target: Int
         if let site {
-            target = candidates.first { $0.site == site }
-            if target == nil {
-                diagnostics.append(.error("reference to '\(key)', but '\(unplaced)' is not placed on site '\(site)'", at: location))
+            guard let match = candidates.first(where: { placed[$0].id.site == site }) else {
+                diagnostics.append(.error("reference to '\(written)', but '\(key.text)' is not placed on site '\(site)'", at: location))
                 return nil
             }
-        } else if let sameSite = candidates.first(where: { $0.site == id.site }) {
+            target = match
+        } else if let sameSite = candidates.first(where: { placed[$0].id.site == id.site }) {
             target = sameSite
         } else if candidates.count == 1 {
             target = candidates[0]
         } else {
             if !candidates.isEmpty {
-                let choices = candidates.map { "${\($0.unplaced)@\($0.site).outputs.\(field)}" }.joined(separator: ", ")
-                diagnostics.append(.error("reference to '\(unplaced)' is ambiguous from site '\(id.site)': it is placed on \(candidates.count) sites; write one of \(choices)", at: location))
+                let choices = candidates.map { "${\(key.text)@\(placed[$0].id.site).outputs.\(field)}" }.joined(separator: ", ")
+                diagnostics.append(.error("reference to '\(key.text)' is ambiguous from site '\(id.site)': it is placed on \(candidates.count) sites; write one of \(choices)", at: location))
             }
             return nil
         }
-        guard let target else { return nil }
-        if target == id {
+        let targetID = placed[target].id
+        if targetID == id {
             diagnostics.append(.error("'\(id.unplaced)' refers to its own outputs", at: location))
             return nil
         }
-        if let provider = sites[target.site].flatMap({ catalog.providers[$0.provider] }), let schema = provider.kind(kind), !schema.outputs.isEmpty {
+        if let provider = sites[targetID.site].flatMap({ catalog.providers[$0.provider] }), let schema = provider.kind(key.kind), !schema.outputs.isEmpty {
             let outputs = schema.outputs.map(\.name)
             if !outputs.contains(field) {
-                diagnostics.append(.error("\(kind) has no output '\(field)'\(Suggestion.hint(for: field, among: outputs)) (outputs: \(outputs.joined(separator: ", ")))", at: location))
+                diagnostics.append(.error("\(key.kind) has no output '\(field)'\(Suggestion.hint(for: field, among: outputs)) (outputs: \(outputs.joined(separator: ", ")))", at: location))
                 return nil
             }
         }
         return target
     }
 
-    private func ignorePathExists(_ path: String, manifest: ResourceManifest, sites: [String: Site]) -> Bool {
+    private func ignorePathExists(_ path: String, manifest: ResourceManifest) -> Bool {
         let specPath = String(path.dropFirst("spec.".count))
         let providers = Set(catalog.providers.values.filter { $0.kind(manifest.kind.value) != nil }.map(\.provider))
         if providers.isEmpty { return true }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Side by side, in one run, on the same generated file: the raw libyaml C event scan (the
+# speed limit for any libyaml-based loader), PyYAML's CSafeLoader, and `ballast validate`
+# (load + validate). Each process is timed whole with /usr/bin/time; runs alternate and the
+# medians are reported, with ratios to the C scan.
+#
+#   Benchmarks/scripts/compare-loaders.sh [RESOURCES] [RUNS]     (defaults: 100000 5)
+set -euo pipefail
+resources=${1:-100000}
+runs=${2:-5}
+here=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$here/.." && pwd)
+shared=${BALLAST_SHARED:-$root/../shared}
+work=$(mktemp -d /tmp/ballast-compare.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+(cd "$root" && swift build -c release --product ballast >/dev/null)
+(cd "$here" && swift build -c release --product generate-manifests >/dev/null)
+gcc -O2 -o "$work/yaml_events" "$shared/bench/yaml_events.c" $(pkg-config --cflags --libs yaml-0.1)
+file="$work/estate.yaml"
+"$here/.build/release/generate-manifests" "$resources" "$file"
+python3 -c "import yaml; yaml.CSafeLoader" 2>/dev/null && have_pyyaml=1 || have_pyyaml=0
+
+declare -A commands=(
+  [c-scan]="$work/yaml_events $file"
+  [ballast]="$root/.build/release/ballast validate $file --state $work/state"
+)
+[ "$have_pyyaml" = 1 ] && commands[pyyaml-c]="python3 $shared/bench/py_load.py $file c"
+
+for run in $(seq "$runs"); do
+  for name in "${!commands[@]}"; do
+    /usr/bin/time -f "%e %M" -o "$work/$name.$run" ${commands[$name]} >/dev/null 2>"$work/$name.err" || { cat "$work/$name.err"; exit 1; }
+  done
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+bytes=$(stat -c %s "$file")
+c_time=$(for r in $(seq "$runs"); do cut -d' ' -f1 "$work/c-scan.$r"; done | median)
+printf 'input: %s resources, %.1f MB; %s runs each, medians\n' "$resources" "$(echo "$bytes / 1000000" | bc -l)" "$runs"
+printf '%-10s %9s %9s %8s %12s %10s\n' tool seconds MB/s xC peak-MB xInput
+for name in c-scan ballast pyyaml-c; do
+  [ -f "$work/$name.1" ] || continue
+  t=$(for r in $(seq "$runs"); do cut -d' ' -f1 "$work/$name.$r"; done | median)
+  m=$(for r in $(seq "$runs"); do cut -d' ' -f2 "$work/$name.$r"; done | median)
+  printf '%-10s %9.2f %9.1f %8.2f %12.1f %10.2f\n' "$name" "$t" "$(echo "$bytes / 1000000 / $t" | bc -l)" "$(echo "$t / $c_time" | bc -l)" "$(echo "$m / 1024" | bc -l)" "$(echo "$m * 1024 / $bytes" | bc -l)"
+done
