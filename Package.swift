@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -47,7 +48,10 @@ let package = Package(
         ),
         .target(
             name: "BallastStore",
-            dependencies: ["BallastCore"],
+            dependencies: [
+                "BallastCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -81,6 +85,11 @@ let package = Package(
             name: "BallastCoreTests",
             dependencies: ["BallastCore", "BallastProviders", "BallastTesting"],
             exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BallastStoreTests",
+            dependencies: ["BallastCore", "BallastStore", "BallastTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -27,6 +27,9 @@ public struct PlanService: Sendable {
         public var diagnostics: Diagnostics
         public var plan: Plan?
         public var observation: Observation?
+        /// Resolved secret values, for apply only: never printed or saved.
+        public var secrets: [ReferenceExpression: String] = [:]
+        public var inventory: [ResourceID: InventoryEntry] = [:]
     }
 
     public func load(_ paths: [String], readStandardInput: @escaping () -> [UInt8]) -> LoadedManifests {
@@ -61,6 +64,6 @@ public struct PlanService: Sendable {
             inputs: inputs, inputDigest: loaded.inputDigest))
         diagnostics.append(contentsOf: planProblems)
         for warning in plan.warnings { diagnostics.warning(warning, at: nil) }
-        return Outcome(loaded: loaded, diagnostics: diagnostics, plan: diagnostics.hasErrors ? nil : plan, observation: observation)
+        return Outcome(loaded: loaded, diagnostics: diagnostics, plan: diagnostics.hasErrors ? nil : plan, observation: observation, secrets: secretValues, inventory: inventory)
     }
 }

@@ -14,7 +14,7 @@ struct GraphCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = Runtime(runtime)
-        let loaded = context.planService().load(manifests.paths, readStandardInput: Terminal.readStandardInput)
+        let loaded = context.load(manifests.paths)
         Terminal.report(loaded.diagnostics, files: loaded.files)
         guard let desired = loaded.desired else { throw ExitCode(1) }
         switch output {

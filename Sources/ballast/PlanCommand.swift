@@ -29,9 +29,12 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = Runtime(runtime)
-        var service = context.planService()
-        service.observer.timeout = .seconds(observeTimeout)
-        let outcome = try await service.plan(manifests.paths, readStandardInput: Terminal.readStandardInput)
+        let store = try context.store()
+        var service = try context.applyService(store: store)
+        service.planner.observer.timeout = .seconds(observeTimeout)
+        let loaded = service.planner.load(manifests.paths, readStandardInput: Terminal.readStandardInput)
+        if let desired = loaded.desired { await context.recoverOpportunistically(service, sites: desired.sites) }
+        let outcome = try await service.planner.plan(loaded, inputs: manifests.paths)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan, let desired = outcome.loaded.desired else { throw ExitCode(1) }
         if let out {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import BallastCore
 import BallastEngine
 import BallastProviders
@@ -11,7 +12,6 @@ struct Runtime {
     let logger: Logger
     let simWorld: SimWorldStore
     let registry: ProviderRegistry
-    let store: any StateStore
 
     init(_ options: RuntimeOptions) {
         stateDirectory = options.stateDirectory
@@ -24,40 +24,48 @@ struct Runtime {
         logger.logLevel = level
         self.logger = logger
         simWorld = SimWorldStore(directory: stateDirectory + "/sim")
-        registry = ProviderRegistry([SimProvider(world: simWorld)])
-        store = InMemoryStateStore()
+        let seed = ProcessInfo.processInfo.environment["BALLAST_SIM_SEED"].flatMap { UInt64($0) }
+        let random = SimRandom(seed: seed)
+        registry = ProviderRegistry([SimProvider(world: simWorld, random: { random.next() })])
     }
 
-    func planService() -> PlanService {
+    var statePath: String { stateDirectory + "/state.db" }
+
+    /// The SQLite store at STATE/state.db; a clear error when it cannot be opened.
+    func store() throws -> any StateStore {
+        do {
+            return try SQLiteStateStore(path: statePath)
+        } catch {
+            Terminal.standardError("ballast: error: \(error)\n")
+            throw ExitCode.failure
+        }
+    }
+
+    /// Loads and validates manifests (no state needed).
+    func load(_ paths: [String]) -> LoadedManifests {
+        planService(store: InMemoryStateStore()).load(paths, readStandardInput: Terminal.readStandardInput)
+    }
+
+    func planService(store: any StateStore) -> PlanService {
         PlanService(registry: registry, store: store, logger: logger)
     }
-}
 
-/// Terminal output helpers.
-enum Terminal {
-    static var colourEnabled: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        if let noColour = environment["NO_COLOR"], !noColour.isEmpty { return false }
-        if environment["TERM"] == "dumb" { return false }
-        return isatty(STDOUT_FILENO) == 1
+    func applyService(store: any StateStore, parallelism: Int = 10) throws -> ApplyService {
+        let failpoints: Failpoints
+        switch Failpoints.parse(ProcessInfo.processInfo.environment["BALLAST_FAILPOINT"]) {
+        case .success(let parsed): failpoints = parsed
+        case .failure(let error):
+            Terminal.standardError("ballast: error: \(error)\n")
+            throw ExitCode.failure
+        }
+        let executor = Executor(registry: registry, store: store, parallelism: parallelism, failpoints: failpoints, logger: logger)
+        return ApplyService(planner: planService(store: store), executor: executor, logger: logger)
     }
 
-    static var style: TerminalStyle { TerminalStyle(enabled: colourEnabled) }
-
-    static func standardError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
-
-    static func standardOutput(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
-    }
-
-    static func readStandardInput() -> [UInt8] {
-        [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-    }
-
-    static func report(_ diagnostics: Diagnostics, files: SourceFiles) {
-        let text = DiagnosticRenderer(files: files).render(diagnostics)
-        if !text.isEmpty { standardError(text) }
+    /// Closes what an interrupted run left open, if the state is not locked by another run.
+    func recoverOpportunistically(_ service: ApplyService, sites: [String: Site]) async {
+        guard let (holder, _) = try? await service.lock(command: "ballast plan", wait: .zero) else { return }
+        if let report = try? await service.recover(sites: sites) { Terminal.reportRecovery(report) }
+        await service.unlock(holder)
     }
 }

@@ -15,7 +15,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = Runtime(runtime)
-        let loaded = context.planService().load(manifests.paths, readStandardInput: Terminal.readStandardInput)
+        let loaded = context.load(manifests.paths)
         switch output {
         case .text:
             Terminal.report(loaded.diagnostics, files: loaded.files)

@@ -31,6 +31,8 @@ public enum ActionReason: String, Sendable, Hashable, Codable {
     case dependencyChanged = "dependency-changed"
     case immutableFieldChanged = "immutable-field-changed"
     case notDeclared = "not-declared"
+    /// `ballast destroy` asked for it.
+    case destroyRequested = "destroy"
     /// No longer declared, `deletion: orphan`: forgotten, not deleted.
     case orphaned
     case upToDate = "up-to-date"
@@ -44,6 +46,7 @@ public enum ActionReason: String, Sendable, Hashable, Codable {
         case .dependencyChanged: "a dependency is created or replaced; new values known after apply"
         case .immutableFieldChanged: "immutable field changed"
         case .notDeclared: "no longer declared"
+        case .destroyRequested: "destroy"
         case .orphaned: "no longer declared; deletion: orphan (forgotten, not deleted)"
         case .upToDate: "up to date"
         }

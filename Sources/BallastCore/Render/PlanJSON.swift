@@ -23,7 +23,7 @@ public enum PlanJSON {
         return .map(Fields(root))
     }
 
-    static func encode(_ action: PlannedAction) -> Value {
+    public static func encode(_ action: PlannedAction) -> Value {
         var fields: [String: Value] = [
             "id": .string(action.id.description),
             "kind": .string(action.id.kind),

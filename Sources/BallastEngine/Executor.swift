@@ -1,0 +1,311 @@
+import BallastCore
+import BallastProviders
+import BallastStore
+import Foundation
+import Logging
+
+/// Executes exactly the actions of a plan, in dependency order, with bounded parallelism.
+///
+/// Creates, updates and replaces start once the actions of their dependencies succeeded;
+/// deletes start once the deletes of what depended on them finished. Each action writes its
+/// intent to the journal before the provider is called and its outcome (with the inventory
+/// change) after. Retryable provider errors are retried per ``RetryPolicy``; when an action
+/// fails, everything that depends on it is skipped and independent branches go on.
+public struct Executor: Sendable {
+    public var registry: ProviderRegistry
+    public var store: any StateStore
+    public var parallelism: Int
+    public var retry: RetryPolicy
+    public var failpoints: Failpoints
+    public var logger: Logger
+    /// Uniform numbers in 0..<1 for backoff jitter.
+    public var random: @Sendable () -> Double
+    public var sleep: @Sendable (Duration) async throws -> Void
+    public var now: @Sendable () -> Date
+
+    public init(
+        registry: ProviderRegistry, store: any StateStore, parallelism: Int = 10, retry: RetryPolicy = RetryPolicy(),
+        failpoints: Failpoints = Failpoints(), logger: Logger,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.registry = registry
+        self.store = store
+        self.parallelism = max(1, parallelism)
+        self.retry = retry
+        self.failpoints = failpoints
+        self.logger = logger
+        self.random = random
+        self.sleep = sleep
+        self.now = now
+    }
+
+    public struct Input: Sendable {
+        public var plan: Plan
+        public var desired: DesiredState
+        /// What exists now: the current state for updates, and outputs for references.
+        public var observation: Observation
+        public var inventory: [ResourceID: InventoryEntry]
+        public var secrets: [ReferenceExpression: String]
+        public var runID: String
+
+        public init(plan: Plan, desired: DesiredState, observation: Observation, inventory: [ResourceID: InventoryEntry], secrets: [ReferenceExpression: String], runID: String) {
+            self.plan = plan
+            self.desired = desired
+            self.observation = observation
+            self.inventory = inventory
+            self.secrets = secrets
+            self.runID = runID
+        }
+    }
+
+    public func execute(_ input: Input, progress: any ApplyProgress = SilentProgress()) async -> ApplyReport {
+        let actions = input.plan.actions.filter { $0.action.changesSomething }
+        guard !actions.isEmpty else { return ApplyReport() }
+        let desired = input.desired.resourcesByID
+        let schedule = Schedule(actions: actions, desired: desired, inventory: input.inventory)
+        var remaining = schedule.prerequisites.map(\.count)
+        var ready = actions.indices.filter { remaining[$0] == 0 }
+        var outputs: [ResourceID: Fields] = [:]
+        for (id, observed) in input.observation.resources { outputs[id] = observed.outputs }
+        var report = ApplyReport()
+        var finished = Set<Int>()
+        var running = 0
+        let total = actions.count
+
+        await withTaskGroup(of: (Int, ActionResult, Fields?).self) { group in
+            func launch() {
+                while running < parallelism, !ready.isEmpty {
+                    let index = ready.removeFirst()
+                    let action = actions[index]
+                    let known = outputs
+                    running += 1
+                    progress.started(action.id, action: action.action, completed: finished.count, running: running, total: total)
+                    group.addTask {
+                        await run(index, action, input: input, resource: desired[action.id], outputs: known)
+                    }
+                }
+            }
+            launch()
+            while let (index, result, produced) = await group.next() {
+                running -= 1
+                finished.insert(index)
+                report.results.append(result)
+                progress.finished(result, completed: finished.count, running: running, total: total)
+                if result.status == .applied {
+                    if let produced { outputs[actions[index].id] = produced } else { outputs[actions[index].id] = nil }
+                    for dependent in schedule.dependents[index] {
+                        remaining[dependent] -= 1
+                        if remaining[dependent] == 0 { ready.append(dependent) }
+                    }
+                } else {
+                    // Skip everything downstream that has not started.
+                    for skipped in schedule.downstream(of: index) where !finished.contains(skipped) {
+                        finished.insert(skipped)
+                        ready.removeAll { $0 == skipped }
+                        let skippedResult = ActionResult(id: actions[skipped].id, action: actions[skipped].action, status: .skipped, blockedBy: actions[index].id)
+                        await journalSkip(actions[skipped], input: input, resource: desired[actions[skipped].id], blockedBy: actions[index].id)
+                        report.results.append(skippedResult)
+                        progress.finished(skippedResult, completed: finished.count, running: running, total: total)
+                    }
+                }
+                ready.sort()
+                launch()
+            }
+        }
+        return report
+    }
+
+    // MARK: One action
+
+    private func run(_ index: Int, _ planned: PlannedAction, input: Input, resource: DesiredResource?, outputs: [ResourceID: Fields]) async -> (Int, ActionResult, Fields?) {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let id = planned.id
+        func result(_ status: ActionResult.Status, attempts: Int, error: String? = nil) -> ActionResult {
+            ActionResult(id: id, action: planned.action, status: status, attempts: attempts, duration: clock.now - started, error: error)
+        }
+        let existing = input.inventory[id]
+        let spec = resource?.spec ?? existing?.spec ?? Fields()
+        failpoints.reach("before-intent")
+        let sequence: Int64
+        do {
+            sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: id, action: planned.action, spec: spec, specDigest: SpecDigest.digest(spec), at: now()))
+        } catch {
+            return (index, result(.failed, attempts: 0, error: "could not write the journal: \(error)"), nil)
+        }
+        failpoints.reach("after-intent")
+
+        let outcome = await perform(planned, input: input, resource: resource, outputs: outputs)
+        if outcome.calledProvider {
+            failpoints.reach("after-provider")
+            failpoints.reach("after-provider-\(Self.verb(planned.action))")
+        }
+        let change: InventoryChange
+        let status: JournalOutcome.Status
+        switch outcome.result {
+        case .success(let observed):
+            status = .succeeded
+            if planned.action == .delete {
+                change = .remove(id)
+            } else if let resource, let observed {
+                change = .upsert(InventoryEntry(
+                    id: id, spec: resource.spec, specDigest: SpecDigest.digest(resource.spec), outputs: observed.outputs, status: .ready,
+                    generation: (existing?.generation ?? 0) + 1, dependencies: resource.dependencies,
+                    preventDestroy: resource.policy.preventDestroy, deletion: resource.policy.deletion,
+                    createdAt: planned.action == .update ? (existing?.createdAt ?? now()) : now(), updatedAt: now()))
+            } else {
+                change = .none
+            }
+        case .failure(let error):
+            status = .failed
+            if var entry = existing {
+                entry.status = .failed
+                entry.lastError = error.description
+                entry.updatedAt = now()
+                change = .upsert(entry)
+            } else {
+                change = .none
+            }
+        }
+        let errorText: String? = if case .failure(let error) = outcome.result { error.description } else { nil }
+        let observed: Observed? = if case .success(let value) = outcome.result { value } else { nil }
+        do {
+            try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: status, attempts: outcome.attempts, error: errorText, outputs: observed?.outputs, at: now()), change: change)
+        } catch {
+            return (index, result(.failed, attempts: outcome.attempts, error: "could not record the outcome: \(error)"), nil)
+        }
+        failpoints.reach("after-outcome")
+        if let errorText {
+            logger.warning("action failed", metadata: ["id": "\(id)", "action": "\(planned.action.rawValue)", "error": "\(errorText)"])
+            return (index, result(.failed, attempts: outcome.attempts, error: errorText), nil)
+        }
+        return (index, result(.applied, attempts: outcome.attempts), observed?.outputs)
+    }
+
+    static func verb(_ action: Action) -> String {
+        switch action {
+        case .create, .replace: "create"
+        case .update: "update"
+        case .delete, .noop: "delete"
+        }
+    }
+
+    private struct Performed {
+        var result: Result<Observed?, ProviderError>
+        var attempts: Int
+        var calledProvider: Bool
+    }
+
+    /// The provider calls of one action, each retried.
+    private func perform(_ planned: PlannedAction, input: Input, resource: DesiredResource?, outputs: [ResourceID: Fields]) async -> Performed {
+        let id = planned.id
+        guard let site = input.desired.sites[id.site] else {
+            return Performed(result: .failure(ProviderError(.invalid, "site '\(id.site)' is not declared", id: id)), attempts: 0, calledProvider: false)
+        }
+        guard let provider = registry.provider(named: site.provider) else {
+            return Performed(result: .failure(ProviderError(.unavailable, "provider '\(site.provider)' is not available", id: id)), attempts: 0, calledProvider: false)
+        }
+        if planned.action == .delete {
+            if planned.reason == .orphaned { return Performed(result: .success(nil), attempts: 0, calledProvider: false) }
+            let (result, attempts) = await withRetries { try await provider.delete(id, site: site) }
+            return Performed(result: result.map { nil }, attempts: attempts, calledProvider: true)
+        }
+        guard let resource else {
+            return Performed(result: .failure(ProviderError(.invalid, "\(id) is not declared", id: id)), attempts: 0, calledProvider: false)
+        }
+        let (spec, unknown) = SpecResolver(secrets: input.secrets).resolve(resource) { outputs[$0] }
+        if !unknown.isEmpty {
+            return Performed(result: .failure(ProviderError(.invalid, "references in \(unknown.sorted().joined(separator: ", ")) have no value (the output does not exist)", id: id)), attempts: 0, calledProvider: false)
+        }
+        let resolved = ResolvedResource(id: id, spec: spec, labels: resource.labels)
+        switch planned.action {
+        case .update:
+            guard let current = input.observation.resources[id] else {
+                return Performed(result: .failure(ProviderError(.notFound, "\(id) vanished before it could be updated", id: id)), attempts: 0, calledProvider: false)
+            }
+            let (result, attempts) = await withRetries { try await provider.update(resolved, current: current, site: site) }
+            return Performed(result: result.map { $0 }, attempts: attempts, calledProvider: true)
+        case .replace:
+            let (deleted, deleteAttempts) = await withRetries { try await provider.delete(id, site: site) }
+            if case .failure(let error) = deleted { return Performed(result: .failure(error), attempts: deleteAttempts, calledProvider: true) }
+            let (created, createAttempts) = await withRetries { try await provider.create(resolved, site: site) }
+            return Performed(result: created.map { $0 }, attempts: deleteAttempts + createAttempts, calledProvider: true)
+        default:
+            let (created, attempts) = await withRetries { try await provider.create(resolved, site: site) }
+            return Performed(result: created.map { $0 }, attempts: attempts, calledProvider: true)
+        }
+    }
+
+    /// Runs `body` until it succeeds, fails terminally, or runs out of attempts.
+    func withRetries<T: Sendable>(_ body: () async throws -> T) async -> (Result<T, ProviderError>, Int) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return (.success(try await body()), attempt)
+            } catch {
+                let providerError = error as? ProviderError ?? ProviderError(.failed, "\(error)")
+                guard providerError.isRetryable, attempt < retry.maxAttempts else {
+                    var final = providerError
+                    if providerError.isRetryable { final.message += " (gave up after \(attempt) attempts)" }
+                    return (.failure(final), attempt)
+                }
+                try? await sleep(retry.delay(afterAttempt: attempt, unit: random()))
+            }
+        }
+    }
+
+    private func journalSkip(_ planned: PlannedAction, input: Input, resource: DesiredResource?, blockedBy: ResourceID) async {
+        let spec = resource?.spec ?? input.inventory[planned.id]?.spec ?? Fields()
+        do {
+            let sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: planned.id, action: planned.action, spec: spec, specDigest: SpecDigest.digest(spec), at: now()))
+            try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: .skipped, attempts: 0, error: "skipped: \(blockedBy) failed", at: now()), change: .none)
+        } catch {
+            logger.error("could not journal a skipped action", metadata: ["id": "\(planned.id)", "error": "\(error)"])
+        }
+    }
+}
+
+/// The order constraints between the actions of one plan.
+struct Schedule {
+    /// prerequisites[i]: the actions that must succeed before action i starts.
+    var prerequisites: [[Int]]
+    /// dependents[i]: the actions waiting for action i.
+    var dependents: [[Int]]
+
+    init(actions: [PlannedAction], desired: [ResourceID: DesiredResource], inventory: [ResourceID: InventoryEntry]) {
+        var index: [ResourceID: Int] = [:]
+        for (offset, action) in actions.enumerated() { index[action.id] = offset }
+        prerequisites = Array(repeating: [], count: actions.count)
+        dependents = Array(repeating: [], count: actions.count)
+        for (offset, action) in actions.enumerated() {
+            if action.action == .delete {
+                // Delete what depends on this resource first (dependencies as last applied).
+                for (other, otherAction) in actions.enumerated() where otherAction.action == .delete && other != offset {
+                    if inventory[otherAction.id]?.dependencies.contains(action.id) == true { add(other, before: offset) }
+                }
+            } else {
+                for dependency in desired[action.id]?.dependencies ?? [] {
+                    if let other = index[dependency], actions[other].action != .delete { add(other, before: offset) }
+                }
+            }
+        }
+    }
+
+    private mutating func add(_ first: Int, before second: Int) {
+        prerequisites[second].append(first)
+        dependents[first].append(second)
+    }
+
+    /// Every action that waits, directly or not, on action `index`.
+    func downstream(of index: Int) -> [Int] {
+        var seen = Set<Int>()
+        var pending = dependents[index]
+        while let next = pending.popLast() {
+            if seen.insert(next).inserted { pending.append(contentsOf: dependents[next]) }
+        }
+        return seen.sorted()
+    }
+}

@@ -1,0 +1,89 @@
+import BallastCore
+import Foundation
+
+/// What Ballast is about to do to one resource, written before the provider is called.
+public struct JournalIntent: Sendable, Hashable {
+    public var runID: String
+    public var id: ResourceID
+    public var action: Action
+    /// The desired spec (templates unresolved, so no secret values) and its digest.
+    public var spec: Fields
+    public var specDigest: String
+    public var at: Date
+
+    public init(runID: String, id: ResourceID, action: Action, spec: Fields, specDigest: String, at: Date) {
+        self.runID = runID
+        self.id = id
+        self.action = action
+        self.spec = spec
+        self.specDigest = specDigest
+        self.at = at
+    }
+}
+
+/// A recorded intent, with its sequence number.
+public struct JournalIntentRecord: Sendable, Hashable {
+    public var sequence: Int64
+    public var intent: JournalIntent
+
+    public init(sequence: Int64, intent: JournalIntent) {
+        self.sequence = sequence
+        self.intent = intent
+    }
+}
+
+/// How an intent ended.
+public struct JournalOutcome: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
+        case succeeded
+        case failed
+        /// Found done after a crash, and taken into the inventory.
+        case adopted
+        /// Found not done after a crash; the next plan does it again.
+        case abandoned
+        /// Not attempted because a dependency failed.
+        case skipped
+    }
+
+    public var intentSequence: Int64
+    public var status: Status
+    public var attempts: Int
+    public var error: String?
+    public var outputs: Fields?
+    public var at: Date
+
+    public init(intentSequence: Int64, status: Status, attempts: Int, error: String? = nil, outputs: Fields? = nil, at: Date) {
+        self.intentSequence = intentSequence
+        self.status = status
+        self.attempts = attempts
+        self.error = error
+        self.outputs = outputs
+        self.at = at
+    }
+}
+
+/// The inventory change an outcome carries, committed with it.
+public enum InventoryChange: Sendable, Hashable {
+    case none
+    case upsert(InventoryEntry)
+    case remove(ResourceID)
+}
+
+/// One journal entry as `ballast events` shows it.
+public struct JournalEvent: Sendable, Hashable {
+    public var sequence: Int64
+    public var runID: String
+    public var id: ResourceID
+    public var action: Action
+    public var startedAt: Date
+    public var outcome: JournalOutcome?
+
+    public init(sequence: Int64, runID: String, id: ResourceID, action: Action, startedAt: Date, outcome: JournalOutcome?) {
+        self.sequence = sequence
+        self.runID = runID
+        self.id = id
+        self.action = action
+        self.startedAt = startedAt
+        self.outcome = outcome
+    }
+}

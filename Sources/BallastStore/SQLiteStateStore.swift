@@ -1,0 +1,275 @@
+import BallastCore
+import Foundation
+import GRDB
+
+/// The embedded default state store: SQLite through GRDB, in WAL mode, at `STATE/state.db`.
+///
+/// Every write is one transaction. Intents and outcomes are appended, never updated, and an
+/// outcome commits together with its inventory change, so a crash leaves either both or
+/// neither. WAL with `synchronous=NORMAL` survives the process being killed at any point.
+public final class SQLiteStateStore: StateStore {
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating and migrating as needed) the store at `path`.
+    public init(path: String) throws {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(15)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StoreError.unavailable(path: path, reason: "\(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: inventory, journal, lock") { db in
+            try db.execute(sql: """
+                CREATE TABLE inventory (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    site TEXT NOT NULL,
+                    spec TEXT NOT NULL,
+                    spec_digest TEXT NOT NULL,
+                    outputs TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    last_error TEXT,
+                    generation INTEGER NOT NULL,
+                    dependencies TEXT NOT NULL,
+                    prevent_destroy INTEGER NOT NULL,
+                    deletion TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE TABLE journal_intent (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id TEXT NOT NULL,
+                    resource_id TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    spec TEXT NOT NULL,
+                    spec_digest TEXT NOT NULL,
+                    at REAL NOT NULL
+                );
+                CREATE INDEX journal_intent_at ON journal_intent(at);
+                CREATE TABLE journal_outcome (
+                    intent_seq INTEGER PRIMARY KEY NOT NULL REFERENCES journal_intent(seq),
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    error TEXT,
+                    outputs TEXT,
+                    at REAL NOT NULL
+                );
+                CREATE TABLE lock (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    owner TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    host TEXT NOT NULL,
+                    command TEXT NOT NULL,
+                    since REAL NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Inventory
+
+    public func inventory() async throws -> [ResourceID: InventoryEntry] {
+        try await guarded {
+            try await pool.read { db in
+                var result: [ResourceID: InventoryEntry] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM inventory") {
+                    let entry = try Self.entry(row)
+                    result[entry.id] = entry
+                }
+                return result
+            }
+        }
+    }
+
+    public func upsert(_ entry: InventoryEntry) async throws {
+        try await guarded { try await pool.write { db in try Self.write(entry, db) } }
+    }
+
+    public func remove(_ id: ResourceID) async throws {
+        try await guarded { try await pool.write { db in try db.execute(sql: "DELETE FROM inventory WHERE id = ?", arguments: [id.description]) } }
+    }
+
+    // MARK: Journal
+
+    public func recordIntent(_ intent: JournalIntent) async throws -> Int64 {
+        try await guarded {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO journal_intent (run_id, resource_id, action, spec, spec_digest, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970])
+                return db.lastInsertedRowID
+            }
+        }
+    }
+
+    public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) async throws {
+        try await guarded {
+            try await pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO journal_outcome (intent_seq, status, attempts, error, outputs, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [outcome.intentSequence, outcome.status.rawValue, outcome.attempts, outcome.error, outcome.outputs.map { JSONText.string(.map($0)) }, outcome.at.timeIntervalSince1970])
+                switch change {
+                case .none: break
+                case .upsert(let entry): try Self.write(entry, db)
+                case .remove(let id): try db.execute(sql: "DELETE FROM inventory WHERE id = ?", arguments: [id.description])
+                }
+            }
+        }
+    }
+
+    public func unfinishedIntents() async throws -> [JournalIntentRecord] {
+        try await guarded {
+            try await pool.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT i.* FROM journal_intent i LEFT JOIN journal_outcome o ON o.intent_seq = i.seq
+                    WHERE o.intent_seq IS NULL ORDER BY i.seq
+                    """).map(Self.intent)
+            }
+        }
+    }
+
+    public func events(since: Date?) async throws -> [JournalEvent] {
+        try await guarded {
+            try await pool.read { db in
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT i.*, o.status AS o_status, o.attempts AS o_attempts, o.error AS o_error, o.outputs AS o_outputs, o.at AS o_at
+                    FROM journal_intent i LEFT JOIN journal_outcome o ON o.intent_seq = i.seq
+                    WHERE i.at >= ? ORDER BY i.seq
+                    """, arguments: [since?.timeIntervalSince1970 ?? 0])
+                return try rows.map { row in
+                    let record = try Self.intent(row)
+                    var outcome: JournalOutcome?
+                    if let status = (row["o_status"] as String?).flatMap(JournalOutcome.Status.init(rawValue:)) {
+                        outcome = JournalOutcome(
+                            intentSequence: record.sequence, status: status, attempts: row["o_attempts"] ?? 0, error: row["o_error"],
+                            outputs: try (row["o_outputs"] as String?).map(Self.fields), at: Date(timeIntervalSince1970: row["o_at"] ?? 0))
+                    }
+                    return JournalEvent(sequence: record.sequence, runID: record.intent.runID, id: record.intent.id, action: record.intent.action, startedAt: record.intent.at, outcome: outcome)
+                }
+            }
+        }
+    }
+
+    // MARK: Lock
+
+    public func acquireLock(_ holder: LockHolder, wait: Duration) async throws -> LockAcquisition {
+        let deadline = ContinuousClock.now + wait
+        while true {
+            let current: LockHolder? = try await guarded {
+                try await pool.writeWithoutTransaction { db in
+                    var existing: LockHolder?
+                    try db.inTransaction(.immediate) {
+                        existing = try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder)
+                        if existing == nil || existing?.owner == holder.owner || existing?.isDead == true {
+                            try db.execute(
+                                sql: "INSERT OR REPLACE INTO lock (id, owner, pid, host, command, since) VALUES (1, ?, ?, ?, ?, ?)",
+                                arguments: [holder.owner, holder.pid, holder.host, holder.command, holder.since.timeIntervalSince1970])
+                        }
+                        return .commit
+                    }
+                    return existing
+                }
+            }
+            guard let current, current.owner != holder.owner else { return .acquired }
+            if current.isDead { return .tookOver(from: current) }
+            if ContinuousClock.now >= deadline { throw StoreError.locked(path: path, by: current) }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    public func releaseLock(_ holder: LockHolder) async throws {
+        try await guarded { try await pool.write { db in try db.execute(sql: "DELETE FROM lock WHERE owner = ?", arguments: [holder.owner]) } }
+    }
+
+    public func lockHolder() async throws -> LockHolder? {
+        try await guarded { try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder) } }
+    }
+
+    // MARK: Rows
+
+    private func guarded<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            if error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                throw StoreError.unavailable(path: path, reason: "the database is busy (\(error.message ?? "locked"))")
+            }
+            if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+                throw StoreError.corrupt(path: path, reason: error.message ?? "\(error)")
+            }
+            throw StoreError.unavailable(path: path, reason: "\(error)")
+        }
+    }
+
+    private static func write(_ entry: InventoryEntry, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO inventory (id, kind, name, site, spec, spec_digest, outputs, status, last_error, generation,
+                    dependencies, prevent_destroy, deletion, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                entry.id.description, entry.id.kind, entry.id.name, entry.id.site, JSONText.string(.map(entry.spec)), entry.specDigest,
+                JSONText.string(.map(entry.outputs)), entry.status.rawValue, entry.lastError, entry.generation,
+                JSONText.string(.list(entry.dependencies.map { .string($0.description) })), entry.preventDestroy, entry.deletion.rawValue,
+                entry.createdAt.timeIntervalSince1970, entry.updatedAt.timeIntervalSince1970,
+            ])
+    }
+
+    struct RowError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func fields(_ text: String) throws -> Fields {
+        guard case .map(let fields) = try JSONValueParser.parse(text) else { throw RowError(description: "expected a JSON object") }
+        return fields
+    }
+
+    static func id(_ text: String) throws -> ResourceID {
+        guard let id = ResourceID(parsing: text) else { throw RowError(description: "bad resource id '\(text)'") }
+        return id
+    }
+
+    static func entry(_ row: Row) throws -> InventoryEntry {
+        let dependencies: [ResourceID]
+        if case .list(let items) = try JSONValueParser.parse(row["dependencies"] as String) {
+            dependencies = try items.compactMap(\.stringValue).map(id)
+        } else {
+            dependencies = []
+        }
+        return InventoryEntry(
+            id: try id(row["id"]), spec: try fields(row["spec"]), specDigest: row["spec_digest"], outputs: try fields(row["outputs"]),
+            status: InventoryEntry.Status(rawValue: row["status"]) ?? .unknown, lastError: row["last_error"], generation: row["generation"],
+            dependencies: dependencies, preventDestroy: row["prevent_destroy"], deletion: Policy.Deletion(rawValue: row["deletion"]) ?? .delete,
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+    }
+
+    static func intent(_ row: Row) throws -> JournalIntentRecord {
+        JournalIntentRecord(sequence: row["seq"], intent: JournalIntent(
+            runID: row["run_id"], id: try id(row["resource_id"]), action: Action(rawValue: row["action"]) ?? .noop,
+            spec: try fields(row["spec"]), specDigest: row["spec_digest"], at: Date(timeIntervalSince1970: row["at"])))
+    }
+
+    static func holder(_ row: Row) -> LockHolder {
+        LockHolder(owner: row["owner"], pid: row["pid"], host: row["host"], command: row["command"], since: Date(timeIntervalSince1970: row["since"]))
+    }
+}

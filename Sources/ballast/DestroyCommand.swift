@@ -1,0 +1,54 @@
+import ArgumentParser
+import BallastCore
+import BallastEngine
+
+struct DestroyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "destroy",
+        abstract: "Delete everything the manifests declare that Ballast manages, dependents first.",
+        discussion: "Resources with policy.preventDestroy make destroy refuse; deletion: orphan resources are only forgotten."
+    )
+
+    @OptionGroup var manifests: ManifestOptions
+    @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var change: ChangeOptions
+
+    func run() async throws {
+        let context = Runtime(runtime)
+        let store = try context.store()
+        let service = try context.applyService(store: store, parallelism: change.parallelism)
+        let lock = try await LockGuard.take(service, command: "ballast destroy", wait: change.lockWait)
+        do {
+            try await destroy(service)
+            await lock.release()
+        } catch {
+            await lock.release()
+            throw error
+        }
+    }
+
+    private func destroy(_ service: ApplyService) async throws {
+        let loaded = service.planner.load(manifests.paths, readStandardInput: Terminal.readStandardInput)
+        if let desired = loaded.desired { Terminal.reportRecovery(try await service.recover(sites: desired.sites)) }
+        let outcome = try await service.planner.plan(loaded, inputs: manifests.paths)
+        guard outcome.plan != nil, let desired = outcome.loaded.desired else {
+            Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
+            throw ExitCode.failure
+        }
+        let (plan, diagnostics) = service.destroyPlan(outcome)
+        Terminal.report(diagnostics, files: outcome.loaded.files)
+        guard let plan else { throw ExitCode.failure }
+        guard plan.hasChanges else {
+            Terminal.standardOutput("Nothing to destroy: Ballast manages none of these resources.\n")
+            return
+        }
+        Terminal.standardOutput(PlanTextRenderer(style: Terminal.style, sites: desired.sites).render(plan))
+        try Approval.confirm(autoApprove: change.autoApprove, verb: "destroy")
+        Terminal.standardOutput("\n")
+        let printer = ProgressPrinter(style: Terminal.style, live: Terminal.errorIsTerminal)
+        let report = try await service.execute(plan, outcome: outcome, progress: printer)
+        printer.done()
+        Terminal.standardOutput("\n" + report.summaryLine.replacingOccurrences(of: "Apply", with: "Destroy") + "\n")
+        if !report.succeeded { throw ExitCode.failure }
+    }
+}

@@ -1,0 +1,154 @@
+import ArgumentParser
+import BallastCore
+import BallastStore
+import Foundation
+
+/// `ballast get`: the inventory.
+struct GetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "List the resources Ballast manages, with their status and outputs.")
+
+    @OptionGroup var runtime: RuntimeOptions
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: OutputFormat = .text
+    @Argument(help: "Only these ids (Kind/name@site).")
+    var ids: [String] = []
+
+    func run() async throws {
+        let context = Runtime(runtime)
+        let entries = try await context.store().inventory().values
+            .filter { ids.isEmpty || ids.contains($0.id.description) }
+            .sorted { $0.id < $1.id }
+        let catalog = context.registry.catalog
+        switch output {
+        case .json:
+            Terminal.standardOutput(JSONText.pretty(.map(Fields([
+                "formatVersion": .int(1),
+                "resources": .list(entries.map { InventoryJSON.encode($0, catalog: catalog) }),
+            ]))))
+        case .text:
+            if entries.isEmpty { Terminal.standardOutput("Ballast manages no resources in this state.\n") }
+            for entry in entries {
+                let outputs = entry.outputs.entries.map { "\($0.key)=\(ValueFormatter.format($0.value))" }.joined(separator: " ")
+                Terminal.standardOutput("\(entry.id)  \(entry.status.rawValue)  gen \(entry.generation)  \(outputs)\(entry.lastError.map { "  error: \($0)" } ?? "")\n")
+            }
+        }
+    }
+}
+
+/// Inventory entries as JSON, with sensitive spec fields redacted.
+enum InventoryJSON {
+    static func encode(_ entry: InventoryEntry, catalog: SchemaCatalog) -> Value {
+        var spec = entry.spec
+        let sensitive = catalog.providers.values.compactMap { $0.kind(entry.id.kind) }.flatMap(\.fields).filter(\.sensitive).map(\.name)
+        for name in sensitive where spec[name] != nil { spec[name] = .string(ValueFormatter.sensitive) }
+        let formatter = ISO8601DateFormatter()
+        return .map(Fields([
+            "id": .string(entry.id.description),
+            "kind": .string(entry.id.kind),
+            "name": .string(entry.id.name),
+            "site": .string(entry.id.site),
+            "status": .string(entry.status.rawValue),
+            "lastError": entry.lastError.map(Value.string) ?? .null,
+            "generation": .int(entry.generation),
+            "spec": .map(spec),
+            "specDigest": .string(entry.specDigest),
+            "outputs": .map(entry.outputs),
+            "dependencies": .list(entry.dependencies.map { .string($0.description) }),
+            "preventDestroy": .bool(entry.preventDestroy),
+            "deletion": .string(entry.deletion.rawValue),
+            "createdAt": .string(formatter.string(from: entry.createdAt)),
+            "updatedAt": .string(formatter.string(from: entry.updatedAt)),
+        ]))
+    }
+}
+
+/// `ballast status`: a summary of the state.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Summarise the state: resources by status and site, the lock, unfinished actions.")
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func run() async throws {
+        let context = Runtime(runtime)
+        let store = try context.store()
+        let entries = try await store.inventory().values
+        Terminal.standardOutput("State: \(context.statePath)\n")
+        Terminal.standardOutput("Resources managed: \(entries.count)\n")
+        for status in InventoryEntry.Status.allCases {
+            let count = entries.count { $0.status == status }
+            if count > 0 { Terminal.standardOutput("  \(status.rawValue): \(count)\n") }
+        }
+        let bySite = Dictionary(grouping: entries, by: \.id.site).sorted { $0.key < $1.key }
+        if !bySite.isEmpty { Terminal.standardOutput("By site:\n") }
+        for (site, siteEntries) in bySite {
+            let failed = siteEntries.count { $0.status == .failed }
+            Terminal.standardOutput("  \(site): \(siteEntries.count)\(failed > 0 ? " (\(failed) failed)" : "")\n")
+        }
+        if let holder = try await store.lockHolder() {
+            Terminal.standardOutput("Locked by \(holder.command) (pid \(holder.pid)) since \(ISO8601DateFormatter().string(from: holder.since))\(holder.isDead ? " — that process is gone; the next run takes the lock over" : "")\n")
+        } else {
+            Terminal.standardOutput("Not locked.\n")
+        }
+        let open = try await store.unfinishedIntents()
+        if !open.isEmpty {
+            Terminal.standardOutput("Unfinished actions from an interrupted run: \(open.count) (the next plan or apply recovers them)\n")
+        }
+    }
+}
+
+/// `ballast events`: the journal.
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Show the journal of actions, oldest first.")
+
+    @OptionGroup var runtime: RuntimeOptions
+    @Option(help: "Only events since this time: an ISO 8601 date-time, or an age such as 30m, 2h.")
+    var since: String?
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: OutputFormat = .text
+
+    func validate() throws {
+        if let since, Self.parseSince(since, now: Date()) == nil {
+            throw ValidationError("--since takes an ISO 8601 date-time (2026-11-25T10:00:00Z) or an age (90s, 30m, 2h)")
+        }
+    }
+
+    static func parseSince(_ text: String, now: Date) -> Date? {
+        if let date = ISO8601DateFormatter().date(from: text) { return date }
+        guard let age = Terminal.duration(text) else { return nil }
+        let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
+        return now.addingTimeInterval(-seconds)
+    }
+
+    func run() async throws {
+        let context = Runtime(runtime)
+        let events = try await context.store().events(since: since.flatMap { Self.parseSince($0, now: Date()) })
+        let formatter = ISO8601DateFormatter()
+        switch output {
+        case .json:
+            Terminal.standardOutput(JSONText.pretty(.map(Fields([
+                "formatVersion": .int(1),
+                "events": .list(events.map { event in
+                    .map(Fields([
+                        "sequence": .int(Int(event.sequence)),
+                        "run": .string(event.runID),
+                        "id": .string(event.id.description),
+                        "action": .string(event.action.rawValue),
+                        "startedAt": .string(formatter.string(from: event.startedAt)),
+                        "status": .string(event.outcome?.status.rawValue ?? "unfinished"),
+                        "attempts": .int(event.outcome?.attempts ?? 0),
+                        "error": event.outcome?.error.map(Value.string) ?? .null,
+                        "finishedAt": event.outcome.map { .string(formatter.string(from: $0.at)) } ?? .null,
+                    ]))
+                }),
+            ]))))
+        case .text:
+            if events.isEmpty { Terminal.standardOutput("No events.\n") }
+            for event in events {
+                let status = event.outcome?.status.rawValue ?? "unfinished"
+                let attempts = (event.outcome?.attempts ?? 0) > 1 ? " after \(event.outcome!.attempts) attempts" : ""
+                let error = event.outcome?.error.map { ": \($0)" } ?? ""
+                Terminal.standardOutput("#\(event.sequence) \(formatter.string(from: event.startedAt)) \(event.action.rawValue) \(event.id) \(status)\(attempts)\(error)\n")
+            }
+        }
+    }
+}

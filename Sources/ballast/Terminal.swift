@@ -1,0 +1,55 @@
+import ArgumentParser
+import BallastCore
+import BallastEngine
+import Foundation
+
+/// Terminal input and output.
+enum Terminal {
+    static var colourEnabled: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        if let noColour = environment["NO_COLOR"], !noColour.isEmpty { return false }
+        if environment["TERM"] == "dumb" { return false }
+        return isatty(STDOUT_FILENO) == 1
+    }
+
+    static var style: TerminalStyle { TerminalStyle(enabled: colourEnabled) }
+    static var inputIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
+    static var errorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    static func standardError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func standardOutput(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func readStandardInput() -> [UInt8] {
+        [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+    }
+
+    static func report(_ diagnostics: Diagnostics, files: SourceFiles) {
+        let text = DiagnosticRenderer(files: files).render(diagnostics)
+        if !text.isEmpty { standardError(text) }
+    }
+
+    static func reportRecovery(_ report: Recovery.Report) {
+        guard !report.isEmpty else { return }
+        var parts: [String] = []
+        if !report.adopted.isEmpty { parts.append("adopted \(report.adopted.map(\.description).joined(separator: ", "))") }
+        if !report.abandoned.isEmpty { parts.append("will redo \(report.abandoned.map(\.description).joined(separator: ", "))") }
+        if !report.forgotten.isEmpty { parts.append("finished deleting \(report.forgotten.map(\.description).joined(separator: ", "))") }
+        if !report.pending.isEmpty { parts.append("left open (site unavailable) \(report.pending.map(\.description).joined(separator: ", "))") }
+        standardError("ballast: warning: recovered an interrupted run: \(parts.joined(separator: "; "))\n")
+    }
+
+    /// Parses `60s`, `2m`, `500ms`, `1h` or a plain number of seconds.
+    static func duration(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            if let number = Double(text.dropLast(suffix.count)), number >= 0 { return .milliseconds(Int64(number * scale * 1000)) }
+        }
+        if let number = Double(text), number >= 0 { return .milliseconds(Int64(number * 1000)) }
+        return nil
+    }
+}
