@@ -57,4 +57,20 @@ public struct CLIRunner: Sendable {
         process.waitUntilExit()
         return Result(exitCode: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self), stderr: String(decoding: errorData, as: UTF8.self))
     }
+
+    /// Starts the CLI without waiting; output goes to files. Wait with `waitUntilExit()`.
+    public func start(_ arguments: [String], stdout: String, stderr: String, environment extra: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
+        process.environment = environment.merging(extra) { _, new in new }
+        FileManager.default.createFile(atPath: stdout, contents: nil)
+        FileManager.default.createFile(atPath: stderr, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: stdout)
+        process.standardError = FileHandle(forWritingAtPath: stderr)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
 }

@@ -1,0 +1,212 @@
+import BallastTesting
+import Foundation
+import Testing
+
+private let root = Repository.root(from: #filePath)
+
+/// A private copy of an example (so tests may edit it) and a state directory.
+private struct Workspace {
+    let directory = TemporaryDirectory(prefix: "ballast-apply")
+    var manifests: String { directory.file("manifests") }
+    var state: String { directory.file("state") }
+    let runner: CLIRunner
+
+    init(copying example: String = "hybrid", edit: (String) -> String = { $0 }) throws {
+        runner = CLIRunner(workingDirectory: root)
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let source = root + "/manifests/examples/" + example
+        try FileManager.default.copyItem(atPath: source, toPath: directory.file("manifests"))
+        for file in try FileManager.default.contentsOfDirectory(atPath: manifests) where file.hasSuffix(".yaml") {
+            let path = manifests + "/" + file
+            let text = String(decoding: FileManager.default.contents(atPath: path)!, as: UTF8.self)
+            try Data(edit(text).utf8).write(to: URL(fileURLWithPath: path))
+        }
+    }
+
+    init(yaml: String) throws {
+        runner = CLIRunner(workingDirectory: root)
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        directory.write("manifests/estate.yaml", yaml)
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIRunner.Result {
+        try runner.run(arguments + ["--state", state], environment: environment)
+    }
+
+    /// Masks what differs between runs: durations and the temporary path.
+    func masked(_ text: String) -> String {
+        text.replacingOccurrences(of: directory.path, with: "WORKSPACE")
+            .replacingOccurrences(of: #"\(\d+\.\ds"#, with: "(N.Ns", options: .regularExpression)
+    }
+
+    func json(_ arguments: [String]) throws -> Any {
+        let result = try run(arguments + ["-o", "json"])
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+    }
+
+    /// For each resource, how many creates succeeded or were adopted after a crash.
+    func successfulCreates() throws -> [String: Int] {
+        let events = (try json(["events"]) as? [String: Any])?["events"] as? [[String: Any]] ?? []
+        var counts: [String: Int] = [:]
+        for event in events where ["create", "replace"].contains(event["action"] as? String) && ["succeeded", "adopted"].contains(event["status"] as? String) {
+            counts[event["id"] as! String, default: 0] += 1
+        }
+        return counts
+    }
+
+    func unfinishedEvents() throws -> Int {
+        let events = (try json(["events"]) as? [String: Any])?["events"] as? [[String: Any]] ?? []
+        return events.count { $0["status"] as? String == "unfinished" }
+    }
+
+    func worldCount() throws -> Int {
+        ((try json(["sim", "ls"]) as? [String: Any])?["resources"] as? [Any])?.count ?? -1
+    }
+}
+
+private let withoutPreventDestroy: @Sendable (String) -> String = { $0.replacingOccurrences(of: "preventDestroy: true", with: "preventDestroy: false") }
+
+@Suite("Apply lifecycle", .serialized)
+struct ApplyTests {
+    @Test func lifecycleFromEmptyToDestroyed() throws {
+        let workspace = try Workspace(edit: withoutPreventDestroy)
+        defer { workspace.directory.remove() }
+        let m = workspace.manifests
+        var transcript = ""
+        func step(_ arguments: [String], expect code: Int32) throws {
+            let result = try workspace.run(arguments + (["apply", "destroy"].contains(arguments[0]) ? ["--parallelism", "1"] : []))
+            transcript += workspace.masked("$ ballast \(arguments.joined(separator: " "))\n") + workspace.masked(result.stdout) + workspace.masked(result.stderr) + "[exit \(result.exitCode)]\n\n"
+            #expect(result.exitCode == code, "ballast \(arguments.joined(separator: " ")): \(result.stderr)")
+        }
+        try step(["apply", m, "--auto-approve"], expect: 0)
+        try step(["plan", m, "--detailed-exitcode"], expect: 0)
+        try step(["sim", "drift", "Database/orders@eu-central", "sizeGb=80"], expect: 0)
+        try step(["drift", m], expect: 2)
+        try step(["apply", m, "--auto-approve"], expect: 0)
+        try step(["drift", m], expect: 2)  // only the observe-only database, which Ballast never creates
+        try step(["status"], expect: 0)
+        try step(["destroy", m, "--auto-approve"], expect: 0)
+        try step(["sim", "ls"], expect: 0)
+        try step(["get"], expect: 0)
+        let mismatch = Golden.mismatch(transcript, file: root + "/Tests/BallastCLITests/Golden/apply-lifecycle.txt")
+        #expect(mismatch == nil, "\(mismatch ?? "")")
+    }
+
+    @Test func destroyRefusesPreventDestroy() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let result = try workspace.run(["destroy", workspace.manifests, "--auto-approve"])
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.contains("Database/orders@eu-central has policy.preventDestroy: destroy refuses to delete it"))
+        #expect(try workspace.worldCount() == 21, "nothing was deleted")
+    }
+
+    @Test func applyWithoutATerminalNeedsAutoApprove() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        let result = try workspace.run(["apply", workspace.manifests])
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.contains("apply needs confirmation, but standard input is not a terminal; pass --auto-approve"))
+        #expect(try workspace.worldCount() == 0)
+    }
+
+    @Test func aFlakySiteConvergesWithinTheRetryBudget() throws {
+        let workspace = try Workspace(edit: { $0.replacingOccurrences(of: "config: { latencyMs: 10 }", with: "config: { latencyMs: 1, failureRate: 0.3 }") })
+        defer { workspace.directory.remove() }
+        let result = try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["BALLAST_SIM_SEED": "7"])
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("attempts)"), "some actions needed retries")
+        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
+    }
+
+    @Test func aFailingSiteSkipsDependentsAndASecondRunFinishes() throws {
+        let failing = { (text: String) in text.replacingOccurrences(of: "config: { latencyMs: 2 }", with: "config: { latencyMs: 0, failureRate: 1.0 }") }
+        let workspace = try Workspace(edit: failing)
+        defer { workspace.directory.remove() }
+        let first = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(first.exitCode == 1)
+        #expect(first.stdout.contains("! Network/dc@dc-frankfurt create failed"))
+        #expect(first.stdout.contains("LoadBalancer/web@eu-central skipped: depends on"))
+        #expect(first.stdout.contains("Apply incomplete: 15 applied, 1 failed, 5 skipped."))
+        // The site is fixed: the next run does only what is left.
+        let path = workspace.manifests + "/sites.yaml"
+        let fixed = String(decoding: FileManager.default.contents(atPath: path)!, as: UTF8.self).replacingOccurrences(of: "failureRate: 1.0", with: "failureRate: 0")
+        try Data(fixed.utf8).write(to: URL(fileURLWithPath: path))
+        let second = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(second.exitCode == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("Apply complete: 6 applied, 0 failed, 0 skipped."))
+        #expect(try workspace.successfulCreates().values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func twoAppliesAtOnceOneFailsWithTheLockMessage() throws {
+        let workspace = try Workspace(edit: { $0.replacingOccurrences(of: "latencyMs: 2", with: "latencyMs: 400") })
+        defer { workspace.directory.remove() }
+        let first = try workspace.runner.start(
+            ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state],
+            stdout: workspace.directory.file("first.out"), stderr: workspace.directory.file("first.err"))
+        // Wait until the first run holds the lock.
+        var locked = false
+        for _ in 0..<100 where !locked {
+            Thread.sleep(forTimeInterval: 0.05)
+            locked = (try? workspace.run(["status"]).stdout.contains("Locked by ballast apply")) ?? false
+        }
+        #expect(locked)
+        let second = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(second.exitCode == 1)
+        #expect(second.stderr.contains("is locked by ballast apply (pid \(first.processIdentifier)) since"))
+        #expect(second.stderr.contains("retry, or pass --lock-timeout 60s"))
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
+        #expect(try workspace.unfinishedEvents() == 0)
+    }
+
+    @Test(arguments: ["before-intent:4", "after-intent:4", "after-provider-create:4", "after-provider:9", "after-outcome:4"])
+    func killedMidApplyRecoversWithoutDuplicates(failpoint: String) throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        let crashed = try workspace.run(["apply", workspace.manifests, "--auto-approve", "--parallelism", "3"], environment: ["BALLAST_FAILPOINT": failpoint])
+        #expect(crashed.exitCode == 9, "killed by SIGKILL at \(failpoint)")
+        #expect(!crashed.stdout.contains("Apply complete"))
+        let resumed = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("took over the state lock"))
+        #expect(try workspace.worldCount() == 21)
+        let creates = try workspace.successfulCreates()
+        #expect(creates.count == 21)
+        #expect(creates.values.allSatisfy { $0 == 1 }, "no resource was created twice: \(creates.filter { $0.value != 1 })")
+        #expect(try workspace.unfinishedEvents() == 0)
+        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
+    }
+
+    @Test func aStalePlanIsRefusedAndAFreshOneApplies() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        let m = workspace.manifests
+        let planFile = workspace.directory.file("plan.json")
+        #expect(try workspace.run(["apply", m, "--auto-approve"]).exitCode == 0)
+        try workspace.run(["sim", "drift", "Database/orders@eu-central", "sizeGb=80"])
+        #expect(try workspace.run(["plan", m, "--out", planFile]).exitCode == 0)
+        try workspace.run(["sim", "drift", "Database/orders@eu-central", "sizeGb=90"])
+        let stale = try workspace.run(["apply", planFile])
+        #expect(stale.exitCode == 1)
+        #expect(stale.stderr.contains("the saved plan \(planFile) is stale"))
+        #expect(stale.stderr.contains("Database/orders@eu-central changed since the plan was made (revision"))
+
+        #expect(try workspace.run(["plan", m, "--out", planFile]).exitCode == 0)
+        let path = m + "/us-east.yaml"
+        let original = String(decoding: FileManager.default.contents(atPath: path)!, as: UTF8.self)
+        try Data(original.replacingOccurrences(of: "sizeGb: 200", with: "sizeGb: 300").utf8).write(to: URL(fileURLWithPath: path))
+        let edited = try workspace.run(["apply", planFile])
+        #expect(edited.exitCode == 1)
+        #expect(edited.stderr.contains("the manifests changed since the plan was made"))
+
+        try Data(original.utf8).write(to: URL(fileURLWithPath: path))
+        let fresh = try workspace.run(["apply", planFile])
+        #expect(fresh.exitCode == 0, "\(fresh.stderr)")
+        #expect(fresh.stdout.contains("~ Database/orders@eu-central updated"))
+        #expect(try workspace.run(["plan", m, "--detailed-exitcode"]).exitCode == 0)
+    }
+}

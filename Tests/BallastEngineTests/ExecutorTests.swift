@@ -1,0 +1,138 @@
+import BallastCore
+import BallastEngine
+import BallastProviders
+import BallastStore
+import BallastTesting
+import Foundation
+import Synchronization
+import Testing
+
+private let estate = """
+apiVersion: ballast.dev/v1
+kind: Site
+metadata: { name: s }
+spec: { class: cloud, provider: sim }
+---
+apiVersion: ballast.dev/v1
+kind: Network
+metadata: { name: net, site: s }
+spec: { cidr: 10.0.0.0/16 }
+---
+apiVersion: ballast.dev/v1
+kind: Subnet
+metadata: { name: sub, site: s }
+spec: { network: "${Network/net.outputs.id}", cidr: 10.0.1.0/24 }
+---
+apiVersion: ballast.dev/v1
+kind: Bucket
+metadata: { name: alone, site: s }
+
+"""
+
+private func id(_ text: String) -> ResourceID { ResourceID(parsing: text)! }
+
+/// Plans `yaml` against the fake's world and executes the plan.
+private func apply(_ yaml: String, provider: RecordingProvider, store: any StateStore, retry: RetryPolicy = RetryPolicy()) async throws -> (ApplyReport, Plan) {
+    let registry = ProviderRegistry([provider])
+    let planner = PlanService(registry: registry, store: store, secrets: FixedSecretSource(), logger: quietLogger)
+    let outcome = try await planner.plan(planner.loader.load([ManifestInput(path: "t.yaml", bytes: Array(yaml.utf8))]), inputs: ["t.yaml"])
+    let plan = try #require(outcome.plan, "\(outcome.diagnostics.items.map(\.message))")
+    let executor = Executor(registry: registry, store: store, parallelism: 4, retry: retry, logger: quietLogger, sleep: { _ in })
+    let service = ApplyService(planner: planner, executor: executor, logger: quietLogger)
+    return (try await service.execute(plan, outcome: outcome, progress: SilentProgress()), plan)
+}
+
+private func simSchema() -> ProviderSchema { TestManifests.catalog.providers["sim"]! }
+
+@Suite("Executor")
+struct ExecutorTests {
+    @Test func createsFollowDependenciesAndFillReferences() async throws {
+        let provider = RecordingProvider(name: "sim", schema: simSchema())
+        let store = InMemoryStateStore()
+        let (report, _) = try await apply(estate, provider: provider, store: store)
+        #expect(report.succeeded)
+        let creates = provider.calls.compactMap { if case .create(let id) = $0 { id } else { nil } }
+        #expect(creates.firstIndex(of: id("Network/net@s"))! < creates.firstIndex(of: id("Subnet/sub@s"))!)
+        let networkID = provider.world[id("Network/net@s")]?.outputs["id"]
+        #expect(provider.world[id("Subnet/sub@s")]?.spec["network"] == networkID)
+        #expect(try await store.inventory().count == 3)
+        let events = try await store.events(since: nil)
+        #expect(events.count == 3 && events.allSatisfy { $0.outcome?.status == .succeeded })
+    }
+
+    @Test func retryableErrorsAreRetriedUntilTheySucceed() async throws {
+        let failures = Mutex(2)
+        let provider = RecordingProvider(name: "sim", schema: simSchema()) { call in
+            guard case .create(let target) = call, target.name == "alone" else { return nil }
+            return failures.withLock { remaining in
+                guard remaining > 0 else { return nil }
+                remaining -= 1
+                return ProviderError(.throttled, "slow down")
+            }
+        }
+        let (report, _) = try await apply(estate, provider: provider, store: InMemoryStateStore())
+        #expect(report.succeeded)
+        #expect(report.results.first { $0.id.name == "alone" }?.attempts == 3)
+    }
+
+    @Test func aTerminalFailureSkipsDependentsAndOthersGoOn() async throws {
+        let provider = RecordingProvider(name: "sim", schema: simSchema()) { call in
+            if case .create(let target) = call, target.name == "net" { return ProviderError(.invalid, "bad cidr") }
+            return nil
+        }
+        let store = InMemoryStateStore()
+        let (report, _) = try await apply(estate, provider: provider, store: store)
+        #expect(report.summaryLine == "Apply incomplete: 1 applied, 1 failed, 1 skipped.")
+        #expect(report.results.first { $0.id.name == "net" }?.attempts == 1, "terminal errors are not retried")
+        #expect(report.results.first { $0.id.name == "sub" }?.blockedBy == id("Network/net@s"))
+        #expect(provider.calls.filter { if case .create = $0 { true } else { false } }.count == 2)
+        let statuses = try await store.events(since: nil).compactMap(\.outcome?.status)
+        #expect(statuses.sorted(by: { $0.rawValue < $1.rawValue }) == [.failed, .skipped, .succeeded])
+
+        // Once the cause is fixed, a second run does only what is left.
+        let fixed = RecordingProvider(name: "sim", schema: simSchema())
+        for observed in provider.world.values { fixed.seed(observed) }
+        let (second, _) = try await apply(estate, provider: fixed, store: store)
+        #expect(second.results.map(\.id.name).sorted() == ["net", "sub"])
+    }
+
+    @Test func retriesGiveUpAfterTheBudget() async throws {
+        let provider = RecordingProvider(name: "sim", schema: simSchema()) { call in
+            if case .create(let target) = call, target.name == "alone" { return ProviderError(.unavailable, "down") }
+            return nil
+        }
+        let (report, _) = try await apply(estate, provider: provider, store: InMemoryStateStore(), retry: RetryPolicy(maxAttempts: 3))
+        let failed = try #require(report.results.first { $0.id.name == "alone" })
+        #expect(failed.status == .failed && failed.attempts == 3)
+        #expect(failed.error?.contains("gave up after 3 attempts") == true)
+    }
+
+    @Test func replaceDeletesThenCreates() async throws {
+        let provider = RecordingProvider(name: "sim", schema: simSchema())
+        let store = InMemoryStateStore()
+        _ = try await apply(estate, provider: provider, store: store)
+        let changed = estate.replacingOccurrences(of: "10.0.0.0/16", with: "10.9.0.0/16")
+        let before = provider.calls.count
+        let (report, plan) = try await apply(changed, provider: provider, store: store)
+        #expect(plan.actions.first { $0.id.name == "net" }?.action == .replace)
+        #expect(report.succeeded)
+        let calls = Array(provider.calls[before...]).filter { if case .observe = $0 { false } else { true } }
+        #expect(calls.prefix(2) == [.delete(id("Network/net@s")), .create(id("Network/net@s"))])
+        // The subnet's reference followed the new network id.
+        #expect(provider.world[id("Subnet/sub@s")]?.spec["network"] == provider.world[id("Network/net@s")]?.outputs["id"])
+    }
+
+    @Test func undeclaredResourcesAreDeletedDependentsFirst() async throws {
+        let provider = RecordingProvider(name: "sim", schema: simSchema())
+        let store = InMemoryStateStore()
+        _ = try await apply(estate, provider: provider, store: store)
+        let onlyBucket = String(estate.prefix(upTo: estate.range(of: "apiVersion: ballast.dev/v1\nkind: Network")!.lowerBound))
+            + "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: alone, site: s }\n"
+        let before = provider.calls.count
+        let (report, _) = try await apply(onlyBucket, provider: provider, store: store)
+        #expect(report.succeeded)
+        let deletes = provider.calls[before...].compactMap { if case .delete(let id) = $0 { id } else { nil } }
+        #expect(deletes == [id("Subnet/sub@s"), id("Network/net@s")])
+        #expect(try await store.inventory().keys.map(\.name) == ["alone"])
+    }
+}

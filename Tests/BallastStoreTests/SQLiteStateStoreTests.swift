@@ -1,0 +1,95 @@
+import BallastCore
+import BallastStore
+import BallastTesting
+import Foundation
+import Testing
+
+private func entry(_ name: String, status: InventoryEntry.Status = .ready) -> InventoryEntry {
+    InventoryEntry(
+        id: ResourceID(kind: "Bucket", name: name, site: "s"), spec: Fields(["versioning": .bool(true)]), specDigest: "d-\(name)",
+        outputs: Fields(["id": .string("b-\(name)")]), status: status, generation: 2, dependencies: [ResourceID(kind: "Network", name: "n", site: "s")],
+        preventDestroy: true, deletion: .orphan, createdAt: Date(timeIntervalSince1970: 1_000), updatedAt: Date(timeIntervalSince1970: 2_000))
+}
+
+@Suite("SQLite state store")
+struct SQLiteStateStoreTests {
+    @Test func inventoryRoundTripsAndSurvivesReopening() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("state.db")
+        let store = try SQLiteStateStore(path: path)
+        try await store.upsert(entry("a"))
+        try await store.upsert(entry("b", status: .failed))
+        try await store.remove(ResourceID(kind: "Bucket", name: "b", site: "s"))
+        let reopened = try SQLiteStateStore(path: path)
+        let inventory = try await reopened.inventory()
+        #expect(inventory.count == 1)
+        #expect(inventory.values.first == entry("a"))
+    }
+
+    @Test func outcomesCommitWithTheirInventoryChange() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteStateStore(path: directory.file("state.db"))
+        let id = ResourceID(kind: "Bucket", name: "a", site: "s")
+        let first = try await store.recordIntent(JournalIntent(runID: "r1", id: id, action: .create, spec: Fields(), specDigest: "x", at: Date()))
+        let second = try await store.recordIntent(JournalIntent(runID: "r1", id: id, action: .update, spec: Fields(), specDigest: "x", at: Date()))
+        #expect(try await store.unfinishedIntents().map(\.sequence) == [first, second])
+        try await store.recordOutcome(JournalOutcome(intentSequence: first, status: .succeeded, attempts: 2, outputs: Fields(["id": .string("1")]), at: Date()), change: .upsert(entry("a")))
+        #expect(try await store.unfinishedIntents().map(\.sequence) == [second])
+        #expect(try await store.inventory().count == 1)
+        let events = try await store.events(since: nil)
+        #expect(events.map(\.outcome?.status) == [.succeeded, nil])
+        #expect(events.first?.outcome?.attempts == 2)
+        // An intent gets one outcome only: the journal is append-only.
+        await #expect(throws: (any Error).self) {
+            try await store.recordOutcome(JournalOutcome(intentSequence: first, status: .failed, attempts: 1, at: Date()), change: .none)
+        }
+    }
+
+    @Test func aSecondWriterIsToldWhoHoldsTheLock() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("state.db")
+        let first = try SQLiteStateStore(path: path)
+        let second = try SQLiteStateStore(path: path)
+        let holder = LockHolder(command: "ballast apply")
+        #expect(try await first.acquireLock(holder, wait: .zero) == .acquired)
+        do {
+            _ = try await second.acquireLock(LockHolder(command: "ballast destroy"), wait: .milliseconds(300))
+            Issue.record("the second writer got the lock")
+        } catch let error as StoreError {
+            #expect(error.isRetryable)
+            #expect(error.description.hasPrefix("state \(path) is locked by ballast apply (pid \(holder.pid)) since "))
+            #expect(error.description.hasSuffix("; retry, or pass --lock-timeout 60s"))
+        }
+        try await first.releaseLock(holder)
+        #expect(try await second.acquireLock(LockHolder(command: "ballast destroy"), wait: .zero) == .acquired)
+    }
+
+    @Test func aLockLeftByADeadProcessIsTakenOver() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteStateStore(path: directory.file("state.db"))
+        // A pid that existed and is gone: a child that has exited and been reaped.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let dead = LockHolder(pid: child.processIdentifier, command: "ballast apply")
+        #expect(try await store.acquireLock(dead, wait: .zero) == .acquired)
+        let next = LockHolder(command: "ballast apply")
+        guard case .tookOver(let previous) = try await store.acquireLock(next, wait: .zero) else {
+            Issue.record("expected the dead holder's lock to be taken over")
+            return
+        }
+        #expect(previous.owner == dead.owner && previous.pid == dead.pid)
+        #expect(try await store.lockHolder()?.owner == next.owner)
+    }
+
+    @Test func anUnwritableLocationIsAClearError() {
+        #expect(throws: StoreError.self) {
+            _ = try SQLiteStateStore(path: "/proc/ballast-cannot-write-here/state.db")
+        }
+    }
+}
