@@ -79,7 +79,10 @@ public struct Executor: Sendable {
                 while running < parallelism, !ready.isEmpty {
                     let index = ready.removeFirst()
                     let action = actions[index]
-                    let known = outputs
+                    // Only the outputs this action's references can use: copying the whole
+                    // dictionary per task would make every later write copy it again.
+                    var known: [ResourceID: Fields] = [:]
+                    for dependency in desired[action.id]?.dependencies ?? [] { known[dependency] = outputs[dependency] }
                     running += 1
                     progress.started(action.id, action: action.action, completed: finished.count, running: running, total: total)
                     group.addTask {
