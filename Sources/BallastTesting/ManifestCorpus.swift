@@ -45,6 +45,8 @@ public enum ManifestCorpus {
             out += spec(index, site: site, random: &random, networks: &networks)
             out += "---\n"
         }
+        // Separators between documents only: no empty document at the end.
+        if out.hasSuffix("---\n") { out.removeLast(4) }
         return out
     }
 

@@ -77,6 +77,10 @@ struct ApplyCommand: AsyncParsableCommand {
             Terminal.standardError("ballast: error: \(path) names no manifest inputs\n")
             throw ExitCode.failure
         }
+        guard !saved.inputs.contains("-") else {
+            Terminal.standardError("ballast: error: \(path) was planned from standard input, which cannot be read again to check it; plan from files to save a plan, or pipe the manifests to 'ballast apply -' instead\n")
+            throw ExitCode.failure
+        }
         let loaded = service.planner.load(saved.inputs, readStandardInput: { [] })
         if let desired = loaded.desired { Terminal.reportRecovery(try await service.recover(sites: desired.sites)) }
         let current = try await service.planner.plan(loaded, inputs: saved.inputs)
@@ -97,6 +101,11 @@ struct ApplyCommand: AsyncParsableCommand {
         let report = try await service.execute(plan, outcome: outcome, progress: printer)
         printer.done()
         Terminal.standardOutput("\n" + report.summaryLine + "\n")
+        let unreached = (outcome.plan?.unknown ?? [])
+        if !unreached.isEmpty {
+            let sites = Set(unreached.map(\.id.site)).sorted().joined(separator: ", ")
+            Terminal.standardOutput("Not applied: \(unreached.count) resource\(unreached.count == 1 ? "" : "s") on sites that could not be observed (\(sites)); apply again when they are back.\n")
+        }
         if !report.succeeded {
             let failed = report.results.filter { $0.status == .failed }
             Terminal.standardError("ballast: error: \(failed.count) action\(failed.count == 1 ? "" : "s") failed; run apply again to retry what is left\n")
