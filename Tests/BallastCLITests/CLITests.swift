@@ -176,3 +176,70 @@ struct GeneratedDocsTests {
         #expect(mismatch == nil, "docs/providers.md is stale: \(mismatch ?? "")")
     }
 }
+
+@Suite("Hostile input")
+struct HostileInputTests {
+    private let site = "apiVersion: ballast.dev/v1\nkind: Site\nmetadata: {name: s}\nspec: {class: cloud, provider: sim}\n---\n"
+
+    @Test func escapeSequencesNeverReachTheTerminal() throws {
+        let state = TemporaryDirectory()
+        defer { state.remove() }
+        let runner = CLIRunner(workingDirectory: root)
+        let yaml = site + "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: {name: b, site: s}\nspec: {tags: {\"\\u001b[31mred\": \"\\u001b[0m\"}, \"\\u001b]0;pwned\\u0007\": 1}\n"
+        let bad = try runner.run(["plan", "-", "--state", state.path], stdin: yaml)
+        #expect(bad.exitCode == 1)
+        #expect(!bad.stderr.contains("\u{1B}"), "diagnostics escape control characters")
+        #expect(bad.stderr.contains("unknown field '\\u{1B}]0;pwned\\u{7}'"))
+        let good = try runner.run(["plan", "-", "--state", state.path], stdin: yaml.replacingOccurrences(of: ", \"\\u001b]0;pwned\\u0007\": 1", with: ""))
+        #expect(good.exitCode == 0)
+        #expect(!good.stdout.contains("\u{1B}"), "plan output escapes control characters")
+        #expect(good.stdout.contains("tags.\\u{1B}[31mred: \"\\u001b[0m\""))
+    }
+
+    @Test func labelsFollowTheKubernetesRules() throws {
+        let state = TemporaryDirectory()
+        defer { state.remove() }
+        let yaml = site + "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: {name: b, site: s, labels: {\"a;b\": x, \"example.com/ok\": \"fine\", tier: \"$(x)\"}}\n"
+        let result = try CLIRunner(workingDirectory: root).run(["validate", "-", "--state", state.path], stdin: yaml)
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.contains("invalid label key 'a;b'"))
+        #expect(result.stderr.contains("invalid value '$(x)' for label 'tier'"))
+        #expect(!result.stderr.contains("example.com/ok"))
+    }
+
+    @Test func garbageAndEmptyInputsAreHandled() throws {
+        let state = TemporaryDirectory()
+        defer { state.remove() }
+        let runner = CLIRunner(workingDirectory: root)
+        var random = SeededGenerator(seed: 99)
+        let garbage = String(decoding: (0..<4096).map { _ in UInt8.random(in: 0...255, using: &random) }, as: UTF8.self)
+        let result = try runner.run(["validate", "-", "--state", state.path], stdin: garbage)
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.hasSuffix("error\n") || result.stderr.hasSuffix("errors\n"))
+        let empty = try runner.run(["plan", "-", "--detailed-exitcode", "--state", state.path], stdin: "")
+        #expect(empty.exitCode == 0)
+        #expect(empty.stderr.contains("warning: the input holds no manifests"))
+    }
+
+    @Test func aCorruptStateIsAClearError() throws {
+        let state = TemporaryDirectory()
+        defer { state.remove() }
+        state.write("state.db", String(repeating: "not a database ", count: 400))
+        let result = try CLIRunner(workingDirectory: root).run(["apply", "manifests/examples/hybrid", "--auto-approve", "--state", state.path])
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.contains("state \(state.path)/state.db cannot be used"))
+    }
+
+    @Test func forgetStopsManagingWithoutDeleting() throws {
+        let state = TemporaryDirectory()
+        defer { state.remove() }
+        let runner = CLIRunner(workingDirectory: root)
+        let yaml = site + "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: {name: b, site: s}\n"
+        #expect(try runner.run(["apply", "-", "--auto-approve", "--state", state.path], stdin: yaml).exitCode == 0)
+        let forgot = try runner.run(["forget", "Bucket/b@s", "--state", state.path])
+        #expect(forgot.stdout == "forgot Bucket/b@s (left as it is)\n")
+        #expect(try runner.run(["get", "--state", state.path]).stdout == "Ballast manages no resources in this state.\n")
+        #expect(try runner.run(["sim", "ls", "--state", state.path]).stdout.hasPrefix("Bucket/b@s"))
+        #expect(try runner.run(["forget", "Bucket/b@s", "--state", state.path]).exitCode == 1)
+    }
+}

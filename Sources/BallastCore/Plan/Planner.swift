@@ -94,7 +94,7 @@ public struct Planner: Sendable {
                 continue
             }
             guard input.desired.sites[id.site] != nil else {
-                warnings.append("\(id) is managed but its site '\(id.site)' is no longer declared: it cannot be deleted or observed; declare the site again to delete it")
+                warnings.append("\(id) is managed but its site '\(id.site)' is no longer declared: it cannot be deleted or observed; declare the site again to delete it, or run 'ballast forget \(id)' to stop managing it")
                 continue
             }
             let observed = input.observation.resources[id]

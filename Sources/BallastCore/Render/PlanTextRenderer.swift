@@ -36,7 +36,7 @@ public struct PlanTextRenderer: Sendable {
         if !plan.unknown.isEmpty {
             out += "\nUnknown (site not observed, nothing planned):\n"
             for resource in plan.unknown {
-                out += "  ? \(resource.id)  (\(resource.reason))\n"
+                out += "  ? \(resource.id)  (\(TerminalText.safe(resource.reason)))\n"
             }
         }
         return out
@@ -66,7 +66,8 @@ public struct PlanTextRenderer: Sendable {
         let width = min(changes.map(\.path.count).max() ?? 0, 40)
         var out = ""
         for change in changes {
-            let label = change.path + ":" + String(repeating: " ", count: max(0, width - change.path.count))
+            let path = TerminalText.safe(change.path)
+            let label = path + ":" + String(repeating: " ", count: max(0, width - path.count))
             var line: String
             if action == .create {
                 line = "\(label) \(ValueFormatter.after(change))"

@@ -13,7 +13,7 @@ public enum ValueFormatter {
         case .number(let double): return JSONText.number(double)
         case .string(let string): return JSONText.quote(string)
         case .list(let items): return "[" + items.map { format($0) }.joined(separator: ", ") + "]"
-        case .map(let fields): return "{" + fields.entries.map { "\($0.key) = \(format($0.value))" }.joined(separator: ", ") + "}"
+        case .map(let fields): return "{" + fields.entries.map { "\(TerminalText.safe($0.key)) = \(format($0.value))" }.joined(separator: ", ") + "}"
         }
     }
 

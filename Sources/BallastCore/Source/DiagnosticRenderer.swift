@@ -32,8 +32,8 @@ public struct DiagnosticRenderer: Sendable {
 
     private func line(_ label: String, _ message: String, _ location: SourceLocation?) -> String {
         if let location {
-            return "\(files.describe(location)): \(label): \(message)\n"
+            return "\(TerminalText.safe(files.describe(location))): \(label): \(TerminalText.safe(message))\n"
         }
-        return "ballast: \(label): \(message)\n"
+        return "ballast: \(label): \(TerminalText.safe(message))\n"
     }
 }

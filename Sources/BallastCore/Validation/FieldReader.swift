@@ -63,6 +63,20 @@ struct FieldReader {
         return result
     }
 
+    /// Labels: a string map whose keys and values follow the Kubernetes label rules.
+    func labels(_ key: String, diagnostics: inout [Diagnostic]) -> [String: String] {
+        let labels = stringMap(key, diagnostics: &diagnostics)
+        guard let entries = self[key]?.value.mappingEntries else { return labels }
+        for entry in entries {
+            if !NameRules.isValidLabelKey(entry.key) {
+                diagnostics.append(.error("invalid label key '\(entry.key)': use an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit", at: entry.keyLocation))
+            } else if let value = labels[entry.key], !NameRules.isLabelValue(Substring(value)) {
+                diagnostics.append(.error("invalid value '\(value)' for label '\(entry.key)': at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit", at: entry.value.location))
+            }
+        }
+        return labels
+    }
+
     /// A map of string values; ints and bools are accepted and kept as their text.
     func stringMap(_ key: String, diagnostics: inout [Diagnostic]) -> [String: String] {
         guard let entry = self[key] else { return [:] }

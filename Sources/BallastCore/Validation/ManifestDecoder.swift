@@ -60,7 +60,7 @@ public struct ManifestDecoder: Sendable {
             return nil
         }
         NameRules.checkName(name, diagnostics: &diagnostics)
-        let labels = metadata.stringMap("labels", diagnostics: &diagnostics)
+        let labels = metadata.labels("labels", diagnostics: &diagnostics)
         let annotations = metadata.stringMap("annotations", diagnostics: &diagnostics)
 
         if kind.value == "Site" {
@@ -167,7 +167,7 @@ public struct ManifestDecoder: Sendable {
             if case .mapping(let selectorEntries) = selector.value.value {
                 let selectorFields = FieldReader(entries: selectorEntries, owner: selector.value.location)
                 selectorFields.rejectUnknown(["matchLabels"], context: "spec.placement.selector", diagnostics: &diagnostics)
-                placement.matchLabels = selectorFields.stringMap("matchLabels", diagnostics: &diagnostics)
+                placement.matchLabels = selectorFields.labels("matchLabels", diagnostics: &diagnostics)
             } else {
                 diagnostics.append(.error("'spec.placement.selector' must be a mapping with 'matchLabels', found \(selector.value.typeName)", at: selector.value.location))
             }

@@ -29,4 +29,34 @@ public enum NameRules {
         let parts = rest.split(separator: "@", omittingEmptySubsequences: false)
         return !kind.isEmpty && (parts.count == 1 || parts.count == 2) && parts.allSatisfy { !$0.isEmpty }
     }
+
+    /// A label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
+    /// characters: alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric.
+    public static func isValidLabelKey(_ key: String) -> Bool {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let name = parts.last else { return false }
+        if parts.count == 2 {
+            let prefix = parts[0]
+            guard !prefix.isEmpty, prefix.utf8.count <= 253,
+                  prefix.utf8.allSatisfy({ isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else { return false }
+        }
+        return !name.isEmpty && isLabelValue(name)
+    }
+
+    /// A label value: empty, or at most 63 alphanumerics, `-`, `_`, `.`, starting and ending
+    /// alphanumeric.
+    public static func isLabelValue(_ value: Substring) -> Bool {
+        let bytes = Array(value.utf8)
+        if bytes.isEmpty { return true }
+        guard bytes.count <= maxNameLength, isAlphanumeric(bytes[0]), isAlphanumeric(bytes[bytes.count - 1]) else { return false }
+        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
+    }
+
+    private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        isLowerAlphanumeric(byte) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+    }
 }

@@ -1,0 +1,45 @@
+import ArgumentParser
+import BallastCore
+import BallastStore
+
+struct ForgetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "Stop managing resources without touching them (like 'terraform state rm').",
+        discussion: "Removes the ids from the inventory, under the state lock. The resources themselves are left as they are; Ballast will never delete them."
+    )
+
+    @OptionGroup var runtime: RuntimeOptions
+    @Argument(help: "Resource ids, Kind/name@site.") var ids: [String]
+    @Option(help: "How long to wait for another run's lock on the state (60s, 2m).")
+    var lockTimeout: String = "0s"
+
+    func validate() throws {
+        guard !ids.isEmpty else { throw ValidationError("name at least one resource id") }
+        for id in ids where ResourceID(parsing: id) == nil { throw ValidationError("'\(id)' is not a resource id: write Kind/name@site") }
+        guard Terminal.duration(lockTimeout) != nil else { throw ValidationError("--lock-timeout takes a duration such as 30s or 2m") }
+    }
+
+    func run() async throws {
+        let context = Runtime(runtime)
+        let store = try context.store()
+        let service = try context.applyService(store: store)
+        let lock = try await LockGuard.take(service, command: "ballast forget", wait: Terminal.duration(lockTimeout) ?? .zero)
+        let inventory = try await store.inventory()
+        var missing: [String] = []
+        for text in ids {
+            let id = ResourceID(parsing: text)!
+            if inventory[id] == nil {
+                missing.append(text)
+                continue
+            }
+            try await store.remove(id)
+            Terminal.standardOutput("forgot \(id) (left as it is)\n")
+        }
+        await lock.release()
+        if !missing.isEmpty {
+            Terminal.standardError("ballast: error: not managed by Ballast: \(missing.joined(separator: ", "))\n")
+            throw ExitCode.failure
+        }
+    }
+}
