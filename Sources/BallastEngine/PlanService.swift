@@ -54,14 +54,26 @@ public struct PlanService: Sendable {
         if diagnostics.hasErrors {
             return Outcome(loaded: loaded, diagnostics: diagnostics, plan: nil, observation: nil)
         }
-        let inventory = try await store.inventory()
-        let ids = Set(desired.resources.map(\.id)).union(inventory.keys.filter { desired.sites[$0.site] != nil })
+        // Read the inventory while the sites are observed; then observe what only the
+        // inventory names (managed, no longer declared: candidates for deletion).
         let start = ContinuousClock.now
-        let observation = await observer.observe(Array(ids), sites: desired.sites)
-        logger.debug("observed sites", metadata: ["resources": "\(observation.resources.count)", "elapsed": "\(ContinuousClock.now - start)"])
+        async let inventoryRead = store.inventory()
+        async let declaredObservation = observer.observe(desired.resources.map(\.id), sites: desired.sites)
+        let inventory = try await inventoryRead
+        var observation = await declaredObservation
+        let declared = Set(desired.resources.map(\.id))
+        let undeclared = inventory.keys.filter { desired.sites[$0.site] != nil && !declared.contains($0) }
+        if !undeclared.isEmpty {
+            let more = await observer.observe(undeclared, sites: desired.sites)
+            observation.resources.merge(more.resources) { first, _ in first }
+            observation.unavailableSites.merge(more.unavailableSites) { first, _ in first }
+        }
+        logger.debug("read the inventory and observed sites", metadata: ["managed": "\(inventory.count)", "observed": "\(observation.resources.count)", "elapsed": "\(ContinuousClock.now - start)"])
+        let planStart = ContinuousClock.now
         let (plan, planProblems) = Planner(catalog: loader.catalog).plan(.init(
             desired: desired, observation: observation, inventory: inventory, secrets: secretValues,
             inputs: inputs, inputDigest: loaded.inputDigest))
+        logger.debug("planned", metadata: ["actions": "\(plan.actions.count)", "elapsed": "\(ContinuousClock.now - planStart)"])
         diagnostics.append(contentsOf: planProblems)
         for warning in plan.warnings { diagnostics.warning(warning, at: nil) }
         return Outcome(loaded: loaded, diagnostics: diagnostics, plan: diagnostics.hasErrors ? nil : plan, observation: observation, secrets: secretValues, inventory: inventory)

@@ -86,16 +86,19 @@ public final class SQLiteStateStore: StateStore {
     // MARK: Inventory
 
     public func inventory() async throws -> [ResourceID: InventoryEntry] {
-        try await guarded {
+        // Fetch the raw rows, then decode their JSON columns on every core.
+        let rows: [InventoryRow] = try await guarded {
             try await pool.read { db in
-                var result: [ResourceID: InventoryEntry] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM inventory") {
-                    let entry = try Self.entry(row)
-                    result[entry.id] = entry
-                }
-                return result
+                try Row.fetchAll(db, sql: "SELECT * FROM inventory").map(InventoryRow.init)
             }
         }
+        var result: [ResourceID: InventoryEntry] = [:]
+        result.reserveCapacity(rows.count)
+        for decoded in rows.parallelMap({ row in Result { try row.entry() } }) {
+            let entry = try decoded.get()
+            result[entry.id] = entry
+        }
+        return result
     }
 
     public func upsert(_ entry: InventoryEntry) async throws {
@@ -249,18 +252,37 @@ public final class SQLiteStateStore: StateStore {
         return id
     }
 
-    static func entry(_ row: Row) throws -> InventoryEntry {
-        let dependencies: [ResourceID]
-        if case .list(let items) = try JSONValueParser.parse(row["dependencies"] as String) {
-            dependencies = try items.compactMap(\.stringValue).map(id)
-        } else {
-            dependencies = []
+    /// One inventory row as stored, before its JSON columns are decoded.
+    struct InventoryRow: Sendable {
+        var id: String, spec: String, specDigest: String, outputs: String, status: String, lastError: String?
+        var generation: Int, dependencies: String, preventDestroy: Bool, deletion: String, createdAt: Double, updatedAt: Double
+
+        init(_ row: Row) {
+            id = row["id"]
+            spec = row["spec"]
+            specDigest = row["spec_digest"]
+            outputs = row["outputs"]
+            status = row["status"]
+            lastError = row["last_error"]
+            generation = row["generation"]
+            dependencies = row["dependencies"]
+            preventDestroy = row["prevent_destroy"]
+            deletion = row["deletion"]
+            createdAt = row["created_at"]
+            updatedAt = row["updated_at"]
         }
-        return InventoryEntry(
-            id: try id(row["id"]), spec: try fields(row["spec"]), specDigest: row["spec_digest"], outputs: try fields(row["outputs"]),
-            status: InventoryEntry.Status(rawValue: row["status"]) ?? .unknown, lastError: row["last_error"], generation: row["generation"],
-            dependencies: dependencies, preventDestroy: row["prevent_destroy"], deletion: Policy.Deletion(rawValue: row["deletion"]) ?? .delete,
-            createdAt: Date(timeIntervalSince1970: row["created_at"]), updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+
+        func entry() throws -> InventoryEntry {
+            var ids: [ResourceID] = []
+            if case .list(let items) = try JSONValueParser.parse(dependencies) {
+                ids = try items.compactMap(\.stringValue).map(SQLiteStateStore.id)
+            }
+            return InventoryEntry(
+                id: try SQLiteStateStore.id(id), spec: try SQLiteStateStore.fields(spec), specDigest: specDigest, outputs: try SQLiteStateStore.fields(outputs),
+                status: InventoryEntry.Status(rawValue: status) ?? .unknown, lastError: lastError, generation: generation,
+                dependencies: ids, preventDestroy: preventDestroy, deletion: Policy.Deletion(rawValue: deletion) ?? .delete,
+                createdAt: Date(timeIntervalSince1970: createdAt), updatedAt: Date(timeIntervalSince1970: updatedAt))
+        }
     }
 
     static func intent(_ row: Row) throws -> JournalIntentRecord {

@@ -33,35 +33,41 @@ public struct ManifestLoader: Sendable {
         return result
     }
 
-    public func load(_ inputs: [ManifestInput]) -> LoadedManifests {
+    /// Loads and validates; each input's bytes are released as soon as it is parsed.
+    public func load(_ inputs: consuming [ManifestInput]) -> LoadedManifests {
         var files = SourceFiles()
         var diagnostics: [Diagnostic] = []
-        var documents: [ManifestDocument] = []
+        var documents: [[ManifestDocument]] = []
+        var documentCount = 0
+        var isStandardInput: [Bool] = []
         var digests: [String] = []
         let decoder = ManifestDecoder(catalog: catalog)
-        for input in inputs {
-            let file = files.add(input.path)
-            digests.append(input.path + "\u{0}" + InputDigest.digest(input.bytes))
-            let (decoded, problems) = yaml.load(bytes: input.bytes, file: file) { root, diagnostics in
+        for index in inputs.indices {
+            let file = files.add(inputs[index].path)
+            isStandardInput.append(inputs[index].path == "<stdin>")
+            digests.append(inputs[index].path + "\u{0}" + InputDigest.digest(inputs[index].bytes))
+            let (decoded, problems) = yaml.loadChunks(bytes: inputs[index].bytes, file: file) { root, diagnostics in
                 decoder.decode(root, diagnostics: &diagnostics)
             }
+            inputs[index].bytes = []
+            documentCount += decoded.reduce(0) { $0 + $1.count }
             documents.append(contentsOf: decoded)
             diagnostics.append(contentsOf: problems)
         }
         let digest = SpecDigest.digest(digests.joined(separator: "\n"))
-        if documents.isEmpty && !inputs.isEmpty && !diagnostics.contains(where: { $0.severity == .error }) {
+        if documentCount == 0 && !inputs.isEmpty && !diagnostics.contains(where: { $0.severity == .error }) {
             diagnostics.append(.warning("the input holds no manifests", at: nil))
         }
-        var desired = ManifestValidator(catalog: catalog).validate(documents, diagnostics: &diagnostics)
+        var desired = ManifestValidator(catalog: catalog).validate(chunks: documents, diagnostics: &diagnostics)
         if var state = desired {
             for index in state.resources.indices {
-                guard let file = state.resources[index].location?.file, !inputs.isEmpty, inputs[Int(file)].path != "<stdin>" else { continue }
+                guard let file = state.resources[index].location?.file, Int(file) < isStandardInput.count, !isStandardInput[Int(file)] else { continue }
                 let directory = (files.path(file) as NSString).deletingLastPathComponent
                 state.resources[index].sourceDirectory = directory.isEmpty ? "." : directory
             }
             desired = state
         }
         let collected = Diagnostics(diagnostics)
-        return LoadedManifests(files: files, diagnostics: collected, desired: collected.hasErrors ? nil : desired, inputDigest: digest, documentCount: documents.count)
+        return LoadedManifests(files: files, diagnostics: collected, desired: collected.hasErrors ? nil : desired, inputDigest: digest, documentCount: documentCount)
     }
 }

@@ -24,20 +24,30 @@ public struct ManifestValidator: Sendable {
     }
 
     public func validate(_ documents: [ManifestDocument], diagnostics: inout [Diagnostic]) -> DesiredState? {
-        let sites = collectSites(documents, diagnostics: &diagnostics)
+        validate(chunks: [documents], diagnostics: &diagnostics)
+    }
+
+    /// Validates documents kept in chunks (as the parallel loader makes them); each chunk is
+    /// released as soon as its documents have been taken over.
+    public func validate(chunks: consuming [[ManifestDocument]], diagnostics: inout [Diagnostic]) -> DesiredState? {
+        let sites = collectSites(chunks, diagnostics: &diagnostics)
         let siteNames = sites.keys.sorted()
+        let total = chunks.reduce(0) { $0 + $1.count }
         var manifestIndex: [UnplacedKey: Int] = [:]
         var ordered: [ResourceManifest] = []
-        manifestIndex.reserveCapacity(documents.count)
-        ordered.reserveCapacity(documents.count)
-        for case .resource(let manifest) in documents {
-            let key = UnplacedKey(kind: manifest.kind.value, name: manifest.name.value)
-            if let first = manifestIndex[key] {
-                diagnostics.append(.error("duplicate resource '\(key.text)'", at: manifest.name.location, notes: [.init("'\(key.text)' was first defined here", at: ordered[first].name.location)]))
-                continue
+        manifestIndex.reserveCapacity(total)
+        ordered.reserveCapacity(total)
+        for chunk in chunks.indices {
+            for case .resource(let manifest) in chunks[chunk] {
+                let key = UnplacedKey(kind: manifest.kind.value, name: manifest.name.value)
+                if let first = manifestIndex[key] {
+                    diagnostics.append(.error("duplicate resource '\(key.text)'", at: manifest.name.location, notes: [.init("'\(key.text)' was first defined here", at: ordered[first].name.location)]))
+                    continue
+                }
+                manifestIndex[key] = ordered.count
+                ordered.append(manifest)
             }
-            manifestIndex[key] = ordered.count
-            ordered.append(manifest)
+            chunks[chunk] = []
         }
         let declared = Declared(index: manifestIndex)
 
@@ -120,9 +130,9 @@ public struct ManifestValidator: Sendable {
         }
     }
 
-    private func collectSites(_ documents: [ManifestDocument], diagnostics: inout [Diagnostic]) -> [String: Site] {
+    private func collectSites(_ chunks: [[ManifestDocument]], diagnostics: inout [Diagnostic]) -> [String: Site] {
         var sites: [String: Site] = [:]
-        for case .site(let manifest) in documents {
+        for case .site(let manifest) in chunks.joined() {
             if let first = sites[manifest.name.value] {
                 diagnostics.append(.error("duplicate site '\(manifest.name.value)'", at: manifest.name.location, notes: [.init("site '\(manifest.name.value)' was first defined here", at: first.location)]))
                 continue

@@ -24,13 +24,25 @@ public struct YAMLLoader: Sendable {
         file: UInt32,
         transform: @Sendable (YAMLNode, inout [Diagnostic]) -> Output?
     ) -> (outputs: [Output], diagnostics: [Diagnostic]) {
+        let (chunks, diagnostics) = loadChunks(bytes: bytes, file: file, transform: transform)
+        return (Array(chunks.joined()), diagnostics)
+    }
+
+    /// Like ``load(bytes:file:transform:)``, but keeps the outputs in per-chunk arrays (in
+    /// input order), so that large inputs are never copied into one array.
+    public func loadChunks<Output: Sendable>(
+        bytes: [UInt8],
+        file: UInt32,
+        transform: @Sendable (YAMLNode, inout [Diagnostic]) -> Output?
+    ) -> (chunks: [[Output]], diagnostics: [Diagnostic]) {
         if bytes.count > parser.limits.maxInputBytes {
             return ([], [.error("input is larger than the limit of \(parser.limits.maxInputBytes) bytes", at: SourceLocation(file: file, line: 1, column: 1))])
         }
         return bytes.withUnsafeBytes { buffer in
             let chunks = chunk(buffer)
             if chunks.count == 1 {
-                return parseChunk(buffer, chunks[0], file: file, transform: transform)
+                let result = parseChunk(buffer, chunks[0], file: file, transform: transform)
+                return ([result.outputs], result.diagnostics)
             }
             let results = UnsafeMutableBufferPointer<(outputs: [Output], diagnostics: [Diagnostic])>.allocate(capacity: chunks.count)
             results.initialize(repeating: ([], []))
@@ -43,12 +55,13 @@ public struct YAMLLoader: Sendable {
             DispatchQueue.concurrentPerform(iterations: chunks.count) { index in
                 slots[index] = parseChunk(input, chunks[index], file: file, transform: transform)
             }
-            var outputs: [Output] = []
-            outputs.reserveCapacity(results.reduce(0) { $0 + $1.outputs.count })
+            var outputs: [[Output]] = []
+            outputs.reserveCapacity(chunks.count)
             var diagnostics: [Diagnostic] = []
-            for result in results {
-                outputs.append(contentsOf: result.outputs)
-                diagnostics.append(contentsOf: result.diagnostics)
+            for index in results.indices {
+                outputs.append(results[index].outputs)
+                results[index].outputs = []
+                diagnostics.append(contentsOf: results[index].diagnostics)
             }
             return (outputs, diagnostics)
         }

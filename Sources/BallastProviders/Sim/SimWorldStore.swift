@@ -105,13 +105,9 @@ public actor SimWorldStore {
             try refresh()
             return
         }
-        var consumed = 0
-        var lineStart = 0
-        for index in bytes.indices where bytes[index] == 0x0A {
-            let line = Array(bytes[lineStart..<index])
-            lineStart = index + 1
-            consumed = lineStart
-            guard !line.isEmpty, let value = try? JSONValueParser.parse(line), let (change, serial) = SimWorld.Change.decode(value) else { continue }
+        let (lines, consumed) = Self.completeLines(bytes)
+        for value in Self.parse(lines, in: bytes) {
+            guard let value, let (change, serial) = SimWorld.Change.decode(value) else { continue }
             world.apply(change, serial: serial)
         }
         journalOffset += consumed
@@ -119,11 +115,9 @@ public actor SimWorldStore {
     }
 
     private func loadSnapshot(_ bytes: [UInt8]) throws(ProviderError) {
-        var lineStart = 0
-        for index in bytes.indices where bytes[index] == 0x0A {
-            let line = Array(bytes[lineStart..<index])
-            lineStart = index + 1
-            guard let value = try? JSONValueParser.parse(line), case .map(let fields) = value else {
+        let (lines, _) = Self.completeLines(bytes)
+        for value in Self.parse(lines, in: bytes) {
+            guard let value, case .map(let fields) = value else {
                 throw ProviderError(.failed, "the sim world snapshot \(snapshotPath) is corrupt")
             }
             if let serial = fields["serial"]?.intValue, fields["id"] == nil {
@@ -136,6 +130,22 @@ public actor SimWorldStore {
             guard let id = fields["id"]?.stringValue.flatMap(ResourceID.init(parsing:)), let revision = fields["revision"]?.intValue else { continue }
             world.records[id] = SimWorld.Record(id: id, spec: fields["spec"]?.fieldsValue ?? Fields(), outputs: fields["outputs"]?.fieldsValue ?? Fields(), revision: revision)
         }
+    }
+
+    /// The byte ranges of the complete (newline-terminated) lines, and how many bytes they span.
+    static func completeLines(_ bytes: [UInt8]) -> (lines: [Range<Int>], consumed: Int) {
+        var lines: [Range<Int>] = []
+        var lineStart = 0
+        for index in bytes.indices where bytes[index] == 0x0A {
+            if index > lineStart { lines.append(lineStart..<index) }
+            lineStart = index + 1
+        }
+        return (lines, lineStart)
+    }
+
+    /// Each line parsed as JSON (nil when it is not), on every core, in order.
+    static func parse(_ lines: [Range<Int>], in bytes: [UInt8]) -> [Value?] {
+        lines.parallelMap { range in try? JSONValueParser.parse(Array(bytes[range])) }
     }
 
     private func read(_ path: String, from offset: Int) throws(ProviderError) -> (bytes: [UInt8], size: Int) {
