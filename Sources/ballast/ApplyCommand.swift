@@ -4,23 +4,6 @@ import BallastEngine
 import BallastStore
 import Foundation
 
-/// Options apply and destroy share.
-struct ChangeOptions: ParsableArguments {
-    @Flag(help: "Apply without asking for confirmation.")
-    var autoApprove = false
-    @Option(help: "How many actions may run at once.")
-    var parallelism: Int = 10
-    @Option(help: "How long to wait for another run's lock on the state (60s, 2m; default: fail at once).")
-    var lockTimeout: String = "0s"
-
-    func validate() throws {
-        guard parallelism > 0 else { throw ValidationError("--parallelism must be at least 1") }
-        guard Terminal.duration(lockTimeout) != nil else { throw ValidationError("--lock-timeout takes a duration such as 30s, 2m or 500ms") }
-    }
-
-    var lockWait: Duration { Terminal.duration(lockTimeout) ?? .zero }
-}
-
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
@@ -42,13 +25,8 @@ struct ApplyCommand: AsyncParsableCommand {
         let store = try context.store()
         let service = try context.applyService(store: store, parallelism: change.parallelism)
         let saved = SavedPlanFile.read(manifests.paths)
-        let lock = try await LockGuard.take(service, command: "ballast apply", wait: change.lockWait)
-        do {
+        try await LockGuard.holding(service, command: "ballast apply", wait: change.lockWait) {
             try await run(context: context, service: service, saved: saved)
-            await lock.release()
-        } catch {
-            await lock.release()
-            throw error
         }
     }
 
@@ -112,69 +90,4 @@ struct ApplyCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
     }
-}
-
-/// Asking for approval before changing anything.
-enum Approval {
-    static func confirm(autoApprove: Bool, verb: String) throws {
-        if autoApprove { return }
-        guard Terminal.inputIsTerminal else {
-            Terminal.standardError("ballast: error: \(verb) needs confirmation, but standard input is not a terminal; pass --auto-approve to \(verb) without asking\n")
-            throw ExitCode.failure
-        }
-        Terminal.standardOutput("\nDo you want to \(verb) these changes? Only 'yes' will be accepted: ")
-        guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-            Terminal.standardOutput("\(verb.capitalized) cancelled.\n")
-            throw ExitCode.failure
-        }
-    }
-}
-
-/// Holds the state lock for a run and releases it once.
-struct LockGuard {
-    let service: ApplyService
-    let holder: LockHolder
-
-    static func take(_ service: ApplyService, command: String, wait: Duration) async throws -> LockGuard {
-        do {
-            let (holder, previous) = try await service.lock(command: command, wait: wait)
-            if let previous {
-                Terminal.standardError("ballast: warning: took over the state lock left by \(previous.command) (pid \(previous.pid)), which is no longer running\n")
-            }
-            return LockGuard(service: service, holder: holder)
-        } catch {
-            Terminal.standardError("ballast: error: \(error)\n")
-            throw ExitCode.failure
-        }
-    }
-
-    func release() async {
-        await service.unlock(holder)
-    }
-}
-
-/// Recognises a saved plan given in place of manifest paths.
-enum SavedPlanFile {
-    enum Result {
-        case notAPlan
-        case plan(Plan, path: String)
-        case failure(String)
-    }
-
-    static func read(_ paths: [String]) -> Result {
-        guard paths.count == 1, let path = paths.first, path != "-", !path.hasSuffix(".yaml"), !path.hasSuffix(".yml") else { return .notAPlan }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-              let data = FileManager.default.contents(atPath: path) else { return .notAPlan }
-        guard data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "{") else { return .notAPlan }
-        do {
-            return .plan(try PlanJSON.decode(try JSONValueParser.parse([UInt8](data))), path: path)
-        } catch {
-            return .failure("\(path) is not a usable plan file: \(error)")
-        }
-    }
-}
-
-private extension UInt8 {
-    var isWhitespace: Bool { self == 0x20 || self == 0x0A || self == 0x0D || self == 0x09 }
 }

@@ -17,13 +17,8 @@ struct DestroyCommand: AsyncParsableCommand {
         let context = Runtime(runtime)
         let store = try context.store()
         let service = try context.applyService(store: store, parallelism: change.parallelism)
-        let lock = try await LockGuard.take(service, command: "ballast destroy", wait: change.lockWait)
-        do {
+        try await LockGuard.holding(service, command: "ballast destroy", wait: change.lockWait) {
             try await destroy(service)
-            await lock.release()
-        } catch {
-            await lock.release()
-            throw error
         }
     }
 

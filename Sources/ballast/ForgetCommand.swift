@@ -24,19 +24,19 @@ struct ForgetCommand: AsyncParsableCommand {
         let context = Runtime(runtime)
         let store = try context.store()
         let service = try context.applyService(store: store)
-        let lock = try await LockGuard.take(service, command: "ballast forget", wait: Terminal.duration(lockTimeout) ?? .zero)
-        let inventory = try await store.inventory()
         var missing: [String] = []
-        for text in ids {
-            let id = ResourceID(parsing: text)!
-            if inventory[id] == nil {
-                missing.append(text)
-                continue
+        try await LockGuard.holding(service, command: "ballast forget", wait: Terminal.duration(lockTimeout) ?? .zero) {
+            let inventory = try await store.inventory()
+            for text in ids {
+                let id = ResourceID(parsing: text)!
+                if inventory[id] == nil {
+                    missing.append(text)
+                    continue
+                }
+                try await store.remove(id)
+                Terminal.standardOutput("forgot \(id) (left as it is)\n")
             }
-            try await store.remove(id)
-            Terminal.standardOutput("forgot \(id) (left as it is)\n")
         }
-        await lock.release()
         if !missing.isEmpty {
             Terminal.standardError("ballast: error: not managed by Ballast: \(missing.joined(separator: ", "))\n")
             throw ExitCode.failure
