@@ -61,6 +61,7 @@ let package = Package(
                 "BallastProviders",
                 "BallastStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Collections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
         ),
