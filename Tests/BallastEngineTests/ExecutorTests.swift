@@ -55,8 +55,8 @@ struct ExecutorTests {
         #expect(creates.firstIndex(of: id("Network/net@s"))! < creates.firstIndex(of: id("Subnet/sub@s"))!)
         let networkID = provider.world[id("Network/net@s")]?.outputs["id"]
         #expect(provider.world[id("Subnet/sub@s")]?.spec["network"] == networkID)
-        #expect(try await store.inventory().count == 3)
-        let events = try await store.events(since: nil)
+        #expect(await store.inventory().count == 3)
+        let events = await store.events(since: nil)
         #expect(events.count == 3 && events.allSatisfy { $0.outcome?.status == .succeeded })
     }
 
@@ -86,7 +86,7 @@ struct ExecutorTests {
         #expect(report.results.first { $0.id.name == "net" }?.attempts == 1, "terminal errors are not retried")
         #expect(report.results.first { $0.id.name == "sub" }?.blockedBy == id("Network/net@s"))
         #expect(provider.calls.filter { if case .create = $0 { true } else { false } }.count == 2)
-        let statuses = try await store.events(since: nil).compactMap(\.outcome?.status)
+        let statuses = await store.events(since: nil).compactMap(\.outcome?.status)
         #expect(statuses.sorted(by: { $0.rawValue < $1.rawValue }) == [.failed, .skipped, .succeeded])
 
         // Once the cause is fixed, a second run does only what is left.
@@ -133,6 +133,6 @@ struct ExecutorTests {
         #expect(report.succeeded)
         let deletes = provider.calls[before...].compactMap { if case .delete(let id) = $0 { id } else { nil } }
         #expect(deletes == [id("Subnet/sub@s"), id("Network/net@s")])
-        #expect(try await store.inventory().keys.map(\.name) == ["alone"])
+        #expect(await store.inventory().keys.map(\.name) == ["alone"])
     }
 }

@@ -84,6 +84,12 @@ public struct SimProvider: Provider {
         }
     }
 
+    /// Sim pushes changes: whatever process changes the world (`ballast sim …`, another
+    /// Ballast), the ids on this site that changed arrive within milliseconds.
+    public func changes(site: Site) -> AsyncStream<ResourceID>? {
+        SimChangeFeed(world: world, site: site).stream()
+    }
+
     // MARK: Simulation
 
     private func prepare(_ site: Site, mutating: Bool) async throws {
