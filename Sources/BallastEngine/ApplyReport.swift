@@ -17,8 +17,10 @@ public struct ActionResult: Sendable, Hashable {
     public var error: String?
     /// For skipped actions: the failed action that caused it.
     public var blockedBy: ResourceID?
+    /// For failed actions: whether trying again later can help (the provider said so).
+    public var retryable: Bool
 
-    public init(id: ResourceID, action: Action, status: Status, attempts: Int = 0, duration: Duration = .zero, error: String? = nil, blockedBy: ResourceID? = nil) {
+    public init(id: ResourceID, action: Action, status: Status, attempts: Int = 0, duration: Duration = .zero, error: String? = nil, blockedBy: ResourceID? = nil, retryable: Bool = false) {
         self.id = id
         self.action = action
         self.status = status
@@ -26,6 +28,7 @@ public struct ActionResult: Sendable, Hashable {
         self.duration = duration
         self.error = error
         self.blockedBy = blockedBy
+        self.retryable = retryable
     }
 }
 

@@ -126,8 +126,8 @@ public struct Executor: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let id = planned.id
-        func result(_ status: ActionResult.Status, attempts: Int, error: String? = nil) -> ActionResult {
-            ActionResult(id: id, action: planned.action, status: status, attempts: attempts, duration: clock.now - started, error: error)
+        func result(_ status: ActionResult.Status, attempts: Int, error: String? = nil, retryable: Bool = false) -> ActionResult {
+            ActionResult(id: id, action: planned.action, status: status, attempts: attempts, duration: clock.now - started, error: error, retryable: retryable)
         }
         let existing = input.inventory[id]
         let spec = resource?.spec ?? existing?.spec ?? Fields()
@@ -136,7 +136,7 @@ public struct Executor: Sendable {
         do {
             sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: id, action: planned.action, spec: spec, specDigest: SpecDigest.digest(spec), at: now()))
         } catch {
-            return (index, result(.failed, attempts: 0, error: "could not write the journal: \(error)"), nil)
+            return (index, result(.failed, attempts: 0, error: "could not write the journal: \(error)", retryable: true), nil)
         }
         failpoints.reach("after-intent")
 
@@ -177,12 +177,13 @@ public struct Executor: Sendable {
         do {
             try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: status, attempts: outcome.attempts, error: errorText, outputs: observed?.outputs, at: now()), change: change)
         } catch {
-            return (index, result(.failed, attempts: outcome.attempts, error: "could not record the outcome: \(error)"), nil)
+            return (index, result(.failed, attempts: outcome.attempts, error: "could not record the outcome: \(error)", retryable: true), nil)
         }
         failpoints.reach("after-outcome")
         if let errorText {
             logger.warning("action failed", metadata: ["id": "\(id)", "action": "\(planned.action.rawValue)", "error": "\(errorText)"])
-            return (index, result(.failed, attempts: outcome.attempts, error: errorText), nil)
+            let retryable = if case .failure(let error) = outcome.result { error.isRetryable } else { false }
+            return (index, result(.failed, attempts: outcome.attempts, error: errorText, retryable: retryable), nil)
         }
         return (index, result(.applied, attempts: outcome.attempts), observed?.outputs)
     }

@@ -16,6 +16,10 @@ public actor InMemoryStateStore: StateStore {
         entries
     }
 
+    public func entry(_ id: ResourceID) -> InventoryEntry? {
+        entries[id]
+    }
+
     public func upsert(_ entry: InventoryEntry) {
         entries[entry.id] = entry
     }

@@ -101,6 +101,13 @@ public final class SQLiteStateStore: StateStore {
         return result
     }
 
+    public func entry(_ id: ResourceID) async throws -> InventoryEntry? {
+        let row: InventoryRow? = try await guarded {
+            try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM inventory WHERE id = ?", arguments: [id.description]).map(InventoryRow.init) }
+        }
+        return try row?.entry()
+    }
+
     public func upsert(_ entry: InventoryEntry) async throws {
         try await guarded { try await pool.write { db in try Self.write(entry, db) } }
     }

@@ -10,6 +10,9 @@ public protocol StateStore: Sendable {
     /// Every resource Ballast manages, by id. Ballast never deletes what is absent here.
     func inventory() async throws -> [ResourceID: InventoryEntry]
 
+    /// The inventory entry of one resource, or nil when Ballast does not manage it.
+    func entry(_ id: ResourceID) async throws -> InventoryEntry?
+
     /// Adds or replaces one inventory entry.
     func upsert(_ entry: InventoryEntry) async throws
 

@@ -42,7 +42,7 @@ struct SimHarness {
         #expect(problems.isEmpty)
         try await WorldSeeder.seed(desired, provider: provider, secrets: values)
         for resource in desired.resources {
-            try await store.upsert(InventoryEntry(id: resource.id, spec: resource.spec, specDigest: SpecDigest.digest(resource.spec), createdAt: Date(), updatedAt: Date()))
+            await store.upsert(InventoryEntry(id: resource.id, spec: resource.spec, specDigest: SpecDigest.digest(resource.spec), createdAt: Date(), updatedAt: Date()))
         }
     }
 }

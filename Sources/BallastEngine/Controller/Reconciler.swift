@@ -1,0 +1,107 @@
+import BallastCore
+import BallastProviders
+import BallastStore
+import Foundation
+import Logging
+
+/// Reconciles one resource id — observe it, diff it, act on it — without rescanning the
+/// estate: the unit of work of watch mode's level-triggered controller.
+///
+/// Drift is reverted and vanished resources recreated unless `policy.selfHeal` is false or the
+/// resource is observe-only (then it is reported). A managed resource no longer declared is
+/// pruned as its deletion policy allows. Every action goes through the ``Executor``, so it is
+/// journaled, retried and recorded like any apply.
+public struct Reconciler: Sendable {
+    public var registry: ProviderRegistry
+    public var store: any StateStore
+    public var executor: Executor
+    public var catalog: SchemaCatalog
+    public var logger: Logger
+
+    public init(registry: ProviderRegistry, store: any StateStore, executor: Executor, logger: Logger) {
+        self.registry = registry
+        self.store = store
+        self.executor = executor
+        self.catalog = registry.catalog
+        self.logger = logger
+    }
+
+    /// The desired state, indexed once per manifest load.
+    public struct Desired: Sendable {
+        public let state: DesiredState
+        public let byID: [ResourceID: DesiredResource]
+        public let secrets: [ReferenceExpression: String]
+
+        public init(_ state: DesiredState, secrets: [ReferenceExpression: String]) {
+            self.state = state
+            self.byID = state.resourcesByID
+            self.secrets = secrets
+        }
+    }
+
+    public enum Outcome: Sendable, Hashable {
+        case upToDate
+        case applied(Action, reason: ActionReason)
+        /// The action failed; `retryable` says whether backing off and trying again can help.
+        case failed(Action, message: String, retryable: Bool)
+        /// Drift found and reported, not acted on (observe-only, or selfHeal: false).
+        case reported([FieldChange], missing: Bool)
+        case siteUnavailable(String)
+        /// Not declared and not managed: nothing to do.
+        case unknown
+        /// A plan error (preventDestroy, a missing secret): reported, not retried.
+        case refused(String)
+    }
+
+    public func reconcile(_ id: ResourceID, desired: Desired) async throws -> Outcome {
+        let entry = try await store.entry(id)
+        guard let resource = desired.byID[id] else {
+            guard let entry else { return .unknown }
+            return try await prune(entry, desired: desired)
+        }
+        // Observe the resource and its dependencies (their outputs fill references).
+        var members = [resource]
+        for dependency in resource.dependencies { if let other = desired.byID[dependency] { members.append(other) } }
+        let observation = await Observer(registry: registry, logger: logger).observe(members.map(\.id), sites: desired.state.sites)
+        if let reason = observation.unavailableSites[id.site] { return .siteUnavailable(reason) }
+        // Only the target is planned; its dependencies are observed just for their outputs
+        // (planning them too would judge them without their own dependencies).
+        let slice = DesiredState(sites: desired.state.sites, resources: [resource])
+        let (plan, problems) = Planner(catalog: catalog).plan(.init(
+            desired: slice, observation: observation, inventory: entry.map { [id: $0] } ?? [:], secrets: desired.secrets, inputs: [], inputDigest: ""))
+        if let drift = plan.drift.first(where: { $0.id == id }) { return .reported(drift.changes, missing: drift.missing) }
+        guard let action = plan.actions.first(where: { $0.id == id }) else { return .upToDate }
+        if let problem = problems.first { return .refused(problem.message) }
+        guard action.action.changesSomething else { return .upToDate }
+        if !resource.policy.selfHeal, [.drifted, .vanished].contains(action.reason) {
+            return .reported(action.changes, missing: action.reason == .vanished)
+        }
+        return await execute(action, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets)
+    }
+
+    private func prune(_ entry: InventoryEntry, desired: Desired) async throws -> Outcome {
+        let id = entry.id
+        guard desired.state.sites[id.site] != nil else { return .refused("\(id) is managed but its site '\(id.site)' is no longer declared") }
+        if entry.preventDestroy && entry.deletion != .orphan { return .refused("\(id) is no longer declared, but policy.preventDestroy keeps it") }
+        let observation = await Observer(registry: registry, logger: logger).observe([id], sites: desired.state.sites)
+        if let reason = observation.unavailableSites[id.site] { return .siteUnavailable(reason) }
+        let reason: ActionReason = entry.deletion == .orphan ? .orphaned : observation.resources[id] == nil ? .vanished : .notDeclared
+        let action = PlannedAction(id: id, action: .delete, reason: reason, layer: 0, observedRevision: observation.resources[id]?.revision)
+        let plan = Plan(inputs: [], inputDigest: "", secretsDigest: "", actions: [action])
+        let slice = DesiredState(sites: desired.state.sites, resources: [])
+        return await execute(action, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets)
+    }
+
+    private func execute(_ action: PlannedAction, plan: Plan, slice: DesiredState, observation: Observation, entry: InventoryEntry?, secrets: [ReferenceExpression: String]) async -> Outcome {
+        let single = Plan(inputs: plan.inputs, inputDigest: plan.inputDigest, secretsDigest: plan.secretsDigest, actions: [action])
+        let report = await executor.execute(.init(
+            plan: single, desired: slice, observation: observation, inventory: entry.map { [action.id: $0] } ?? [:],
+            secrets: secrets, runID: "watch-\(UUID().uuidString.prefix(8))"))
+        guard let result = report.results.first else { return .upToDate }
+        switch result.status {
+        case .applied: return .applied(action.action, reason: action.reason)
+        case .failed, .skipped:
+            return .failed(action.action, message: result.error ?? "failed", retryable: result.retryable)
+        }
+    }
+}

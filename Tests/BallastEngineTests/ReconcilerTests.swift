@@ -1,0 +1,99 @@
+import BallastCore
+import BallastEngine
+import BallastProviders
+import BallastStore
+import BallastTesting
+import Foundation
+import Testing
+
+private let root = Repository.root(from: #filePath)
+private let hybrid = "manifests/examples/hybrid"
+private let secrets = FixedSecretSource(files: ["\(hybrid)/secrets/orders-db-password": "s3cr3t"])
+
+/// The hybrid example applied to a fresh sim world, with a reconciler over it.
+private struct Converged {
+    let harness = SimHarness()
+    let store = InMemoryStateStore()
+    var desired: Reconciler.Desired!
+    var reconciler: Reconciler!
+
+    init(edit: (String) -> String = { $0 }) async throws {
+        let inputs = TestManifests.inputs(root: root, directory: hybrid).map { ManifestInput(path: $0.path, bytes: Array(edit(String(decoding: $0.bytes, as: UTF8.self)).utf8)) }
+        let planner = PlanService(registry: harness.registry, store: store, secrets: secrets, logger: quietLogger)
+        let outcome = try await planner.plan(planner.loader.load(inputs), inputs: [hybrid])
+        let executor = Executor(registry: harness.registry, store: store, logger: quietLogger, sleep: { _ in })
+        let report = try await ApplyService(planner: planner, executor: executor, logger: quietLogger).execute(try #require(outcome.plan), outcome: outcome, progress: SilentProgress())
+        #expect(report.succeeded)
+        desired = Reconciler.Desired(try #require(outcome.loaded.desired), secrets: outcome.secrets)
+        reconciler = Reconciler(registry: harness.registry, store: store, executor: executor, logger: quietLogger)
+    }
+
+    var control: SimControl { SimControl(world: harness.world) }
+}
+
+private let orders = ResourceID(parsing: "Database/orders@eu-central")!
+
+@Suite("Reconciler")
+struct ReconcilerTests {
+    @Test func driftIsRevertedAndThenUpToDate() async throws {
+        let world = try await Converged()
+        defer { world.harness.directory.remove() }
+        let first = try await world.reconciler.reconcile(orders, desired: world.desired)
+        #expect(first == .upToDate, "\(first)")
+        _ = try await world.control.drift(orders, assignments: ["sizeGb=80"])
+        #expect(try await world.reconciler.reconcile(orders, desired: world.desired) == .applied(.update, reason: .drifted))
+        #expect(try await world.harness.world.snapshot().records[orders]?.spec["sizeGb"] == .int(50))
+        #expect(try await world.reconciler.reconcile(orders, desired: world.desired) == .upToDate)
+    }
+
+    @Test func aVanishedResourceIsRecreatedWithFreshReferences() async throws {
+        let world = try await Converged()
+        defer { world.harness.directory.remove() }
+        let cache = ResourceID(parsing: "Workload/edge-cache@edge-paris")!
+        try await world.control.delete(cache)
+        #expect(try await world.reconciler.reconcile(cache, desired: world.desired) == .applied(.create, reason: .vanished))
+        // Its dependent now points at an endpoint that changed: reconciling it updates it.
+        let router = ResourceID(parsing: "EdgeFunction/geo-router@edge-paris")!
+        let outcome = try await world.reconciler.reconcile(router, desired: world.desired)
+        #expect(outcome == .upToDate || outcome == .applied(.update, reason: .changed) || outcome == .applied(.update, reason: .drifted))
+    }
+
+    @Test func selfHealFalseOnlyReports() async throws {
+        let world = try await Converged(edit: { $0.replacingOccurrences(of: "  preventDestroy: true        # a replace", with: "  selfHeal: false\n  preventDestroy: true        # a replace") })
+        defer { world.harness.directory.remove() }
+        _ = try await world.control.drift(orders, assignments: ["sizeGb=80"])
+        guard case .reported(let changes, let missing) = try await world.reconciler.reconcile(orders, desired: world.desired) else {
+            Issue.record("expected a report")
+            return
+        }
+        #expect(changes.map(\.path) == ["sizeGb"] && !missing)
+        #expect(try await world.harness.world.snapshot().records[orders]?.spec["sizeGb"] == .int(80), "not touched")
+    }
+
+    @Test func observeOnlyIsReportedAndAnOutageIsNotHammered() async throws {
+        let world = try await Converged()
+        defer { world.harness.directory.remove() }
+        let legacy = ResourceID(parsing: "Database/legacy-erp@dc-frankfurt")!
+        #expect(try await world.reconciler.reconcile(legacy, desired: world.desired) == .reported([], missing: true))
+        try await world.control.setOutage(site: "eu-central", on: true)
+        #expect(try await world.reconciler.reconcile(orders, desired: world.desired) == .siteUnavailable("site eu-central is in outage"))
+    }
+
+    @Test func anUndeclaredManagedResourceIsPruned() async throws {
+        let world = try await Converged()
+        defer { world.harness.directory.remove() }
+        let assets = ResourceID(parsing: "Bucket/assets@us-east")!
+        let state = world.desired.state
+        let without = Reconciler.Desired(DesiredState(sites: state.sites, resources: state.resources.filter { $0.id != assets }), secrets: world.desired.secrets)
+        #expect(try await world.reconciler.reconcile(assets, desired: without) == .applied(.delete, reason: .notDeclared))
+        #expect(try await world.harness.world.snapshot().records[assets] == nil)
+        #expect(await world.store.entry(assets) == nil)
+        #expect(try await world.reconciler.reconcile(assets, desired: without) == .unknown)
+        // A protected one is refused, not deleted.
+        let without2 = Reconciler.Desired(DesiredState(sites: state.sites, resources: state.resources.filter { $0.id != orders }), secrets: world.desired.secrets)
+        guard case .refused = try await world.reconciler.reconcile(orders, desired: without2) else {
+            Issue.record("preventDestroy must refuse the prune")
+            return
+        }
+    }
+}
