@@ -16,11 +16,28 @@ public final class RecordingProvider: Provider {
     private let state = Mutex<(world: [ResourceID: Observed], calls: [Call], serial: Int)>(([:], [], 0))
     /// Per-operation overrides: return an error to make that call fail.
     public let failure: @Sendable (Call) -> ProviderError?
+    /// How long each create, update and delete takes.
+    public let latency: Duration
+    private let concurrency = Mutex((now: 0, most: 0))
 
-    public init(name: String = "fake", schema: ProviderSchema, failure: @escaping @Sendable (Call) -> ProviderError? = { _ in nil }) {
+    public init(name: String = "fake", schema: ProviderSchema, latency: Duration = .zero, failure: @escaping @Sendable (Call) -> ProviderError? = { _ in nil }) {
         self.name = name
         self.providerSchema = schema
+        self.latency = latency
         self.failure = failure
+    }
+
+    /// The most create, update or delete calls that were in flight at once.
+    public var maxConcurrentCalls: Int { concurrency.withLock { $0.most } }
+
+    private func inFlight<T>(_ body: () throws -> T) async throws -> T {
+        concurrency.withLock { state in
+            state.now += 1
+            state.most = max(state.most, state.now)
+        }
+        defer { concurrency.withLock { $0.now -= 1 } }
+        if latency > .zero { try await Task.sleep(for: latency) }
+        return try body()
     }
 
     public var calls: [Call] { state.withLock { $0.calls } }
@@ -46,12 +63,12 @@ public final class RecordingProvider: Provider {
 
     public func create(_ resource: ResolvedResource, site: Site) async throws -> Observed {
         try record(.create(resource.id))
-        return state.withLock { state in
+        return try await inFlight { state.withLock { state in
             state.serial += 1
             let observed = Observed(id: resource.id, spec: resource.spec, outputs: Fields(["id": .string("fake-\(state.serial)")]), revision: String(state.serial))
             state.world[resource.id] = observed
             return observed
-        }
+        } }
     }
 
     public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws -> Observed {

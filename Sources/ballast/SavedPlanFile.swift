@@ -15,8 +15,10 @@ enum SavedPlanFile {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
               let data = FileManager.default.contents(atPath: path) else { return .notAPlan }
         guard data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "{") else { return .notAPlan }
+        // JSON is also YAML: a JSON document without formatVersion is a manifest, not a plan.
+        guard case .map(let root)? = try? JSONValueParser.parse([UInt8](data)), root["formatVersion"] != nil else { return .notAPlan }
         do {
-            return .plan(try PlanJSON.decode(try JSONValueParser.parse([UInt8](data))), path: path)
+            return .plan(try PlanJSON.decode(.map(root)), path: path)
         } catch {
             return .failure("\(path) is not a usable plan file: \(error)")
         }

@@ -243,3 +243,19 @@ struct HostileInputTests {
         #expect(try runner.run(["forget", "Bucket/b@s", "--state", state.path]).exitCode == 1)
     }
 }
+
+@Suite("JSON manifests")
+struct JSONManifestTests {
+    @Test func aManifestWrittenAsJSONIsAppliedNotMistakenForAPlan() throws {
+        let state = TemporaryDirectory()
+        defer { state.remove() }
+        state.write("estate.json", #"{"apiVersion": "ballast.dev/v1", "kind": "Site", "metadata": {"name": "s"}, "spec": {"class": "cloud", "provider": "sim"}}"# + "\n")
+        let runner = CLIRunner(workingDirectory: root)
+        let applied = try runner.run(["apply", state.file("estate.json"), "--auto-approve", "--state", state.path])
+        #expect(applied.exitCode == 0, "\(applied.stderr)")
+        state.write("bad-plan.json", #"{"formatVersion": 99, "actions": []}"# + "\n")
+        let refused = try runner.run(["apply", state.file("bad-plan.json"), "--state", state.path])
+        #expect(refused.exitCode == 1)
+        #expect(refused.stderr.contains("plan format version 99 is not supported"))
+    }
+}

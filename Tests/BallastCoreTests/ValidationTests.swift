@@ -4,14 +4,10 @@ import Foundation
 import Testing
 @testable import BallastCore
 
-/// The catalog of the built-in sim provider.
-let simCatalog = ProviderRegistry([SimProvider(world: SimWorldStore(directory: "/nonexistent"))]).catalog
+let simCatalog = TestManifests.catalog
 let repositoryRoot = Repository.root(from: #filePath)
 
-/// Loads YAML text as one manifest file named `test.yaml`.
-func loadManifests(_ text: String) -> LoadedManifests {
-    ManifestLoader(catalog: simCatalog).load([ManifestInput(path: "test.yaml", bytes: Array(text.utf8))])
-}
+func loadManifests(_ text: String) -> LoadedManifests { TestManifests.load(text) }
 
 func messages(_ loaded: LoadedManifests) -> [String] {
     loaded.diagnostics.sorted(files: loaded.files).map { "\($0.position) \($0.severity.rawValue): \($0.message)" }

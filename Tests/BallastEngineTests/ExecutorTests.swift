@@ -136,3 +136,22 @@ struct ExecutorTests {
         #expect(await store.inventory().keys.map(\.name) == ["alone"])
     }
 }
+
+@Suite("Executor parallelism")
+struct ExecutorParallelismTests {
+    @Test(arguments: [1, 3])
+    func noMoreThanTheParallelismRunAtOnce(parallelism: Int) async throws {
+        let buckets = (0..<9).map { "---\napiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: b\($0), site: s }\n" }.joined()
+        let yaml = "apiVersion: ballast.dev/v1\nkind: Site\nmetadata: { name: s }\nspec: { class: cloud, provider: sim }\n" + buckets
+        let provider = RecordingProvider(name: "sim", schema: TestManifests.catalog.providers["sim"]!, latency: .milliseconds(20))
+        let registry = ProviderRegistry([provider])
+        let store = InMemoryStateStore()
+        let planner = PlanService(registry: registry, store: store, secrets: FixedSecretSource(), logger: quietLogger)
+        let outcome = try await planner.plan(planner.loader.load([ManifestInput(path: "t.yaml", bytes: Array(yaml.utf8))]), inputs: ["t.yaml"])
+        let executor = Executor(registry: registry, store: store, parallelism: parallelism, logger: quietLogger, sleep: { _ in })
+        let report = try await ApplyService(planner: planner, executor: executor, logger: quietLogger)
+            .execute(try #require(outcome.plan), outcome: outcome, progress: SilentProgress())
+        #expect(report.count(.applied) == 9)
+        #expect(provider.maxConcurrentCalls == parallelism, "independent creates fill the parallelism, and never exceed it")
+    }
+}

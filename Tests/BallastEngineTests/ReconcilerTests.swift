@@ -46,16 +46,24 @@ struct ReconcilerTests {
         #expect(try await world.reconciler.reconcile(orders, desired: world.desired) == .upToDate)
     }
 
-    @Test func aVanishedResourceIsRecreatedWithFreshReferences() async throws {
+    @Test func aVanishedResourceIsRecreatedAndItsDependentFollows() async throws {
         let world = try await Converged()
         defer { world.harness.directory.remove() }
-        let cache = ResourceID(parsing: "Workload/edge-cache@edge-paris")!
-        try await world.control.delete(cache)
-        #expect(try await world.reconciler.reconcile(cache, desired: world.desired) == .applied(.create, reason: .vanished))
-        // Its dependent now points at an endpoint that changed: reconciling it updates it.
-        let router = ResourceID(parsing: "EdgeFunction/geo-router@edge-paris")!
-        let outcome = try await world.reconciler.reconcile(router, desired: world.desired)
-        #expect(outcome == .upToDate || outcome == .applied(.update, reason: .changed) || outcome == .applied(.update, reason: .drifted))
+        let vm = ResourceID(parsing: "VirtualMachine/app-1@dc-frankfurt")!
+        let lb = ResourceID(parsing: "LoadBalancer/web@eu-central")!
+        let oldIP = try await world.harness.world.snapshot().records[vm]?.outputs["ip"]
+        try await world.control.delete(vm)
+        #expect(try await world.reconciler.reconcile(vm, desired: world.desired) == .applied(.create, reason: .vanished))
+        let newIP = try #require(try await world.harness.world.snapshot().records[vm]?.outputs["ip"])
+        #expect(newIP != oldIP, "a re-created machine gets a new address")
+        // The load balancer still targets the old address until it is reconciled.
+        #expect(try await world.reconciler.reconcile(lb, desired: world.desired) == .applied(.update, reason: .drifted))
+        guard case .list(let targets)? = try await world.harness.world.snapshot().records[lb]?.spec["targets"] else {
+            Issue.record("the load balancer lost its targets")
+            return
+        }
+        #expect(targets.first == newIP)
+        #expect(try await world.reconciler.reconcile(lb, desired: world.desired) == .upToDate)
     }
 
     @Test func selfHealFalseOnlyReports() async throws {

@@ -18,7 +18,7 @@ public enum ValueFormatter {
     }
 
     public static func before(_ change: FieldChange) -> String {
-        if change.sensitive { return change.before == nil && !change.forcesReplacement ? sensitive : sensitive }
+        if change.sensitive { return sensitive }
         return format(change.before)
     }
 
