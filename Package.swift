@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "BallastProviders", targets: ["BallastProviders"]),
         .library(name: "BallastEngine", targets: ["BallastEngine"]),
         .library(name: "BallastStore", targets: ["BallastStore"]),
+        .library(name: "BallastServer", targets: ["BallastServer"]),
         .library(name: "BallastTesting", targets: ["BallastTesting"]),
     ],
     dependencies: [
@@ -22,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -61,7 +66,24 @@ let package = Package(
                 "BallastProviders",
                 "BallastStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Collections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "BallastServer",
+            dependencies: [
+                "BallastCore",
+                "BallastProviders",
+                "BallastStore",
+                "BallastEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -77,8 +99,11 @@ let package = Package(
                 "BallastProviders",
                 "BallastStore",
                 "BallastEngine",
+                "BallastServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSettings
         ),
@@ -95,7 +120,10 @@ let package = Package(
         ),
         .testTarget(
             name: "BallastEngineTests",
-            dependencies: ["BallastCore", "BallastProviders", "BallastStore", "BallastEngine", "BallastTesting"],
+            dependencies: [
+                "BallastCore", "BallastProviders", "BallastStore", "BallastEngine", "BallastTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

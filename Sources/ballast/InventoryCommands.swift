@@ -127,19 +127,7 @@ struct EventsCommand: AsyncParsableCommand {
         case .json:
             Terminal.standardOutput(JSONText.pretty(.map(Fields([
                 "formatVersion": .int(1),
-                "events": .list(events.map { event in
-                    .map(Fields([
-                        "sequence": .int(Int(event.sequence)),
-                        "run": .string(event.runID),
-                        "id": .string(event.id.description),
-                        "action": .string(event.action.rawValue),
-                        "startedAt": .string(formatter.string(from: event.startedAt)),
-                        "status": .string(event.outcome?.status.rawValue ?? "unfinished"),
-                        "attempts": .int(event.outcome?.attempts ?? 0),
-                        "error": event.outcome?.error.map(Value.string) ?? .null,
-                        "finishedAt": event.outcome.map { .string(formatter.string(from: $0.at)) } ?? .null,
-                    ]))
-                }),
+                "events": .list(events.map(JournalEventJSON.encode)),
             ]))))
         case .text:
             if events.isEmpty { Terminal.standardOutput("No events.\n") }

@@ -13,9 +13,10 @@ struct Runtime {
     let simWorld: SimWorldStore
     let registry: ProviderRegistry
 
-    init(_ options: RuntimeOptions) {
+    /// `quietLevel` is the log level without --verbose (the daemon logs what it does at info).
+    init(_ options: RuntimeOptions, quietLevel: Logger.Level = .error) {
         stateDirectory = options.stateDirectory
-        let level: Logger.Level = options.verbose ? .debug : .error
+        let level: Logger.Level = options.verbose ? .debug : quietLevel
         var logger = Logger(label: "ballast") { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

@@ -46,6 +46,18 @@ public struct CircuitBreaker: Sendable, Hashable {
         }
     }
 
+    /// Keeps the circuit open, but only until `instant` (a change pushed by the site makes an
+    /// early probe worthwhile).
+    public mutating func reopen(until instant: ContinuousClock.Instant) {
+        if case .open = state { state = .open(until: instant) }
+    }
+
+    /// When an open circuit lets its next probe through, or nil when it is not open.
+    public var opensProbeAt: ContinuousClock.Instant? {
+        if case .open(let until) = state { return until }
+        return nil
+    }
+
     /// Whether the site counts as up (closed) for status reporting.
     public var isClosed: Bool {
         if case .closed = state { return true }

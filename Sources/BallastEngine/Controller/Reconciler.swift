@@ -31,11 +31,14 @@ public struct Reconciler: Sendable {
         public let state: DesiredState
         public let byID: [ResourceID: DesiredResource]
         public let secrets: [ReferenceExpression: String]
+        /// Who depends on each resource directly (reconciled again after it changes).
+        public let dependents: [ResourceID: [ResourceID]]
 
         public init(_ state: DesiredState, secrets: [ReferenceExpression: String]) {
             self.state = state
             self.byID = state.resourcesByID
             self.secrets = secrets
+            self.dependents = state.graph.dependents
         }
     }
 
@@ -51,6 +54,9 @@ public struct Reconciler: Sendable {
         case unknown
         /// A plan error (preventDestroy, a missing secret): reported, not retried.
         case refused(String)
+        /// Must wait for another resource: a dependency not created yet, or (when pruning) a
+        /// dependent not deleted yet.
+        case waiting(for: ResourceID)
     }
 
     public func reconcile(_ id: ResourceID, desired: Desired) async throws -> Outcome {
@@ -64,16 +70,23 @@ public struct Reconciler: Sendable {
         for dependency in resource.dependencies { if let other = desired.byID[dependency] { members.append(other) } }
         let observation = await Observer(registry: registry, logger: logger).observe(members.map(\.id), sites: desired.state.sites)
         if let reason = observation.unavailableSites[id.site] { return .siteUnavailable(reason) }
+        if let absent = resource.dependencies.first(where: { desired.byID[$0] != nil && observation.resources[$0] == nil && observation.unavailableSites[$0.site] == nil }) {
+            return .waiting(for: absent)
+        }
         // Only the target is planned; its dependencies are observed just for their outputs
         // (planning them too would judge them without their own dependencies).
         let slice = DesiredState(sites: desired.state.sites, resources: [resource])
         let (plan, problems) = Planner(catalog: catalog).plan(.init(
             desired: slice, observation: observation, inventory: entry.map { [id: $0] } ?? [:], secrets: desired.secrets, inputs: [], inputDigest: ""))
-        if let drift = plan.drift.first(where: { $0.id == id }) { return .reported(drift.changes, missing: drift.missing) }
-        guard let action = plan.actions.first(where: { $0.id == id }) else { return .upToDate }
+        if let drift = plan.drift.first(where: { $0.id == id }) {
+            try await markDrifted(entry)
+            return .reported(drift.changes, missing: drift.missing)
+        }
+        guard let action = plan.actions.first(where: { $0.id == id }) else { return try await upToDate(entry) }
         if let problem = problems.first { return .refused(problem.message) }
-        guard action.action.changesSomething else { return .upToDate }
+        guard action.action.changesSomething else { return try await upToDate(entry) }
         if !resource.policy.selfHeal, [.drifted, .vanished].contains(action.reason) {
+            try await markDrifted(entry)
             return .reported(action.changes, missing: action.reason == .vanished)
         }
         return await execute(action, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets)
@@ -83,6 +96,11 @@ public struct Reconciler: Sendable {
         let id = entry.id
         guard desired.state.sites[id.site] != nil else { return .refused("\(id) is managed but its site '\(id.site)' is no longer declared") }
         if entry.preventDestroy && entry.deletion != .orphan { return .refused("\(id) is no longer declared, but policy.preventDestroy keeps it") }
+        // Dependents go first: a managed resource that still names this one is pruned before it.
+        if entry.deletion != .orphan, let dependent = try await store.inventory().values
+            .filter({ $0.id != id && $0.dependencies.contains(id) }).map(\.id).min() {
+            return .waiting(for: dependent)
+        }
         let observation = await Observer(registry: registry, logger: logger).observe([id], sites: desired.state.sites)
         if let reason = observation.unavailableSites[id.site] { return .siteUnavailable(reason) }
         let reason: ActionReason = entry.deletion == .orphan ? .orphaned : observation.resources[id] == nil ? .vanished : .notDeclared
@@ -90,6 +108,22 @@ public struct Reconciler: Sendable {
         let plan = Plan(inputs: [], inputDigest: "", secretsDigest: "", actions: [action])
         let slice = DesiredState(sites: desired.state.sites, resources: [])
         return await execute(action, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets)
+    }
+
+    /// Clears a drift the inventory remembers once the world matches again.
+    private func upToDate(_ entry: InventoryEntry?) async throws -> Outcome {
+        if var entry, entry.status == .drifted {
+            entry.status = .ready
+            try await store.upsert(entry)
+        }
+        return .upToDate
+    }
+
+    /// Records in the inventory that the world differs from what was applied (`ballast status`).
+    private func markDrifted(_ entry: InventoryEntry?) async throws {
+        guard var entry, entry.status != .drifted else { return }
+        entry.status = .drifted
+        try await store.upsert(entry)
     }
 
     private func execute(_ action: PlannedAction, plan: Plan, slice: DesiredState, observation: Observation, entry: InventoryEntry?, secrets: [ReferenceExpression: String]) async -> Outcome {

@@ -1,0 +1,59 @@
+import BallastCore
+
+/// Which resources a manifest reload affects: the ones added, removed or edited (spec, labels,
+/// annotations, policy or dependencies), and every resource on a site whose declaration changed.
+/// Moving a document within or between files changes nothing.
+public enum DesiredChanges {
+    public static func affected(from old: Reconciler.Desired?, to new: Reconciler.Desired) -> Set<ResourceID> {
+        guard let old else { return Set(new.byID.keys) }
+        var affected = Set<ResourceID>()
+        for (id, resource) in new.byID {
+            guard let before = old.byID[id] else {
+                affected.insert(id)
+                continue
+            }
+            if !sameDeclaration(before, resource) { affected.insert(id) }
+        }
+        for id in old.byID.keys where new.byID[id] == nil { affected.insert(id) }
+        let changedSites = Set(new.state.sites.filter { name, site in
+            guard let before = old.state.sites[name] else { return true }
+            return !sameSite(before, site)
+        }.keys)
+        if !changedSites.isEmpty {
+            for id in new.byID.keys where changedSites.contains(id.site) { affected.insert(id) }
+        }
+        let changedSecrets = Set(new.secrets.keys.filter { old.secrets[$0] != new.secrets[$0] })
+        if !changedSecrets.isEmpty {
+            for (id, resource) in new.byID where !resource.templatePaths.isEmpty {
+                if !secretExpressions(of: resource).isDisjoint(with: changedSecrets) { affected.insert(id) }
+            }
+        }
+        return affected
+    }
+
+    /// The `${env:…}` and `${file:…}` expressions a resource's spec uses.
+    public static func secretExpressions(of resource: DesiredResource) -> Set<ReferenceExpression> {
+        var expressions = Set<ReferenceExpression>()
+        for path in resource.templatePaths {
+            guard case .string(let text)? = SpecPaths.value(at: path, in: resource.spec), let template = try? Template(parsing: text) else { continue }
+            for written in template.references where written.isSecret {
+                expressions.insert(written.resolvingFile(relativeTo: resource.sourceDirectory))
+            }
+        }
+        return expressions
+    }
+
+    /// The files `${file:…}` secrets read: watched with the manifests.
+    public static func secretFiles(of desired: Reconciler.Desired) -> [String] {
+        desired.secrets.keys.compactMap { if case .file(let path) = $0 { path } else { nil } }.sorted()
+    }
+
+    static func sameDeclaration(_ a: DesiredResource, _ b: DesiredResource) -> Bool {
+        a.spec == b.spec && a.labels == b.labels && a.annotations == b.annotations && a.policy == b.policy
+            && a.dependencies == b.dependencies && a.sourceDirectory == b.sourceDirectory
+    }
+
+    static func sameSite(_ a: Site, _ b: Site) -> Bool {
+        a.siteClass == b.siteClass && a.provider == b.provider && a.labels == b.labels && a.config == b.config
+    }
+}

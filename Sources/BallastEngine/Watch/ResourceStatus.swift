@@ -1,0 +1,32 @@
+import BallastCore
+import Foundation
+
+/// The conditions of one resource under watch, and when it was last reconciled.
+public struct ResourceStatus: Sendable, Hashable {
+    public var id: ResourceID
+    /// One condition per kind, always all four.
+    public private(set) var conditions: [ResourceCondition.Kind: ResourceCondition]
+    public var lastReconciled: Date?
+    /// Whether the manifests declare it (false: managed, waiting to be pruned).
+    public var declared: Bool
+
+    public init(id: ResourceID, declared: Bool, at now: Date) {
+        self.id = id
+        self.declared = declared
+        conditions = Dictionary(uniqueKeysWithValues: ResourceCondition.Kind.allCases.map {
+            ($0, ResourceCondition(kind: $0, status: nil, reason: "Pending", message: "not reconciled yet", lastTransitionTime: now))
+        })
+    }
+
+    public subscript(kind: ResourceCondition.Kind) -> ResourceCondition { conditions[kind]! }
+
+    /// Sets a condition; its transition time moves only when its status changes.
+    public mutating func set(_ kind: ResourceCondition.Kind, _ status: Bool?, reason: String, message: String = "", at now: Date) {
+        let previous = conditions[kind]!
+        let time = previous.status == status ? previous.lastTransitionTime : now
+        conditions[kind] = ResourceCondition(kind: kind, status: status, reason: reason, message: message, lastTransitionTime: time)
+    }
+
+    /// Whether the condition holds (is True).
+    public func holds(_ kind: ResourceCondition.Kind) -> Bool { conditions[kind]?.status == true }
+}

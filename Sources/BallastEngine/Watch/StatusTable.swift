@@ -1,0 +1,41 @@
+import BallastCore
+import Foundation
+
+/// The status of every resource under watch, with a running count of the resources each
+/// condition holds for (the `resources by condition` gauge), kept without rescanning.
+public struct StatusTable: Sendable {
+    private var statuses: [ResourceID: ResourceStatus] = [:]
+    public private(set) var counts: [ResourceCondition.Kind: Int] = Dictionary(uniqueKeysWithValues: ResourceCondition.Kind.allCases.map { ($0, 0) })
+
+    public init() {}
+
+    public var count: Int { statuses.count }
+    public subscript(id: ResourceID) -> ResourceStatus? { statuses[id] }
+
+    /// Every status, sorted by id.
+    public var all: [ResourceStatus] { statuses.keys.sorted().map { statuses[$0]! } }
+
+    /// Changes the status of `id` (created pending when absent), keeping the counts right.
+    public mutating func update(_ id: ResourceID, declared: Bool? = nil, at now: Date, _ change: (inout ResourceStatus) -> Void) {
+        var status = statuses[id] ?? ResourceStatus(id: id, declared: declared ?? true, at: now)
+        if let old = statuses[id] { count(old, by: -1) }
+        if let declared { status.declared = declared }
+        change(&status)
+        statuses[id] = status
+        count(status, by: 1)
+    }
+
+    public mutating func remove(_ id: ResourceID) {
+        if let old = statuses.removeValue(forKey: id) { count(old, by: -1) }
+    }
+
+    /// Ids tracked here but in neither set: they stop being reported.
+    public mutating func retain(declared: Set<ResourceID>, managed: Set<ResourceID>) {
+        for id in statuses.keys where !declared.contains(id) && !managed.contains(id) { remove(id) }
+        for id in statuses.keys { statuses[id]!.declared = declared.contains(id) }
+    }
+
+    private mutating func count(_ status: ResourceStatus, by delta: Int) {
+        for kind in ResourceCondition.Kind.allCases where status.holds(kind) { counts[kind, default: 0] += delta }
+    }
+}

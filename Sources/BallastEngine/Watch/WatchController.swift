@@ -1,0 +1,546 @@
+import BallastCore
+import BallastProviders
+import BallastStore
+import Foundation
+import Logging
+
+/// Watch mode's level-triggered controller: keeps the estate converged after start-up.
+///
+/// A work queue holds resource ids (deduplicated, one worker per id, per-id backoff, a global
+/// rate limit). Workers reconcile one id at a time through the ``Reconciler``. Ids are enqueued
+/// by manifest edits (only the resources that changed), provider change streams, a periodic
+/// resync, and requests from outside (``enqueue(_:)``). Each site has a circuit breaker: a site
+/// in outage gets only half-open probes, the others carry on, and its resources are resynced
+/// when it comes back. An edit that does not validate is reported and the last good manifests
+/// stay in force.
+public actor WatchController {
+    /// What a reconcile request names.
+    public enum Scope: Sendable, Hashable {
+        case all
+        case site(String)
+        case resource(ResourceID)
+    }
+
+    public enum ScopeError: Error, Sendable, Hashable, CustomStringConvertible {
+        case unknownSite(String)
+        case unknownResource(ResourceID)
+
+        public var description: String {
+            switch self {
+            case .unknownSite(let name): "no site named '\(name)' is declared"
+            case .unknownResource(let id): "\(id) is neither declared nor managed"
+            }
+        }
+    }
+
+    public nonisolated let paths: [String]
+    private let planner: PlanService
+    private let applier: ApplyService
+    private let reconciler: Reconciler
+    private let configuration: WatchConfiguration
+    private let metrics: WatchMetrics
+    private let logger: Logger
+    private let queue: WorkQueue<ResourceID>
+    private let clock = ContinuousClock()
+
+    private var desired: Reconciler.Desired?
+    private var fingerprint: ManifestFingerprint?
+    private var table = StatusTable()
+    private var sites: [String: SiteHealth] = [:]
+    private var managed = Set<ResourceID>()
+    private var manifestReport: ManifestReport?
+    private var triggeredAt: [ResourceID: ContinuousClock.Instant] = [:]
+    private var bucket: TokenBucket
+    private var feeds: [String: (site: Site, task: Task<Void, Never>)] = [:]
+    private var probes: [String: Task<Void, Never>] = [:]
+    private var started = false
+    private var stopping = false
+
+    public init(paths: [String], applier: ApplyService, configuration: WatchConfiguration, metrics: WatchMetrics, logger: Logger) {
+        self.paths = paths
+        self.planner = applier.planner
+        self.applier = applier
+        self.reconciler = Reconciler(registry: applier.planner.registry, store: applier.store, executor: applier.executor, logger: logger)
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        self.queue = WorkQueue(backoff: configuration.backoff)
+        self.bucket = TokenBucket(rate: configuration.rateLimit, burst: configuration.rateBurst, now: ContinuousClock.now)
+    }
+
+    // MARK: Start-up
+
+    /// What start-up did, for the daemon to print.
+    public struct StartupReport: Sendable {
+        public var loaded: LoadedManifests
+        public var diagnostics: Diagnostics
+        public var plan: Plan?
+        public var report: ApplyReport?
+        public var recovery: Recovery.Report?
+    }
+
+    /// Loads, plans and applies, as `apply --auto-approve` does. Returns nil plan when the
+    /// manifests or the plan have errors: the daemon must not start then.
+    public func start() async throws -> StartupReport {
+        let loaded = planner.load(paths, readStandardInput: { [] })
+        guard let state = loaded.desired else {
+            return StartupReport(loaded: loaded, diagnostics: loaded.diagnostics)
+        }
+        let recovery = try await applier.recover(sites: state.sites)
+        let outcome = try await planner.plan(loaded, inputs: paths)
+        guard let plan = outcome.plan else {
+            return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics, recovery: recovery)
+        }
+        let report = plan.hasChanges ? try await applier.execute(plan, outcome: outcome, progress: SilentProgress()) : ApplyReport()
+        let desired = Reconciler.Desired(state, secrets: outcome.secrets)
+        managed = Set(try await applier.store.inventory().keys)
+        adopt(desired, loaded: loaded)
+        await recordStartup(plan: plan, report: report)
+        started = true
+        return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics, plan: plan, report: report, recovery: recovery)
+    }
+
+    /// Conditions from the start-up plan and apply; what did not converge is queued.
+    private func recordStartup(plan: Plan, report: ApplyReport) async {
+        let results = Dictionary(report.results.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        let now = Date()
+        for action in plan.actions {
+            let outcome: Reconciler.Outcome
+            if !action.action.changesSomething {
+                outcome = .upToDate
+            } else if let result = results[action.id] {
+                switch result.status {
+                case .applied: outcome = .applied(action.action, reason: action.reason)
+                case .failed: outcome = .failed(action.action, message: result.error ?? "failed", retryable: result.retryable)
+                case .skipped: outcome = .failed(action.action, message: "skipped: \(result.blockedBy.map { "\($0) failed" } ?? "a dependency failed")", retryable: true)
+                }
+            } else {
+                outcome = .failed(action.action, message: "not attempted", retryable: true)
+            }
+            await settle(action.id, outcome, at: now, startup: true)
+        }
+        for drift in plan.drift { await settle(drift.id, .reported(drift.changes, missing: drift.missing), at: now, startup: true) }
+        for unknown in plan.unknown { await settle(unknown.id, .siteUnavailable(unknown.reason), at: now, startup: true) }
+    }
+
+    // MARK: Running
+
+    /// Runs the workers, the manifest poller, the resync timer and the provider change streams
+    /// until ``stop()``. In-flight reconciles finish before this returns.
+    public func run() async {
+        precondition(started, "start() first")
+        let background = Task { await self.runBackground() }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, configuration.workers) {
+                group.addTask { await self.work() }
+            }
+        }
+        background.cancel()
+        await background.value
+        for (_, feed) in feeds { feed.task.cancel() }
+        feeds.removeAll()
+        for (_, probe) in probes { probe.cancel() }
+        probes.removeAll()
+    }
+
+    /// Stops taking work: workers finish what they hold, then ``run()`` returns.
+    public func stop() async {
+        stopping = true
+        await queue.shutDown()
+    }
+
+    private nonisolated func runBackground() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.pollManifests() }
+            group.addTask { await self.resyncPeriodically() }
+        }
+    }
+
+    private nonisolated func work() async {
+        while let id = await queue.next() {
+            await reconcile(id)
+            await queue.done(id)
+        }
+    }
+
+    private func reconcile(_ id: ResourceID) async {
+        guard let desired else { return }
+        let siteName = id.site
+        if var health = sites[siteName] {
+            guard health.breaker.allow(at: clock.now) else {
+                health.parked.insert(id)
+                sites[siteName] = health
+                return
+            }
+            sites[siteName] = health
+        }
+        let wait = bucket.reserve(at: clock.now)
+        if wait > .zero { try? await Task.sleep(for: wait) }
+        let start = clock.now
+        let outcome: Reconciler.Outcome
+        do {
+            outcome = try await reconciler.reconcile(id, desired: desired)
+        } catch {
+            outcome = .failed(.noop, message: "\(error)", retryable: (error as? StoreError)?.isRetryable ?? true)
+        }
+        metrics.reconciled(result: Self.result(outcome), duration: clock.now - start)
+        await settle(id, outcome, at: Date())
+        logger.debug("reconciled", metadata: ["id": "\(id)", "outcome": "\(outcome)", "elapsed": "\(clock.now - start)"])
+    }
+
+    /// Records an outcome: conditions, metrics, the site's breaker, and what to queue next.
+    private func settle(_ id: ResourceID, _ outcome: Reconciler.Outcome, at now: Date, startup: Bool = false) async {
+        let declared = desired?.byID[id] != nil
+        let previouslyDrifted = table[id]?.holds(.drifted) ?? false
+        var siteReason: String?
+        switch outcome {
+        case .upToDate:
+            table.update(id, declared: declared, at: now) { status in
+                status.set(.ready, true, reason: "UpToDate", at: now)
+                status.set(.synced, true, reason: "UpToDate", at: now)
+                status.set(.drifted, false, reason: "NoDrift", at: now)
+                status.set(.failed, false, reason: "Succeeded", at: now)
+                status.lastReconciled = now
+            }
+            await succeeded(id)
+        case .applied(let action, let reason):
+            if action == .delete {
+                table.remove(id)
+                managed.remove(id)
+                logger.info("pruned", metadata: ["id": "\(id)", "reason": "\(reason.rawValue)"])
+            } else {
+                managed.insert(id)
+                let healed = [.drifted, .vanished].contains(reason)
+                table.update(id, declared: declared, at: now) { status in
+                    status.set(.ready, true, reason: Self.appliedReason(action, reason), at: now)
+                    status.set(.synced, true, reason: Self.appliedReason(action, reason), at: now)
+                    status.set(.drifted, false, reason: healed ? "Healed" : "NoDrift", message: healed ? "\(reason.text); reverted" : "", at: now)
+                    status.set(.failed, false, reason: "Succeeded", at: now)
+                    status.lastReconciled = now
+                }
+                if healed && !startup {
+                    if !previouslyDrifted { metrics.driftDetected() }
+                    metrics.healed(after: triggeredAt[id].map { clock.now - $0 })
+                    logger.info("healed", metadata: ["id": "\(id)", "action": "\(action.rawValue)", "reason": "\(reason.rawValue)"])
+                }
+                for dependent in desired?.dependents[id] ?? [] { await enqueue(dependent) }
+            }
+            await succeeded(id)
+        case .failed(let action, let message, let retryable):
+            table.update(id, declared: declared, at: now) { status in
+                status.set(.failed, true, reason: action == .noop ? "ReconcileError" : "\(action.rawValue.capitalized)Failed", message: message, at: now)
+                status.set(.synced, false, reason: "ActionFailed", message: message, at: now)
+                if action == .create { status.set(.ready, false, reason: "NotCreated", message: message, at: now) }
+                status.lastReconciled = now
+            }
+            logger.warning("reconcile failed", metadata: ["id": "\(id)", "error": "\(message)", "retryable": "\(retryable)"])
+            await retryLater(id)
+        case .reported(let changes, let missing):
+            let observeOnly = desired?.byID[id]?.policy.management == .observe
+            let fields = changes.map(\.path).joined(separator: ", ")
+            let message = missing ? "the resource is missing" : "differs in \(fields)"
+            table.update(id, declared: declared, at: now) { status in
+                status.set(.drifted, true, reason: observeOnly ? "ObserveOnly" : "SelfHealDisabled", message: message, at: now)
+                status.set(.synced, false, reason: "Drifted", message: message, at: now)
+                status.set(.ready, !missing, reason: missing ? "Missing" : "Exists", at: now)
+                status.set(.failed, false, reason: "Succeeded", at: now)
+                status.lastReconciled = now
+            }
+            if !previouslyDrifted && !startup {
+                metrics.driftDetected()
+                logger.warning("drift reported, not reverted", metadata: ["id": "\(id)", "drift": "\(message)"])
+            }
+            await succeeded(id)
+        case .siteUnavailable(let reason):
+            table.update(id, declared: declared, at: now) { status in
+                status.set(.ready, nil, reason: "SiteUnavailable", message: reason, at: now)
+                status.set(.synced, nil, reason: "SiteUnavailable", message: reason, at: now)
+            }
+            siteReason = reason
+            await siteFailed(id, reason: reason, at: now)
+        case .refused(let message):
+            table.update(id, declared: declared, at: now) { status in
+                status.set(.failed, true, reason: "Refused", message: message, at: now)
+                status.set(.synced, false, reason: "Refused", message: message, at: now)
+                status.lastReconciled = now
+            }
+            logger.warning("reconcile refused", metadata: ["id": "\(id)", "error": "\(message)"])
+            await succeeded(id)
+        case .waiting(let other):
+            table.update(id, declared: declared, at: now) { status in
+                status.set(.synced, false, reason: "Waiting", message: "waiting for \(other)", at: now)
+            }
+            await retryLater(id)
+        case .unknown:
+            table.remove(id)
+            await succeeded(id)
+        }
+        if siteReason == nil, var health = sites[id.site] {
+            health.breaker.recordSuccess()
+            sites[id.site] = health
+            await siteRecovered(id.site, at: now)
+        }
+        metrics.resources(table.counts)
+    }
+
+    private func succeeded(_ id: ResourceID) async {
+        triggeredAt[id] = nil
+        await queue.forget(id)
+    }
+
+    private func retryLater(_ id: ResourceID) async {
+        await queue.addFailed(id)
+    }
+
+    private func siteFailed(_ id: ResourceID, reason: String, at now: Date) async {
+        guard var health = sites[id.site] else { return }
+        health.breaker.recordFailure(at: clock.now)
+        health.parked.insert(id)
+        if health.refresh(reason: reason, at: now) {
+            metrics.site(id.site, up: false)
+            logger.warning("site down: circuit open", metadata: ["site": "\(id.site)", "reason": "\(reason)"])
+        }
+        sites[id.site] = health
+        if health.breaker.isClosed {
+            // Not tripped yet: retry this id after its backoff.
+            health.parked.remove(id)
+            sites[id.site] = health
+            await retryLater(id)
+        } else {
+            scheduleProbe(id.site)
+        }
+    }
+
+    /// After a success on a site: when its circuit just closed, everything on it is resynced.
+    private func siteRecovered(_ name: String, at now: Date) async {
+        guard var health = sites[name], health.refresh(reason: nil, at: now) else { return }
+        metrics.site(name, up: true)
+        logger.info("site up: circuit closed; resyncing its resources", metadata: ["site": "\(name)"])
+        let parked = health.parked
+        health.parked.removeAll()
+        sites[name] = health
+        probes[name]?.cancel()
+        probes[name] = nil
+        for id in parked { await enqueue(id) }
+        _ = try? await enqueue(.site(name))
+    }
+
+    /// Sends one parked id through when the open circuit lets a probe by.
+    private func scheduleProbe(_ name: String) {
+        guard let until = sites[name]?.breaker.opensProbeAt else { return }
+        probes[name]?.cancel()
+        probes[name] = Task { [clock] in
+            try? await clock.sleep(until: until)
+            guard !Task.isCancelled else { return }
+            await self.probe(name)
+        }
+    }
+
+    private func probe(_ name: String) async {
+        probes[name] = nil
+        guard !stopping, var health = sites[name], !health.breaker.isClosed else { return }
+        let candidate = health.parked.min() ?? desired?.state.resources.first(where: { $0.id.site == name })?.id
+        guard let id = candidate else { return }
+        health.parked.remove(id)
+        sites[name] = health
+        await queue.add(id)
+    }
+
+    // MARK: Triggers
+
+    /// Queues ids by scope; throws when the scope names nothing known. Returns how many.
+    @discardableResult
+    public func enqueue(_ scope: Scope) async throws -> Int {
+        let ids: [ResourceID]
+        switch scope {
+        case .all:
+            ids = Array(Set(desired?.byID.keys.map { $0 } ?? []).union(managed))
+        case .site(let name):
+            guard desired?.state.sites[name] != nil else { throw ScopeError.unknownSite(name) }
+            ids = Array(Set(desired?.byID.keys.filter { $0.site == name } ?? []).union(managed.filter { $0.site == name }))
+        case .resource(let id):
+            guard desired?.byID[id] != nil || managed.contains(id) else { throw ScopeError.unknownResource(id) }
+            ids = [id]
+        }
+        for id in ids.sorted() { await enqueue(id) }
+        return ids.count
+    }
+
+    private func enqueue(_ id: ResourceID) async {
+        if triggeredAt[id] == nil { triggeredAt[id] = clock.now }
+        await queue.add(id)
+    }
+
+    /// A provider pushed a change: queue the id, and let its site probe now if it is down.
+    private func changed(_ id: ResourceID) async {
+        guard desired?.byID[id] != nil || managed.contains(id) else { return }
+        if var health = sites[id.site], !health.breaker.isClosed {
+            health.expedite(at: clock.now)
+            health.parked.remove(id)
+            sites[id.site] = health
+        }
+        await enqueue(id)
+    }
+
+    private nonisolated func pollManifests() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.manifestPollInterval)
+            if Task.isCancelled { return }
+            guard let current = await fingerprintIfChanged() else { continue }
+            let loaded = planner.load(paths, readStandardInput: { [] })
+            var diagnostics = loaded.diagnostics
+            var secrets: [ReferenceExpression: String] = [:]
+            if let state = loaded.desired {
+                let resolved = SecretResolver(source: planner.secrets).resolve(state)
+                secrets = resolved.secrets
+                diagnostics.append(contentsOf: resolved.diagnostics)
+            }
+            await reload(loaded, diagnostics: diagnostics, secrets: secrets, fingerprint: current)
+        }
+    }
+
+    /// The fingerprint now, when it differs from the one last loaded.
+    private func fingerprintIfChanged() -> ManifestFingerprint? {
+        let current = ManifestFingerprint(paths, extraFiles: desired.map(DesiredChanges.secretFiles) ?? [])
+        return current == fingerprint ? nil : current
+    }
+
+    private func reload(_ loaded: LoadedManifests, diagnostics: Diagnostics, secrets: [ReferenceExpression: String], fingerprint current: ManifestFingerprint) async {
+        fingerprint = current
+        guard let state = loaded.desired, !diagnostics.hasErrors else {
+            let rendered = DiagnosticRenderer(files: loaded.files).render(diagnostics)
+            manifestReport = ManifestReport(
+                valid: false, at: Date(), inputDigest: manifestReport?.inputDigest ?? "",
+                diagnostics: rendered.split(separator: "\n").map(String.init), resources: desired?.byID.count ?? 0)
+            metrics.manifestReload(valid: false)
+            logger.error("the manifests changed but do not validate; the last good ones stay in force\n\(rendered)")
+            return
+        }
+        let new = Reconciler.Desired(state, secrets: secrets)
+        let affected = DesiredChanges.affected(from: desired, to: new)
+        adopt(new, loaded: loaded, warnings: diagnostics)
+        metrics.manifestReload(valid: true)
+        logger.info("manifests reloaded", metadata: ["resources": "\(new.byID.count)", "affected": "\(affected.count)"])
+        for id in affected.sorted() { await enqueue(id) }
+    }
+
+    /// Puts a validated desired state in force: sites, their breakers and change streams.
+    private func adopt(_ new: Reconciler.Desired, loaded: LoadedManifests, warnings: Diagnostics = Diagnostics()) {
+        desired = new
+        let now = Date()
+        if fingerprint == nil { fingerprint = ManifestFingerprint(paths, extraFiles: DesiredChanges.secretFiles(of: new)) }
+        let rendered = DiagnosticRenderer(files: loaded.files).render(warnings)
+        manifestReport = ManifestReport(
+            valid: true, at: now, inputDigest: loaded.inputDigest,
+            diagnostics: rendered.split(separator: "\n").map(String.init), resources: new.byID.count)
+        var counts: [String: Int] = [:]
+        for id in new.byID.keys { counts[id.site, default: 0] += 1 }
+        for (name, site) in new.state.sites {
+            if var health = sites[name] {
+                health.status.siteClass = site.siteClass.rawValue
+                health.status.provider = site.provider
+                health.status.resources = counts[name] ?? 0
+                sites[name] = health
+            } else {
+                sites[name] = SiteHealth(site: site, threshold: configuration.breakerThreshold, cooldown: configuration.breakerCooldown, resources: counts[name] ?? 0, at: now)
+                metrics.site(name, up: true)
+            }
+        }
+        for name in sites.keys where new.state.sites[name] == nil && !managed.contains(where: { $0.site == name }) {
+            sites[name] = nil
+            probes.removeValue(forKey: name)?.cancel()
+        }
+        table.retain(declared: Set(new.byID.keys), managed: managed)
+        for id in new.byID.keys where table[id] == nil { table.update(id, declared: true, at: now) { _ in } }
+        watchChanges(new.state.sites)
+    }
+
+    /// One change-stream task per site whose provider pushes changes; restarted when the site's
+    /// declaration changes.
+    private func watchChanges(_ declared: [String: Site]) {
+        for (name, feed) in feeds where declared[name].map({ !DesiredChanges.sameSite(feed.site, $0) }) ?? true {
+            feed.task.cancel()
+            feeds[name] = nil
+        }
+        for (name, site) in declared where feeds[name] == nil {
+            guard let stream = planner.registry.provider(named: site.provider)?.changes(site: site) else { continue }
+            let task = Task {
+                for await id in stream {
+                    if Task.isCancelled { break }
+                    await self.changed(id)
+                }
+            }
+            feeds[name] = (site, task)
+        }
+    }
+
+    private nonisolated func resyncPeriodically() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.resync)
+            if Task.isCancelled { return }
+            let count = (try? await enqueue(.all)) ?? 0
+            logger.info("periodic resync", metadata: ["resources": "\(count)"])
+        }
+    }
+
+    // MARK: Queries
+
+    public var isStarted: Bool { started }
+
+    /// Resource statuses, sorted by id, filtered by site, kind and a condition that holds.
+    public func resources(site: String? = nil, kind: String? = nil, condition: ResourceCondition.Kind? = nil) -> [ResourceStatus] {
+        table.all.filter { status in
+            (site == nil || status.id.site == site) && (kind == nil || status.id.kind == kind)
+                && (condition == nil || status.holds(condition!))
+        }
+    }
+
+    public func resource(_ id: ResourceID) -> ResourceStatus? { table[id] }
+
+    /// Every declared site (and any still holding managed resources), sorted by name.
+    public func siteStatuses() -> [SiteStatus] {
+        sites.keys.sorted().map { sites[$0]!.status }
+    }
+
+    public func manifests() -> ManifestReport? { manifestReport }
+
+    public func queueDepth() async -> Int {
+        let depth = await queue.depth
+        metrics.queue(depth: depth)
+        return depth
+    }
+
+    /// The store answers (for readiness).
+    public func storeReachable() async -> Bool {
+        do {
+            _ = try await applier.store.lockHolder()
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    static func result(_ outcome: Reconciler.Outcome) -> String {
+        switch outcome {
+        case .upToDate: "up_to_date"
+        case .applied: "applied"
+        case .failed: "failed"
+        case .reported: "reported"
+        case .siteUnavailable: "site_unavailable"
+        case .refused: "refused"
+        case .waiting: "waiting"
+        case .unknown: "unknown"
+        }
+    }
+
+    static func appliedReason(_ action: Action, _ reason: ActionReason) -> String {
+        switch (action, reason) {
+        case (.create, .vanished): "Recreated"
+        case (.create, _): "Created"
+        case (.update, _): "Updated"
+        case (.replace, _): "Replaced"
+        case (.delete, _): "Deleted"
+        case (.noop, _): "UpToDate"
+        }
+    }
+}

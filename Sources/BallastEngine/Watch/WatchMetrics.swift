@@ -1,0 +1,70 @@
+import CoreMetrics
+import Foundation
+
+/// The metrics watch mode exports, made from an injected factory (never the global one).
+public struct WatchMetrics: Sendable {
+    public static let results = ["up_to_date", "applied", "failed", "reported", "site_unavailable", "refused", "waiting", "unknown"]
+
+    private let reconciles: [String: Counter]
+    private let reconcileDuration: CoreMetrics.Timer
+    private let driftsDetected: Counter
+    private let heals: Counter
+    private let timeToHeal: CoreMetrics.Timer
+    private let queueDepth: Gauge
+    private let resources: [ResourceCondition.Kind: Gauge]
+    private let manifestReloads: [String: Counter]
+    private let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+        reconciles = Dictionary(uniqueKeysWithValues: Self.results.map {
+            ($0, Counter(label: "ballast_reconciles_total", dimensions: [("result", $0)], factory: factory))
+        })
+        reconcileDuration = Timer(label: "ballast_reconcile_duration_seconds", dimensions: [], preferredDisplayUnit: .seconds, factory: factory)
+        driftsDetected = Counter(label: "ballast_drifts_detected_total", dimensions: [], factory: factory)
+        heals = Counter(label: "ballast_heals_total", dimensions: [], factory: factory)
+        timeToHeal = Timer(label: "ballast_time_to_heal_seconds", dimensions: [], preferredDisplayUnit: .seconds, factory: factory)
+        queueDepth = Gauge(label: "ballast_queue_depth", dimensions: [], factory: factory)
+        resources = Dictionary(uniqueKeysWithValues: ResourceCondition.Kind.allCases.map {
+            ($0, Gauge(label: "ballast_resources", dimensions: [("condition", $0.rawValue)], factory: factory))
+        })
+        manifestReloads = Dictionary(uniqueKeysWithValues: ["applied", "invalid"].map {
+            ($0, Counter(label: "ballast_manifest_reloads_total", dimensions: [("result", $0)], factory: factory))
+        })
+    }
+
+    public func reconciled(result: String, duration: Duration) {
+        reconciles[result]?.increment()
+        reconcileDuration.recordNanoseconds(duration.nanoseconds)
+    }
+
+    public func driftDetected() { driftsDetected.increment() }
+
+    public func healed(after duration: Duration?) {
+        heals.increment()
+        if let duration { timeToHeal.recordNanoseconds(duration.nanoseconds) }
+    }
+
+    public func queue(depth: Int) { queueDepth.record(depth) }
+
+    public func resources(_ counts: [ResourceCondition.Kind: Int]) {
+        for (kind, gauge) in resources { gauge.record(counts[kind] ?? 0) }
+    }
+
+    public func site(_ name: String, up: Bool) {
+        Gauge(label: "ballast_site_up", dimensions: [("site", name)], factory: factory).record(up ? 1 : 0)
+    }
+
+    public func manifestReload(valid: Bool) {
+        manifestReloads[valid ? "applied" : "invalid"]?.increment()
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : scaled + attoseconds / 1_000_000_000
+    }
+}

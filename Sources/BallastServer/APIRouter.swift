@@ -1,0 +1,167 @@
+import BallastCore
+import BallastEngine
+import BallastStore
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// The daemon's HTTP API: health, readiness, Prometheus metrics, resource, site, event and
+/// manifest listings (JSON, sorted), and the mutating routes (reconcile requests and the
+/// CloudEvents webhook), which need the bearer token.
+public struct APIRouter: Sendable {
+    public var controller: WatchController
+    public var store: any StateStore
+    public var metrics: PrometheusCollectorRegistry
+    public var token: String
+
+    /// Bodies larger than this are refused (413).
+    static let maxBody = 1 << 20
+
+    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, token: String) {
+        self.controller = controller
+        self.store = store
+        self.metrics = metrics
+        self.token = token
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: BearerTokenMiddleware(token: token))
+        router.get("/healthz") { _, _ in Self.text("ok\n") }
+        router.get("/readyz") { _, _ in await readiness() }
+        router.get("/metrics") { _, _ in await prometheus() }
+        router.get("/v1/resources") { request, _ in try await resources(request) }
+        router.get("/v1/resources/**") { request, _ in await resource(request) }
+        router.get("/v1/sites") { _, _ in Self.json(StatusJSON.sites(await controller.siteStatuses())) }
+        router.get("/v1/events") { request, _ in try await events(request) }
+        router.get("/v1/manifests") { _, _ in Self.json(StatusJSON.manifests(await controller.manifests())) }
+        router.post("/v1/reconcile") { request, _ in try await reconcile(request) }
+        router.post("/v1/events/cloudevents") { request, _ in try await cloudEvent(request) }
+        return router
+    }
+
+    private func readiness() async -> Response {
+        guard await controller.isStarted else { return Self.text("starting: the initial reconcile is not done\n", status: .serviceUnavailable) }
+        guard await controller.storeReachable() else { return Self.text("the state store cannot be reached\n", status: .serviceUnavailable) }
+        return Self.text("ready\n")
+    }
+
+    private func prometheus() async -> Response {
+        _ = await controller.queueDepth()
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+    }
+
+    private func resources(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        var condition: ResourceCondition.Kind?
+        if let text = query.get("condition") {
+            guard let kind = ResourceCondition.Kind.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
+                return Self.json(StatusJSON.error("unknown condition '\(text)'; use one of \(ResourceCondition.Kind.allCases.map(\.rawValue).joined(separator: ", "))"), status: .badRequest)
+            }
+            condition = kind
+        }
+        let statuses = await controller.resources(site: query.get("site"), kind: query.get("kind"), condition: condition)
+        return Self.json(StatusJSON.resources(statuses))
+    }
+
+    private func resource(_ request: Request) async -> Response {
+        let prefix = "/v1/resources/"
+        let raw = String(request.uri.path.dropFirst(prefix.count))
+        let text = raw.removingPercentEncoding ?? raw
+        guard let id = ResourceID(parsing: text) else {
+            return Self.json(StatusJSON.error("'\(text)' is not a resource id (Kind/name@site)"), status: .badRequest)
+        }
+        guard let status = await controller.resource(id) else {
+            return Self.json(StatusJSON.error("\(id) is not under watch"), status: .notFound)
+        }
+        return Self.json(StatusJSON.resource(status))
+    }
+
+    private func events(_ request: Request) async throws -> Response {
+        var date: Date?
+        var afterSequence: Int64?
+        if let since = request.uri.queryParameters.get("since") {
+            if let sequence = Int64(since) {
+                afterSequence = sequence
+            } else if let parsed = ISO8601DateFormatter().date(from: since) {
+                date = parsed
+            } else {
+                return Self.json(StatusJSON.error("since takes an RFC 3339 time (2026-11-25T10:00:00Z) or a sequence number"), status: .badRequest)
+            }
+        }
+        let events = try await store.events(since: date).filter { afterSequence == nil || $0.sequence > afterSequence! }
+        return Self.json(.map(Fields(["formatVersion": .int(1), "events": .list(events.map(JournalEventJSON.encode))])))
+    }
+
+    private func reconcile(_ request: Request) async throws -> Response {
+        let body = try await Self.body(request)
+        var scope = WatchController.Scope.all
+        if !body.isEmpty {
+            guard case .map(let fields)? = try? JSONValueParser.parse(body) else {
+                return Self.json(StatusJSON.error("the body must be a JSON object: {}, {\"site\": NAME} or {\"id\": \"Kind/name@site\"}"), status: .badRequest)
+            }
+            if let text = fields["id"]?.stringValue {
+                guard let id = ResourceID(parsing: text) else {
+                    return Self.json(StatusJSON.error("'\(text)' is not a resource id (Kind/name@site)"), status: .badRequest)
+                }
+                scope = .resource(id)
+            } else if let site = fields["site"]?.stringValue {
+                scope = .site(site)
+            }
+        }
+        return await enqueue([scope], event: nil)
+    }
+
+    private func cloudEvent(_ request: Request) async throws -> Response {
+        let body = try await Self.body(request)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+        do {
+            let events = try CloudEvent.events(headers: headers, body: body)
+            var scopes: [WatchController.Scope] = []
+            for event in events { scopes.append(contentsOf: try event.scopes()) }
+            return await enqueue(scopes, event: events.map(\.id).joined(separator: ","))
+        } catch {
+            return Self.json(StatusJSON.error(error.description), status: .badRequest)
+        }
+    }
+
+    private func enqueue(_ scopes: [WatchController.Scope], event: String?) async -> Response {
+        var count = 0
+        for scope in scopes {
+            do {
+                count += try await controller.enqueue(scope)
+            } catch let error as WatchController.ScopeError {
+                return Self.json(StatusJSON.error(error.description), status: .notFound)
+            } catch {
+                return Self.json(StatusJSON.error("\(error)"), status: .internalServerError)
+            }
+        }
+        var fields: [String: Value] = ["enqueued": .int(count)]
+        if let event { fields["event"] = .string(event) }
+        return Self.json(.map(Fields(fields)), status: .accepted)
+    }
+
+    static func body(_ request: Request) async throws -> [UInt8] {
+        do {
+            let buffer = try await request.body.collect(upTo: maxBody)
+            return Array(buffer.readableBytesView)
+        } catch {
+            throw HTTPError(.contentTooLarge, message: "the body is larger than \(maxBody) bytes")
+        }
+    }
+
+    static func json(_ value: Value, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: JSONText.pretty(value))))
+    }
+
+    static func text(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,66 @@
+import BallastCore
+import BallastEngine
+import Foundation
+
+/// The daemon's JSON documents: resource and site statuses and the manifest report. Keys are
+/// sorted, lists are sorted by id or name, times are RFC 3339.
+public enum StatusJSON {
+    public static func resource(_ status: ResourceStatus) -> Value {
+        let formatter = ISO8601DateFormatter()
+        return .map(Fields([
+            "id": .string(status.id.description),
+            "kind": .string(status.id.kind),
+            "name": .string(status.id.name),
+            "site": .string(status.id.site),
+            "declared": .bool(status.declared),
+            "lastReconciled": status.lastReconciled.map { .string(formatter.string(from: $0)) } ?? .null,
+            "conditions": .list(ResourceCondition.Kind.allCases.map { kind in
+                let condition = status[kind]
+                return .map(Fields([
+                    "type": .string(kind.rawValue),
+                    "status": .string(condition.statusText),
+                    "reason": .string(condition.reason),
+                    "message": .string(condition.message),
+                    "lastTransitionTime": .string(formatter.string(from: condition.lastTransitionTime)),
+                ]))
+            }),
+        ]))
+    }
+
+    public static func resources(_ statuses: [ResourceStatus]) -> Value {
+        .map(Fields(["formatVersion": .int(1), "resources": .list(statuses.map(resource))]))
+    }
+
+    public static func sites(_ sites: [SiteStatus]) -> Value {
+        let formatter = ISO8601DateFormatter()
+        return .map(Fields([
+            "formatVersion": .int(1),
+            "sites": .list(sites.map { site in
+                .map(Fields([
+                    "name": .string(site.name),
+                    "class": .string(site.siteClass),
+                    "provider": .string(site.provider),
+                    "up": .bool(site.up),
+                    "reason": site.reason.map(Value.string) ?? .null,
+                    "since": .string(formatter.string(from: site.since)),
+                    "resources": .int(site.resources),
+                ]))
+            }),
+        ]))
+    }
+
+    public static func manifests(_ report: ManifestReport?) -> Value {
+        guard let report else { return .map(Fields(["valid": .null])) }
+        return .map(Fields([
+            "valid": .bool(report.valid),
+            "at": .string(ISO8601DateFormatter().string(from: report.at)),
+            "inputDigest": .string(report.inputDigest),
+            "diagnostics": .list(report.diagnostics.map(Value.string)),
+            "resources": .int(report.resources),
+        ]))
+    }
+
+    public static func error(_ message: String) -> Value {
+        .map(Fields(["error": .string(message)]))
+    }
+}

@@ -1,0 +1,73 @@
+import BallastEngine
+import BallastStore
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// `ballast watch` as services: the controller and the HTTP API, run together under
+/// swift-service-lifecycle. SIGTERM or SIGINT shuts both down gracefully: the API stops, the
+/// controller stops taking work and finishes the reconciles in flight (each journaled), and
+/// ``run(onListening:onStartup:)`` returns.
+public struct WatchDaemon: Sendable {
+    public var controller: WatchController
+    public var store: any StateStore
+    public var metrics: PrometheusCollectorRegistry
+    public var listen: ListenAddress
+    public var token: String
+    public var logger: Logger
+
+    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, listen: ListenAddress, token: String, logger: Logger) {
+        self.controller = controller
+        self.store = store
+        self.metrics = metrics
+        self.listen = listen
+        self.token = token
+        self.logger = logger
+    }
+
+    /// Thrown when start-up did not succeed (the manifests or the plan have errors).
+    public struct StartupFailed: Error, Sendable {}
+
+    /// Runs until a shutdown signal. `onListening` gets the bound address (`HOST:PORT`);
+    /// `onStartup` gets the start-up report and says whether to go on.
+    public func run(
+        onListening: @escaping @Sendable (String) -> Void,
+        onStartup: @escaping @Sendable (WatchController.StartupReport) -> Bool
+    ) async throws {
+        let router = APIRouter(controller: controller, store: store, metrics: metrics, token: token).router()
+        let application = Application(
+            router: router,
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "ballast"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? listen.port
+                onListening(ListenAddress(host: listen.host, port: port).description)
+            },
+            logger: logger)
+        let service = ControllerService(controller: controller, onStartup: onStartup)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: application),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+/// The controller as a service: start-up, then the watch loop until graceful shutdown.
+struct ControllerService: Service {
+    let controller: WatchController
+    let onStartup: @Sendable (WatchController.StartupReport) -> Bool
+
+    func run() async throws {
+        let report = try await controller.start()
+        guard onStartup(report), report.plan != nil else { throw WatchDaemon.StartupFailed() }
+        await withGracefulShutdownHandler {
+            await controller.run()
+        } onGracefulShutdown: {
+            Task { await controller.stop() }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import BallastCore
+import BallastEngine
+import BallastServer
+import BallastStore
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Run the self-healing control plane: apply, then keep the sites converged, with an HTTP API.",
+        discussion: """
+        Starts like 'apply --auto-approve', then reconciles whatever changes: manifest edits (checked \
+        every second; an edit that does not validate is reported and the last good manifests stay \
+        in force), changes the providers push, a periodic resync, and POST /v1/reconcile or a \
+        CloudEvent. Drift is reverted and vanished resources recreated, except with \
+        policy.selfHeal: false or management: observe (reported only). Serves /healthz, /readyz, \
+        /metrics and /v1/… on --listen. POST routes need 'Authorization: Bearer TOKEN'; without \
+        --token-file or BALLAST_TOKEN a token is generated into STATE/watch.token. SIGTERM or \
+        SIGINT stops it cleanly. One daemon per state.
+        """
+    )
+
+    @OptionGroup var manifests: ManifestOptions
+    @OptionGroup var runtime: RuntimeOptions
+
+    @Option(help: "Address to serve the HTTP API on: HOST:PORT (port 0 picks a free one).")
+    var listen = "127.0.0.1:7070"
+
+    @Option(help: "Reconciles run at once.")
+    var workers = 4
+
+    @Option(help: "Reconcile every resource at least this often (e.g. 10m, 1h).")
+    var resync = "10m"
+
+    @Option(help: "At most this many reconciles per second (bursts up to 5 times as many).")
+    var rateLimit = 100.0
+
+    @Option(help: "A file holding the bearer token POST requests must present (else $BALLAST_TOKEN).")
+    var tokenFile: String?
+
+    @Option(help: "How long to wait for the state lock held by another run (e.g. 30s).")
+    var lockTimeout = "0s"
+
+    func validate() throws {
+        guard ListenAddress(parsing: listen) != nil else { throw ValidationError("--listen takes HOST:PORT, such as 127.0.0.1:7070 or [::1]:7070") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard let interval = Terminal.duration(resync), interval >= .seconds(1) else { throw ValidationError("--resync takes a duration of at least 1s, such as 10m") }
+        guard rateLimit > 0 else { throw ValidationError("--rate-limit must be positive") }
+        guard Terminal.duration(lockTimeout) != nil else { throw ValidationError("--lock-timeout takes a duration, such as 30s") }
+        guard !manifests.paths.contains("-") else { throw ValidationError("watch re-reads its manifests when they change, so it needs files or directories, not '-'") }
+    }
+
+    func run() async throws {
+        let address = ListenAddress(parsing: listen)!
+        let context = Runtime(runtime, quietLevel: .info)
+        if try !address.isLoopback && configuredToken() == nil {
+            Terminal.standardError("ballast: error: refusing to listen on \(address), which is not a loopback address, without a token; pass --token-file or set BALLAST_TOKEN\n")
+            throw ExitCode.failure
+        }
+        let store = try context.store()
+        let service = try context.applyService(store: store)
+        let lock = try await takeLease(service)
+        let token: String
+        do {
+            token = try configuredToken() ?? generateToken(stateDirectory: context.stateDirectory)
+        } catch {
+            await lock.release()
+            throw error
+        }
+        var configuration = WatchConfiguration()
+        configuration.workers = workers
+        configuration.resync = Terminal.duration(resync)!
+        configuration.rateLimit = rateLimit
+        configuration.rateBurst = max(1, Int(rateLimit * 5))
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]
+        let controller = WatchController(paths: manifests.paths, applier: service, configuration: configuration, metrics: WatchMetrics(factory: factory), logger: context.logger)
+        let daemon = WatchDaemon(controller: controller, store: store, metrics: registry, listen: address, token: token, logger: context.logger)
+        let files = context
+        do {
+            try await daemon.run(
+                onListening: { bound in Terminal.standardOutput("ballast watch: listening on http://\(bound)\n") },
+                onStartup: { report in Self.reportStartup(report, runtime: files) })
+        } catch {
+            await lock.release()
+            if !(error is WatchDaemon.StartupFailed) { Terminal.standardError("ballast: error: \(error)\n") }
+            throw ExitCode.failure
+        }
+        await lock.release()
+        Terminal.standardOutput("ballast watch: stopped\n")
+    }
+
+    /// Prints the start-up outcome; false when the daemon must not go on.
+    private static func reportStartup(_ report: WatchController.StartupReport, runtime: Runtime) -> Bool {
+        if let recovery = report.recovery { Terminal.reportRecovery(recovery) }
+        Terminal.report(report.diagnostics, files: report.loaded.files)
+        guard let plan = report.plan else {
+            Terminal.standardError("ballast: error: watch did not start: fix the errors above\n")
+            return false
+        }
+        Terminal.standardOutput("ballast watch: started: \(plan.summaryLine)\n")
+        if let applied = report.report, !applied.results.isEmpty { Terminal.standardOutput("ballast watch: \(applied.summaryLine)\n") }
+        return true
+    }
+
+    /// The state's single-writer lock, held for the daemon's life: one daemon per state.
+    private func takeLease(_ service: ApplyService) async throws -> LockGuard {
+        do {
+            let (holder, previous) = try await service.lock(command: "ballast watch", wait: Terminal.duration(lockTimeout)!)
+            if let previous {
+                Terminal.standardError("ballast: warning: took over the state lock left by \(previous.command) (pid \(previous.pid)), which is no longer running\n")
+            }
+            return LockGuard(service: service, holder: holder)
+        } catch StoreError.locked(let path, let holder) where holder.command == "ballast watch" {
+            Terminal.standardError("ballast: error: another ballast watch (pid \(holder.pid)\(holder.host == ProcessInfo.processInfo.hostName ? "" : " on \(holder.host)")) already runs on the state \(path); one daemon per state\n")
+            throw ExitCode.failure
+        } catch {
+            Terminal.standardError("ballast: error: \(error)\n")
+            throw ExitCode.failure
+        }
+    }
+
+    /// The token from --token-file, else $BALLAST_TOKEN; nil when neither is given.
+    private func configuredToken() throws -> String? {
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                Terminal.standardError("ballast: error: --token-file \(tokenFile) cannot be read\n")
+                throw ExitCode.failure
+            }
+            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty else {
+                Terminal.standardError("ballast: error: --token-file \(tokenFile) is empty\n")
+                throw ExitCode.failure
+            }
+            return token
+        }
+        if let token = ProcessInfo.processInfo.environment["BALLAST_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
+            return token
+        }
+        return nil
+    }
+
+    /// A random token written to STATE/watch.token (mode 0600), for a loopback daemon started
+    /// without one.
+    private func generateToken(stateDirectory: String) throws -> String {
+        let path = stateDirectory + "/watch.token"
+        var generator = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        do {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            Terminal.standardError("ballast: error: cannot write the generated token to \(path): \(error)\n")
+            throw ExitCode.failure
+        }
+        Terminal.standardError("ballast: note: POST requests need 'Authorization: Bearer' with the token generated into \(path)\n")
+        return token
+    }
+}
