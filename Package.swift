@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BallastCLITests",
-            dependencies: ["BallastTesting"],
+            dependencies: ["BallastCore", "BallastTesting"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

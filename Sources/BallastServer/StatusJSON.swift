@@ -7,6 +7,7 @@ import Foundation
 public enum StatusJSON {
     public static func resource(_ status: ResourceStatus) -> Value {
         let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return .map(Fields([
             "id": .string(status.id.description),
             "kind": .string(status.id.kind),

@@ -67,8 +67,14 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Summarise the state: resources by status and site, the lock, unfinished actions.")
 
     @OptionGroup var runtime: RuntimeOptions
+    @Option(help: "Read the status from a running 'ballast watch' at this URL (e.g. http://127.0.0.1:7070).")
+    var server: String?
 
     func run() async throws {
+        if let server {
+            try await ServerStatus(baseURL: server).print()
+            return
+        }
         let context = Runtime(runtime)
         let store = try context.store()
         let entries = try await store.inventory().values

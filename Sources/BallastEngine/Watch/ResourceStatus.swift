@@ -27,6 +27,13 @@ public struct ResourceStatus: Sendable, Hashable {
         conditions[kind] = ResourceCondition(kind: kind, status: status, reason: reason, message: message, lastTransitionTime: time)
     }
 
+    /// Sets a condition only when its status changes, keeping the reason that explains the
+    /// current status (a heal stays "Healed" until the next drift).
+    public mutating func confirm(_ kind: ResourceCondition.Kind, _ status: Bool?, reason: String, message: String = "", at now: Date) {
+        guard conditions[kind]!.status != status else { return }
+        set(kind, status, reason: reason, message: message, at: now)
+    }
+
     /// Whether the condition holds (is True).
     public func holds(_ kind: ResourceCondition.Kind) -> Bool { conditions[kind]?.status == true }
 }

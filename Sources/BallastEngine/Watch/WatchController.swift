@@ -196,10 +196,10 @@ public actor WatchController {
         switch outcome {
         case .upToDate:
             table.update(id, declared: declared, at: now) { status in
-                status.set(.ready, true, reason: "UpToDate", at: now)
-                status.set(.synced, true, reason: "UpToDate", at: now)
-                status.set(.drifted, false, reason: "NoDrift", at: now)
-                status.set(.failed, false, reason: "Succeeded", at: now)
+                status.confirm(.ready, true, reason: "UpToDate", at: now)
+                status.confirm(.synced, true, reason: "UpToDate", at: now)
+                status.confirm(.drifted, false, reason: "NoDrift", at: now)
+                status.confirm(.failed, false, reason: "Succeeded", at: now)
                 status.lastReconciled = now
             }
             await succeeded(id)
