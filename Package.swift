@@ -128,6 +128,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "BallastServerTests",
+            dependencies: ["BallastCore", "BallastEngine", "BallastServer"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "BallastCLITests",
             dependencies: ["BallastCore", "BallastTesting"],
             exclude: ["Golden"],

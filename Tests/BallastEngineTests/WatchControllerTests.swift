@@ -1,0 +1,152 @@
+import BallastCore
+import BallastEngine
+import BallastProviders
+import BallastStore
+import BallastTesting
+import Foundation
+import MetricsTestKit
+import Testing
+
+private let root = Repository.root(from: #filePath)
+
+/// A watch controller over a private copy of the hybrid example and a fresh sim world.
+private struct Watched {
+    let harness = SimHarness()
+    let metrics = TestMetrics()
+    let controller: WatchController
+    var manifests: String { harness.directory.file("manifests") }
+
+    init(configure: (inout WatchConfiguration) -> Void = { _ in }) throws {
+        try FileManager.default.copyItem(atPath: root + "/manifests/examples/hybrid", toPath: harness.directory.file("manifests"))
+        let planner = PlanService(registry: harness.registry, store: harness.store, logger: quietLogger)
+        let executor = Executor(registry: harness.registry, store: harness.store, logger: quietLogger, sleep: { _ in })
+        var configuration = WatchConfiguration()
+        configuration.manifestPollInterval = .milliseconds(50)
+        configure(&configuration)
+        controller = WatchController(
+            paths: [harness.directory.file("manifests")], applier: ApplyService(planner: planner, executor: executor, logger: quietLogger),
+            configuration: configuration, metrics: WatchMetrics(factory: metrics), logger: quietLogger)
+    }
+
+    var control: SimControl { SimControl(world: harness.world) }
+
+    func site(_ name: String) async -> SiteStatus? {
+        await controller.siteStatuses().first { $0.name == name }
+    }
+}
+
+/// Polls until `condition` holds, for up to 20 s.
+private func eventually(_ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + .seconds(20)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return false
+}
+
+@Suite("Watch controller")
+struct WatchControllerTests {
+    @Test func startUpAppliesAndSetsConditions() async throws {
+        let watched = try Watched()
+        defer { watched.harness.directory.remove() }
+        let startup = try await watched.controller.start()
+        #expect(startup.report?.succeeded == true)
+        let statuses = await watched.controller.resources()
+        #expect(statuses.count == 22)
+        let legacy = try #require(await watched.controller.resource(ResourceID(parsing: "Database/legacy-erp@dc-frankfurt")!))
+        #expect(legacy[.drifted].status == true && legacy[.drifted].reason == "ObserveOnly")
+        // Observe-only and absent from a fresh world: reported missing, never created.
+        #expect(legacy[.ready].status == false && legacy[.ready].reason == "Missing")
+        #expect(await watched.controller.resources(condition: .ready).count == 21)
+        #expect(await watched.controller.resources(condition: .failed).isEmpty)
+        #expect(await watched.controller.resources(site: "us-east", kind: "Bucket").map(\.id.description) == ["Bucket/assets@us-east"])
+        #expect(try watched.metrics.expectGauge("ballast_resources", [("condition", "Drifted")]).lastValue == 1)
+    }
+
+    @Test func scopesMustNameSomethingKnown() async throws {
+        let watched = try Watched()
+        defer { watched.harness.directory.remove() }
+        _ = try await watched.controller.start()
+        #expect(try await watched.controller.enqueue(.site("us-east")) == 2)
+        #expect(try await watched.controller.enqueue(.all) == 22)
+        await #expect(throws: WatchController.ScopeError.unknownSite("mars")) { try await watched.controller.enqueue(.site("mars")) }
+        let stranger = ResourceID(kind: "Bucket", name: "nope", site: "us-east")
+        await #expect(throws: WatchController.ScopeError.unknownResource(stranger)) { try await watched.controller.enqueue(.resource(stranger)) }
+    }
+
+    @Test func anOutageOpensOnlyThatSitesCircuitAndRecoveryResyncs() async throws {
+        let watched = try Watched { $0.breakerCooldown = .milliseconds(200) }
+        defer { watched.harness.directory.remove() }
+        _ = try await watched.controller.start()
+        let running = Task { await watched.controller.run() }
+        try await watched.control.setOutage(site: "us-east", on: true)
+        #expect(await eventually { await watched.site("us-east")?.up == false })
+        #expect(await watched.site("eu-central")?.up == true)
+        #expect(try watched.metrics.expectGauge("ballast_site_up", [("site", "us-east")]).lastValue == 0)
+        let analytics = ResourceID(parsing: "Database/analytics@us-east")!
+        _ = try await watched.control.drift(analytics, assignments: ["sizeGb=1"])
+        try await watched.control.setOutage(site: "us-east", on: false)
+        #expect(await eventually { await watched.site("us-east")?.up == true })
+        #expect(await eventually { (try? await watched.harness.world.snapshot().records[analytics]?.spec["sizeGb"]) == .int(200) })
+        #expect(try watched.metrics.expectGauge("ballast_site_up", [("site", "us-east")]).lastValue == 1)
+        await watched.controller.stop()
+        await running.value
+    }
+
+    @Test func anInvalidEditKeepsTheLastGoodManifests() async throws {
+        let watched = try Watched()
+        defer { watched.harness.directory.remove() }
+        _ = try await watched.controller.start()
+        let running = Task { await watched.controller.run() }
+        try Data("kind: [\n".utf8).write(to: URL(fileURLWithPath: watched.manifests + "/us-east.yaml"))
+        #expect(await eventually { await watched.controller.manifests()?.valid == false })
+        #expect(await watched.controller.resources().count == 22)
+        #expect(try watched.metrics.expectCounter("ballast_manifest_reloads_total", [("result", "invalid")]).totalValue == 1)
+        await watched.controller.stop()
+        await running.value
+    }
+}
+
+@Suite("Watch status and changes")
+struct WatchStatusTests {
+    let id = ResourceID(kind: "Bucket", name: "a", site: "s")
+    let now = Date(timeIntervalSince1970: 1_000)
+
+    @Test func conditionsCountAndTransitionTimesMoveOnlyOnChange() {
+        var table = StatusTable()
+        table.update(id, at: now) { $0.set(.ready, true, reason: "Created", at: now) }
+        #expect(table.counts[.ready] == 1)
+        let later = now.addingTimeInterval(60)
+        table.update(id, at: later) { $0.set(.ready, true, reason: "UpToDate", at: later) }
+        #expect(table[id]?[.ready].lastTransitionTime == now)
+        #expect(table[id]?[.ready].reason == "UpToDate")
+        table.update(id, at: later) { $0.confirm(.ready, true, reason: "Ignored", at: later) }
+        #expect(table[id]?[.ready].reason == "UpToDate")
+        table.update(id, at: later) { $0.set(.ready, false, reason: "Missing", at: later) }
+        #expect(table.counts[.ready] == 0)
+        #expect(table[id]?[.ready].lastTransitionTime == later)
+        table.remove(id)
+        #expect(table.count == 0 && table.counts.values.allSatisfy { $0 == 0 })
+    }
+
+    @Test func onlyChangedDeclarationsAreAffected() {
+        let site = Site(name: "s", siteClass: .edge, provider: "sim")
+        let b = ResourceID(kind: "Bucket", name: "b", site: "s")
+        func desired(_ resources: [DesiredResource], site: Site = site) -> Reconciler.Desired {
+            Reconciler.Desired(DesiredState(sites: ["s": site], resources: resources), secrets: [:])
+        }
+        let a1 = DesiredResource(id: id, spec: Fields(["size": .int(1)]), location: SourceLocation(file: 0, line: 1, column: 1))
+        let b1 = DesiredResource(id: b, spec: Fields(["size": .int(1)]))
+        var moved = a1
+        moved.location = SourceLocation(file: 3, line: 40, column: 1)
+        #expect(DesiredChanges.affected(from: desired([a1, b1]), to: desired([moved, b1])).isEmpty)
+        var edited = b1
+        edited.spec = Fields(["size": .int(2)])
+        #expect(DesiredChanges.affected(from: desired([a1, b1]), to: desired([a1, edited])) == [b])
+        #expect(DesiredChanges.affected(from: desired([a1, b1]), to: desired([a1])) == [b])
+        var reconfigured = site
+        reconfigured.config = Fields(["latencyMs": .int(5)])
+        #expect(DesiredChanges.affected(from: desired([a1, b1]), to: desired([a1, b1], site: reconfigured)) == [id, b])
+    }
+}
