@@ -28,6 +28,14 @@ let package = Package(
             dependencies: [.product(name: "BallastTesting", package: "Ballast")],
             path: "Sources/generate-manifests"
         ),
+        .executableTarget(
+            name: "watch-heal-latency",
+            dependencies: [
+                .product(name: "BallastCore", package: "Ballast"),
+                .product(name: "BallastProviders", package: "Ballast"),
+            ],
+            path: "Sources/watch-heal-latency"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
