@@ -36,15 +36,20 @@ public struct WatchDaemon: Sendable {
         onStartup: @escaping @Sendable (WatchController.StartupReport) -> Bool
     ) async throws {
         let router = APIRouter(controller: controller, store: store, metrics: metrics, token: token).router()
+        // The controller starts once the server is bound: a port in use stops the daemon before
+        // it touches anything.
+        let (listening, signalListening) = AsyncStream<Void>.makeStream()
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "ballast"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
                 onListening(ListenAddress(host: listen.host, port: port).description)
+                signalListening.yield()
+                signalListening.finish()
             },
             logger: logger)
-        let service = ControllerService(controller: controller, onStartup: onStartup)
+        let service = ControllerService(controller: controller, listening: listening, onStartup: onStartup)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
@@ -52,16 +57,33 @@ public struct WatchDaemon: Sendable {
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error where "\(error)".contains("Address already in use") {
+            throw CannotListen(address: listen, reason: "the address is already in use")
+        }
+    }
+
+    public struct CannotListen: Error, Sendable, CustomStringConvertible {
+        public var address: ListenAddress
+        public var reason: String
+        public var description: String { "cannot listen on \(address): \(reason); pick another with --listen" }
     }
 }
 
 /// The controller as a service: start-up, then the watch loop until graceful shutdown.
 struct ControllerService: Service {
     let controller: WatchController
+    let listening: AsyncStream<Void>
     let onStartup: @Sendable (WatchController.StartupReport) -> Bool
 
     func run() async throws {
+        var bound = false
+        for await _ in listening.cancelOnGracefulShutdown() {
+            bound = true
+            break
+        }
+        guard bound, !Task.isCancelled else { return }
         let report = try await controller.start()
         guard onStartup(report), report.plan != nil else { throw WatchDaemon.StartupFailed() }
         await withGracefulShutdownHandler {

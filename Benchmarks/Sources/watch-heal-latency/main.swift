@@ -15,7 +15,6 @@ guard arguments.count >= 2, let drifts = Int(arguments[1]), drifts > 0 else {
     FileHandle.standardError.write(Data("usage: watch-heal-latency STATE_DIR DRIFTS [SEED]\n".utf8))
     exit(64)
 }
-var random = SplitMix(seed: arguments.count > 2 ? UInt64(arguments[2]) ?? 1 : 1)
 let world = SimWorldStore(directory: arguments[0] + "/sim")
 let provider = SimProvider(world: world)
 let control = SimControl(world: world)
@@ -37,8 +36,15 @@ guard !candidates.isEmpty else {
     exit(1)
 }
 
-// One change stream per site, merged: every id the world reports changed.
-let (changes, changed) = AsyncStream<ResourceID>.makeStream()
+// One change stream per site, merged: every id the world reports changed, plus a nil tick
+// every 100 ms so that a heal that never comes ends in a timeout.
+let (changes, changed) = AsyncStream<ResourceID?>.makeStream()
+Task {
+    while true {
+        try await Task.sleep(for: .milliseconds(100))
+        changed.yield(nil)
+    }
+}
 for site in Set(candidates.map(\.0.site)).sorted() {
     guard let stream = provider.changes(site: Site(name: site, siteClass: .cloud, provider: "sim")) else { continue }
     Task {
@@ -46,26 +52,32 @@ for site in Set(candidates.map(\.0.site)).sorted() {
     }
 }
 try await Task.sleep(for: .milliseconds(500))  // let the streams take their first snapshot
-var iterator = changes.makeAsyncIterator()
 
 let clock = ContinuousClock()
-var samples: [Duration] = []
-var timeouts = 0
-for _ in 0..<drifts {
-    let (id, field, value) = candidates[Int(random.next() % UInt64(candidates.count))]
-    let start = clock.now
-    _ = try await control.drift(id, assignments: ["\(field)=\(value + 1)"])
-    let deadline = start + .seconds(10)
-    var healed = false
-    while clock.now < deadline {
-        guard let next = await iterator.next() else { break }
-        guard next == id else { continue }
-        if try await world.snapshot().records[id]?.spec[field] == .int(value) {
-            healed = true
-            break
+let (samples, timeouts) = try await measure()
+
+func measure() async throws -> (samples: [Duration], timeouts: Int) {
+    var iterator = changes.makeAsyncIterator()
+    var random = SplitMix(seed: arguments.count > 2 ? UInt64(arguments[2]) ?? 1 : 1)
+    var samples: [Duration] = []
+    var timeouts = 0
+    for _ in 0..<drifts {
+        let (id, field, value) = candidates[Int(random.next() % UInt64(candidates.count))]
+        let start = clock.now
+        _ = try await control.drift(id, assignments: ["\(field)=\(value + 1)"])
+        let deadline = start + .seconds(10)
+        var healed = false
+        while clock.now < deadline {
+            guard let next = await iterator.next() else { break }
+            guard next == id else { continue }  // another id, or a tick
+            if try await world.snapshot().records[id]?.spec[field] == .int(value) {
+                healed = true
+                break
+            }
         }
+        if healed { samples.append(clock.now - start) } else { timeouts += 1 }
     }
-    if healed { samples.append(clock.now - start) } else { timeouts += 1 }
+    return (samples, timeouts)
 }
 
 func milliseconds(_ duration: Duration) -> Double {

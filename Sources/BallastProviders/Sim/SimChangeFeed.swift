@@ -19,7 +19,7 @@ struct SimChangeFeed: Sendable {
         let (ids, output) = AsyncStream<ResourceID>.makeStream()
         try? FileManager.default.createDirectory(atPath: world.directory, withIntermediateDirectories: true)
         let descriptor = inotify_init1(Int32(IN_CLOEXEC))
-        guard descriptor >= 0, inotify_add_watch(descriptor, world.directory, UInt32(IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE)) >= 0 else {
+        guard descriptor >= 0, inotify_add_watch(descriptor, world.directory, UInt32(IN_MODIFY | IN_MOVED_TO | IN_CREATE)) >= 0 else {
             if descriptor >= 0 { close(descriptor) }
             output.finish()
             return ids
@@ -47,7 +47,9 @@ struct SimChangeFeed: Sendable {
                 let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else { break }
-                tick.yield(())
+                // Readers open and lock world.lock too; only changes to the world files count,
+                // or every reader (this feed included) would wake every feed, forever.
+                if Self.touchesWorld(buffer, count: count) { tick.yield(()) }
             }
             tick.finish()
             close(descriptor)
@@ -78,6 +80,19 @@ struct SimChangeFeed: Sendable {
             close(stopWrite)
         }
         return ids
+    }
+
+    /// Whether a batch of inotify events names a file other than the lock file.
+    static func touchesWorld(_ buffer: [UInt8], count: Int) -> Bool {
+        let header = MemoryLayout<inotify_event>.size
+        var offset = 0
+        while offset + header <= count {
+            let length = buffer.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)) }
+            let nameBytes = buffer[(offset + header)..<min(count, offset + header + length)].prefix { $0 != 0 }
+            if String(decoding: nameBytes, as: UTF8.self) != "world.lock" { return true }
+            offset += header + length
+        }
+        return false
     }
 
     static func revisions(of world: SimWorld, site: Site) -> [ResourceID: Int] {
