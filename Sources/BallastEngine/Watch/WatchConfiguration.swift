@@ -6,6 +6,8 @@ public struct WatchConfiguration: Sendable {
     public var resync: Duration = .seconds(600)
     /// How often the manifest files are checked for changes.
     public var manifestPollInterval: Duration = .seconds(1)
+    /// How long a changed manifest must stay unchanged before it is loaded.
+    public var manifestSettle: Duration = .milliseconds(250)
     /// The global rate limit on reconciles: per second, and the burst it allows.
     public var rateLimit: Double = 100
     public var rateBurst: Int = 500

@@ -386,7 +386,16 @@ public actor WatchController {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.manifestPollInterval)
             if Task.isCancelled { return }
-            guard let current = await fingerprintIfChanged() else { continue }
+            guard var current = await fingerprintIfChanged() else { continue }
+            // Let a save finish: an editor that deletes and rewrites, or writes in several
+            // steps, must not be read half way (a file missing for a moment would prune).
+            while true {
+                try? await Task.sleep(for: configuration.manifestSettle)
+                if Task.isCancelled { return }
+                let again = await fingerprintNow()
+                if again == current { break }
+                current = again
+            }
             let loaded = planner.load(paths, readStandardInput: { [] })
             var diagnostics = loaded.diagnostics
             var secrets: [ReferenceExpression: String] = [:]
@@ -401,8 +410,12 @@ public actor WatchController {
 
     /// The fingerprint now, when it differs from the one last loaded.
     private func fingerprintIfChanged() -> ManifestFingerprint? {
-        let current = ManifestFingerprint(paths, extraFiles: desired.map(DesiredChanges.secretFiles) ?? [])
+        let current = fingerprintNow()
         return current == fingerprint ? nil : current
+    }
+
+    private func fingerprintNow() -> ManifestFingerprint {
+        ManifestFingerprint(paths, extraFiles: desired.map(DesiredChanges.secretFiles) ?? [])
     }
 
     private func reload(_ loaded: LoadedManifests, diagnostics: Diagnostics, secrets: [ReferenceExpression: String], fingerprint current: ManifestFingerprint) async {
