@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "BallastEngine", targets: ["BallastEngine"]),
         .library(name: "BallastStore", targets: ["BallastStore"]),
         .library(name: "BallastServer", targets: ["BallastServer"]),
+        .library(name: "BallastAWS", targets: ["BallastAWS"]),
         .library(name: "BallastTesting", targets: ["BallastTesting"]),
     ],
     dependencies: [
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -72,6 +74,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "BallastAWS",
+            dependencies: [
+                "BallastCore",
+                "BallastProviders",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "BallastServer",
             dependencies: [
                 "BallastCore",
@@ -100,6 +113,8 @@ let package = Package(
                 "BallastStore",
                 "BallastEngine",
                 "BallastServer",
+                "BallastAWS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,4 +1,6 @@
 import ArgumentParser
+import AsyncHTTPClient
+import BallastAWS
 import BallastCore
 import BallastEngine
 import BallastProviders
@@ -27,7 +29,12 @@ struct Runtime {
         simWorld = SimWorldStore(directory: stateDirectory + "/sim")
         let seed = ProcessInfo.processInfo.environment["BALLAST_SIM_SEED"].flatMap { UInt64($0) }
         let random = SimRandom(seed: seed)
-        registry = ProviderRegistry([SimProvider(world: simWorld, random: { random.next() })])
+        registry = ProviderRegistry([
+            SimProvider(world: simWorld, random: { random.next() }),
+            // async-http-client's process-wide client: it needs no shutdown, and the provider is
+            // handed it here rather than finding it itself.
+            AWSProvider(http: HTTPClient.shared),
+        ])
     }
 
     var statePath: String { stateDirectory + "/state.db" }

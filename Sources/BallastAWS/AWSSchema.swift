@@ -1,0 +1,69 @@
+import BallastCore
+
+/// The `aws` provider's kinds and site configuration. Immutable and computed fields are marked
+/// as AWS treats them: a queue's FIFO type and a table's keys cannot change in place.
+enum AWSSchema {
+    static let providerName = "aws"
+    static let tags = FieldSchema("tags", .map(.string), default: .map(Fields()), summary: "Tags, key to value.")
+
+    static let bucket = KindSchema(
+        kind: "Bucket", summary: "An S3 bucket named after the resource.",
+        fields: [
+            FieldSchema("versioning", .bool, default: .bool(false), summary: "Keep every version of every object."),
+            FieldSchema("blockPublicAccess", .bool, default: .bool(true), summary: "Block all public access (the four S3 public access block settings)."),
+            tags,
+        ],
+        outputs: [
+            FieldSchema("arn", .string, computed: true, summary: "arn:aws:s3:::NAME"),
+            FieldSchema("region", .string, computed: true, summary: "The bucket's region."),
+        ])
+
+    static let queue = KindSchema(
+        kind: "Queue", summary: "An SQS queue named after the resource (with .fifo appended for FIFO queues).",
+        fields: [
+            FieldSchema("visibilityTimeout", .int, default: .int(30), summary: "Seconds a received message stays hidden (0 to 43200)."),
+            FieldSchema("messageRetentionSeconds", .int, default: .int(345_600), summary: "Seconds a message is kept (60 to 1209600)."),
+            FieldSchema("delaySeconds", .int, default: .int(0), summary: "Seconds every message is delayed (0 to 900)."),
+            FieldSchema("fifo", .bool, default: .bool(false), immutable: true, summary: "A FIFO queue; changing it replaces the queue."),
+            tags,
+        ],
+        outputs: [
+            FieldSchema("url", .string, computed: true, summary: "The queue URL."),
+            FieldSchema("arn", .string, computed: true, summary: "The queue ARN."),
+        ])
+
+    static let key = FieldSchema.FieldType.object([
+        FieldSchema("name", .string, required: true, summary: "Attribute name."),
+        FieldSchema("type", .string, required: true, allowed: ["HASH", "RANGE"], summary: "HASH (partition) or RANGE (sort)."),
+    ])
+    static let attribute = FieldSchema.FieldType.object([
+        FieldSchema("name", .string, required: true, summary: "Attribute name."),
+        FieldSchema("type", .string, required: true, allowed: ["S", "N", "B"], summary: "S (string), N (number) or B (binary)."),
+    ])
+
+    static let table = KindSchema(
+        kind: "Table", summary: "A DynamoDB table named after the resource.",
+        fields: [
+            FieldSchema("keySchema", .list(key), required: true, immutable: true, summary: "The primary key: one HASH, optionally one RANGE."),
+            FieldSchema("attributes", .list(attribute), required: true, immutable: true, summary: "Definitions of the key attributes."),
+            FieldSchema("billingMode", .string, allowed: ["PAY_PER_REQUEST", "PROVISIONED"], default: .string("PAY_PER_REQUEST"), summary: "On-demand or provisioned capacity."),
+            FieldSchema("readCapacity", .int, default: .int(5), summary: "Read capacity units (PROVISIONED only)."),
+            FieldSchema("writeCapacity", .int, default: .int(5), summary: "Write capacity units (PROVISIONED only)."),
+            tags,
+        ],
+        outputs: [
+            FieldSchema("arn", .string, computed: true, summary: "The table ARN."),
+            FieldSchema("status", .string, computed: true, summary: "CREATING, ACTIVE, UPDATING, …"),
+        ])
+
+    static let siteConfig: [FieldSchema] = [
+        FieldSchema("region", .string, required: true, summary: "The AWS region, such as eu-central-1."),
+        FieldSchema("endpoint", .string, summary: "An endpoint URL for every service (an emulator such as moto, a VPC endpoint, an S3-compatible cloud); S3 is then addressed path-style."),
+        FieldSchema("profile", .string, summary: "The profile in ~/.aws/credentials or ~/.aws/config; else AWS_PROFILE, else the AWS_* variables, else default."),
+        FieldSchema("timeoutSeconds", .int, default: .int(30), summary: "The timeout of every API call."),
+    ]
+
+    static var schema: ProviderSchema {
+        ProviderSchema(provider: providerName, kinds: [bucket, queue, table], siteConfig: siteConfig)
+    }
+}
