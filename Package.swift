@@ -114,7 +114,6 @@ let package = Package(
                 "BallastEngine",
                 "BallastServer",
                 "BallastAWS",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -140,6 +139,11 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BallastAWSTests",
+            dependencies: ["BallastCore", "BallastProviders", "BallastAWS", "BallastTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -11,12 +11,12 @@ import Foundation
 /// details only of what exists; it never changes anything.
 public struct AWSProvider: Provider {
     public let name = "aws"
-    let http: HTTPClient
+    let client: AWSHTTPClient
     let credentials: AWSCredentialChain
     let now: @Sendable () -> Date
 
-    public init(http: HTTPClient, credentials: AWSCredentialChain = AWSCredentialChain(), now: @escaping @Sendable () -> Date = { Date() }) {
-        self.http = http
+    public init(client: AWSHTTPClient, credentials: AWSCredentialChain = AWSCredentialChain(), now: @escaping @Sendable () -> Date = { Date() }) {
+        self.client = client
         self.credentials = credentials
         self.now = now
     }
@@ -36,7 +36,7 @@ public struct AWSProvider: Provider {
         }
         let found = try credentials.resolve(profile: site.config["profile"]?.stringValue)
         let override = site.config["endpoint"]?.stringValue
-        let client = AWSClient(http: http, timeout: .seconds(max(1, site.config["timeoutSeconds"]?.intValue ?? 30)), now: now)
+        let client = AWSClient(http: self.client.http, timeout: .seconds(max(1, site.config["timeoutSeconds"]?.intValue ?? 30)), now: now)
         func endpoint(_ service: String) throws(ProviderError) -> (AWSEndpoint, SigV4Signer) {
             (try AWSEndpoint.resolve(service: service, region: region, override: override), SigV4Signer(credentials: found, region: region, service: service))
         }

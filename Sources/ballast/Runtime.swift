@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import BallastAWS
 import BallastCore
 import BallastEngine
@@ -31,9 +30,7 @@ struct Runtime {
         let random = SimRandom(seed: seed)
         registry = ProviderRegistry([
             SimProvider(world: simWorld, random: { random.next() }),
-            // async-http-client's process-wide client: it needs no shutdown, and the provider is
-            // handed it here rather than finding it itself.
-            AWSProvider(http: HTTPClient.shared),
+            AWSProvider(client: AWSHTTPClient()),
         ])
     }
 

@@ -1,0 +1,103 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real local AWS emulator for tests: `moto_server -H 127.0.0.1 -p PORT` on a free port,
+/// started by the test setup (installed with pip when missing) and stopped with the process.
+public final class MotoServer: @unchecked Sendable {
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let port: Int
+    public var endpoint: String { "http://127.0.0.1:\(port)" }
+    private let process: Process
+    private let log: String
+
+    /// Starts moto and waits until it answers.
+    public init() async throws {
+        let executable = try Self.locate()
+        port = try FreePort.find()
+        log = NSTemporaryDirectory() + "/moto-\(port).log"
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: log)
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if (try? await request("GET", "/moto-api/")) != nil { return }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        stop()
+        throw Unavailable(description: "moto_server did not start on port \(port): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    /// Forgets every resource (`POST /moto-api/reset`).
+    public func reset() async throws {
+        _ = try await request("POST", "/moto-api/reset")
+    }
+
+    public func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+
+    private func request(_ method: String, _ path: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: endpoint + path)!)
+        request.httpMethod = method
+        request.timeoutInterval = 5
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    /// `moto_server` on PATH or in Python's scripts directory; `pip install 'moto[server]'`
+    /// when it is missing.
+    static func locate() throws -> String {
+        if let found = which("moto_server") { return found }
+        let pip = Process()
+        pip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        pip.arguments = ["python3", "-m", "pip", "install", "--quiet", "moto[server]", "boto3"]
+        try pip.run()
+        pip.waitUntilExit()
+        if let found = which("moto_server") { return found }
+        throw Unavailable(description: "moto_server is not installed and 'pip install moto[server]' did not provide it")
+    }
+
+    static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        var directories = path.split(separator: ":").map(String.init)
+        directories.append(NSHomeDirectory() + "/.local/bin")
+        return directories.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
+
+/// A TCP port nobody listens on now (bound to port 0, then released).
+public enum FreePort {
+    public static func find() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw MotoServer.Unavailable(description: "socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw MotoServer.Unavailable(description: "bind() failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
