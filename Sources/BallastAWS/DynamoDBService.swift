@@ -104,8 +104,11 @@ struct DynamoDBService: Sendable {
         if !removed.isEmpty {
             _ = try await call("UntagResource", .map(Fields(["ResourceArn": .string(arn), "TagKeys": .list(removed.map(Value.string))])))
         }
-        if !tags.isEmpty {
-            _ = try await call("TagResource", .map(Fields(["ResourceArn": .string(arn), "Tags": .list(tags.map { .map(Fields(["Key": .string($0.key), "Value": $0.value])) })])))
+        // Only the pairs that are new or different (tagging again what is there already can
+        // duplicate it on some implementations).
+        let changed = tags.filter { existing[$0.key] != $0.value }
+        if !changed.isEmpty {
+            _ = try await call("TagResource", .map(Fields(["ResourceArn": .string(arn), "Tags": .list(changed.map { .map(Fields(["Key": .string($0.key), "Value": $0.value])) })])))
         }
     }
 

@@ -81,8 +81,9 @@ struct SQSService: Sendable {
         if !removed.isEmpty {
             _ = try await call("UntagQueue", .map(Fields(["QueueUrl": .string(url), "TagKeys": .list(removed.map(Value.string))])))
         }
-        if !tags.isEmpty && tags != existing {
-            _ = try await call("TagQueue", .map(Fields(["QueueUrl": .string(url), "Tags": .map(tags)])))
+        let changed = Fields(tags.filter { existing[$0.key] != $0.value }.map { ($0.key, $0.value) })
+        if !changed.isEmpty {
+            _ = try await call("TagQueue", .map(Fields(["QueueUrl": .string(url), "Tags": .map(changed)])))
         }
     }
 

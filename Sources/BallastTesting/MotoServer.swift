@@ -8,6 +8,7 @@ import FoundationNetworking
 public final class MotoServer: @unchecked Sendable {
     public struct Unavailable: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     public let port: Int
@@ -21,8 +22,11 @@ public final class MotoServer: @unchecked Sendable {
         port = try FreePort.find()
         log = NSTemporaryDirectory() + "/moto-\(port).log"
         process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
+        // A small Python supervisor runs moto: it unblocks SIGTERM (test runners block it, and
+        // children inherit the mask), stops moto on SIGTERM, and stops it too when the test
+        // process goes away without calling stop(), so no emulator outlives its tests.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.supervisor, executable, "-H", "127.0.0.1", "-p", String(port)]
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: log)
         process.standardError = FileHandle(forWritingAtPath: log)
@@ -58,6 +62,19 @@ public final class MotoServer: @unchecked Sendable {
         let (_, response) = try await URLSession.shared.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
     }
+
+    static let supervisor = """
+    import os, signal, subprocess, sys, time
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+    parent = os.getppid()
+    child = subprocess.Popen(sys.argv[1:])
+    def stop(*_):
+        child.kill(); child.wait(); sys.exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    while child.poll() is None:
+        if os.getppid() != parent: stop()
+        time.sleep(0.5)
+    """
 
     /// `moto_server` on PATH or in Python's scripts directory; `pip install 'moto[server]'`
     /// when it is missing.
