@@ -63,7 +63,38 @@ enum AWSSchema {
         FieldSchema("timeoutSeconds", .int, default: .int(30), summary: "The timeout of every API call."),
     ]
 
+    static let documentation = """
+    S3 buckets, SQS queues and DynamoDB tables through the real AWS APIs (REST XML for S3, the
+    JSON protocol for SQS and DynamoDB), over HTTPS with async-http-client, every request signed
+    with AWS Signature Version 4. Each resource is named after `metadata.name` (a FIFO queue gets
+    `.fifo` appended), in the site's region.
+
+    **Credentials**, in the order the AWS CLI and SDKs use:
+    1. `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and, for temporary credentials, `AWS_SESSION_TOKEN`;
+    2. the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`);
+    3. the config file (`AWS_CONFIG_FILE`, default `~/.aws/config`, sections `[profile NAME]`).
+
+    The profile is the site's `spec.config.profile`, else `AWS_PROFILE`, else `default`; a site
+    that names a profile ignores the `AWS_*` variables. Credentials never appear in logs, plans
+    or errors. (Instance metadata, SSO and `credential_process` are not read.)
+
+    **A real account**: leave `spec.config.endpoint` out, set `region`, and make credentials
+    available as above; buckets are then addressed virtual-hosted
+    (`NAME.s3.REGION.amazonaws.com`). **An emulator or an S3-compatible cloud**: set
+    `spec.config.endpoint` (for moto: `http://127.0.0.1:5000`); every service goes to that URL
+    and S3 is addressed path-style.
+
+    **Errors**: throttling (`ThrottlingException`, `SlowDown`, `RequestLimitExceeded`, …), HTTP 5xx,
+    refused connections and timeouts are retryable and are retried with backoff (observe three
+    times, changes per the apply retry policy); validation and permission errors are terminal and
+    carry AWS's code and message. An unreachable site is reported per site; the others go on.
+
+    **Observe** lists each service once per site (ListBuckets, ListQueues, ListTables) and
+    reads the details of what exists only; it never changes anything. Deleting a bucket that
+    still holds objects fails (`BucketNotEmpty`): Ballast never deletes objects.
+    """
+
     static var schema: ProviderSchema {
-        ProviderSchema(provider: providerName, kinds: [bucket, queue, table], siteConfig: siteConfig)
+        ProviderSchema(provider: providerName, kinds: [bucket, queue, table], siteConfig: siteConfig, documentation: documentation)
     }
 }

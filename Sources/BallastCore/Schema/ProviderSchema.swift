@@ -40,11 +40,14 @@ public struct ProviderSchema: Sendable, Hashable {
     public var provider: String
     public var kinds: [KindSchema]
     public var siteConfig: [FieldSchema]
+    /// Markdown for people: how the provider names things, finds credentials, fails.
+    public var documentation: String
 
-    public init(provider: String, kinds: [KindSchema], siteConfig: [FieldSchema] = []) {
+    public init(provider: String, kinds: [KindSchema], siteConfig: [FieldSchema] = [], documentation: String = "") {
         self.provider = provider
         self.kinds = kinds
         self.siteConfig = siteConfig
+        self.documentation = documentation
     }
 
     public func kind(_ name: String) -> KindSchema? {
