@@ -11,6 +11,7 @@ enum AWSSchema {
         fields: [
             FieldSchema("versioning", .bool, default: .bool(false), summary: "Keep every version of every object."),
             FieldSchema("blockPublicAccess", .bool, default: .bool(true), summary: "Block all public access (the four S3 public access block settings)."),
+            FieldSchema("objectLock", .bool, default: .bool(false), immutable: true, summary: "S3 Object Lock, which is chosen when the bucket is created (needs `versioning: true`); changing it replaces the bucket."),
             tags,
         ],
         outputs: [

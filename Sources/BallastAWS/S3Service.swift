@@ -17,9 +17,9 @@ struct S3Service: Sendable {
         return endpoint.pathStyle ? (endpoint.authority, "/\(bucket)") : ("\(bucket).\(endpoint.authority)", "/")
     }
 
-    private func call(_ method: String, bucket: String?, subresource: String? = nil, body: String = "", operation: String, accept: Set<Int> = []) async throws(ProviderError) -> AWSClient.Response {
+    private func call(_ method: String, bucket: String?, subresource: String? = nil, body: String = "", extraHeaders: [(String, String)] = [], operation: String, accept: Set<Int> = []) async throws(ProviderError) -> AWSClient.Response {
         let (host, path) = address(bucket)
-        var headers: [(String, String)] = []
+        var headers = extraHeaders
         let bytes = Array(body.utf8)
         if !bytes.isEmpty {
             headers.append(("Content-Type", "application/xml"))
@@ -49,7 +49,10 @@ struct S3Service: Sendable {
         if block.status == 200, let tree = XMLTree.parse(block.body) {
             blocked = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"].allSatisfy { tree.value($0) == "true" }
         }
+        let lock = try await call("GET", bucket: name, subresource: "object-lock", operation: "GetObjectLockConfiguration", accept: [404])
+        let locked = lock.status == 200 && XMLTree.parse(lock.body)?.value("ObjectLockEnabled") == "Enabled"
         return Fields([
+            "objectLock": .bool(locked),
             "versioning": .bool(status == "Enabled"),
             "blockPublicAccess": .bool(blocked),
             "tags": .map(tags),
@@ -63,8 +66,12 @@ struct S3Service: Sendable {
     func create(_ name: String, spec: Fields) async throws(ProviderError) {
         let configuration = region == "us-east-1" ? "" :
             "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(XMLTree.escape(region))</LocationConstraint></CreateBucketConfiguration>"
+        let objectLock = spec["objectLock"]?.boolValue ?? false
+        if objectLock && spec["versioning"]?.boolValue != true {
+            throw ProviderError(.invalid, "S3 CreateBucket: objectLock needs versioning: true (S3 keeps versioning on for locked buckets)")
+        }
         do throws(ProviderError) {
-            _ = try await call("PUT", bucket: name, body: configuration, operation: "CreateBucket")
+            _ = try await call("PUT", bucket: name, body: configuration, extraHeaders: objectLock ? [("x-amz-bucket-object-lock-enabled", "true")] : [], operation: "CreateBucket")
         } catch let error where error.message.contains("BucketAlreadyOwnedByYou") {
             // Ours already (a retried create): adopt it and converge its settings below.
         }

@@ -80,8 +80,9 @@ struct AWSTests {
         kind: Bucket
         metadata: { name: artifacts, site: aws-eu }
         spec:
-          versioning: true
           tags: { team: platform }
+          versioning: true
+
         """)
         defer { estate.directory.remove() }
         let created = try estate.apply()
@@ -102,6 +103,13 @@ struct AWSTests {
         #expect(try estate.plan().stdout.contains("vanished"))
         #expect(try estate.apply().exitCode == 0)
         #expect(try estate.boto(#"print([b["Name"] for b in s3.list_buckets()["Buckets"]])"#) == "['artifacts']")
+        // Object Lock is chosen at creation: turning it on replaces the bucket.
+        try estate.edit { $0 + "  objectLock: true\n" }
+        let replacePlan = try estate.plan()
+        #expect(replacePlan.stdout.contains("-/+ Bucket/artifacts@aws-eu") && replacePlan.stdout.contains("forces replacement"), "\(replacePlan.stdout)")
+        #expect(try estate.apply().exitCode == 0)
+        #expect(try estate.boto(#"print(s3.get_object_lock_configuration(Bucket="artifacts")["ObjectLockConfiguration"]["ObjectLockEnabled"])"#) == "Enabled")
+        #expect(try estate.plan().exitCode == 0)
         let destroyed = try estate.ballast(["destroy", estate.manifests, "--auto-approve"])
         #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
         #expect(try estate.boto(#"print(len(s3.list_buckets()["Buckets"]))"#) == "0")
