@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "BallastStore", targets: ["BallastStore"]),
         .library(name: "BallastServer", targets: ["BallastServer"]),
         .library(name: "BallastAWS", targets: ["BallastAWS"]),
+        .library(name: "BallastPlugins", targets: ["BallastPlugins"]),
         .library(name: "BallastTesting", targets: ["BallastTesting"]),
     ],
     dependencies: [
@@ -85,6 +86,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "BallastPlugins",
+            dependencies: [
+                "BallastCore",
+                "BallastProviders",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "BallastServer",
             dependencies: [
                 "BallastCore",
@@ -114,6 +124,7 @@ let package = Package(
                 "BallastEngine",
                 "BallastServer",
                 "BallastAWS",
+                "BallastPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BallastAWS
+import BallastPlugins
 import BallastCore
 import BallastEngine
 import BallastProviders
@@ -28,10 +29,18 @@ struct Runtime {
         simWorld = SimWorldStore(directory: stateDirectory + "/sim")
         let seed = ProcessInfo.processInfo.environment["BALLAST_SIM_SEED"].flatMap { UInt64($0) }
         let random = SimRandom(seed: seed)
-        registry = ProviderRegistry([
+        var registry = ProviderRegistry([
             SimProvider(world: simWorld, random: { random.next() }),
             AWSProvider(client: AWSHTTPClient()),
         ])
+        // Writing to a plugin that has exited must be an error Ballast reports, not SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        let environment = ProcessInfo.processInfo.environment
+        let plugins = PluginDiscovery(
+            configured: (environment["BALLAST_PLUGIN_PATH"] ?? "").split(separator: ":").map(String.init),
+            stateDirectory: stateDirectory, path: environment["PATH"], logger: logger)
+        for plugin in plugins.providers() { registry.register(plugin) }
+        self.registry = registry
     }
 
     var statePath: String { stateDirectory + "/state.db" }

@@ -1,0 +1,206 @@
+import BallastCore
+import BallastProviders
+import Foundation
+import Logging
+
+/// One running plugin process and the calls in flight to it.
+///
+/// Requests go to the plugin's stdin, one JSON-RPC object per line; a reader thread takes
+/// responses and `changed` notifications from its stdout, and logs its stderr tagged with its
+/// name. Every call has a timeout. When the process dies, the calls in flight fail as retryable
+/// errors and the next call starts it again, after a backoff that grows with each crash.
+actor PluginConnection {
+    let name: String
+    let executable: String
+    let logger: Logger
+    let callTimeout: Duration
+
+    private var process: Process?
+    private var stdin: FileHandle?
+    private var pending: [Int: CheckedContinuation<Result<Value, ProviderError>, Never>] = [:]
+    private var nextID = 1
+    private var crashes = 0
+    private var notBefore = ContinuousClock.now
+    private var configured = Set<String>()
+    private var generation = 0
+    private var subscribers: [UUID: AsyncStream<ResourceID>.Continuation] = [:]
+
+    init(name: String, executable: String, callTimeout: Duration, logger: Logger) {
+        self.name = name
+        self.executable = executable
+        self.callTimeout = callTimeout
+        self.logger = logger
+    }
+
+    /// The ids the plugin reports changed (`changed` notifications), for one subscriber.
+    func subscribe() -> AsyncStream<ResourceID> {
+        let (stream, continuation) = AsyncStream<ResourceID>.makeStream()
+        let key = UUID()
+        subscribers[key] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(key) } }
+        return stream
+    }
+
+    private func unsubscribe(_ key: UUID) { subscribers[key] = nil }
+
+    /// Calls `method` on the plugin for `site`, configuring the site first on a fresh process.
+    func call(_ method: String, site: Site, _ params: Fields) async throws(ProviderError) -> Value {
+        try await ensureRunning()
+        if !configured.contains(site.name) {
+            _ = try await send("configure", .map(Fields(["site": PluginWire.site(site)])))
+            configured.insert(site.name)
+        }
+        var withSite = params
+        withSite["site"] = .string(site.name)
+        return try await send(method, .map(withSite))
+    }
+
+    private func ensureRunning() async throws(ProviderError) {
+        if process?.isRunning == true { return }
+        let wait = notBefore - ContinuousClock.now
+        if wait > .zero { try? await Task.sleep(for: wait) }
+        try start()
+        let answer = try await send("handshake", .map(Fields(["protocolVersion": .int(JSONRPC.protocolVersion), "client": .string("ballast")])))
+        guard let version = answer.fieldsValue?["protocolVersion"]?.intValue else {
+            stop()
+            throw ProviderError(.failed, "plugin \(name): the handshake answer has no protocolVersion")
+        }
+        guard version == JSONRPC.protocolVersion else {
+            stop()
+            throw ProviderError(.invalid, "plugin \(name) speaks protocol version \(version); Ballast speaks \(JSONRPC.protocolVersion)")
+        }
+    }
+
+    private func start() throws(ProviderError) {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: executable)
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        child.standardInput = input
+        child.standardOutput = output
+        child.standardError = errors
+        generation += 1
+        let current = generation
+        child.terminationHandler = { [weak self] ended in
+            let status = ended.terminationStatus
+            Task { await self?.exited(generation: current, status: status) }
+        }
+        do {
+            try child.run()
+        } catch {
+            throw ProviderError(.unavailable, "plugin \(name) cannot be started from \(executable): \(error)")
+        }
+        process = child
+        stdin = input.fileHandleForWriting
+        configured.removeAll()
+        let name = self.name
+        let logger = self.logger
+        Self.readLines(output.fileHandleForReading) { [weak self] line in
+            Task { await self?.received(line, generation: current) }
+        }
+        Self.readLines(errors.fileHandleForReading) { line in
+            logger.info("\(line)", metadata: ["plugin": "\(name)"])
+        }
+    }
+
+    private func send(_ method: String, _ params: Value) async throws(ProviderError) -> Value {
+        let id = nextID
+        nextID += 1
+        guard let stdin else { throw ProviderError(.unavailable, "plugin \(name) is not running") }
+        let line = JSONRPC.request(id: id, method: method, params: params)
+        let timeout = callTimeout
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, ProviderError>, Never>) in
+            pending[id] = continuation
+            do {
+                try stdin.write(contentsOf: Data(line.utf8))
+            } catch {
+                pending[id] = nil
+                continuation.resume(returning: .failure(ProviderError(.unavailable, "plugin \(name) does not accept input: \(error)")))
+                return
+            }
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                await self?.expire(id, method: method)
+            }
+        }
+        return try result.get()
+    }
+
+    private func expire(_ id: Int, method: String) {
+        pending.removeValue(forKey: id)?.resume(returning: .failure(ProviderError(.timeout, "plugin \(name) did not answer \(method) within \(callTimeout)")))
+    }
+
+    private func received(_ line: String, generation current: Int) {
+        guard current == generation, !line.isEmpty else { return }
+        do {
+            switch try JSONRPC.parse(line, plugin: name) {
+            case .response(let id, let result):
+                guard let continuation = pending.removeValue(forKey: id) else {
+                    logger.warning("plugin answered a call that is not waiting (late or unknown id)", metadata: ["plugin": "\(name)", "id": "\(id)"])
+                    return
+                }
+                continuation.resume(returning: result)
+            case .notification(let method, let params):
+                guard method == "changed" else {
+                    logger.warning("plugin sent an unknown notification", metadata: ["plugin": "\(name)", "method": "\(method)"])
+                    return
+                }
+                if case .list(let ids)? = params.fieldsValue?["ids"] {
+                    for text in ids.compactMap(\.stringValue) {
+                        guard let id = ResourceID(parsing: text) else { continue }
+                        for subscriber in subscribers.values { subscriber.yield(id) }
+                    }
+                }
+            }
+        } catch {
+            // The stream can no longer be trusted: fail what waits, and start afresh next time.
+            logger.error("\(error.message)", metadata: ["plugin": "\(name)"])
+            failPending(error)
+            stop()
+        }
+    }
+
+    private func exited(generation ended: Int, status: Int32) {
+        guard ended == generation else { return }
+        crashes += 1
+        let backoff = Duration.milliseconds(min(10_000, 100 << min(crashes - 1, 7)))
+        notBefore = ContinuousClock.now + backoff
+        logger.warning("plugin exited; it will be restarted", metadata: ["plugin": "\(name)", "status": "\(status)", "backoff": "\(backoff)"])
+        process = nil
+        stdin = nil
+        failPending(ProviderError(.unavailable, "plugin \(name) exited (status \(status)) during the call; it is restarted on the next call"))
+    }
+
+    private func failPending(_ error: ProviderError) {
+        let waiting = pending
+        pending.removeAll()
+        for (_, continuation) in waiting { continuation.resume(returning: .failure(error)) }
+    }
+
+    func stop() {
+        generation += 1
+        if let process, process.isRunning { process.terminate() }
+        try? stdin?.close()
+        process = nil
+        stdin = nil
+    }
+
+    /// Reads `handle` line by line on its own thread until end of file.
+    static func readLines(_ handle: FileHandle, _ body: @escaping @Sendable (String) -> Void) {
+        let thread = Thread {
+            var buffer = [UInt8]()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                buffer.append(contentsOf: chunk)
+                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    body(String(decoding: buffer[..<newline], as: UTF8.self))
+                    buffer.removeSubrange(...newline)
+                }
+            }
+            if !buffer.isEmpty { body(String(decoding: buffer, as: UTF8.self)) }
+        }
+        thread.start()
+    }
+}

@@ -1,0 +1,102 @@
+import BallastCore
+import BallastTesting
+import Foundation
+import Testing
+
+private let root = Repository.root(from: #filePath)
+
+/// The reference IPAM plugin (examples/providers) driven through the real CLI.
+private struct PluginEstate {
+    let directory = TemporaryDirectory(prefix: "ballast-plugin")
+    let runner: CLIRunner
+    var state: String { directory.file("state") }
+    var database: String { directory.file("ipam.json") }
+    var manifests: String { directory.file("manifests") }
+
+    init() throws {
+        runner = CLIRunner(workingDirectory: root)
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let example = try String(contentsOfFile: root + "/manifests/examples/ipam/estate.yaml", encoding: .utf8)
+        directory.write("manifests/estate.yaml", example.replacingOccurrences(of: ".ballast/ipam/dc-lab.json", with: database))
+    }
+
+    @discardableResult
+    func ballast(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIRunner.Result {
+        try runner.run(arguments + ["--state", state], environment: ["BALLAST_PLUGIN_PATH": root + "/examples/providers"].merging(environment) { _, new in new })
+    }
+
+    func records() throws -> Fields {
+        guard case .map(let fields) = try JSONValueParser.parse(try String(contentsOfFile: database, encoding: .utf8)) else { return Fields() }
+        return fields
+    }
+
+    func address(_ name: String) throws -> Fields? {
+        try records()["Address"]?.fieldsValue?[name]?.fieldsValue
+    }
+}
+
+@Suite("provider plugins")
+struct PluginTests {
+    @Test func fullLifecycleWithTheReferencePlugin() throws {
+        let estate = try PluginEstate()
+        defer { estate.directory.remove() }
+        let providers = try estate.ballast(["providers"])
+        #expect(providers.stdout.contains("plugin:ipam: Address, Prefix"))
+        let created = try estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        #expect(created.exitCode == 0, "\(created.stderr)")
+        #expect(try estate.address("db-1")?["ip"] == .string("10.20.0.1"))
+        #expect(try estate.address("web-1")?["ip"] == .string("10.20.0.2"))
+        let noop = try estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
+        #expect(noop.exitCode == 0, "\(noop.stdout)")
+        // Drift made out of band, in the plugin's own database.
+        var records = try estate.records()
+        var addresses = try #require(records["Address"]?.fieldsValue)
+        var web = try #require(addresses["web-1"]?.fieldsValue)
+        web["hostname"] = .string("intruder")
+        addresses["web-1"] = .map(web)
+        records["Address"] = .map(addresses)
+        try Data(JSONText.string(.map(records)).utf8).write(to: URL(fileURLWithPath: estate.database))
+        let drifted = try estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
+        #expect(drifted.exitCode == 2 && drifted.stdout.contains(#"hostname: "intruder" → "web-1.lab.example""#))
+        #expect(try estate.ballast(["apply", estate.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try estate.address("web-1")?["hostname"] == .string("web-1.lab.example"))
+        // A computed output reaches the state: `get` shows the allocated address.
+        #expect(try estate.ballast(["get", "Address/db-1@dc-lab"]).stdout.contains("10.20.0.1"))
+        let destroyed = try estate.ballast(["destroy", estate.manifests, "--auto-approve"])
+        #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
+        #expect(try estate.records()["Address"] == .map(Fields()) && estate.records()["Prefix"] == .map(Fields()))
+    }
+
+    @Test func aPluginThatCrashesIsRestartedAndTheCallRetried() throws {
+        let estate = try PluginEstate()
+        defer { estate.directory.remove() }
+        let marker = estate.directory.file("crashed")
+        let result = try estate.ballast(["apply", estate.manifests, "--auto-approve"], environment: ["IPAM_CRASH_ONCE": marker])
+        #expect(FileManager.default.fileExists(atPath: marker), "the plugin crashed once")
+        #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("2 attempts"))
+        #expect(try estate.address("web-1") != nil)
+    }
+
+    @Test func aMalformedAnswerIsAClearError() throws {
+        let estate = try PluginEstate()
+        defer { estate.directory.remove() }
+        let result = try estate.ballast(["plan", estate.manifests], environment: ["IPAM_MALFORMED": "observe"])
+        #expect(result.stdout.contains("plugin ipam sent a line that is not a JSON object: this is not json"), "\(result.stdout)\(result.stderr)")
+    }
+
+    @Test func anUnsupportedProtocolVersionIsReportedNotUsed() throws {
+        let estate = try PluginEstate()
+        defer { estate.directory.remove() }
+        estate.directory.write("plugins/ballast-provider-future", """
+        #!/bin/sh
+        echo '{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":99}}'
+        echo '{"jsonrpc":"2.0","id":2,"result":{"kinds":[]}}'
+        """)
+        _ = chmod(estate.directory.file("plugins/ballast-provider-future"), 0o755)
+        let result = try estate.ballast(["providers"], environment: ["BALLAST_PLUGIN_PATH": estate.directory.file("plugins")])
+        #expect(result.exitCode == 0)
+        #expect(!result.stdout.contains("plugin:future"))
+        #expect(result.stderr.contains("plugin future speaks protocol version 99; Ballast speaks 1"))
+    }
+}
