@@ -127,8 +127,13 @@ actor PluginConnection {
         return try result.get()
     }
 
+    /// A call that timed out means the plugin is stuck: every call waiting on it fails, and the
+    /// process is stopped so that the next call starts a fresh one.
     private func expire(_ id: Int, method: String) {
-        pending.removeValue(forKey: id)?.resume(returning: .failure(ProviderError(.timeout, "plugin \(name) did not answer \(method) within \(callTimeout)")))
+        guard pending[id] != nil else { return }
+        logger.warning("plugin did not answer in time; restarting it", metadata: ["plugin": "\(name)", "method": "\(method)"])
+        failPending(ProviderError(.timeout, "plugin \(name) did not answer \(method) within \(callTimeout)"))
+        stop()
     }
 
     private func received(_ line: String, generation current: Int) {

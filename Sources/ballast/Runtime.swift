@@ -38,7 +38,9 @@ struct Runtime {
         let environment = ProcessInfo.processInfo.environment
         let plugins = PluginDiscovery(
             configured: (environment["BALLAST_PLUGIN_PATH"] ?? "").split(separator: ":").map(String.init),
-            stateDirectory: stateDirectory, path: environment["PATH"], logger: logger)
+            stateDirectory: stateDirectory, path: environment["PATH"],
+            callTimeout: .seconds(environment["BALLAST_PLUGIN_TIMEOUT"].flatMap(Double.init).map { max(0.1, $0) } ?? 30),
+            logger: logger)
         for plugin in plugins.providers() { registry.register(plugin) }
         self.registry = registry
     }
