@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "BallastServer", targets: ["BallastServer"]),
         .library(name: "BallastAWS", targets: ["BallastAWS"]),
         .library(name: "BallastPlugins", targets: ["BallastPlugins"]),
+        .library(name: "BallastHost", targets: ["BallastHost"]),
         .library(name: "BallastTesting", targets: ["BallastTesting"]),
     ],
     dependencies: [
@@ -86,6 +87,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "BallastHost",
+            dependencies: ["BallastCore", "BallastProviders"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "BallastPlugins",
             dependencies: [
                 "BallastCore",
@@ -125,6 +131,7 @@ let package = Package(
                 "BallastServer",
                 "BallastAWS",
                 "BallastPlugins",
+                "BallastHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

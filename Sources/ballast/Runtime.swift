@@ -1,5 +1,6 @@
 import ArgumentParser
 import BallastAWS
+import BallastHost
 import BallastPlugins
 import BallastCore
 import BallastEngine
@@ -32,6 +33,7 @@ struct Runtime {
         var registry = ProviderRegistry([
             SimProvider(world: simWorld, random: { random.next() }),
             AWSProvider(client: AWSHTTPClient()),
+            HostProvider(stateDirectory: stateDirectory),
         ])
         // Writing to a plugin that has exited must be an error Ballast reports, not SIGPIPE.
         signal(SIGPIPE, SIG_IGN)

@@ -1,0 +1,109 @@
+import BallastCore
+import BallastProviders
+import Foundation
+
+/// The `host` provider: files, directories and supervised processes on this machine or over
+/// SSH. See ``HostSchema`` for the kinds and the safety rules.
+public struct HostProvider: Provider {
+    public let name = "host"
+    let controlDirectory: String
+
+    /// `stateDirectory` holds the SSH control sockets (`STATE/ssh`).
+    public init(stateDirectory: String) {
+        controlDirectory = (stateDirectory as NSString).standardizingPath + "/ssh"
+    }
+
+    public func schema() -> ProviderSchema { HostSchema.schema }
+
+    struct Context {
+        let transport: any HostTransport
+        let root: String
+        let timeout: Duration
+    }
+
+    func context(_ site: Site) throws(ProviderError) -> Context {
+        guard let root = site.config["root"]?.stringValue, !root.isEmpty else {
+            throw ProviderError(.invalid, "site \(site.name): spec.config.root is required")
+        }
+        let timeout = Duration.seconds(max(1, site.config["timeoutSeconds"]?.intValue ?? 30))
+        switch site.config["transport"]?.stringValue ?? "local" {
+        case "local":
+            let absolute = root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root
+            return Context(transport: LocalTransport(), root: HostPaths.normalize(absolute), timeout: timeout)
+        case "ssh":
+            guard let host = site.config["host"]?.stringValue, !host.isEmpty, !host.hasPrefix("-") else {
+                throw ProviderError(.invalid, "site \(site.name): spec.config.host is required for transport ssh")
+            }
+            guard root.hasPrefix("/") else { throw ProviderError(.invalid, "site \(site.name): spec.config.root must be absolute for transport ssh") }
+            let transport = SSHTransport(
+                host: host, port: site.config["port"]?.intValue ?? 22, user: site.config["user"]?.stringValue,
+                identityFile: site.config["identityFile"]?.stringValue, knownHostsFile: site.config["knownHostsFile"]?.stringValue,
+                controlDirectory: controlDirectory)
+            return Context(transport: transport, root: HostPaths.normalize(root), timeout: timeout)
+        case let other:
+            throw ProviderError(.invalid, "site \(site.name): unknown transport '\(other)' (local or ssh)")
+        }
+    }
+
+    public func observe(_ ids: [ResourceID], site: Site) async throws -> [ResourceID: Observed] {
+        let context = try context(site)
+        var script = HostScripts.prelude(root: context.root)
+        var targets: [Int: ResourceID] = [:]
+        for (index, id) in ids.enumerated() {
+            targets[index] = id
+            switch id.kind {
+            case "File", "Directory":
+                // Observe gets ids, not specs: the path of each file and directory Ballast wrote
+                // is kept in ROOT/.ballast-host/KIND.NAME.path.
+                script += HostScripts.observeIndexed(index: index, id: id)
+            case "Process":
+                script += HostScripts.observeProcess(index: index, name: id.name)
+            default:
+                continue
+            }
+        }
+        let result = try await context.transport.run(script, timeout: context.timeout)
+        guard result.status == 0 else { throw ProviderError(.failed, "observe on \(site.name) failed: \(result.errors.trimmingCharacters(in: .whitespacesAndNewlines))") }
+        var observed: [ResourceID: Observed] = [:]
+        for line in result.output.split(separator: "\n") {
+            let parts = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 3, let index = Int(parts[0]), let id = targets[index] else { continue }
+            if let found = HostScripts.parse(parts, id: id) { observed[id] = found }
+        }
+        return observed
+    }
+
+    public func create(_ resource: ResolvedResource, site: Site) async throws -> Observed {
+        try await apply(resource, site: site)
+    }
+
+    public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws -> Observed {
+        try await apply(resource, site: site)
+    }
+
+    private func apply(_ resource: ResolvedResource, site: Site) async throws -> Observed {
+        let context = try context(site)
+        let script = try HostScripts.prelude(root: context.root) + HostScripts.put(resource, root: context.root)
+        let result = try await context.transport.run(script, timeout: context.timeout)
+        try Self.check(result, resource.id)
+        guard let observed = try await observe([resource.id], site: site)[resource.id] else {
+            throw ProviderError(.conflict, "\(resource.id) was written but cannot be read back", id: resource.id)
+        }
+        return observed
+    }
+
+    public func delete(_ id: ResourceID, site: Site) async throws {
+        let context = try context(site)
+        let result = try await context.transport.run(HostScripts.prelude(root: context.root) + HostScripts.remove(id), timeout: context.timeout)
+        try Self.check(result, id)
+    }
+
+    static func check(_ result: HostResult, _ id: ResourceID) throws(ProviderError) {
+        let message = result.errors.trimmingCharacters(in: .whitespacesAndNewlines)
+        switch result.status {
+        case 0: return
+        case 3, 4, 5: throw ProviderError(.invalid, "\(id): \(message)", id: id)
+        default: throw ProviderError(.failed, "\(id): the host script failed (status \(result.status)): \(message)", id: id)
+        }
+    }
+}

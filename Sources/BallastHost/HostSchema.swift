@@ -1,0 +1,60 @@
+import BallastCore
+
+/// The `host` provider's kinds and site configuration.
+enum HostSchema {
+    static let providerName = "host"
+
+    static let file = KindSchema(
+        kind: "File", summary: "A file, written atomically (a temporary file, then rename).",
+        fields: [
+            FieldSchema("path", .string, required: true, immutable: true, summary: "Absolute, or relative to the site's root; must stay inside the root after `..` and symlinks."),
+            FieldSchema("content", .string, required: true, summary: "The whole content (use `${file:…}` for a file beside the manifest; that makes it sensitive)."),
+            FieldSchema("mode", .string, default: .string("0644"), summary: "Octal permissions."),
+        ],
+        outputs: [FieldSchema("sha256", .string, computed: true, summary: "SHA-256 of the content.")])
+
+    static let directory = KindSchema(
+        kind: "Directory", summary: "A directory (parents are created).",
+        fields: [
+            FieldSchema("path", .string, required: true, immutable: true, summary: "Absolute, or relative to the site's root; must stay inside the root."),
+            FieldSchema("mode", .string, default: .string("0755"), summary: "Octal permissions."),
+        ])
+
+    static let process = KindSchema(
+        kind: "Process", summary: "A supervised long-running process, detached, its output in ROOT/.ballast-host/NAME.log. When it dies it is reported missing, and apply (or watch) starts it again.",
+        fields: [
+            FieldSchema("command", .string, required: true, immutable: true, summary: "The program (found on the host's PATH, or a path)."),
+            FieldSchema("args", .list(.string), default: .list([]), immutable: true, summary: "Arguments, each passed as one word."),
+            FieldSchema("env", .map(.string), default: .map(Fields()), immutable: true, summary: "Environment variables added to the host's."),
+            FieldSchema("workingDir", .string, default: .string("."), immutable: true, summary: "Relative to the site's root; must stay inside it."),
+        ],
+        outputs: [FieldSchema("pid", .int, computed: true, summary: "The process id.")])
+
+    static let siteConfig: [FieldSchema] = [
+        FieldSchema("root", .string, required: true, summary: "Every path the site manages lies under this directory."),
+        FieldSchema("transport", .string, allowed: ["local", "ssh"], default: .string("local"), summary: "This machine, or a host over SSH."),
+        FieldSchema("host", .string, summary: "SSH: the host name or address."),
+        FieldSchema("port", .int, default: .int(22), summary: "SSH: the port."),
+        FieldSchema("user", .string, summary: "SSH: the user (else the SSH default)."),
+        FieldSchema("identityFile", .string, summary: "SSH: the private key."),
+        FieldSchema("knownHostsFile", .string, summary: "SSH: the known_hosts file the host key is checked against (strictly)."),
+        FieldSchema("timeoutSeconds", .int, default: .int(30), summary: "The timeout of every call."),
+    ]
+
+    static let documentation = """
+    Files, directories and supervised processes on a host: this machine (`transport: local`) or
+    one reached with the system OpenSSH client (`transport: ssh`, in batch mode, with a shared
+    master connection per host and a timeout on every call). A data-centre site is such a host.
+
+    Every path is confined to the site's `spec.config.root`: a path that leaves it (after `..`,
+    checked before any call, and after symlinks, checked on the host) is refused. Scripts go to
+    `sh -s` on the host's standard input and every manifest value in them is single-quoted, so
+    names with spaces, quotes, `$(…)` or `;` are only ever data. Observe sends one script per
+    site for all its resources (one SSH round trip). Processes run detached (`setsid nohup`),
+    with their pid, spec and log in `ROOT/.ballast-host/`.
+    """
+
+    static var schema: ProviderSchema {
+        ProviderSchema(provider: providerName, kinds: [file, directory, process], siteConfig: siteConfig, documentation: documentation)
+    }
+}
