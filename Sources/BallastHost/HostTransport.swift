@@ -26,19 +26,22 @@ public struct HostResult: Sendable {
 /// process behind (a `Process` resource) must not keep Ballast waiting.
 enum ProcessRunner {
     static func run(_ executable: String, _ arguments: [String], input: String, timeout: Duration) async throws(ProviderError) -> HostResult {
-        var stdinPipe: [Int32] = [0, 0], stdoutPipe: [Int32] = [0, 0], stderrPipe: [Int32] = [0, 0]
-        guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else {
-            throw ProviderError(.unavailable, "cannot create pipes: \(String(cString: strerror(errno)))")
-        }
-        // Close-on-exec: only the dup2'd copies reach the child, so a process it leaves
-        // running cannot hold Ballast's pipes open.
-        for descriptor in stdinPipe + stdoutPipe + stderrPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        // stdout and stderr go to unlinked temporary files, read after the child exits: a
+        // process it leaves behind (ssh's ControlPersist master, say) may keep them open.
+        var stdinPipe: [Int32] = [0, 0]
+        guard pipe(&stdinPipe) == 0 else { throw ProviderError(.unavailable, "cannot create a pipe: \(String(cString: strerror(errno)))") }
+        for descriptor in stdinPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        let outputFD = try temporaryFile(), errorFD = try temporaryFile()
+        defer { close(outputFD); close(errorFD) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        posix_spawn_file_actions_adddup2(&actions, outputFD, 1)
+        posix_spawn_file_actions_adddup2(&actions, errorFD, 2)
+        // Nothing else of Ballast's reaches the child: an inherited descriptor kept open by a
+        // detached process would make whoever waits on Ballast wait for that process too.
+        closeInheritedDescriptors(&actions)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -59,12 +62,12 @@ enum ProcessRunner {
         var spawnedPID: pid_t = 0
         let spawned = posix_spawn(&spawnedPID, executable, &actions, &attributes, argv, environ)
         let pid = spawnedPID
-        close(stdinPipe[0]); close(stdoutPipe[1]); close(stderrPipe[1])
+        close(stdinPipe[0])
         guard spawned == 0 else {
-            close(stdinPipe[1]); close(stdoutPipe[0]); close(stderrPipe[0])
+            close(stdinPipe[1])
             throw ProviderError(.unavailable, "cannot start \(executable): \(String(cString: strerror(spawned)))")
         }
-        let (inputFD, outputFD, errorFD) = (stdinPipe[1], stdoutPipe[0], stderrPipe[0])
+        let inputFD = stdinPipe[1]
         let killer = Task {
             try await Task.sleep(for: timeout)
             kill(pid, SIGKILL)
@@ -82,14 +85,9 @@ enum ProcessRunner {
                 close(inputFD)
             }.start()
             Thread {
-                let errorBox = ErrorBytes()
-                let reader = Thread { errorBox.bytes = readAll(errorFD) }
-                reader.start()
-                let output = readAll(outputFD)
-                while !errorBox.done { usleep(1000) }
                 var status: Int32 = 0
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                continuation.resume(returning: (output, errorBox.bytes, status))
+                continuation.resume(returning: (readAll(outputFD), readAll(errorFD), status))
             }.start()
         }
         killer.cancel()
@@ -99,8 +97,35 @@ enum ProcessRunner {
         return HostResult(status: exitStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
     }
 
-    /// Reads a descriptor to its end, then closes it.
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), found at run time because the
+    /// Swift Glibc module does not export it.
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+            return
+        }
+        // Older C libraries: close what is open now (/proc/self/fd), except close-on-exec ones.
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for descriptor in open.compactMap(Int32.init) where descriptor > 2 && fcntl(descriptor, F_GETFD) & FD_CLOEXEC == 0 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
+    }
+
+    /// An anonymous temporary file (created, then unlinked), close-on-exec.
+    static func temporaryFile() throws(ProviderError) -> Int32 {
+        var template = Array((NSTemporaryDirectory() + "/ballast-host-XXXXXX").utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else { throw ProviderError(.unavailable, "cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        return descriptor
+    }
+
+    /// Reads a file from its start.
     static func readAll(_ descriptor: Int32) -> [UInt8] {
+        lseek(descriptor, 0, SEEK_SET)
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -109,20 +134,7 @@ enum ProcessRunner {
             guard count > 0 else { break }
             result.append(contentsOf: buffer[..<count])
         }
-        close(descriptor)
         return result
-    }
-
-    /// The stderr bytes, filled by their reader thread.
-    final class ErrorBytes: @unchecked Sendable {
-        private let lock = NSLock()
-        private var storage: [UInt8] = []
-        private var finished = false
-        var bytes: [UInt8] {
-            get { lock.withLock { storage } }
-            set { lock.withLock { storage = newValue; finished = true } }
-        }
-        var done: Bool { lock.withLock { finished } }
     }
 }
 

@@ -1,0 +1,158 @@
+import BallastCore
+import BallastTesting
+import Foundation
+import Testing
+
+private let root = Repository.root(from: #filePath)
+
+/// A host estate run with the real CLI, locally or over SSH to a real sshd on 127.0.0.1.
+private struct HostEstate {
+    let directory = TemporaryDirectory(prefix: "ballast-host")
+    let runner = CLIRunner(workingDirectory: root)
+    var state: String { directory.file("state") }
+    var manifests: String { directory.file("manifests") }
+    var siteRoot: String { directory.file("root") }
+    /// A hostile file name: spaces, quotes, `$(…)` and `;` must stay data.
+    static let hostileName = "it's $(touch pwned); rm -rf x `id`.txt"
+
+    init(transport: String) throws {
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        directory.write("manifests/site.yaml", """
+        apiVersion: ballast.dev/v1
+        kind: Site
+        metadata: { name: box }
+        spec:
+          class: datacenter
+          provider: host
+          config: { root: "\(siteRoot)", \(transport) }
+        """)
+        directory.write("manifests/resources.yaml", """
+        apiVersion: ballast.dev/v1
+        kind: Directory
+        metadata: { name: conf, site: box }
+        spec: { path: "etc/my app" }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: File
+        metadata: { name: config, site: box }
+        spec:
+          path: "etc/my app/\(Self.hostileName)"
+          content: "answer = 'forty two' $(id)\\n"
+          mode: "0600"
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Process
+        metadata: { name: worker, site: box }
+        spec:
+          command: sleep
+          args: ["600"]
+          env: { NOTE: "a b'c; $(id)" }
+        """)
+    }
+
+    @discardableResult
+    func ballast(_ arguments: [String]) throws -> CLIRunner.Result {
+        try runner.run(arguments + ["--state", state])
+    }
+
+    var filePath: String { siteRoot + "/etc/my app/" + Self.hostileName }
+    var pid: Int32? { (try? String(contentsOfFile: siteRoot + "/.ballast-host/Process.worker.pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }
+
+    func alive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 && !((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") ?? true) }
+
+    /// The whole lifecycle: create, no-op, drift (file edited, process killed), heal, delete.
+    func lifecycle() throws {
+        let created = try ballast(["apply", manifests, "--auto-approve"])
+        #expect(created.exitCode == 0, "\(created.stdout)\(created.stderr)")
+        #expect(try String(contentsOfFile: filePath, encoding: .utf8) == "answer = 'forty two' $(id)\n")
+        #expect(try FileManager.default.attributesOfItem(atPath: filePath)[.posixPermissions] as? Int == 0o600)
+        #expect(!FileManager.default.fileExists(atPath: directory.file("manifests/pwned")) && !FileManager.default.fileExists(atPath: root + "/pwned"))
+        let firstPID = try #require(pid)
+        #expect(alive(firstPID))
+        #expect(try String(contentsOfFile: "/proc/\(firstPID)/environ", encoding: .utf8).contains("NOTE=a b'c; $(id)"))
+        #expect(try ballast(["plan", manifests, "--detailed-exitcode"]).exitCode == 0)
+        // Drift: the file edited out of band, the process killed.
+        try Data("tampered\n".utf8).write(to: URL(fileURLWithPath: filePath))
+        kill(firstPID, SIGKILL)
+        Thread.sleep(forTimeInterval: 0.3)
+        let drifted = try ballast(["plan", manifests, "--detailed-exitcode"])
+        #expect(drifted.exitCode == 2)
+        #expect(drifted.stdout.contains("~ File/config@box  (drifted)") && drifted.stdout.contains("+ Process/worker@box  (vanished"), "\(drifted.stdout)")
+        #expect(try ballast(["apply", manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try String(contentsOfFile: filePath, encoding: .utf8) == "answer = 'forty two' $(id)\n")
+        let secondPID = try #require(pid)
+        #expect(secondPID != firstPID && alive(secondPID))
+        #expect(try ballast(["plan", manifests, "--detailed-exitcode"]).exitCode == 0)
+        // Delete: everything goes; the process is stopped.
+        try FileManager.default.removeItem(atPath: manifests + "/resources.yaml")
+        let pruned = try ballast(["apply", manifests, "--auto-approve"])
+        #expect(pruned.exitCode == 0, "\(pruned.stdout)\(pruned.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: filePath))
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(!alive(secondPID))
+    }
+}
+
+@Suite("host provider", .serialized)
+struct HostTests {
+    @Test func localLifecycle() throws {
+        let estate = try HostEstate(transport: "transport: local")
+        defer { estate.directory.remove() }
+        try estate.lifecycle()
+    }
+
+    @Test func sshLifecycle() throws {
+        let server = try SSHServer()
+        defer { server.stop() }
+        let estate = try HostEstate(transport: "transport: ssh, host: 127.0.0.1, port: \(server.port), user: \(server.user), identityFile: \"\(server.identityFile)\", knownHostsFile: \"\(server.knownHostsFile)\"")
+        defer { estate.directory.remove() }
+        try estate.lifecycle()
+    }
+
+    @Test func pathsOutsideTheRootAreRefused() throws {
+        let estate = try HostEstate(transport: "transport: local")
+        defer { estate.directory.remove() }
+        estate.directory.write("manifests/resources.yaml", """
+        apiVersion: ballast.dev/v1
+        kind: File
+        metadata: { name: escape, site: box }
+        spec: { path: "../../etc/ballast-escape", content: "x" }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: File
+        metadata: { name: via-link, site: box }
+        spec: { path: "link/escaped", content: "x" }
+        """)
+        try FileManager.default.createDirectory(atPath: estate.siteRoot, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: estate.siteRoot + "/link", withDestinationPath: estate.directory.path)
+        let result = try estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.contains("outside the site's root") || result.stdout.contains("outside the site's root"), "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("leaves the site's root through a symlink") || result.stderr.contains("leaves the site's root through a symlink"))
+        #expect(!FileManager.default.fileExists(atPath: estate.directory.path + "/escaped"))
+    }
+
+    @Test func anUnreachableHostIsReportedPerSiteAndOthersGoOn() throws {
+        let estate = try HostEstate(transport: "transport: local")
+        defer { estate.directory.remove() }
+        let port = try FreePort.find()
+        estate.directory.write("manifests/far.yaml", """
+        apiVersion: ballast.dev/v1
+        kind: Site
+        metadata: { name: far }
+        spec:
+          class: datacenter
+          provider: host
+          config: { root: /srv/ballast, transport: ssh, host: 127.0.0.1, port: \(port), timeoutSeconds: 5 }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Directory
+        metadata: { name: data, site: far }
+        spec: { path: data }
+        """)
+        let result = try estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        #expect(result.stdout.contains("+ File/config@box created"), "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("? Directory/data@far") && result.stdout.contains("ssh 127.0.0.1:\(port)"))
+        if let pid = estate.pid { kill(pid, SIGKILL) }
+    }
+}
