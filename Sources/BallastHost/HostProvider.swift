@@ -102,7 +102,8 @@ public struct HostProvider: Provider {
         let message = result.errors.trimmingCharacters(in: .whitespacesAndNewlines)
         switch result.status {
         case 0: return
-        case 3, 4, 5: throw ProviderError(.invalid, "\(id): \(message)", id: id)
+        case 4: throw ProviderError(.conflict, "\(id): \(message)", id: id)
+        case 3, 5: throw ProviderError(.invalid, "\(id): \(message)", id: id)
         default: throw ProviderError(.failed, "\(id): the host script failed (status \(result.status)): \(message)", id: id)
         }
     }

@@ -7,7 +7,8 @@ import Foundation
 ///
 /// Observe prints one line per resource found: `INDEX|file|MODE|BASE64`, `INDEX|dir|MODE`,
 /// `INDEX|proc|PID|SPEC-BASE64`. Mutations exit 3 when a path leaves the root (after symlinks),
-/// 4 for a directory that is not empty, 5 for a process that dies at once.
+/// 4 for a directory that is not empty (retried: in a destroy its files may still be going),
+/// 5 for a process that dies at once.
 enum HostScripts {
     static func q(_ value: String) -> String { ShellQuote.quote(value) }
 
@@ -85,7 +86,7 @@ enum HostScripts {
     static func put(_ resource: ResolvedResource, root: String) throws(ProviderError) -> String {
         let id = resource.id
         let spec = resource.spec
-        let escape = #"{ echo "\#(id): the path leaves the site's root through a symlink" >&2; exit 3; }"#
+        let escape = #"{ echo "the path leaves the site's root through a symlink" >&2; exit 3; }"#
         switch id.kind {
         case "File", "Directory":
             let written = spec["path"]?.stringValue ?? ""
@@ -141,7 +142,7 @@ enum HostScripts {
         return """
         mkdir -p "$SD"
         w=$(realpath -m -- \(q(workingDir)))
-        inside "$w" || { echo "\(id): workingDir leaves the site's root through a symlink" >&2; exit 3; }
+        inside "$w" || { echo "workingDir leaves the site's root through a symlink" >&2; exit 3; }
         mkdir -p -- "$w"
         if [ -f \(base).pid ] && kill -0 "$(cat \(base).pid)" 2>/dev/null; then kill "$(cat \(base).pid)" 2>/dev/null || true; sleep 0.2; fi
         cd -- "$w"
@@ -150,7 +151,7 @@ enum HostScripts {
         echo "$pid" > \(base).pid
         printf '%s' \(q(recorded)) > \(base).spec
         sleep 0.2
-        if ! kill -0 "$pid" 2>/dev/null; then echo "\(id) exited at once; the end of its log:" >&2; tail -n 5 \(base).log >&2; rm -f \(base).pid; exit 5; fi
+        if ! kill -0 "$pid" 2>/dev/null; then echo "the process exited at once; the end of its log:" >&2; tail -n 5 \(base).log >&2; rm -f \(base).pid; exit 5; fi
 
         """
     }
@@ -173,7 +174,7 @@ enum HostScripts {
             let flag = id.kind == "File" ? "f" : "d"
             let removal = id.kind == "File"
                 ? #"rm -f -- "$p""#
-                : #"rmdir -- "$p" 2>/dev/null || { echo "\#(id): the directory is not empty; Ballast removes only empty directories" >&2; exit 4; }"#
+                : #"rmdir -- "$p" 2>/dev/null || { echo "the directory is not empty; Ballast removes only empty directories" >&2; exit 4; }"#
             return """
             if [ -f \(index(id)).target ]; then
               p=$(realpath -m -- "$(cat \(index(id)).target)")

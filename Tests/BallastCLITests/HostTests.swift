@@ -78,6 +78,8 @@ private struct HostEstate {
         let drifted = try ballast(["plan", manifests, "--detailed-exitcode"])
         #expect(drifted.exitCode == 2)
         #expect(drifted.stdout.contains("~ File/config@box  (drifted)") && drifted.stdout.contains("+ Process/worker@box  (vanished"), "\(drifted.stdout)")
+        // The content change reads as a unified diff.
+        #expect(drifted.stdout.contains("content: (text changed)") && drifted.stdout.contains("        -tampered\n") && drifted.stdout.contains("        +answer = 'forty two' $(id)\n"), "\(drifted.stdout)")
         #expect(try ballast(["apply", manifests, "--auto-approve"]).exitCode == 0)
         #expect(try String(contentsOfFile: filePath, encoding: .utf8) == "answer = 'forty two' $(id)\n")
         let secondPID = try #require(pid)

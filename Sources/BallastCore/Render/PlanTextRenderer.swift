@@ -68,6 +68,15 @@ public struct PlanTextRenderer: Sendable {
         for change in changes {
             let path = TerminalText.safe(change.path)
             let label = path + ":" + String(repeating: " ", count: max(0, width - path.count))
+            if action != .create, !change.sensitive, !change.afterUnknown,
+               case .string(let before)? = change.before, case .string(let after)? = change.after,
+               before.contains("\n") || after.contains("\n"),
+               let diff = UnifiedDiff.lines(before: before, after: after) {
+                // Multi-line text (a file's content): a unified diff, not two long strings.
+                out += "      \(label) (text changed)\(change.forcesReplacement ? style.magenta("  # forces replacement") : "")\n"
+                for line in diff { out += "        " + TerminalText.safe(line) + "\n" }
+                continue
+            }
             var line: String
             if action == .create {
                 line = "\(label) \(ValueFormatter.after(change))"
