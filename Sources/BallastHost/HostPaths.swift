@@ -1,26 +1,18 @@
+import BallastCore
 import BallastProviders
 
 /// Path arithmetic done before anything reaches a host: normalisation and root confinement.
 enum HostPaths {
     /// `/a/./b/../c/` → `/a/c` (lexical; symlinks are checked on the host).
     static func normalize(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch part {
-            case ".": continue
-            case "..": if !parts.isEmpty { parts.removeLast() }
-            default: parts.append(part)
-            }
-        }
-        return "/" + parts.joined(separator: "/")
+        PathConfinement.normalize(path.hasPrefix("/") ? path : "/" + path)
     }
 
     /// The absolute path for a spec path, refused when it leaves `root`.
     static func confine(_ path: String, root: String, field: String) throws(ProviderError) -> String {
         guard !path.isEmpty, !path.contains("\0") else { throw ProviderError(.invalid, "\(field) is empty or holds a NUL byte") }
-        let absolute = normalize(path.hasPrefix("/") ? path : root + "/" + path)
-        guard absolute == root || absolute.hasPrefix(root == "/" ? "/" : root + "/") else {
-            throw ProviderError(.invalid, "\(field) '\(path)' resolves to \(absolute), outside the site's root \(root)")
+        guard let absolute = PathConfinement.resolve(path, under: root) else {
+            throw ProviderError(.invalid, "\(field) '\(path)' resolves outside the site's root \(root)")
         }
         guard !absolute.hasPrefix(root + "/.ballast-host") else {
             throw ProviderError(.invalid, "\(field) '\(path)' is inside \(root)/.ballast-host, which Ballast keeps for itself")

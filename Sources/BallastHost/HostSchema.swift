@@ -7,7 +7,7 @@ enum HostSchema {
     static let file = KindSchema(
         kind: "File", summary: "A file, written atomically (a temporary file, then rename).",
         fields: [
-            FieldSchema("path", .string, required: true, immutable: true, summary: "Absolute, or relative to the site's root; must stay inside the root after `..` and symlinks."),
+            FieldSchema("path", .string, required: true, immutable: true, summary: "Absolute, or relative to the site's root; must stay inside the root after `..` (checked by validate) and symlinks (checked on the host).", confinedTo: "root"),
             FieldSchema("content", .string, required: true, summary: "The whole content (use `${file:…}` for a file beside the manifest; that makes it sensitive)."),
             FieldSchema("mode", .string, default: .string("0644"), summary: "Octal permissions."),
         ],
@@ -16,7 +16,7 @@ enum HostSchema {
     static let directory = KindSchema(
         kind: "Directory", summary: "A directory (parents are created).",
         fields: [
-            FieldSchema("path", .string, required: true, immutable: true, summary: "Absolute, or relative to the site's root; must stay inside the root."),
+            FieldSchema("path", .string, required: true, immutable: true, summary: "Absolute, or relative to the site's root; must stay inside the root.", confinedTo: "root"),
             FieldSchema("mode", .string, default: .string("0755"), summary: "Octal permissions."),
         ])
 
@@ -26,7 +26,7 @@ enum HostSchema {
             FieldSchema("command", .string, required: true, immutable: true, summary: "The program (found on the host's PATH, or a path)."),
             FieldSchema("args", .list(.string), default: .list([]), immutable: true, summary: "Arguments, each passed as one word."),
             FieldSchema("env", .map(.string), default: .map(Fields()), immutable: true, summary: "Environment variables added to the host's."),
-            FieldSchema("workingDir", .string, default: .string("."), immutable: true, summary: "Relative to the site's root; must stay inside it."),
+            FieldSchema("workingDir", .string, default: .string("."), immutable: true, summary: "Relative to the site's root; must stay inside it.", confinedTo: "root"),
         ],
         outputs: [FieldSchema("pid", .int, computed: true, summary: "The process id.")])
 

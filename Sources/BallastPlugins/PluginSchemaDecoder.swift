@@ -39,7 +39,8 @@ enum PluginSchemaDecoder {
             fields.append(FieldSchema(
                 name, type, required: entry["required"]?.boolValue ?? false, allowed: allowed, default: entry["default"],
                 immutable: entry["immutable"]?.boolValue ?? false, computed: entry["computed"]?.boolValue ?? false,
-                sensitive: entry["sensitive"]?.boolValue ?? false, summary: entry["summary"]?.stringValue ?? ""))
+                sensitive: entry["sensitive"]?.boolValue ?? false, summary: entry["summary"]?.stringValue ?? "",
+                confinedTo: entry["confinedTo"]?.stringValue))
         }
         return fields
     }

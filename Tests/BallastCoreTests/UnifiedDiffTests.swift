@@ -23,3 +23,17 @@ import Testing
         #expect(UnifiedDiff.lines(before: "", after: "new\n") == ["@@ -0,0 +1,1 @@", "+new"])
     }
 }
+
+@Suite struct PathConfinementTests {
+    @Test func pathsStayInsideTheRoot() {
+        #expect(PathConfinement.resolve("etc/app.conf", under: "/srv/root") == "/srv/root/etc/app.conf")
+        #expect(PathConfinement.resolve("a/../b/./c", under: "/srv/root/") == "/srv/root/b/c")
+        #expect(PathConfinement.resolve("/srv/root/x", under: "/srv/root") == "/srv/root/x")
+        #expect(PathConfinement.resolve("../x", under: "/srv/root") == nil)
+        #expect(PathConfinement.resolve("a/../../x", under: "/srv/root") == nil)
+        #expect(PathConfinement.resolve("/srv/rootless/x", under: "/srv/root") == nil)
+        #expect(PathConfinement.resolve("/etc/passwd", under: "/srv/root") == nil)
+        #expect(PathConfinement.resolve("x", under: "state/root") == "state/root/x")
+        #expect(PathConfinement.resolve("../../x", under: "state/root") == nil)
+    }
+}

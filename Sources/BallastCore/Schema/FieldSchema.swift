@@ -37,6 +37,9 @@ public struct FieldSchema: Sendable, Hashable {
     /// Redacted in every plan, log and API output.
     public var sensitive: Bool
     public var summary: String
+    /// The site config field naming a directory this path must stay inside (`root`): checked
+    /// when manifests are validated.
+    public var confinedTo: String?
 
     public init(
         _ name: String,
@@ -47,7 +50,8 @@ public struct FieldSchema: Sendable, Hashable {
         immutable: Bool = false,
         computed: Bool = false,
         sensitive: Bool = false,
-        summary: String = ""
+        summary: String = "",
+        confinedTo: String? = nil
     ) {
         self.name = name
         self.type = type
@@ -58,5 +62,6 @@ public struct FieldSchema: Sendable, Hashable {
         self.computed = computed
         self.sensitive = sensitive
         self.summary = summary
+        self.confinedTo = confinedTo
     }
 }

@@ -67,6 +67,7 @@ public struct ManifestValidator: Sendable {
             for siteName in chosen {
                 guard let site = sites[siteName.value] else { continue }
                 guard let spec = spec(for: manifest, on: site, at: siteName.location, cache: &specs, diagnostics: &diagnostics) else { continue }
+                checkConfinement(manifest, spec: spec, site: site, diagnostics: &diagnostics)
                 nodes.append(placed.count)
                 placed.append(Placed(manifest: index, id: ResourceID(kind: manifest.kind.value, name: manifest.name.value, site: site.name), spec: spec))
             }
@@ -163,6 +164,20 @@ public struct ManifestValidator: Sendable {
         case .string(let string): .string(string)
         case .sequence(let items): .list(items.map(plainValue))
         case .mapping(let entries): .map(Fields(entries.map { ($0.key, plainValue($0.value)) }))
+        }
+    }
+
+    /// Paths that must stay inside a directory of the site's config (a host's root), lexically.
+    private func checkConfinement(_ manifest: ResourceManifest, spec: ValidatedSpec, site: Site, diagnostics: inout [Diagnostic]) {
+        guard let kind = catalog.providers[site.provider]?.kind(manifest.kind.value) else { return }
+        for field in kind.fields {
+            guard let configField = field.confinedTo, case .string(let path)? = spec.fields[field.name],
+                  !spec.templatePaths.contains(field.name), case .string(let root)? = site.config[configField] else { continue }
+            if PathConfinement.resolve(path, under: root) == nil {
+                diagnostics.append(.error(
+                    "\(manifest.kind.value)/\(manifest.name.value)@\(site.name) spec.\(field.name) '\(path)' leaves the site's spec.config.\(configField) \(root)",
+                    at: manifest.name.location, notes: site.location.map { [.init("site '\(site.name)' is declared here", at: $0)] } ?? []))
+            }
         }
     }
 
