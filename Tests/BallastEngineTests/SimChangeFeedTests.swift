@@ -40,7 +40,7 @@ struct SimChangeFeedTests {
         _ = try await provider.create(ResolvedResource(id: elsewhere, spec: Fields()), site: other)
 
         let stream = try #require(provider.changes(site: site))
-        try await Task.sleep(for: .milliseconds(500))  // the feed takes its baseline snapshot first
+        try await Task.sleep(for: .milliseconds(50))
         // Another store on the same directory stands for another process (`ballast sim …`).
         let outside = SimControl(world: SimWorldStore(directory: directory.file("sim")))
         _ = try await outside.drift(elsewhere, assignments: ["versioning=true"])
@@ -48,12 +48,12 @@ struct SimChangeFeedTests {
         #expect(await collect(stream, count: 1, within: .seconds(5)) == [a], "only this site's change")
 
         let next = try #require(provider.changes(site: site))
-        try await Task.sleep(for: .milliseconds(500))  // the feed takes its baseline snapshot first
+        try await Task.sleep(for: .milliseconds(50))
         try await outside.delete(b)
         #expect(await collect(next, count: 1, within: .seconds(5)) == [b])
 
         let outages = try #require(provider.changes(site: site))
-        try await Task.sleep(for: .milliseconds(500))  // the feed takes its baseline snapshot first
+        try await Task.sleep(for: .milliseconds(50))
         try await outside.setOutage(site: "edge-1", on: true)
         #expect(await collect(outages, count: 1, within: .seconds(5)) == [a], "an outage concerns every resource on the site")
     }

@@ -56,9 +56,12 @@ struct SimChangeFeed: Sendable {
             close(stopRead)
         }
         reader.start()
+        let baseline = world.latest.value
         let watcher = Task { [world, site] in
-            var known = (try? await world.snapshot()).map { Self.revisions(of: $0, site: site) } ?? [:]
-            var outage = (try? await world.snapshot())?.outages[site.name]
+            var start = baseline
+            if start == nil { start = try? await world.snapshot() }
+            var known = start.map { Self.revisions(of: $0, site: site) } ?? [:]
+            var outage = start?.outages[site.name]
             for await _ in ticks {
                 guard let snapshot = try? await world.snapshot() else { continue }
                 let now = Self.revisions(of: snapshot, site: site)

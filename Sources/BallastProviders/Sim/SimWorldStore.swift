@@ -19,6 +19,11 @@ public actor SimWorldStore {
     private var journalBytesSinceSnapshot = 0
     private var snapshotBytes = 0
 
+    /// The world as this store last read or wrote it, readable without awaiting the actor: a
+    /// change feed takes it as its baseline the moment it starts, so no change made after
+    /// that moment can be mistaken for part of the baseline.
+    nonisolated let latest = LatestWorld()
+
     public init(directory: String) {
         self.directory = directory
     }
@@ -30,6 +35,7 @@ public actor SimWorldStore {
     /// The world as it is now on disk.
     public func snapshot() throws(ProviderError) -> SimWorld {
         try withLock(LOCK_SH) { () throws(ProviderError) in try refresh() }
+        latest.set(world)
         return world
     }
 
@@ -48,6 +54,7 @@ public actor SimWorldStore {
                 text += change.encoded(serial: serial) + "\n"
                 world.apply(change, serial: serial)
             }
+            latest.set(world)
             try append(text)
             if journalBytesSinceSnapshot > max(1 << 20, snapshotBytes) { try compact() }
             return result
@@ -205,4 +212,13 @@ public actor SimWorldStore {
         journalOffset = 0
         journalBytesSinceSnapshot = 0
     }
+}
+
+/// A lock-protected copy of the last world a store saw.
+final class LatestWorld: @unchecked Sendable {
+    private let lock = NSLock()
+    private var world: SimWorld?
+
+    func set(_ world: SimWorld) { lock.withLock { self.world = world } }
+    var value: SimWorld? { lock.withLock { world } }
 }
