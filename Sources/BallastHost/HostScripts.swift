@@ -100,6 +100,7 @@ enum HostScripts {
 
             """
             if isFile {
+                guard spec["content"] != nil else { throw ProviderError(.invalid, "\(id): set spec.content or spec.source", id: id) }
                 let content = Data((spec["content"]?.stringValue ?? "").utf8).base64EncodedString()
                 script += """
                 mkdir -p -- "$(dirname -- "$p")"

@@ -131,6 +131,36 @@ struct HostTests {
         #expect(result.stderr.contains("Process/wanderer@box spec.workingDir '/etc' leaves the site's spec.config.root"))
     }
 
+    @Test func aFileCanTakeItsContentFromASourceBesideTheManifest() throws {
+        let estate = try HostEstate(transport: "transport: local")
+        defer { estate.directory.remove() }
+        estate.directory.write("manifests/files/motd.txt", "welcome\nto the lab\n")
+        estate.directory.write("manifests/resources.yaml", """
+        apiVersion: ballast.dev/v1
+        kind: File
+        metadata: { name: motd, site: box }
+        spec: { path: etc/motd, source: files/motd.txt }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: File
+        metadata: { name: empty, site: box }
+        spec: { path: etc/empty }
+        """)
+        let invalid = try estate.ballast(["validate", estate.manifests])
+        #expect(invalid.exitCode == 1 && invalid.stderr.contains("File/empty@box needs spec.content or spec.source"), "\(invalid.stderr)")
+        estate.directory.write("manifests/resources.yaml", """
+        apiVersion: ballast.dev/v1
+        kind: File
+        metadata: { name: motd, site: box }
+        spec: { path: etc/motd, source: files/motd.txt }
+        """)
+        #expect(try estate.ballast(["apply", estate.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try String(contentsOfFile: estate.siteRoot + "/etc/motd", encoding: .utf8) == "welcome\nto the lab\n")
+        estate.directory.write("manifests/files/motd.txt", "welcome\nto the new lab\n")
+        let changed = try estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
+        #expect(changed.exitCode == 2 && changed.stdout.contains("        -to the lab\n") && changed.stdout.contains("        +to the new lab\n"), "\(changed.stdout)")
+    }
+
     @Test func aSymlinkOutOfTheRootIsRefusedOnTheHost() throws {
         let estate = try HostEstate(transport: "transport: local")
         defer { estate.directory.remove() }

@@ -65,9 +65,39 @@ public struct ManifestLoader: Sendable {
                 let directory = (files.path(file) as NSString).deletingLastPathComponent
                 state.resources[index].sourceDirectory = directory.isEmpty ? "." : directory
             }
+            loadSourceFiles(&state, diagnostics: &diagnostics)
             desired = state
         }
         let collected = Diagnostics(diagnostics)
         return LoadedManifests(files: files, diagnostics: collected, desired: collected.hasErrors ? nil : desired, inputDigest: digest, documentCount: documentCount)
+    }
+
+    /// Fields such as a host File's `source`: the named file (relative to the manifest) is
+    /// read into its target field (`content`), so plans diff the text itself.
+    func loadSourceFiles(_ state: inout DesiredState, diagnostics: inout [Diagnostic]) {
+        for index in state.resources.indices {
+            let resource = state.resources[index]
+            guard let provider = state.sites[resource.id.site]?.provider, let kind = catalog.providers[provider]?.kind(resource.id.kind) else { continue }
+            for field in kind.fields {
+                guard let target = field.loadsFileInto else { continue }
+                guard case .string(let path)? = resource.spec[field.name] else {
+                    if resource.spec[target] == nil && !resource.templatePaths.contains(target) {
+                        diagnostics.append(.error("\(resource.id) needs spec.\(target) or spec.\(field.name)", at: resource.location))
+                    }
+                    continue
+                }
+                if resource.spec[target] != nil {
+                    diagnostics.append(.error("\(resource.id) sets both spec.\(field.name) and spec.\(target); use one", at: resource.location))
+                    continue
+                }
+                let full = path.hasPrefix("/") ? path : (resource.sourceDirectory ?? ".") + "/" + path
+                guard let bytes = ManifestInput.readFile(full), let text = String(validating: bytes, as: UTF8.self) else {
+                    diagnostics.append(.error("\(resource.id) spec.\(field.name): '\(path)' cannot be read as UTF-8 text (looked for \(full))", at: resource.location))
+                    continue
+                }
+                state.resources[index].spec[field.name] = nil
+                state.resources[index].spec[target] = .string(text)
+            }
+        }
     }
 }

@@ -40,6 +40,9 @@ public struct FieldSchema: Sendable, Hashable {
     /// The site config field naming a directory this path must stay inside (`root`): checked
     /// when manifests are validated.
     public var confinedTo: String?
+    /// For a path field: the field that receives the file's text, read relative to the
+    /// manifest when it is loaded (`source` → `content`); the path field itself is dropped.
+    public var loadsFileInto: String?
 
     public init(
         _ name: String,
@@ -51,7 +54,8 @@ public struct FieldSchema: Sendable, Hashable {
         computed: Bool = false,
         sensitive: Bool = false,
         summary: String = "",
-        confinedTo: String? = nil
+        confinedTo: String? = nil,
+        loadsFileInto: String? = nil
     ) {
         self.name = name
         self.type = type
@@ -63,5 +67,6 @@ public struct FieldSchema: Sendable, Hashable {
         self.sensitive = sensitive
         self.summary = summary
         self.confinedTo = confinedTo
+        self.loadsFileInto = loadsFileInto
     }
 }
