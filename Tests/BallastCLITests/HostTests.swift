@@ -156,7 +156,13 @@ struct HostTests {
         """)
         #expect(try estate.ballast(["apply", estate.manifests, "--auto-approve"]).exitCode == 0)
         #expect(try String(contentsOfFile: estate.siteRoot + "/etc/motd", encoding: .utf8) == "welcome\nto the lab\n")
+        // A saved plan counts the source as an input: it is stale once the source changes.
+        estate.directory.write("manifests/files/motd.txt", "welcome\nto the next lab\n")
+        let planFile = estate.directory.file("plan.json")
+        #expect(try estate.ballast(["plan", estate.manifests, "--out", planFile]).exitCode == 0)
         estate.directory.write("manifests/files/motd.txt", "welcome\nto the new lab\n")
+        let stale = try estate.ballast(["apply", planFile])
+        #expect(stale.exitCode == 1 && stale.stderr.contains("the manifests changed since the plan was made"), "\(stale.stderr)")
         let changed = try estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
         #expect(changed.exitCode == 2 && changed.stdout.contains("        -to the lab\n") && changed.stdout.contains("        +to the new lab\n"), "\(changed.stdout)")
     }

@@ -54,7 +54,7 @@ public struct ManifestLoader: Sendable {
             documents.append(contentsOf: decoded)
             diagnostics.append(contentsOf: problems)
         }
-        let digest = SpecDigest.digest(digests.joined(separator: "\n"))
+        var digest = SpecDigest.digest(digests.joined(separator: "\n"))
         if documentCount == 0 && !inputs.isEmpty && !diagnostics.contains(where: { $0.severity == .error }) {
             diagnostics.append(.warning("the input holds no manifests", at: nil))
         }
@@ -66,6 +66,11 @@ public struct ManifestLoader: Sendable {
                 state.resources[index].sourceDirectory = directory.isEmpty ? "." : directory
             }
             loadSourceFiles(&state, diagnostics: &diagnostics)
+            // Files read into specs count as inputs: a saved plan is stale when one changes.
+            let read = state.resources.flatMap(\.readFiles)
+            if !read.isEmpty {
+                digest = SpecDigest.digest(digest + "\n" + read.map { $0 + "\u{0}" + InputDigest.digest(ManifestInput.readFile($0) ?? []) }.joined(separator: "\n"))
+            }
             desired = state
         }
         let collected = Diagnostics(diagnostics)
@@ -97,6 +102,7 @@ public struct ManifestLoader: Sendable {
                 }
                 state.resources[index].spec[field.name] = nil
                 state.resources[index].spec[target] = .string(text)
+                state.resources[index].readFiles.append(full)
             }
         }
     }

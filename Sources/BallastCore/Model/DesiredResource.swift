@@ -24,6 +24,9 @@ public struct DesiredResource: Sendable, Hashable {
     /// The directory of the manifest file, against which relative `${file:…}` paths resolve;
     /// nil for standard input (the working directory).
     public var sourceDirectory: String?
+    /// Files read into the spec when the manifests were loaded (a host File's `source`):
+    /// watched and digested like the manifests themselves.
+    public var readFiles: [String] = []
 
     public init(
         id: ResourceID,

@@ -43,9 +43,10 @@ public enum DesiredChanges {
         return expressions
     }
 
-    /// The files `${file:…}` secrets read: watched with the manifests.
+    /// The files `${file:…}` secrets and `source` fields read: watched with the manifests.
     public static func secretFiles(of desired: Reconciler.Desired) -> [String] {
-        desired.secrets.keys.compactMap { if case .file(let path) = $0 { path } else { nil } }.sorted()
+        let secrets = desired.secrets.keys.compactMap { if case .file(let path) = $0 { path } else { nil } }
+        return Array(Set(secrets + desired.state.resources.flatMap(\.readFiles))).sorted()
     }
 
     static func sameDeclaration(_ a: DesiredResource, _ b: DesiredResource) -> Bool {
