@@ -69,6 +69,25 @@ struct PluginTests {
         #expect(try estate.records()["Address"] == .map(Fields()) && estate.records()["Prefix"] == .map(Fields()))
     }
 
+    /// The plugin pushes `changed` when its file is edited; the watch daemon heals at once
+    /// (its periodic resync is an hour away).
+    @Test func changesAPluginPushesReachTheWatchDaemon() async throws {
+        let estate = try PluginEstate()
+        defer { estate.directory.remove() }
+        let cli = CLIRunner(workingDirectory: root, environment: ["BALLAST_PLUGIN_PATH": root + "/examples/providers"])
+        let watch = try await WatchProcess(cli: cli, arguments: [estate.manifests, "--state", estate.state, "--resync", "1h"], directory: estate.directory.path)
+        var records = try estate.records()
+        var addresses = try #require(records["Address"]?.fieldsValue)
+        var web = try #require(addresses["web-1"]?.fieldsValue)
+        web["hostname"] = .string("intruder")
+        addresses["web-1"] = .map(web)
+        records["Address"] = .map(addresses)
+        try Data(JSONText.string(.map(records)).utf8).write(to: URL(fileURLWithPath: estate.database))
+        let healed = try await WatchProcess.eventually(timeout: .seconds(15)) { try estate.address("web-1")?["hostname"] == .string("web-1.lab.example") }
+        #expect(healed, "\(watch.standardError)")
+        #expect(await watch.terminate() == 0)
+    }
+
     @Test func aPluginThatCrashesIsRestartedAndTheCallRetried() throws {
         let estate = try PluginEstate()
         defer { estate.directory.remove() }
