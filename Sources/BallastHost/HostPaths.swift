@@ -3,11 +3,6 @@ import BallastProviders
 
 /// Path arithmetic done before anything reaches a host: normalisation and root confinement.
 enum HostPaths {
-    /// `/a/./b/../c/` → `/a/c` (lexical; symlinks are checked on the host).
-    static func normalize(_ path: String) -> String {
-        PathConfinement.normalize(path.hasPrefix("/") ? path : "/" + path)
-    }
-
     /// The absolute path for a spec path, refused when it leaves `root`.
     static func confine(_ path: String, root: String, field: String) throws(ProviderError) -> String {
         guard !path.isEmpty, !path.contains("\0") else { throw ProviderError(.invalid, "\(field) is empty or holds a NUL byte") }

@@ -29,7 +29,7 @@ public struct HostProvider: Provider {
         switch site.config["transport"]?.stringValue ?? "local" {
         case "local":
             let absolute = root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root
-            return Context(transport: LocalTransport(), root: HostPaths.normalize(absolute), timeout: timeout)
+            return Context(transport: LocalTransport(), root: PathConfinement.normalize(absolute), timeout: timeout)
         case "ssh":
             guard let host = site.config["host"]?.stringValue, !host.isEmpty, !host.hasPrefix("-") else {
                 throw ProviderError(.invalid, "site \(site.name): spec.config.host is required for transport ssh")
@@ -39,7 +39,7 @@ public struct HostProvider: Provider {
                 host: host, port: site.config["port"]?.intValue ?? 22, user: site.config["user"]?.stringValue,
                 identityFile: site.config["identityFile"]?.stringValue, knownHostsFile: site.config["knownHostsFile"]?.stringValue,
                 controlDirectory: controlDirectory)
-            return Context(transport: transport, root: HostPaths.normalize(root), timeout: timeout)
+            return Context(transport: transport, root: PathConfinement.normalize(root), timeout: timeout)
         case let other:
             throw ProviderError(.invalid, "site \(site.name): unknown transport '\(other)' (local or ssh)")
         }

@@ -6,7 +6,8 @@ import Foundation
 /// (``ShellQuote``) or base64-encoded; the scripts use POSIX sh and coreutils only.
 ///
 /// Observe prints one line per resource found: `INDEX|file|MODE|BASE64`, `INDEX|dir|MODE`,
-/// `INDEX|proc|PID|SPEC-BASE64`. Mutations exit 3 when a path leaves the root (after symlinks),
+/// `INDEX|proc|PID|SPEC-BASE64`. Mutations exit 3 when a path leaves the root (after symlinks)
+/// or a file Ballast did not write is in the way,
 /// 4 for a directory that is not empty (retried: in a destroy its files may still be going),
 /// 5 for a process that dies at once.
 enum HostScripts {
@@ -106,6 +107,10 @@ enum HostScripts {
                 mkdir -p -- "$(dirname -- "$p")"
                 t="$p.ballast-tmp.$$"
                 printf '%s' \(q(content)) | base64 -d > "$t"
+                # Never overwrite a file Ballast did not write (unless it already holds this content).
+                if [ -e "$p" ] && [ ! -f \(index(id)).target ] && ! cmp -s -- "$t" "$p"; then
+                  rm -f -- "$t"; echo "$p already exists and Ballast did not write it; move it away first" >&2; exit 3
+                fi
                 chmod \(mode) "$t"
                 mv -f -- "$t" "$p"
 

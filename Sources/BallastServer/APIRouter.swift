@@ -85,7 +85,7 @@ public struct APIRouter: Sendable {
         if let since = request.uri.queryParameters.get("since") {
             if let sequence = Int64(since) {
                 afterSequence = sequence
-            } else if let parsed = ISO8601DateFormatter().date(from: since) {
+            } else if let parsed = Timestamp.parse(since) {
                 date = parsed
             } else {
                 return Self.json(StatusJSON.error("since takes an RFC 3339 time (2026-11-25T10:00:00Z) or a sequence number"), status: .badRequest)

@@ -6,15 +6,13 @@ import Foundation
 /// sorted, lists are sorted by id or name, times are RFC 3339.
 public enum StatusJSON {
     public static func resource(_ status: ResourceStatus) -> Value {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return .map(Fields([
+        .map(Fields([
             "id": .string(status.id.description),
             "kind": .string(status.id.kind),
             "name": .string(status.id.name),
             "site": .string(status.id.site),
             "declared": .bool(status.declared),
-            "lastReconciled": status.lastReconciled.map { .string(formatter.string(from: $0)) } ?? .null,
+            "lastReconciled": status.lastReconciled.map { .string(Timestamp.string($0, fractionalSeconds: true)) } ?? .null,
             "conditions": .list(ResourceCondition.Kind.allCases.map { kind in
                 let condition = status[kind]
                 return .map(Fields([
@@ -22,7 +20,7 @@ public enum StatusJSON {
                     "status": .string(condition.statusText),
                     "reason": .string(condition.reason),
                     "message": .string(condition.message),
-                    "lastTransitionTime": .string(formatter.string(from: condition.lastTransitionTime)),
+                    "lastTransitionTime": .string(Timestamp.string(condition.lastTransitionTime, fractionalSeconds: true)),
                 ]))
             }),
         ]))
@@ -33,8 +31,7 @@ public enum StatusJSON {
     }
 
     public static func sites(_ sites: [SiteStatus]) -> Value {
-        let formatter = ISO8601DateFormatter()
-        return .map(Fields([
+        .map(Fields([
             "formatVersion": .int(1),
             "sites": .list(sites.map { site in
                 .map(Fields([
@@ -43,7 +40,7 @@ public enum StatusJSON {
                     "provider": .string(site.provider),
                     "up": .bool(site.up),
                     "reason": site.reason.map(Value.string) ?? .null,
-                    "since": .string(formatter.string(from: site.since)),
+                    "since": .string(Timestamp.string(site.since)),
                     "resources": .int(site.resources),
                 ]))
             }),
@@ -54,7 +51,7 @@ public enum StatusJSON {
         guard let report else { return .map(Fields(["valid": .null])) }
         return .map(Fields([
             "valid": .bool(report.valid),
-            "at": .string(ISO8601DateFormatter().string(from: report.at)),
+            "at": .string(Timestamp.string(report.at)),
             "inputDigest": .string(report.inputDigest),
             "diagnostics": .list(report.diagnostics.map(Value.string)),
             "resources": .int(report.resources),

@@ -4,17 +4,16 @@ import Foundation
 /// A journal event as JSON (`ballast events -o json` and the daemon's `/v1/events`).
 public enum JournalEventJSON {
     public static func encode(_ event: JournalEvent) -> Value {
-        let formatter = ISO8601DateFormatter()
-        return .map(Fields([
+        .map(Fields([
             "sequence": .int(Int(event.sequence)),
             "run": .string(event.runID),
             "id": .string(event.id.description),
             "action": .string(event.action.rawValue),
-            "startedAt": .string(formatter.string(from: event.startedAt)),
+            "startedAt": .string(Timestamp.string(event.startedAt)),
             "status": .string(event.outcome?.status.rawValue ?? "unfinished"),
             "attempts": .int(event.outcome?.attempts ?? 0),
             "error": event.outcome?.error.map(Value.string) ?? .null,
-            "finishedAt": event.outcome.map { .string(formatter.string(from: $0.at)) } ?? .null,
+            "finishedAt": event.outcome.map { .string(Timestamp.string($0.at)) } ?? .null,
         ]))
     }
 }

@@ -6,11 +6,6 @@ import FoundationNetworking
 /// A real local AWS emulator for tests: `moto_server -H 127.0.0.1 -p PORT` on a free port,
 /// started by the test setup (installed with pip when missing) and stopped with the process.
 public final class MotoServer: @unchecked Sendable {
-    public struct Unavailable: Error, CustomStringConvertible {
-        public var description: String
-        public init(description: String) { self.description = description }
-    }
-
     public let port: Int
     public var endpoint: String { "http://127.0.0.1:\(port)" }
     private let process: Process
@@ -38,7 +33,7 @@ public final class MotoServer: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         stop()
-        throw Unavailable(description: "moto_server did not start on port \(port): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        throw TestServerUnavailable(description: "moto_server did not start on port \(port): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     /// Forgets every resource (`POST /moto-api/reset`).
@@ -86,7 +81,7 @@ public final class MotoServer: @unchecked Sendable {
         try pip.run()
         pip.waitUntilExit()
         if let found = which("moto_server") { return found }
-        throw Unavailable(description: "moto_server is not installed and 'pip install moto[server]' did not provide it")
+        throw TestServerUnavailable(description: "moto_server is not installed and 'pip install moto[server]' did not provide it")
     }
 
     static func which(_ name: String) -> String? {
@@ -97,11 +92,17 @@ public final class MotoServer: @unchecked Sendable {
     }
 }
 
+/// A test fixture (an emulator, a server, a helper command) that could not be set up.
+public struct TestServerUnavailable: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+}
+
 /// A TCP port nobody listens on now (bound to port 0, then released).
 public enum FreePort {
     public static func find() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw MotoServer.Unavailable(description: "socket() failed") }
+        guard descriptor >= 0 else { throw TestServerUnavailable(description: "socket() failed") }
         defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -110,7 +111,7 @@ public enum FreePort {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { throw MotoServer.Unavailable(description: "bind() failed") }
+        guard bound == 0 else { throw TestServerUnavailable(description: "bind() failed") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }

@@ -44,14 +44,14 @@ public final class SSHServer: @unchecked Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         guard posix_spawn(&pid, "/usr/sbin/sshd", &actions, nil, argv, environ) == 0 else {
-            throw MotoServer.Unavailable(description: "cannot start /usr/sbin/sshd")
+            throw TestServerUnavailable(description: "cannot start /usr/sbin/sshd")
         }
         for _ in 0..<100 {
             if (try? Self.shell("ssh -o BatchMode=yes -o ConnectTimeout=2 -o UserKnownHostsFile=\(knownHostsFile) -i \(identityFile) -p \(port) \(user)@127.0.0.1 true")) != nil { return }
             Thread.sleep(forTimeInterval: 0.1)
         }
         stop()
-        throw MotoServer.Unavailable(description: "sshd did not accept connections on 127.0.0.1:\(port)")
+        throw TestServerUnavailable(description: "sshd did not accept connections on 127.0.0.1:\(port)")
     }
 
     public func stop() {
@@ -68,13 +68,13 @@ public final class SSHServer: @unchecked Sendable {
         guard !FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else { return }
         try shell("(apt-get install -y openssh-server || (apt-get update && apt-get install -y openssh-server)) >/dev/null 2>&1")
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
-            throw MotoServer.Unavailable(description: "openssh-server is not installed and apt-get could not install it")
+            throw TestServerUnavailable(description: "openssh-server is not installed and apt-get could not install it")
         }
     }
 
     /// Runs a shell command with its output discarded; throws when it fails.
     static func shell(_ command: String) throws {
         let status = system("DEBIAN_FRONTEND=noninteractive; export DEBIAN_FRONTEND; ( \(command) ) </dev/null >/dev/null 2>&1")
-        guard status == 0 else { throw MotoServer.Unavailable(description: "'\(command)' failed (\(status))") }
+        guard status == 0 else { throw TestServerUnavailable(description: "'\(command)' failed (\(status))") }
     }
 }

@@ -41,7 +41,6 @@ enum InventoryJSON {
         var spec = entry.spec
         let sensitive = catalog.providers.values.compactMap { $0.kind(entry.id.kind) }.flatMap(\.fields).filter(\.sensitive).map(\.name)
         for name in sensitive where spec[name] != nil { spec[name] = .string(ValueFormatter.sensitive) }
-        let formatter = ISO8601DateFormatter()
         return .map(Fields([
             "id": .string(entry.id.description),
             "kind": .string(entry.id.kind),
@@ -56,8 +55,8 @@ enum InventoryJSON {
             "dependencies": .list(entry.dependencies.map { .string($0.description) }),
             "preventDestroy": .bool(entry.preventDestroy),
             "deletion": .string(entry.deletion.rawValue),
-            "createdAt": .string(formatter.string(from: entry.createdAt)),
-            "updatedAt": .string(formatter.string(from: entry.updatedAt)),
+            "createdAt": .string(Timestamp.string(entry.createdAt)),
+            "updatedAt": .string(Timestamp.string(entry.updatedAt)),
         ]))
     }
 }
@@ -119,7 +118,7 @@ struct EventsCommand: AsyncParsableCommand {
     }
 
     static func parseSince(_ text: String, now: Date) -> Date? {
-        if let date = ISO8601DateFormatter().date(from: text) { return date }
+        if let date = Timestamp.parse(text) { return date }
         guard let age = Terminal.duration(text) else { return nil }
         let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
         return now.addingTimeInterval(-seconds)
@@ -128,7 +127,6 @@ struct EventsCommand: AsyncParsableCommand {
     func run() async throws {
         let context = Runtime(runtime)
         let events = try await context.store().events(since: since.flatMap { Self.parseSince($0, now: Date()) })
-        let formatter = ISO8601DateFormatter()
         switch output {
         case .json:
             Terminal.standardOutput(JSONText.pretty(.map(Fields([
@@ -141,7 +139,7 @@ struct EventsCommand: AsyncParsableCommand {
                 let status = event.outcome?.status.rawValue ?? "unfinished"
                 let attempts = (event.outcome?.attempts ?? 0) > 1 ? " after \(event.outcome!.attempts) attempts" : ""
                 let error = event.outcome?.error.map { ": \($0)" } ?? ""
-                Terminal.standardOutput("#\(event.sequence) \(formatter.string(from: event.startedAt)) \(event.action.rawValue) \(event.id) \(status)\(attempts)\(error)\n")
+                Terminal.standardOutput("#\(event.sequence) \(Timestamp.string(event.startedAt)) \(event.action.rawValue) \(event.id) \(status)\(attempts)\(error)\n")
             }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import BallastEngine
 import BallastStore
 
@@ -14,6 +15,15 @@ struct LockGuard {
                 Terminal.standardError("ballast: warning: took over the state lock left by \(previous.command) (pid \(previous.pid)), which is no longer running\n")
             }
             return LockGuard(service: service, holder: holder)
+        } catch StoreError.locked(let path, let holder) where holder.command == "ballast watch" {
+            // A daemon holds the lock for its whole life: say so, rather than "retry".
+            let who = "ballast watch (pid \(holder.pid)\(holder.host == ProcessInfo.processInfo.hostName ? "" : " on \(holder.host)"))"
+            if command == "ballast watch" {
+                Terminal.standardError("ballast: error: another \(who) already runs on the state \(path); one daemon per state\n")
+            } else {
+                Terminal.standardError("ballast: error: the state \(path) is kept by a running \(who); stop it, or ask it to act with POST /v1/reconcile\n")
+            }
+            throw ExitCode.failure
         } catch {
             Terminal.standardError("ballast: error: \(error)\n")
             throw ExitCode.failure

@@ -63,7 +63,8 @@ struct WatchCommand: AsyncParsableCommand {
         }
         let store = try context.store()
         let service = try context.applyService(store: store)
-        let lock = try await takeLease(service)
+        // The state's single-writer lock, held for the daemon's life: one daemon per state.
+        let lock = try await LockGuard.take(service, command: "ballast watch", wait: Terminal.duration(lockTimeout)!)
         let token: String
         do {
             token = try configuredToken() ?? generateToken(stateDirectory: context.stateDirectory)
@@ -106,23 +107,6 @@ struct WatchCommand: AsyncParsableCommand {
         Terminal.standardOutput("ballast watch: started: \(plan.summaryLine)\n")
         if let applied = report.report, !applied.results.isEmpty { Terminal.standardOutput("ballast watch: \(applied.summaryLine)\n") }
         return true
-    }
-
-    /// The state's single-writer lock, held for the daemon's life: one daemon per state.
-    private func takeLease(_ service: ApplyService) async throws -> LockGuard {
-        do {
-            let (holder, previous) = try await service.lock(command: "ballast watch", wait: Terminal.duration(lockTimeout)!)
-            if let previous {
-                Terminal.standardError("ballast: warning: took over the state lock left by \(previous.command) (pid \(previous.pid)), which is no longer running\n")
-            }
-            return LockGuard(service: service, holder: holder)
-        } catch StoreError.locked(let path, let holder) where holder.command == "ballast watch" {
-            Terminal.standardError("ballast: error: another ballast watch (pid \(holder.pid)\(holder.host == ProcessInfo.processInfo.hostName ? "" : " on \(holder.host)")) already runs on the state \(path); one daemon per state\n")
-            throw ExitCode.failure
-        } catch {
-            Terminal.standardError("ballast: error: \(error)\n")
-            throw ExitCode.failure
-        }
     }
 
     /// The token from --token-file, else $BALLAST_TOKEN; nil when neither is given.

@@ -67,7 +67,7 @@ private struct Estate {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         let errorData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw MotoServer.Unavailable(description: "boto3 failed: \(String(decoding: errorData, as: UTF8.self))") }
+        guard process.terminationStatus == 0 else { throw TestServerUnavailable(description: "boto3 failed: \(String(decoding: errorData, as: UTF8.self))") }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

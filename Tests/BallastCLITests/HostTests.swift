@@ -167,6 +167,25 @@ struct HostTests {
         #expect(changed.exitCode == 2 && changed.stdout.contains("        -to the lab\n") && changed.stdout.contains("        +to the new lab\n"), "\(changed.stdout)")
     }
 
+    @Test func aFileBallastDidNotWriteIsNeverOverwritten() throws {
+        let estate = try HostEstate(transport: "transport: local")
+        defer { estate.directory.remove() }
+        estate.directory.write("root/etc/hosts.local", "someone else's\n")
+        estate.directory.write("manifests/resources.yaml", """
+        apiVersion: ballast.dev/v1
+        kind: File
+        metadata: { name: hosts, site: box }
+        spec: { path: etc/hosts.local, content: "ours\\n" }
+        """)
+        let result = try estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        #expect(result.exitCode == 1)
+        #expect((result.stdout + result.stderr).contains("already exists and Ballast did not write it"), "\(result.stdout)\(result.stderr)")
+        #expect(try String(contentsOfFile: estate.siteRoot + "/etc/hosts.local", encoding: .utf8) == "someone else's\n")
+        // The same content is adopted, not refused.
+        estate.directory.write("root/etc/hosts.local", "ours\n")
+        #expect(try estate.ballast(["apply", estate.manifests, "--auto-approve"]).exitCode == 0)
+    }
+
     @Test func aSymlinkOutOfTheRootIsRefusedOnTheHost() throws {
         let estate = try HostEstate(transport: "transport: local")
         defer { estate.directory.remove() }

@@ -104,4 +104,25 @@ struct ReconcilerTests {
             return
         }
     }
+
+    @Test func pruningWaitsForManagedDependents() async throws {
+        let world = try await Converged()
+        defer { world.harness.directory.remove() }
+        let subnet = ResourceID(parsing: "Subnet/dc-apps@dc-frankfurt")!
+        let state = world.desired.state
+        var without = Reconciler.Desired(DesiredState(sites: state.sites, resources: state.resources.filter { $0.id.site != "dc-frankfurt" }), secrets: world.desired.secrets)
+        // Without an index the inventory is read; with one, only the listed dependents are checked.
+        guard case .waiting(let first) = try await world.reconciler.reconcile(subnet, desired: without) else {
+            Issue.record("the subnet must wait for the machines in it")
+            return
+        }
+        #expect(first.kind == "VirtualMachine" && first.site == "dc-frankfurt")
+        var index: [ResourceID: [ResourceID]] = [:]
+        for entry in await world.store.inventory().values { for dependency in entry.dependencies { index[dependency, default: []].append(entry.id) } }
+        without.managedDependents = index
+        #expect(try await world.reconciler.reconcile(subnet, desired: without) == .waiting(for: first))
+        // Once the dependents are gone (forgotten here), the subnet is deleted.
+        for dependent in index[subnet] ?? [] { await world.store.remove(dependent) }
+        #expect(try await world.reconciler.reconcile(subnet, desired: without) == .applied(.delete, reason: .notDeclared))
+    }
 }

@@ -33,6 +33,9 @@ public struct Reconciler: Sendable {
         public let secrets: [ReferenceExpression: String]
         /// Who depends on each resource directly (reconciled again after it changes).
         public let dependents: [ResourceID: [ResourceID]]
+        /// Who depends on each managed resource, as the inventory said when these manifests
+        /// were loaded (pruning takes dependents first); nil reads the inventory each time.
+        public var managedDependents: [ResourceID: [ResourceID]]?
 
         public init(_ state: DesiredState, secrets: [ReferenceExpression: String]) {
             self.state = state
@@ -97,8 +100,7 @@ public struct Reconciler: Sendable {
         guard desired.state.sites[id.site] != nil else { return .refused("\(id) is managed but its site '\(id.site)' is no longer declared") }
         if entry.preventDestroy && entry.deletion != .orphan { return .refused("\(id) is no longer declared, but policy.preventDestroy keeps it") }
         // Dependents go first: a managed resource that still names this one is pruned before it.
-        if entry.deletion != .orphan, let dependent = try await store.inventory().values
-            .filter({ $0.id != id && $0.dependencies.contains(id) }).map(\.id).min() {
+        if entry.deletion != .orphan, let dependent = try await managedDependent(of: id, desired: desired) {
             return .waiting(for: dependent)
         }
         let observation = await Observer(registry: registry, logger: logger).observe([id], sites: desired.state.sites)
@@ -108,6 +110,17 @@ public struct Reconciler: Sendable {
         let plan = Plan(inputs: [], inputDigest: "", secretsDigest: "", actions: [action])
         let slice = DesiredState(sites: desired.state.sites, resources: [])
         return await execute(action, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets)
+    }
+
+    /// A managed resource that still depends on `id`, if any.
+    private func managedDependent(of id: ResourceID, desired: Desired) async throws -> ResourceID? {
+        guard let index = desired.managedDependents else {
+            return try await store.inventory().values.filter { $0.id != id && $0.dependencies.contains(id) }.map(\.id).min()
+        }
+        for dependent in (index[id] ?? []).sorted() where dependent != id {
+            if try await store.entry(dependent) != nil { return dependent }
+        }
+        return nil
     }
 
     /// Clears a drift the inventory remembers once the world matches again.

@@ -44,7 +44,7 @@ public enum DesiredChanges {
     }
 
     /// The files `${file:…}` secrets and `source` fields read: watched with the manifests.
-    public static func secretFiles(of desired: Reconciler.Desired) -> [String] {
+    public static func watchedFiles(of desired: Reconciler.Desired) -> [String] {
         let secrets = desired.secrets.keys.compactMap { if case .file(let path) = $0 { path } else { nil } }
         return Array(Set(secrets + desired.state.resources.flatMap(\.readFiles))).sorted()
     }

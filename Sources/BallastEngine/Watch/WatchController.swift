@@ -92,8 +92,10 @@ public actor WatchController {
             return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics, recovery: recovery)
         }
         let report = plan.hasChanges ? try await applier.execute(plan, outcome: outcome, progress: SilentProgress()) : ApplyReport()
-        let desired = Reconciler.Desired(state, secrets: outcome.secrets)
-        managed = Set(try await applier.store.inventory().keys)
+        var desired = Reconciler.Desired(state, secrets: outcome.secrets)
+        let inventory = try await applier.store.inventory()
+        managed = Set(inventory.keys)
+        desired.managedDependents = Self.dependents(inventory)
         adopt(desired, loaded: loaded)
         await recordStartup(plan: plan, report: report)
         started = true
@@ -415,7 +417,7 @@ public actor WatchController {
     }
 
     private func fingerprintNow() -> ManifestFingerprint {
-        ManifestFingerprint(paths, extraFiles: desired.map(DesiredChanges.secretFiles) ?? [])
+        ManifestFingerprint(paths, extraFiles: desired.map(DesiredChanges.watchedFiles) ?? [])
     }
 
     private func reload(_ loaded: LoadedManifests, diagnostics: Diagnostics, secrets: [ReferenceExpression: String], fingerprint current: ManifestFingerprint) async {
@@ -429,7 +431,9 @@ public actor WatchController {
             logger.error("the manifests changed but do not validate; the last good ones stay in force\n\(rendered)")
             return
         }
-        let new = Reconciler.Desired(state, secrets: secrets)
+        var new = Reconciler.Desired(state, secrets: secrets)
+        // One inventory read per reload, so pruning never rescans it per resource.
+        new.managedDependents = (try? await applier.store.inventory()).map(Self.dependents)
         let affected = DesiredChanges.affected(from: desired, to: new)
         adopt(new, loaded: loaded, warnings: diagnostics)
         metrics.manifestReload(valid: true)
@@ -441,7 +445,7 @@ public actor WatchController {
     private func adopt(_ new: Reconciler.Desired, loaded: LoadedManifests, warnings: Diagnostics = Diagnostics()) {
         desired = new
         let now = Date()
-        if fingerprint == nil { fingerprint = ManifestFingerprint(paths, extraFiles: DesiredChanges.secretFiles(of: new)) }
+        if fingerprint == nil { fingerprint = ManifestFingerprint(paths, extraFiles: DesiredChanges.watchedFiles(of: new)) }
         let rendered = DiagnosticRenderer(files: loaded.files).render(warnings)
         manifestReport = ManifestReport(
             valid: true, at: now, inputDigest: loaded.inputDigest,
@@ -531,6 +535,15 @@ public actor WatchController {
         } catch {
             return false
         }
+    }
+
+    /// Who depends on each managed resource, from the inventory.
+    static func dependents(_ inventory: [ResourceID: InventoryEntry]) -> [ResourceID: [ResourceID]] {
+        var dependents: [ResourceID: [ResourceID]] = [:]
+        for entry in inventory.values {
+            for dependency in entry.dependencies { dependents[dependency, default: []].append(entry.id) }
+        }
+        return dependents
     }
 
     static func result(_ outcome: Reconciler.Outcome) -> String {
