@@ -102,6 +102,10 @@ public struct APIRouter: Sendable {
             guard case .map(let fields)? = try? JSONValueParser.parse(body) else {
                 return Self.json(StatusJSON.error("the body must be a JSON object: {}, {\"site\": NAME} or {\"id\": \"Kind/name@site\"}"), status: .badRequest)
             }
+            let unknown = fields.keys.filter { $0 != "id" && $0 != "site" }
+            if !unknown.isEmpty || (fields["id"] != nil && fields["id"]?.stringValue == nil) || (fields["site"] != nil && fields["site"]?.stringValue == nil) {
+                return Self.json(StatusJSON.error("the body must be {}, {\"site\": NAME} or {\"id\": \"Kind/name@site\"}"), status: .badRequest)
+            }
             if let text = fields["id"]?.stringValue {
                 guard let id = ResourceID(parsing: text) else {
                     return Self.json(StatusJSON.error("'\(text)' is not a resource id (Kind/name@site)"), status: .badRequest)

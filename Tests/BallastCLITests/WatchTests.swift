@@ -174,6 +174,8 @@ struct WatchTests {
         #expect(try await daemon.watch.post("/v1/events/cloudevents", body: "{}", authorized: false).status == 401)
         let accepted = try await daemon.watch.post("/v1/reconcile", body: #"{"site": "us-east"}"#)
         #expect(accepted.status == 202 && accepted.json?.fieldsValue?["enqueued"] == .int(2))
+        let malformed = try await daemon.watch.post("/v1/reconcile", body: #"{"id": 42}"#)
+        #expect(malformed.status == 400, "a malformed scope must not reconcile everything")
         #expect(try await daemon.watch.get("/healthz").status == 200)
         await daemon.stop()
     }

@@ -356,7 +356,7 @@ public actor WatchController {
         let ids: [ResourceID]
         switch scope {
         case .all:
-            ids = Array(Set(desired?.byID.keys.map { $0 } ?? []).union(managed))
+            ids = Array(managed.union(desired.map { Set($0.byID.keys) } ?? []))
         case .site(let name):
             guard desired?.state.sites[name] != nil else { throw ScopeError.unknownSite(name) }
             ids = Array(Set(desired?.byID.keys.filter { $0.site == name } ?? []).union(managed.filter { $0.site == name }))
