@@ -59,11 +59,16 @@ public struct ManifestLoader: Sendable {
             diagnostics.append(.warning("the input holds no manifests", at: nil))
         }
         var desired = ManifestValidator(catalog: catalog).validate(chunks: documents, diagnostics: &diagnostics)
-        if var state = desired {
+        if var state = desired.take() {
+            // One directory per file, not one path computation per resource.
+            let directories = files.paths.indices.map { index -> String? in
+                guard !isStandardInput[index] else { return nil }
+                let directory = (files.path(UInt32(index)) as NSString).deletingLastPathComponent
+                return directory.isEmpty ? "." : directory
+            }
             for index in state.resources.indices {
-                guard let file = state.resources[index].location?.file, Int(file) < isStandardInput.count, !isStandardInput[Int(file)] else { continue }
-                let directory = (files.path(file) as NSString).deletingLastPathComponent
-                state.resources[index].sourceDirectory = directory.isEmpty ? "." : directory
+                guard let file = state.resources[index].location?.file, Int(file) < directories.count, let directory = directories[Int(file)] else { continue }
+                state.resources[index].sourceDirectory = directory
             }
             loadSourceFiles(&state, diagnostics: &diagnostics)
             // Files read into specs count as inputs: a saved plan is stale when one changes.
@@ -80,7 +85,13 @@ public struct ManifestLoader: Sendable {
     /// Fields such as a host File's `source`: the named file (relative to the manifest) is
     /// read into its target field (`content`), so plans diff the text itself.
     func loadSourceFiles(_ state: inout DesiredState, diagnostics: inout [Diagnostic]) {
-        for index in state.resources.indices {
+        // Only kinds with such fields are looked at: usually none of them.
+        var loadingKinds: Set<String> = []
+        for schema in catalog.providers.values {
+            for kind in schema.kinds where kind.fields.contains(where: { $0.loadsFileInto != nil }) { loadingKinds.insert(kind.kind) }
+        }
+        guard !loadingKinds.isEmpty else { return }
+        for index in state.resources.indices where loadingKinds.contains(state.resources[index].id.kind) {
             let resource = state.resources[index]
             guard let provider = state.sites[resource.id.site]?.provider, let kind = catalog.providers[provider]?.kind(resource.id.kind) else { continue }
             for field in kind.fields {

@@ -65,20 +65,18 @@ struct FieldReader {
 
     /// Labels: a string map whose keys and values follow the Kubernetes label rules.
     func labels(_ key: String, diagnostics: inout [Diagnostic]) -> [String: String] {
-        let labels = stringMap(key, diagnostics: &diagnostics)
-        guard let entries = self[key]?.value.mappingEntries else { return labels }
-        for entry in entries {
+        stringMap(key, diagnostics: &diagnostics) { entry, value, diagnostics in
             if !NameRules.isValidLabelKey(entry.key) {
                 diagnostics.append(.error("invalid label key '\(entry.key)': use an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit", at: entry.keyLocation))
-            } else if let value = labels[entry.key], !NameRules.isLabelValue(Substring(value)) {
+            } else if !NameRules.isLabelValue(Substring(value)) {
                 diagnostics.append(.error("invalid value '\(value)' for label '\(entry.key)': at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit", at: entry.value.location))
             }
         }
-        return labels
     }
 
-    /// A map of string values; ints and bools are accepted and kept as their text.
-    func stringMap(_ key: String, diagnostics: inout [Diagnostic]) -> [String: String] {
+    /// A map of string values; ints and bools are accepted and kept as their text. `check`
+    /// sees each entry that has a string value.
+    func stringMap(_ key: String, diagnostics: inout [Diagnostic], check: (YAMLEntry, String, inout [Diagnostic]) -> Void = { _, _, _ in }) -> [String: String] {
         guard let entry = self[key] else { return [:] }
         guard case .mapping(let mapping) = entry.value.value else {
             if case .null = entry.value.value { return [:] }
@@ -86,14 +84,19 @@ struct FieldReader {
             return [:]
         }
         var result: [String: String] = [:]
+        result.reserveCapacity(mapping.count)
         for item in mapping {
+            let text: String
             switch item.value.value {
-            case .string(let string): result[item.key] = string
-            case .int(let int): result[item.key] = String(int)
-            case .bool(let bool): result[item.key] = String(bool)
+            case .string(let string): text = string
+            case .int(let int): text = String(int)
+            case .bool(let bool): text = String(bool)
             default:
                 diagnostics.append(.error("'\(key).\(item.key)' must be a string, found \(item.value.typeName)", at: item.value.location))
+                continue
             }
+            check(item, text, &diagnostics)
+            result[item.key] = text
         }
         return result
     }

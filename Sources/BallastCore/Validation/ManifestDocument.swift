@@ -25,19 +25,37 @@ public struct SiteManifest: Sendable {
     public var config: YAMLNode?
 }
 
-/// A resource document.
-public struct ResourceManifest: Sendable {
-    public var kind: Located<String>
-    public var name: Located<String>
-    public var location: SourceLocation
-    public var site: Located<String>?
-    public var labels: [String: String]
-    public var annotations: [String: String]
-    public var dependsOn: [Located<String>]
-    public var placement: PlacementSpec?
-    public var spec: SpecSource
-    public var policy: Policy
+/// A resource document. A class, so that the hundreds of thousands a large estate holds are
+/// passed around as one reference each, never copied field by field.
+public final class ResourceManifest: Sendable {
+    public let kind: Located<String>
+    public let name: Located<String>
+    public let location: SourceLocation
+    public let site: Located<String>?
+    public let labels: [String: String]
+    public let annotations: [String: String]
+    public let dependsOn: [Located<String>]
+    public let placement: PlacementSpec?
+    public let spec: SpecSource
+    public let policy: Policy
     public var unplacedID: String { "\(kind.value)/\(name.value)" }
+
+    public init(
+        kind: Located<String>, name: Located<String>, location: SourceLocation, site: Located<String>?,
+        labels: [String: String], annotations: [String: String], dependsOn: [Located<String>],
+        placement: PlacementSpec?, spec: SpecSource, policy: Policy
+    ) {
+        self.kind = kind
+        self.name = name
+        self.location = location
+        self.site = site
+        self.labels = labels
+        self.annotations = annotations
+        self.dependsOn = dependsOn
+        self.placement = placement
+        self.spec = spec
+        self.policy = policy
+    }
 }
 
 /// `spec.placement`: which sites one manifest expands onto.

@@ -17,10 +17,12 @@ public struct ManifestValidator: Sendable {
         var text: String { "\(kind)/\(name)" }
     }
 
+    /// One (manifest, site) node; small, so that passing it around copies little.
     private struct Placed {
         var manifest: Int
         var id: ResourceID
-        var spec: ValidatedSpec
+        /// Index into the validated specs (one per manifest and provider).
+        var spec: Int
     }
 
     public func validate(_ documents: [ManifestDocument], diagnostics: inout [Diagnostic]) -> DesiredState? {
@@ -54,6 +56,8 @@ public struct ManifestValidator: Sendable {
         // Placement and specs: one node per (manifest, site).
         var placed: [Placed] = []
         placed.reserveCapacity(ordered.count)
+        var validatedSpecs: [ValidatedSpec] = []
+        validatedSpecs.reserveCapacity(ordered.count)
         var placements: [UnplacedKey: [Int]] = [:]
         placements.reserveCapacity(ordered.count)
         for (index, manifest) in ordered.enumerated() {
@@ -62,12 +66,12 @@ public struct ManifestValidator: Sendable {
                 checkTargetsExist(manifest, declared: declared, diagnostics: &diagnostics)
                 continue
             }
-            var specs: [(provider: String, spec: ValidatedSpec)] = []
+            var specs: [(provider: String, spec: Int)] = []
             var nodes: [Int] = []
             for siteName in chosen {
                 guard let site = sites[siteName.value] else { continue }
-                guard let spec = spec(for: manifest, on: site, at: siteName.location, cache: &specs, diagnostics: &diagnostics) else { continue }
-                checkConfinement(manifest, spec: spec, site: site, diagnostics: &diagnostics)
+                guard let spec = spec(for: manifest, on: site, at: siteName.location, cache: &specs, validated: &validatedSpecs, diagnostics: &diagnostics) else { continue }
+                checkConfinement(manifest, spec: validatedSpecs[spec], site: site, diagnostics: &diagnostics)
                 nodes.append(placed.count)
                 placed.append(Placed(manifest: index, id: ResourceID(kind: manifest.kind.value, name: manifest.name.value, site: site.name), spec: spec))
             }
@@ -76,10 +80,11 @@ public struct ManifestValidator: Sendable {
 
         // References and dependencies, as edges between placed nodes.
         var graph = GraphBuilder()
-        for node in placed { _ = graph.appendUnique(node.id) }
+        for index in placed.indices { _ = graph.appendUnique(placed[index].id) }
         var dependencies = Array(repeating: [Int](), count: placed.count)
         var referenceTargets = Array(repeating: [String: ResourceID](), count: placed.count)
-        for (index, node) in placed.enumerated() {
+        for index in placed.indices {
+            let node = placed[index]
             let manifest = ordered[node.manifest]
             for dependency in manifest.dependsOn {
                 for target in resolveDependency(dependency, from: node.id, placed: placed, placements: placements, declared: declared, diagnostics: &diagnostics) where target != index {
@@ -87,7 +92,7 @@ public struct ManifestValidator: Sendable {
                     if !dependencies[index].contains(target) { dependencies[index].append(target) }
                 }
             }
-            for reference in node.spec.references {
+            for reference in validatedSpecs[node.spec].references {
                 guard case let .output(kind, name, site, field) = reference.expression else { continue }
                 let key = "\(kind)/\(name)" + (site.map { "@" + $0 } ?? "")
                 guard let target = resolveReference(key, UnplacedKey(kind: kind, name: name), site: site, field: field, from: node.id, at: reference.location, placed: placed, placements: placements, declared: declared, sites: sites, diagnostics: &diagnostics) else { continue }
@@ -105,19 +110,35 @@ public struct ManifestValidator: Sendable {
         if diagnostics.contains(where: { $0.severity == .error }) { return nil }
 
         // Sort indices, not the (large) resources: (layer, id) order.
-        let order = placed.indices.sorted { (layers[$0], placed[$0].id) < (layers[$1], placed[$1].id) }
+        let order = Self.order(placed.map(\.id), layers: layers)
         var resources: [DesiredResource] = []
         resources.reserveCapacity(placed.count)
         for index in order {
             let node = placed[index]
             let manifest = ordered[node.manifest]
+            let spec = validatedSpecs[node.spec]
             resources.append(DesiredResource(
-                id: node.id, labels: manifest.labels, annotations: manifest.annotations, spec: node.spec.fields, policy: manifest.policy,
-                dependencies: dependencies[index].map { placed[$0].id }.sorted(), layer: layers[index],
-                sensitivePaths: node.spec.sensitivePaths, templatePaths: node.spec.templatePaths,
+                id: node.id, labels: manifest.labels, annotations: manifest.annotations, spec: spec.fields, policy: manifest.policy,
+                dependencies: dependencies[index].isEmpty ? [] : dependencies[index].map { placed[$0].id }.sorted(), layer: layers[index],
+                sensitivePaths: spec.sensitivePaths, templatePaths: spec.templatePaths,
                 referenceTargets: referenceTargets[index], location: manifest.location))
         }
         return DesiredState(sites: sites, resources: resources)
+    }
+
+    /// Indices of `ids` in (layer, id) order: bucketed by layer, then each layer sorted by id.
+    static func order(_ ids: [ResourceID], layers: [Int]) -> [Int] {
+        var byLayer: [[Int]] = Array(repeating: [], count: (layers.max() ?? -1) + 1)
+        for index in ids.indices { byLayer[layers[index]].append(index) }
+        var order: [Int] = []
+        order.reserveCapacity(ids.count)
+        ids.withUnsafeBufferPointer { ids in
+            for var layer in byLayer {
+                layer.sort { ids[$0] < ids[$1] }
+                order.append(contentsOf: layer)
+            }
+        }
+        return order
     }
 
     /// The declared `Kind/name`s, with suggestions for near misses.
@@ -224,11 +245,13 @@ public struct ManifestValidator: Sendable {
     }
 
     /// The spec validated against the schema of the site's provider.
-    private func spec(for manifest: ResourceManifest, on site: Site, at location: SourceLocation, cache: inout [(provider: String, spec: ValidatedSpec)], diagnostics: inout [Diagnostic]) -> ValidatedSpec? {
+    /// The index in `validated` of the spec validated against the schema of the site's provider.
+    private func spec(for manifest: ResourceManifest, on site: Site, at location: SourceLocation, cache: inout [(provider: String, spec: Int)], validated specs: inout [ValidatedSpec], diagnostics: inout [Diagnostic]) -> Int? {
         if site.provider.hasPrefix("plugin:"), catalog.providers[site.provider] == nil {
             // Plugins declare their schema at run time; their specs are checked when they load.
             if case .raw(let node) = manifest.spec {
-                return ValidatedSpec(fields: node.map(Self.plainFields) ?? Fields(), sensitivePaths: [], references: [], templatePaths: [])
+                specs.append(ValidatedSpec(fields: node.map(Self.plainFields) ?? Fields(), sensitivePaths: [], references: [], templatePaths: []))
+                return specs.count - 1
             }
         }
         guard let provider = catalog.providers[site.provider] else { return nil }
@@ -247,8 +270,9 @@ public struct ManifestValidator: Sendable {
         case .raw(let node):
             validated = SpecValidator.validate(node, fields: schema.fields, context: "the \(manifest.kind.value) spec", ownerLocation: manifest.location, reservedKeys: ["placement"], diagnostics: &diagnostics)
         }
-        cache.append((provider.provider, validated))
-        return validated
+        specs.append(validated)
+        cache.append((provider.provider, specs.count - 1))
+        return specs.count - 1
     }
 
     /// For a resource that could not be placed: its dependsOn and references must still name

@@ -4,13 +4,10 @@ public enum NameRules {
 
     /// Whether a name is a DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
     public static func isValidName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard !bytes.isEmpty, bytes.count <= maxNameLength else { return false }
-        func alphanumeric(_ byte: UInt8) -> Bool {
-            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-        }
-        guard alphanumeric(bytes[0]), alphanumeric(bytes[bytes.count - 1]) else { return false }
-        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }
+        let bytes = name.utf8
+        guard let first = bytes.first, let last = bytes.last, bytes.count <= maxNameLength,
+              isLowerAlphanumeric(first), isLowerAlphanumeric(last) else { return false }
+        return bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
     }
 
     static func checkName(_ name: Located<String>, diagnostics: inout [Diagnostic]) {
@@ -33,22 +30,24 @@ public enum NameRules {
     /// A label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
     /// characters: alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric.
     public static func isValidLabelKey(_ key: String) -> Bool {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let name = parts.last else { return false }
-        if parts.count == 2 {
-            let prefix = parts[0]
-            guard !prefix.isEmpty, prefix.utf8.count <= 253,
-                  prefix.utf8.allSatisfy({ isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else { return false }
-        }
+        let bytes = Substring(key).utf8
+        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return !bytes.isEmpty && isLabelValue(bytes) }
+        let prefix = bytes[..<slash]
+        let name = bytes[bytes.index(after: slash)...]
+        guard !prefix.isEmpty, prefix.count <= 253, !name.contains(UInt8(ascii: "/")),
+              prefix.allSatisfy({ isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }) else { return false }
         return !name.isEmpty && isLabelValue(name)
     }
 
     /// A label value: empty, or at most 63 alphanumerics, `-`, `_`, `.`, starting and ending
     /// alphanumeric.
     public static func isLabelValue(_ value: Substring) -> Bool {
-        let bytes = Array(value.utf8)
-        if bytes.isEmpty { return true }
-        guard bytes.count <= maxNameLength, isAlphanumeric(bytes[0]), isAlphanumeric(bytes[bytes.count - 1]) else { return false }
+        isLabelValue(value.utf8)
+    }
+
+    private static func isLabelValue(_ bytes: Substring.UTF8View) -> Bool {
+        guard let first = bytes.first, let last = bytes.last else { return true }
+        guard bytes.count <= maxNameLength, isAlphanumeric(first), isAlphanumeric(last) else { return false }
         return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }
 

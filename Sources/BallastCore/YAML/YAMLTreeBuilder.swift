@@ -10,8 +10,11 @@ struct YAMLTreeBuilder {
         var kind: Kind
         var location: SourceLocation
         var anchor: String?
-        var items: [YAMLNode] = []
-        var entries: [YAMLEntry] = []
+        /// Where this collection's children start in the shared `items` or `entries` scratch
+        /// arrays: children of open collections are stacked there, and each finished
+        /// collection takes its own out in one exactly sized array, so no per-collection array
+        /// grows (and reallocates) while it is being filled.
+        var start: Int
         var keyIndex: [String: Int]? = nil
         var pendingKey: PendingKey = .none
         var merges: [YAMLNode] = []
@@ -28,6 +31,8 @@ struct YAMLTreeBuilder {
     private let lineOffset: UInt32
     private let limits: YAMLLimits
     private var stack: [Frame] = []
+    private var items: [YAMLNode] = []
+    private var entries: [YAMLEntry] = []
     private var anchors: [String: (node: YAMLNode, size: Int)] = [:]
     private var expanded = 0
     private var root: YAMLNode?
@@ -54,6 +59,8 @@ struct YAMLTreeBuilder {
     /// Starts a new document.
     mutating func beginDocument() {
         stack.removeAll(keepingCapacity: true)
+        items.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
         anchors.removeAll(keepingCapacity: true)
         expanded = 0
         root = nil
@@ -74,6 +81,8 @@ struct YAMLTreeBuilder {
         abandoned = true
         skipDepth = stack.count
         stack.removeAll(keepingCapacity: true)
+        items.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
     }
 
     // MARK: Events
@@ -232,7 +241,7 @@ struct YAMLTreeBuilder {
             stack[stack.count - 1].pendingKey = .invalid
         }
         let anchor = anchorPointer.map { String(cString: UnsafePointer($0)) }
-        stack.append(Frame(kind: kind, location: location, anchor: anchor))
+        stack.append(Frame(kind: kind, location: location, anchor: anchor, start: kind == .sequence ? items.count : entries.count))
     }
 
     mutating func endCollection() {
@@ -244,16 +253,20 @@ struct YAMLTreeBuilder {
         let node: YAMLNode
         switch frame.kind {
         case .sequence:
-            node = YAMLNode(.sequence(frame.items), at: frame.location)
+            let children = Array(items[frame.start...])
+            items.removeSubrange(frame.start...)
+            node = YAMLNode(.sequence(children), at: frame.location)
         case .mapping:
-            node = YAMLNode(.mapping(applyMerges(frame)), at: frame.location)
+            let children = Array(entries[frame.start...])
+            entries.removeSubrange(frame.start...)
+            node = YAMLNode(.mapping(applyMerges(frame, children)), at: frame.location)
         }
         complete(node, anchor: frame.anchor)
     }
 
-    private mutating func applyMerges(_ frame: Frame) -> [YAMLEntry] {
-        guard !frame.merges.isEmpty else { return frame.entries }
-        var entries = frame.entries
+    private mutating func applyMerges(_ frame: Frame, _ own: [YAMLEntry]) -> [YAMLEntry] {
+        guard !frame.merges.isEmpty else { return own }
+        var entries = own
         var present = Set(entries.map(\.key))
         for source in frame.merges {
             let mappings: [YAMLNode]
@@ -287,7 +300,7 @@ struct YAMLTreeBuilder {
         let index = stack.count - 1
         switch stack[index].kind {
         case .sequence:
-            stack[index].items.append(node)
+            items.append(node)
         case .mapping:
             switch stack[index].pendingKey {
             case .none:
@@ -311,24 +324,25 @@ struct YAMLTreeBuilder {
     }
 
     private mutating func insert(_ entry: YAMLEntry, into index: Int) {
-        let count = stack[index].entries.count
+        let start = stack[index].start
+        let count = entries.count - start
         var firstIndex: Int?
         if count < 12 {
-            firstIndex = stack[index].entries.firstIndex { $0.key == entry.key }
+            firstIndex = entries[start...].firstIndex { $0.key == entry.key }
         } else {
             if stack[index].keyIndex == nil {
                 var keyIndex: [String: Int] = [:]
-                for (offset, existing) in stack[index].entries.enumerated() { keyIndex[existing.key] = offset }
+                for offset in start..<entries.count { keyIndex[entries[offset].key] = offset }
                 stack[index].keyIndex = keyIndex
             }
             firstIndex = stack[index].keyIndex?[entry.key]
-            if firstIndex == nil { stack[index].keyIndex?[entry.key] = count }
+            if firstIndex == nil { stack[index].keyIndex?[entry.key] = entries.count }
         }
         if let firstIndex {
-            let first = stack[index].entries[firstIndex]
+            let first = entries[firstIndex]
             error("duplicate key '\(entry.key)'", at: entry.keyLocation, notes: [.init("'\(entry.key)' was first defined here", at: first.keyLocation)])
             return
         }
-        stack[index].entries.append(entry)
+        entries.append(entry)
     }
 }
