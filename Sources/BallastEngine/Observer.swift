@@ -22,6 +22,7 @@ public struct Observer: Sendable {
     public func observe(_ ids: [ResourceID], sites: [String: Site]) async -> Observation {
         let bySite = Dictionary(grouping: ids, by: \.site)
         var observation = Observation()
+        observation.resources.reserveCapacity(ids.count)
         let work = bySite.keys.sorted().compactMap { name -> (Site, [ResourceID])? in
             guard let site = sites[name] else { return nil }
             return (site, bySite[name]!.sorted())

@@ -61,8 +61,7 @@ public struct PlanService: Sendable {
         async let declaredObservation = observer.observe(desired.resources.map(\.id), sites: desired.sites)
         let inventory = try await inventoryRead
         var observation = await declaredObservation
-        let declared = Set(desired.resources.map(\.id))
-        let undeclared = inventory.keys.filter { desired.sites[$0.site] != nil && !declared.contains($0) }
+        let undeclared = Planner.undeclared(inventory, declared: desired.resources).filter { desired.sites[$0.site] != nil }
         if !undeclared.isEmpty {
             let more = await observer.observe(undeclared, sites: desired.sites)
             observation.resources.merge(more.resources) { first, _ in first }

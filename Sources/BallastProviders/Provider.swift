@@ -43,9 +43,9 @@ extension Provider {
 public struct ResolvedResource: Sendable, Hashable {
     public var id: ResourceID
     public var spec: Fields
-    public var labels: [String: String]
+    public var labels: StringMap
 
-    public init(id: ResourceID, spec: Fields, labels: [String: String] = [:]) {
+    public init(id: ResourceID, spec: Fields, labels: StringMap = [:]) {
         self.id = id
         self.spec = spec
         self.labels = labels

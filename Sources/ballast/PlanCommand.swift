@@ -53,6 +53,6 @@ struct PlanCommand: AsyncParsableCommand {
         case .json:
             Terminal.standardOutput(JSONText.pretty(PlanJSON.encode(plan)))
         }
-        if detailedExitcode && plan.hasChanges { throw ExitCode(2) }
+        ProcessExit.now(detailedExitcode && plan.hasChanges ? 2 : 0, keepingAlive: (outcome, store))
     }
 }

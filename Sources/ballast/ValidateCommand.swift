@@ -26,6 +26,6 @@ struct ValidateCommand: AsyncParsableCommand {
         case .json:
             Terminal.standardOutput(JSONText.pretty(DiagnosticJSON.encode(loaded.diagnostics, files: loaded.files, resources: loaded.desired?.resources.count)))
         }
-        if loaded.diagnostics.hasErrors { throw ExitCode(1) }
+        ProcessExit.now(loaded.diagnostics.hasErrors ? 1 : 0, keepingAlive: loaded)
     }
 }

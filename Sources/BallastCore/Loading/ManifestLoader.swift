@@ -58,21 +58,17 @@ public struct ManifestLoader: Sendable {
         if documentCount == 0 && !inputs.isEmpty && !diagnostics.contains(where: { $0.severity == .error }) {
             diagnostics.append(.warning("the input holds no manifests", at: nil))
         }
-        var desired = ManifestValidator(catalog: catalog).validate(chunks: documents, diagnostics: &diagnostics)
+        // Relative `${file:…}` paths and file-loading fields resolve against the manifest's
+        // directory (the working directory for standard input).
+        let directories = files.paths.indices.map { index -> String? in
+            guard !isStandardInput[index] else { return nil }
+            let directory = (files.path(UInt32(index)) as NSString).deletingLastPathComponent
+            return directory.isEmpty ? "." : directory
+        }
+        var desired = ManifestValidator(catalog: catalog).validate(chunks: documents, sourceDirectories: directories, diagnostics: &diagnostics)
         if var state = desired.take() {
-            // One directory per file, not one path computation per resource.
-            let directories = files.paths.indices.map { index -> String? in
-                guard !isStandardInput[index] else { return nil }
-                let directory = (files.path(UInt32(index)) as NSString).deletingLastPathComponent
-                return directory.isEmpty ? "." : directory
-            }
-            for index in state.resources.indices {
-                guard let file = state.resources[index].location?.file, Int(file) < directories.count, let directory = directories[Int(file)] else { continue }
-                state.resources[index].sourceDirectory = directory
-            }
-            loadSourceFiles(&state, diagnostics: &diagnostics)
             // Files read into specs count as inputs: a saved plan is stale when one changes.
-            let read = state.resources.flatMap(\.readFiles)
+            let read = loadSourceFiles(&state, diagnostics: &diagnostics)
             if !read.isEmpty {
                 digest = SpecDigest.digest(digest + "\n" + read.map { $0 + "\u{0}" + InputDigest.digest(ManifestInput.readFile($0) ?? []) }.joined(separator: "\n"))
             }
@@ -84,13 +80,15 @@ public struct ManifestLoader: Sendable {
 
     /// Fields such as a host File's `source`: the named file (relative to the manifest) is
     /// read into its target field (`content`), so plans diff the text itself.
-    func loadSourceFiles(_ state: inout DesiredState, diagnostics: inout [Diagnostic]) {
+    /// Returns the paths read, in resource order.
+    func loadSourceFiles(_ state: inout DesiredState, diagnostics: inout [Diagnostic]) -> [String] {
         // Only kinds with such fields are looked at: usually none of them.
         var loadingKinds: Set<String> = []
         for schema in catalog.providers.values {
             for kind in schema.kinds where kind.fields.contains(where: { $0.loadsFileInto != nil }) { loadingKinds.insert(kind.kind) }
         }
-        guard !loadingKinds.isEmpty else { return }
+        guard !loadingKinds.isEmpty else { return [] }
+        var read: [String] = []
         for index in state.resources.indices where loadingKinds.contains(state.resources[index].id.kind) {
             let resource = state.resources[index]
             guard let provider = state.sites[resource.id.site]?.provider, let kind = catalog.providers[provider]?.kind(resource.id.kind) else { continue }
@@ -114,7 +112,9 @@ public struct ManifestLoader: Sendable {
                 state.resources[index].spec[field.name] = nil
                 state.resources[index].spec[target] = .string(text)
                 state.resources[index].readFiles.append(full)
+                read.append(full)
             }
         }
+        return read
     }
 }

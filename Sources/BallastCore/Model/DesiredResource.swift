@@ -4,8 +4,8 @@
 /// which are resolved when planning (secrets) and applying (outputs).
 public struct DesiredResource: Sendable, Hashable {
     public var id: ResourceID
-    public var labels: [String: String]
-    public var annotations: [String: String]
+    public var labels: StringMap
+    public var annotations: StringMap
     public var spec: Fields
     public var policy: Policy
     /// Resources this one must follow: explicit `dependsOn` plus references, sorted.
@@ -30,8 +30,8 @@ public struct DesiredResource: Sendable, Hashable {
 
     public init(
         id: ResourceID,
-        labels: [String: String] = [:],
-        annotations: [String: String] = [:],
+        labels: StringMap = [:],
+        annotations: StringMap = [:],
         spec: Fields = Fields(),
         policy: Policy = Policy(),
         dependencies: [ResourceID] = [],
@@ -56,6 +56,7 @@ public struct DesiredResource: Sendable, Hashable {
 
     /// Whether the value at a spec path is secret (the path or one of its parents is).
     public func isSensitive(_ path: String) -> Bool {
+        if sensitivePaths.isEmpty { return false }
         if sensitivePaths.contains(path) { return true }
         return sensitivePaths.contains { path.hasPrefix($0 + ".") || path.hasPrefix($0 + "[") }
     }

@@ -41,6 +41,26 @@ public struct Fields: Sendable, Hashable, Sequence {
         entries = sortedEntries
     }
 
+    /// Builds from entries whose keys are unique (a YAML mapping's), sorting them in place.
+    init(uniqueKeyEntries: [Entry]) {
+        var entries = uniqueKeyEntries
+        if entries.count <= 16 {
+            // Insertion sort: the few keys of a spec, without a sort's set-up cost.
+            var index = 1
+            while index < entries.count {
+                var position = index
+                while position > 0 && entries[position].key < entries[position - 1].key {
+                    entries.swapAt(position, position - 1)
+                    position -= 1
+                }
+                index += 1
+            }
+        } else {
+            entries.sort { $0.key < $1.key }
+        }
+        self.entries = entries
+    }
+
     public var count: Int { entries.count }
     public var isEmpty: Bool { entries.isEmpty }
     public var keys: [String] { entries.map(\.key) }

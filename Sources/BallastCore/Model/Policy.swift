@@ -27,7 +27,8 @@ public struct Policy: Sendable, Hashable, Codable {
 
     /// Whether changes at a spec path (without the `spec.` prefix) are ignored.
     public func ignores(specPath path: String) -> Bool {
-        ignoreChanges.contains { pattern in
+        if ignoreChanges.isEmpty { return false }
+        return ignoreChanges.contains { pattern in
             let trimmed = pattern.hasPrefix("spec.") ? String(pattern.dropFirst(5)) : pattern
             return path == trimmed || path.hasPrefix(trimmed + ".") || path.hasPrefix(trimmed + "[")
         }

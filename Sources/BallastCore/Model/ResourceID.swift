@@ -17,10 +17,12 @@ public struct ResourceID: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     /// Parses `Kind/name@site`; nil when any part is missing.
     public init?(parsing text: String) {
-        guard let slash = text.firstIndex(of: "/"), let at = text.lastIndex(of: "@"), slash < at else { return nil }
-        let kind = String(text[..<slash])
-        let name = String(text[text.index(after: slash)..<at])
-        let site = String(text[text.index(after: at)...])
+        // Byte offsets, not Character indices: ids are read by the hundred thousand.
+        let bytes = text.utf8
+        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")), let at = bytes.lastIndex(of: UInt8(ascii: "@")), slash < at else { return nil }
+        let kind = String(Substring(bytes[..<slash]))
+        let name = String(Substring(bytes[bytes.index(after: slash)..<at]))
+        let site = String(Substring(bytes[bytes.index(after: at)...]))
         guard !kind.isEmpty, !name.isEmpty, !site.isEmpty else { return nil }
         self.init(kind: kind, name: name, site: site)
     }

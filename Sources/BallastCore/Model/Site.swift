@@ -9,11 +9,11 @@ public struct Site: Sendable, Hashable {
     public var name: String
     public var siteClass: SiteClass
     public var provider: String
-    public var labels: [String: String]
+    public var labels: StringMap
     public var config: Fields
     public var location: SourceLocation?
 
-    public init(name: String, siteClass: SiteClass, provider: String, labels: [String: String] = [:], config: Fields = Fields(), location: SourceLocation? = nil) {
+    public init(name: String, siteClass: SiteClass, provider: String, labels: StringMap = [:], config: Fields = Fields(), location: SourceLocation? = nil) {
         self.name = name
         self.siteClass = siteClass
         self.provider = provider

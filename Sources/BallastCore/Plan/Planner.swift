@@ -24,7 +24,27 @@ public struct Planner: Sendable {
         }
     }
 
+    /// Per site, looked up once: why it could not be observed (if so), and its provider's kinds.
+    private struct SiteFacts: Sendable {
+        var unavailable: String?
+        var kinds: [String: KindSchema]
+    }
+
+    /// What planning one stretch of resources produced, merged in order afterwards.
+    private struct Slice: Sendable {
+        var actions: [PlannedAction] = []
+        var drift: [DriftReport] = []
+        var unknown: [UnknownResource] = []
+        var diagnostics: [Diagnostic] = []
+        /// Resources whose outputs will not be known when applying (created, replaced, or on
+        /// a site that could not be observed).
+        var outputsUnknown: [ResourceID] = []
+    }
+
     /// The plan, and errors that forbid it (such as `preventDestroy`).
+    ///
+    /// Resources are planned one dependency layer at a time, each layer on every core: a
+    /// resource reads only the outputs of resources in earlier layers.
     public func plan(_ input: Input) -> (plan: Plan, diagnostics: [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var actions: [PlannedAction] = []
@@ -32,63 +52,38 @@ public struct Planner: Sendable {
         var drift: [DriftReport] = []
         var unknown: [UnknownResource] = []
         var warnings: [String] = []
-        let resolver = SpecResolver(secrets: input.secrets)
-        // Outputs are known for resources that exist and keep existing.
-        var knownOutputs: [ResourceID: Fields] = [:]
-        for (id, observed) in input.observation.resources { knownOutputs[id] = observed.outputs }
-
-        for resource in input.desired.resources {
-            let id = resource.id
-            let layer = resource.layer
-            if let reason = input.observation.unavailableSites[id.site] {
-                unknown.append(UnknownResource(id: id, reason: reason))
-                knownOutputs[id] = nil
-                continue
+        var siteFacts: [String: SiteFacts] = [:]
+        for (name, site) in input.desired.sites {
+            var kinds: [String: KindSchema] = [:]
+            for kind in catalog.providers[site.provider]?.kinds ?? [] where kinds[kind.kind] == nil { kinds[kind.kind] = kind }
+            siteFacts[name] = SiteFacts(unavailable: input.observation.unavailableSites[name], kinds: kinds)
+        }
+        let resources = input.desired.resources
+        var outputsUnknown = Set<ResourceID>()
+        var layerStart = 0
+        while layerStart < resources.count {
+            var layerEnd = layerStart + 1
+            while layerEnd < resources.count && resources[layerEnd].layer == resources[layerStart].layer { layerEnd += 1 }
+            let unknownSoFar = outputsUnknown
+            let slices = ParallelSlices.map(layerStart..<layerEnd) { [siteFacts] range in
+                var slice = Slice()
+                for index in range { planResource(resources[index], input: input, siteFacts: siteFacts, outputsUnknown: unknownSoFar, into: &slice) }
+                return slice
             }
-            let site = input.desired.sites[id.site]
-            let schema = site.flatMap { catalog.providers[$0.provider]?.kind(id.kind) }
-            let observed = input.observation.resources[id]
-            let (spec, unknownPaths) = resolver.resolve(resource) { knownOutputs[$0] }
-            var diff = SpecDiff(schema: schema, resource: resource)
-
-            if resource.policy.management == .observe {
-                let changes = observed.map { diff.changes(desired: spec, observed: $0.spec, unknown: unknownPaths) } ?? []
-                if observed == nil || !changes.isEmpty {
-                    drift.append(DriftReport(id: id, missing: observed == nil, changes: changes))
-                }
-                actions.append(PlannedAction(id: id, action: .noop, reason: .upToDate, layer: layer, observedRevision: observed?.revision))
-                continue
+            for slice in slices {
+                actions.append(contentsOf: slice.actions)
+                drift.append(contentsOf: slice.drift)
+                unknown.append(contentsOf: slice.unknown)
+                diagnostics.append(contentsOf: slice.diagnostics)
+                outputsUnknown.formUnion(slice.outputsUnknown)
             }
-            guard let observed else {
-                let changes = diff.changes(desired: spec, observed: nil, unknown: unknownPaths)
-                let reason: ActionReason = input.inventory[id] == nil ? .new : .vanished
-                actions.append(PlannedAction(id: id, action: .create, reason: reason, changes: changes, layer: layer, observedRevision: nil))
-                knownOutputs[id] = nil
-                continue
-            }
-            let changes = diff.changes(desired: spec, observed: observed.spec, unknown: unknownPaths)
-            if changes.isEmpty {
-                actions.append(PlannedAction(id: id, action: .noop, reason: .upToDate, layer: layer, observedRevision: observed.revision))
-                continue
-            }
-            let forcedBy = changes.filter(\.forcesReplacement).map(\.path)
-            let unchangedManifest = input.inventory[id].map { $0.specDigest == SpecDigest.digest(resource.spec) } ?? false
-            if !forcedBy.isEmpty {
-                if resource.policy.preventDestroy {
-                    diagnostics.append(.error("\(id) must be replaced (\(forcedBy.joined(separator: ", ")) cannot change in place), but policy.preventDestroy is set; revert the change or lift the policy", at: resource.location))
-                }
-                actions.append(PlannedAction(id: id, action: .replace, reason: .immutableFieldChanged, changes: changes, layer: layer, observedRevision: observed.revision, forcedBy: forcedBy))
-                knownOutputs[id] = nil
-            } else {
-                let reason: ActionReason = changes.allSatisfy(\.afterUnknown) ? .dependencyChanged : unchangedManifest ? .drifted : .changed
-                actions.append(PlannedAction(id: id, action: .update, reason: reason, changes: changes, layer: layer, observedRevision: observed.revision))
-            }
+            layerStart = layerEnd
         }
 
         // Deletes: managed resources no longer declared.
-        let declared = Set(input.desired.resources.map(\.id))
-        for entry in input.inventory.values.sorted(by: { $0.id < $1.id }) where !declared.contains(entry.id) {
-            let id = entry.id
+        var deletes: [PlannedAction] = []
+        for id in Self.undeclared(input.inventory, declared: input.desired.resources) {
+            guard let entry = input.inventory[id] else { continue }
             if let reason = input.observation.unavailableSites[id.site] {
                 unknown.append(UnknownResource(id: id, reason: reason))
                 continue
@@ -99,27 +94,93 @@ public struct Planner: Sendable {
             }
             let observed = input.observation.resources[id]
             if entry.deletion == .orphan {
-                actions.append(PlannedAction(id: id, action: .delete, reason: .orphaned, layer: 0, observedRevision: observed?.revision))
+                deletes.append(PlannedAction(id: id, action: .delete, reason: .orphaned, layer: 0, observedRevision: observed?.revision))
                 continue
             }
             guard observed != nil else {
                 // Already gone: only the inventory entry is left to forget.
-                actions.append(PlannedAction(id: id, action: .delete, reason: .vanished, layer: 0, observedRevision: nil))
+                deletes.append(PlannedAction(id: id, action: .delete, reason: .vanished, layer: 0, observedRevision: nil))
                 continue
             }
             if entry.preventDestroy {
                 diagnostics.append(.error("\(id) is no longer declared, but it was applied with policy.preventDestroy; declare it again, or apply it once without preventDestroy before removing it", at: nil))
             }
-            actions.append(PlannedAction(id: id, action: .delete, reason: .notDeclared, layer: 0, observedRevision: observed?.revision))
+            deletes.append(PlannedAction(id: id, action: .delete, reason: .notDeclared, layer: 0, observedRevision: observed?.revision))
         }
         for (site, reason) in input.observation.unavailableSites.sorted(by: { $0.key < $1.key }) {
             warnings.append("site '\(site)' could not be observed (\(reason)); its resources are unknown and not planned")
         }
-        actions.sort { ($0.layer, $0.id) < ($1.layer, $1.id) }
+        // The desired resources are already in (layer, id) order, and so their actions; the
+        // deletes (layer 0, by id) are merged in rather than everything sorted again.
+        if !deletes.isEmpty || !actions.indices.dropFirst().allSatisfy({ (actions[$0 - 1].layer, actions[$0 - 1].id) < (actions[$0].layer, actions[$0].id) }) {
+            actions.append(contentsOf: deletes)
+            actions.sort { ($0.layer, $0.id) < ($1.layer, $1.id) }
+        }
         let plan = Plan(
             inputs: input.inputs, inputDigest: input.inputDigest, secretsDigest: Self.secretsDigest(input.secrets),
             actions: actions, drift: drift, unknown: unknown.sorted { $0.id < $1.id }, warnings: warnings)
         return (plan, diagnostics)
+    }
+
+    private func planResource(_ resource: DesiredResource, input: Input, siteFacts: [String: SiteFacts], outputsUnknown: Set<ResourceID>, into slice: inout Slice) {
+        let id = resource.id
+        let layer = resource.layer
+        let facts = siteFacts[id.site]
+        if let reason = facts?.unavailable ?? input.observation.unavailableSites[id.site] {
+            slice.unknown.append(UnknownResource(id: id, reason: reason))
+            slice.outputsUnknown.append(id)
+            return
+        }
+        let schema = facts?.kinds[id.kind]
+        let observed = input.observation.resources[id]
+        let (spec, unknownPaths) = SpecResolver(secrets: input.secrets).resolve(resource) {
+            outputsUnknown.isEmpty || !outputsUnknown.contains($0) ? input.observation.resources[$0]?.outputs : nil
+        }
+        var diff = SpecDiff(schema: schema, resource: resource)
+
+        if resource.policy.management == .observe {
+            let changes = observed.map { diff.changes(desired: spec, observed: $0.spec, unknown: unknownPaths) } ?? []
+            if observed == nil || !changes.isEmpty {
+                slice.drift.append(DriftReport(id: id, missing: observed == nil, changes: changes))
+            }
+            slice.actions.append(PlannedAction(id: id, action: .noop, reason: .upToDate, layer: layer, observedRevision: observed?.revision))
+            return
+        }
+        guard let observed else {
+            let changes = diff.changes(desired: spec, observed: nil, unknown: unknownPaths)
+            let reason: ActionReason = input.inventory[id] == nil ? .new : .vanished
+            slice.actions.append(PlannedAction(id: id, action: .create, reason: reason, changes: changes, layer: layer, observedRevision: nil))
+            slice.outputsUnknown.append(id)
+            return
+        }
+        let changes = diff.changes(desired: spec, observed: observed.spec, unknown: unknownPaths)
+        if changes.isEmpty {
+            slice.actions.append(PlannedAction(id: id, action: .noop, reason: .upToDate, layer: layer, observedRevision: observed.revision))
+            return
+        }
+        let forcedBy = changes.filter(\.forcesReplacement).map(\.path)
+        let unchangedManifest = input.inventory[id].map { $0.specDigest == SpecDigest.digest(resource.spec) } ?? false
+        if !forcedBy.isEmpty {
+            if resource.policy.preventDestroy {
+                slice.diagnostics.append(.error("\(id) must be replaced (\(forcedBy.joined(separator: ", ")) cannot change in place), but policy.preventDestroy is set; revert the change or lift the policy", at: resource.location))
+            }
+            slice.actions.append(PlannedAction(id: id, action: .replace, reason: .immutableFieldChanged, changes: changes, layer: layer, observedRevision: observed.revision, forcedBy: forcedBy))
+            slice.outputsUnknown.append(id)
+        } else {
+            let reason: ActionReason = changes.allSatisfy(\.afterUnknown) ? .dependencyChanged : unchangedManifest ? .drifted : .changed
+            slice.actions.append(PlannedAction(id: id, action: .update, reason: reason, changes: changes, layer: layer, observedRevision: observed.revision))
+        }
+    }
+
+    /// Managed resources the manifests no longer declare, sorted. Each declared id is looked
+    /// up in the inventory (already hashed); a set of every declared id is built only when
+    /// some managed resource is missing from the manifests.
+    public static func undeclared(_ inventory: [ResourceID: InventoryEntry], declared resources: [DesiredResource]) -> [ResourceID] {
+        var found = 0
+        for resource in resources where inventory.index(forKey: resource.id) != nil { found += 1 }
+        if found == inventory.count { return [] }
+        let declared = Set(resources.map(\.id))
+        return inventory.keys.filter { !declared.contains($0) }.sorted()
     }
 
     static func secretsDigest(_ secrets: [ReferenceExpression: String]) -> String {

@@ -22,10 +22,13 @@ public struct SpecDiff: Sendable {
 
     private func compareObject(_ desired: Fields, _ observed: Fields?, fields: [FieldSchema]?, prefix: String, unknown: Set<String>, into changes: inout [FieldChange]) {
         for entry in desired {
-            let field = fields?.first { $0.name == entry.key }
-            if field?.computed == true { continue }
-            let path = prefix.isEmpty ? entry.key : "\(prefix).\(entry.key)"
-            compare(entry.value, observed?[entry.key], type: field?.type, immutable: field?.immutable ?? false, sensitive: field?.sensitive ?? false, path: path, unknown: unknown, into: &changes)
+            let path = prefix.isEmpty ? entry.key : prefix + "." + entry.key
+            guard let fields, let field = fields.firstIndex(where: { $0.name == entry.key }) else {
+                compare(entry.value, observed?[entry.key], type: nil, immutable: false, sensitive: false, path: path, unknown: unknown, into: &changes)
+                continue
+            }
+            if fields[field].computed { continue }
+            compare(entry.value, observed?[entry.key], type: fields[field].type, immutable: fields[field].immutable, sensitive: fields[field].sensitive, path: path, unknown: unknown, into: &changes)
         }
     }
 
@@ -34,7 +37,7 @@ public struct SpecDiff: Sendable {
         let secret = sensitive || resource.isSensitive(path)
         // A new value for an immutable field forces replacement only on a resource that exists.
         let forces = immutable && existing
-        if unknown.contains(path) || unknown.contains(where: { $0.hasPrefix(path + "[") }) {
+        if !unknown.isEmpty && (unknown.contains(path) || unknown.contains(where: { $0.hasPrefix(path + "[") })) {
             changes.append(FieldChange(path: path, before: observed, after: nil, sensitive: secret, afterUnknown: true, forcesReplacement: forces))
             return
         }

@@ -4,11 +4,17 @@ public struct JSONValueParser {
         public var description: String
     }
 
-    private let bytes: [UInt8]
+    /// Valid only during one `parse` call, which owns the bytes for its duration.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
 
     public static func parse(_ bytes: [UInt8]) throws(Failure) -> Value {
+        try bytes.withUnsafeBufferPointer { buffer throws(Failure) in try parse(buffer) }
+    }
+
+    /// Parses bytes in place (a line of a larger buffer, without copying it out).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> Value {
         var parser = JSONValueParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.value()
@@ -18,10 +24,12 @@ public struct JSONValueParser {
     }
 
     public static func parse(_ text: String) throws(Failure) -> Value {
-        try parse(Array(text.utf8))
+        var text = text
+        let result = text.withUTF8 { buffer in Result { () throws(Failure) in try parse(buffer) } }
+        return try result.get()
     }
 
-    private init(bytes: [UInt8]) {
+    private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
@@ -30,7 +38,12 @@ public struct JSONValueParser {
     }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func expect(_ word: String) throws(Failure) {
@@ -48,7 +61,7 @@ public struct JSONValueParser {
             guard depth < 200 else { throw failure("nested too deeply") }
             defer { depth -= 1 }
             index += 1
-            var pairs: [(String, Value)] = []
+            var entries: [Fields.Entry] = []
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -60,14 +73,18 @@ public struct JSONValueParser {
                 skipWhitespace()
                 try expect(":")
                 skipWhitespace()
-                pairs.append((key, try value()))
+                entries.append(Fields.Entry(key: key, value: try value()))
                 skipWhitespace()
                 guard index < bytes.count else { throw failure("unterminated object") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
                 if bytes[index] == UInt8(ascii: "}") { index += 1; break }
                 throw failure("expected ',' or '}'")
             }
-            return .map(Fields(pairs))
+            // Ballast writes keys sorted; anything else (or a repeated key) takes the general path.
+            if entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].key < entries[$0].key }) {
+                return .map(Fields(sortedEntries: entries))
+            }
+            return .map(Fields(entries.map { ($0.key, $0.value) }))
         case UInt8(ascii: "["):
             depth += 1
             guard depth < 200 else { throw failure("nested too deeply") }
@@ -119,7 +136,8 @@ public struct JSONValueParser {
                 break
             }
         }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        if isInteger, index - start <= 18, let int = Self.integer(bytes[start..<index]) { return .int(int) }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let int = Int(text) { return .int(int) }
         guard !text.isEmpty, let double = Double(text) else { throw failure("unexpected character") }
         return .number(double)
@@ -133,12 +151,12 @@ public struct JSONValueParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                result += String(decoding: bytes[runStart..<index], as: UTF8.self)
+                result += String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart..<index]), as: UTF8.self)
                 index += 1
                 return result
             }
             if byte == UInt8(ascii: "\\") {
-                result += String(decoding: bytes[runStart..<index], as: UTF8.self)
+                result += String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart..<index]), as: UTF8.self)
                 index += 1
                 guard index < bytes.count else { break }
                 let escape = bytes[index]
@@ -169,5 +187,20 @@ public struct JSONValueParser {
             index += 1
         }
         throw failure("unterminated string")
+    }
+
+    /// A short decimal integer read straight from the bytes (at most 18 digits cannot
+    /// overflow); nil when it is not one, for the general path to judge.
+    private static func integer(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        var rest = digits[...]
+        let negative = rest.first == UInt8(ascii: "-")
+        if negative { rest = rest.dropFirst() }
+        guard let first = rest.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return nil }
+        var value = 0
+        for byte in rest {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return negative ? -value : value
     }
 }

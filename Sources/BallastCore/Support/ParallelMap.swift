@@ -4,29 +4,39 @@ extension Array where Element: Sendable {
     /// `map` on every core, in contiguous slices, keeping the order. For CPU-bound work on
     /// large arrays (decoding rows or lines); small arrays are mapped on the calling thread.
     public func parallelMap<Result: Sendable>(minimumPerSlice: Int = 2_048, _ transform: @Sendable (Element) -> Result) -> [Result] {
-        let workers = Swift.min(System.activeProcessorCount * 2, count / Swift.max(1, minimumPerSlice))
-        guard workers > 1 else { return map(transform) }
-        let slices = UnsafeMutableBufferPointer<[Result]>.allocate(capacity: workers)
-        slices.initialize(repeating: [])
-        defer {
-            slices.deinitialize()
-            slices.deallocate()
-        }
-        nonisolated(unsafe) let output = slices
-        let size = (count + workers - 1) / workers
-        withUnsafeBufferPointer { buffer in
+        let slices = withUnsafeBufferPointer { buffer in
             nonisolated(unsafe) let input = buffer
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let start = worker * size
-                let end = Swift.min(start + size, input.count)
-                guard start < end else { return }
-                output[worker] = input[start..<end].map(transform)
-            }
+            return ParallelSlices.map(0..<count, minimumPerSlice: minimumPerSlice) { range in input[range].map(transform) }
         }
+        if slices.count == 1 { return slices[0] }
         var result: [Result] = []
         result.reserveCapacity(count)
         for slice in slices { result.append(contentsOf: slice) }
         return result
+    }
+}
+
+/// Work over a range of indices, cut into contiguous slices that run on every core.
+public enum ParallelSlices {
+    /// `body` for each slice, results in slice order; small ranges run as one slice on the
+    /// calling thread.
+    public static func map<Result: Sendable>(_ range: Range<Int>, minimumPerSlice: Int = 2_048, _ body: @Sendable (Range<Int>) -> Result) -> [Result] {
+        let slices = Swift.min(System.activeProcessorCount * 2, range.count / Swift.max(1, minimumPerSlice))
+        guard slices > 1 else { return [body(range)] }
+        let results = UnsafeMutableBufferPointer<Result?>.allocate(capacity: slices)
+        results.initialize(repeating: nil)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        nonisolated(unsafe) let output = results
+        let size = (range.count + slices - 1) / slices
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let start = range.lowerBound + slice * size
+            let end = Swift.min(start + size, range.upperBound)
+            if start < end { output[slice] = body(start..<end) }
+        }
+        return results.compactMap { $0 }
     }
 }
 

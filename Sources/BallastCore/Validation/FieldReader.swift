@@ -64,7 +64,7 @@ struct FieldReader {
     }
 
     /// Labels: a string map whose keys and values follow the Kubernetes label rules.
-    func labels(_ key: String, diagnostics: inout [Diagnostic]) -> [String: String] {
+    func labels(_ key: String, diagnostics: inout [Diagnostic]) -> StringMap {
         stringMap(key, diagnostics: &diagnostics) { entry, value, diagnostics in
             if !NameRules.isValidLabelKey(entry.key) {
                 diagnostics.append(.error("invalid label key '\(entry.key)': use an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit", at: entry.keyLocation))
@@ -76,14 +76,14 @@ struct FieldReader {
 
     /// A map of string values; ints and bools are accepted and kept as their text. `check`
     /// sees each entry that has a string value.
-    func stringMap(_ key: String, diagnostics: inout [Diagnostic], check: (YAMLEntry, String, inout [Diagnostic]) -> Void = { _, _, _ in }) -> [String: String] {
+    func stringMap(_ key: String, diagnostics: inout [Diagnostic], check: (YAMLEntry, String, inout [Diagnostic]) -> Void = { _, _, _ in }) -> StringMap {
         guard let entry = self[key] else { return [:] }
         guard case .mapping(let mapping) = entry.value.value else {
             if case .null = entry.value.value { return [:] }
             diagnostics.append(.error("'\(key)' must be a mapping of strings, found \(entry.value.typeName)", at: entry.value.location))
             return [:]
         }
-        var result: [String: String] = [:]
+        var result: [(String, String)] = []
         result.reserveCapacity(mapping.count)
         for item in mapping {
             let text: String
@@ -96,8 +96,8 @@ struct FieldReader {
                 continue
             }
             check(item, text, &diagnostics)
-            result[item.key] = text
+            result.append((item.key, text))
         }
-        return result
+        return StringMap(result)
     }
 }

@@ -93,7 +93,7 @@ public struct ManifestDecoder: Sendable {
             dependsOn: dependsOn.filter { NameRules.isReferenceTarget($0.value) }, placement: placement, spec: spec, policy: policy))
     }
 
-    private func decodeSite(root: YAMLNode, name: Located<String>, labels: [String: String], fields: FieldReader, metadata: FieldReader, diagnostics: inout [Diagnostic]) -> ManifestDocument? {
+    private func decodeSite(root: YAMLNode, name: Located<String>, labels: StringMap, fields: FieldReader, metadata: FieldReader, diagnostics: inout [Diagnostic]) -> ManifestDocument? {
         for key in ["site", "dependsOn"] {
             if let entry = metadata[key] { diagnostics.append(.error("'metadata.\(key)' does not apply to a Site", at: entry.keyLocation)) }
         }

@@ -1,6 +1,8 @@
 /// A decoded manifest document, before cross-document checks (phase one of validation).
 public enum ManifestDocument: Sendable {
-    case site(SiteManifest)
+    /// Boxed: sites are few, and unboxed they would make every array of documents as wide
+    /// as a site manifest.
+    indirect case site(SiteManifest)
     case resource(ResourceManifest)
 }
 
@@ -21,7 +23,7 @@ public struct SiteManifest: Sendable {
     public var location: SourceLocation
     public var siteClass: Site.SiteClass
     public var provider: Located<String>
-    public var labels: [String: String]
+    public var labels: StringMap
     public var config: YAMLNode?
 }
 
@@ -32,17 +34,23 @@ public final class ResourceManifest: Sendable {
     public let name: Located<String>
     public let location: SourceLocation
     public let site: Located<String>?
-    public let labels: [String: String]
-    public let annotations: [String: String]
+    public let labels: StringMap
+    public let annotations: StringMap
     public let dependsOn: [Located<String>]
     public let placement: PlacementSpec?
     public let spec: SpecSource
     public let policy: Policy
     public var unplacedID: String { "\(kind.value)/\(name.value)" }
 
+    /// An empty manifest that takes the place of one released once validation is done with it.
+    static let released = ResourceManifest(
+        kind: Located("", at: SourceLocation(file: 0, line: 0, column: 0)), name: Located("", at: SourceLocation(file: 0, line: 0, column: 0)),
+        location: SourceLocation(file: 0, line: 0, column: 0), site: nil, labels: [:], annotations: [:], dependsOn: [],
+        placement: nil, spec: .raw(nil), policy: Policy())
+
     public init(
         kind: Located<String>, name: Located<String>, location: SourceLocation, site: Located<String>?,
-        labels: [String: String], annotations: [String: String], dependsOn: [Located<String>],
+        labels: StringMap, annotations: StringMap, dependsOn: [Located<String>],
         placement: PlacementSpec?, spec: SpecSource, policy: Policy
     ) {
         self.kind = kind
@@ -62,7 +70,7 @@ public final class ResourceManifest: Sendable {
 public struct PlacementSpec: Sendable {
     public var location: SourceLocation
     public var sites: [Located<String>]?
-    public var matchLabels: [String: String]?
+    public var matchLabels: StringMap?
     public var failover: Bool
 }
 

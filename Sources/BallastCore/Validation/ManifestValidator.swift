@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Phase two of validation: the checks that span documents.
 ///
 /// Duplicate ids, sites and their providers, placement, specs whose provider depends on the
@@ -31,8 +33,12 @@ public struct ManifestValidator: Sendable {
 
     /// Validates documents kept in chunks (as the parallel loader makes them); each chunk is
     /// released as soon as its documents have been taken over.
-    public func validate(chunks: consuming [[ManifestDocument]], diagnostics: inout [Diagnostic]) -> DesiredState? {
+    ///
+    /// - Parameter sourceDirectories: by file index, the directory each resource's
+    ///   ``DesiredResource/sourceDirectory`` is set to (nil for standard input).
+    public func validate(chunks: consuming [[ManifestDocument]], sourceDirectories: [String?] = [], diagnostics: inout [Diagnostic]) -> DesiredState? {
         let sites = collectSites(chunks, diagnostics: &diagnostics)
+        let schemas = SiteSchemas(sites: sites, catalog: catalog)
         let siteNames = sites.keys.sorted()
         let total = chunks.reduce(0) { $0 + $1.count }
         var manifestIndex: [UnplacedKey: Int] = [:]
@@ -58,24 +64,30 @@ public struct ManifestValidator: Sendable {
         placed.reserveCapacity(ordered.count)
         var validatedSpecs: [ValidatedSpec] = []
         validatedSpecs.reserveCapacity(ordered.count)
-        var placements: [UnplacedKey: [Int]] = [:]
-        placements.reserveCapacity(ordered.count)
+        // By manifest index: its nodes, which are appended together.
+        var placements = Array(repeating: 0..<0, count: ordered.count)
         for (index, manifest) in ordered.enumerated() {
-            let chosen = place(manifest, sites: sites, siteNames: siteNames, diagnostics: &diagnostics)
-            if chosen.isEmpty {
-                checkTargetsExist(manifest, declared: declared, diagnostics: &diagnostics)
-                continue
-            }
-            var specs: [(provider: String, spec: Int)] = []
-            var nodes: [Int] = []
-            for siteName in chosen {
-                guard let site = sites[siteName.value] else { continue }
-                guard let spec = spec(for: manifest, on: site, at: siteName.location, cache: &specs, validated: &validatedSpecs, diagnostics: &diagnostics) else { continue }
+            var specs = SpecCache()
+            let first = placed.count
+            func add(_ siteName: Located<String>, _ site: SiteSchemas.Entry) {
+                guard let spec = spec(for: manifest, on: site, at: siteName.location, cache: &specs, validated: &validatedSpecs, diagnostics: &diagnostics) else { return }
                 checkConfinement(manifest, spec: validatedSpecs[spec], site: site, diagnostics: &diagnostics)
-                nodes.append(placed.count)
-                placed.append(Placed(manifest: index, id: ResourceID(kind: manifest.kind.value, name: manifest.name.value, site: site.name), spec: spec))
+                placed.append(Placed(manifest: index, id: ResourceID(kind: manifest.kind.value, name: manifest.name.value, site: site.site.name), spec: spec))
             }
-            placements[UnplacedKey(kind: manifest.kind.value, name: manifest.name.value)] = nodes
+            if manifest.placement == nil, let siteName = manifest.site, let site = schemas[siteName.value] {
+                // The common case, one named site, without building a list of one.
+                add(siteName, site)
+            } else {
+                let chosen = place(manifest, sites: sites, siteNames: siteNames, diagnostics: &diagnostics)
+                if chosen.isEmpty {
+                    checkTargetsExist(manifest, declared: declared, diagnostics: &diagnostics)
+                    continue
+                }
+                for siteName in chosen {
+                    if let site = schemas[siteName.value] { add(siteName, site) }
+                }
+            }
+            placements[index] = first..<placed.count
         }
 
         // References and dependencies, as edges between placed nodes.
@@ -109,36 +121,74 @@ public struct ManifestValidator: Sendable {
         guard let layers = graph.layers(diagnostics: &diagnostics) else { return nil }
         if diagnostics.contains(where: { $0.severity == .error }) { return nil }
 
-        // Sort indices, not the (large) resources: (layer, id) order.
-        let order = Self.order(placed.map(\.id), layers: layers)
-        var resources: [DesiredResource] = []
-        resources.reserveCapacity(placed.count)
-        for index in order {
-            let node = placed[index]
-            let manifest = ordered[node.manifest]
-            let spec = validatedSpecs[node.spec]
-            resources.append(DesiredResource(
-                id: node.id, labels: manifest.labels, annotations: manifest.annotations, spec: spec.fields, policy: manifest.policy,
-                dependencies: dependencies[index].isEmpty ? [] : dependencies[index].map { placed[$0].id }.sorted(), layer: layers[index],
-                sensitivePaths: spec.sensitivePaths, templatePaths: spec.templatePaths,
-                referenceTargets: referenceTargets[index], location: manifest.location))
+        // Where each node goes in (layer, id) order; indices are sorted, not the resources.
+        var position = [Int](repeating: 0, count: placed.count)
+        for (offset, index) in Self.order(placed, layers: layers).enumerated() { position[index] = offset }
+        // Resources are built manifest by manifest, straight into their sorted places, and each
+        // manifest is released as soon as its resources hold what they share with it: the
+        // manifests and the resources are never all in memory at once.
+        let count = placed.count
+        let resources = [DesiredResource](unsafeUninitializedCapacity: count) { buffer, initialized in
+            nonisolated(unsafe) let output = buffer
+            ordered.withUnsafeMutableBufferPointer { manifests in
+                nonisolated(unsafe) let manifests = manifests
+                let released = ResourceManifest.released
+                let workers = count >= 8_192 ? System.activeProcessorCount : 1
+                let size = (manifests.count + workers - 1) / workers
+                DispatchQueue.concurrentPerform(iterations: workers) { [placed, validatedSpecs, dependencies, referenceTargets, placements, position] worker in
+                    for index in (worker * size)..<min((worker + 1) * size, manifests.count) {
+                        let manifest = manifests[index]
+                        let file = Int(manifest.location.file)
+                        for node in placements[index] {
+                            let spec = validatedSpecs[placed[node].spec]
+                            var resource = DesiredResource(
+                                id: placed[node].id, labels: manifest.labels, annotations: manifest.annotations, spec: spec.fields, policy: manifest.policy,
+                                dependencies: dependencies[node].isEmpty ? [] : dependencies[node].map { placed[$0].id }.sorted(), layer: layers[node],
+                                sensitivePaths: spec.sensitivePaths, templatePaths: spec.templatePaths,
+                                referenceTargets: referenceTargets[node], location: manifest.location)
+                            if file < sourceDirectories.count { resource.sourceDirectory = sourceDirectories[file] }
+                            (output.baseAddress! + position[node]).initialize(to: resource)
+                        }
+                        manifests[index] = released
+                    }
+                }
+            }
+            initialized = count
         }
         return DesiredState(sites: sites, resources: resources)
     }
 
-    /// Indices of `ids` in (layer, id) order: bucketed by layer, then each layer sorted by id.
-    static func order(_ ids: [ResourceID], layers: [Int]) -> [Int] {
+    /// Indices of the nodes in (layer, id) order: bucketed by layer, then each layer sorted by id.
+    private static func order(_ placed: [Placed], layers: [Int]) -> [Int] {
         var byLayer: [[Int]] = Array(repeating: [], count: (layers.max() ?? -1) + 1)
-        for index in ids.indices { byLayer[layers[index]].append(index) }
+        for index in placed.indices { byLayer[layers[index]].append(index) }
         var order: [Int] = []
-        order.reserveCapacity(ids.count)
-        ids.withUnsafeBufferPointer { ids in
+        order.reserveCapacity(placed.count)
+        placed.withUnsafeBufferPointer { placed in
             for var layer in byLayer {
-                layer.sort { ids[$0] < ids[$1] }
+                layer.sort { placed[$0].id < placed[$1].id }
                 order.append(contentsOf: layer)
             }
         }
         return order
+    }
+
+    /// One manifest's validated specs by provider (a manifest placed on sites of different
+    /// providers is validated once per provider); the first is held without allocating.
+    struct SpecCache {
+        private var first: (provider: String, spec: Int)?
+        private var rest: [(provider: String, spec: Int)] = []
+
+        subscript(provider: String) -> Int? {
+            get {
+                if let first, first.provider == provider { return first.spec }
+                return rest.first { $0.provider == provider }?.spec
+            }
+            set {
+                guard let newValue else { return }
+                if first == nil { first = (provider, newValue) } else { rest.append((provider, newValue)) }
+            }
+        }
     }
 
     /// The declared `Kind/name`s, with suggestions for near misses.
@@ -189,9 +239,10 @@ public struct ManifestValidator: Sendable {
     }
 
     /// Paths that must stay inside a directory of the site's config (a host's root), lexically.
-    private func checkConfinement(_ manifest: ResourceManifest, spec: ValidatedSpec, site: Site, diagnostics: inout [Diagnostic]) {
-        guard let kind = catalog.providers[site.provider]?.kind(manifest.kind.value) else { return }
-        for field in kind.fields {
+    private func checkConfinement(_ manifest: ResourceManifest, spec: ValidatedSpec, site entry: SiteSchemas.Entry, diagnostics: inout [Diagnostic]) {
+        guard let fields = entry.confinedFields[manifest.kind.value] else { return }
+        let site = entry.site
+        for field in fields {
             guard let configField = field.confinedTo, case .string(let path)? = spec.fields[field.name],
                   !spec.templatePaths.contains(field.name), case .string(let root)? = site.config[configField] else { continue }
             if PathConfinement.resolve(path, under: root) == nil {
@@ -244,23 +295,23 @@ public struct ManifestValidator: Sendable {
         }
     }
 
-    /// The spec validated against the schema of the site's provider.
     /// The index in `validated` of the spec validated against the schema of the site's provider.
-    private func spec(for manifest: ResourceManifest, on site: Site, at location: SourceLocation, cache: inout [(provider: String, spec: Int)], validated specs: inout [ValidatedSpec], diagnostics: inout [Diagnostic]) -> Int? {
-        if site.provider.hasPrefix("plugin:"), catalog.providers[site.provider] == nil {
+    private func spec(for manifest: ResourceManifest, on entry: SiteSchemas.Entry, at location: SourceLocation, cache: inout SpecCache, validated specs: inout [ValidatedSpec], diagnostics: inout [Diagnostic]) -> Int? {
+        let site = entry.site
+        if entry.provider == nil, site.provider.hasPrefix("plugin:") {
             // Plugins declare their schema at run time; their specs are checked when they load.
             if case .raw(let node) = manifest.spec {
                 specs.append(ValidatedSpec(fields: node.map(Self.plainFields) ?? Fields(), sensitivePaths: [], references: [], templatePaths: []))
                 return specs.count - 1
             }
         }
-        guard let provider = catalog.providers[site.provider] else { return nil }
-        guard let schema = provider.kind(manifest.kind.value) else {
+        guard let provider = entry.provider else { return nil }
+        guard let schema = entry.kinds[manifest.kind.value] else {
             let served = provider.kinds.map(\.kind).sorted().joined(separator: ", ")
             diagnostics.append(.error("provider '\(site.provider)' of site '\(site.name)' does not serve kind \(manifest.kind.value) (it serves \(served))", at: location))
             return nil
         }
-        if let cached = cache.first(where: { $0.provider == provider.provider }) { return cached.spec }
+        if let cached = cache[provider.provider] { return cached }
         let validated: ValidatedSpec
         switch manifest.spec {
         case .validated(let validatedProvider, let spec) where validatedProvider == provider.provider:
@@ -271,7 +322,7 @@ public struct ManifestValidator: Sendable {
             validated = SpecValidator.validate(node, fields: schema.fields, context: "the \(manifest.kind.value) spec", ownerLocation: manifest.location, reservedKeys: ["placement"], diagnostics: &diagnostics)
         }
         specs.append(validated)
-        cache.append((provider.provider, specs.count - 1))
+        cache[provider.provider] = specs.count - 1
         return specs.count - 1
     }
 
@@ -299,14 +350,14 @@ public struct ManifestValidator: Sendable {
     }
 
     /// `Kind/name` names the placement on the same site when there is one, else every placement.
-    private func resolveDependency(_ dependency: Located<String>, from id: ResourceID, placed: [Placed], placements: [UnplacedKey: [Int]], declared: Declared, diagnostics: inout [Diagnostic]) -> [Int] {
+    private func resolveDependency(_ dependency: Located<String>, from id: ResourceID, placed: [Placed], placements: [Range<Int>], declared: Declared, diagnostics: inout [Diagnostic]) -> [Int] {
         let text = dependency.value
         guard let key = Self.unplacedKey(text) else { return [] }
         guard declared.contains(key) else {
             diagnostics.append(.error("dependsOn names '\(key.text)', which is not declared\(declared.hint(for: key))", at: dependency.location))
             return []
         }
-        let candidates = placements[key] ?? []
+        let candidates = declared.index[key].map { placements[$0] } ?? 0..<0
         if let at = text.firstIndex(of: "@") {
             let site = String(text[text.index(after: at)...])
             guard let target = candidates.first(where: { placed[$0].id.site == site }) else {
@@ -316,18 +367,18 @@ public struct ManifestValidator: Sendable {
             return [target]
         }
         if let sameSite = candidates.first(where: { placed[$0].id.site == id.site }) { return [sameSite] }
-        return candidates
+        return Array(candidates)
     }
 
     private func resolveReference(
         _ written: String, _ key: UnplacedKey, site: String?, field: String, from id: ResourceID, at location: SourceLocation,
-        placed: [Placed], placements: [UnplacedKey: [Int]], declared: Declared, sites: [String: Site], diagnostics: inout [Diagnostic]
+        placed: [Placed], placements: [Range<Int>], declared: Declared, sites: [String: Site], diagnostics: inout [Diagnostic]
     ) -> Int? {
         guard declared.contains(key) else {
             diagnostics.append(.error("reference to '\(key.text)', which is not declared\(declared.hint(for: key))", at: location))
             return nil
         }
-        let candidates = placements[key] ?? []
+        let candidates = declared.index[key].map { placements[$0] } ?? 0..<0
         let target: Int
         if let site {
             guard let match = candidates.first(where: { placed[$0].id.site == site }) else {
@@ -338,7 +389,7 @@ public struct ManifestValidator: Sendable {
         } else if let sameSite = candidates.first(where: { placed[$0].id.site == id.site }) {
             target = sameSite
         } else if candidates.count == 1 {
-            target = candidates[0]
+            target = candidates.lowerBound
         } else {
             if !candidates.isEmpty {
                 let choices = candidates.map { "${\(key.text)@\(placed[$0].id.site).outputs.\(field)}" }.joined(separator: ", ")

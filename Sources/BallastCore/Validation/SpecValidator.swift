@@ -26,8 +26,29 @@ struct SpecValidator {
         return ValidatedSpec(fields: result, sensitivePaths: validator.sensitivePaths, references: validator.references, templatePaths: validator.templatePaths)
     }
 
-    private static func join(_ path: String, _ name: String) -> String {
-        path.isEmpty ? name : "\(path).\(name)"
+    /// Where a value sits in the spec (`backups.retentionDays`, `disks[0]`): written out only
+    /// when a message, a template or a nested value needs the text, not for every scalar.
+    struct PathBuilder {
+        enum Component {
+            case whole
+            case key(String)
+            case index(Int)
+        }
+
+        var parent: String
+        var component: Component
+
+        static func key(_ key: String, in parent: String) -> PathBuilder { PathBuilder(parent: parent, component: .key(key)) }
+        static func index(_ index: Int, in parent: String) -> PathBuilder { PathBuilder(parent: parent, component: .index(index)) }
+        static func written(_ path: String) -> PathBuilder { PathBuilder(parent: path, component: .whole) }
+
+        var text: String {
+            switch component {
+            case .whole: parent
+            case .key(let key): parent.isEmpty ? key : parent + "." + key
+            case .index(let index): parent + "[" + String(index) + "]"
+            }
+        }
     }
 
     private mutating func object(_ node: YAMLNode?, fields: [FieldSchema], path: String, context: String, ownerLocation: SourceLocation) -> Fields {
@@ -41,41 +62,41 @@ struct SpecValidator {
                 return Fields()
             }
         }
-        var result: [(String, Value)] = []
+        var result: [Fields.Entry] = []
         result.reserveCapacity(entries.count)
         for entry in entries {
             if path.isEmpty && reservedKeys.contains(entry.key) { continue }
-            guard let field = fields.first(where: { $0.name == entry.key }) else {
+            let fieldPath = PathBuilder.key(entry.key, in: path)
+            guard let field = fields.firstIndex(where: { $0.name == entry.key }) else {
                 let candidates = fields.filter { !$0.computed }.map(\.name)
-                diagnostics.append(.error("unknown field '\(Self.join(path, entry.key))' in \(context)\(Suggestion.hint(for: entry.key, among: candidates))", at: entry.keyLocation))
+                diagnostics.append(.error("unknown field '\(fieldPath.text)' in \(context)\(Suggestion.hint(for: entry.key, among: candidates))", at: entry.keyLocation))
                 continue
             }
-            if field.computed {
-                diagnostics.append(.error("'\(Self.join(path, entry.key))' is computed by the provider and cannot be set", at: entry.keyLocation))
+            if fields[field].computed {
+                diagnostics.append(.error("'\(fieldPath.text)' is computed by the provider and cannot be set", at: entry.keyLocation))
                 continue
             }
-            let fieldPath = Self.join(path, field.name)
-            if field.sensitive { sensitivePaths.insert(fieldPath) }
-            if let value = check(entry.value, type: field.type, field: field, path: fieldPath) {
-                result.append((field.name, value))
+            if fields[field].sensitive { sensitivePaths.insert(fieldPath.text) }
+            if let value = check(entry.value, type: fields[field].type, field: fields[field], path: fieldPath) {
+                result.append(Fields.Entry(key: entry.key, value: value))
             }
         }
-        for field in fields where field.required && !entries.contains(where: { $0.key == field.name }) {
+        for field in fields.indices where fields[field].required && !entries.contains(where: { $0.key == fields[field].name }) {
             let location = node?.location ?? ownerLocation
-            diagnostics.append(.error("missing required field '\(Self.join(path, field.name))' in \(context)", at: location))
+            diagnostics.append(.error("missing required field '\(PathBuilder.key(fields[field].name, in: path).text)' in \(context)", at: location))
         }
-        return Fields(result)
+        return Fields(uniqueKeyEntries: result)
     }
 
-    private mutating func check(_ node: YAMLNode, type: FieldSchema.FieldType, field: FieldSchema, path: String) -> Value? {
+    private mutating func check(_ node: YAMLNode, type: FieldSchema.FieldType, field: FieldSchema, path: PathBuilder) -> Value? {
         // A string that is exactly one reference stands for a value of any type.
         if case .string(let string) = node.value, Template.mayContainReference(string) {
-            return template(string, node: node, type: type, field: field, path: path)
+            return template(string, node: node, type: type, field: field, path: path.text)
         }
         switch (type, node.value) {
         case (.string, .string(let string)):
             if let allowed = field.allowed, !allowed.contains(string) {
-                diagnostics.append(.error("'\(string)' is not a valid value for '\(path)': expected one of \(allowed.joined(separator: ", "))\(Suggestion.hint(for: string, among: allowed))", at: node.location))
+                diagnostics.append(.error("'\(string)' is not a valid value for '\(path.text)': expected one of \(allowed.joined(separator: ", "))\(Suggestion.hint(for: string, among: allowed))", at: node.location))
                 return nil
             }
             return .string(string)
@@ -88,29 +109,33 @@ struct SpecValidator {
         case (.bool, .bool(let bool)):
             return .bool(bool)
         case (.list(let element), .sequence(let items)):
+            let parent = path.text
             var values: [Value] = []
             values.reserveCapacity(items.count)
             for (index, item) in items.enumerated() {
-                if let value = check(item, type: element, field: field, path: "\(path)[\(index)]") { values.append(value) }
+                if let value = check(item, type: element, field: field, path: PathBuilder.index(index, in: parent)) { values.append(value) }
             }
             return .list(values)
         case (.map(let element), .mapping(let entries)):
-            var values: [(String, Value)] = []
+            let parent = path.text
+            var values: [Fields.Entry] = []
+            values.reserveCapacity(entries.count)
             for entry in entries {
-                if let value = check(entry.value, type: element, field: field, path: Self.join(path, entry.key)) { values.append((entry.key, value)) }
+                if let value = check(entry.value, type: element, field: field, path: PathBuilder.key(entry.key, in: parent)) { values.append(Fields.Entry(key: entry.key, value: value)) }
             }
-            return .map(Fields(values))
+            return .map(Fields(uniqueKeyEntries: values))
         case (.object(let nested), .mapping):
-            return .map(object(node, fields: nested, path: path, context: "'\(path)'", ownerLocation: node.location))
+            let parent = path.text
+            return .map(object(node, fields: nested, path: parent, context: "'\(parent)'", ownerLocation: node.location))
         case (_, .null):
-            diagnostics.append(.error("'\(path)' is null; remove the field or give it a \(type.displayName) value", at: node.location))
+            diagnostics.append(.error("'\(path.text)' is null; remove the field or give it a \(type.displayName) value", at: node.location))
             return nil
         default:
             var hint = ""
             if case .string = type, Self.isUnquotedScalar(node.value) {
                 hint = " (quote it to make it a string)"
             }
-            diagnostics.append(.error("'\(path)' must be \(Self.article(type)), found \(node.typeName)\(hint)", at: node.location))
+            diagnostics.append(.error("'\(path.text)' must be \(Self.article(type)), found \(node.typeName)\(hint)", at: node.location))
             return nil
         }
     }
@@ -138,7 +163,7 @@ struct SpecValidator {
             return nil
         }
         let references = parsed.references
-        if references.isEmpty { return check(YAMLNode(.string(string.replacingOccurrences(of: "$${", with: "${")), at: node.location), type: type, field: field, path: path) }
+        if references.isEmpty { return check(YAMLNode(.string(string.replacingOccurrences(of: "$${", with: "${")), at: node.location), type: type, field: field, path: PathBuilder.written(path)) }
         guard allowsReferences else {
             diagnostics.append(.error("references are not allowed in '\(path)'", at: node.location))
             return nil

@@ -35,6 +35,7 @@ public struct SimProvider: Provider {
         let snapshot = try await world.snapshot()
         try checkOutage(site, snapshot)
         var result: [ResourceID: Observed] = [:]
+        result.reserveCapacity(ids.count)
         for id in ids {
             if let record = snapshot.records[id] { result[id] = record.observed }
         }

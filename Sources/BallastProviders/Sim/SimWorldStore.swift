@@ -123,6 +123,7 @@ public actor SimWorldStore {
 
     private func loadSnapshot(_ bytes: [UInt8]) throws(ProviderError) {
         let (lines, _) = Self.completeLines(bytes)
+        world.records.reserveCapacity(lines.count)
         for value in Self.parse(lines, in: bytes) {
             guard let value, case .map(let fields) = value else {
                 throw ProviderError(.failed, "the sim world snapshot \(snapshotPath) is corrupt")
@@ -152,7 +153,10 @@ public actor SimWorldStore {
 
     /// Each line parsed as JSON (nil when it is not), on every core, in order.
     static func parse(_ lines: [Range<Int>], in bytes: [UInt8]) -> [Value?] {
-        lines.parallelMap { range in try? JSONValueParser.parse(Array(bytes[range])) }
+        bytes.withUnsafeBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer
+            return lines.parallelMap { range in try? JSONValueParser.parse(UnsafeBufferPointer(rebasing: buffer[range])) }
+        }
     }
 
     private func read(_ path: String, from offset: Int) throws(ProviderError) -> (bytes: [UInt8], size: Int) {

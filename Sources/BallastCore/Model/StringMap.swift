@@ -1,0 +1,94 @@
+/// A small map of strings (labels, annotations), kept as pairs sorted by key.
+///
+/// A manifest's labels are a handful of short strings; a dictionary spends about 200 bytes
+/// and a hash per key on each, a sorted array about half the memory and no hashing. Lookups
+/// are a binary search. Iteration is in key order, so output built from it is deterministic.
+public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
+    public typealias Element = (key: String, value: String)
+
+    fileprivate struct Pair: Sendable, Hashable {
+        var key: String
+        var value: String
+    }
+
+    private var pairs: [Pair]
+
+    public init() {
+        pairs = []
+    }
+
+    /// Builds from pairs; a later pair wins over an earlier one with the same key.
+    public init(_ elements: some Sequence<(String, String)>) {
+        var pairs: [Pair] = []
+        pairs.reserveCapacity(elements.underestimatedCount)
+        for (key, value) in elements { pairs.append(Pair(key: key, value: value)) }
+        // Stable, so that among equal keys the later pair comes last and wins below.
+        if !pairs.indices.dropFirst().allSatisfy({ pairs[$0 - 1].key < pairs[$0].key }) {
+            let sorted = pairs.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }
+            pairs = []
+            for (_, pair) in sorted {
+                if let last = pairs.last, last.key == pair.key { pairs[pairs.count - 1] = pair } else { pairs.append(pair) }
+            }
+        }
+        self.pairs = pairs
+    }
+
+    public init(_ dictionary: [String: String]) {
+        pairs = dictionary.map { Pair(key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
+    }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(elements)
+    }
+
+    public var count: Int { pairs.count }
+    public var isEmpty: Bool { pairs.isEmpty }
+    public var keys: [String] { pairs.map(\.key) }
+
+    /// The same pairs as a dictionary, for APIs that take one.
+    public var dictionary: [String: String] {
+        Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, $0.value) })
+    }
+
+    public subscript(key: String) -> String? {
+        get {
+            let (found, index) = index(of: key)
+            return found ? pairs[index].value : nil
+        }
+        set {
+            let (found, index) = index(of: key)
+            switch (found, newValue) {
+            case (true, let value?): pairs[index].value = value
+            case (true, nil): pairs.remove(at: index)
+            case (false, let value?): pairs.insert(Pair(key: key, value: value), at: index)
+            case (false, nil): break
+            }
+        }
+    }
+
+    private func index(of key: String) -> (found: Bool, index: Int) {
+        var low = 0
+        var high = pairs.count
+        while low < high {
+            let middle = (low + high) / 2
+            if pairs[middle].key < key { low = middle + 1 } else { high = middle }
+        }
+        return (low < pairs.count && pairs[low].key == key, low)
+    }
+
+    public struct Iterator: IteratorProtocol {
+        fileprivate var base: IndexingIterator<[Pair]>
+
+        public mutating func next() -> Element? {
+            base.next().map { ($0.key, $0.value) }
+        }
+    }
+
+    public func makeIterator() -> Iterator {
+        Iterator(base: pairs.makeIterator())
+    }
+
+    public var description: String {
+        "[" + pairs.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "]"
+    }
+}

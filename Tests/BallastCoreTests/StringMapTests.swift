@@ -1,0 +1,41 @@
+import Testing
+@testable import BallastCore
+
+@Suite("String maps and sorted fields")
+struct StringMapTests {
+    @Test func keepsPairsSortedAndTheLaterOfEqualKeys() {
+        let map = StringMap([("tier", "gold"), ("app", "web"), ("tier", "silver")])
+        #expect(map.keys == ["app", "tier"])
+        #expect(map["tier"] == "silver")
+        #expect(map["missing"] == nil)
+        #expect(map.count == 2)
+        #expect(Array(map).map { "\($0.key)=\($0.value)" } == ["app=web", "tier=silver"])
+    }
+
+    @Test func equalityIgnoresTheOrderPairsWereGivenIn() {
+        #expect(StringMap([("b", "2"), ("a", "1")]) == ["a": "1", "b": "2"])
+        #expect(StringMap(["b": "2", "a": "1"]) == StringMap([("a", "1"), ("b", "2")]))
+        #expect(StringMap([("a", "1")]) != StringMap([("a", "2")]))
+    }
+
+    @Test func subscriptInsertsReplacesAndRemoves() {
+        var map: StringMap = ["m": "1"]
+        map["a"] = "0"
+        map["z"] = "2"
+        map["m"] = "one"
+        #expect(map.keys == ["a", "m", "z"])
+        #expect(map["m"] == "one")
+        map["a"] = nil
+        map["absent"] = nil
+        #expect(map.dictionary == ["m": "one", "z": "2"])
+    }
+
+    @Test(arguments: [0, 1, 5, 16, 17, 40])
+    func fieldsFromUniqueKeysAreSorted(count: Int) {
+        // A fixed permutation (7 is coprime to every count here), far from sorted.
+        let keys = (0..<count).map { "key-\(($0 * 7) % count)" }
+        let fields = Fields(uniqueKeyEntries: keys.map { Fields.Entry(key: $0, value: .string($0)) })
+        #expect(fields.keys == keys.sorted())
+        #expect(fields.keys.allSatisfy { fields[$0] == .string($0) })
+    }
+}
