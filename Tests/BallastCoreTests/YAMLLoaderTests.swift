@@ -154,4 +154,44 @@ struct ParallelLoadingTests {
         let cuts = Array(text.utf8).withUnsafeBytes { DocumentSplitter.cuts(in: $0) }
         #expect(cuts.map(\.line) == [0, 1, 4])
     }
+
+    /// The chunking cuts (found near targets, lines counted a word at a time) agree with
+    /// choosing among every cut, on streams with directives, comments, blank and CRLF lines.
+    @Test(arguments: [1, 7, 40, 333, 4_096])
+    func chunkCutsAgreeWithEveryCut(every size: Int) {
+        var text = ""
+        for index in 0..<300 {
+            switch index % 5 {
+            case 0: text += "%YAML 1.2\n# about the next one\n\n%TAG ! tag:example.com,2026:\n---\nindex: \(index)\n"
+            case 1: text += "--- # comment\r\nindex: \(index)\r\n\r\n"
+            case 2: text += "---\nlist:\n  - a\n  - b\n---x: not a marker\n"
+            case 3: text += "---\ntext: |\n  line\n\n  more \(index)\n"
+            default: text += "--- {index: \(index)}\n"
+            }
+        }
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { buffer in
+            let every = DocumentSplitter.cuts(in: buffer)
+            var expected = [every[0]]
+            for cut in every.dropFirst() where cut.offset - expected[expected.count - 1].offset >= size { expected.append(cut) }
+            let chunked = DocumentSplitter.cuts(in: buffer, every: size)
+            // Cuts past the last expected one may only be missing, never different.
+            #expect(Array(chunked.prefix(expected.count)) == Array(expected.prefix(chunked.count)))
+            for cut in chunked {
+                let line = bytes[..<cut.offset].filter { $0 == 0x0A }.count
+                #expect(cut.line == line, "line of the cut at byte \(cut.offset)")
+            }
+        }
+    }
+
+    @Test(arguments: [0, 1, 7, 8, 9, 63, 1_000])
+    func newlinesAreCountedExactly(length: Int) {
+        // Newlines among bytes that differ from one in a single bit (0x0B, 0x08, 0x8A, …).
+        let bytes: [UInt8] = (0..<length).map { index in
+            let isNewline = (index * 37) % 23 == 0
+            return isNewline ? 0x0A : 0x0A ^ (UInt8(1) << UInt8(index % 8))
+        }
+        let counted = bytes.withUnsafeBufferPointer { DocumentSplitter.countNewlines($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, length) }
+        #expect(counted == bytes.filter { $0 == 0x0A }.count)
+    }
 }

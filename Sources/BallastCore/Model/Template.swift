@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A string that may hold `${…}` references, split into literal text and references.
 ///
 /// `${Kind/name.outputs.field}` and `${Kind/name@site.outputs.field}` name another
@@ -13,7 +17,11 @@ public struct Template: Sendable, Hashable {
 
     /// Whether a string contains a reference at all (cheap pre-check).
     public static func mayContainReference(_ string: String) -> Bool {
-        string.utf8.contains(UInt8(ascii: "$")) && string.contains("${")
+        let hasDollar = string.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.baseAddress.map { memchr($0, Int32(UInt8(ascii: "$")), bytes.count) != nil } ?? false
+        }
+            ?? string.utf8.contains(UInt8(ascii: "$"))
+        return hasDollar && string.contains("${")
     }
 
     /// Parses a string; throws a message for a malformed or unknown reference.

@@ -59,59 +59,52 @@ public struct ManifestValidator: Sendable {
         }
         let declared = Declared(index: manifestIndex)
 
-        // Placement and specs: one node per (manifest, site).
+        // Placement and specs: one node per (manifest, site), stretches of manifests on every
+        // core, merged in manifest order.
+        let slices = ParallelSlices.map(ordered.indices) { [ordered] range in
+            var slice = PlacementSlice()
+            for index in range {
+                place(ordered[index], index: index, schemas: schemas, sites: sites, siteNames: siteNames, declared: declared, into: &slice)
+            }
+            return slice
+        }
         var placed: [Placed] = []
         placed.reserveCapacity(ordered.count)
         var validatedSpecs: [ValidatedSpec] = []
         validatedSpecs.reserveCapacity(ordered.count)
         // By manifest index: its nodes, which are appended together.
-        var placements = Array(repeating: 0..<0, count: ordered.count)
-        for (index, manifest) in ordered.enumerated() {
-            var specs = SpecCache()
-            let first = placed.count
-            func add(_ siteName: Located<String>, _ site: SiteSchemas.Entry) {
-                guard let spec = spec(for: manifest, on: site, at: siteName.location, cache: &specs, validated: &validatedSpecs, diagnostics: &diagnostics) else { return }
-                checkConfinement(manifest, spec: validatedSpecs[spec], site: site, diagnostics: &diagnostics)
-                placed.append(Placed(manifest: index, id: ResourceID(kind: manifest.kind.value, name: manifest.name.value, site: site.site.name), spec: spec))
-            }
-            if manifest.placement == nil, let siteName = manifest.site, let site = schemas[siteName.value] {
-                // The common case, one named site, without building a list of one.
-                add(siteName, site)
-            } else {
-                let chosen = place(manifest, sites: sites, siteNames: siteNames, diagnostics: &diagnostics)
-                if chosen.isEmpty {
-                    checkTargetsExist(manifest, declared: declared, diagnostics: &diagnostics)
-                    continue
-                }
-                for siteName in chosen {
-                    if let site = schemas[siteName.value] { add(siteName, site) }
-                }
-            }
-            placements[index] = first..<placed.count
+        var placements: [Range<Int>] = []
+        placements.reserveCapacity(ordered.count)
+        for slice in slices {
+            let nodeOffset = placed.count
+            let specOffset = validatedSpecs.count
+            placed.append(contentsOf: slice.placed.lazy.map { Placed(manifest: $0.manifest, id: $0.id, spec: $0.spec + specOffset) })
+            validatedSpecs.append(contentsOf: slice.specs)
+            placements.append(contentsOf: slice.ranges.lazy.map { ($0.lowerBound + nodeOffset)..<($0.upperBound + nodeOffset) })
+            diagnostics.append(contentsOf: slice.diagnostics)
         }
 
-        // References and dependencies, as edges between placed nodes.
+        // References and dependencies, as edges between placed nodes: resolved on every core,
+        // added to the graph in node order.
+        let edgeSlices = ParallelSlices.map(placed.indices) { [placed, ordered, validatedSpecs, placements] range in
+            var slice = EdgeSlice()
+            for index in range {
+                resolveEdges(of: index, placed: placed, manifest: ordered[placed[index].manifest], spec: validatedSpecs[placed[index].spec],
+                             placements: placements, declared: declared, sites: sites, into: &slice)
+            }
+            return slice
+        }
         var graph = GraphBuilder()
         for index in placed.indices { _ = graph.appendUnique(placed[index].id) }
-        var dependencies = Array(repeating: [Int](), count: placed.count)
-        var referenceTargets = Array(repeating: [String: ResourceID](), count: placed.count)
-        for index in placed.indices {
-            let node = placed[index]
-            let manifest = ordered[node.manifest]
-            for dependency in manifest.dependsOn {
-                for target in resolveDependency(dependency, from: node.id, placed: placed, placements: placements, declared: declared, diagnostics: &diagnostics) where target != index {
-                    graph.addEdge(from: index, to: target, at: dependency.location)
-                    if !dependencies[index].contains(target) { dependencies[index].append(target) }
-                }
-            }
-            for reference in validatedSpecs[node.spec].references {
-                guard case let .output(kind, name, site, field) = reference.expression else { continue }
-                let key = "\(kind)/\(name)" + (site.map { "@" + $0 } ?? "")
-                guard let target = resolveReference(key, UnplacedKey(kind: kind, name: name), site: site, field: field, from: node.id, at: reference.location, placed: placed, placements: placements, declared: declared, sites: sites, diagnostics: &diagnostics) else { continue }
-                referenceTargets[index][key] = placed[target].id
-                graph.addEdge(from: index, to: target, at: reference.location)
-                if !dependencies[index].contains(target) { dependencies[index].append(target) }
-            }
+        var dependencies: [[Int]] = []
+        dependencies.reserveCapacity(placed.count)
+        var referenceTargets: [[String: ResourceID]] = []
+        referenceTargets.reserveCapacity(placed.count)
+        for slice in edgeSlices {
+            dependencies.append(contentsOf: slice.dependencies)
+            referenceTargets.append(contentsOf: slice.referenceTargets)
+            for edge in slice.edges { graph.addEdge(from: edge.from, to: edge.to, at: edge.location) }
+            diagnostics.append(contentsOf: slice.diagnostics)
         }
         for manifest in ordered {
             for path in manifest.policy.ignoreChanges where !ignorePathExists(path, manifest: manifest) {
@@ -156,6 +149,75 @@ public struct ManifestValidator: Sendable {
             initialized = count
         }
         return DesiredState(sites: sites, resources: resources)
+    }
+
+    /// What resolving the edges of a stretch of nodes produced, in node order.
+    private struct EdgeSlice: Sendable {
+        var dependencies: [[Int]] = []
+        var referenceTargets: [[String: ResourceID]] = []
+        var edges: [(from: Int, to: Int, location: SourceLocation)] = []
+        var diagnostics: [Diagnostic] = []
+    }
+
+    /// One node's `dependsOn` and output references, as edges to other nodes.
+    private func resolveEdges(
+        of index: Int, placed: [Placed], manifest: ResourceManifest, spec: ValidatedSpec, placements: [Range<Int>],
+        declared: Declared, sites: [String: Site], into slice: inout EdgeSlice
+    ) {
+        let id = placed[index].id
+        var dependencies: [Int] = []
+        var referenceTargets: [String: ResourceID] = [:]
+        for dependency in manifest.dependsOn {
+            for target in resolveDependency(dependency, from: id, placed: placed, placements: placements, declared: declared, diagnostics: &slice.diagnostics) where target != index {
+                slice.edges.append((index, target, dependency.location))
+                if !dependencies.contains(target) { dependencies.append(target) }
+            }
+        }
+        for reference in spec.references {
+            guard case let .output(kind, name, site, field) = reference.expression else { continue }
+            let key = "\(kind)/\(name)" + (site.map { "@" + $0 } ?? "")
+            guard let target = resolveReference(key, UnplacedKey(kind: kind, name: name), site: site, field: field, from: id, at: reference.location, placed: placed, placements: placements, declared: declared, sites: sites, diagnostics: &slice.diagnostics) else { continue }
+            referenceTargets[key] = placed[target].id
+            slice.edges.append((index, target, reference.location))
+            if !dependencies.contains(target) { dependencies.append(target) }
+        }
+        slice.dependencies.append(dependencies)
+        slice.referenceTargets.append(referenceTargets)
+    }
+
+    /// What placing a stretch of manifests produced, in manifest order.
+    private struct PlacementSlice: Sendable {
+        var placed: [Placed] = []
+        /// `Placed.spec` indexes this slice's specs until the slices are merged.
+        var specs: [ValidatedSpec] = []
+        /// For each manifest of the stretch, its nodes in this slice's `placed`.
+        var ranges: [Range<Int>] = []
+        var diagnostics: [Diagnostic] = []
+    }
+
+    /// Places one manifest on its sites and picks (validating when needed) its spec for each.
+    private func place(
+        _ manifest: ResourceManifest, index: Int, schemas: SiteSchemas, sites: [String: Site], siteNames: [String],
+        declared: Declared, into slice: inout PlacementSlice
+    ) {
+        var specs = SpecCache()
+        let first = slice.placed.count
+        func add(_ siteName: Located<String>, _ site: SiteSchemas.Entry) {
+            guard let spec = spec(for: manifest, on: site, at: siteName.location, cache: &specs, validated: &slice.specs, diagnostics: &slice.diagnostics) else { return }
+            checkConfinement(manifest, spec: slice.specs[spec], site: site, diagnostics: &slice.diagnostics)
+            slice.placed.append(Placed(manifest: index, id: ResourceID(kind: manifest.kind.value, name: manifest.name.value, site: site.site.name), spec: spec))
+        }
+        if manifest.placement == nil, let siteName = manifest.site, let site = schemas[siteName.value] {
+            // The common case, one named site, without building a list of one.
+            add(siteName, site)
+        } else {
+            let chosen = place(manifest, sites: sites, siteNames: siteNames, diagnostics: &slice.diagnostics)
+            if chosen.isEmpty { checkTargetsExist(manifest, declared: declared, diagnostics: &slice.diagnostics) }
+            for siteName in chosen {
+                if let site = schemas[siteName.value] { add(siteName, site) }
+            }
+        }
+        slice.ranges.append(first..<slice.placed.count)
     }
 
     /// Indices of the nodes in (layer, id) order: bucketed by layer, then each layer sorted by id.
@@ -240,7 +302,7 @@ public struct ManifestValidator: Sendable {
 
     /// Paths that must stay inside a directory of the site's config (a host's root), lexically.
     private func checkConfinement(_ manifest: ResourceManifest, spec: ValidatedSpec, site entry: SiteSchemas.Entry, diagnostics: inout [Diagnostic]) {
-        guard let fields = entry.confinedFields[manifest.kind.value] else { return }
+        guard !entry.confinedFields.isEmpty, let fields = entry.confinedFields[manifest.kind.value] else { return }
         let site = entry.site
         for field in fields {
             guard let configField = field.confinedTo, case .string(let path)? = spec.fields[field.name],

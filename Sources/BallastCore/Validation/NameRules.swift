@@ -30,8 +30,11 @@ public enum NameRules {
     /// A label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
     /// characters: alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric.
     public static func isValidLabelKey(_ key: String) -> Bool {
-        let bytes = Substring(key).utf8
-        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return !bytes.isEmpty && isLabelValue(bytes) }
+        key.utf8.withContiguousStorageIfAvailable { isValidLabelKey($0) } ?? isValidLabelKey(Array(key.utf8))
+    }
+
+    private static func isValidLabelKey<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bool where Bytes.SubSequence: BidirectionalCollection<UInt8> {
+        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return !bytes.isEmpty && isLabelValue(bytes[...]) }
         let prefix = bytes[..<slash]
         let name = bytes[bytes.index(after: slash)...]
         guard !prefix.isEmpty, prefix.count <= 253, !name.contains(UInt8(ascii: "/")),
@@ -42,10 +45,10 @@ public enum NameRules {
     /// A label value: empty, or at most 63 alphanumerics, `-`, `_`, `.`, starting and ending
     /// alphanumeric.
     public static func isLabelValue(_ value: Substring) -> Bool {
-        isLabelValue(value.utf8)
+        value.utf8.withContiguousStorageIfAvailable { isLabelValue($0) } ?? isLabelValue(value.utf8)
     }
 
-    private static func isLabelValue(_ bytes: Substring.UTF8View) -> Bool {
+    private static func isLabelValue<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bool {
         guard let first = bytes.first, let last = bytes.last else { return true }
         guard bytes.count <= maxNameLength, isAlphanumeric(first), isAlphanumeric(last) else { return false }
         return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }

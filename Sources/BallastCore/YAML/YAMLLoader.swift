@@ -76,17 +76,11 @@ public struct YAMLLoader: Sendable {
         guard parallelism > 1, buffer.count >= parallelThreshold else {
             return [Chunk(start: .init(offset: 0, line: 0), end: buffer.count)]
         }
-        let cuts = DocumentSplitter.cuts(in: buffer)
-        // Several chunks per worker even out uneven documents.
-        let target = max(1, buffer.count / (parallelism * 4))
-        var chunks: [Chunk] = []
-        var current = cuts[0]
-        for cut in cuts.dropFirst() where cut.offset - current.offset >= target {
-            chunks.append(Chunk(start: current, end: cut.offset))
-            current = cut
+        // Many chunks per worker even out uneven documents and the wait for the last chunk.
+        let cuts = DocumentSplitter.cuts(in: buffer, every: max(1, buffer.count / (parallelism * 16)))
+        return cuts.indices.map { index in
+            Chunk(start: cuts[index], end: index + 1 < cuts.count ? cuts[index + 1].offset : buffer.count)
         }
-        chunks.append(Chunk(start: current, end: buffer.count))
-        return chunks
     }
 
     private func parseChunk<Output>(

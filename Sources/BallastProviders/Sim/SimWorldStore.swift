@@ -47,6 +47,9 @@ public actor SimWorldStore {
             try refresh()
             let (changes, result) = try body(world)
             guard !changes.isEmpty else { return result }
+            // Drop the copy kept for change feeds first: while it shares the world's storage,
+            // every change would copy all records (quadratic over a large apply).
+            latest.clear()
             var text = ""
             var serial = world.serial
             for change in changes {
@@ -224,5 +227,6 @@ final class LatestWorld: @unchecked Sendable {
     private var world: SimWorld?
 
     func set(_ world: SimWorld) { lock.withLock { self.world = world } }
+    func clear() { lock.withLock { world = nil } }
     var value: SimWorld? { lock.withLock { world } }
 }
