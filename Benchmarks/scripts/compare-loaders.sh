@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Side by side, in one run, on the same generated file: the raw libyaml C event scan (the
-# speed limit for any libyaml-based loader), PyYAML's CSafeLoader, and `ballast validate`
-# (load + validate). Each process is timed whole with /usr/bin/time; runs alternate and the
-# medians are reported, with ratios to the C scan.
+# speed limit for any libyaml-based loader), PyYAML's CSafeLoader, `ballast validate`
+# (load + validate) and, with `plan`, `ballast plan` against a sim world the estate was
+# applied to first (a whole plan with nothing to change). Each process is timed whole with
+# /usr/bin/time; runs alternate and the medians are reported, with ratios to the C scan.
 #
-#   Benchmarks/scripts/compare-loaders.sh [RESOURCES] [RUNS]     (defaults: 100000 5)
+#   Benchmarks/scripts/compare-loaders.sh [RESOURCES] [RUNS] [plan]     (defaults: 100000 5)
 set -euo pipefail
 resources=${1:-100000}
 runs=${2:-5}
+with_plan=${3:-}
 here=$(cd "$(dirname "$0")/.." && pwd)
 root=$(cd "$here/.." && pwd)
 shared=${BALLAST_SHARED:-$root/../shared}
@@ -26,6 +28,11 @@ declare -A commands=(
   [ballast]="$root/.build/release/ballast validate $file --state $work/state"
 )
 [ "$have_pyyaml" = 1 ] && commands[pyyaml-c]="python3 $shared/bench/py_load.py $file c"
+if [ "$with_plan" = plan ]; then
+  echo "applying the estate once (sim, latency 0) for the plan runs..." >&2
+  "$root/.build/release/ballast" apply "$file" --auto-approve --state "$work/planned" >/dev/null
+  commands[plan]="$root/.build/release/ballast plan $file --state $work/planned"
+fi
 
 for run in $(seq "$runs"); do
   for name in "${!commands[@]}"; do
@@ -38,7 +45,7 @@ bytes=$(stat -c %s "$file")
 c_time=$(for r in $(seq "$runs"); do cut -d' ' -f1 "$work/c-scan.$r"; done | median)
 printf 'input: %s resources, %.1f MB; %s runs each, medians\n' "$resources" "$(echo "$bytes / 1000000" | bc -l)" "$runs"
 printf '%-10s %9s %9s %8s %12s %10s\n' tool seconds MB/s xC peak-MB xInput
-for name in c-scan ballast pyyaml-c; do
+for name in c-scan ballast plan pyyaml-c; do
   [ -f "$work/$name.1" ] || continue
   t=$(for r in $(seq "$runs"); do cut -d' ' -f1 "$work/$name.$r"; done | median)
   m=$(for r in $(seq "$runs"); do cut -d' ' -f2 "$work/$name.$r"; done | median)

@@ -17,5 +17,8 @@ guard arguments.count == 2, let resources = Int(arguments[0]), resources >= 0 el
     exit(64)
 }
 let text = ManifestCorpus.generate(resources: resources, sites: sites, latencyMs: latency)
-FileManager.default.createFile(atPath: arguments[1], contents: Data(text.utf8))
+guard FileManager.default.createFile(atPath: arguments[1], contents: Data(text.utf8)) else {
+    FileHandle.standardError.write(Data("generate-manifests: cannot write \(arguments[1])\n".utf8))
+    exit(1)
+}
 print("wrote \(resources) resources on \(sites) sites (\(text.utf8.count) bytes) to \(arguments[1])")

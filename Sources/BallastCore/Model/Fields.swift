@@ -1,6 +1,6 @@
 /// A map of named values, kept sorted by key so that output and digests are deterministic.
 public struct Fields: Sendable, Hashable, Sequence {
-    public struct Entry: Sendable, Hashable {
+    public struct Entry: Sendable, Hashable, SortedPair {
         public var key: String
         public var value: Value
 
@@ -69,29 +69,8 @@ public struct Fields: Sendable, Hashable, Sequence {
         entries.makeIterator()
     }
 
-    private func index(of key: String) -> (found: Bool, index: Int) {
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let mid = (low + high) / 2
-            if entries[mid].key < key { low = mid + 1 } else { high = mid }
-        }
-        return (low < entries.count && entries[low].key == key, low)
-    }
-
     public subscript(key: String) -> Value? {
-        get {
-            let (found, index) = index(of: key)
-            return found ? entries[index].value : nil
-        }
-        set {
-            let (found, index) = index(of: key)
-            switch (found, newValue) {
-            case (true, let value?): entries[index].value = value
-            case (true, nil): entries.remove(at: index)
-            case (false, let value?): entries.insert(Entry(key: key, value: value), at: index)
-            case (false, nil): break
-            }
-        }
+        get { entries.sortedValue(for: key) }
+        set { entries.setSortedValue(newValue, for: key) }
     }
 }

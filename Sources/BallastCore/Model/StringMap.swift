@@ -6,7 +6,7 @@
 public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
     public typealias Element = (key: String, value: String)
 
-    fileprivate struct Pair: Sendable, Hashable {
+    fileprivate struct Pair: Sendable, Hashable, SortedPair {
         var key: String
         var value: String
     }
@@ -51,29 +51,8 @@ public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     }
 
     public subscript(key: String) -> String? {
-        get {
-            let (found, index) = index(of: key)
-            return found ? pairs[index].value : nil
-        }
-        set {
-            let (found, index) = index(of: key)
-            switch (found, newValue) {
-            case (true, let value?): pairs[index].value = value
-            case (true, nil): pairs.remove(at: index)
-            case (false, let value?): pairs.insert(Pair(key: key, value: value), at: index)
-            case (false, nil): break
-            }
-        }
-    }
-
-    private func index(of key: String) -> (found: Bool, index: Int) {
-        var low = 0
-        var high = pairs.count
-        while low < high {
-            let middle = (low + high) / 2
-            if pairs[middle].key < key { low = middle + 1 } else { high = middle }
-        }
-        return (low < pairs.count && pairs[low].key == key, low)
+        get { pairs.sortedValue(for: key) }
+        set { pairs.setSortedValue(newValue, for: key) }
     }
 
     public struct Iterator: IteratorProtocol {
