@@ -57,11 +57,11 @@ public struct ManifestValidator: Sendable {
             }
             chunks[chunk] = []
         }
-        let declared = Declared(index: manifestIndex)
+        var declared = Declared(index: manifestIndex)
 
         // Placement and specs: one node per (manifest, site), stretches of manifests on every
         // core, merged in manifest order.
-        let slices = ParallelSlices.map(ordered.indices) { [ordered] range in
+        var slices = ParallelSlices.map(ordered.indices) { [ordered, declared] range in
             var slice = PlacementSlice()
             for index in range {
                 place(ordered[index], index: index, schemas: schemas, sites: sites, siteNames: siteNames, declared: declared, into: &slice)
@@ -83,10 +83,11 @@ public struct ManifestValidator: Sendable {
             placements.append(contentsOf: slice.ranges.lazy.map { ($0.lowerBound + nodeOffset)..<($0.upperBound + nodeOffset) })
             diagnostics.append(contentsOf: slice.diagnostics)
         }
+        slices = []
 
         // References and dependencies, as edges between placed nodes: resolved on every core,
         // added to the graph in node order.
-        let edgeSlices = ParallelSlices.map(placed.indices) { [placed, ordered, validatedSpecs, placements] range in
+        var edgeSlices = ParallelSlices.map(placed.indices) { [placed, ordered, validatedSpecs, placements, declared] range in
             var slice = EdgeSlice()
             for index in range {
                 resolveEdges(of: index, placed: placed, manifest: ordered[placed[index].manifest], spec: validatedSpecs[placed[index].spec],
@@ -106,6 +107,7 @@ public struct ManifestValidator: Sendable {
             for edge in slice.edges { graph.addEdge(from: edge.from, to: edge.to, at: edge.location) }
             diagnostics.append(contentsOf: slice.diagnostics)
         }
+        edgeSlices = []
         for manifest in ordered {
             for path in manifest.policy.ignoreChanges where !ignorePathExists(path, manifest: manifest) {
                 diagnostics.append(.warning("ignoreChanges entry '\(path)' names no field of \(manifest.kind.value)", at: manifest.location))
@@ -113,6 +115,10 @@ public struct ManifestValidator: Sendable {
         }
         guard let layers = graph.layers(diagnostics: &diagnostics) else { return nil }
         if diagnostics.contains(where: { $0.severity == .error }) { return nil }
+        // Release what building the resources no longer needs before their array is made.
+        graph = GraphBuilder()
+        manifestIndex = [:]
+        declared = Declared(index: [:])
 
         // Where each node goes in (layer, id) order; indices are sorted, not the resources.
         var position = [Int](repeating: 0, count: placed.count)
