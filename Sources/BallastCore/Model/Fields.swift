@@ -18,18 +18,8 @@ public struct Fields: Sendable, Hashable, Sequence {
 
     /// Builds from key/value pairs; later pairs win over earlier ones with the same key.
     public init(_ pairs: some Sequence<(String, Value)>) {
-        var sorted = pairs.map { Entry(key: $0.0, value: $0.1) }
-        // Stable, so that among equal keys the later pair is last and wins below.
-        if !sorted.indices.dropFirst().allSatisfy({ sorted[$0 - 1].key < sorted[$0].key }) {
-            sorted = sorted.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }.map(\.element)
-            var unique: [Entry] = []
-            unique.reserveCapacity(sorted.count)
-            for entry in sorted {
-                if let last = unique.last, last.key == entry.key { unique[unique.count - 1] = entry } else { unique.append(entry) }
-            }
-            sorted = unique
-        }
-        entries = sorted
+        entries = pairs.map { Entry(key: $0.0, value: $0.1) }
+        entries.sortKeepingLastOfEqualKeys()
     }
 
     public init(_ dictionary: [String: Value]) {

@@ -7,6 +7,18 @@ protocol SortedPair {
 }
 
 extension Array where Element: SortedPair {
+    /// Sorts by key; of pairs with the same key, the one given last is kept. Already sorted,
+    /// unique keys (the usual case) cost one pass.
+    mutating func sortKeepingLastOfEqualKeys() {
+        guard !indices.dropFirst().allSatisfy({ self[$0 - 1].key < self[$0].key }) else { return }
+        // Stable, so that among equal keys the later pair comes last and wins below.
+        let sorted = enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }
+        removeAll(keepingCapacity: true)
+        for (_, pair) in sorted {
+            if let last = self.last, last.key == pair.key { self[count - 1] = pair } else { append(pair) }
+        }
+    }
+
     /// Where `key` is, or where it would be inserted to keep the order (binary search).
     func sortedIndex(of key: String) -> (found: Bool, index: Int) {
         var low = 0

@@ -19,18 +19,8 @@ public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
 
     /// Builds from pairs; a later pair wins over an earlier one with the same key.
     public init(_ elements: some Sequence<(String, String)>) {
-        var pairs: [Pair] = []
-        pairs.reserveCapacity(elements.underestimatedCount)
-        for (key, value) in elements { pairs.append(Pair(key: key, value: value)) }
-        // Stable, so that among equal keys the later pair comes last and wins below.
-        if !pairs.indices.dropFirst().allSatisfy({ pairs[$0 - 1].key < pairs[$0].key }) {
-            let sorted = pairs.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }
-            pairs = []
-            for (_, pair) in sorted {
-                if let last = pairs.last, last.key == pair.key { pairs[pairs.count - 1] = pair } else { pairs.append(pair) }
-            }
-        }
-        self.pairs = pairs
+        pairs = elements.map { Pair(key: $0.0, value: $0.1) }
+        pairs.sortKeepingLastOfEqualKeys()
     }
 
     public init(_ dictionary: [String: String]) {

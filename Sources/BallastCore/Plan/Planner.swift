@@ -1,9 +1,12 @@
 /// Turns desired state, observed state and the inventory into a ``Plan``. Pure.
 public struct Planner: Sendable {
     public var catalog: SchemaCatalog
+    /// How many cores a layer is planned on; 1 plans on the calling thread.
+    public var parallelism: Int
 
-    public init(catalog: SchemaCatalog) {
+    public init(catalog: SchemaCatalog, parallelism: Int = System.activeProcessorCount) {
         self.catalog = catalog
+        self.parallelism = max(1, parallelism)
     }
 
     public struct Input: Sendable {
@@ -22,12 +25,6 @@ public struct Planner: Sendable {
             self.inputs = inputs
             self.inputDigest = inputDigest
         }
-    }
-
-    /// Per site, looked up once: why it could not be observed (if so), and its provider's kinds.
-    private struct SiteFacts: Sendable {
-        var unavailable: String?
-        var kinds: [String: KindSchema]
     }
 
     /// What planning one stretch of resources produced, merged in order afterwards.
@@ -52,12 +49,8 @@ public struct Planner: Sendable {
         var drift: [DriftReport] = []
         var unknown: [UnknownResource] = []
         var warnings: [String] = []
-        var siteFacts: [String: SiteFacts] = [:]
-        for (name, site) in input.desired.sites {
-            var kinds: [String: KindSchema] = [:]
-            for kind in catalog.providers[site.provider]?.kinds ?? [] where kinds[kind.kind] == nil { kinds[kind.kind] = kind }
-            siteFacts[name] = SiteFacts(unavailable: input.observation.unavailableSites[name], kinds: kinds)
-        }
+        let schemas = SiteSchemas(sites: input.desired.sites, catalog: catalog)
+        let resolver = SpecResolver(secrets: input.secrets)
         let resources = input.desired.resources
         var outputsUnknown = Set<ResourceID>()
         var layerStart = 0
@@ -65,9 +58,9 @@ public struct Planner: Sendable {
             var layerEnd = layerStart + 1
             while layerEnd < resources.count && resources[layerEnd].layer == resources[layerStart].layer { layerEnd += 1 }
             let unknownSoFar = outputsUnknown
-            let slices = ParallelSlices.map(layerStart..<layerEnd) { [siteFacts] range in
+            let slices = ParallelSlices.map(layerStart..<layerEnd, maximumSlices: parallelism * 2) { range in
                 var slice = Slice()
-                for index in range { planResource(resources[index], input: input, siteFacts: siteFacts, outputsUnknown: unknownSoFar, into: &slice) }
+                for index in range { planResource(resources[index], input: input, schemas: schemas, resolver: resolver, outputsUnknown: unknownSoFar, into: &slice) }
                 return slice
             }
             for slice in slices {
@@ -122,18 +115,17 @@ public struct Planner: Sendable {
         return (plan, diagnostics)
     }
 
-    private func planResource(_ resource: DesiredResource, input: Input, siteFacts: [String: SiteFacts], outputsUnknown: Set<ResourceID>, into slice: inout Slice) {
+    private func planResource(_ resource: DesiredResource, input: Input, schemas: SiteSchemas, resolver: SpecResolver, outputsUnknown: Set<ResourceID>, into slice: inout Slice) {
         let id = resource.id
         let layer = resource.layer
-        let facts = siteFacts[id.site]
-        if let reason = facts?.unavailable ?? input.observation.unavailableSites[id.site] {
+        if let reason = input.observation.unavailableSites[id.site] {
             slice.unknown.append(UnknownResource(id: id, reason: reason))
             slice.outputsUnknown.append(id)
             return
         }
-        let schema = facts?.kinds[id.kind]
+        let schema = schemas[id.site]?.kinds[id.kind]
         let observed = input.observation.resources[id]
-        let (spec, unknownPaths) = SpecResolver(secrets: input.secrets).resolve(resource) {
+        let (spec, unknownPaths) = resolver.resolve(resource) {
             outputsUnknown.isEmpty || !outputsUnknown.contains($0) ? input.observation.resources[$0]?.outputs : nil
         }
         var diff = SpecDiff(schema: schema, resource: resource)

@@ -18,10 +18,12 @@ extension Array where Element: Sendable {
 
 /// Work over a range of indices, cut into contiguous slices that run on every core.
 public enum ParallelSlices {
-    /// `body` for each slice, results in slice order; small ranges run as one slice on the
-    /// calling thread.
-    public static func map<Result: Sendable>(_ range: Range<Int>, minimumPerSlice: Int = 2_048, _ body: @Sendable (Range<Int>) -> Result) -> [Result] {
-        let slices = Swift.min(System.activeProcessorCount * 2, range.count / Swift.max(1, minimumPerSlice))
+    /// `body` for each slice, results in slice order; small ranges (or `maximumSlices` 1) run
+    /// as one slice on the calling thread.
+    public static func map<Result: Sendable>(
+        _ range: Range<Int>, minimumPerSlice: Int = 2_048, maximumSlices: Int = System.activeProcessorCount * 2, _ body: @Sendable (Range<Int>) -> Result
+    ) -> [Result] {
+        let slices = Swift.min(maximumSlices, range.count / Swift.max(1, minimumPerSlice))
         guard slices > 1 else { return [body(range)] }
         let results = UnsafeMutableBufferPointer<Result?>.allocate(capacity: slices)
         results.initialize(repeating: nil)

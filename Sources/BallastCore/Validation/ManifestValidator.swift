@@ -1,14 +1,16 @@
-import Dispatch
-
 /// Phase two of validation: the checks that span documents.
 ///
 /// Duplicate ids, sites and their providers, placement, specs whose provider depends on the
 /// site, references and `dependsOn`, and the dependency graph. Every problem is collected.
 public struct ManifestValidator: Sendable {
     public let catalog: SchemaCatalog
+    /// How many cores placement, edges and resources are worked out on; 1 keeps to the
+    /// calling thread. The result does not depend on it.
+    public var parallelism: Int
 
-    public init(catalog: SchemaCatalog) {
+    public init(catalog: SchemaCatalog, parallelism: Int = System.activeProcessorCount) {
         self.catalog = catalog
+        self.parallelism = max(1, parallelism)
     }
 
     /// `Kind/name`, without building the string.
@@ -61,7 +63,7 @@ public struct ManifestValidator: Sendable {
 
         // Placement and specs: one node per (manifest, site), stretches of manifests on every
         // core, merged in manifest order.
-        var slices = ParallelSlices.map(ordered.indices) { [ordered, declared] range in
+        let slices = ParallelSlices.map(ordered.indices, maximumSlices: parallelism * 2) { [ordered, declared] range in
             var slice = PlacementSlice()
             for index in range {
                 place(ordered[index], index: index, schemas: schemas, sites: sites, siteNames: siteNames, declared: declared, into: &slice)
@@ -83,11 +85,10 @@ public struct ManifestValidator: Sendable {
             placements.append(contentsOf: slice.ranges.lazy.map { ($0.lowerBound + nodeOffset)..<($0.upperBound + nodeOffset) })
             diagnostics.append(contentsOf: slice.diagnostics)
         }
-        slices = []
 
         // References and dependencies, as edges between placed nodes: resolved on every core,
         // added to the graph in node order.
-        var edgeSlices = ParallelSlices.map(placed.indices) { [placed, ordered, validatedSpecs, placements, declared] range in
+        let edgeSlices = ParallelSlices.map(placed.indices, maximumSlices: parallelism * 2) { [placed, ordered, validatedSpecs, placements, declared] range in
             var slice = EdgeSlice()
             for index in range {
                 resolveEdges(of: index, placed: placed, manifest: ordered[placed[index].manifest], spec: validatedSpecs[placed[index].spec],
@@ -107,7 +108,6 @@ public struct ManifestValidator: Sendable {
             for edge in slice.edges { graph.addEdge(from: edge.from, to: edge.to, at: edge.location) }
             diagnostics.append(contentsOf: slice.diagnostics)
         }
-        edgeSlices = []
         for manifest in ordered {
             for path in manifest.policy.ignoreChanges where !ignorePathExists(path, manifest: manifest) {
                 diagnostics.append(.warning("ignoreChanges entry '\(path)' names no field of \(manifest.kind.value)", at: manifest.location))
@@ -132,10 +132,8 @@ public struct ManifestValidator: Sendable {
             ordered.withUnsafeMutableBufferPointer { manifests in
                 nonisolated(unsafe) let manifests = manifests
                 let released = ResourceManifest.released
-                let workers = count >= 8_192 ? System.activeProcessorCount : 1
-                let size = (manifests.count + workers - 1) / workers
-                DispatchQueue.concurrentPerform(iterations: workers) { [placed, validatedSpecs, dependencies, referenceTargets, placements, position] worker in
-                    for index in (worker * size)..<min((worker + 1) * size, manifests.count) {
+                _ = ParallelSlices.map(manifests.indices, maximumSlices: parallelism * 2) { [placed, validatedSpecs, dependencies, referenceTargets, placements, position] range in
+                    for index in range {
                         let manifest = manifests[index]
                         let file = Int(manifest.location.file)
                         for node in placements[index] {

@@ -47,8 +47,6 @@ public actor SimWorldStore {
             try refresh()
             let (changes, result) = try body(world)
             guard !changes.isEmpty else { return result }
-            // Drop the copy kept for change feeds first: while it shares the world's storage,
-            // every change would copy all records (quadratic over a large apply).
             latest.clear()
             var text = ""
             var serial = world.serial
@@ -116,6 +114,7 @@ public actor SimWorldStore {
             return
         }
         let (lines, consumed) = Self.completeLines(bytes)
+        if !lines.isEmpty { latest.clear() }
         for value in Self.parse(lines, in: bytes) {
             guard let value, let (change, serial) = SimWorld.Change.decode(value) else { continue }
             world.apply(change, serial: serial)
@@ -222,6 +221,9 @@ public actor SimWorldStore {
 }
 
 /// A lock-protected copy of the last world a store saw.
+///
+/// The store clears it before each change to its world: while the copy shares the world's
+/// storage, every change would copy all records (quadratic over a large apply).
 final class LatestWorld: @unchecked Sendable {
     private let lock = NSLock()
     private var world: SimWorld?

@@ -1,5 +1,5 @@
-/// What validation needs of each declared site's provider, looked up once per site rather
-/// than once per resource: the provider's schema and, for each kind it serves, the kind's
+/// What validation and planning need of each declared site's provider, looked up once per
+/// site rather than once per resource: the provider's schema and, for each kind it serves, the kind's
 /// schema and the fields that must stay inside a directory of the site's config.
 struct SiteSchemas {
     /// One site and its provider's schemas. A class, so a lookup hands out one reference.
