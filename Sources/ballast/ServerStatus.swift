@@ -1,19 +1,30 @@
 import ArgumentParser
+import AsyncHTTPClient
 import BallastCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// `ballast status --server URL`: sites and resource conditions from a running daemon.
 struct ServerStatus {
     let baseURL: String
 
     func print() async throws {
+        // async-http-client rather than URLSession: FoundationNetworking would load libcurl and
+        // a score of libraries into every ballast process, for this one command.
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        do {
+            try await print(using: client)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
+    private func print(using client: HTTPClient) async throws {
         let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        let sites = try await fetch(base + "/v1/sites")["sites"]
-        let resources = try await fetch(base + "/v1/resources")["resources"]
-        let manifests = try? await fetch(base + "/v1/manifests")
+        let sites = try await fetch(base + "/v1/sites", client: client)["sites"]
+        let resources = try await fetch(base + "/v1/resources", client: client)["resources"]
+        let manifests = try? await fetch(base + "/v1/manifests", client: client)
         var out = "Server: \(base)\n"
         if manifests?["valid"] == .bool(false) {
             out += "Manifests: the last edit does not validate; the last good manifests stay in force:\n"
@@ -58,17 +69,16 @@ struct ServerStatus {
         }.joined()
     }
 
-    private func fetch(_ url: String) async throws -> Fields {
+    private func fetch(_ url: String, client: HTTPClient) async throws -> Fields {
         guard let address = URL(string: url), address.scheme == "http" || address.scheme == "https" else {
             Terminal.standardError("ballast: error: --server takes an http:// or https:// URL\n")
             throw ExitCode.failure
         }
-        var request = URLRequest(url: address)
-        request.timeoutInterval = 10
         do {
-            let (data, response) = try await URLSession.shared.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            guard status == 200, case .map(let fields) = try JSONValueParser.parse([UInt8](data)) else {
+            let response = try await client.execute(HTTPClientRequest(url: address.absoluteString), timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 256 << 20)
+            let status = Int(response.status.code)
+            guard status == 200, case .map(let fields) = try JSONValueParser.parse(Array(body.readableBytesView)) else {
                 Terminal.standardError("ballast: error: \(url) answered \(status)\n")
                 throw ExitCode.failure
             }
@@ -76,7 +86,7 @@ struct ServerStatus {
         } catch let error as ExitCode {
             throw error
         } catch {
-            Terminal.standardError("ballast: error: cannot read \(url): \(error.localizedDescription)\n")
+            Terminal.standardError("ballast: error: cannot read \(url): \(error)\n")
             throw ExitCode.failure
         }
     }

@@ -3,32 +3,41 @@
 /// Nodes are numbered as they are added and edges kept in arrays, so building the graph of
 /// 100k resources never hashes a ``ResourceID`` twice.
 public struct GraphBuilder: Sendable {
+    /// The ids of nodes added by id; empty when the ids are looked up through `externalID`.
     private var nodes: [ResourceID] = []
     private var indexByID: [ResourceID: Int] = [:]
+    /// The ids of nodes the caller numbered and keeps (see ``init(count:id:)``).
+    private let externalID: (@Sendable (Int) -> ResourceID)?
     /// edges[from] = the nodes `from` depends on (unique).
     private var edges: [[Int]] = []
     /// Where each edge was first written, keyed by `from << 32 | to`.
     private var edgeLocations: [Int: SourceLocation] = [:]
 
-    public init() {}
+    public init() {
+        externalID = nil
+    }
 
-    public var count: Int { nodes.count }
+    /// A graph of the nodes `0..<count`, whose ids the caller already holds: they are looked
+    /// up through `id` only to report cycles, never copied. Edges are added by index.
+    public init(count: Int, id: @escaping @Sendable (Int) -> ResourceID) {
+        externalID = id
+        edges = Array(repeating: [], count: count)
+    }
+
+    public var count: Int { edges.count }
+
+    private func id(_ node: Int) -> ResourceID {
+        externalID?(node) ?? nodes[node]
+    }
 
     /// Adds a node and returns its index (an id added twice keeps its first index).
     @discardableResult
     public mutating func add(_ node: ResourceID) -> Int {
+        precondition(externalID == nil, "a graph of caller-numbered nodes takes edges by index")
         if let index = indexByID[node] { return index }
         nodes.append(node)
         edges.append([])
         indexByID[node] = nodes.count - 1
-        return nodes.count - 1
-    }
-
-    /// Adds a node known to be new, without indexing it by id (the fast path for validated,
-    /// unique ids); returns its index.
-    public mutating func appendUnique(_ node: ResourceID) -> Int {
-        nodes.append(node)
-        edges.append([])
         return nodes.count - 1
     }
 
@@ -50,13 +59,13 @@ public struct GraphBuilder: Sendable {
     public func layers(diagnostics: inout [Diagnostic]) -> [Int]? {
         // Kahn's algorithm: a node's layer is one more than its deepest dependency's.
         var remaining = edges.map(\.count)
-        var dependents = Array(repeating: [Int](), count: nodes.count)
+        var dependents = Array(repeating: [Int](), count: count)
         for (from, targets) in edges.enumerated() {
             for target in targets { dependents[target].append(from) }
         }
-        var layers = Array(repeating: -1, count: nodes.count)
+        var layers = Array(repeating: -1, count: count)
         var ready: [Int] = []
-        for index in nodes.indices where remaining[index] == 0 {
+        for index in edges.indices where remaining[index] == 0 {
             layers[index] = 0
             ready.append(index)
         }
@@ -69,8 +78,8 @@ public struct GraphBuilder: Sendable {
                 if remaining[dependent] == 0 { ready.append(dependent) }
             }
         }
-        if done < nodes.count {
-            reportCycles(among: nodes.indices.filter { remaining[$0] > 0 }, diagnostics: &diagnostics)
+        if done < count {
+            reportCycles(among: edges.indices.filter { remaining[$0] > 0 }, diagnostics: &diagnostics)
             return nil
         }
         return layers
@@ -81,11 +90,12 @@ public struct GraphBuilder: Sendable {
         guard let layers = layers(diagnostics: &diagnostics) else { return nil }
         var dependencies: [ResourceID: [ResourceID]] = [:]
         var layerByID: [ResourceID: Int] = [:]
-        for (index, node) in nodes.enumerated() {
+        for index in edges.indices {
+            let node = id(index)
             layerByID[node] = layers[index]
-            dependencies[node] = edges[index].map { nodes[$0] }.sorted()
+            dependencies[node] = edges[index].map { id($0) }.sorted()
         }
-        let order = nodes.indices.sorted { (layers[$0], nodes[$0]) < (layers[$1], nodes[$1]) }.map { nodes[$0] }
+        let order = edges.indices.sorted { (layers[$0], id($0)) < (layers[$1], id($1)) }.map { id($0) }
         return ResourceGraph(order: order, layers: layerByID, dependencies: dependencies)
     }
 
@@ -94,10 +104,10 @@ public struct GraphBuilder: Sendable {
         let stuckSet = Set(stuck)
         var reported = Set<Int>()
         var reportedPaths = Set<[String]>()
-        for start in stuck.sorted(by: { nodes[$0] < nodes[$1] }) where !reported.contains(start) {
+        for start in stuck.sorted(by: { id($0) < id($1) }) where !reported.contains(start) {
             guard let path = shortestCycle(from: start, within: stuckSet) else { continue }
             path.forEach { reported.insert($0) }
-            let ids = path.map { nodes[$0] }
+            let ids = path.map { id($0) }
             // The same cycle placed on several sites is one problem: report it by unplaced names.
             let names = ids.map(\.unplaced)
             guard reportedPaths.insert(Self.canonicalRotation(names)).inserted else { continue }
@@ -106,7 +116,7 @@ public struct GraphBuilder: Sendable {
             var notes: [Diagnostic.Note] = []
             for (offset, node) in path.enumerated() {
                 let next = path[(offset + 1) % path.count]
-                notes.append(.init("\(nodes[node].unplaced) depends on \(nodes[next].unplaced) here", at: edgeLocations[node << 32 | next]))
+                notes.append(.init("\(id(node).unplaced) depends on \(id(next).unplaced) here", at: edgeLocations[node << 32 | next]))
             }
             let first = edgeLocations[path[0] << 32 | path[1 % path.count]]
             diagnostics.append(.error("dependency cycle: \(cycleText)", at: first, notes: notes))
@@ -121,7 +131,7 @@ public struct GraphBuilder: Sendable {
         while head < queue.count {
             let node = queue[head]
             head += 1
-            for next in edges[node].sorted(by: { nodes[$0] < nodes[$1] }) where stuck.contains(next) {
+            for next in edges[node].sorted(by: { id($0) < id($1) }) where stuck.contains(next) {
                 if next == start {
                     var path = [node]
                     var current = node

@@ -43,23 +43,23 @@ public struct ManifestValidator: Sendable {
         let schemas = SiteSchemas(sites: sites, catalog: catalog)
         let siteNames = sites.keys.sorted()
         let total = chunks.reduce(0) { $0 + $1.count }
-        var manifestIndex: [UnplacedKey: Int] = [:]
+        var manifestIndex = IndexTable(capacity: total)
         var ordered: [ResourceManifest] = []
-        manifestIndex.reserveCapacity(total)
         ordered.reserveCapacity(total)
         for chunk in chunks.indices {
             for case .resource(let manifest) in chunks[chunk] {
                 let key = UnplacedKey(kind: manifest.kind.value, name: manifest.name.value)
-                if let first = manifestIndex[key] {
+                let hash = key.hashValue
+                if let first = manifestIndex.first(hash: hash, where: { ordered[$0].kind.value == key.kind && ordered[$0].name.value == key.name }) {
                     diagnostics.append(.error("duplicate resource '\(key.text)'", at: manifest.name.location, notes: [.init("'\(key.text)' was first defined here", at: ordered[first].name.location)]))
                     continue
                 }
-                manifestIndex[key] = ordered.count
+                manifestIndex.add(ordered.count, hash: hash)
                 ordered.append(manifest)
             }
             chunks[chunk] = []
         }
-        var declared = Declared(index: manifestIndex)
+        var declared = Declared(table: manifestIndex, manifests: ordered)
 
         // Placement and specs: one node per (manifest, site), stretches of manifests on every
         // core, merged in manifest order.
@@ -96,8 +96,7 @@ public struct ManifestValidator: Sendable {
             }
             return slice
         }
-        var graph = GraphBuilder()
-        for index in placed.indices { _ = graph.appendUnique(placed[index].id) }
+        var graph = GraphBuilder(count: placed.count) { [placed] in placed[$0].id }
         var dependencies: [[Int]] = []
         dependencies.reserveCapacity(placed.count)
         var referenceTargets: [[String: ResourceID]] = []
@@ -117,8 +116,8 @@ public struct ManifestValidator: Sendable {
         if diagnostics.contains(where: { $0.severity == .error }) { return nil }
         // Release what building the resources no longer needs before their array is made.
         graph = GraphBuilder()
-        manifestIndex = [:]
-        declared = Declared(index: [:])
+        manifestIndex = IndexTable(capacity: 0)
+        declared = Declared(table: manifestIndex, manifests: [])
 
         // Where each node goes in (layer, id) order; indices are sorted, not the resources.
         var position = [Int](repeating: 0, count: placed.count)
@@ -259,12 +258,19 @@ public struct ManifestValidator: Sendable {
 
     /// The declared `Kind/name`s, with suggestions for near misses.
     struct Declared {
-        let index: [UnplacedKey: Int]
+        let table: IndexTable
+        /// The manifests the table indexes, each `Kind/name` once.
+        let manifests: [ResourceManifest]
 
-        func contains(_ key: UnplacedKey) -> Bool { index[key] != nil }
+        /// The position in `manifests` of the manifest declaring `key`.
+        func index(of key: UnplacedKey) -> Int? {
+            table.first(hash: key.hashValue) { manifests[$0].kind.value == key.kind && manifests[$0].name.value == key.name }
+        }
+
+        func contains(_ key: UnplacedKey) -> Bool { index(of: key) != nil }
 
         func hint(for key: UnplacedKey) -> String {
-            Suggestion.hint(for: key.text, among: index.keys.map(\.text).sorted())
+            Suggestion.hint(for: key.text, among: manifests.map { "\($0.kind.value)/\($0.name.value)" }.sorted())
         }
     }
 
@@ -419,11 +425,11 @@ public struct ManifestValidator: Sendable {
     private func resolveDependency(_ dependency: Located<String>, from id: ResourceID, placed: [Placed], placements: [Range<Int>], declared: Declared, diagnostics: inout [Diagnostic]) -> [Int] {
         let text = dependency.value
         guard let key = Self.unplacedKey(text) else { return [] }
-        guard declared.contains(key) else {
+        guard let declaredIndex = declared.index(of: key) else {
             diagnostics.append(.error("dependsOn names '\(key.text)', which is not declared\(declared.hint(for: key))", at: dependency.location))
             return []
         }
-        let candidates = declared.index[key].map { placements[$0] } ?? 0..<0
+        let candidates = placements[declaredIndex]
         if let at = text.firstIndex(of: "@") {
             let site = String(text[text.index(after: at)...])
             guard let target = candidates.first(where: { placed[$0].id.site == site }) else {
@@ -440,11 +446,11 @@ public struct ManifestValidator: Sendable {
         _ written: String, _ key: UnplacedKey, site: String?, field: String, from id: ResourceID, at location: SourceLocation,
         placed: [Placed], placements: [Range<Int>], declared: Declared, sites: [String: Site], diagnostics: inout [Diagnostic]
     ) -> Int? {
-        guard declared.contains(key) else {
+        guard let declaredIndex = declared.index(of: key) else {
             diagnostics.append(.error("reference to '\(key.text)', which is not declared\(declared.hint(for: key))", at: location))
             return nil
         }
-        let candidates = declared.index[key].map { placements[$0] } ?? 0..<0
+        let candidates = placements[declaredIndex]
         let target: Int
         if let site {
             guard let match = candidates.first(where: { placed[$0].id.site == site }) else {

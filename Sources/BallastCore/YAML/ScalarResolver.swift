@@ -12,14 +12,20 @@ public enum ScalarResolver {
 
     /// Resolves the UTF-8 bytes of a plain scalar.
     public static func resolve(_ bytes: UnsafeBufferPointer<UInt8>) -> Resolution {
+        var strings = StringInterner()
+        return resolve(bytes, strings: &strings)
+    }
+
+    /// Resolves the UTF-8 bytes of a plain scalar; a string result comes from `strings`.
+    static func resolve(_ bytes: UnsafeBufferPointer<UInt8>, strings: inout StringInterner) -> Resolution {
         let count = bytes.count
         if count == 0 { return .value(.null) }
         let first = bytes[0]
         switch first {
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."):
-            return resolveNumber(bytes)
+            return resolveNumber(bytes, strings: &strings)
         case UInt8(ascii: "~"):
-            return count == 1 ? .value(.null) : .value(.string(string(bytes)))
+            return count == 1 ? .value(.null) : .value(.string(strings.string(bytes)))
         case UInt8(ascii: "n"), UInt8(ascii: "N"):
             if matches(bytes, "null") || matches(bytes, "Null") || matches(bytes, "NULL") { return .value(.null) }
         case UInt8(ascii: "t"), UInt8(ascii: "T"):
@@ -29,7 +35,7 @@ public enum ScalarResolver {
         default:
             break
         }
-        return .value(.string(string(bytes)))
+        return .value(.string(strings.string(bytes)))
     }
 
     /// Convenience for tests and tags: resolves a Swift string.
@@ -55,7 +61,7 @@ public enum ScalarResolver {
         byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
-    private static func resolveNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Resolution {
+    private static func resolveNumber(_ bytes: UnsafeBufferPointer<UInt8>, strings: inout StringInterner) -> Resolution {
         let count = bytes.count
         var index = 0
         var negative = false
@@ -84,7 +90,7 @@ public enum ScalarResolver {
                     if let value = Int(digits, radix: radix) { return .value(.int(value)) }
                     return .intOutOfRange
                 }
-                return .value(.string(string(bytes)))
+                return .value(.string(strings.string(bytes)))
             }
         }
         // Decimal int: [-+]?[0-9]+
@@ -102,7 +108,7 @@ public enum ScalarResolver {
         }
         let sawIntDigits = index > digitsStart
         if index == count {
-            if !sawIntDigits { return .value(.string(string(bytes))) }
+            if !sawIntDigits { return .value(.string(strings.string(bytes))) }
             return overflow ? .intOutOfRange : .value(.int(value))
         }
         // Float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
@@ -112,19 +118,19 @@ public enum ScalarResolver {
             digitsStart = index
             while index < count, isDigit(bytes[index]) { index += 1 }
             sawFraction = index > digitsStart
-            if !sawIntDigits && !sawFraction { return .value(.string(string(bytes))) }
+            if !sawIntDigits && !sawFraction { return .value(.string(strings.string(bytes))) }
         } else if !sawIntDigits {
-            return .value(.string(string(bytes)))
+            return .value(.string(strings.string(bytes)))
         }
         if index < count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
             if index < count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") { index += 1 }
             digitsStart = index
             while index < count, isDigit(bytes[index]) { index += 1 }
-            if index == digitsStart { return .value(.string(string(bytes))) }
+            if index == digitsStart { return .value(.string(strings.string(bytes))) }
         }
-        guard index == count else { return .value(.string(string(bytes))) }
-        let text = string(bytes)
+        guard index == count else { return .value(.string(strings.string(bytes))) }
+        let text = strings.string(bytes)
         guard let double = Double(text) else { return .value(.string(text)) }
         return .value(.double(double))
     }

@@ -34,6 +34,8 @@ struct YAMLTreeBuilder {
     private var items: [YAMLNode] = []
     private var entries: [YAMLEntry] = []
     private var anchors: [String: (node: YAMLNode, size: Int)] = [:]
+    /// Shared copies of the longer keys and values of every document of this parse.
+    private var strings = StringInterner()
     private var expanded = 0
     private var root: YAMLNode?
     private var rootIsEmptyScalar = false
@@ -98,7 +100,7 @@ struct YAMLTreeBuilder {
 
         // A mapping key: keep its text, never resolve it.
         if let top = stack.last, top.kind == .mapping, case .none = top.pendingKey {
-            let text = ScalarResolver.string(bytes)
+            let text = strings.string(bytes)
             let index = stack.count - 1
             if plain && tag == nil && text == "<<" {
                 stack[index].pendingKey = .merge(location)
@@ -113,7 +115,7 @@ struct YAMLTreeBuilder {
         if let tag {
             value = resolveTagged(bytes, tag: tag, plain: plain, at: location)
         } else if plain {
-            switch ScalarResolver.resolve(bytes) {
+            switch ScalarResolver.resolve(bytes, strings: &strings) {
             case .value(let scalar):
                 value = scalar.value
             case .intOutOfRange:
@@ -121,7 +123,7 @@ struct YAMLTreeBuilder {
                 value = .null
             }
         } else {
-            value = .string(ScalarResolver.string(bytes))
+            value = .string(strings.string(bytes))
         }
         if stack.isEmpty && plain && tag == nil && bytes.isEmpty {
             rootIsEmptyScalar = true
