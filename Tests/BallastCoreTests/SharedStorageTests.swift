@@ -1,3 +1,4 @@
+import BallastTesting
 import Testing
 @testable import BallastCore
 
@@ -75,5 +76,59 @@ struct SharedStorageTests {
         var crowded = IndexTable(capacity: 50)
         for position in 0..<50 { crowded.add(position, hash: 7) }
         #expect((0..<50).allSatisfy { position in crowded.first(hash: 7) { $0 == position } == position })
+    }
+
+    /// Decodes with one session per chunk (as the loader does) or a fresh one per document.
+    private static func validate(_ text: String, sharing: Bool) -> [DesiredResource]? {
+        let decoder = ManifestDecoder(catalog: TestManifests.catalog)
+        let loader = YAMLLoader(parallelThreshold: 1 << 12)
+        let (chunks, decoded) = sharing
+            ? loader.loadChunks(bytes: Array(text.utf8), file: 0) {
+                var session = ManifestDecoder.Session()
+                return { root, diagnostics in decoder.decode(root, session: &session, diagnostics: &diagnostics) }
+            }
+            : loader.loadChunks(bytes: Array(text.utf8), file: 0) { root, diagnostics in decoder.decode(root, diagnostics: &diagnostics) }
+        var diagnostics = decoded
+        let desired = ManifestValidator(catalog: TestManifests.catalog).validate(chunks: chunks, diagnostics: &diagnostics)
+        #expect(!diagnostics.contains { $0.severity == .error })
+        return desired?.resources
+    }
+
+    @Test func sharingLabelsAndNestedValuesChangesNoResource() throws {
+        let text = ManifestCorpus.generate(resources: 3_000)
+        let shared = try #require(Self.validate(text, sharing: true))
+        #expect(shared.count == 3_000)
+        #expect(shared == Self.validate(text, sharing: false))
+    }
+
+    @Test func onlyEqualValuesAreShared() throws {
+        let text = """
+        apiVersion: ballast.dev/v1
+        kind: Site
+        metadata: { name: dc, labels: { class: datacenter } }
+        spec: { class: datacenter, provider: sim }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Network
+        metadata: { name: a, site: dc, labels: { tier: "1" } }
+        spec: { cidr: 10.0.0.0/16, tags: { weight: "1" } }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Network
+        metadata: { name: b, site: dc, labels: { tier: "1", app: web } }
+        spec: { cidr: 10.1.0.0/16, tags: { weight: "1.0" } }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Network
+        metadata: { name: c, site: dc, labels: { tier: "1" } }
+        spec: { cidr: 10.2.0.0/16, tags: { weight: "1" } }
+        """
+        let resources = try #require(Self.validate(text, sharing: true))
+        let byName = Dictionary(uniqueKeysWithValues: resources.map { ($0.id.name, $0) })
+        #expect(byName["a"]?.labels == ["tier": "1"] && byName["c"]?.labels == ["tier": "1"])
+        #expect(byName["b"]?.labels == ["tier": "1", "app": "web"])
+        #expect(byName["a"]?.spec["tags"] == .map(Fields([("weight", .string("1"))])))
+        #expect(byName["b"]?.spec["tags"] == .map(Fields([("weight", .string("1.0"))])))
+        #expect(byName["c"]?.spec["tags"] == byName["a"]?.spec["tags"])
     }
 }

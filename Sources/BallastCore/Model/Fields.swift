@@ -59,6 +59,11 @@ public struct Fields: Sendable, Hashable, Sequence {
         entries.makeIterator()
     }
 
+    /// Changes values in place, keeping every key (and so the order).
+    mutating func updateValues(_ body: (inout Value) -> Void) {
+        for index in entries.indices { body(&entries[index].value) }
+    }
+
     public subscript(key: String) -> Value? {
         get { entries.sortedValue(for: key) }
         set { entries.setSortedValue(newValue, for: key) }

@@ -26,7 +26,52 @@ public struct ManifestDecoder: Sendable {
         allKinds = catalog.allKinds
     }
 
+    /// What the documents of one chunk share while they are decoded: one copy of each
+    /// distinct label set. Label sets repeat across an estate (a team's, an app's), and each
+    /// copy is an allocation of its own. Used on one thread at a time.
+    ///
+    /// The same goes for the maps and lists nested in specs (tags, env, disks, routes): each
+    /// is shared with an equal one decoded earlier.
+    public struct Session {
+        /// Past this many distinct label sets or nested values, new ones are no longer kept
+        /// (they are not repeating much).
+        static let maximumShared = 4096
+        private var labelSets: Set<StringMap> = []
+        private var nestedValues: Set<Value> = []
+
+        public init() {}
+
+        /// `labels`, or an equal set decoded earlier in this session.
+        mutating func shared(_ labels: StringMap) -> StringMap {
+            if labels.isEmpty { return labels }
+            return Self.shared(labels, in: &labelSets)
+        }
+
+        /// Replaces each map and list directly inside `spec` with an equal one decoded earlier
+        /// in this session, when there is one.
+        mutating func shareNestedValues(in spec: inout ValidatedSpec) {
+            spec.fields.updateValues { value in
+                switch value {
+                case .map(let fields) where !fields.isEmpty: value = Self.shared(value, in: &nestedValues)
+                case .list(let items) where !items.isEmpty: value = Self.shared(value, in: &nestedValues)
+                default: break
+                }
+            }
+        }
+
+        private static func shared<Element: Hashable>(_ element: Element, in set: inout Set<Element>) -> Element {
+            if set.count < maximumShared { return set.insert(element).memberAfterInsert }
+            return set.firstIndex(of: element).map { set[$0] } ?? element
+        }
+    }
+
     public func decode(_ root: YAMLNode, diagnostics: inout [Diagnostic]) -> ManifestDocument? {
+        var session = Session()
+        return decode(root, session: &session, diagnostics: &diagnostics)
+    }
+
+    /// Decodes one document, sharing what repeats with the other documents of `session`.
+    public func decode(_ root: YAMLNode, session: inout Session, diagnostics: inout [Diagnostic]) -> ManifestDocument? {
         guard case .mapping(let entries) = root.value else {
             diagnostics.append(.error("a manifest must be a mapping with apiVersion, kind, metadata and spec; found \(root.typeName)", at: root.location))
             return nil
@@ -60,7 +105,7 @@ public struct ManifestDecoder: Sendable {
             return nil
         }
         NameRules.checkName(name, diagnostics: &diagnostics)
-        let labels = metadata.labels("labels", diagnostics: &diagnostics)
+        let labels = session.shared(metadata.labels("labels", diagnostics: &diagnostics))
         let annotations = metadata.stringMap("annotations", diagnostics: &diagnostics)
 
         if kind.value == "Site" {
@@ -81,9 +126,10 @@ public struct ManifestDecoder: Sendable {
 
         let spec: SpecSource
         if let provider = soleProvider[kind.value], let schema = provider.kind(kind.value) {
-            let validated = SpecValidator.validate(
+            var validated = SpecValidator.validate(
                 specNode, fields: schema.fields, context: "the \(kind.value) spec", ownerLocation: root.location,
                 reservedKeys: ["placement"], diagnostics: &diagnostics)
+            session.shareNestedValues(in: &validated)
             spec = .validated(provider: provider.provider, validated)
         } else {
             spec = .raw(specNode)

@@ -23,10 +23,47 @@ public struct ManifestValidator: Sendable {
 
     /// One (manifest, site) node; small, so that passing it around copies little.
     private struct Placed {
-        var manifest: Int
         var id: ResourceID
-        /// Index into the validated specs (one per manifest and provider).
-        var spec: Int
+        private var manifestIndex: Int32
+        private var specIndex: Int32
+
+        init(manifest: Int, id: ResourceID, spec: Int) {
+            self.id = id
+            manifestIndex = Int32(manifest)
+            specIndex = Int32(spec)
+        }
+
+        var manifest: Int { Int(manifestIndex) }
+        /// Index into the specs validated here (one per manifest and provider), or `ownSpec`.
+        var spec: Int { Int(specIndex) }
+    }
+
+    /// For each manifest, the range of its nodes. Nodes are appended manifest by manifest, so
+    /// the ranges follow one another and one end is kept per manifest (4 bytes, not 16).
+    private struct NodeRanges {
+        private var ends: [UInt32] = []
+
+        init(capacity: Int) {
+            ends.reserveCapacity(capacity)
+        }
+
+        subscript(manifest: Int) -> Range<Int> {
+            (manifest == 0 ? 0 : Int(ends[manifest - 1]))..<Int(ends[manifest])
+        }
+
+        /// Adds the next manifest, whose nodes run from the previous one's end to `end`.
+        mutating func append(endingAt end: Int) {
+            precondition(end <= Int(UInt32.max) && end >= Int(ends.last ?? 0), "node ranges follow one another")
+            ends.append(UInt32(end))
+        }
+    }
+
+    /// `Placed.spec` of a node whose spec is the one its manifest was decoded with.
+    private static let ownSpec = -1
+
+    private static func spec(_ index: Int, of manifest: ResourceManifest, in specs: [ValidatedSpec]) -> ValidatedSpec {
+        if index == ownSpec, case .validated(_, let spec) = manifest.spec { return spec }
+        return specs[index]
     }
 
     public func validate(_ documents: [ManifestDocument], diagnostics: inout [Diagnostic]) -> DesiredState? {
@@ -72,17 +109,17 @@ public struct ManifestValidator: Sendable {
         }
         var placed: [Placed] = []
         placed.reserveCapacity(ordered.count)
+        // Only specs validated here, against a site's provider: most manifests' specs were
+        // validated when they were decoded, and their nodes point at those (`ownSpec`).
         var validatedSpecs: [ValidatedSpec] = []
-        validatedSpecs.reserveCapacity(ordered.count)
         // By manifest index: its nodes, which are appended together.
-        var placements: [Range<Int>] = []
-        placements.reserveCapacity(ordered.count)
+        var placements = NodeRanges(capacity: ordered.count)
         for slice in slices {
             let nodeOffset = placed.count
             let specOffset = validatedSpecs.count
-            placed.append(contentsOf: slice.placed.lazy.map { Placed(manifest: $0.manifest, id: $0.id, spec: $0.spec + specOffset) })
+            placed.append(contentsOf: slice.placed.lazy.map { Placed(manifest: $0.manifest, id: $0.id, spec: $0.spec == Self.ownSpec ? $0.spec : $0.spec + specOffset) })
             validatedSpecs.append(contentsOf: slice.specs)
-            placements.append(contentsOf: slice.ranges.lazy.map { ($0.lowerBound + nodeOffset)..<($0.upperBound + nodeOffset) })
+            for range in slice.ranges { placements.append(endingAt: range.upperBound + nodeOffset) }
             diagnostics.append(contentsOf: slice.diagnostics)
         }
 
@@ -91,7 +128,7 @@ public struct ManifestValidator: Sendable {
         let edgeSlices = ParallelSlices.map(placed.indices, maximumSlices: parallelism * 2) { [placed, ordered, validatedSpecs, placements, declared] range in
             var slice = EdgeSlice()
             for index in range {
-                resolveEdges(of: index, placed: placed, manifest: ordered[placed[index].manifest], spec: validatedSpecs[placed[index].spec],
+                resolveEdges(of: index, placed: placed, manifest: ordered[placed[index].manifest], spec: Self.spec(placed[index].spec, of: ordered[placed[index].manifest], in: validatedSpecs),
                              placements: placements, declared: declared, sites: sites, into: &slice)
             }
             return slice
@@ -136,7 +173,7 @@ public struct ManifestValidator: Sendable {
                         let manifest = manifests[index]
                         let file = Int(manifest.location.file)
                         for node in placements[index] {
-                            let spec = validatedSpecs[placed[node].spec]
+                            let spec = Self.spec(placed[node].spec, of: manifest, in: validatedSpecs)
                             var resource = DesiredResource(
                                 id: placed[node].id, labels: manifest.labels, annotations: manifest.annotations, spec: spec.fields, policy: manifest.policy,
                                 dependencies: dependencies[node].isEmpty ? [] : dependencies[node].map { placed[$0].id }.sorted(), layer: layers[node],
@@ -164,7 +201,7 @@ public struct ManifestValidator: Sendable {
 
     /// One node's `dependsOn` and output references, as edges to other nodes.
     private func resolveEdges(
-        of index: Int, placed: [Placed], manifest: ResourceManifest, spec: ValidatedSpec, placements: [Range<Int>],
+        of index: Int, placed: [Placed], manifest: ResourceManifest, spec: ValidatedSpec, placements: NodeRanges,
         declared: Declared, sites: [String: Site], into slice: inout EdgeSlice
     ) {
         let id = placed[index].id
@@ -207,7 +244,7 @@ public struct ManifestValidator: Sendable {
         let first = slice.placed.count
         func add(_ siteName: Located<String>, _ site: SiteSchemas.Entry) {
             guard let spec = spec(for: manifest, on: site, at: siteName.location, cache: &specs, validated: &slice.specs, diagnostics: &slice.diagnostics) else { return }
-            checkConfinement(manifest, spec: slice.specs[spec], site: site, diagnostics: &slice.diagnostics)
+            checkConfinement(manifest, spec: Self.spec(spec, of: manifest, in: slice.specs), site: site, diagnostics: &slice.diagnostics)
             slice.placed.append(Placed(manifest: index, id: ResourceID(kind: manifest.kind.value, name: manifest.name.value, site: site.site.name), spec: spec))
         }
         if manifest.placement == nil, let siteName = manifest.site, let site = schemas[siteName.value] {
@@ -386,8 +423,9 @@ public struct ManifestValidator: Sendable {
         if let cached = cache[provider.provider] { return cached }
         let validated: ValidatedSpec
         switch manifest.spec {
-        case .validated(let validatedProvider, let spec) where validatedProvider == provider.provider:
-            validated = spec
+        case .validated(let validatedProvider, _) where validatedProvider == provider.provider:
+            cache[provider.provider] = Self.ownSpec
+            return Self.ownSpec
         case .validated:
             return nil
         case .raw(let node):
@@ -422,7 +460,7 @@ public struct ManifestValidator: Sendable {
     }
 
     /// `Kind/name` names the placement on the same site when there is one, else every placement.
-    private func resolveDependency(_ dependency: Located<String>, from id: ResourceID, placed: [Placed], placements: [Range<Int>], declared: Declared, diagnostics: inout [Diagnostic]) -> [Int] {
+    private func resolveDependency(_ dependency: Located<String>, from id: ResourceID, placed: [Placed], placements: NodeRanges, declared: Declared, diagnostics: inout [Diagnostic]) -> [Int] {
         let text = dependency.value
         guard let key = Self.unplacedKey(text) else { return [] }
         guard let declaredIndex = declared.index(of: key) else {
@@ -444,7 +482,7 @@ public struct ManifestValidator: Sendable {
 
     private func resolveReference(
         _ written: String, _ key: UnplacedKey, site: String?, field: String, from id: ResourceID, at location: SourceLocation,
-        placed: [Placed], placements: [Range<Int>], declared: Declared, sites: [String: Site], diagnostics: inout [Diagnostic]
+        placed: [Placed], placements: NodeRanges, declared: Declared, sites: [String: Site], diagnostics: inout [Diagnostic]
     ) -> Int? {
         guard let declaredIndex = declared.index(of: key) else {
             diagnostics.append(.error("reference to '\(key.text)', which is not declared\(declared.hint(for: key))", at: location))

@@ -22,7 +22,7 @@ public struct YAMLLoader: Sendable {
     public func load<Output: Sendable>(
         bytes: [UInt8],
         file: UInt32,
-        transform: @Sendable (YAMLNode, inout [Diagnostic]) -> Output?
+        transform: @escaping @Sendable (YAMLNode, inout [Diagnostic]) -> Output?
     ) -> (outputs: [Output], diagnostics: [Diagnostic]) {
         let (chunks, diagnostics) = loadChunks(bytes: bytes, file: file, transform: transform)
         return (Array(chunks.joined()), diagnostics)
@@ -33,7 +33,18 @@ public struct YAMLLoader: Sendable {
     public func loadChunks<Output: Sendable>(
         bytes: [UInt8],
         file: UInt32,
-        transform: @Sendable (YAMLNode, inout [Diagnostic]) -> Output?
+        transform: @escaping @Sendable (YAMLNode, inout [Diagnostic]) -> Output?
+    ) -> (chunks: [[Output]], diagnostics: [Diagnostic]) {
+        loadChunks(bytes: bytes, file: file, makeTransform: { transform })
+    }
+
+    /// Like ``loadChunks(bytes:file:transform:)``, with a transform made afresh for each chunk,
+    /// on the thread that parses it: it may keep state across that chunk's documents (the
+    /// decoder shares repeated label sets that way) without any locking.
+    public func loadChunks<Output: Sendable>(
+        bytes: [UInt8],
+        file: UInt32,
+        makeTransform: @Sendable () -> (YAMLNode, inout [Diagnostic]) -> Output?
     ) -> (chunks: [[Output]], diagnostics: [Diagnostic]) {
         if bytes.count > parser.limits.maxInputBytes {
             return ([], [.error("input is larger than the limit of \(parser.limits.maxInputBytes) bytes", at: SourceLocation(file: file, line: 1, column: 1))])
@@ -41,7 +52,7 @@ public struct YAMLLoader: Sendable {
         return bytes.withUnsafeBytes { buffer in
             let chunks = chunk(buffer)
             if chunks.count == 1 {
-                let result = parseChunk(buffer, chunks[0], file: file, transform: transform)
+                let result = parseChunk(buffer, chunks[0], file: file, transform: makeTransform())
                 return ([result.outputs], result.diagnostics)
             }
             let results = UnsafeMutableBufferPointer<(outputs: [Output], diagnostics: [Diagnostic])>.allocate(capacity: chunks.count)
@@ -53,7 +64,7 @@ public struct YAMLLoader: Sendable {
             nonisolated(unsafe) let slots = results
             nonisolated(unsafe) let input = buffer
             DispatchQueue.concurrentPerform(iterations: chunks.count) { index in
-                slots[index] = parseChunk(input, chunks[index], file: file, transform: transform)
+                slots[index] = parseChunk(input, chunks[index], file: file, transform: makeTransform())
             }
             var outputs: [[Output]] = []
             outputs.reserveCapacity(chunks.count)
