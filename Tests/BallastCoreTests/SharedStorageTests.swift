@@ -131,4 +131,35 @@ struct SharedStorageTests {
         #expect(byName["b"]?.spec["tags"] == .map(Fields([("weight", .string("1.0"))])))
         #expect(byName["c"]?.spec["tags"] == byName["a"]?.spec["tags"])
     }
+
+    /// A kind two providers serve is validated when its site is known, and its YAML released
+    /// then: every placement must still be validated against its own site's provider.
+    @Test func specsOfAKindSeveralProvidersServeAreValidatedPerSite() throws {
+        let vault = ProviderSchema(provider: "vault", kinds: [
+            KindSchema(kind: "Bucket", fields: [FieldSchema("capacityTb", .int, required: true)]),
+        ])
+        let catalog = SchemaCatalog(Array(TestManifests.catalog.providers.values) + [vault])
+        func site(_ name: String, _ provider: String) -> String {
+            "apiVersion: ballast.dev/v1\nkind: Site\nmetadata: { name: \(name), labels: { provider: \(provider) } }\nspec: { class: datacenter, provider: \(provider) }\n---\n"
+        }
+        func bucket(_ name: String, placement: String, spec: String) -> String {
+            "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: \(name)\(placement.hasPrefix("site:") ? ", " + placement : "") }\nspec: { \(spec)\(placement.hasPrefix("site:") ? "" : ", placement: " + placement) }\n---\n"
+        }
+        let valid = site("dc", "sim") + site("dc2", "sim") + site("v", "vault")
+            + bucket("simple", placement: "site: dc", spec: "versioning: true")
+            + bucket("safe", placement: "site: v", spec: "capacityTb: 4")
+            + bucket("both", placement: "{ sites: [dc, dc2] }", spec: "storageClass: archive")
+        let loaded = TestManifests.load(valid, catalog: catalog)
+        #expect(!loaded.diagnostics.hasErrors, "\(loaded.diagnostics.items)")
+        let specs = Dictionary(uniqueKeysWithValues: try #require(loaded.desired).resources.map { ($0.id.description, $0.spec) })
+        #expect(specs["Bucket/simple@dc"]?["versioning"] == .bool(true))
+        #expect(specs["Bucket/safe@v"]?["capacityTb"] == .int(4))
+        #expect(specs["Bucket/both@dc"]?["storageClass"] == .string("archive") && specs["Bucket/both@dc2"] == specs["Bucket/both@dc"])
+
+        // One manifest on a sim site and a vault site is checked against both schemas.
+        let mixed = site("dc", "sim") + site("v", "vault") + bucket("split", placement: "{ sites: [dc, v] }", spec: "versioning: true")
+        let messages = TestManifests.load(mixed, catalog: catalog).diagnostics.items.filter { $0.severity == .error }.map(\.message)
+        #expect(messages.contains { $0.contains("capacityTb") }, "\(messages)")
+        #expect(messages.contains { $0.contains("versioning") }, "\(messages)")
+    }
 }

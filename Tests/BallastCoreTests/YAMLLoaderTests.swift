@@ -149,6 +149,20 @@ struct ParallelLoadingTests {
         #expect(sequential.diagnostics.count == 1)
     }
 
+    /// Taking the bytes gives each chunk's pages back once parsed; the documents are the same.
+    @Test func takingTheBytesGivesTheSameDocuments() {
+        // Large enough for many whole pages per chunk.
+        let text = Self.stream(documents: 40_000) + "---\nbroken: [\n---\nlast: true\n"
+        let loader = YAMLLoader(parallelism: 4, parallelThreshold: 1)
+        let kept = loader.loadChunks(bytes: Array(text.utf8), file: 0, makeTransform: { { node, _ in render(node) } })
+        var bytes = Array(text.utf8)
+        let taken = loader.loadChunks(taking: &bytes, file: 0, makeTransform: { { node, _ in render(node) } })
+        #expect(bytes.isEmpty)
+        #expect(taken.chunks.count > 1)
+        #expect(Array(taken.chunks.joined()) == Array(kept.chunks.joined()))
+        #expect(taken.diagnostics.map(\.position) == kept.diagnostics.map(\.position))
+    }
+
     @Test func splitterKeepsDirectivesWithTheirDocument() {
         let text = "a: 1\n%YAML 1.2\n---\nb: 2\n--- # comment\nc: 3\n---x: not a marker\n"
         let cuts = Array(text.utf8).withUnsafeBytes { DocumentSplitter.cuts(in: $0) }

@@ -46,11 +46,10 @@ public struct ManifestLoader: Sendable {
             let file = files.add(inputs[index].path)
             isStandardInput.append(inputs[index].path == "<stdin>")
             digests.append(inputs[index].path + "\u{0}" + InputDigest.digest(inputs[index].bytes))
-            let (decoded, problems) = yaml.loadChunks(bytes: inputs[index].bytes, file: file) {
+            let (decoded, problems) = yaml.loadChunks(taking: &inputs[index].bytes, file: file) {
                 var session = ManifestDecoder.Session()
                 return { root, diagnostics in decoder.decode(root, session: &session, diagnostics: &diagnostics) }
             }
-            inputs[index].bytes = []
             documentCount += decoded.reduce(0) { $0 + $1.count }
             documents.append(contentsOf: decoded)
             diagnostics.append(contentsOf: problems)

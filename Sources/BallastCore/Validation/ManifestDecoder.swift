@@ -130,9 +130,9 @@ public struct ManifestDecoder: Sendable {
                 specNode, fields: schema.fields, context: "the \(kind.value) spec", ownerLocation: root.location,
                 reservedKeys: ["placement"], diagnostics: &diagnostics)
             session.shareNestedValues(in: &validated)
-            spec = .validated(provider: provider.provider, validated)
+            spec = .validated(validated)
         } else {
-            spec = .raw(specNode)
+            spec = .raw(RawSpec(specNode))
         }
         return .resource(ResourceManifest(
             kind: kind, name: name, location: root.location, site: site, labels: labels, annotations: annotations,

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A decoded manifest document, before cross-document checks (phase one of validation).
 public enum ManifestDocument: Sendable {
     /// Boxed: sites are few, and unboxed they would make every array of documents as wide
@@ -30,7 +32,7 @@ public struct SiteManifest: Sendable {
 /// A resource document. A class, so that the hundreds of thousands a large estate holds are
 /// passed around as one reference each, never copied field by field.
 ///
-/// Stored compactly (about 180 bytes where plain properties took 250): the four positions
+/// Stored compactly (148 bytes where plain properties took 250): the three positions kept
 /// share one file index, and `dependsOn`, `placement` and a non-default `policy`, which few
 /// manifests have, live in a box of their own that most manifests go without.
 public final class ResourceManifest: Sendable {
@@ -65,11 +67,11 @@ public final class ResourceManifest: Sendable {
     private let extras: Extras?
     private let file: UInt32
     private let documentMark: Mark
-    private let kindMark: Mark
     private let nameMark: Mark
     private let siteMark: Mark
 
-    public var kind: Located<String> { Located(kindText, at: at(kindMark)) }
+    /// The kind (where it was written is only needed while decoding).
+    public var kind: String { kindText }
     public var name: Located<String> { Located(nameText, at: at(nameMark)) }
     /// Where the document starts.
     public var location: SourceLocation { at(documentMark) }
@@ -83,7 +85,7 @@ public final class ResourceManifest: Sendable {
     static let released = ResourceManifest(
         kind: Located("", at: SourceLocation(file: 0, line: 0, column: 0)), name: Located("", at: SourceLocation(file: 0, line: 0, column: 0)),
         location: SourceLocation(file: 0, line: 0, column: 0), site: nil, labels: [:], annotations: [:], dependsOn: [],
-        placement: nil, spec: .raw(nil), policy: Policy())
+        placement: nil, spec: .raw(RawSpec(nil)), policy: Policy())
 
     /// Every location must be in the same file (they are all in one document).
     public init(
@@ -102,7 +104,6 @@ public final class ResourceManifest: Sendable {
         extras = dependsOn.isEmpty && placement == nil && policy == Policy() ? nil : Extras(dependsOn: dependsOn, placement: placement, policy: policy)
         file = location.file
         documentMark = Mark(location)
-        kindMark = Mark(kind.location)
         nameMark = Mark(name.location)
         siteMark = Mark(site?.location ?? location)
     }
@@ -123,8 +124,41 @@ public struct PlacementSpec: Sendable {
 /// A resource's spec: validated in phase one when only one provider serves the kind,
 /// otherwise kept as YAML until the site (and so the provider) is known.
 public enum SpecSource: Sendable {
-    case validated(provider: String, ValidatedSpec)
-    case raw(YAMLNode?)
+    /// Checked against the schema of the one provider that serves the kind: any site the
+    /// resource can be placed on has that provider.
+    case validated(ValidatedSpec)
+    case raw(RawSpec)
+}
+
+/// The YAML of a spec whose provider is known only once the manifest is placed.
+///
+/// Validation reads it for each of the manifest's sites and then releases it: kept, the
+/// trees of every manifest of a kind that several providers serve would stay in memory next
+/// to their validated specs. A manifest's documents are validated once.
+public final class RawSpec: Sendable {
+    private enum State {
+        case kept(YAMLNode?)
+        case released
+    }
+
+    private let state: Mutex<State>
+
+    public init(_ node: YAMLNode?) {
+        state = Mutex(.kept(node))
+    }
+
+    /// The spec as written (nil when the manifest has none).
+    public var node: YAMLNode? {
+        state.withLock { state -> YAMLNode? in
+            guard case .kept(let node) = state else { preconditionFailure("a manifest's raw spec was read after validation released it; decode the documents again to validate them again") }
+            return node
+        }
+    }
+
+    /// Frees the YAML once every site's provider has validated it.
+    func release() {
+        state.withLock { $0 = .released }
+    }
 }
 
 /// A spec checked against a kind's schema.

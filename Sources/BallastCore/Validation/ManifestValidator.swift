@@ -21,21 +21,50 @@ public struct ManifestValidator: Sendable {
         var text: String { "\(kind)/\(name)" }
     }
 
-    /// One (manifest, site) node; small, so that passing it around copies little.
+    /// One (manifest, site) node: 12 bytes. Its id is made when needed from its manifest and
+    /// site, instead of being held (48 bytes more) by each of 100k nodes.
     private struct Placed {
-        var id: ResourceID
         private var manifestIndex: Int32
+        private var siteIndex: Int32
         private var specIndex: Int32
 
-        init(manifest: Int, id: ResourceID, spec: Int) {
-            self.id = id
+        init(manifest: Int, site: Int, spec: Int) {
             manifestIndex = Int32(manifest)
+            siteIndex = Int32(site)
             specIndex = Int32(spec)
         }
 
         var manifest: Int { Int(manifestIndex) }
+        /// Index into the sorted site names.
+        var site: Int { Int(siteIndex) }
         /// Index into the specs validated here (one per manifest and provider), or `ownSpec`.
         var spec: Int { Int(specIndex) }
+    }
+
+    /// The placed nodes with what their ids are made of.
+    private struct Nodes: Sendable {
+        let placed: [Placed]
+        let manifests: [ResourceManifest]
+        let siteNames: [String]
+
+        func id(_ node: Int) -> ResourceID {
+            let manifest = manifests[placed[node].manifest]
+            return ResourceID(kind: manifest.kind, name: manifest.name.value, site: siteNames[placed[node].site])
+        }
+
+        func site(_ node: Int) -> String { siteNames[placed[node].site] }
+
+        /// Whether `a` sorts before `b` by id, without making either id.
+        func precedes(_ a: Int, _ b: Int) -> Bool {
+            let (left, right) = (placed[a], placed[b])
+            if left.manifest != right.manifest {
+                let (first, second) = (manifests[left.manifest], manifests[right.manifest])
+                // Distinct manifests differ in kind or name: duplicates were left out.
+                if first.kind != second.kind { return first.kind < second.kind }
+                return first.name.value < second.name.value
+            }
+            return left.site < right.site
+        }
     }
 
     /// For each manifest, the range of its nodes. Nodes are appended manifest by manifest, so
@@ -62,7 +91,7 @@ public struct ManifestValidator: Sendable {
     private static let ownSpec = -1
 
     private static func spec(_ index: Int, of manifest: ResourceManifest, in specs: [ValidatedSpec]) -> ValidatedSpec {
-        if index == ownSpec, case .validated(_, let spec) = manifest.spec { return spec }
+        if index == ownSpec, case .validated(let spec) = manifest.spec { return spec }
         return specs[index]
     }
 
@@ -79,15 +108,16 @@ public struct ManifestValidator: Sendable {
         let sites = collectSites(chunks, diagnostics: &diagnostics)
         let schemas = SiteSchemas(sites: sites, catalog: catalog)
         let siteNames = sites.keys.sorted()
+        let siteIndex = Dictionary(uniqueKeysWithValues: siteNames.enumerated().map { ($1, $0) })
         let total = chunks.reduce(0) { $0 + $1.count }
         var manifestIndex = IndexTable(capacity: total)
         var ordered: [ResourceManifest] = []
         ordered.reserveCapacity(total)
         for chunk in chunks.indices {
             for case .resource(let manifest) in chunks[chunk] {
-                let key = UnplacedKey(kind: manifest.kind.value, name: manifest.name.value)
+                let key = UnplacedKey(kind: manifest.kind, name: manifest.name.value)
                 let hash = key.hashValue
-                if let first = manifestIndex.first(hash: hash, where: { ordered[$0].kind.value == key.kind && ordered[$0].name.value == key.name }) {
+                if let first = manifestIndex.first(hash: hash, where: { ordered[$0].kind == key.kind && ordered[$0].name.value == key.name }) {
                     diagnostics.append(.error("duplicate resource '\(key.text)'", at: manifest.name.location, notes: [.init("'\(key.text)' was first defined here", at: ordered[first].name.location)]))
                     continue
                 }
@@ -103,7 +133,7 @@ public struct ManifestValidator: Sendable {
         let slices = ParallelSlices.map(ordered.indices, maximumSlices: parallelism * 2) { [ordered, declared] range in
             var slice = PlacementSlice()
             for index in range {
-                place(ordered[index], index: index, schemas: schemas, sites: sites, siteNames: siteNames, declared: declared, into: &slice)
+                place(ordered[index], index: index, schemas: schemas, sites: sites, siteNames: siteNames, siteIndex: siteIndex, declared: declared, into: &slice)
             }
             return slice
         }
@@ -117,27 +147,31 @@ public struct ManifestValidator: Sendable {
         for slice in slices {
             let nodeOffset = placed.count
             let specOffset = validatedSpecs.count
-            placed.append(contentsOf: slice.placed.lazy.map { Placed(manifest: $0.manifest, id: $0.id, spec: $0.spec == Self.ownSpec ? $0.spec : $0.spec + specOffset) })
+            placed.append(contentsOf: slice.placed.lazy.map { Placed(manifest: $0.manifest, site: $0.site, spec: $0.spec == Self.ownSpec ? $0.spec : $0.spec + specOffset) })
             validatedSpecs.append(contentsOf: slice.specs)
             for range in slice.ranges { placements.append(endingAt: range.upperBound + nodeOffset) }
             diagnostics.append(contentsOf: slice.diagnostics)
         }
 
+        var nodes = Nodes(placed: placed, manifests: ordered, siteNames: siteNames)
+        placed = []
+
         // References and dependencies, as edges between placed nodes: resolved on every core,
         // added to the graph in node order.
-        let edgeSlices = ParallelSlices.map(placed.indices, maximumSlices: parallelism * 2) { [placed, ordered, validatedSpecs, placements, declared] range in
+        let edgeSlices = ParallelSlices.map(nodes.placed.indices, maximumSlices: parallelism * 2) { [nodes, validatedSpecs, placements, declared] range in
             var slice = EdgeSlice()
             for index in range {
-                resolveEdges(of: index, placed: placed, manifest: ordered[placed[index].manifest], spec: Self.spec(placed[index].spec, of: ordered[placed[index].manifest], in: validatedSpecs),
+                let manifest = nodes.manifests[nodes.placed[index].manifest]
+                resolveEdges(of: index, nodes: nodes, manifest: manifest, spec: Self.spec(nodes.placed[index].spec, of: manifest, in: validatedSpecs),
                              placements: placements, declared: declared, sites: sites, into: &slice)
             }
             return slice
         }
-        var graph = GraphBuilder(count: placed.count) { [placed] in placed[$0].id }
-        var dependencies: [[Int]] = []
-        dependencies.reserveCapacity(placed.count)
+        var graph = GraphBuilder(count: nodes.placed.count) { [nodes] in nodes.id($0) }
+        var dependencies: [[ResourceID]] = []
+        dependencies.reserveCapacity(nodes.placed.count)
         var referenceTargets: [[String: ResourceID]] = []
-        referenceTargets.reserveCapacity(placed.count)
+        referenceTargets.reserveCapacity(nodes.placed.count)
         for slice in edgeSlices {
             dependencies.append(contentsOf: slice.dependencies)
             referenceTargets.append(contentsOf: slice.referenceTargets)
@@ -146,7 +180,7 @@ public struct ManifestValidator: Sendable {
         }
         for manifest in ordered {
             for path in manifest.policy.ignoreChanges where !ignorePathExists(path, manifest: manifest) {
-                diagnostics.append(.warning("ignoreChanges entry '\(path)' names no field of \(manifest.kind.value)", at: manifest.location))
+                diagnostics.append(.warning("ignoreChanges entry '\(path)' names no field of \(manifest.kind)", at: manifest.location))
             }
         }
         guard let layers = graph.layers(diagnostics: &diagnostics) else { return nil }
@@ -157,30 +191,34 @@ public struct ManifestValidator: Sendable {
         declared = Declared(table: manifestIndex, manifests: [])
 
         // Where each node goes in (layer, id) order; indices are sorted, not the resources.
-        var position = [Int](repeating: 0, count: placed.count)
-        for (offset, index) in Self.order(placed, layers: layers).enumerated() { position[index] = offset }
+        var position = [Int32](repeating: 0, count: nodes.placed.count)
+        for (offset, index) in Self.order(nodes, layers: layers).enumerated() { position[index] = Int32(offset) }
+        // The manifests are released one by one below: nothing else may hold their array.
+        let placedNodes = nodes.placed
+        nodes = Nodes(placed: [], manifests: [], siteNames: [])
         // Resources are built manifest by manifest, straight into their sorted places, and each
         // manifest is released as soon as its resources hold what they share with it: the
         // manifests and the resources are never all in memory at once.
-        let count = placed.count
+        let count = placedNodes.count
         let resources = [DesiredResource](unsafeUninitializedCapacity: count) { buffer, initialized in
             nonisolated(unsafe) let output = buffer
             ordered.withUnsafeMutableBufferPointer { manifests in
                 nonisolated(unsafe) let manifests = manifests
                 let released = ResourceManifest.released
-                _ = ParallelSlices.map(manifests.indices, maximumSlices: parallelism * 2) { [placed, validatedSpecs, dependencies, referenceTargets, placements, position] range in
+                _ = ParallelSlices.map(manifests.indices, maximumSlices: parallelism * 2) { [placedNodes, validatedSpecs, dependencies, referenceTargets, placements, position] range in
                     for index in range {
                         let manifest = manifests[index]
                         let file = Int(manifest.location.file)
                         for node in placements[index] {
-                            let spec = Self.spec(placed[node].spec, of: manifest, in: validatedSpecs)
+                            let spec = Self.spec(placedNodes[node].spec, of: manifest, in: validatedSpecs)
+                            let id = ResourceID(kind: manifest.kind, name: manifest.name.value, site: siteNames[placedNodes[node].site])
                             var resource = DesiredResource(
-                                id: placed[node].id, labels: manifest.labels, annotations: manifest.annotations, spec: spec.fields, policy: manifest.policy,
-                                dependencies: dependencies[node].isEmpty ? [] : dependencies[node].map { placed[$0].id }.sorted(), layer: layers[node],
+                                id: id, labels: manifest.labels, annotations: manifest.annotations, spec: spec.fields, policy: manifest.policy,
+                                dependencies: dependencies[node], layer: layers[node],
                                 sensitivePaths: spec.sensitivePaths, templatePaths: spec.templatePaths,
                                 referenceTargets: referenceTargets[node], location: manifest.location)
                             if file < sourceDirectories.count { resource.sourceDirectory = sourceDirectories[file] }
-                            (output.baseAddress! + position[node]).initialize(to: resource)
+                            (output.baseAddress! + Int(position[node])).initialize(to: resource)
                         }
                         manifests[index] = released
                     }
@@ -193,7 +231,8 @@ public struct ManifestValidator: Sendable {
 
     /// What resolving the edges of a stretch of nodes produced, in node order.
     private struct EdgeSlice: Sendable {
-        var dependencies: [[Int]] = []
+        /// Each node's dependencies, sorted.
+        var dependencies: [[ResourceID]] = []
         var referenceTargets: [[String: ResourceID]] = []
         var edges: [(from: Int, to: Int, location: SourceLocation)] = []
         var diagnostics: [Diagnostic] = []
@@ -201,14 +240,14 @@ public struct ManifestValidator: Sendable {
 
     /// One node's `dependsOn` and output references, as edges to other nodes.
     private func resolveEdges(
-        of index: Int, placed: [Placed], manifest: ResourceManifest, spec: ValidatedSpec, placements: NodeRanges,
+        of index: Int, nodes: Nodes, manifest: ResourceManifest, spec: ValidatedSpec, placements: NodeRanges,
         declared: Declared, sites: [String: Site], into slice: inout EdgeSlice
     ) {
-        let id = placed[index].id
+        let id = nodes.id(index)
         var dependencies: [Int] = []
         var referenceTargets: [String: ResourceID] = [:]
         for dependency in manifest.dependsOn {
-            for target in resolveDependency(dependency, from: id, placed: placed, placements: placements, declared: declared, diagnostics: &slice.diagnostics) where target != index {
+            for target in resolveDependency(dependency, from: id, nodes: nodes, placements: placements, declared: declared, diagnostics: &slice.diagnostics) where target != index {
                 slice.edges.append((index, target, dependency.location))
                 if !dependencies.contains(target) { dependencies.append(target) }
             }
@@ -216,12 +255,12 @@ public struct ManifestValidator: Sendable {
         for reference in spec.references {
             guard case let .output(kind, name, site, field) = reference.expression else { continue }
             let key = "\(kind)/\(name)" + (site.map { "@" + $0 } ?? "")
-            guard let target = resolveReference(key, UnplacedKey(kind: kind, name: name), site: site, field: field, from: id, at: reference.location, placed: placed, placements: placements, declared: declared, sites: sites, diagnostics: &slice.diagnostics) else { continue }
-            referenceTargets[key] = placed[target].id
+            guard let target = resolveReference(key, UnplacedKey(kind: kind, name: name), site: site, field: field, from: id, at: reference.location, nodes: nodes, placements: placements, declared: declared, sites: sites, diagnostics: &slice.diagnostics) else { continue }
+            referenceTargets[key] = nodes.id(target)
             slice.edges.append((index, target, reference.location))
             if !dependencies.contains(target) { dependencies.append(target) }
         }
-        slice.dependencies.append(dependencies)
+        slice.dependencies.append(dependencies.isEmpty ? [] : dependencies.map(nodes.id).sorted())
         slice.referenceTargets.append(referenceTargets)
     }
 
@@ -237,7 +276,7 @@ public struct ManifestValidator: Sendable {
 
     /// Places one manifest on its sites and picks (validating when needed) its spec for each.
     private func place(
-        _ manifest: ResourceManifest, index: Int, schemas: SiteSchemas, sites: [String: Site], siteNames: [String],
+        _ manifest: ResourceManifest, index: Int, schemas: SiteSchemas, sites: [String: Site], siteNames: [String], siteIndex: [String: Int],
         declared: Declared, into slice: inout PlacementSlice
     ) {
         var specs = SpecCache()
@@ -245,7 +284,7 @@ public struct ManifestValidator: Sendable {
         func add(_ siteName: Located<String>, _ site: SiteSchemas.Entry) {
             guard let spec = spec(for: manifest, on: site, at: siteName.location, cache: &specs, validated: &slice.specs, diagnostics: &slice.diagnostics) else { return }
             checkConfinement(manifest, spec: Self.spec(spec, of: manifest, in: slice.specs), site: site, diagnostics: &slice.diagnostics)
-            slice.placed.append(Placed(manifest: index, id: ResourceID(kind: manifest.kind.value, name: manifest.name.value, site: site.site.name), spec: spec))
+            slice.placed.append(Placed(manifest: index, site: siteIndex[site.site.name]!, spec: spec))
         }
         if manifest.placement == nil, let siteName = manifest.site, let site = schemas[siteName.value] {
             // The common case, one named site, without building a list of one.
@@ -258,19 +297,19 @@ public struct ManifestValidator: Sendable {
             }
         }
         slice.ranges.append(first..<slice.placed.count)
+        // Every site's provider has now validated a spec kept as YAML: the tree can go.
+        if case .raw(let raw) = manifest.spec { raw.release() }
     }
 
     /// Indices of the nodes in (layer, id) order: bucketed by layer, then each layer sorted by id.
-    private static func order(_ placed: [Placed], layers: [Int]) -> [Int] {
+    private static func order(_ nodes: Nodes, layers: [Int]) -> [Int] {
         var byLayer: [[Int]] = Array(repeating: [], count: (layers.max() ?? -1) + 1)
-        for index in placed.indices { byLayer[layers[index]].append(index) }
+        for index in nodes.placed.indices { byLayer[layers[index]].append(index) }
         var order: [Int] = []
-        order.reserveCapacity(placed.count)
-        placed.withUnsafeBufferPointer { placed in
-            for var layer in byLayer {
-                layer.sort { placed[$0].id < placed[$1].id }
-                order.append(contentsOf: layer)
-            }
+        order.reserveCapacity(nodes.placed.count)
+        for var layer in byLayer {
+            layer.sort(by: nodes.precedes)
+            order.append(contentsOf: layer)
         }
         return order
     }
@@ -301,13 +340,13 @@ public struct ManifestValidator: Sendable {
 
         /// The position in `manifests` of the manifest declaring `key`.
         func index(of key: UnplacedKey) -> Int? {
-            table.first(hash: key.hashValue) { manifests[$0].kind.value == key.kind && manifests[$0].name.value == key.name }
+            table.first(hash: key.hashValue) { manifests[$0].kind == key.kind && manifests[$0].name.value == key.name }
         }
 
         func contains(_ key: UnplacedKey) -> Bool { index(of: key) != nil }
 
         func hint(for key: UnplacedKey) -> String {
-            Suggestion.hint(for: key.text, among: manifests.map { "\($0.kind.value)/\($0.name.value)" }.sorted())
+            Suggestion.hint(for: key.text, among: manifests.map { "\($0.kind)/\($0.name.value)" }.sorted())
         }
     }
 
@@ -349,14 +388,14 @@ public struct ManifestValidator: Sendable {
 
     /// Paths that must stay inside a directory of the site's config (a host's root), lexically.
     private func checkConfinement(_ manifest: ResourceManifest, spec: ValidatedSpec, site entry: SiteSchemas.Entry, diagnostics: inout [Diagnostic]) {
-        guard !entry.confinedFields.isEmpty, let fields = entry.confinedFields[manifest.kind.value] else { return }
+        guard !entry.confinedFields.isEmpty, let fields = entry.confinedFields[manifest.kind] else { return }
         let site = entry.site
         for field in fields {
             guard let configField = field.confinedTo, case .string(let path)? = spec.fields[field.name],
                   !spec.templatePaths.contains(field.name), case .string(let root)? = site.config[configField] else { continue }
             if PathConfinement.resolve(path, under: root) == nil {
                 diagnostics.append(.error(
-                    "\(manifest.kind.value)/\(manifest.name.value)@\(site.name) spec.\(field.name) '\(path)' leaves the site's spec.config.\(configField) \(root)",
+                    "\(manifest.kind)/\(manifest.name.value)@\(site.name) spec.\(field.name) '\(path)' leaves the site's spec.config.\(configField) \(root)",
                     at: manifest.name.location, notes: site.location.map { [.init("site '\(site.name)' is declared here", at: $0)] } ?? []))
             }
         }
@@ -409,27 +448,27 @@ public struct ManifestValidator: Sendable {
         let site = entry.site
         if entry.provider == nil, site.provider.hasPrefix("plugin:") {
             // Plugins declare their schema at run time; their specs are checked when they load.
-            if case .raw(let node) = manifest.spec {
-                specs.append(ValidatedSpec(fields: node.map(Self.plainFields) ?? Fields(), sensitivePaths: [], references: [], templatePaths: []))
+            if case .raw(let raw) = manifest.spec {
+                specs.append(ValidatedSpec(fields: raw.node.map(Self.plainFields) ?? Fields(), sensitivePaths: [], references: [], templatePaths: []))
                 return specs.count - 1
             }
         }
         guard let provider = entry.provider else { return nil }
-        guard let schema = entry.kinds[manifest.kind.value] else {
+        guard let schema = entry.kinds[manifest.kind] else {
             let served = provider.kinds.map(\.kind).sorted().joined(separator: ", ")
-            diagnostics.append(.error("provider '\(site.provider)' of site '\(site.name)' does not serve kind \(manifest.kind.value) (it serves \(served))", at: location))
+            diagnostics.append(.error("provider '\(site.provider)' of site '\(site.name)' does not serve kind \(manifest.kind) (it serves \(served))", at: location))
             return nil
         }
         if let cached = cache[provider.provider] { return cached }
         let validated: ValidatedSpec
         switch manifest.spec {
-        case .validated(let validatedProvider, _) where validatedProvider == provider.provider:
+        case .validated:
+            // Validated against the schema of the kind's only provider, which this site's
+            // provider (serving the kind) must be.
             cache[provider.provider] = Self.ownSpec
             return Self.ownSpec
-        case .validated:
-            return nil
-        case .raw(let node):
-            validated = SpecValidator.validate(node, fields: schema.fields, context: "the \(manifest.kind.value) spec", ownerLocation: manifest.location, reservedKeys: ["placement"], diagnostics: &diagnostics)
+        case .raw(let raw):
+            validated = SpecValidator.validate(raw.node, fields: schema.fields, context: "the \(manifest.kind) spec", ownerLocation: manifest.location, reservedKeys: ["placement"], diagnostics: &diagnostics)
         }
         specs.append(validated)
         cache[provider.provider] = specs.count - 1
@@ -443,7 +482,7 @@ public struct ManifestValidator: Sendable {
             guard let key = Self.unplacedKey(dependency.value), !declared.contains(key) else { continue }
             diagnostics.append(.error("dependsOn names '\(key.text)', which is not declared\(declared.hint(for: key))", at: dependency.location))
         }
-        guard case .validated(_, let spec) = manifest.spec else { return }
+        guard case .validated(let spec) = manifest.spec else { return }
         for reference in spec.references {
             guard case let .output(kind, name, _, _) = reference.expression else { continue }
             let key = UnplacedKey(kind: kind, name: name)
@@ -460,7 +499,7 @@ public struct ManifestValidator: Sendable {
     }
 
     /// `Kind/name` names the placement on the same site when there is one, else every placement.
-    private func resolveDependency(_ dependency: Located<String>, from id: ResourceID, placed: [Placed], placements: NodeRanges, declared: Declared, diagnostics: inout [Diagnostic]) -> [Int] {
+    private func resolveDependency(_ dependency: Located<String>, from id: ResourceID, nodes: Nodes, placements: NodeRanges, declared: Declared, diagnostics: inout [Diagnostic]) -> [Int] {
         let text = dependency.value
         guard let key = Self.unplacedKey(text) else { return [] }
         guard let declaredIndex = declared.index(of: key) else {
@@ -470,19 +509,19 @@ public struct ManifestValidator: Sendable {
         let candidates = placements[declaredIndex]
         if let at = text.firstIndex(of: "@") {
             let site = String(text[text.index(after: at)...])
-            guard let target = candidates.first(where: { placed[$0].id.site == site }) else {
+            guard let target = candidates.first(where: { nodes.site($0) == site }) else {
                 diagnostics.append(.error("dependsOn names '\(text)', but '\(key.text)' is not placed on site '\(site)'", at: dependency.location))
                 return []
             }
             return [target]
         }
-        if let sameSite = candidates.first(where: { placed[$0].id.site == id.site }) { return [sameSite] }
+        if let sameSite = candidates.first(where: { nodes.site($0) == id.site }) { return [sameSite] }
         return Array(candidates)
     }
 
     private func resolveReference(
         _ written: String, _ key: UnplacedKey, site: String?, field: String, from id: ResourceID, at location: SourceLocation,
-        placed: [Placed], placements: NodeRanges, declared: Declared, sites: [String: Site], diagnostics: inout [Diagnostic]
+        nodes: Nodes, placements: NodeRanges, declared: Declared, sites: [String: Site], diagnostics: inout [Diagnostic]
     ) -> Int? {
         guard let declaredIndex = declared.index(of: key) else {
             diagnostics.append(.error("reference to '\(key.text)', which is not declared\(declared.hint(for: key))", at: location))
@@ -491,23 +530,23 @@ public struct ManifestValidator: Sendable {
         let candidates = placements[declaredIndex]
         let target: Int
         if let site {
-            guard let match = candidates.first(where: { placed[$0].id.site == site }) else {
+            guard let match = candidates.first(where: { nodes.site($0) == site }) else {
                 diagnostics.append(.error("reference to '\(written)', but '\(key.text)' is not placed on site '\(site)'", at: location))
                 return nil
             }
             target = match
-        } else if let sameSite = candidates.first(where: { placed[$0].id.site == id.site }) {
+        } else if let sameSite = candidates.first(where: { nodes.site($0) == id.site }) {
             target = sameSite
         } else if candidates.count == 1 {
             target = candidates.lowerBound
         } else {
             if !candidates.isEmpty {
-                let choices = candidates.map { "${\(key.text)@\(placed[$0].id.site).outputs.\(field)}" }.joined(separator: ", ")
+                let choices = candidates.map { "${\(key.text)@\(nodes.site($0)).outputs.\(field)}" }.joined(separator: ", ")
                 diagnostics.append(.error("reference to '\(key.text)' is ambiguous from site '\(id.site)': it is placed on \(candidates.count) sites; write one of \(choices)", at: location))
             }
             return nil
         }
-        let targetID = placed[target].id
+        let targetID = nodes.id(target)
         if targetID == id {
             diagnostics.append(.error("'\(id.unplaced)' refers to its own outputs", at: location))
             return nil
@@ -524,8 +563,8 @@ public struct ManifestValidator: Sendable {
 
     private func ignorePathExists(_ path: String, manifest: ResourceManifest) -> Bool {
         let specPath = String(path.dropFirst("spec.".count))
-        let providers = Set(catalog.providers.values.filter { $0.kind(manifest.kind.value) != nil }.map(\.provider))
+        let providers = Set(catalog.providers.values.filter { $0.kind(manifest.kind) != nil }.map(\.provider))
         if providers.isEmpty { return true }
-        return providers.contains { catalog.providers[$0]?.kind(manifest.kind.value)?.field(atPath: specPath) != nil }
+        return providers.contains { catalog.providers[$0]?.kind(manifest.kind)?.field(atPath: specPath) != nil }
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Loads multi-document YAML files, parsing large inputs on several cores.
 ///
@@ -46,36 +49,79 @@ public struct YAMLLoader: Sendable {
         file: UInt32,
         makeTransform: @Sendable () -> (YAMLNode, inout [Diagnostic]) -> Output?
     ) -> (chunks: [[Output]], diagnostics: [Diagnostic]) {
-        if bytes.count > parser.limits.maxInputBytes {
+        bytes.withUnsafeBytes { buffer in
+            load(buffer, file: file, makeTransform: makeTransform, parsed: nil)
+        }
+    }
+
+    /// Like ``loadChunks(bytes:file:makeTransform:)`` for a caller that is done with the
+    /// bytes: each chunk's pages are handed back to the system as soon as the chunk is parsed,
+    /// so a large input is never whole in memory next to everything decoded from it.
+    /// `bytes` is empty afterwards.
+    public func loadChunks<Output: Sendable>(
+        taking bytes: inout [UInt8],
+        file: UInt32,
+        makeTransform: @Sendable () -> (YAMLNode, inout [Diagnostic]) -> Output?
+    ) -> (chunks: [[Output]], diagnostics: [Diagnostic]) {
+        let result = bytes.withUnsafeMutableBytes { buffer in
+            nonisolated(unsafe) let owned = buffer
+            return load(UnsafeRawBufferPointer(buffer), file: file, makeTransform: makeTransform) { range in
+                Self.discardPages(of: owned, within: range)
+            }
+        }
+        bytes = []
+        return result
+    }
+
+    /// Parses `buffer`; `parsed` hears of each chunk's byte range once it is parsed (only when
+    /// the input is cut into several chunks).
+    private func load<Output: Sendable>(
+        _ buffer: UnsafeRawBufferPointer,
+        file: UInt32,
+        makeTransform: @Sendable () -> (YAMLNode, inout [Diagnostic]) -> Output?,
+        parsed: (@Sendable (Range<Int>) -> Void)?
+    ) -> (chunks: [[Output]], diagnostics: [Diagnostic]) {
+        if buffer.count > parser.limits.maxInputBytes {
             return ([], [.error("input is larger than the limit of \(parser.limits.maxInputBytes) bytes", at: SourceLocation(file: file, line: 1, column: 1))])
         }
-        return bytes.withUnsafeBytes { buffer in
-            let chunks = chunk(buffer)
-            if chunks.count == 1 {
-                let result = parseChunk(buffer, chunks[0], file: file, transform: makeTransform())
-                return ([result.outputs], result.diagnostics)
-            }
-            let results = UnsafeMutableBufferPointer<(outputs: [Output], diagnostics: [Diagnostic])>.allocate(capacity: chunks.count)
-            results.initialize(repeating: ([], []))
-            defer {
-                results.deinitialize()
-                results.deallocate()
-            }
-            nonisolated(unsafe) let slots = results
-            nonisolated(unsafe) let input = buffer
-            DispatchQueue.concurrentPerform(iterations: chunks.count) { index in
-                slots[index] = parseChunk(input, chunks[index], file: file, transform: makeTransform())
-            }
-            var outputs: [[Output]] = []
-            outputs.reserveCapacity(chunks.count)
-            var diagnostics: [Diagnostic] = []
-            for index in results.indices {
-                outputs.append(results[index].outputs)
-                results[index].outputs = []
-                diagnostics.append(contentsOf: results[index].diagnostics)
-            }
-            return (outputs, diagnostics)
+        let chunks = chunk(buffer)
+        if chunks.count == 1 {
+            let result = parseChunk(buffer, chunks[0], file: file, transform: makeTransform())
+            return ([result.outputs], result.diagnostics)
         }
+        let results = UnsafeMutableBufferPointer<(outputs: [Output], diagnostics: [Diagnostic])>.allocate(capacity: chunks.count)
+        results.initialize(repeating: ([], []))
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        nonisolated(unsafe) let slots = results
+        nonisolated(unsafe) let input = buffer
+        DispatchQueue.concurrentPerform(iterations: chunks.count) { index in
+            slots[index] = parseChunk(input, chunks[index], file: file, transform: makeTransform())
+            parsed?(chunks[index].start.offset..<chunks[index].end)
+        }
+        var outputs: [[Output]] = []
+        outputs.reserveCapacity(chunks.count)
+        var diagnostics: [Diagnostic] = []
+        for index in results.indices {
+            outputs.append(results[index].outputs)
+            results[index].outputs = []
+            diagnostics.append(contentsOf: results[index].diagnostics)
+        }
+        return (outputs, diagnostics)
+    }
+
+    /// Gives the whole pages inside `range` of `buffer` back to the system; they read as zeros
+    /// afterwards, so nothing may read them again. Pages shared with a neighbouring chunk stay.
+    private static func discardPages(of buffer: UnsafeMutableRawBufferPointer, within range: Range<Int>) {
+        guard let base = buffer.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let address = Int(bitPattern: base)
+        let start = (address + range.lowerBound + page - 1) / page * page
+        let end = (address + range.upperBound) / page * page
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED)
     }
 
     private struct Chunk {
