@@ -44,7 +44,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 bytes=$(stat -c %s "$file")
 c_time=$(for r in $(seq "$runs"); do cut -d' ' -f1 "$work/c-scan.$r"; done | median)
 printf 'input: %s resources, %.1f MB; %s runs each, medians\n' "$resources" "$(echo "$bytes / 1000000" | bc -l)" "$runs"
-printf '%-10s %9s %9s %8s %12s %10s\n' tool seconds MB/s xC peak-MB xInput
+printf '%-10s %9s %9s %8s %12s %10s\n' tool seconds MB/s xC peak-MiB xInput
 for name in c-scan ballast plan pyyaml-c; do
   [ -f "$work/$name.1" ] || continue
   t=$(for r in $(seq "$runs"); do cut -d' ' -f1 "$work/$name.$r"; done | median)
