@@ -12,7 +12,8 @@ struct ApplyCommand: AsyncParsableCommand {
         With manifest paths: plan, show the plan, ask for 'yes' (or --auto-approve), then apply. \
         With one saved plan file (from plan --out): refuse it if the manifests, a secret or any \
         affected resource moved since, else execute exactly its actions. Exit code 1 when any \
-        action failed; running apply again resumes with what is left.
+        action failed or a site could not be observed (its resources were not applied); running \
+        apply again resumes with what is left.
         """
     )
 
@@ -44,7 +45,10 @@ struct ApplyCommand: AsyncParsableCommand {
             Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
             guard let plan = outcome.plan, let desired = outcome.loaded.desired else { throw ExitCode.failure }
             Terminal.standardOutput(PlanTextRenderer(style: Terminal.style, sites: desired.sites).render(plan))
-            guard plan.hasChanges else { return }
+            guard plan.hasChanges else {
+                try Self.failIfUnreached(plan.unknown)
+                return
+            }
             try Approval.confirm(autoApprove: change.autoApprove, verb: "apply")
             try await execute(plan, outcome: outcome, service: service)
         }
@@ -79,15 +83,20 @@ struct ApplyCommand: AsyncParsableCommand {
         let report = try await service.execute(plan, outcome: outcome, progress: printer)
         printer.done()
         Terminal.standardOutput("\n" + report.summaryLine + "\n")
-        let unreached = (outcome.plan?.unknown ?? [])
-        if !unreached.isEmpty {
-            let sites = Set(unreached.map(\.id.site)).sorted().joined(separator: ", ")
-            Terminal.standardOutput("Not applied: \(unreached.count) resource\(unreached.count == 1 ? "" : "s") on sites that could not be observed (\(sites)); apply again when they are back.\n")
-        }
         if !report.succeeded {
             let failed = report.results.filter { $0.status == .failed }
             Terminal.standardError("ballast: error: \(failed.count) action\(failed.count == 1 ? "" : "s") failed; run apply again to retry what is left\n")
-            throw ExitCode.failure
         }
+        try Self.failIfUnreached(outcome.plan?.unknown ?? [])
+        if !report.succeeded { throw ExitCode.failure }
+    }
+
+    /// Resources on sites that could not be observed were neither planned nor applied: the
+    /// estate has not converged, and a pipeline must not read the run as a success.
+    private static func failIfUnreached(_ unreached: [UnknownResource]) throws {
+        guard !unreached.isEmpty else { return }
+        let sites = Set(unreached.map(\.id.site)).sorted().joined(separator: ", ")
+        Terminal.standardError("ballast: error: \(unreached.count) resource\(unreached.count == 1 ? "" : "s") on sites that could not be observed (\(sites)) \(unreached.count == 1 ? "was" : "were") not applied; apply again when they are back\n")
+        throw ExitCode.failure
     }
 }

@@ -114,6 +114,25 @@ struct CLITests {
         #expect(result.stdout.contains("\"Subnet/core-private@eu-central\" -> \"Network/core@eu-central\";"))
     }
 
+    /// A site that cannot be observed is not applied, and apply says so with exit code 1 (a
+    /// pipeline must not take the run as converged); the other sites are applied.
+    @Test func applyFailsWhileASiteCannotBeObserved() throws {
+        let session = Session()
+        defer { session.state.remove() }
+        #expect(try session.run(["sim", "outage", "us-east", "on"]).exitCode == 0)
+        let partial = try session.run(["apply", "manifests/examples/hybrid", "--auto-approve"])
+        #expect(partial.exitCode == 1)
+        #expect(partial.stderr.contains("on sites that could not be observed (us-east) were not applied; apply again when they are back"), "\(partial.stderr)")
+        let world = try session.run(["sim", "ls"]).stdout
+        #expect(world.contains("@eu-central") && !world.contains("@us-east"))
+        // Nothing left to change elsewhere: still a failure while the site is out.
+        #expect(try session.run(["apply", "manifests/examples/hybrid", "--auto-approve"]).exitCode == 1)
+        #expect(try session.run(["sim", "outage", "us-east", "off"]).exitCode == 0)
+        let healed = try session.run(["apply", "manifests/examples/hybrid", "--auto-approve"])
+        #expect(healed.exitCode == 0, "\(healed.stderr)")
+        #expect(try session.run(["sim", "ls"]).stdout.contains("@us-east"))
+    }
+
     @Test func simCommandsActOnTheWorldThatPlanSees() throws {
         let session = Session()
         defer { session.state.remove() }
