@@ -25,9 +25,7 @@ struct StringInterner {
         guard bytes.count > 15, bytes.count <= Self.maximumLength, let base = bytes.baseAddress else {
             return String(decoding: bytes, as: UTF8.self)
         }
-        var hasher = Hasher()
-        hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
-        let hash = hasher.finalize()
+        let hash = Self.hash(bytes)
         if !slots.isEmpty {
             var slot = hash & mask
             while slots[slot] != 0 {
@@ -56,21 +54,16 @@ struct StringInterner {
         slots = Array(repeating: 0, count: size)
         mask = size - 1
         for index in strings.indices {
-            var slot = strings[index].hashOfUTF8() & mask
+            var string = strings[index]
+            var slot = string.withUTF8(Self.hash) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(index + 1)
         }
     }
-}
 
-private extension String {
-    /// The hash the interner gives these bytes (the same as for the buffer they came from).
-    func hashOfUTF8() -> Int {
-        var copy = self
-        return copy.withUTF8 { utf8 in
-            var hasher = Hasher()
-            hasher.combine(bytes: UnsafeRawBufferPointer(utf8))
-            return hasher.finalize()
-        }
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+        return hasher.finalize()
     }
 }
