@@ -135,7 +135,7 @@ public struct ManifestDecoder: Sendable {
             spec = .raw(RawSpec(specNode))
         }
         return .resource(ResourceManifest(
-            kind: kind, name: name, location: root.location, site: site, labels: labels, annotations: annotations,
+            kind: kind.value, name: name, location: root.location, site: site, labels: labels, annotations: annotations,
             dependsOn: dependsOn.filter { NameRules.isReferenceTarget($0.value) }, placement: placement, spec: spec, policy: policy))
     }
 

@@ -83,19 +83,20 @@ public final class ResourceManifest: Sendable {
 
     /// An empty manifest that takes the place of one released once validation is done with it.
     static let released = ResourceManifest(
-        kind: Located("", at: SourceLocation(file: 0, line: 0, column: 0)), name: Located("", at: SourceLocation(file: 0, line: 0, column: 0)),
+        kind: "", name: Located("", at: SourceLocation(file: 0, line: 0, column: 0)),
         location: SourceLocation(file: 0, line: 0, column: 0), site: nil, labels: [:], annotations: [:], dependsOn: [],
         placement: nil, spec: .raw(RawSpec(nil)), policy: Policy())
 
-    /// Every location must be in the same file (they are all in one document).
+    /// Every location must be in the same file (they are all in one document). Where the kind
+    /// was written is only needed while decoding, so it is not taken.
     public init(
-        kind: Located<String>, name: Located<String>, location: SourceLocation, site: Located<String>?,
+        kind: String, name: Located<String>, location: SourceLocation, site: Located<String>?,
         labels: StringMap, annotations: StringMap, dependsOn: [Located<String>],
         placement: PlacementSpec?, spec: SpecSource, policy: Policy
     ) {
-        precondition(kind.location.file == location.file && name.location.file == location.file && (site?.location.file ?? location.file) == location.file,
+        precondition(name.location.file == location.file && (site?.location.file ?? location.file) == location.file,
                      "a manifest's positions are all in its own file")
-        kindText = kind.value
+        kindText = kind
         nameText = name.value
         siteText = site?.value
         self.labels = labels

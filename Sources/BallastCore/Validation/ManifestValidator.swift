@@ -19,6 +19,11 @@ public struct ManifestValidator: Sendable {
         var name: String
 
         var text: String { "\(kind)/\(name)" }
+
+        /// Whether `manifest` declares this `Kind/name`.
+        func names(_ manifest: ResourceManifest) -> Bool {
+            manifest.kind == kind && manifest.name.value == name
+        }
     }
 
     /// One (manifest, site) node: 12 bytes. Its id is made when needed from its manifest and
@@ -117,7 +122,7 @@ public struct ManifestValidator: Sendable {
             for case .resource(let manifest) in chunks[chunk] {
                 let key = UnplacedKey(kind: manifest.kind, name: manifest.name.value)
                 let hash = key.hashValue
-                if let first = manifestIndex.first(hash: hash, where: { ordered[$0].kind == key.kind && ordered[$0].name.value == key.name }) {
+                if let first = manifestIndex.first(hash: hash, where: { key.names(ordered[$0]) }) {
                     diagnostics.append(.error("duplicate resource '\(key.text)'", at: manifest.name.location, notes: [.init("'\(key.text)' was first defined here", at: ordered[first].name.location)]))
                     continue
                 }
@@ -340,7 +345,7 @@ public struct ManifestValidator: Sendable {
 
         /// The position in `manifests` of the manifest declaring `key`.
         func index(of key: UnplacedKey) -> Int? {
-            table.first(hash: key.hashValue) { manifests[$0].kind == key.kind && manifests[$0].name.value == key.name }
+            table.first(hash: key.hashValue) { key.names(manifests[$0]) }
         }
 
         func contains(_ key: UnplacedKey) -> Bool { index(of: key) != nil }
