@@ -37,9 +37,25 @@ public struct ApplyService: Sendable {
         try await Recovery(registry: planner.registry, store: store, logger: logger).recover(sites: sites)
     }
 
-    /// Executes a plan made by `planner` (or a saved plan checked by ``staleness(of:against:)``).
-    public func execute(_ plan: Plan, outcome: PlanService.Outcome, progress: any ApplyProgress) async throws -> ApplyReport {
+    /// Why a plan was not executed.
+    public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
+        /// The plan prunes more than the deletion budget allows, and no approval was given.
+        case overBudget(MassDeletion)
+
+        public var description: String {
+            switch self {
+            case .overBudget(let mass): "\(mass.message); nothing was applied. Pass --allow-mass-delete to apply these deletions (digest \(mass.digest))"
+            }
+        }
+    }
+
+    /// Executes a plan made by `planner` (or a saved plan checked by ``staleness(of:against:)``),
+    /// then records the policies of resources that needed no action.
+    ///
+    /// A plan over the deletion budget is refused unless `approvedDeletions` names its digest.
+    public func execute(_ plan: Plan, outcome: PlanService.Outcome, approvedDeletions: String? = nil, progress: any ApplyProgress) async throws -> ApplyReport {
         guard let desired = outcome.loaded.desired else { return ApplyReport() }
+        if let mass = plan.massDeletion, approvedDeletions != mass.digest { throw Refusal.overBudget(mass) }
         let report = await executor.execute(.init(
             plan: plan, desired: desired, observation: outcome.observation ?? Observation(), inventory: outcome.inventory,
             secrets: outcome.secrets, runID: UUID().uuidString), progress: progress)
@@ -48,27 +64,36 @@ public struct ApplyService: Sendable {
     }
 
     /// Keeps the policy and dependencies the inventory remembers in step with the manifests for
-    /// resources that needed no action (a changed `preventDestroy` must protect them too).
+    /// resources that needed no action (a changed `preventDestroy` must protect them too, and a
+    /// lifted one must let `destroy` go ahead).
     private func refreshPolicies(_ desired: DesiredState, plan: Plan) async throws {
         let inventory = try await store.inventory()
         let untouched = Set(plan.actions.filter { $0.action == .noop }.map(\.id))
         for resource in desired.resources where untouched.contains(resource.id) {
             guard var entry = inventory[resource.id] else { continue }
-            let fresh = (resource.policy.preventDestroy, resource.policy.deletion, resource.dependencies)
-            if (entry.preventDestroy, entry.deletion, entry.dependencies) != fresh {
-                (entry.preventDestroy, entry.deletion, entry.dependencies) = fresh
+            let fresh = (RecordedPolicy(resource.policy), resource.dependencies)
+            if (entry.recordedPolicy, entry.dependencies) != fresh {
+                (entry.recordedPolicy, entry.dependencies) = fresh
                 try await store.upsert(entry)
             }
         }
     }
 
-    /// What moved since a saved plan was made; empty when it can be applied as it is.
+    /// What keeps a saved plan from being applied as it is; empty when it can be.
+    ///
+    /// Besides what moved since it was made (manifests, secrets, observed revisions), every
+    /// action is checked against what planning now chooses, under the policies in force: a
+    /// plan file cannot delete or change what a fresh plan would not.
     public func staleness(of saved: Plan, against current: PlanService.Outcome) -> [String] {
         var problems: [String] = []
         if saved.inputDigest != current.loaded.inputDigest {
             problems.append("the manifests changed since the plan was made (\(saved.inputs.joined(separator: ", ")))")
         }
-        if let plan = current.plan, plan.secretsDigest != saved.secretsDigest {
+        guard let plan = current.plan else {
+            problems.append("the manifests do not plan without errors now (see above)")
+            return problems
+        }
+        if plan.secretsDigest != saved.secretsDigest {
             problems.append("a secret (${env:…} or ${file:…}) changed since the plan was made")
         }
         let observation = current.observation ?? Observation()
@@ -87,28 +112,101 @@ public struct ApplyService: Sendable {
                 }
             }
         }
+        problems.append(contentsOf: Self.disagreements(saved: saved, current: plan))
+        return problems
+    }
+
+    /// Where a saved plan's actions differ from a plan made now.
+    static func disagreements(saved: Plan, current: Plan) -> [String] {
+        var problems: [String] = []
+        let fresh = Dictionary(current.actions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var seen = Set<ResourceID>()
+        for action in saved.actions {
+            guard seen.insert(action.id).inserted else {
+                problems.append("\(action.id) appears twice in the plan")
+                continue
+            }
+            let now = fresh[action.id]
+            let nowAction = now?.action ?? .noop
+            if action.action != nowAction || (action.action == .delete && action.reason != now?.reason) {
+                let described = now.map { "\($0.action.rawValue) (\($0.reason.text))" } ?? "nothing"
+                problems.append("\(action.id): the plan says \(action.action.rawValue) (\(action.reason.text)), but planning now gives \(described)")
+            }
+        }
+        for action in current.actions where action.action.changesSomething && !seen.contains(action.id) {
+            problems.append("\(action.id): planning now gives \(action.action.rawValue), which the plan does not have")
+        }
+        if Set(saved.policyChanges) != Set(current.policyChanges) {
+            problems.append("the policy changes to record differ from planning now")
+        }
+        if saved.massDeletion?.digest != current.massDeletion?.digest {
+            problems.append("the deletions over the deletion budget differ from planning now")
+        }
         return problems
     }
 
     /// A plan that deletes everything the manifests declare and Ballast manages, dependents
-    /// first. `preventDestroy` makes it fail; `deletion: orphan` only forgets.
-    public func destroyPlan(_ outcome: PlanService.Outcome) -> (plan: Plan?, diagnostics: Diagnostics) {
+    /// first, as the ``DeletionRule`` allows: `preventDestroy` makes it fail; `deletion: orphan`
+    /// only forgets. A managed resource outside the manifests that depends on one of them makes
+    /// it fail too, naming it, unless `includeDependents` adds it (and what depends on it).
+    public func destroyPlan(_ outcome: PlanService.Outcome, includeDependents: Bool = false) -> (plan: Plan?, diagnostics: Diagnostics) {
         var diagnostics = outcome.diagnostics
         guard let desired = outcome.loaded.desired, let observation = outcome.observation else { return (nil, diagnostics) }
-        var actions: [PlannedAction] = []
-        for resource in desired.resources.reversed() {
-            guard let entry = outcome.inventory[resource.id] else { continue }
-            if observation.unavailableSites[resource.id.site] != nil { continue }
-            let observed = observation.resources[resource.id]
-            let reason: ActionReason = resource.policy.deletion == .orphan ? .orphaned : observed == nil ? .vanished : .destroyRequested
-            if reason == .destroyRequested && (resource.policy.preventDestroy || entry.preventDestroy) {
-                diagnostics.error("\(resource.id) has policy.preventDestroy: destroy refuses to delete it; lift the policy and apply first", at: resource.location)
+        let declared = desired.resourcesByID
+        var targets = Set(desired.resources.map(\.id).filter { outcome.inventory[$0] != nil })
+        let dependents = Self.managedDependents(of: targets, inventory: outcome.inventory)
+        if !dependents.isEmpty {
+            if includeDependents {
+                targets.formUnion(dependents.map(\.dependent))
+            } else {
+                for (dependent, dependency) in dependents {
+                    diagnostics.error("\(dependency) cannot be destroyed alone: the managed \(dependent) depends on it; destroy it too (add its manifest, or pass --include-dependents), or change it first", at: declared[dependency]?.location)
+                }
             }
-            actions.append(PlannedAction(id: resource.id, action: .delete, reason: reason, layer: desired.layerCount - 1 - resource.layer, observedRevision: observed?.revision))
+        }
+        // Shown in reverse dependency layers; dependents from outside the manifests first. (The
+        // executor orders the deletes themselves by the dependencies the inventory records.)
+        let shift = includeDependents && !dependents.isEmpty ? 1 : 0
+        func layer(_ id: ResourceID) -> Int { declared[id].map { desired.layerCount - 1 - $0.layer + shift } ?? 0 }
+        var actions: [PlannedAction] = []
+        for id in targets.sorted() {
+            guard let entry = outcome.inventory[id] else { continue }
+            let resource = declared[id]
+            let verdict = DeletionRule.decide(.init(
+                id: id, request: .destroy, recorded: entry.recordedPolicy, declared: resource.map { RecordedPolicy($0.policy) },
+                siteDeclared: desired.sites[id.site] != nil, siteUnavailable: observation.unavailableSites[id.site],
+                exists: observation.resources[id] != nil))
+            switch verdict {
+            case .delete(let reason), .forget(let reason):
+                actions.append(PlannedAction(id: id, action: .delete, reason: reason, layer: layer(id), observedRevision: observation.resources[id]?.revision))
+            case .keep(let hold):
+                switch hold {
+                case .preventDestroy: diagnostics.error(hold.message(for: id, request: .destroy), at: resource?.location)
+                case .siteUndeclared: diagnostics.error(hold.message(for: id, request: .destroy), at: nil)
+                case .siteUnavailable, .declared, .pruneDisabled, .sourceUnsettled: break
+                }
+            }
         }
         actions.sort { ($0.layer, $0.id) < ($1.layer, $1.id) }
-        let plan = Plan(inputs: outcome.plan?.inputs ?? [], inputDigest: outcome.loaded.inputDigest, secretsDigest: outcome.plan?.secretsDigest ?? "", actions: actions, warnings: outcome.plan?.warnings ?? [])
+        let unknown = targets.sorted().compactMap { id in observation.unavailableSites[id.site].map { UnknownResource(id: id, reason: $0) } }
+        let plan = Plan(inputs: outcome.plan?.inputs ?? [], inputDigest: outcome.loaded.inputDigest, secretsDigest: outcome.plan?.secretsDigest ?? "", actions: actions, unknown: unknown, warnings: outcome.plan?.warnings ?? [])
         return (diagnostics.hasErrors ? nil : plan, diagnostics)
+    }
+
+    /// Managed resources outside `targets` that depend, directly or not, on one inside, each
+    /// with the target it reaches first. Sorted.
+    static func managedDependents(of targets: Set<ResourceID>, inventory: [ResourceID: InventoryEntry]) -> [(dependent: ResourceID, dependency: ResourceID)] {
+        var dependentsOf: [ResourceID: [ResourceID]] = [:]
+        for entry in inventory.values { for dependency in entry.dependencies { dependentsOf[dependency, default: []].append(entry.id) } }
+        var found: [ResourceID: ResourceID] = [:]
+        var pending = targets.sorted().map { ($0, $0) }
+        while let (id, origin) = pending.popLast() {
+            for dependent in (dependentsOf[id] ?? []).sorted() where !targets.contains(dependent) && found[dependent] == nil {
+                found[dependent] = origin
+                pending.append((dependent, origin))
+            }
+        }
+        return found.sorted { $0.key < $1.key }.map { (dependent: $0.key, dependency: $0.value) }
     }
 
     /// The resources whose world differs from what Ballast last applied, with no manifest change.

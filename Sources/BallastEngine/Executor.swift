@@ -156,7 +156,7 @@ public struct Executor: Sendable {
                 change = .upsert(InventoryEntry(
                     id: id, spec: resource.spec, specDigest: SpecDigest.digest(resource.spec), outputs: observed.outputs, status: .ready,
                     generation: (existing?.generation ?? 0) + 1, dependencies: resource.dependencies,
-                    preventDestroy: resource.policy.preventDestroy, deletion: resource.policy.deletion,
+                    preventDestroy: resource.policy.preventDestroy, deletion: resource.policy.deletion, prune: resource.policy.prune,
                     createdAt: planned.action == .update ? (existing?.createdAt ?? now()) : now(), updatedAt: now()))
             } else {
                 change = .none
@@ -229,7 +229,9 @@ public struct Executor: Sendable {
             guard let current = input.observation.resources[id] else {
                 return Performed(result: .failure(ProviderError(.notFound, "\(id) vanished before it could be updated", id: id)), attempts: 0, calledProvider: false)
             }
-            let (result, attempts) = await withRetries { try await provider.update(resolved, current: current, site: site) }
+            // Ignored fields keep what the world has: the plan did not show them changing.
+            let update = ResolvedResource(id: id, spec: resource.policy.keepingIgnored(spec, observed: current.spec), labels: resource.labels)
+            let (result, attempts) = await withRetries { try await provider.update(update, current: current, site: site) }
             return Performed(result: result.map { $0 }, attempts: attempts, calledProvider: true)
         case .replace:
             let (deleted, deleteAttempts) = await withRetries { try await provider.delete(id, site: site) }

@@ -11,11 +11,17 @@ public struct PlanService: Sendable {
     public var observer: Observer
     public var loader: ManifestLoader
     public var logger: Logger
+    /// The state's plan key (``PlanKey``): keys the secrets digest and seals saved plans.
+    public var planKey: [UInt8]
+    /// Checked against the deletions pruning makes (``Plan/massDeletion``); nil checks nothing.
+    public var budget: DeletionBudget?
 
-    public init(registry: ProviderRegistry, store: any StateStore, secrets: any SecretSource = SystemSecretSource(), observeTimeout: Duration = .seconds(30), loader: ManifestLoader? = nil, logger: Logger) {
+    public init(registry: ProviderRegistry, store: any StateStore, secrets: any SecretSource = SystemSecretSource(), observeTimeout: Duration = .seconds(30), loader: ManifestLoader? = nil, planKey: [UInt8] = [], budget: DeletionBudget? = .standard, logger: Logger) {
         self.registry = registry
         self.store = store
         self.secrets = secrets
+        self.planKey = planKey
+        self.budget = budget
         self.observer = Observer(registry: registry, timeout: observeTimeout, logger: logger)
         self.loader = loader ?? ManifestLoader(catalog: registry.catalog)
         self.logger = logger
@@ -71,7 +77,7 @@ public struct PlanService: Sendable {
         let planStart = ContinuousClock.now
         let (plan, planProblems) = Planner(catalog: loader.catalog).plan(.init(
             desired: desired, observation: observation, inventory: inventory, secrets: secretValues,
-            inputs: inputs, inputDigest: loaded.inputDigest))
+            inputs: inputs, inputDigest: loaded.inputDigest, secretsKey: planKey, budget: budget))
         logger.debug("planned", metadata: ["actions": "\(plan.actions.count)", "elapsed": "\(ContinuousClock.now - planStart)"])
         diagnostics.append(contentsOf: planProblems)
         for warning in plan.warnings { diagnostics.warning(warning, at: nil) }

@@ -60,7 +60,7 @@ public struct Recovery: Sendable {
                     change = .upsert(InventoryEntry(
                         id: id, spec: intent.spec, specDigest: intent.specDigest, outputs: observed.outputs, status: .ready,
                         generation: (existing?.generation ?? 0) + 1, dependencies: existing?.dependencies ?? [],
-                        preventDestroy: existing?.preventDestroy ?? false, deletion: existing?.deletion ?? .delete,
+                        preventDestroy: existing?.preventDestroy ?? false, deletion: existing?.deletion ?? .delete, prune: existing?.prune ?? true,
                         createdAt: existing?.createdAt ?? intent.at, updatedAt: now()))
                     report.adopted.append(id)
                 } else {

@@ -34,7 +34,7 @@ public struct APIRouter: Sendable {
         router.get("/v1/resources/**") { request, _ in await resource(request) }
         router.get("/v1/sites") { _, _ in Self.json(StatusJSON.sites(await controller.siteStatuses())) }
         router.get("/v1/events") { request, _ in try await events(request) }
-        router.get("/v1/manifests") { _, _ in Self.json(StatusJSON.manifests(await controller.manifests())) }
+        router.get("/v1/manifests") { _, _ in Self.json(StatusJSON.manifests(await controller.manifests(), held: await controller.heldDeletions())) }
         router.post("/v1/reconcile") { request, _ in try await reconcile(request) }
         router.post("/v1/events/cloudevents") { request, _ in try await cloudEvent(request) }
         return router
@@ -101,6 +101,17 @@ public struct APIRouter: Sendable {
         if !body.isEmpty {
             guard case .map(let fields)? = try? JSONValueParser.parse(body) else {
                 return Self.json(StatusJSON.error("the body must be a JSON object: {}, {\"site\": NAME} or {\"id\": \"Kind/name@site\"}"), status: .badRequest)
+            }
+            if let digest = fields["approveDeletions"] {
+                guard fields.count == 1, let digest = digest.stringValue else {
+                    return Self.json(StatusJSON.error("the body must be {\"approveDeletions\": DIGEST} alone"), status: .badRequest)
+                }
+                do {
+                    let count = try await controller.approveDeletions(digest)
+                    return Self.json(.map(Fields(["approved": .int(count), "digest": .string(digest)])), status: .accepted)
+                } catch {
+                    return Self.json(StatusJSON.error(error.description), status: .conflict)
+                }
             }
             let unknown = fields.keys.filter { $0 != "id" && $0 != "site" }
             if !unknown.isEmpty || (fields["id"] != nil && fields["id"]?.stringValue == nil) || (fields["site"] != nil && fields["site"]?.stringValue == nil) {

@@ -47,7 +47,7 @@ public enum StatusJSON {
         ]))
     }
 
-    public static func manifests(_ report: ManifestReport?) -> Value {
+    public static func manifests(_ report: ManifestReport?, held: MassDeletion? = nil) -> Value {
         guard let report else { return .map(Fields(["valid": .null])) }
         return .map(Fields([
             "valid": .bool(report.valid),
@@ -55,6 +55,19 @@ public enum StatusJSON {
             "inputDigest": .string(report.inputDigest),
             "diagnostics": .list(report.diagnostics.map(Value.string)),
             "resources": .int(report.resources),
+            "heldDeletions": held.map(heldDeletions) ?? .null,
+        ]))
+    }
+
+    /// Deletions over the budget, waiting for `POST /v1/reconcile {"approveDeletions": digest}`.
+    public static func heldDeletions(_ mass: MassDeletion) -> Value {
+        .map(Fields([
+            "digest": .string(mass.digest),
+            "ids": .list(mass.ids.map { .string($0.description) }),
+            "limit": .int(mass.limit),
+            "managed": .int(mass.managed),
+            "recent": .int(mass.recent),
+            "message": .string(mass.message),
         ]))
     }
 

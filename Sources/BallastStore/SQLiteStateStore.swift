@@ -80,6 +80,9 @@ public final class SQLiteStateStore: StateStore {
                 );
                 """)
         }
+        migrator.registerMigration("v2: policy.prune") { db in
+            try db.execute(sql: "ALTER TABLE inventory ADD COLUMN prune INTEGER NOT NULL DEFAULT 1")
+        }
         return migrator
     }
 
@@ -96,7 +99,7 @@ public final class SQLiteStateStore: StateStore {
         var result: [ResourceID: InventoryEntry] = [:]
         result.reserveCapacity(rows.count)
         for decoded in rows.parallelMap({ row in Result { try row.entry() } }) {
-            let entry = try decoded.get()
+            let entry = try readable { try decoded.get() }
             result[entry.id] = entry
         }
         return result
@@ -106,7 +109,16 @@ public final class SQLiteStateStore: StateStore {
         let row: InventoryRow? = try await guarded {
             try await pool.read { db in try Row.fetchOne(db, sql: "SELECT \(InventoryRow.columns) FROM inventory WHERE id = ?", arguments: [id.description]).map(InventoryRow.init) }
         }
-        return try row?.entry()
+        return try readable { try row?.entry() }
+    }
+
+    /// A stored value this binary cannot read is damage to report, never a default to assume.
+    private func readable<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as RowError {
+            throw StoreError.corrupt(path: path, reason: error.description)
+        }
     }
 
     public func upsert(_ entry: InventoryEntry) async throws {
@@ -235,13 +247,13 @@ public final class SQLiteStateStore: StateStore {
         try db.execute(
             sql: """
                 INSERT OR REPLACE INTO inventory (id, kind, name, site, spec, spec_digest, outputs, status, last_error, generation,
-                    dependencies, prevent_destroy, deletion, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    dependencies, prevent_destroy, deletion, prune, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 entry.id.description, entry.id.kind, entry.id.name, entry.id.site, JSONText.string(.map(entry.spec)), entry.specDigest,
                 JSONText.string(.map(entry.outputs)), entry.status.rawValue, entry.lastError, entry.generation,
-                JSONText.string(.list(entry.dependencies.map { .string($0.description) })), entry.preventDestroy, entry.deletion.rawValue,
+                JSONText.string(.list(entry.dependencies.map { .string($0.description) })), entry.preventDestroy, entry.deletion.rawValue, entry.prune,
                 entry.createdAt.timeIntervalSince1970, entry.updatedAt.timeIntervalSince1970,
             ])
     }
@@ -263,11 +275,11 @@ public final class SQLiteStateStore: StateStore {
     /// One inventory row as stored, before its JSON columns are decoded.
     struct InventoryRow: Sendable {
         var id: String, spec: String, specDigest: String, outputs: String, status: String, lastError: String?
-        var generation: Int, dependencies: String, preventDestroy: Bool, deletion: String, createdAt: Double, updatedAt: Double
+        var generation: Int, dependencies: String, preventDestroy: Bool, deletion: String, prune: Bool, createdAt: Double, updatedAt: Double
 
         /// The columns `init` reads, by position: looking columns up by name costs a
         /// case-insensitive search per value, which dominated reading 100k rows.
-        static let columns = "id, spec, spec_digest, outputs, status, last_error, generation, dependencies, prevent_destroy, deletion, created_at, updated_at"
+        static let columns = "id, spec, spec_digest, outputs, status, last_error, generation, dependencies, prevent_destroy, deletion, prune, created_at, updated_at"
 
         init(_ row: Row) {
             id = row[0]
@@ -280,8 +292,9 @@ public final class SQLiteStateStore: StateStore {
             dependencies = row[7]
             preventDestroy = row[8]
             deletion = row[9]
-            createdAt = row[10]
-            updatedAt = row[11]
+            prune = row[10]
+            createdAt = row[11]
+            updatedAt = row[12]
         }
 
         func entry() throws -> InventoryEntry {
@@ -289,17 +302,23 @@ public final class SQLiteStateStore: StateStore {
             if case .list(let items) = try JSONValueParser.parse(dependencies) {
                 ids = try items.compactMap(\.stringValue).map(SQLiteStateStore.id)
             }
+            // A value this binary cannot read is an error, never a default: defaulting `deletion`
+            // would turn an orphan into a delete.
+            guard let status = InventoryEntry.Status(rawValue: status) else { throw RowError(description: "\(id): unknown status '\(status)'") }
+            guard let deletion = Policy.Deletion(rawValue: deletion) else { throw RowError(description: "\(id): unknown deletion policy '\(deletion)'") }
             return InventoryEntry(
                 id: try SQLiteStateStore.id(id), spec: try SQLiteStateStore.fields(spec), specDigest: specDigest, outputs: try SQLiteStateStore.fields(outputs),
-                status: InventoryEntry.Status(rawValue: status) ?? .unknown, lastError: lastError, generation: generation,
-                dependencies: ids, preventDestroy: preventDestroy, deletion: Policy.Deletion(rawValue: deletion) ?? .delete,
+                status: status, lastError: lastError, generation: generation,
+                dependencies: ids, preventDestroy: preventDestroy, deletion: deletion, prune: prune,
                 createdAt: Date(timeIntervalSince1970: createdAt), updatedAt: Date(timeIntervalSince1970: updatedAt))
         }
     }
 
     static func intent(_ row: Row) throws -> JournalIntentRecord {
-        JournalIntentRecord(sequence: row["seq"], intent: JournalIntent(
-            runID: row["run_id"], id: try id(row["resource_id"]), action: Action(rawValue: row["action"]) ?? .noop,
+        let actionText: String = row["action"]
+        guard let action = Action(rawValue: actionText) else { throw RowError(description: "journal entry \(row["seq"] as Int64): unknown action '\(actionText)'") }
+        return JournalIntentRecord(sequence: row["seq"], intent: JournalIntent(
+            runID: row["run_id"], id: try id(row["resource_id"]), action: action,
             spec: try fields(row["spec"]), specDigest: row["spec_digest"], at: Date(timeIntervalSince1970: row["at"])))
     }
 

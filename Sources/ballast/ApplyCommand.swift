@@ -25,7 +25,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let context = Runtime(runtime)
         let store = try context.store()
         let service = try context.applyService(store: store, parallelism: change.parallelism)
-        let saved = SavedPlanFile.read(manifests.paths)
+        let saved = SavedPlanFile.read(manifests.paths, key: service.planner.planKey)
         try await LockGuard.holding(service, command: "ballast apply", wait: change.lockWait) {
             try await run(context: context, service: service, saved: saved)
         }
@@ -49,8 +49,9 @@ struct ApplyCommand: AsyncParsableCommand {
                 try Self.failIfUnreached(plan.unknown)
                 return
             }
+            let approved = try approveMassDeletion(plan)
             try Approval.confirm(autoApprove: change.autoApprove, verb: "apply")
-            try await execute(plan, outcome: outcome, service: service)
+            try await execute(plan, outcome: outcome, approvedDeletions: approved, service: service)
         }
     }
 
@@ -74,13 +75,19 @@ struct ApplyCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         Terminal.standardOutput("Applying the saved plan \(path): \(saved.summaryLine)\n")
-        try await execute(saved, outcome: current, service: service)
+        let approved = try approveMassDeletion(saved)
+        try await execute(saved, outcome: current, approvedDeletions: approved, service: service)
     }
 
-    private func execute(_ plan: Plan, outcome: PlanService.Outcome, service: ApplyService) async throws {
+    private func approveMassDeletion(_ plan: Plan) throws -> String? {
+        guard let mass = plan.massDeletion else { return nil }
+        return try Approval.confirmMassDeletion(mass, allowed: change.allowMassDelete, autoApprove: change.autoApprove)
+    }
+
+    private func execute(_ plan: Plan, outcome: PlanService.Outcome, approvedDeletions: String?, service: ApplyService) async throws {
         Terminal.standardOutput("\n")
         let printer = ProgressPrinter(style: Terminal.style, live: Terminal.errorIsTerminal)
-        let report = try await service.execute(plan, outcome: outcome, progress: printer)
+        let report = try await service.execute(plan, outcome: outcome, approvedDeletions: approvedDeletions, progress: printer)
         printer.done()
         Terminal.standardOutput("\n" + report.summaryLine + "\n")
         if !report.succeeded {
@@ -95,8 +102,7 @@ struct ApplyCommand: AsyncParsableCommand {
     /// estate has not converged, and a pipeline must not read the run as a success.
     private static func failIfUnreached(_ unreached: [UnknownResource]) throws {
         guard !unreached.isEmpty else { return }
-        let sites = Set(unreached.map(\.id.site)).sorted().joined(separator: ", ")
-        Terminal.standardError("ballast: error: \(unreached.count) resource\(unreached.count == 1 ? "" : "s") on sites that could not be observed (\(sites)) \(unreached.count == 1 ? "was" : "were") not applied; apply again when they are back\n")
+        Terminal.standardError("ballast: error: \(Unobserved.describe(unreached)) \(unreached.count == 1 ? "was" : "were") not applied; apply again when they are back\n")
         throw ExitCode.failure
     }
 }

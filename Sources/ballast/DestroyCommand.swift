@@ -6,12 +6,18 @@ struct DestroyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "destroy",
         abstract: "Delete everything the manifests declare that Ballast manages, dependents first.",
-        discussion: "Resources with policy.preventDestroy make destroy refuse; deletion: orphan resources are only forgotten."
+        discussion: """
+        Resources with policy.preventDestroy make destroy refuse; deletion: orphan resources are only forgotten. \
+        A managed resource outside the manifests that depends on one of them makes destroy refuse and name it; \
+        --include-dependents destroys it too. Exit code 1 when a site could not be observed.
+        """
     )
 
     @OptionGroup var manifests: ManifestOptions
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var change: ChangeOptions
+    @Flag(help: "Also destroy managed resources outside the manifests that depend on them.")
+    var includeDependents = false
 
     func run() async throws {
         let context = Runtime(runtime)
@@ -30,10 +36,14 @@ struct DestroyCommand: AsyncParsableCommand {
             Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
             throw ExitCode.failure
         }
-        let (plan, diagnostics) = service.destroyPlan(outcome)
+        let (plan, diagnostics) = service.destroyPlan(outcome, includeDependents: includeDependents)
         Terminal.report(diagnostics, files: outcome.loaded.files)
         guard let plan else { throw ExitCode.failure }
         guard plan.hasChanges else {
+            if !plan.unknown.isEmpty {
+                Terminal.standardError("ballast: error: \(Unobserved.describe(plan.unknown)) were not destroyed; destroy again when they are back\n")
+                throw ExitCode.failure
+            }
             Terminal.standardOutput("Nothing to destroy: Ballast manages none of these resources.\n")
             return
         }
@@ -44,6 +54,9 @@ struct DestroyCommand: AsyncParsableCommand {
         let report = try await service.execute(plan, outcome: outcome, progress: printer)
         printer.done()
         Terminal.standardOutput("\n" + report.summaryLine.replacingOccurrences(of: "Apply", with: "Destroy") + "\n")
-        if !report.succeeded { throw ExitCode.failure }
+        if !plan.unknown.isEmpty {
+            Terminal.standardError("ballast: error: \(Unobserved.describe(plan.unknown)) were not destroyed; destroy again when they are back\n")
+        }
+        if !report.succeeded || !plan.unknown.isEmpty { throw ExitCode.failure }
     }
 }

@@ -6,7 +6,7 @@ struct DriftCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drift",
         abstract: "Report drift: the world differs from what Ballast last applied, with no manifest change.",
-        discussion: "Exit codes: 0 no drift, 1 error, 2 drift found (for CI)."
+        discussion: "Exit codes: 0 no drift, 1 error or a site that could not be observed, 2 drift found (for CI)."
     )
 
     @OptionGroup var manifests: ManifestOptions
@@ -16,7 +16,7 @@ struct DriftCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = Runtime(runtime)
-        let service = try context.applyService(store: try context.store())
+        let service = try context.applyService(store: try context.store(), creatingKey: false)
         let outcome = try await service.planner.plan(manifests.paths, readStandardInput: Terminal.readStandardInput)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan else { throw ExitCode.failure }
@@ -27,9 +27,10 @@ struct DriftCommand: AsyncParsableCommand {
                 "formatVersion": .int(1),
                 "drifted": .list(drifted.map { PlanJSON.encode($0) }),
                 "observeOnly": .list(plan.drift.map { .map(Fields(["id": .string($0.id.description), "missing": .bool($0.missing)])) }),
+                "unknown": .list(plan.unknown.map { .map(Fields(["id": .string($0.id.description), "reason": .string($0.reason)])) }),
             ]))))
         case .text:
-            if drifted.isEmpty && plan.drift.isEmpty {
+            if drifted.isEmpty && plan.drift.isEmpty && plan.unknown.isEmpty {
                 Terminal.standardOutput("No drift: every managed resource is as Ballast last applied it.\n")
             }
             for action in drifted {
@@ -42,6 +43,11 @@ struct DriftCommand: AsyncParsableCommand {
             for report in plan.drift {
                 Terminal.standardOutput("\(report.id) (observe only) \(report.missing ? "is missing" : "differs from its manifest")\n")
             }
+        }
+        // A dark site may hide drift or a deletion: never report "no drift" for it.
+        if !plan.unknown.isEmpty {
+            Terminal.standardError("ballast: error: \(Unobserved.describe(plan.unknown)); their drift is unknown\n")
+            throw ExitCode.failure
         }
         if !drifted.isEmpty || !plan.drift.isEmpty { throw ExitCode(2) }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BallastCore
+import BallastEngine
 import Foundation
 
 struct PlanCommand: AsyncParsableCommand {
@@ -22,6 +23,8 @@ struct PlanCommand: AsyncParsableCommand {
     var out: String?
     @Option(name: .long, help: "Seconds to wait for each site's observation.")
     var observeTimeout: Int = 30
+    @Flag(help: "Plan deletions beyond the deletion budget (the larger of 10 and 20% of what is managed).")
+    var allowMassDelete = false
 
     func validate() throws {
         guard observeTimeout > 0 else { throw ValidationError("--observe-timeout must be positive") }
@@ -30,17 +33,21 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let context = Runtime(runtime)
         let store = try context.store()
-        var service = try context.applyService(store: store)
+        var service = try context.applyService(store: store, creatingKey: out != nil)
         service.planner.observer.timeout = .seconds(observeTimeout)
         let loaded = service.planner.load(manifests.paths, readStandardInput: Terminal.readStandardInput)
         if let desired = loaded.desired { await context.recoverOpportunistically(service, sites: desired.sites) }
         let outcome = try await service.planner.plan(loaded, inputs: manifests.paths)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan, let desired = outcome.loaded.desired else { throw ExitCode(1) }
+        if let mass = plan.massDeletion, !allowMassDelete {
+            Terminal.standardOutput(PlanTextRenderer(style: Terminal.style, sites: desired.sites).render(plan))
+            Terminal.standardError("ballast: error: \(mass.message); pass --allow-mass-delete to plan them anyway (digest \(mass.digest))\n")
+            ProcessExit.now(1, keepingAlive: (outcome, store))
+        }
         if let out {
-            let text = JSONText.pretty(PlanJSON.encode(plan))
             do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                try SavedPlanFile.write(plan, to: out, key: service.planner.planKey)
             } catch {
                 Terminal.standardError("ballast: error: cannot write the plan to \(out): \(error.localizedDescription)\n")
                 throw ExitCode(1)
@@ -52,6 +59,12 @@ struct PlanCommand: AsyncParsableCommand {
             if let out { Terminal.standardOutput("\nSaved the plan to \(out).\n") }
         case .json:
             Terminal.standardOutput(JSONText.pretty(PlanJSON.encode(plan)))
+        }
+        // A site that could not be observed may hide changes (a deleted resource): a gate that
+        // reads 0 as "converged" must not pass while one is dark.
+        if detailedExitcode && !plan.unknown.isEmpty {
+            Terminal.standardError("ballast: error: \(Unobserved.describe(plan.unknown)); the plan is incomplete\n")
+            ProcessExit.now(1, keepingAlive: (outcome, store))
         }
         ProcessExit.now(detailedExitcode && plan.hasChanges ? 2 : 0, keepingAlive: (outcome, store))
     }

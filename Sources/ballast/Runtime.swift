@@ -64,11 +64,26 @@ struct Runtime {
         planService(store: InMemoryStateStore()).load(paths, readStandardInput: Terminal.readStandardInput)
     }
 
-    func planService(store: any StateStore) -> PlanService {
-        PlanService(registry: registry, store: store, logger: logger)
+    func planService(store: any StateStore, planKey: [UInt8] = []) -> PlanService {
+        PlanService(registry: registry, store: store, planKey: planKey, logger: logger)
     }
 
-    func applyService(store: any StateStore, parallelism: Int = 10) throws -> ApplyService {
+    /// The state's plan key; created with the state by commands that write (`creating`), a
+    /// throwaway one for read-only commands on a state that has none (nothing saved, nothing
+    /// to compare with).
+    func planKey(creating: Bool) throws -> [UInt8] {
+        do {
+            if let key = try PlanKey.load(stateDirectory: stateDirectory, create: creating) { return key }
+        } catch {
+            Terminal.standardError("ballast: error: \(error)\n")
+            throw ExitCode.failure
+        }
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// `creatingKey`: whether this command may create the state's plan key (see ``planKey(creating:)``).
+    func applyService(store: any StateStore, parallelism: Int = 10, creatingKey: Bool = true) throws -> ApplyService {
         let failpoints: Failpoints
         switch Failpoints.parse(ProcessInfo.processInfo.environment["BALLAST_FAILPOINT"]) {
         case .success(let parsed): failpoints = parsed
@@ -77,7 +92,7 @@ struct Runtime {
             throw ExitCode.failure
         }
         let executor = Executor(registry: registry, store: store, parallelism: parallelism, failpoints: failpoints, logger: logger)
-        return ApplyService(planner: planService(store: store), executor: executor, logger: logger)
+        return ApplyService(planner: planService(store: store, planKey: try planKey(creating: creatingKey)), executor: executor, logger: logger)
     }
 
     /// Closes what an interrupted run left open, if the state is not locked by another run.

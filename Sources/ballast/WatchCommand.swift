@@ -45,12 +45,19 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "How long to wait for the state lock held by another run (e.g. 30s).")
     var lockTimeout = "0s"
 
+    @Option(help: "Prune resources removed from the manifests only once the manifests have been unchanged this long (e.g. 10s, 1m).")
+    var pruneDelay = "10s"
+
+    @Option(help: "Approve, by its digest, a set of deletions held over the deletion budget (as /v1/manifests reports it).")
+    var approveDeletions: String?
+
     func validate() throws {
         guard ListenAddress(parsing: listen) != nil else { throw ValidationError("--listen takes HOST:PORT, such as 127.0.0.1:7070 or [::1]:7070") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard let interval = Terminal.duration(resync), interval >= .seconds(1) else { throw ValidationError("--resync takes a duration of at least 1s, such as 10m") }
         guard rateLimit > 0 else { throw ValidationError("--rate-limit must be positive") }
         guard Terminal.duration(lockTimeout) != nil else { throw ValidationError("--lock-timeout takes a duration, such as 30s") }
+        guard Terminal.duration(pruneDelay) != nil else { throw ValidationError("--prune-delay takes a duration, such as 10s or 1m") }
         guard !manifests.paths.contains("-") else { throw ValidationError("watch re-reads its manifests when they change, so it needs files or directories, not '-'") }
     }
 
@@ -77,6 +84,8 @@ struct WatchCommand: AsyncParsableCommand {
         configuration.resync = Terminal.duration(resync)!
         configuration.rateLimit = rateLimit
         configuration.rateBurst = max(1, Int(rateLimit * 5))
+        configuration.pruneDelay = Terminal.duration(pruneDelay)!
+        configuration.approvedDeletions = approveDeletions
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]

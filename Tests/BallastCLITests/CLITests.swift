@@ -99,10 +99,13 @@ struct CLITests {
         let result = try session.run(["plan", "manifests/examples/hybrid", "-o", "json", "--out", planFile])
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("{\n  \"actions\": ["))
-        #expect(result.stdout.contains("\"formatVersion\": 1"))
+        #expect(result.stdout.contains("\"formatVersion\": 2"))
         #expect(!result.stdout.contains("s3cr3t"), "secrets never appear in plans")
+        // The saved plan is the same JSON, sealed with the state's key.
         let saved = String(decoding: FileManager.default.contents(atPath: planFile) ?? Data(), as: UTF8.self)
-        #expect(saved == result.stdout)
+        let sealLine = try #require(saved.split(separator: "\n").first { $0.hasPrefix("  \"mac\": \"") })
+        #expect(saved.replacingOccurrences(of: sealLine + "\n", with: "") == result.stdout)
+        #expect(!result.stdout.contains("\"mac\""))
     }
 
     @Test func graphAsDot() throws {

@@ -42,7 +42,9 @@ struct SimHarness {
         #expect(problems.isEmpty)
         try await WorldSeeder.seed(desired, provider: provider, secrets: values)
         for resource in desired.resources {
-            await store.upsert(InventoryEntry(id: resource.id, spec: resource.spec, specDigest: SpecDigest.digest(resource.spec), createdAt: Date(), updatedAt: Date()))
+            var entry = InventoryEntry(id: resource.id, spec: resource.spec, specDigest: SpecDigest.digest(resource.spec), createdAt: Date(), updatedAt: Date())
+            entry.recordedPolicy = RecordedPolicy(resource.policy)
+            await store.upsert(entry)
         }
     }
 }

@@ -92,13 +92,21 @@ struct ReconcilerTests {
         defer { world.harness.directory.remove() }
         let assets = ResourceID(parsing: "Bucket/assets@us-east")!
         let state = world.desired.state
-        let without = Reconciler.Desired(DesiredState(sites: state.sites, resources: state.resources.filter { $0.id != assets }), secrets: world.desired.secrets)
+        var without = Reconciler.Desired(DesiredState(sites: state.sites, resources: state.resources.filter { $0.id != assets }), secrets: world.desired.secrets)
+        // Not admitted by the watch controller yet (the manifests have not settled): held.
+        guard case .held = try await world.reconciler.reconcile(assets, desired: without) else {
+            Issue.record("a prune the controller has not admitted must be held")
+            return
+        }
+        #expect(try await world.harness.world.snapshot().records[assets] != nil)
+        without.admittedPrunes = [assets]
         #expect(try await world.reconciler.reconcile(assets, desired: without) == .applied(.delete, reason: .notDeclared))
         #expect(try await world.harness.world.snapshot().records[assets] == nil)
         #expect(await world.store.entry(assets) == nil)
         #expect(try await world.reconciler.reconcile(assets, desired: without) == .unknown)
         // A protected one is refused, not deleted.
-        let without2 = Reconciler.Desired(DesiredState(sites: state.sites, resources: state.resources.filter { $0.id != orders }), secrets: world.desired.secrets)
+        var without2 = Reconciler.Desired(DesiredState(sites: state.sites, resources: state.resources.filter { $0.id != orders }), secrets: world.desired.secrets)
+        without2.admittedPrunes = [orders]
         guard case .refused = try await world.reconciler.reconcile(orders, desired: without2) else {
             Issue.record("preventDestroy must refuse the prune")
             return
@@ -111,6 +119,7 @@ struct ReconcilerTests {
         let subnet = ResourceID(parsing: "Subnet/dc-apps@dc-frankfurt")!
         let state = world.desired.state
         var without = Reconciler.Desired(DesiredState(sites: state.sites, resources: state.resources.filter { $0.id.site != "dc-frankfurt" }), secrets: world.desired.secrets)
+        without.admittedPrunes = Set(state.resources.map(\.id).filter { $0.site == "dc-frankfurt" })
         // Without an index the inventory is read; with one, only the listed dependents are checked.
         guard case .waiting(let first) = try await world.reconciler.reconcile(subnet, desired: without) else {
             Issue.record("the subnet must wait for the machines in it")

@@ -20,13 +20,15 @@ public struct InventoryEntry: Sendable, Hashable {
     public var dependencies: [ResourceID]
     public var preventDestroy: Bool
     public var deletion: Policy.Deletion
+    /// `policy.prune` as last applied: false keeps it when it is no longer declared.
+    public var prune: Bool
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: ResourceID, spec: Fields, specDigest: String, outputs: Fields = Fields(), status: Status = .ready,
         lastError: String? = nil, generation: Int = 1, dependencies: [ResourceID] = [], preventDestroy: Bool = false,
-        deletion: Policy.Deletion = .delete, createdAt: Date, updatedAt: Date
+        deletion: Policy.Deletion = .delete, prune: Bool = true, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.spec = spec
@@ -38,7 +40,32 @@ public struct InventoryEntry: Sendable, Hashable {
         self.dependencies = dependencies
         self.preventDestroy = preventDestroy
         self.deletion = deletion
+        self.prune = prune
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+
+    /// The deletion-related policy remembered from the manifest as last applied.
+    public var recordedPolicy: RecordedPolicy {
+        get { RecordedPolicy(preventDestroy: preventDestroy, deletion: deletion, prune: prune) }
+        set { (preventDestroy, deletion, prune) = (newValue.preventDestroy, newValue.deletion, newValue.prune) }
+    }
+}
+
+/// The parts of a resource's policy that must outlive its manifest: they decide what happens
+/// once it is no longer declared.
+public struct RecordedPolicy: Sendable, Hashable {
+    public var preventDestroy: Bool
+    public var deletion: Policy.Deletion
+    public var prune: Bool
+
+    public init(preventDestroy: Bool = false, deletion: Policy.Deletion = .delete, prune: Bool = true) {
+        self.preventDestroy = preventDestroy
+        self.deletion = deletion
+        self.prune = prune
+    }
+
+    public init(_ policy: Policy) {
+        self.init(preventDestroy: policy.preventDestroy, deletion: policy.deletion, prune: policy.prune)
     }
 }

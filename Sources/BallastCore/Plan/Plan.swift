@@ -1,10 +1,11 @@
 /// A plan: the ordered actions that turn the observed world into the desired one.
 ///
 /// A plan is a value: it never changes after it is made, holds no secret values, and can be
-/// saved and applied exactly later (apply checks `inputDigest`, `secretsDigest` and each
-/// action's `observedRevision` first).
+/// saved and applied exactly later (apply checks the plan's seal, `inputDigest`,
+/// `secretsDigest` and each action's `observedRevision` first, and that every action is still
+/// what planning now would choose).
 public struct Plan: Sendable, Hashable {
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     public var inputs: [String]
     public var inputDigest: String
@@ -17,6 +18,12 @@ public struct Plan: Sendable, Hashable {
     /// Resources on sites that could not be observed.
     public var unknown: [UnknownResource]
     public var warnings: [String]
+    /// Resources that need no action but whose policy (`preventDestroy`, `deletion`, `prune`)
+    /// changed: applying records it. Sorted.
+    public var policyChanges: [ResourceID] = []
+    /// Set when the deletions that pruning makes exceed the deletion budget: applying the plan
+    /// then needs an explicit approval.
+    public var massDeletion: MassDeletion?
 
     public init(inputs: [String], inputDigest: String, secretsDigest: String, actions: [PlannedAction], drift: [DriftReport] = [], unknown: [UnknownResource] = [], warnings: [String] = []) {
         self.inputs = inputs
@@ -28,7 +35,8 @@ public struct Plan: Sendable, Hashable {
         self.warnings = warnings
     }
 
-    public var hasChanges: Bool { actions.contains { $0.action.changesSomething } }
+    /// Whether applying would change anything: an action, or a recorded policy.
+    public var hasChanges: Bool { !policyChanges.isEmpty || actions.contains { $0.action.changesSomething } }
 
     public func count(_ action: Action) -> Int {
         actions.count { $0.action == action }
@@ -36,7 +44,8 @@ public struct Plan: Sendable, Hashable {
 
     /// `Plan: 3 to add, 1 to change, 1 to replace, 2 to destroy.`
     public var summaryLine: String {
-        "Plan: \(count(.create)) to add, \(count(.update)) to change, \(count(.replace)) to replace, \(count(.delete)) to destroy."
+        let policies = policyChanges.isEmpty ? "" : " \(policyChanges.count) polic\(policyChanges.count == 1 ? "y" : "ies") to record."
+        return "Plan: \(count(.create)) to add, \(count(.update)) to change, \(count(.replace)) to replace, \(count(.delete)) to destroy." + policies
     }
 }
 

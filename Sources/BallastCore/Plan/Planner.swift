@@ -16,14 +16,23 @@ public struct Planner: Sendable {
         public var secrets: [ReferenceExpression: String]
         public var inputs: [String]
         public var inputDigest: String
+        /// Keys the digest of the secrets, so that a plan cannot confirm a guessed value.
+        public var secretsKey: [UInt8]
+        /// Checked against the deletions that pruning makes; nil checks nothing.
+        public var budget: DeletionBudget?
+        /// Whether the manifests are trusted to be complete (see ``DeletionRule/Candidate/sourceSettled``).
+        public var sourceSettled: Bool
 
-        public init(desired: DesiredState, observation: Observation, inventory: [ResourceID: InventoryEntry], secrets: [ReferenceExpression: String], inputs: [String], inputDigest: String) {
+        public init(desired: DesiredState, observation: Observation, inventory: [ResourceID: InventoryEntry], secrets: [ReferenceExpression: String], inputs: [String], inputDigest: String, secretsKey: [UInt8] = [], budget: DeletionBudget? = nil, sourceSettled: Bool = true) {
             self.desired = desired
             self.observation = observation
             self.inventory = inventory
             self.secrets = secrets
             self.inputs = inputs
             self.inputDigest = inputDigest
+            self.secretsKey = secretsKey
+            self.budget = budget
+            self.sourceSettled = sourceSettled
         }
     }
 
@@ -36,6 +45,8 @@ public struct Planner: Sendable {
         /// Resources whose outputs will not be known when applying (created, replaced, or on
         /// a site that could not be observed).
         var outputsUnknown: [ResourceID] = []
+        /// Resources that need no action but whose recorded policy differs from the manifest.
+        var policyChanges: [ResourceID] = []
     }
 
     /// The plan, and errors that forbid it (such as `preventDestroy`).
@@ -53,6 +64,7 @@ public struct Planner: Sendable {
         let resolver = SpecResolver(secrets: input.secrets)
         let resources = input.desired.resources
         var outputsUnknown = Set<ResourceID>()
+        var policyChanges: [ResourceID] = []
         var layerStart = 0
         while layerStart < resources.count {
             var layerEnd = layerStart + 1
@@ -69,36 +81,32 @@ public struct Planner: Sendable {
                 unknown.append(contentsOf: slice.unknown)
                 diagnostics.append(contentsOf: slice.diagnostics)
                 outputsUnknown.formUnion(slice.outputsUnknown)
+                policyChanges.append(contentsOf: slice.policyChanges)
             }
             layerStart = layerEnd
         }
 
-        // Deletes: managed resources no longer declared.
+        // Deletes: managed resources no longer declared, as the deletion rule allows.
         var deletes: [PlannedAction] = []
+        var pruned: [ResourceID] = []
         for id in Self.undeclared(input.inventory, declared: input.desired.resources) {
             guard let entry = input.inventory[id] else { continue }
-            if let reason = input.observation.unavailableSites[id.site] {
-                unknown.append(UnknownResource(id: id, reason: reason))
-                continue
-            }
-            guard input.desired.sites[id.site] != nil else {
-                warnings.append("\(id) is managed but its site '\(id.site)' is no longer declared: it cannot be deleted or observed; declare the site again to delete it, or run 'ballast forget \(id)' to stop managing it")
-                continue
-            }
             let observed = input.observation.resources[id]
-            if entry.deletion == .orphan {
-                deletes.append(PlannedAction(id: id, action: .delete, reason: .orphaned, layer: 0, observedRevision: observed?.revision))
-                continue
+            let verdict = DeletionRule.decide(.init(
+                id: id, request: .prune, recorded: entry.recordedPolicy, siteDeclared: input.desired.sites[id.site] != nil,
+                siteUnavailable: input.observation.unavailableSites[id.site], exists: observed != nil, sourceSettled: input.sourceSettled))
+            switch verdict {
+            case .delete(let reason), .forget(let reason):
+                if verdict.deletesInTheWorld { pruned.append(id) }
+                deletes.append(PlannedAction(id: id, action: .delete, reason: reason, layer: 0, observedRevision: observed?.revision))
+            case .keep(let hold):
+                switch hold {
+                case .siteUnavailable(let reason): unknown.append(UnknownResource(id: id, reason: reason))
+                case .preventDestroy: diagnostics.append(.error(hold.message(for: id, request: .prune), at: nil))
+                case .siteUndeclared, .pruneDisabled, .sourceUnsettled: warnings.append(hold.message(for: id, request: .prune))
+                case .declared: break
+                }
             }
-            guard observed != nil else {
-                // Already gone: only the inventory entry is left to forget.
-                deletes.append(PlannedAction(id: id, action: .delete, reason: .vanished, layer: 0, observedRevision: nil))
-                continue
-            }
-            if entry.preventDestroy {
-                diagnostics.append(.error("\(id) is no longer declared, but it was applied with policy.preventDestroy; declare it again, or apply it once without preventDestroy before removing it", at: nil))
-            }
-            deletes.append(PlannedAction(id: id, action: .delete, reason: .notDeclared, layer: 0, observedRevision: observed?.revision))
         }
         for (site, reason) in input.observation.unavailableSites.sorted(by: { $0.key < $1.key }) {
             warnings.append("site '\(site)' could not be observed (\(reason)); its resources are unknown and not planned")
@@ -109,9 +117,11 @@ public struct Planner: Sendable {
             actions.append(contentsOf: deletes)
             actions.sort { ($0.layer, $0.id) < ($1.layer, $1.id) }
         }
-        let plan = Plan(
-            inputs: input.inputs, inputDigest: input.inputDigest, secretsDigest: Self.secretsDigest(input.secrets),
+        var plan = Plan(
+            inputs: input.inputs, inputDigest: input.inputDigest, secretsDigest: Self.secretsDigest(input.secrets, key: input.secretsKey),
             actions: actions, drift: drift, unknown: unknown.sorted { $0.id < $1.id }, warnings: warnings)
+        plan.policyChanges = policyChanges.sorted()
+        plan.massDeletion = input.budget?.check(pruned, managed: input.inventory.count)
         return (plan, diagnostics)
     }
 
@@ -148,6 +158,7 @@ public struct Planner: Sendable {
         let changes = diff.changes(desired: spec, observed: observed.spec, unknown: unknownPaths)
         if changes.isEmpty {
             slice.actions.append(PlannedAction(id: id, action: .noop, reason: .upToDate, layer: layer, observedRevision: observed.revision))
+            if let entry = input.inventory[id], entry.recordedPolicy != RecordedPolicy(resource.policy) { slice.policyChanges.append(id) }
             return
         }
         let forcedBy = changes.filter(\.forcesReplacement).map(\.path)
@@ -175,8 +186,10 @@ public struct Planner: Sendable {
         return inventory.keys.filter { !declared.contains($0) }.sorted()
     }
 
-    static func secretsDigest(_ secrets: [ReferenceExpression: String]) -> String {
+    /// An HMAC of the resolved secret values under the state's plan key: it changes when a
+    /// secret does, but without the key it cannot confirm a guessed value.
+    public static func secretsDigest(_ secrets: [ReferenceExpression: String], key: [UInt8]) -> String {
         let lines = secrets.map { "\($0.key.description)=\($0.value)" }.sorted().joined(separator: "\n")
-        return SpecDigest.digest(lines)
+        return PlanSeal.authenticationCode(lines, key: key)
     }
 }

@@ -102,22 +102,28 @@ public struct SpecResolver: Sendable {
         return current
     }
 
-    static func set(_ value: Value, at path: String, in fields: inout Fields) {
+    /// Sets the value at `path`; nil removes a map key (and changes nothing when it is absent).
+    static func set(_ value: Value?, at path: String, in fields: inout Fields) {
         var root = Value.map(fields)
         set(value, at: components(path)[...], in: &root)
         if case .map(let updated) = root { fields = updated }
     }
 
-    private static func set(_ value: Value, at path: ArraySlice<PathComponent>, in target: inout Value) {
+    private static func set(_ value: Value?, at path: ArraySlice<PathComponent>, in target: inout Value) {
         guard let first = path.first else {
-            target = value
+            target = value ?? .null
             return
         }
         switch (first, target) {
         case (.key(let key), .map(var map)):
-            var child = map[key] ?? .null
-            set(value, at: path.dropFirst(), in: &child)
-            map[key] = child
+            if path.count == 1 {
+                map[key] = value
+            } else {
+                guard map[key] != nil || value != nil else { return }
+                var child = map[key] ?? .map(Fields())
+                set(value, at: path.dropFirst(), in: &child)
+                map[key] = child
+            }
             target = .map(map)
         case (.index(let index), .list(var items)) where items.indices.contains(index):
             set(value, at: path.dropFirst(), in: &items[index])

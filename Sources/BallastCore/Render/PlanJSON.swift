@@ -20,6 +20,13 @@ public enum PlanJSON {
             "warnings": .list(plan.warnings.map(Value.string)),
         ]
         root["hasChanges"] = .bool(plan.hasChanges)
+        root["policyChanges"] = .list(plan.policyChanges.map { .string($0.description) })
+        root["massDeletion"] = plan.massDeletion.map { mass in
+            .map(Fields([
+                "ids": .list(mass.ids.map { .string($0.description) }), "recent": .int(mass.recent), "limit": .int(mass.limit),
+                "managed": .int(mass.managed), "rule": .string(mass.rule), "digest": .string(mass.digest),
+            ]))
+        } ?? .null
         return .map(Fields(root))
     }
 
@@ -42,7 +49,7 @@ public enum PlanJSON {
     static func encode(_ change: FieldChange) -> Value {
         .map(Fields([
             "path": .string(change.path),
-            "before": change.sensitive ? .string(ValueFormatter.sensitive) : (change.before ?? .null),
+            "before": change.before == nil ? .null : change.sensitive ? .string(ValueFormatter.sensitive) : change.before!,
             "after": change.afterUnknown ? .string(ValueFormatter.knownAfterApply) : change.sensitive ? .string(ValueFormatter.sensitive) : (change.after ?? .null),
             "sensitive": .bool(change.sensitive),
             "afterUnknown": .bool(change.afterUnknown),
@@ -83,11 +90,22 @@ public enum PlanJSON {
                 observedRevision: fields["observedRevision"]?.stringValue,
                 forcedBy: list(fields, "forcedBy").compactMap(\.stringValue)))
         }
-        return Plan(
+        var plan = Plan(
             inputs: list(root, "inputs").compactMap(\.stringValue),
             inputDigest: try string(root, "inputDigest"),
             secretsDigest: try string(root, "secretsDigest"),
             actions: actions,
             warnings: list(root, "warnings").compactMap(\.stringValue))
+        plan.policyChanges = try list(root, "policyChanges").map { item throws(DecodingFailure) in
+            guard let text = item.stringValue, let id = ResourceID(parsing: text) else { throw DecodingFailure(description: "plan file: a policy change is not a resource id") }
+            return id
+        }
+        if case .map(let mass)? = root["massDeletion"] {
+            let ids = list(mass, "ids").compactMap { $0.stringValue.flatMap(ResourceID.init(parsing:)) }
+            plan.massDeletion = MassDeletion(
+                ids: ids, recent: mass["recent"]?.intValue ?? 0, limit: mass["limit"]?.intValue ?? 0,
+                managed: mass["managed"]?.intValue ?? 0, rule: mass["rule"]?.stringValue ?? "")
+        }
+        return plan
     }
 }

@@ -11,7 +11,7 @@ public struct PlanTextRenderer: Sendable {
     public func render(_ plan: Plan) -> String {
         var out = ""
         let changing = plan.actions.filter { $0.action.changesSomething }
-        if changing.isEmpty {
+        if changing.isEmpty && plan.policyChanges.isEmpty {
             let managed = plan.actions.count
             out += "No changes. The infrastructure matches the manifests (\(managed) resource\(managed == 1 ? "" : "s") up to date).\n"
         } else {
@@ -20,7 +20,15 @@ public struct PlanTextRenderer: Sendable {
                 out += "\n" + style.bold(siteHeading(site)) + "\n"
                 for action in actions { out += render(action) }
             }
+            if !plan.policyChanges.isEmpty {
+                out += "\nPolicy changed (recorded, nothing else to do):\n"
+                for id in plan.policyChanges { out += "  " + style.yellow("~ \(id)") + "  " + style.dim("(policy changed)") + "\n" }
+            }
             out += "\n" + style.bold(plan.summaryLine) + "\n"
+        }
+        if let mass = plan.massDeletion {
+            out += "\n" + style.red("Deletion budget exceeded: \(mass.message).") + "\n"
+            out += "  These deletions need an explicit approval (digest \(mass.digest)).\n"
         }
         if !plan.drift.isEmpty {
             out += "\nDrift on observe-only resources (reported, never acted on):\n"

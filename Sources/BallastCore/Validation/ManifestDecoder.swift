@@ -7,7 +7,7 @@ public struct ManifestDecoder: Sendable {
     public static let apiVersion = "ballast.dev/v1"
     static let envelopeKeys = ["apiVersion", "kind", "metadata", "spec", "policy"]
     static let metadataKeys = ["name", "site", "labels", "annotations", "dependsOn"]
-    static let policyKeys = ["preventDestroy", "ignoreChanges", "deletion", "management", "selfHeal"]
+    static let policyKeys = ["preventDestroy", "ignoreChanges", "deletion", "management", "selfHeal", "prune"]
     static let siteSpecKeys = ["class", "provider", "config"]
     static let placementKeys = ["sites", "selector", "failover"]
 
@@ -187,6 +187,7 @@ public struct ManifestDecoder: Sendable {
         fields.rejectUnknown(Self.policyKeys, context: "policy", diagnostics: &diagnostics)
         if let value = fields.bool("preventDestroy", diagnostics: &diagnostics) { policy.preventDestroy = value }
         if let value = fields.bool("selfHeal", diagnostics: &diagnostics) { policy.selfHeal = value }
+        if let value = fields.bool("prune", diagnostics: &diagnostics) { policy.prune = value }
         if let value = fields.enumeration("deletion", Policy.Deletion.self, diagnostics: &diagnostics) { policy.deletion = value }
         if let value = fields.enumeration("management", Policy.Management.self, diagnostics: &diagnostics) { policy.management = value }
         for path in fields.stringList("ignoreChanges", diagnostics: &diagnostics) {

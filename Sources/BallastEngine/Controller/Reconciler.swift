@@ -36,6 +36,9 @@ public struct Reconciler: Sendable {
         /// Who depends on each managed resource, as the inventory said when these manifests
         /// were loaded (pruning takes dependents first); nil reads the inventory each time.
         public var managedDependents: [ResourceID: [ResourceID]]?
+        /// Undeclared resources that may be pruned: the manifests have settled since they were
+        /// removed and the deletion budget (or an approval) allows it. Others are held.
+        public var admittedPrunes: Set<ResourceID> = []
 
         public init(_ state: DesiredState, secrets: [ReferenceExpression: String]) {
             self.state = state
@@ -57,6 +60,9 @@ public struct Reconciler: Sendable {
         case unknown
         /// A plan error (preventDestroy, a missing secret): reported, not retried.
         case refused(String)
+        /// A deletion held back: the manifests have not settled, or the deletion budget waits
+        /// for an approval. Not retried; the controller admits it when it may go ahead.
+        case held(String)
         /// Must wait for another resource: a dependency not created yet, or (when pruning) a
         /// dependent not deleted yet.
         case waiting(for: ResourceID)
@@ -97,19 +103,37 @@ public struct Reconciler: Sendable {
 
     private func prune(_ entry: InventoryEntry, desired: Desired) async throws -> Outcome {
         let id = entry.id
-        guard desired.state.sites[id.site] != nil else { return .refused("\(id) is managed but its site '\(id.site)' is no longer declared") }
-        if entry.preventDestroy && entry.deletion != .orphan { return .refused("\(id) is no longer declared, but policy.preventDestroy keeps it") }
+        func decide(siteUnavailable: String? = nil, exists: Bool = true) -> DeletionRule.Verdict {
+            DeletionRule.decide(.init(
+                id: id, request: .prune, recorded: entry.recordedPolicy, siteDeclared: desired.state.sites[id.site] != nil,
+                siteUnavailable: siteUnavailable, exists: exists, sourceSettled: desired.admittedPrunes.contains(id)))
+        }
+        // What the rule says before observing (policy, site, settled source) holds either way.
+        if case .keep(let hold) = decide() { return Self.outcome(of: hold, id: id) }
         // Dependents go first: a managed resource that still names this one is pruned before it.
         if entry.deletion != .orphan, let dependent = try await managedDependent(of: id, desired: desired) {
             return .waiting(for: dependent)
         }
         let observation = await Observer(registry: registry, logger: logger).observe([id], sites: desired.state.sites)
-        if let reason = observation.unavailableSites[id.site] { return .siteUnavailable(reason) }
-        let reason: ActionReason = entry.deletion == .orphan ? .orphaned : observation.resources[id] == nil ? .vanished : .notDeclared
-        let action = PlannedAction(id: id, action: .delete, reason: reason, layer: 0, observedRevision: observation.resources[id]?.revision)
-        let plan = Plan(inputs: [], inputDigest: "", secretsDigest: "", actions: [action])
+        let verdict = decide(siteUnavailable: observation.unavailableSites[id.site], exists: observation.resources[id] != nil)
+        guard let (action, reason) = verdict.action else {
+            if case .keep(let hold) = verdict { return Self.outcome(of: hold, id: id) }
+            return .upToDate
+        }
+        let planned = PlannedAction(id: id, action: action, reason: reason, layer: 0, observedRevision: observation.resources[id]?.revision)
+        let plan = Plan(inputs: [], inputDigest: "", secretsDigest: "", actions: [planned])
         let slice = DesiredState(sites: desired.state.sites, resources: [])
-        return await execute(action, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets)
+        return await execute(planned, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets)
+    }
+
+    /// How a kept resource reads in watch mode.
+    static func outcome(of hold: DeletionRule.Hold, id: ResourceID) -> Outcome {
+        switch hold {
+        case .siteUnavailable(let reason): .siteUnavailable(reason)
+        case .declared: .upToDate
+        case .sourceUnsettled: .held(hold.message(for: id, request: .prune))
+        case .preventDestroy, .pruneDisabled, .siteUndeclared: .refused(hold.message(for: id, request: .prune))
+        }
     }
 
     /// A managed resource that still depends on `id`, if any.

@@ -1,3 +1,5 @@
+import BallastCore
+
 /// How the watch-mode controller runs.
 public struct WatchConfiguration: Sendable {
     /// Reconciles running at once (`--workers`).
@@ -17,6 +19,13 @@ public struct WatchConfiguration: Sendable {
     /// a half-open probe.
     public var breakerThreshold: Int = 3
     public var breakerCooldown: Duration = .seconds(5)
+    /// A reload that removes resources prunes them only once the manifests have been unchanged
+    /// this long (`--prune-delay`); creates and updates go ahead after `manifestSettle`.
+    public var pruneDelay: Duration = .seconds(10)
+    /// How many prune deletions may happen within a window without an approval.
+    public var deletionBudget: DeletionBudget = .standard
+    /// The digest of held deletions approved in advance (`--approve-deletions`).
+    public var approvedDeletions: String?
 
     public init() {}
 }

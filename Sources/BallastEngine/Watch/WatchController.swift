@@ -55,6 +55,8 @@ public actor WatchController {
     private var probes: [String: Task<Void, Never>] = [:]
     private var started = false
     private var stopping = false
+    private var gate: PruneGate
+    private var pruneCheck: Task<Void, Never>?
 
     public init(paths: [String], applier: ApplyService, configuration: WatchConfiguration, metrics: WatchMetrics, logger: Logger) {
         self.paths = paths
@@ -66,6 +68,7 @@ public actor WatchController {
         self.logger = logger
         self.queue = WorkQueue(backoff: configuration.backoff)
         self.bucket = TokenBucket(rate: configuration.rateLimit, burst: configuration.rateBurst, now: ContinuousClock.now)
+        self.gate = PruneGate(budget: configuration.deletionBudget, pruneDelay: configuration.pruneDelay, preApproved: configuration.approvedDeletions)
     }
 
     // MARK: Start-up
@@ -91,13 +94,23 @@ public actor WatchController {
         guard let plan = outcome.plan else {
             return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics, recovery: recovery)
         }
-        let report = plan.hasChanges ? try await applier.execute(plan, outcome: outcome, progress: SilentProgress()) : ApplyReport()
+        // Pruning goes through the gate like any later removal: it waits for the prune delay
+        // and the deletion budget, so a daemon started on a half-checked-out tree deletes nothing.
+        var immediate = plan
+        immediate.actions.removeAll { $0.action == .delete && $0.reason == .notDeclared }
+        immediate.massDeletion = nil
+        let report = immediate.hasChanges ? try await applier.execute(immediate, outcome: outcome, progress: SilentProgress()) : ApplyReport()
         var desired = Reconciler.Desired(state, secrets: outcome.secrets)
         let inventory = try await applier.store.inventory()
         managed = Set(inventory.keys)
         desired.managedDependents = Self.dependents(inventory)
         adopt(desired, loaded: loaded)
-        await recordStartup(plan: plan, report: report)
+        await seedDeletionWindow()
+        await recordStartup(plan: immediate, report: report)
+        if !undeclaredManaged().isEmpty {
+            gate.manifestsChanged(at: clock.now)
+            schedulePruneCheck(after: configuration.pruneDelay)
+        }
         started = true
         return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics, plan: plan, report: report, recovery: recovery)
     }
@@ -143,6 +156,8 @@ public actor WatchController {
         feeds.removeAll()
         for (_, probe) in probes { probe.cancel() }
         probes.removeAll()
+        pruneCheck?.cancel()
+        pruneCheck = nil
     }
 
     /// Stops taking work: workers finish what they hold, then ``run()`` returns.
@@ -207,6 +222,7 @@ public actor WatchController {
             await succeeded(id)
         case .applied(let action, let reason):
             if action == .delete {
+                if reason == .notDeclared { gate.recordDeletion(at: clock.now) }
                 table.remove(id)
                 managed.remove(id)
                 logger.info("pruned", metadata: ["id": "\(id)", "reason": "\(reason.rawValue)"])
@@ -273,6 +289,11 @@ public actor WatchController {
                 status.set(.synced, false, reason: "Waiting", message: "waiting for \(other)", at: now)
             }
             await retryLater(id)
+        case .held(let message):
+            table.update(id, declared: declared, at: now) { status in
+                status.set(.synced, false, reason: "DeletionHeld", message: message, at: now)
+            }
+            await succeeded(id)
         case .unknown:
             table.remove(id)
             await succeeded(id)
@@ -346,6 +367,94 @@ public actor WatchController {
         health.parked.remove(id)
         sites[name] = health
         await queue.add(id)
+    }
+
+    // MARK: Pruning
+
+    /// Managed resources the manifests in force no longer declare.
+    private func undeclaredManaged() -> [ResourceID] {
+        guard let desired else { return [] }
+        return managed.filter { desired.byID[$0] == nil }.sorted()
+    }
+
+    private func schedulePruneCheck(after delay: Duration) {
+        pruneCheck?.cancel()
+        pruneCheck = Task { [clock] in
+            try? await clock.sleep(for: delay)
+            guard !Task.isCancelled else { return }
+            await self.considerPruning()
+        }
+    }
+
+    /// Admits the removals once the manifests have settled and the budget allows them; holds
+    /// them for an approval when it does not.
+    private func considerPruning() async {
+        pruneCheck = nil
+        guard !stopping, desired != nil else { return }
+        let candidates = undeclaredManaged()
+        guard !candidates.isEmpty else { return }
+        let inventory: [ResourceID: InventoryEntry]
+        do {
+            inventory = try await applier.store.inventory()
+        } catch {
+            logger.warning("could not read the inventory to prune; trying again", metadata: ["error": "\(error)"])
+            schedulePruneCheck(after: configuration.pruneDelay)
+            return
+        }
+        // What would really be deleted (not merely forgotten) counts against the budget.
+        let deleting = candidates.filter { id in
+            guard let entry = inventory[id] else { return false }
+            return DeletionRule.decide(.init(id: id, request: .prune, recorded: entry.recordedPolicy, siteDeclared: desired?.state.sites[id.site] != nil, exists: true)).deletesInTheWorld
+        }
+        switch gate.admit(deleting, managed: inventory.count, at: clock.now) {
+        case .wait(let remaining):
+            schedulePruneCheck(after: remaining)
+        case .admit:
+            metrics.deletionsHeld(0)
+            await admitPrunes(candidates)
+        case .hold(let mass):
+            metrics.deletionsHeld(mass.ids.count)
+            logger.warning("deletions held: over the deletion budget; approve with POST /v1/reconcile {\"approveDeletions\": \"\(mass.digest)\"}", metadata: ["count": "\(mass.ids.count)", "limit": "\(mass.limit)", "digest": "\(mass.digest)"])
+            let now = Date()
+            for id in mass.ids {
+                table.update(id, declared: false, at: now) { status in
+                    status.set(.synced, false, reason: "DeletionHeld", message: "\(mass.message); waiting for approval of \(mass.digest)", at: now)
+                }
+            }
+            // Forgetting what is gone or orphaned deletes nothing: it goes ahead.
+            await admitPrunes(candidates.filter { !mass.ids.contains($0) })
+        }
+    }
+
+    private func admitPrunes(_ ids: [ResourceID]) async {
+        guard !ids.isEmpty else { return }
+        desired?.admittedPrunes.formUnion(ids)
+        for id in ids { await enqueue(id) }
+    }
+
+    /// Approves the deletions held over the budget, named by their digest, and prunes them.
+    public func approveDeletions(_ digest: String) async throws(PruneGate.ApprovalError) -> Int {
+        let ids = try gate.approve(digest)
+        metrics.deletionsHeld(0)
+        logger.info("held deletions approved", metadata: ["count": "\(ids.count)", "digest": "\(digest)"])
+        await admitPrunes(ids)
+        return ids.count
+    }
+
+    /// The deletions held for an approval, if any.
+    public func heldDeletions() -> MassDeletion? { gate.held }
+
+    /// Prune deletions recorded in the journal within the budget's window count after a restart.
+    private func seedDeletionWindow() async {
+        let window = configuration.deletionBudget.window
+        let since = Date().addingTimeInterval(-Double(window.components.seconds))
+        guard let events = try? await applier.store.events(since: since) else { return }
+        let now = Date()
+        let ages = events.compactMap { event -> Duration? in
+            guard event.action == .delete, event.outcome?.status == .succeeded, event.runID.hasPrefix("watch-") else { return nil }
+            return .seconds(max(0, now.timeIntervalSince(event.startedAt)))
+        }
+        gate.seed(deletionsAgo: ages, at: clock.now)
     }
 
     // MARK: Triggers
@@ -436,6 +545,8 @@ public actor WatchController {
         new.managedDependents = (try? await applier.store.inventory()).map(Self.dependents)
         let affected = DesiredChanges.affected(from: desired, to: new)
         adopt(new, loaded: loaded, warnings: diagnostics)
+        gate.manifestsChanged(at: clock.now)
+        if !undeclaredManaged().isEmpty { schedulePruneCheck(after: configuration.pruneDelay) }
         metrics.manifestReload(valid: true)
         logger.info("manifests reloaded", metadata: ["resources": "\(new.byID.count)", "affected": "\(affected.count)"])
         for id in affected.sorted() { await enqueue(id) }
@@ -555,6 +666,7 @@ public actor WatchController {
         case .siteUnavailable: "site_unavailable"
         case .refused: "refused"
         case .waiting: "waiting"
+        case .held: "held"
         case .unknown: "unknown"
         }
     }

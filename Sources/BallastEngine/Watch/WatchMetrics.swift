@@ -3,7 +3,7 @@ import Foundation
 
 /// The metrics watch mode exports, made from an injected factory (never the global one).
 public struct WatchMetrics: Sendable {
-    public static let results = ["up_to_date", "applied", "failed", "reported", "site_unavailable", "refused", "waiting", "unknown"]
+    public static let results = ["up_to_date", "applied", "failed", "reported", "site_unavailable", "refused", "waiting", "held", "unknown"]
 
     private let reconciles: [String: Counter]
     private let reconcileDuration: CoreMetrics.Timer
@@ -14,9 +14,11 @@ public struct WatchMetrics: Sendable {
     private let resources: [ResourceCondition.Kind: Gauge]
     private let manifestReloads: [String: Counter]
     private let factory: any MetricsFactory
+    private let heldDeletions: Gauge
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
+        heldDeletions = Gauge(label: "ballast_deletions_held", dimensions: [], factory: factory)
         reconciles = Dictionary(uniqueKeysWithValues: Self.results.map {
             ($0, Counter(label: "ballast_reconciles_total", dimensions: [("result", $0)], factory: factory))
         })
@@ -39,6 +41,9 @@ public struct WatchMetrics: Sendable {
     }
 
     public func driftDetected() { driftsDetected.increment() }
+
+    /// Deletions held over the deletion budget, waiting for an approval.
+    public func deletionsHeld(_ count: Int) { heldDeletions.record(count) }
 
     public func healed(after duration: Duration?) {
         heals.increment()

@@ -1,0 +1,131 @@
+/// The one place that decides whether a managed resource may be deleted, forgotten, or must be
+/// kept. Pure: every path that can remove a resource asks it — `plan` (pruning what is no
+/// longer declared), `apply` of a saved plan (re-checked), `destroy`, and watch mode's prune.
+///
+/// Deletion is the dangerous verb, so the rule keeps by default: a resource is deleted only
+/// when its site was observed, it still exists, no policy protects it, and (for pruning) the
+/// manifests have settled and the deletion budget allows it.
+public enum DeletionRule {
+    /// Why deleting the resource is considered at all.
+    public enum Request: Sendable, Hashable {
+        /// It is managed, but the manifests no longer declare it.
+        case prune
+        /// `ballast destroy` named it.
+        case destroy
+    }
+
+    /// Everything the decision depends on; nothing else is read.
+    public struct Candidate: Sendable, Hashable {
+        public var id: ResourceID
+        public var request: Request
+        /// The policy the inventory remembers from the last apply.
+        public var recorded: RecordedPolicy
+        /// The manifest's policy now, when the resource is still declared.
+        public var declared: RecordedPolicy?
+        /// Whether the resource's site is still declared (a provider can reach it).
+        public var siteDeclared: Bool
+        /// Why the site could not be observed, when it could not.
+        public var siteUnavailable: String?
+        /// Whether the resource was observed to exist.
+        public var exists: Bool
+        /// Whether the manifests have been unchanged long enough to trust a removal (watch's
+        /// prune delay; always true for a one-shot command, which reads its files once).
+        public var sourceSettled: Bool
+
+        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, siteDeclared: Bool = true, siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true) {
+            self.id = id
+            self.request = request
+            self.recorded = recorded
+            self.declared = declared
+            self.siteDeclared = siteDeclared
+            self.siteUnavailable = siteUnavailable
+            self.exists = exists
+            self.sourceSettled = sourceSettled
+        }
+    }
+
+    /// Why a resource is kept.
+    public enum Hold: Sendable, Hashable {
+        /// Still declared: pruning never touches it.
+        case declared
+        /// Its site could not be observed: whether it exists is unknown.
+        case siteUnavailable(String)
+        /// Its site is no longer declared: nothing can reach it.
+        case siteUndeclared
+        /// `preventDestroy`, as applied or as declared now.
+        case preventDestroy
+        /// `prune: false`: only destroy or forget remove it.
+        case pruneDisabled
+        /// The manifests changed too recently to trust that it was really removed.
+        case sourceUnsettled
+
+        /// Whether the hold is an error the user must act on (not a wait, not a choice).
+        public var isError: Bool {
+            switch self {
+            case .preventDestroy: true
+            case .declared, .siteUnavailable, .siteUndeclared, .pruneDisabled, .sourceUnsettled: false
+            }
+        }
+
+        public func message(for id: ResourceID, request: Request) -> String {
+            switch self {
+            case .declared: "\(id) is still declared"
+            case .siteUnavailable(let reason): "\(id) is kept: its site '\(id.site)' could not be observed (\(reason))"
+            case .siteUndeclared:
+                "\(id) is managed but its site '\(id.site)' is no longer declared: it cannot be deleted or observed; declare the site again to delete it, or run 'ballast forget \(id)' to stop managing it"
+            case .preventDestroy:
+                switch request {
+                case .destroy: "\(id) has policy.preventDestroy: destroy refuses to delete it; lift the policy and apply first"
+                case .prune: "\(id) is no longer declared, but it was applied with policy.preventDestroy; declare it again, or apply it once without preventDestroy before removing it"
+                }
+            case .pruneDisabled:
+                "\(id) is no longer declared, but policy.prune is false: it is kept; run 'ballast forget \(id)' to stop managing it, or destroy it explicitly"
+            case .sourceUnsettled: "\(id) is no longer declared; its removal waits until the manifests have settled"
+            }
+        }
+    }
+
+    public enum Verdict: Sendable, Hashable {
+        /// Call the provider's delete.
+        case delete(ActionReason)
+        /// Remove only the inventory entry: the resource is gone already, or `deletion: orphan`.
+        case forget(ActionReason)
+        case keep(Hold)
+
+        /// The planned action, when there is one.
+        public var action: (Action, ActionReason)? {
+            switch self {
+            case .delete(let reason), .forget(let reason): (.delete, reason)
+            case .keep: nil
+            }
+        }
+
+        /// Whether the provider is asked to delete something (what the deletion budget counts).
+        public var deletesInTheWorld: Bool {
+            if case .delete = self { return true }
+            return false
+        }
+    }
+
+    public static func decide(_ candidate: Candidate) -> Verdict {
+        if candidate.request == .prune && candidate.declared != nil { return .keep(.declared) }
+        guard candidate.siteDeclared else { return .keep(.siteUndeclared) }
+        if let reason = candidate.siteUnavailable { return .keep(.siteUnavailable(reason)) }
+        if candidate.request == .prune && !candidate.recorded.prune { return .keep(.pruneDisabled) }
+        let policy = candidate.declared ?? candidate.recorded
+        let verdict: Verdict
+        if policy.deletion == .orphan {
+            verdict = .forget(.orphaned)
+        } else if !candidate.exists {
+            // Nothing left to protect: only the inventory entry remains.
+            verdict = .forget(.vanished)
+        } else if candidate.recorded.preventDestroy || policy.preventDestroy {
+            return .keep(.preventDestroy)
+        } else {
+            verdict = .delete(candidate.request == .destroy ? .destroyRequested : .notDeclared)
+        }
+        // A removal read from manifests that may be half written waits until they settle.
+        if candidate.request == .prune && !candidate.sourceSettled { return .keep(.sourceUnsettled) }
+        return verdict
+    }
+}

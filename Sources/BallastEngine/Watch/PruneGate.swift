@@ -1,0 +1,91 @@
+import BallastCore
+
+/// Watch mode's hold on pruning, as a value: a reload that removes resources waits until the
+/// manifests have been unchanged for the prune delay (a half-written file, an editor's save in
+/// steps, a `git checkout` of a large tree), and the deletions it makes count against the
+/// ``DeletionBudget`` over a sliding window, so that a string of small reloads cannot pass one
+/// by one. A set over the budget is held until an approval names its digest.
+public struct PruneGate: Sendable {
+    public var budget: DeletionBudget
+    public var pruneDelay: Duration
+    /// Approved before it was seen (`watch --approve-deletions DIGEST`).
+    public var preApproved: String?
+    /// When the manifests last changed; nil before the first change after start.
+    private(set) var changedAt: ContinuousClock.Instant?
+    /// Prune deletions made within the window, oldest first.
+    private(set) var deletions: [ContinuousClock.Instant] = []
+    /// Deletions held for an approval.
+    public private(set) var held: MassDeletion?
+
+    public init(budget: DeletionBudget = .standard, pruneDelay: Duration = .seconds(10), preApproved: String? = nil) {
+        self.budget = budget
+        self.pruneDelay = pruneDelay
+        self.preApproved = preApproved
+    }
+
+    public enum Admission: Sendable, Hashable {
+        /// These may be pruned now.
+        case admit([ResourceID])
+        /// The manifests changed too recently: ask again after this long.
+        case wait(Duration)
+        /// Over the budget: held until ``approve(_:at:)`` names its digest.
+        case hold(MassDeletion)
+    }
+
+    public mutating func manifestsChanged(at now: ContinuousClock.Instant) {
+        changedAt = now
+    }
+
+    /// Records prune deletions made before this process started (from the journal), so that
+    /// a restart does not reset the window.
+    public mutating func seed(deletionsAgo ages: [Duration], at now: ContinuousClock.Instant) {
+        deletions = ages.filter { $0 < budget.window }.map { now - $0 }.sorted()
+    }
+
+    public mutating func recordDeletion(at now: ContinuousClock.Instant) {
+        deletions.append(now)
+    }
+
+    /// Prune deletions made within the window ending now.
+    public mutating func recent(at now: ContinuousClock.Instant) -> Int {
+        deletions.removeAll { now - $0 >= budget.window }
+        return deletions.count
+    }
+
+    /// Whether the resources in `deleting` (the ones that would really be deleted, not merely
+    /// forgotten) may be pruned now, out of `managed` managed resources.
+    public mutating func admit(_ deleting: [ResourceID], managed: Int, at now: ContinuousClock.Instant) -> Admission {
+        if let changedAt, now - changedAt < pruneDelay { return .wait(pruneDelay - (now - changedAt)) }
+        guard let mass = budget.check(deleting, recent: recent(at: now), managed: managed) else {
+            held = nil
+            return .admit(deleting)
+        }
+        if preApproved == mass.digest {
+            preApproved = nil
+            held = nil
+            return .admit(deleting)
+        }
+        held = mass
+        return .hold(mass)
+    }
+
+    public enum ApprovalError: Error, Sendable, Hashable, CustomStringConvertible {
+        case nothingHeld
+        case otherDeletions(held: String)
+
+        public var description: String {
+            switch self {
+            case .nothingHeld: "no deletions are held for approval"
+            case .otherDeletions(let digest): "the held deletions have another digest (\(digest)); approve exactly what is held, as reported by /v1/manifests"
+            }
+        }
+    }
+
+    /// Approves the held set when `digest` names it; returns its ids.
+    public mutating func approve(_ digest: String) throws(ApprovalError) -> [ResourceID] {
+        guard let held else { throw .nothingHeld }
+        guard held.digest == digest else { throw .otherDeletions(held: held.digest) }
+        self.held = nil
+        return held.ids
+    }
+}

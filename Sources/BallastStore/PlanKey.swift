@@ -1,0 +1,78 @@
+import Foundation
+
+/// The secret key that seals saved plans and keys the digest of secret values. It lives with the
+/// state (`STATE/plan.key`, mode 0600), never in a plan: whoever holds only a plan file can
+/// neither forge one nor confirm a guessed secret.
+///
+/// Commands that may create the state (`apply`, `destroy`, `watch`, `plan --out`) create the key;
+/// read-only commands use it when it exists and a throwaway key otherwise.
+public enum PlanKey {
+    public static let fileName = "plan.key"
+
+    public enum Failure: Error, Sendable, Hashable, CustomStringConvertible {
+        case unreadable(path: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case let .unreadable(path, reason): "the plan key \(path) cannot be used: \(reason)"
+            }
+        }
+    }
+
+    /// The key of the state in `directory`; created when absent and `create` is true, else nil.
+    public static func load(stateDirectory directory: String, create: Bool) throws(Failure) -> [UInt8]? {
+        let path = directory + "/" + fileName
+        if let key = try read(path) { return key }
+        guard create else { return nil }
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var generator = SystemRandomNumberGenerator()
+        let key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        // Written whole to a private file, then linked into place: a reader never sees half a
+        // key, and of two processes creating it at once, one key wins and both use it.
+        let temporary = path + ".\(getpid()).\(UInt64.random(in: .min ... .max, using: &generator))"
+        let descriptor = open(temporary, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+        guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        let text = Array((hex(key) + "\n").utf8)
+        let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor)
+        close(descriptor)
+        defer { unlink(temporary) }
+        guard written == text.count, synced == 0 else { throw .unreadable(path: path, reason: "could not write it") }
+        if link(temporary, path) != 0 && errno != EEXIST {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard let stored = try read(path) else { throw .unreadable(path: path, reason: "it vanished while it was created") }
+        return stored
+    }
+
+    private static func read(_ path: String) throws(Failure) -> [UInt8]? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path, reason: "it cannot be read") }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.utf8.count == 64, let key = bytes(hex: text) else { throw .unreadable(path: path, reason: "it is not 64 hexadecimal digits") }
+        return key
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+
+    static func bytes(hex text: String) -> [UInt8]? {
+        var result: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let high = iterator.next() {
+            guard let low = iterator.next(), let h = nibble(high), let l = nibble(low) else { return nil }
+            result.append(h << 4 | l)
+        }
+        return result
+    }
+
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
