@@ -27,7 +27,8 @@ public enum SavedPlanFile {
         // JSON is also YAML: a JSON document without formatVersion is a manifest, not a plan.
         guard let parsed = try? JSONValueParser.parse([UInt8](data)) else {
             // A flow-style YAML manifest is not JSON either; a plan that was cut short is.
-            guard String(decoding: data.prefix(4096), as: UTF8.self).contains("\"formatVersion\"") else { return .notAPlan }
+            let head = String(decoding: data.prefix(4096), as: UTF8.self)
+            guard head.contains("\"formatVersion\"") || head.contains("\"actions\"") else { return .notAPlan }
             return .failure("\(path) looks like a plan file but is not valid JSON (was it cut short?)")
         }
         guard case .map(let root) = parsed, root["formatVersion"] != nil else { return .notAPlan }

@@ -4,67 +4,6 @@ import Testing
 
 private let root = Repository.root(from: #filePath)
 
-/// A private copy of an example (so tests may edit it) and a state directory.
-private struct Workspace {
-    let directory = TemporaryDirectory(prefix: "ballast-apply")
-    var manifests: String { directory.file("manifests") }
-    var state: String { directory.file("state") }
-    let runner: CLIRunner
-
-    init(copying example: String = "hybrid", edit: (String) -> String = { $0 }) throws {
-        runner = CLIRunner(workingDirectory: root)
-        try #require(runner.isAvailable, "build the CLI first: swift build")
-        let source = root + "/manifests/examples/" + example
-        try FileManager.default.copyItem(atPath: source, toPath: directory.file("manifests"))
-        for file in try FileManager.default.contentsOfDirectory(atPath: manifests) where file.hasSuffix(".yaml") {
-            let path = manifests + "/" + file
-            let text = String(decoding: FileManager.default.contents(atPath: path)!, as: UTF8.self)
-            try Data(edit(text).utf8).write(to: URL(fileURLWithPath: path))
-        }
-    }
-
-    init(yaml: String) throws {
-        runner = CLIRunner(workingDirectory: root)
-        try #require(runner.isAvailable, "build the CLI first: swift build")
-        directory.write("manifests/estate.yaml", yaml)
-    }
-
-    @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIRunner.Result {
-        try runner.run(arguments + ["--state", state], environment: environment)
-    }
-
-    /// Masks what differs between runs: durations and the temporary path.
-    func masked(_ text: String) -> String {
-        text.replacingOccurrences(of: directory.path, with: "WORKSPACE")
-            .replacingOccurrences(of: #"\(\d+\.\ds"#, with: "(N.Ns", options: .regularExpression)
-    }
-
-    func json(_ arguments: [String]) throws -> Any {
-        let result = try run(arguments + ["-o", "json"])
-        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
-    }
-
-    /// For each resource, how many creates succeeded or were adopted after a crash.
-    func successfulCreates() throws -> [String: Int] {
-        let events = (try json(["events"]) as? [String: Any])?["events"] as? [[String: Any]] ?? []
-        var counts: [String: Int] = [:]
-        for event in events where ["create", "replace"].contains(event["action"] as? String) && ["succeeded", "adopted"].contains(event["status"] as? String) {
-            counts[event["id"] as! String, default: 0] += 1
-        }
-        return counts
-    }
-
-    func unfinishedEvents() throws -> Int {
-        let events = (try json(["events"]) as? [String: Any])?["events"] as? [[String: Any]] ?? []
-        return events.count { $0["status"] as? String == "unfinished" }
-    }
-
-    func worldCount() throws -> Int {
-        ((try json(["sim", "ls"]) as? [String: Any])?["resources"] as? [Any])?.count ?? -1
-    }
-}
-
 private let withoutPreventDestroy: @Sendable (String) -> String = { $0.replacingOccurrences(of: "preventDestroy: true", with: "preventDestroy: false") }
 
 @Suite("Apply lifecycle", .serialized)

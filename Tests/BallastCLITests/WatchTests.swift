@@ -5,50 +5,6 @@ import Testing
 
 private let root = Repository.root(from: #filePath)
 
-/// A running `ballast watch` on a private copy of the hybrid example.
-private struct Daemon {
-    let directory = TemporaryDirectory(prefix: "ballast-watch")
-    let runner: CLIRunner
-    let watch: WatchProcess
-    var manifests: String { directory.file("manifests") }
-    var state: String { directory.file("state") }
-
-    init(arguments: [String] = []) async throws {
-        runner = CLIRunner(workingDirectory: root)
-        try #require(runner.isAvailable, "build the CLI first: swift build")
-        try FileManager.default.copyItem(atPath: root + "/manifests/examples/hybrid", toPath: directory.file("manifests"))
-        watch = try await WatchProcess(
-            cli: runner, arguments: [directory.file("manifests"), "--state", directory.file("state")] + arguments, directory: directory.path)
-    }
-
-    @discardableResult
-    func cli(_ arguments: [String]) throws -> CLIRunner.Result {
-        try runner.run(arguments + ["--state", state])
-    }
-
-    /// The sim world's line for one resource (`ballast sim ls`).
-    func world(_ id: String) throws -> String? {
-        try cli(["sim", "ls"]).stdout.split(separator: "\n").first { $0.hasPrefix(id + " ") }.map(String.init)
-    }
-
-    func journal() throws -> [Value] {
-        guard case .map(let fields) = try JSONValueParser.parse(try cli(["events", "-o", "json"]).stdout), case .list(let events)? = fields["events"] else { return [] }
-        return events
-    }
-
-    func writeManifest(_ name: String, _ text: String) throws {
-        // Write beside, then rename: the poller never sees half a file.
-        let path = manifests + "/" + name
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path + ".tmp"))
-        _ = rename(path + ".tmp", path)
-    }
-
-    func stop() async {
-        _ = await watch.terminate()
-        directory.remove()
-    }
-}
-
 @Suite("ballast watch", .serialized)
 struct WatchTests {
     @Test func driftIsHealed() async throws {
@@ -102,7 +58,7 @@ struct WatchTests {
     }
 
     @Test func manifestEditsAreAppliedAndRemovedFilesPruned() async throws {
-        let daemon = try await Daemon()
+        let daemon = try await Daemon(arguments: ["--prune-delay", "1s"])
         let original = try String(contentsOfFile: daemon.manifests + "/us-east.yaml", encoding: .utf8)
         try daemon.writeManifest("us-east.yaml", original.replacingOccurrences(of: "sizeGb: 200", with: "sizeGb: 300"))
         let applied = try await WatchProcess.eventually { try daemon.world("Database/analytics@us-east")?.contains("sizeGb=300") == true }

@@ -16,6 +16,9 @@ public struct PruneGate: Sendable {
     private(set) var deletions: [ContinuousClock.Instant] = []
     /// Deletions held for an approval.
     public private(set) var held: MassDeletion?
+    /// Resources whose deletion was approved explicitly and that are still to be deleted: a
+    /// later reload does not hold them again.
+    private(set) var approved = Set<ResourceID>()
 
     public init(budget: DeletionBudget = .standard, pruneDelay: Duration = .seconds(10), preApproved: String? = nil) {
         self.budget = budget
@@ -56,12 +59,16 @@ public struct PruneGate: Sendable {
     /// forgotten) may be pruned now, out of `managed` managed resources.
     public mutating func admit(_ deleting: [ResourceID], managed: Int, at now: ContinuousClock.Instant) -> Admission {
         if let changedAt, now - changedAt < pruneDelay { return .wait(pruneDelay - (now - changedAt)) }
-        guard let mass = budget.check(deleting, recent: recent(at: now), managed: managed) else {
+        // An approval lasts while its resources stay undeclared; one declared again drops out.
+        approved.formIntersection(deleting)
+        let unapproved = deleting.filter { !approved.contains($0) }
+        guard let mass = budget.check(unapproved, recent: recent(at: now), managed: managed) else {
             held = nil
             return .admit(deleting)
         }
         if preApproved == mass.digest {
             preApproved = nil
+            approved.formUnion(mass.ids)
             held = nil
             return .admit(deleting)
         }
@@ -86,6 +93,7 @@ public struct PruneGate: Sendable {
         guard let held else { throw .nothingHeld }
         guard held.digest == digest else { throw .otherDeletions(held: held.digest) }
         self.held = nil
+        approved.formUnion(held.ids)
         return held.ids
     }
 }

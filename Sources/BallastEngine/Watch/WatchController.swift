@@ -414,6 +414,7 @@ public actor WatchController {
             await admitPrunes(candidates)
         case .hold(let mass):
             metrics.deletionsHeld(mass.ids.count)
+            let heldIDs = Set(mass.ids)
             logger.warning("deletions held: over the deletion budget; approve with POST /v1/reconcile {\"approveDeletions\": \"\(mass.digest)\"}", metadata: ["count": "\(mass.ids.count)", "limit": "\(mass.limit)", "digest": "\(mass.digest)"])
             let now = Date()
             for id in mass.ids {
@@ -422,7 +423,7 @@ public actor WatchController {
                 }
             }
             // Forgetting what is gone or orphaned deletes nothing: it goes ahead.
-            await admitPrunes(candidates.filter { !mass.ids.contains($0) })
+            await admitPrunes(candidates.filter { !heldIDs.contains($0) })
         }
     }
 

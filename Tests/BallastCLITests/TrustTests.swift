@@ -1,0 +1,188 @@
+import BallastCore
+import BallastTesting
+import Foundation
+import Testing
+
+private let withoutPreventDestroy: @Sendable (String) -> String = { $0.replacingOccurrences(of: "preventDestroy: true", with: "preventDestroy: false") }
+
+private let oneSite = """
+    apiVersion: ballast.dev/v1
+    kind: Site
+    metadata: { name: s }
+    spec: { class: cloud, provider: sim }
+
+    """
+
+/// Each scenario in which a file, a plan or a gate could delete or change what the user did not
+/// ask for, reproduced with the real CLI: nothing beyond what the plan showed may happen.
+@Suite("Trust: data safety", .serialized)
+struct TrustTests {
+    /// Changes a saved plan's JSON as an attacker would, and seals it again when `key` is given.
+    private func tamper(_ path: String, key: [UInt8]?, _ change: (inout [String: Value]) -> Void) throws {
+        guard case .map(let fields) = try JSONValueParser.parse(try String(contentsOfFile: path, encoding: .utf8)) else { throw CocoaError(.fileReadCorruptFile) }
+        var root: [String: Value] = [:]
+        for entry in fields { root[entry.key] = entry.value }
+        change(&root)
+        var value = Value.map(Fields(root))
+        if let key { value = PlanSeal.seal(try PlanJSON.decode(value), key: key) }
+        try Data(JSONText.pretty(value).utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    private static func turnIntoDelete(_ target: String) -> (inout [String: Value]) -> Void {
+        { root in
+            guard case .list(var actions)? = root["actions"] else { return }
+            for index in actions.indices {
+                guard case .map(var action) = actions[index], action["id"]?.stringValue == target else { continue }
+                action["action"] = .string("delete")
+                action["reason"] = .string("not-declared")
+                actions[index] = .map(action)
+            }
+            root["actions"] = .list(actions)
+        }
+    }
+
+    @Test func anEditedSavedPlanIsRefused() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        let plan = workspace.directory.file("plan.json")
+        // plan --out on a fresh estate works: it creates the state's key.
+        #expect(try workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
+        #expect(FileManager.default.fileExists(atPath: workspace.state + "/plan.key"))
+        #expect(try workspace.run(["apply", plan]).exitCode == 0)
+        #expect(try workspace.worldCount() == 21)
+
+        // One noop turned into a delete of a declared, protected database: the seal breaks.
+        #expect(try workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
+        try tamper(plan, key: nil, Self.turnIntoDelete("Database/orders@eu-central"))
+        let unsealed = try workspace.run(["apply", plan, "--auto-approve"])
+        #expect(unsealed.exitCode == 1)
+        #expect(unsealed.stderr.contains("its seal does not match"), "\(unsealed.stderr)")
+
+        // Sealed again by someone who holds the key: every action is re-checked against a plan made now.
+        let key = try #require(FileManager.default.contents(atPath: workspace.state + "/plan.key").flatMap { data in
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return stride(from: 0, to: text.count, by: 2).map { offset -> UInt8 in
+                let start = text.index(text.startIndex, offsetBy: offset)
+                return UInt8(text[start..<text.index(start, offsetBy: 2)], radix: 16)!
+            } as [UInt8]?
+        })
+        #expect(try workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
+        try tamper(plan, key: key, Self.turnIntoDelete("Database/orders@eu-central"))
+        let resealed = try workspace.run(["apply", plan, "--auto-approve"])
+        #expect(resealed.exitCode == 1)
+        #expect(resealed.stderr.contains("Database/orders@eu-central: the plan says delete (no longer declared), but planning now gives noop"), "\(resealed.stderr)")
+        #expect(try workspace.worldCount() == 21, "nothing was deleted")
+
+        // A plan file cut short is refused with its reason.
+        #expect(try workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
+        let whole = try String(contentsOfFile: plan, encoding: .utf8)
+        try Data(whole.prefix(whole.count / 2).utf8).write(to: URL(fileURLWithPath: plan))
+        let cut = try workspace.run(["apply", plan, "--auto-approve"])
+        #expect(cut.exitCode == 1)
+        #expect(cut.stderr.contains("not valid JSON"), "\(cut.stderr)")
+    }
+
+    @Test func removingMostManifestsIsRefusedWithoutAnApproval() throws {
+        let workspace = try Workspace(edit: withoutPreventDestroy)
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let away = workspace.directory.file("away")
+        try FileManager.default.createDirectory(atPath: away, withIntermediateDirectories: true)
+        for file in try FileManager.default.contentsOfDirectory(atPath: workspace.manifests) where file.hasSuffix(".yaml") && file != "sites.yaml" {
+            try FileManager.default.moveItem(atPath: workspace.manifests + "/" + file, toPath: away + "/" + file)
+        }
+        let plan = try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
+        #expect(plan.exitCode == 1)
+        #expect(plan.stderr.contains("deleting 21 resources no longer declared exceeds the deletion budget of 10"), "\(plan.stderr)")
+        let apply = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(apply.exitCode == 1)
+        #expect(apply.stderr.contains("nothing was applied. Pass --allow-mass-delete"), "\(apply.stderr)")
+        #expect(try workspace.worldCount() == 21, "nothing was deleted")
+        // A saved plan over the budget needs the same approval when it is applied.
+        let saved = workspace.directory.file("plan.json")
+        #expect(try workspace.run(["plan", workspace.manifests, "--allow-mass-delete", "--out", saved]).exitCode == 0)
+        #expect(try workspace.run(["apply", saved]).exitCode == 1)
+        #expect(try workspace.worldCount() == 21)
+        #expect(try workspace.run(["apply", saved, "--allow-mass-delete"]).exitCode == 0)
+        #expect(try workspace.worldCount() == 0)
+    }
+
+    @Test func ignoredFieldsKeepWhatTheWorldHas() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        // An autoscaler sets the replicas; then the image changes in the manifest.
+        #expect(try workspace.run(["sim", "drift", "Workload/edge-cache@edge-berlin", "replicas=5"]).exitCode == 0)
+        let edge = workspace.manifests + "/edge.yaml"
+        try Data(try String(contentsOfFile: edge, encoding: .utf8).replacingOccurrences(of: "edge-cache:2.4.1", with: "edge-cache:2.5.0").utf8).write(to: URL(fileURLWithPath: edge))
+        let plan = try workspace.run(["plan", workspace.manifests])
+        #expect(plan.stdout.contains("image:") && !plan.stdout.contains("replicas:"), "\(plan.stdout)")
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let berlin = try workspace.run(["sim", "ls"]).stdout.split(separator: "\n").first { $0.hasPrefix("Workload/edge-cache@edge-berlin ") } ?? ""
+        #expect(berlin.contains("replicas=5"), "the update must not reset what the plan did not show: \(berlin)")
+        #expect(berlin.contains("edge-cache:2.5.0"))
+    }
+
+    @Test func destroyingASubsetNamesTheManagedDependents() throws {
+        let workspace = try Workspace(yaml: oneSite)
+        defer { workspace.directory.remove() }
+        workspace.directory.write("manifests/network.yaml", "apiVersion: ballast.dev/v1\nkind: Network\nmetadata: { name: core, site: s }\nspec: { cidr: 10.0.0.0/16 }\n")
+        workspace.directory.write("manifests/subnet.yaml", "apiVersion: ballast.dev/v1\nkind: Subnet\nmetadata: { name: apps, site: s }\nspec: { network: \"${Network/core.outputs.networkId}\", cidr: 10.0.1.0/24 }\n")
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let subset = [workspace.manifests + "/estate.yaml", workspace.manifests + "/network.yaml"]
+        let refused = try workspace.run(["destroy"] + subset + ["--auto-approve"])
+        #expect(refused.exitCode == 1)
+        #expect(refused.stderr.contains("Network/core@s cannot be destroyed alone: the managed Subnet/apps@s depends on it"), "\(refused.stderr)")
+        #expect(try workspace.worldCount() == 2)
+        let included = try workspace.run(["destroy"] + subset + ["--auto-approve", "--include-dependents"])
+        #expect(included.exitCode == 0, "\(included.stderr)")
+        #expect(try workspace.worldCount() == 0)
+    }
+
+    @Test func aPolicyOnlyChangeIsPlannedAndRecorded() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        for file in try FileManager.default.contentsOfDirectory(atPath: workspace.manifests) where file.hasSuffix(".yaml") {
+            let path = workspace.manifests + "/" + file
+            try Data(withoutPreventDestroy(try String(contentsOfFile: path, encoding: .utf8)).utf8).write(to: URL(fileURLWithPath: path))
+        }
+        let plan = try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
+        #expect(plan.exitCode == 2, "a policy change is a change")
+        #expect(plan.stdout.contains("~ Database/orders@eu-central  (policy changed)"), "\(plan.stdout)")
+        #expect(plan.stdout.contains("2 policies to record."))
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
+        let destroyed = try workspace.run(["destroy", workspace.manifests, "--auto-approve"])
+        #expect(destroyed.exitCode == 0, "the lifted policy was recorded: \(destroyed.stderr)")
+    }
+
+    @Test func aDarkSiteFailsEveryGate() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try workspace.run(["sim", "delete", "Bucket/assets@us-east"]).exitCode == 0)
+        #expect(try workspace.run(["sim", "outage", "us-east", "on"]).exitCode == 0)
+        let drift = try workspace.run(["drift", workspace.manifests])
+        #expect(drift.exitCode == 1)
+        #expect(!drift.stdout.contains("No drift"))
+        #expect(drift.stderr.contains("2 resources on sites that could not be observed (us-east); their drift is unknown"), "\(drift.stderr)")
+        let json = try workspace.run(["drift", workspace.manifests, "-o", "json"])
+        #expect(json.stdout.contains("\"id\": \"Bucket/assets@us-east\""), "drift -o json lists what it could not observe")
+        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 1)
+    }
+
+    @Test func pruneFalseKeepsAResourceThatIsNoLongerDeclared() throws {
+        let kept = "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: keep, site: s }\nspec: {}\npolicy: { prune: false }\n"
+        let workspace = try Workspace(yaml: oneSite)
+        defer { workspace.directory.remove() }
+        workspace.directory.write("manifests/kept.yaml", kept)
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        try FileManager.default.removeItem(atPath: workspace.manifests + "/kept.yaml")
+        let plan = try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
+        #expect(plan.exitCode == 0, "nothing to do: \(plan.stdout)")
+        #expect(plan.stderr.contains("Bucket/keep@s is no longer declared, but policy.prune is false: it is kept"), "\(plan.stderr)")
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try workspace.worldCount() == 1)
+    }
+}

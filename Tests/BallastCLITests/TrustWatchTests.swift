@@ -1,0 +1,57 @@
+import BallastCore
+import BallastTesting
+import Foundation
+import Testing
+
+/// Watch mode's side of data safety: what a file half written or a tree mostly removed makes
+/// the daemon do.
+@Suite("Trust: watch", .serialized)
+struct TrustWatchTests {
+    @Test func aFileWrittenInTwoStepsDeletesNothing() async throws {
+        let daemon = try await Daemon(arguments: ["--prune-delay", "4s"])
+        defer { Task { await daemon.stop() } }
+        let path = daemon.manifests + "/us-east.yaml"
+        let whole = try String(contentsOfFile: path, encoding: .utf8)
+        let before = try daemon.world("Database/analytics@us-east")
+        let firstHalf = String(whole[..<whole.range(of: "---")!.lowerBound])
+        // As an editor or a checkout of a large tree may: the first half, then 1.5 s later the rest.
+        try Data(firstHalf.utf8).write(to: URL(fileURLWithPath: path))
+        try await Task.sleep(for: .milliseconds(1500))
+        try Data(whole.utf8).write(to: URL(fileURLWithPath: path))
+        // Past the prune delay of the first write, and well past the settle time.
+        try await Task.sleep(for: .seconds(6))
+        let watchActions = try daemon.journal().compactMap(\.fieldsValue).filter { $0["run"]?.stringValue?.hasPrefix("watch-") == true }
+        #expect(watchActions.isEmpty, "nothing was deleted or re-created: \(watchActions)")
+        #expect(before != nil)
+        #expect(try daemon.world("Database/analytics@us-east") == before, "never deleted, re-created or changed")
+        await daemon.stop()
+    }
+
+    @Test func aMassRemovalIsHeldUntilItsDigestIsApproved() async throws {
+        let daemon = try await Daemon(arguments: ["--prune-delay", "1s"], edit: { $0.replacingOccurrences(of: "preventDestroy: true", with: "preventDestroy: false") })
+        let away = daemon.directory.file("away")
+        try FileManager.default.createDirectory(atPath: away, withIntermediateDirectories: true)
+        for file in try FileManager.default.contentsOfDirectory(atPath: daemon.manifests) where file.hasSuffix(".yaml") && file != "sites.yaml" {
+            try FileManager.default.moveItem(atPath: daemon.manifests + "/" + file, toPath: away + "/" + file)
+        }
+        var digest: String?
+        let held = try await WatchProcess.eventually {
+            guard case .map(let fields)? = try await daemon.watch.get("/v1/manifests").json, case .map(let held)? = fields["heldDeletions"] else { return false }
+            digest = held["digest"]?.stringValue
+            return held["ids"].map { if case .list(let ids) = $0 { ids.count == 21 } else { false } } ?? false
+        }
+        #expect(held, "\(daemon.watch.standardError)")
+        let metrics = try await daemon.watch.get("/metrics").body
+        #expect(metrics.contains("ballast_deletions_held 21"), "\(metrics)")
+        #expect(try await daemon.watch.condition("Synced", of: "Database/orders@eu-central")?.reason == "DeletionHeld")
+        #expect(try daemon.cli(["sim", "ls"]).stdout.split(separator: "\n").count == 21, "nothing was deleted")
+        // Only the held set's digest approves it.
+        let wrong = try await daemon.watch.post("/v1/reconcile", body: #"{"approveDeletions": "sha256:0000"}"#)
+        #expect(wrong.status == 409)
+        let approved = try await daemon.watch.post("/v1/reconcile", body: #"{"approveDeletions": "\#(try #require(digest))"}"#)
+        #expect(approved.status == 202, "\(approved.body)")
+        let pruned = try await WatchProcess.eventually { try daemon.cli(["sim", "ls"]).stdout.hasPrefix("The sim world is empty") }
+        #expect(pruned, "\(daemon.watch.standardError)")
+        await daemon.stop()
+    }
+}
