@@ -22,10 +22,13 @@ public struct Executor: Sendable {
     public var random: @Sendable () -> Double
     public var sleep: @Sendable (Duration) async throws -> Void
     public var now: @Sendable () -> Date
+    /// Secret values are taken out of every provider message before it is journaled, recorded,
+    /// logged or reported.
+    public var redactor: SecretRedactor
 
     public init(
         registry: ProviderRegistry, store: any StateStore, parallelism: Int = 10, retry: RetryPolicy = RetryPolicy(),
-        failpoints: Failpoints = Failpoints(), logger: Logger,
+        failpoints: Failpoints = Failpoints(), redactor: SecretRedactor = SecretRedactor(), logger: Logger,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         now: @escaping @Sendable () -> Date = { Date() }
@@ -35,6 +38,7 @@ public struct Executor: Sendable {
         self.parallelism = max(1, parallelism)
         self.retry = retry
         self.failpoints = failpoints
+        self.redactor = redactor
         self.logger = logger
         self.random = random
         self.sleep = sleep
@@ -61,6 +65,7 @@ public struct Executor: Sendable {
     }
 
     public func execute(_ input: Input, progress: any ApplyProgress = SilentProgress()) async -> ApplyReport {
+        redactor.learn(input.secrets)
         let actions = input.plan.actions.filter { $0.action.changesSomething }
         guard !actions.isEmpty else { return ApplyReport() }
         let desired = input.desired.resourcesByID
@@ -140,7 +145,12 @@ public struct Executor: Sendable {
         }
         failpoints.reach("after-intent")
 
-        let outcome = await perform(planned, input: input, resource: resource, outputs: outputs)
+        var outcome = await perform(planned, input: input, resource: resource, outputs: outputs)
+        // Text from outside (the provider's or plugin's message) may echo a secret it was sent.
+        if case .failure(var error) = outcome.result {
+            error.message = redactor.redact(error.message)
+            outcome.result = .failure(error)
+        }
         if outcome.calledProvider {
             failpoints.reach("after-provider")
             failpoints.reach("after-provider-\(Self.verb(planned.action))")

@@ -15,13 +15,16 @@ public struct PlanService: Sendable {
     public var planKey: [UInt8]
     /// Checked against the deletions pruning makes (``Plan/massDeletion``); nil checks nothing.
     public var budget: DeletionBudget?
+    /// Learns every secret value resolved, for everything that prints, logs or stores text.
+    public var redactor: SecretRedactor
 
-    public init(registry: ProviderRegistry, store: any StateStore, secrets: any SecretSource = SystemSecretSource(), observeTimeout: Duration = .seconds(30), loader: ManifestLoader? = nil, planKey: [UInt8] = [], budget: DeletionBudget? = .standard, logger: Logger) {
+    public init(registry: ProviderRegistry, store: any StateStore, secrets: any SecretSource = SystemSecretSource(), observeTimeout: Duration = .seconds(30), loader: ManifestLoader? = nil, planKey: [UInt8] = [], budget: DeletionBudget? = .standard, redactor: SecretRedactor = SecretRedactor(), logger: Logger) {
         self.registry = registry
         self.store = store
         self.secrets = secrets
         self.planKey = planKey
         self.budget = budget
+        self.redactor = redactor
         self.observer = Observer(registry: registry, timeout: observeTimeout, logger: logger)
         self.loader = loader ?? ManifestLoader(catalog: registry.catalog)
         self.logger = logger
@@ -56,6 +59,7 @@ public struct PlanService: Sendable {
             return Outcome(loaded: loaded, diagnostics: diagnostics, plan: nil, observation: nil)
         }
         let (secretValues, secretProblems) = SecretResolver(source: secrets).resolve(desired)
+        redactor.learn(secretValues)
         diagnostics.append(contentsOf: secretProblems)
         if diagnostics.hasErrors {
             return Outcome(loaded: loaded, diagnostics: diagnostics, plan: nil, observation: nil)

@@ -15,15 +15,18 @@ struct Runtime {
     let logger: Logger
     let simWorld: SimWorldStore
     let registry: ProviderRegistry
+    /// Shared by everything this run prints, logs or stores: knows every secret value resolved.
+    let redactor = SecretRedactor()
 
     /// `quietLevel` is the log level without --verbose (the daemon logs what it does at info).
     init(_ options: RuntimeOptions, quietLevel: Logger.Level = .error) {
         stateDirectory = options.stateDirectory
         let level: Logger.Level = options.verbose ? .debug : quietLevel
+        let redactor = self.redactor
         var logger = Logger(label: "ballast") { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            return RedactingLogHandler(wrapping: handler, redactor: redactor)
         }
         logger.logLevel = level
         self.logger = logger
@@ -65,7 +68,7 @@ struct Runtime {
     }
 
     func planService(store: any StateStore, planKey: [UInt8] = []) -> PlanService {
-        PlanService(registry: registry, store: store, planKey: planKey, logger: logger)
+        PlanService(registry: registry, store: store, planKey: planKey, redactor: redactor, logger: logger)
     }
 
     /// The state's plan key; created with the state by commands that write (`creating`), a
@@ -91,7 +94,7 @@ struct Runtime {
             Terminal.standardError("ballast: error: \(error)\n")
             throw ExitCode.failure
         }
-        let executor = Executor(registry: registry, store: store, parallelism: parallelism, failpoints: failpoints, logger: logger)
+        let executor = Executor(registry: registry, store: store, parallelism: parallelism, failpoints: failpoints, redactor: redactor, logger: logger)
         return ApplyService(planner: planService(store: store, planKey: try planKey(creating: creatingKey)), executor: executor, logger: logger)
     }
 

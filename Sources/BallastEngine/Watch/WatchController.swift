@@ -513,6 +513,7 @@ public actor WatchController {
             var secrets: [ReferenceExpression: String] = [:]
             if let state = loaded.desired {
                 let resolved = SecretResolver(source: planner.secrets).resolve(state)
+                planner.redactor.learn(resolved.secrets)
                 secrets = resolved.secrets
                 diagnostics.append(contentsOf: resolved.diagnostics)
             }
