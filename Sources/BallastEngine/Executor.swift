@@ -229,9 +229,14 @@ public struct Executor: Sendable {
         guard let resource else {
             return Performed(result: .failure(ProviderError(.invalid, "\(id) is not declared", id: id)), attempts: 0, calledProvider: false)
         }
-        let (spec, unknown) = SpecResolver(secrets: input.secrets).resolve(resource) { outputs[$0] }
+        // Outputs known only now are checked against their fields' types before the call.
+        let schema = registry.catalog.providers[site.provider]?.kind(id.kind)
+        let (spec, unknown, problems) = SpecResolver(secrets: input.secrets).resolve(resource, schema: schema) { outputs[$0] }
         if !unknown.isEmpty {
             return Performed(result: .failure(ProviderError(.invalid, "references in \(unknown.sorted().joined(separator: ", ")) have no value (the output does not exist)", id: id)), attempts: 0, calledProvider: false)
+        }
+        if !problems.isEmpty {
+            return Performed(result: .failure(ProviderError(.invalid, problems.joined(separator: "; "), id: id)), attempts: 0, calledProvider: false)
         }
         let resolved = ResolvedResource(id: id, spec: spec, labels: resource.labels)
         switch planned.action {

@@ -11,7 +11,7 @@ public enum WorldSeeder {
         let resolver = SpecResolver(secrets: secrets)
         for resource in desired.resources where resource.policy.management == .full {
             guard let site = desired.sites[resource.id.site] else { continue }
-            let (spec, unknown) = resolver.resolve(resource) { outputs[$0] }
+            let (spec, unknown, _) = resolver.resolve(resource, schema: provider.schema().kind(resource.id.kind)) { outputs[$0] }
             precondition(unknown.isEmpty, "seeding in dependency order leaves nothing unknown")
             let observed = try await provider.create(ResolvedResource(id: resource.id, spec: spec, labels: resource.labels), site: site)
             outputs[resource.id] = observed.outputs

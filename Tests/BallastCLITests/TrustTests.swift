@@ -185,4 +185,21 @@ struct TrustTests {
         #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         #expect(try workspace.worldCount() == 1)
     }
+
+    @Test func referencesAreConvertedAndCheckedAgainstTheirFieldsType() throws {
+        let workload = "apiVersion: ballast.dev/v1\nkind: Workload\nmetadata: { name: api, site: s }\nspec: { image: \"app:1\", port: \"${env:API_PORT}\", replicas: \"${env:API_REPLICAS}\" }\n"
+        let workspace = try Workspace(yaml: oneSite + "---\n" + workload)
+        defer { workspace.directory.remove() }
+        let wrong = try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["API_PORT": "eighty-eighty", "API_REPLICAS": "2"])
+        #expect(wrong.exitCode == 1)
+        #expect(wrong.stderr.contains("'spec.port' must be an int, but ${env:API_PORT} resolved to a value that is not one"), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("eighty-eighty"), "the value may be a secret")
+        #expect(try workspace.worldCount() == 0, "nothing applied")
+        let right = try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["API_PORT": "8080", "API_REPLICAS": "2"])
+        #expect(right.exitCode == 0, "\(right.stderr)")
+        let line = try workspace.run(["sim", "ls"]).stdout
+        #expect(line.contains("port=8080") && !line.contains("port=\"8080\""), "the provider gets an int: \(line)")
+        // Converted values compare equal to what the world has: nothing to do.
+        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"], environment: ["API_PORT": "8080", "API_REPLICAS": "2"]).exitCode == 0)
+    }
 }

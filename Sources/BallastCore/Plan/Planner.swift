@@ -135,8 +135,12 @@ public struct Planner: Sendable {
         }
         let schema = schemas[id.site]?.kinds[id.kind]
         let observed = input.observation.resources[id]
-        let (spec, unknownPaths) = resolver.resolve(resource) {
+        let (spec, unknownPaths, typeProblems) = resolver.resolve(resource, schema: schema) {
             outputsUnknown.isEmpty || !outputsUnknown.contains($0) ? input.observation.resources[$0]?.outputs : nil
+        }
+        if !typeProblems.isEmpty {
+            for problem in typeProblems { slice.diagnostics.append(.error("\(id): \(problem)", at: resource.location)) }
+            return
         }
         var diff = SpecDiff(schema: schema, resource: resource)
 

@@ -42,6 +42,14 @@ public struct SpecResolver: Sendable {
         return (spec, unknown)
     }
 
+    /// ``resolve(_:outputs:)``, then each filled value brought to its field's type
+    /// (``ResolvedValues``): what planning compares and what a provider is sent.
+    public func resolve(_ resource: DesiredResource, schema: KindSchema?, outputs: (ResourceID) -> Fields?) -> (spec: Fields, unknown: Set<String>, problems: [String]) {
+        let (filled, unknown) = resolve(resource, outputs: outputs)
+        let (spec, problems) = ResolvedValues.conform(filled, resource: resource, unknown: unknown, schema: schema)
+        return (spec, unknown, problems)
+    }
+
     private func resolve(_ expression: ReferenceExpression, in resource: DesiredResource, outputs: (ResourceID) -> Fields?) -> Value? {
         switch expression {
         case .env, .file:

@@ -22,6 +22,14 @@ public struct FieldSchema: Sendable, Hashable {
             case .object: "object"
             }
         }
+
+        /// `an int`, `a string`: for messages.
+        public var withArticle: String {
+            switch self {
+            case .int, .object: "an \(displayName)"
+            default: "a \(displayName)"
+            }
+        }
     }
 
     public var name: String

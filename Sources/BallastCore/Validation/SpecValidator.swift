@@ -135,7 +135,7 @@ struct SpecValidator {
             if case .string = type, Self.isUnquotedScalar(node.value) {
                 hint = " (quote it to make it a string)"
             }
-            diagnostics.append(.error("'\(path.text)' must be \(Self.article(type)), found \(node.typeName)\(hint)", at: node.location))
+            diagnostics.append(.error("'\(path.text)' must be \(type.withArticle), found \(node.typeName)\(hint)", at: node.location))
             return nil
         }
     }
@@ -144,13 +144,6 @@ struct SpecValidator {
         switch value {
         case .int, .double, .bool: true
         default: false
-        }
-    }
-
-    private static func article(_ type: FieldSchema.FieldType) -> String {
-        switch type {
-        case .int, .object: "an \(type.displayName)"
-        default: "a \(type.displayName)"
         }
     }
 
@@ -169,7 +162,7 @@ struct SpecValidator {
             return nil
         }
         if parsed.soleReference == nil, type != .string {
-            diagnostics.append(.error("'\(path)' must be \(Self.article(type)); a reference can stand for it only when it is the whole value", at: node.location))
+            diagnostics.append(.error("'\(path)' must be \(type.withArticle); a reference can stand for it only when it is the whole value", at: node.location))
             return nil
         }
         for reference in references {
