@@ -21,7 +21,7 @@ struct TrustWatchTests {
         // Past the prune delay of the first write, and well past the settle time.
         try await Task.sleep(for: .seconds(6))
         let watchActions = try daemon.journal().compactMap(\.fieldsValue).filter { $0["run"]?.stringValue?.hasPrefix("watch-") == true }
-        #expect(watchActions.isEmpty, "nothing was deleted or re-created: \(watchActions)")
+        #expect(watchActions.isEmpty, "nothing was deleted or re-created: \(watchActions)\n\(daemon.watch.standardError)")
         #expect(before != nil)
         #expect(try daemon.world("Database/analytics@us-east") == before, "never deleted, re-created or changed")
         await daemon.stop()

@@ -44,6 +44,7 @@ public actor WatchController {
     private let clock = ContinuousClock()
 
     private var desired: Reconciler.Desired?
+    /// The manifests as last loaded; nil forces the next poll to load them again.
     private var fingerprint: ManifestFingerprint?
     private var table = StatusTable()
     private var sites: [String: SiteHealth] = [:]
@@ -85,6 +86,9 @@ public actor WatchController {
     /// Loads, plans and applies, as `apply --auto-approve` does. Returns nil plan when the
     /// manifests or the plan have errors: the daemon must not start then.
     public func start() async throws -> StartupReport {
+        // Taken before reading: a file changed while start-up plans and applies must be seen
+        // as a change afterwards, not taken as what was loaded.
+        let beforeLoading = ManifestFingerprint(paths, extraFiles: [])
         let loaded = planner.load(paths, readStandardInput: { [] })
         guard let state = loaded.desired else {
             return StartupReport(loaded: loaded, diagnostics: loaded.diagnostics)
@@ -105,6 +109,7 @@ public actor WatchController {
         managed = Set(inventory.keys)
         desired.managedDependents = Self.dependents(inventory)
         adopt(desired, loaded: loaded)
+        if ManifestFingerprint(paths, extraFiles: []) != beforeLoading { fingerprint = nil }
         await seedDeletionWindow()
         await recordStartup(plan: immediate, report: report)
         if !undeclaredManaged().isEmpty {
@@ -391,6 +396,13 @@ public actor WatchController {
     private func considerPruning() async {
         pruneCheck = nil
         guard !stopping, desired != nil else { return }
+        // The files moved since they were loaded (a reload is on its way, however slow): what
+        // looks removed may be half written. The delay starts again.
+        if fingerprintNow() != fingerprint {
+            gate.manifestsChanged(at: clock.now)
+            schedulePruneCheck(after: configuration.pruneDelay)
+            return
+        }
         let candidates = undeclaredManaged()
         guard !candidates.isEmpty else { return }
         let inventory: [ResourceID: InventoryEntry]
@@ -405,6 +417,11 @@ public actor WatchController {
         let deleting = candidates.filter { id in
             guard let entry = inventory[id] else { return false }
             return DeletionRule.decide(.init(id: id, request: .prune, recorded: entry.recordedPolicy, siteDeclared: desired?.state.sites[id.site] != nil, exists: true)).deletesInTheWorld
+        }
+        // Re-read after the inventory read: a reload may have come in meanwhile.
+        guard fingerprintNow() == fingerprint, candidates == undeclaredManaged() else {
+            schedulePruneCheck(after: .zero)
+            return
         }
         switch gate.admit(deleting, managed: inventory.count, at: clock.now) {
         case .wait(let remaining):
