@@ -37,6 +37,23 @@ private struct PluginEstate {
 
 @Suite("provider plugins")
 struct PluginTests {
+    @Test func aSecretAPluginEchoesInAnErrorIsRedactedEverywhere() throws {
+        let estate = try PluginEstate()
+        defer { estate.directory.remove() }
+        let secret = "10.99.7.0/28"
+        let yaml = try String(contentsOfFile: estate.manifests + "/estate.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "metadata: { name: db-1, site: dc-lab }\nspec:\n  prefix: ${Prefix/servers.outputs.cidr}", with: "metadata: { name: db-1, site: dc-lab }\nspec:\n  prefix: ${env:DB_PREFIX}")
+        estate.directory.write("manifests/estate.yaml", yaml)
+        // The plugin answers "no prefix 10.99.7.0/28 is managed on this site": the value it was sent.
+        let applied = try estate.ballast(["apply", estate.manifests, "--auto-approve", "--verbose"], environment: ["DB_PREFIX": secret])
+        #expect(applied.exitCode == 1)
+        #expect(applied.stdout.contains("no prefix (sensitive) is managed") || applied.stderr.contains("no prefix (sensitive) is managed"), "\(applied.stdout)\(applied.stderr)")
+        #expect(!applied.stdout.contains(secret) && !applied.stderr.contains(secret), "printed or logged: \(applied.stdout)\(applied.stderr)")
+        let events = try estate.ballast(["events", "-o", "json"])
+        #expect(events.stdout.contains("(sensitive)") && !events.stdout.contains(secret), "journaled: \(events.stdout)")
+        #expect(!(try estate.ballast(["get", "-o", "json"]).stdout.contains(secret)), "stored in the inventory")
+    }
+
     @Test func fullLifecycleWithTheReferencePlugin() throws {
         let estate = try PluginEstate()
         defer { estate.directory.remove() }
