@@ -27,7 +27,7 @@ public struct Executor: Sendable {
     public var redactor: SecretRedactor
 
     public init(
-        registry: ProviderRegistry, store: any StateStore, parallelism: Int = 10, retry: RetryPolicy = RetryPolicy(),
+        registry: ProviderRegistry, store: any StateStore, parallelism: Int = 10, retry: RetryPolicy = .providerCalls,
         failpoints: Failpoints = Failpoints(), redactor: SecretRedactor = SecretRedactor(), logger: Logger,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
@@ -259,23 +259,10 @@ public struct Executor: Sendable {
         }
     }
 
-    /// Runs `body` until it succeeds, fails terminally, or runs out of attempts.
+    /// Runs `body` per the executor's ``RetryPolicy``.
     func withRetries<T: Sendable>(_ body: () async throws -> T) async -> (Result<T, ProviderError>, Int) {
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return (.success(try await body()), attempt)
-            } catch {
-                let providerError = error as? ProviderError ?? ProviderError(.failed, "\(error)")
-                guard providerError.isRetryable, attempt < retry.maxAttempts else {
-                    var final = providerError
-                    if providerError.isRetryable { final.message += " (gave up after \(attempt) attempts)" }
-                    return (.failure(final), attempt)
-                }
-                try? await sleep(retry.delay(afterAttempt: attempt, unit: random()))
-            }
-        }
+        let (result, attempts) = await retry.run(sleep: sleep, random: random, body)
+        return (result, attempts)
     }
 
     private func journalSkip(_ planned: PlannedAction, input: Input, resource: DesiredResource?, blockedBy: ResourceID) async {

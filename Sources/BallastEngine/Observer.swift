@@ -54,19 +54,13 @@ public struct Observer: Sendable {
         guard let provider = registry.provider(named: site.provider) else {
             return .failure(ProviderError(.unavailable, "provider '\(site.provider)' is not available"))
         }
-        var attempt = 0
-        while true {
-            attempt += 1
-            let result = await Self.withTimeout(timeout, site: site.name) { try await provider.observe(ids, site: site) }
-            switch result {
-            case .success:
-                return result
-            case .failure(let error) where attempt < 3 && [.throttled, .conflict].contains(error.code):
-                try? await Task.sleep(for: .milliseconds(100 << attempt))
-            case .failure:
-                return result
-            }
+        // Only a throttled or busy site is asked again: one that is down stays down for this run.
+        let (result, _) = await RetryPolicy.observation.run(
+            retryable: { [.throttled, .conflict].contains($0.code) }, sleep: { try await Task.sleep(for: $0) }, random: { Double.random(in: 0..<1) }
+        ) {
+            try await Self.withTimeout(timeout, site: site.name) { try await provider.observe(ids, site: site) }.get()
         }
+        return result
     }
 
     /// Runs `body`, failing with a timeout error when it takes longer than `limit`.

@@ -169,7 +169,7 @@ actor PluginConnection {
     private func exited(generation ended: Int, status: Int32) {
         guard ended == generation else { return }
         crashes += 1
-        let backoff = Duration.milliseconds(min(10_000, 100 << min(crashes - 1, 7)))
+        let backoff = RetryPolicy.pluginRestart.delay(afterAttempt: crashes)
         notBefore = ContinuousClock.now + backoff
         logger.warning("plugin exited; it will be restarted", metadata: ["plugin": "\(name)", "status": "\(status)", "backoff": "\(backoff)"])
         process = nil

@@ -1,4 +1,5 @@
 import BallastEngine
+import BallastProviders
 import Synchronization
 import Testing
 
@@ -7,13 +8,18 @@ private let start = ContinuousClock.now
 @Suite("Controller building blocks")
 struct ControllerTests {
     @Test func backoffDoublesUpToTheCap() {
-        let backoff = ExponentialBackoff()
-        #expect(backoff.delay(afterFailures: 0) == .zero)
-        #expect(backoff.delay(afterFailures: 1) == .milliseconds(50))
-        #expect(backoff.delay(afterFailures: 2) == .milliseconds(100))
-        #expect(backoff.delay(afterFailures: 5) == .milliseconds(800))
-        #expect(backoff.delay(afterFailures: 14) == .seconds(300))
-        #expect(backoff.delay(afterFailures: 1_000) == .seconds(300))
+        let backoff = RetryPolicy.reconcile
+        #expect(backoff.delay(afterAttempt: 0) == .zero)
+        #expect(backoff.delay(afterAttempt: 1) == .milliseconds(50))
+        #expect(backoff.delay(afterAttempt: 2) == .milliseconds(100))
+        #expect(backoff.delay(afterAttempt: 5) == .milliseconds(800))
+        #expect(backoff.delay(afterAttempt: 14) == .seconds(300))
+        #expect(backoff.delay(afterAttempt: 1_000) == .seconds(300))
+        // Full jitter stays below the same ceiling.
+        #expect(RetryPolicy.providerCalls.delay(afterAttempt: 3, unit: 0.5) == .milliseconds(100))
+        #expect(RetryPolicy.providerCalls.delay(afterAttempt: 40, unit: 0.999) < .seconds(2))
+        #expect(RetryPolicy.pluginRestart.delay(afterAttempt: 1) == .milliseconds(100))
+        #expect(RetryPolicy.pluginRestart.delay(afterAttempt: 20) == .seconds(10))
     }
 
     @Test func queueDeduplicatesKeys() {
@@ -105,7 +111,7 @@ struct ControllerTests {
     }
 
     @Test func workersNeverReconcileOneKeyConcurrently() async {
-        let queue = WorkQueue<Int>(backoff: ExponentialBackoff(base: .milliseconds(1), cap: .milliseconds(5)))
+        let queue = WorkQueue<Int>(backoff: RetryPolicy(maxAttempts: .max, base: .milliseconds(1), cap: .milliseconds(5), jitter: .none))
         let seen = Observations()
         for round in 0..<50 { await queue.add(round % 5) }
         await withTaskGroup(of: Void.self) { group in

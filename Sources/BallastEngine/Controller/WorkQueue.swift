@@ -1,3 +1,4 @@
+import BallastProviders
 /// A work queue that workers await: an actor around ``WorkQueueState`` that sleeps until the
 /// next key is due and spends no CPU while nothing is.
 public actor WorkQueue<Key: Hashable & Sendable> {
@@ -7,7 +8,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     private var timer: Task<Void, Never>?
     private let clock = ContinuousClock()
 
-    public init(backoff: ExponentialBackoff = ExponentialBackoff()) {
+    public init(backoff: RetryPolicy = .reconcile) {
         state = WorkQueueState(backoff: backoff)
     }
 

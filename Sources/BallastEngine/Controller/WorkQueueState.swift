@@ -1,3 +1,4 @@
+import BallastProviders
 import Collections
 
 /// The state of a level-triggered work queue, after controller-runtime's: it holds keys only,
@@ -13,9 +14,9 @@ public struct WorkQueueState<Key: Hashable & Sendable>: Sendable {
     /// Keys waiting until an instant (backoff or requeue-after).
     private var delayed: [Key: ContinuousClock.Instant] = [:]
     private var failures: [Key: Int] = [:]
-    public let backoff: ExponentialBackoff
+    public let backoff: RetryPolicy
 
-    public init(backoff: ExponentialBackoff = ExponentialBackoff()) {
+    public init(backoff: RetryPolicy = .reconcile) {
         self.backoff = backoff
     }
 
@@ -46,7 +47,7 @@ public struct WorkQueueState<Key: Hashable & Sendable>: Sendable {
     public mutating func addFailed(_ key: Key, now: ContinuousClock.Instant) {
         let count = (failures[key] ?? 0) + 1
         failures[key] = count
-        add(key, at: now + backoff.delay(afterFailures: count))
+        add(key, at: now + backoff.delay(afterAttempt: count))
     }
 
     /// Resets the backoff of `key` (after a success).

@@ -1,4 +1,5 @@
 import BallastCore
+import BallastProviders
 
 /// How the watch-mode controller runs.
 public struct WatchConfiguration: Sendable {
@@ -14,7 +15,7 @@ public struct WatchConfiguration: Sendable {
     public var rateLimit: Double = 100
     public var rateBurst: Int = 500
     /// Per-id backoff after failures.
-    public var backoff = ExponentialBackoff()
+    public var backoff: RetryPolicy = .reconcile
     /// Consecutive site failures that open a site's circuit, and how long it stays open before
     /// a half-open probe.
     public var breakerThreshold: Int = 3
