@@ -10,26 +10,29 @@ public struct ApplyService: Sendable {
     public var planner: PlanService
     public var executor: Executor
     public var logger: Logger
+    /// How long a grant or renewal of the state lease lasts (renewed every third of it).
+    public var leaseTTL: Duration
 
-    public init(planner: PlanService, executor: Executor, logger: Logger) {
+    public init(planner: PlanService, executor: Executor, leaseTTL: Duration = LockHolder.defaultTTL, logger: Logger) {
         self.planner = planner
         self.executor = executor
+        self.leaseTTL = leaseTTL
         self.logger = logger
     }
 
     public var store: any StateStore { planner.store }
 
-    /// Takes the state's single-writer lock for a run.
-    public func lock(command: String, wait: Duration) async throws -> (holder: LockHolder, tookOverFrom: LockHolder?) {
-        let holder = LockHolder(command: command)
-        switch try await store.acquireLock(holder, wait: wait) {
-        case .acquired: return (holder, nil)
-        case .tookOver(let previous): return (holder, previous)
+    /// Takes the state's single-writer lease for a run, and keeps renewing it until ``unlock(_:)``.
+    public func lock(command: String, wait: Duration) async throws -> (lease: HeldLease, tookOverFrom: LockHolder?) {
+        switch try await store.acquireLock(LockHolder(command: command, ttl: leaseTTL), wait: wait) {
+        case .acquired(let lease): return (HeldLease(lease, store: store, logger: logger), nil)
+        case .tookOver(let lease, let previous): return (HeldLease(lease, store: store, logger: logger), previous)
         }
     }
 
-    public func unlock(_ holder: LockHolder) async {
-        do { try await store.releaseLock(holder) } catch { logger.error("could not release the state lock", metadata: ["error": "\(error)"]) }
+    public func unlock(_ lease: HeldLease) async {
+        lease.stopRenewing()
+        do { try await store.releaseLock(lease.holder) } catch { logger.error("could not release the state lock", metadata: ["error": "\(error)"]) }
     }
 
     /// Closes the journal entries an interrupted run left open.

@@ -16,8 +16,11 @@ public struct WatchDaemon: Sendable {
     public var listen: ListenAddress
     public var token: String
     public var logger: Logger
+    /// The state lease the daemon holds for its life: losing it stops the daemon.
+    public var lease: HeldLease?
 
-    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, listen: ListenAddress, token: String, logger: Logger) {
+    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, listen: ListenAddress, token: String, lease: HeldLease? = nil, logger: Logger) {
+        self.lease = lease
         self.controller = controller
         self.store = store
         self.metrics = metrics
@@ -50,11 +53,13 @@ public struct WatchDaemon: Sendable {
             },
             logger: logger)
         let service = ControllerService(controller: controller, listening: listening, onStartup: onStartup)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: application),
+        ]
+        if let lease { services.append(.init(service: LeaseWatch(lease: lease), failureTerminationBehavior: .gracefullyShutdownGroup)) }
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: application),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {
@@ -92,4 +97,21 @@ struct ControllerService: Service {
             Task { await controller.stop() }
         }
     }
+}
+
+/// Stops the daemon when its state lease is lost (it lapsed while the process was paused and
+/// another run took it, or it was force-unlocked): a daemon without the lease must not act.
+struct LeaseWatch: Service {
+    let lease: HeldLease
+
+    func run() async throws {
+        while !Task.isCancelledOrShuttingDown {
+            if let lost = lease.lost { throw lost }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+}
+
+private extension Task where Success == Never, Failure == Never {
+    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 }

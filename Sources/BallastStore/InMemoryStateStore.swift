@@ -7,6 +7,9 @@ public actor InMemoryStateStore: StateStore {
     private var intents: [JournalIntentRecord] = []
     private var outcomes: [Int64: JournalOutcome] = [:]
     private var holder: LockHolder?
+    private var epoch: Int64 = 0
+    /// The lease this store's writes are fenced by, once one was granted.
+    private var fence: LockHolder?
 
     public init(_ entries: [InventoryEntry] = []) {
         self.entries = Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) })
@@ -20,21 +23,25 @@ public actor InMemoryStateStore: StateStore {
         entries[id]
     }
 
-    public func upsert(_ entry: InventoryEntry) {
+    public func upsert(_ entry: InventoryEntry) throws {
+        try checkFence()
         entries[entry.id] = entry
     }
 
-    public func remove(_ id: ResourceID) {
+    public func remove(_ id: ResourceID) throws {
+        try checkFence()
         entries[id] = nil
     }
 
-    public func recordIntent(_ intent: JournalIntent) -> Int64 {
+    public func recordIntent(_ intent: JournalIntent) throws -> Int64 {
+        try checkFence()
         let sequence = Int64(intents.count + 1)
         intents.append(JournalIntentRecord(sequence: sequence, intent: intent))
         return sequence
     }
 
-    public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) {
+    public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) throws {
+        try checkFence()
         outcomes[outcome.intentSequence] = outcome
         switch change {
         case .none: break
@@ -54,19 +61,45 @@ public actor InMemoryStateStore: StateStore {
     }
 
     public func acquireLock(_ holder: LockHolder, wait: Duration) throws -> LockAcquisition {
-        if let current = self.holder, current.owner != holder.owner {
-            if current.isDead {
-                self.holder = holder
-                return .tookOver(from: current)
-            }
+        let now = Date()
+        if let current = self.holder, current.owner != holder.owner, !current.isFree(at: now) {
             throw StoreError.locked(path: "memory", by: current)
         }
-        self.holder = holder
-        return .acquired
+        let previous = self.holder.flatMap { $0.owner == holder.owner ? nil : $0 }
+        epoch += 1
+        var granted = holder
+        granted.epoch = epoch
+        granted.expiresAt = now.addingTimeInterval(granted.ttl.timeInterval)
+        self.holder = granted
+        fence = granted
+        return previous.map { .tookOver(granted, from: $0) } ?? .acquired(granted)
+    }
+
+    public func renewLock(_ holder: LockHolder) throws -> LockHolder {
+        guard var current = self.holder, current.owner == holder.owner, current.epoch == holder.epoch else {
+            throw StoreError.leaseLost(path: "memory", holder: holder)
+        }
+        current.expiresAt = Date().addingTimeInterval(current.ttl.timeInterval)
+        self.holder = current
+        return current
     }
 
     public func releaseLock(_ holder: LockHolder) {
         if self.holder?.owner == holder.owner { self.holder = nil }
+        if fence?.owner == holder.owner { fence = nil }
+    }
+
+    public func forceUnlock(owner: String) -> LockHolder? {
+        guard let current = holder, current.owner == owner else { return nil }
+        holder = nil
+        return current
+    }
+
+    private func checkFence() throws {
+        guard let fence else { return }
+        guard let current = holder, current.owner == fence.owner, current.epoch == fence.epoch else {
+            throw StoreError.leaseLost(path: "memory", holder: fence)
+        }
     }
 
     public func lockHolder() -> LockHolder? {

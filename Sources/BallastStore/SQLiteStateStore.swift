@@ -1,6 +1,7 @@
 import BallastCore
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded default state store: SQLite through GRDB, in WAL mode, at `STATE/state.db`.
 ///
@@ -10,6 +11,8 @@ import GRDB
 public final class SQLiteStateStore: StateStore {
     public let path: String
     private let pool: DatabasePool
+    /// The lease this store's writes are fenced by, once one was granted.
+    private let fence = Mutex<LockHolder?>(nil)
 
     /// Opens (creating and migrating as needed) the store at `path`.
     public init(path: String) throws {
@@ -83,6 +86,16 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v2: policy.prune") { db in
             try db.execute(sql: "ALTER TABLE inventory ADD COLUMN prune INTEGER NOT NULL DEFAULT 1")
         }
+        migrator.registerMigration("v3: the lock is a lease with an epoch") { db in
+            try db.execute(sql: """
+                ALTER TABLE lock ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';
+                ALTER TABLE lock ADD COLUMN start_time INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE lock ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE lock ADD COLUMN expires_at REAL NOT NULL DEFAULT 0;
+                CREATE TABLE lease_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL);
+                INSERT INTO lease_epoch (id, epoch) VALUES (1, 0);
+                """)
+        }
         return migrator
     }
 
@@ -122,11 +135,17 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func upsert(_ entry: InventoryEntry) async throws {
-        try await guarded { try await pool.write { db in try Self.write(entry, db) } }
+        try await guarded { try await pool.write { db in
+            try checkFence(db)
+            try Self.write(entry, db)
+        } }
     }
 
     public func remove(_ id: ResourceID) async throws {
-        try await guarded { try await pool.write { db in try db.execute(sql: "DELETE FROM inventory WHERE id = ?", arguments: [id.description]) } }
+        try await guarded { try await pool.write { db in
+            try checkFence(db)
+            try db.execute(sql: "DELETE FROM inventory WHERE id = ?", arguments: [id.description])
+        } }
     }
 
     // MARK: Journal
@@ -134,6 +153,7 @@ public final class SQLiteStateStore: StateStore {
     public func recordIntent(_ intent: JournalIntent) async throws -> Int64 {
         try await guarded {
             try await pool.write { db in
+                try checkFence(db)
                 try db.execute(
                     sql: "INSERT INTO journal_intent (run_id, resource_id, action, spec, spec_digest, at) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970])
@@ -145,6 +165,7 @@ public final class SQLiteStateStore: StateStore {
     public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) async throws {
         try await guarded {
             try await pool.write { db in
+                try checkFence(db)
                 try db.execute(
                     sql: "INSERT INTO journal_outcome (intent_seq, status, attempts, error, outputs, at) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [outcome.intentSequence, outcome.status.rawValue, outcome.attempts, outcome.error, outcome.outputs.map { JSONText.string(.map($0)) }, outcome.at.timeIntervalSince1970])
@@ -195,30 +216,79 @@ public final class SQLiteStateStore: StateStore {
     public func acquireLock(_ holder: LockHolder, wait: Duration) async throws -> LockAcquisition {
         let deadline = ContinuousClock.now + wait
         while true {
-            let current: LockHolder? = try await guarded {
+            let (granted, previous, blocker): (LockHolder?, LockHolder?, LockHolder?) = try await guarded {
                 try await pool.writeWithoutTransaction { db in
-                    var existing: LockHolder?
+                    var result: (LockHolder?, LockHolder?, LockHolder?) = (nil, nil, nil)
                     try db.inTransaction(.immediate) {
-                        existing = try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder)
-                        if existing == nil || existing?.owner == holder.owner || existing?.isDead == true {
-                            try db.execute(
-                                sql: "INSERT OR REPLACE INTO lock (id, owner, pid, host, command, since) VALUES (1, ?, ?, ?, ?, ?)",
-                                arguments: [holder.owner, holder.pid, holder.host, holder.command, holder.since.timeIntervalSince1970])
+                        let existing = try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder)
+                        let now = Date()
+                        if let existing, existing.owner != holder.owner, !existing.isFree(at: now) {
+                            result = (nil, nil, existing)
+                            return .commit
                         }
+                        try db.execute(sql: "UPDATE lease_epoch SET epoch = epoch + 1 WHERE id = 1")
+                        var lease = holder
+                        lease.epoch = try Int64.fetchOne(db, sql: "SELECT epoch FROM lease_epoch WHERE id = 1") ?? 1
+                        lease.expiresAt = now.addingTimeInterval(holder.ttl.timeInterval)
+                        try Self.writeLock(lease, db)
+                        result = (lease, existing.flatMap { $0.owner == holder.owner ? nil : $0 }, nil)
                         return .commit
                     }
-                    return existing
+                    return result
                 }
             }
-            guard let current, current.owner != holder.owner else { return .acquired }
-            if current.isDead { return .tookOver(from: current) }
-            if ContinuousClock.now >= deadline { throw StoreError.locked(path: path, by: current) }
+            if let granted {
+                fence.withLock { $0 = granted }
+                return previous.map { .tookOver(granted, from: $0) } ?? .acquired(granted)
+            }
+            if let blocker, ContinuousClock.now >= deadline { throw StoreError.locked(path: path, by: blocker) }
             try await Task.sleep(for: .milliseconds(200))
         }
     }
 
+    public func renewLock(_ holder: LockHolder) async throws -> LockHolder {
+        try await guarded {
+            try await pool.write { db in
+                guard var current = try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder),
+                      current.owner == holder.owner, current.epoch == holder.epoch else {
+                    throw StoreError.leaseLost(path: path, holder: holder)
+                }
+                current.ttl = holder.ttl
+                current.expiresAt = Date().addingTimeInterval(holder.ttl.timeInterval)
+                try db.execute(sql: "UPDATE lock SET expires_at = ? WHERE id = 1", arguments: [current.expiresAt.timeIntervalSince1970])
+                return current
+            }
+        }
+    }
+
     public func releaseLock(_ holder: LockHolder) async throws {
+        fence.withLock { if $0?.owner == holder.owner { $0 = nil } }
         try await guarded { try await pool.write { db in try db.execute(sql: "DELETE FROM lock WHERE owner = ?", arguments: [holder.owner]) } }
+    }
+
+    public func forceUnlock(owner: String) async throws -> LockHolder? {
+        try await guarded {
+            try await pool.write { db in
+                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder), current.owner == owner else { return nil }
+                try db.execute(sql: "DELETE FROM lock WHERE owner = ?", arguments: [owner])
+                return current
+            }
+        }
+    }
+
+    /// Inside a write's transaction: the lease this store holds must still be the one in force.
+    private func checkFence(_ db: Database) throws {
+        guard let lease = fence.withLock({ $0 }) else { return }
+        let row = try Row.fetchOne(db, sql: "SELECT owner, epoch FROM lock WHERE id = 1")
+        guard let row, row["owner"] as String == lease.owner, row["epoch"] as Int64 == lease.epoch else {
+            throw StoreError.leaseLost(path: path, holder: lease)
+        }
+    }
+
+    private static func writeLock(_ lease: LockHolder, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO lock (id, owner, pid, host, command, since, boot_id, start_time, epoch, expires_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [lease.owner, lease.pid, lease.host, lease.command, lease.since.timeIntervalSince1970, lease.bootID, Int64(bitPattern: lease.startTime), lease.epoch, lease.expiresAt.timeIntervalSince1970])
     }
 
     public func lockHolder() async throws -> LockHolder? {
@@ -323,6 +393,8 @@ public final class SQLiteStateStore: StateStore {
     }
 
     static func holder(_ row: Row) -> LockHolder {
-        LockHolder(owner: row["owner"], pid: row["pid"], host: row["host"], command: row["command"], since: Date(timeIntervalSince1970: row["since"]))
+        LockHolder(
+            owner: row["owner"], pid: row["pid"], host: row["host"], bootID: row["boot_id"], startTime: UInt64(bitPattern: row["start_time"] as Int64),
+            command: row["command"], since: Date(timeIntervalSince1970: row["since"]), epoch: row["epoch"], expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
     }
 }

@@ -32,13 +32,26 @@ public protocol StateStore: Sendable {
     /// The journal, oldest first: each intent with its outcome, if any.
     func events(since: Date?) async throws -> [JournalEvent]
 
-    /// Takes the single-writer lock, waiting up to `wait`; a lock left by a process that no
-    /// longer exists is taken over. Throws ``StoreError/locked`` when another holder keeps it.
+    /// Takes the single-writer lease for `holder.ttl`, waiting up to `wait`, with an epoch higher
+    /// than any granted before. A lease whose holder is gone or whose expiry passed is taken over.
+    /// Throws ``StoreError/locked`` when another holder keeps it.
+    ///
+    /// From then on, every write through this store instance checks, in its own transaction,
+    /// that the lease is still this one (same lock id and epoch) and throws
+    /// ``StoreError/leaseLost`` otherwise: a process paused past its expiry never writes again.
     func acquireLock(_ holder: LockHolder, wait: Duration) async throws -> LockAcquisition
 
-    /// Releases the lock if `holder` has it.
+    /// Extends the lease by its ttl and returns it; throws ``StoreError/leaseLost`` when it is no
+    /// longer this holder's (taken over after it lapsed, or force-unlocked).
+    func renewLock(_ holder: LockHolder) async throws -> LockHolder
+
+    /// Releases the lease if `holder` has it.
     func releaseLock(_ holder: LockHolder) async throws
 
-    /// Who holds the lock now, if anyone.
+    /// Removes the lease whose lock id is `owner`, whoever holds it (`ballast force-unlock`), and
+    /// returns it; nil when no lease has that id. Its holder's later writes are refused.
+    func forceUnlock(owner: String) async throws -> LockHolder?
+
+    /// Who holds the lease now, if anyone (it may have lapsed).
     func lockHolder() async throws -> LockHolder?
 }

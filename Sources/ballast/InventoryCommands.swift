@@ -90,7 +90,9 @@ struct StatusCommand: AsyncParsableCommand {
             Terminal.standardOutput("  \(site): \(siteEntries.count)\(failed > 0 ? " (\(failed) failed)" : "")\n")
         }
         if let holder = try await store.lockHolder() {
-            Terminal.standardOutput("Locked by \(holder.command) (pid \(holder.pid)) since \(ISO8601DateFormatter().string(from: holder.since))\(holder.isDead ? " — that process is gone; the next run takes the lock over" : "")\n")
+            let note = holder.isDead ? " — that process is gone; the next run takes the lock over"
+                : holder.expiresAt < Date() ? " — its lease expired; the next run takes the lock over" : ""
+            Terminal.standardOutput("Locked by \(holder.command) (pid \(holder.pid)) since \(ISO8601DateFormatter().string(from: holder.since)), lock id \(holder.owner), epoch \(holder.epoch)\(note)\n")
         } else {
             Terminal.standardOutput("Not locked.\n")
         }

@@ -6,15 +6,16 @@ import BallastStore
 /// Holds the state lock for a run and releases it once.
 struct LockGuard {
     let service: ApplyService
-    let holder: LockHolder
+    let lease: HeldLease
 
     static func take(_ service: ApplyService, command: String, wait: Duration) async throws -> LockGuard {
         do {
-            let (holder, previous) = try await service.lock(command: command, wait: wait)
+            let (lease, previous) = try await service.lock(command: command, wait: wait)
             if let previous {
-                Terminal.standardError("ballast: warning: took over the state lock left by \(previous.command) (pid \(previous.pid)), which is no longer running\n")
+                let why = previous.isDead ? "which is no longer running" : "whose lease had expired"
+                Terminal.standardError("ballast: warning: took over the state lock left by \(previous.command) (pid \(previous.pid)), \(why)\n")
             }
-            return LockGuard(service: service, holder: holder)
+            return LockGuard(service: service, lease: lease)
         } catch StoreError.locked(let path, let holder) where holder.command == "ballast watch" {
             // A daemon holds the lock for its whole life: say so, rather than "retry".
             let who = "ballast watch (pid \(holder.pid)\(holder.host == ProcessInfo.processInfo.hostName ? "" : " on \(holder.host)"))"
@@ -31,7 +32,7 @@ struct LockGuard {
     }
 
     func release() async {
-        await service.unlock(holder)
+        await service.unlock(lease)
     }
 
     /// Runs `body` holding the lock, and releases it whether `body` succeeds or throws.

@@ -95,13 +95,21 @@ struct Runtime {
             throw ExitCode.failure
         }
         let executor = Executor(registry: registry, store: store, parallelism: parallelism, failpoints: failpoints, redactor: redactor, logger: logger)
-        return ApplyService(planner: planService(store: store, planKey: try planKey(creating: creatingKey)), executor: executor, logger: logger)
+        var ttl = LockHolder.defaultTTL
+        if let text = ProcessInfo.processInfo.environment["BALLAST_LEASE_TTL"] {
+            guard let parsed = Terminal.duration(text), parsed >= .seconds(1) else {
+                Terminal.standardError("ballast: error: BALLAST_LEASE_TTL takes a duration of at least 1s, such as 30s\n")
+                throw ExitCode.failure
+            }
+            ttl = parsed
+        }
+        return ApplyService(planner: planService(store: store, planKey: try planKey(creating: creatingKey)), executor: executor, leaseTTL: ttl, logger: logger)
     }
 
     /// Closes what an interrupted run left open, if the state is not locked by another run.
     func recoverOpportunistically(_ service: ApplyService, sites: [String: Site]) async {
-        guard let (holder, _) = try? await service.lock(command: "ballast plan", wait: .zero) else { return }
+        guard let (lease, _) = try? await service.lock(command: "ballast plan", wait: .zero) else { return }
         if let report = try? await service.recover(sites: sites) { Terminal.reportRecovery(report) }
-        await service.unlock(holder)
+        await service.unlock(lease)
     }
 }

@@ -90,7 +90,7 @@ struct WatchCommand: AsyncParsableCommand {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]
         let controller = WatchController(paths: manifests.paths, applier: service, configuration: configuration, metrics: WatchMetrics(factory: factory), logger: context.logger)
-        let daemon = WatchDaemon(controller: controller, store: store, metrics: registry, listen: address, token: token, logger: context.logger)
+        let daemon = WatchDaemon(controller: controller, store: store, metrics: registry, listen: address, token: token, lease: lock.lease, logger: context.logger)
         let files = context
         do {
             try await daemon.run(

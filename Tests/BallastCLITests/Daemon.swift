@@ -13,8 +13,8 @@ struct Daemon {
     var manifests: String { directory.file("manifests") }
     var state: String { directory.file("state") }
 
-    init(arguments: [String] = [], edit: (String) -> String = { $0 }) async throws {
-        runner = CLIRunner(workingDirectory: root)
+    init(arguments: [String] = [], environment: [String: String] = [:], edit: (String) -> String = { $0 }) async throws {
+        runner = CLIRunner(workingDirectory: root, environment: environment)
         try #require(runner.isAvailable, "build the CLI first: swift build")
         try FileManager.default.copyItem(atPath: root + "/manifests/examples/hybrid", toPath: directory.file("manifests"))
         let manifests = directory.file("manifests")

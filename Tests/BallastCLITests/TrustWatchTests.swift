@@ -54,4 +54,27 @@ struct TrustWatchTests {
         #expect(pruned, "\(daemon.watch.standardError)")
         await daemon.stop()
     }
+
+    @Test func aDaemonPausedPastItsLeaseNeverWritesAgainAndStops() async throws {
+        let daemon = try await Daemon(environment: ["BALLAST_LEASE_TTL": "3s"])
+        defer { Task { await daemon.stop() } }
+        let status = try daemon.cli(["status"]).stdout
+        let lockID = try #require(status.range(of: "lock id ").map { String(status[$0.upperBound...].prefix { $0 != "," }) }, "\(status)")
+        // SIGSTOP: as a GC pause, a VM migration or a laptop lid would.
+        kill(daemon.watch.process.processIdentifier, SIGSTOP)
+        try await Task.sleep(for: .seconds(4))
+        // The lease lapsed: another run takes it (here by force-unlock, then apply) and writes.
+        #expect(try daemon.cli(["force-unlock", lockID, "--force"]).exitCode == 0)
+        try daemon.cli(["sim", "drift", "Database/analytics@us-east", "sizeGb=10"])
+        let applied = try daemon.cli(["apply", daemon.manifests, "--auto-approve"])
+        #expect(applied.exitCode == 0, "\(applied.stderr)")
+        let journalBefore = try daemon.journal().count
+        // Woken up, the daemon finds its lease lost, says so and stops, without writing.
+        kill(daemon.watch.process.processIdentifier, SIGCONT)
+        let stopped = await WatchProcess.eventually(timeout: .seconds(15)) { !daemon.watch.process.isRunning }
+        #expect(stopped, "\(daemon.watch.standardError)")
+        if stopped { #expect(daemon.watch.process.terminationStatus != 0) }
+        #expect(daemon.watch.standardError.contains("was lost"), "\(daemon.watch.standardError)")
+        #expect(try daemon.journal().count == journalBefore, "the paused daemon wrote nothing after waking")
+    }
 }

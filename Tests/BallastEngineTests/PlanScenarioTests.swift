@@ -44,7 +44,7 @@ struct SimHarness {
         for resource in desired.resources {
             var entry = InventoryEntry(id: resource.id, spec: resource.spec, specDigest: SpecDigest.digest(resource.spec), createdAt: Date(), updatedAt: Date())
             entry.recordedPolicy = RecordedPolicy(resource.policy)
-            await store.upsert(entry)
+            try await store.upsert(entry)
         }
     }
 }

@@ -131,7 +131,7 @@ struct ReconcilerTests {
         without.managedDependents = index
         #expect(try await world.reconciler.reconcile(subnet, desired: without) == .waiting(for: first))
         // Once the dependents are gone (forgotten here), the subnet is deleted.
-        for dependent in index[subnet] ?? [] { await world.store.remove(dependent) }
+        for dependent in index[subnet] ?? [] { try await world.store.remove(dependent) }
         #expect(try await world.reconciler.reconcile(subnet, desired: without) == .applied(.delete, reason: .notDeclared))
     }
 }

@@ -1,0 +1,51 @@
+import BallastStore
+import Logging
+import Synchronization
+
+/// A lease on the state, kept alive while a run works: renewed every third of its ttl until
+/// released. When a renewal finds the lease lost (it lapsed while the process was paused and
+/// another run took it, or it was force-unlocked), it stops; the store already refuses this
+/// run's writes, and ``lost`` says so.
+public final class HeldLease: Sendable {
+    public let holder: LockHolder
+    private let renewal = Mutex<Task<Void, Never>?>(nil)
+    private let lostLease = Mutex<StoreError?>(nil)
+
+    init(_ holder: LockHolder, store: any StateStore, logger: Logger) {
+        self.holder = holder
+        let task = Task { [weak self] in
+            var current = holder
+            while !Task.isCancelled {
+                try? await Task.sleep(for: holder.ttl / 3)
+                if Task.isCancelled { return }
+                do {
+                    current = try await store.renewLock(current)
+                } catch let error as StoreError {
+                    if case .leaseLost = error {
+                        logger.error("\(error.description)")
+                        self?.lostLease.withLock { $0 = error }
+                        return
+                    }
+                    // The store did not answer (busy, restarting): try again at the next tick;
+                    // the lease lasts three ticks.
+                    logger.warning("could not renew the state lease; retrying", metadata: ["error": "\(error)"])
+                } catch {
+                    logger.warning("could not renew the state lease; retrying", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        renewal.withLock { $0 = task }
+    }
+
+    /// Set once a renewal found the lease lost.
+    public var lost: StoreError? { lostLease.withLock { $0 } }
+
+    /// Stops renewing (before the lease is released).
+    func stopRenewing() {
+        renewal.withLock { $0?.cancel() }
+    }
+
+    deinit {
+        renewal.withLock { $0?.cancel() }
+    }
+}
