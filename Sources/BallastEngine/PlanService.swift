@@ -17,14 +17,18 @@ public struct PlanService: Sendable {
     public var budget: DeletionBudget?
     /// Learns every secret value resolved, for everything that prints, logs or stores text.
     public var redactor: SecretRedactor
+    /// Where relative data paths in site config are resolved (``SiteDataPaths``): the state
+    /// directory, made absolute. Nil leaves them as written.
+    public var dataDirectory: String?
 
-    public init(registry: ProviderRegistry, store: any StateStore, secrets: any SecretSource = SystemSecretSource(), observeTimeout: Duration = .seconds(30), loader: ManifestLoader? = nil, planKey: [UInt8] = [], budget: DeletionBudget? = .standard, redactor: SecretRedactor = SecretRedactor(), logger: Logger) {
+    public init(registry: ProviderRegistry, store: any StateStore, secrets: any SecretSource = SystemSecretSource(), observeTimeout: Duration = .seconds(30), loader: ManifestLoader? = nil, planKey: [UInt8] = [], budget: DeletionBudget? = .standard, redactor: SecretRedactor = SecretRedactor(), dataDirectory: String? = nil, logger: Logger) {
         self.registry = registry
         self.store = store
         self.secrets = secrets
         self.planKey = planKey
         self.budget = budget
         self.redactor = redactor
+        self.dataDirectory = dataDirectory
         self.observer = Observer(registry: registry, timeout: observeTimeout, logger: logger)
         self.loader = loader ?? ManifestLoader(catalog: registry.catalog)
         self.logger = logger
@@ -43,7 +47,8 @@ public struct PlanService: Sendable {
 
     public func load(_ paths: [String], readStandardInput: @escaping () -> [UInt8]) -> LoadedManifests {
         let start = ContinuousClock.now
-        let loaded = loader.load(paths: paths, readStandardInput: readStandardInput)
+        var loaded = loader.load(paths: paths, readStandardInput: readStandardInput)
+        if let dataDirectory, loaded.desired != nil { SiteDataPaths.resolve(&loaded.desired!, catalog: loader.catalog, directory: dataDirectory) }
         logger.debug("loaded manifests", metadata: ["documents": "\(loaded.documentCount)", "elapsed": "\(ContinuousClock.now - start)"])
         return loaded
     }

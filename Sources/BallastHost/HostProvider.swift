@@ -7,10 +7,15 @@ import Foundation
 public struct HostProvider: Provider {
     public let name = "host"
     let controlDirectory: String
+    /// The state directory, absolute: a relative local root is under it.
+    let dataDirectory: String
 
-    /// `stateDirectory` holds the SSH control sockets (`STATE/ssh`).
+    /// `stateDirectory` holds the SSH control sockets (`STATE/ssh`), and the roots of local
+    /// sites whose `root` is relative.
     public init(stateDirectory: String) {
-        controlDirectory = (stateDirectory as NSString).standardizingPath + "/ssh"
+        let absolute = stateDirectory.hasPrefix("/") ? stateDirectory : FileManager.default.currentDirectoryPath + "/" + stateDirectory
+        dataDirectory = (absolute as NSString).standardizingPath
+        controlDirectory = dataDirectory + "/ssh"
     }
 
     public func schema() -> ProviderSchema { HostSchema.schema }
@@ -28,7 +33,9 @@ public struct HostProvider: Provider {
         let timeout = Duration.seconds(max(1, site.config["timeoutSeconds"]?.intValue ?? 30))
         switch site.config["transport"]?.stringValue ?? "local" {
         case "local":
-            let absolute = root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root
+            // Like every data path in site config, a relative root is under the state directory,
+            // whatever directory the command runs from.
+            let absolute = root.hasPrefix("/") ? root : dataDirectory + "/" + root
             return Context(transport: LocalTransport(), root: PathConfinement.normalize(absolute), timeout: timeout)
         case "ssh":
             guard let host = site.config["host"]?.stringValue, !host.isEmpty, !host.hasPrefix("-") else {

@@ -32,7 +32,7 @@ enum HostSchema {
         outputs: [FieldSchema("pid", .int, computed: true, summary: "The process id.")])
 
     static let siteConfig: [FieldSchema] = [
-        FieldSchema("root", .string, required: true, summary: "Every path the site manages lies under this directory."),
+        FieldSchema("root", .string, required: true, summary: "Every path the site manages lies under this directory. Local: a relative root is under the state directory. SSH: absolute."),
         FieldSchema("transport", .string, allowed: ["local", "ssh"], default: .string("local"), summary: "This machine, or a host over SSH."),
         FieldSchema("host", .string, summary: "SSH: the host name or address."),
         FieldSchema("port", .int, default: .int(22), summary: "SSH: the port."),

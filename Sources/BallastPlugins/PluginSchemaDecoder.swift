@@ -40,7 +40,7 @@ enum PluginSchemaDecoder {
                 name, type, required: entry["required"]?.boolValue ?? false, allowed: allowed, default: entry["default"],
                 immutable: entry["immutable"]?.boolValue ?? false, computed: entry["computed"]?.boolValue ?? false,
                 sensitive: entry["sensitive"]?.boolValue ?? false, summary: entry["summary"]?.stringValue ?? "",
-                confinedTo: entry["confinedTo"]?.stringValue))
+                confinedTo: entry["confinedTo"]?.stringValue, dataPath: entry["dataPath"]?.boolValue ?? false))
         }
         return fields
     }

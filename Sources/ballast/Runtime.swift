@@ -52,6 +52,12 @@ struct Runtime {
 
     var statePath: String { stateDirectory + "/state.db" }
 
+    /// The state directory as an absolute path: relative data paths in site config resolve to it.
+    var absoluteStateDirectory: String {
+        let path = stateDirectory.hasPrefix("/") ? stateDirectory : FileManager.default.currentDirectoryPath + "/" + stateDirectory
+        return (path as NSString).standardizingPath
+    }
+
     /// The SQLite store at STATE/state.db; a clear error when it cannot be opened.
     func store() throws -> any StateStore {
         do {
@@ -68,7 +74,7 @@ struct Runtime {
     }
 
     func planService(store: any StateStore, planKey: [UInt8] = []) -> PlanService {
-        PlanService(registry: registry, store: store, planKey: planKey, redactor: redactor, logger: logger)
+        PlanService(registry: registry, store: store, planKey: planKey, redactor: redactor, dataDirectory: absoluteStateDirectory, logger: logger)
     }
 
     /// The state's plan key; created with the state by commands that write (`creating`), a

@@ -97,6 +97,23 @@ private struct HostEstate {
 
 @Suite("host provider", .serialized)
 struct HostTests {
+    @Test func theDatacenterExampleRunsAsItIs() throws {
+        let state = TemporaryDirectory(prefix: "ballast-datacenter")
+        defer { state.remove() }
+        let runner = CLIRunner(workingDirectory: root)
+        let manifests = root + "/manifests/examples/datacenter"
+        let applied = try runner.run(["apply", manifests, "--auto-approve", "--state", state.path])
+        #expect(applied.exitCode == 0, "\(applied.stdout)\(applied.stderr)")
+        // Under the state directory, whatever the working directory.
+        let rack = state.file("datacenter/rack-1")
+        #expect(FileManager.default.fileExists(atPath: rack + "/srv/app/config.env"))
+        #expect((try? String(contentsOfFile: rack + "/srv/app/index.html", encoding: .utf8))?.contains("managed by Ballast") == true)
+        #expect(try CLIRunner(workingDirectory: "/").run(["plan", manifests, "--state", state.path, "--detailed-exitcode"]).exitCode == 0)
+        let destroyed = try runner.run(["destroy", manifests, "--auto-approve", "--state", state.path])
+        #expect(destroyed.exitCode == 0, "\(destroyed.stdout)\(destroyed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: rack + "/srv/app"))
+    }
+
     @Test func localLifecycle() throws {
         let estate = try HostEstate(transport: "transport: local")
         defer { estate.directory.remove() }

@@ -17,7 +17,7 @@ private struct PluginEstate {
         runner = CLIRunner(workingDirectory: root)
         try #require(runner.isAvailable, "build the CLI first: swift build")
         let example = try String(contentsOfFile: root + "/manifests/examples/ipam/estate.yaml", encoding: .utf8)
-        directory.write("manifests/estate.yaml", example.replacingOccurrences(of: ".ballast/ipam/dc-lab.json", with: database))
+        directory.write("manifests/estate.yaml", example.replacingOccurrences(of: "stateFile: ipam/dc-lab.json", with: "stateFile: " + database))
     }
 
     @discardableResult
@@ -37,6 +37,22 @@ private struct PluginEstate {
 
 @Suite("provider plugins")
 struct PluginTests {
+    @Test func pluginDataLivesUnderTheStateWhereverTheCommandRuns() throws {
+        let state = TemporaryDirectory(prefix: "ballast-plugin-state")
+        defer { state.remove() }
+        let environment = ["BALLAST_PLUGIN_PATH": root + "/examples/providers"]
+        let manifests = root + "/manifests/examples/ipam"
+        let fromRoot = CLIRunner(workingDirectory: root)
+        let applied = try fromRoot.run(["apply", manifests, "--auto-approve", "--state", state.path], environment: environment)
+        #expect(applied.exitCode == 0, "\(applied.stderr)")
+        #expect(FileManager.default.fileExists(atPath: state.file("ipam/dc-lab.json")), "the plugin's data is under the state directory")
+        #expect(!FileManager.default.fileExists(atPath: manifests + "/ipam"), "and not in the source tree")
+        // From another directory, the same state plans nothing: the data was found.
+        let elsewhere = CLIRunner(workingDirectory: "/")
+        let plan = try elsewhere.run(["plan", manifests, "--state", state.path, "--detailed-exitcode"], environment: environment)
+        #expect(plan.exitCode == 0, "\(plan.stdout)\(plan.stderr)")
+    }
+
     @Test func aSecretAPluginEchoesInAnErrorIsRedactedEverywhere() throws {
         let estate = try PluginEstate()
         defer { estate.directory.remove() }

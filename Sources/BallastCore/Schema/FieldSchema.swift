@@ -51,6 +51,10 @@ public struct FieldSchema: Sendable, Hashable {
     /// For a path field: the field that receives the file's text, read relative to the
     /// manifest when it is loaded (`source` → `content`); the path field itself is dropped.
     public var loadsFileInto: String?
+    /// For a site config path where the provider keeps its own data (a plugin's database): a
+    /// relative value is under the state directory, never the working directory, so that a
+    /// run from another directory finds the same data and none lands in the source tree.
+    public var dataPath: Bool
 
     public init(
         _ name: String,
@@ -63,7 +67,8 @@ public struct FieldSchema: Sendable, Hashable {
         sensitive: Bool = false,
         summary: String = "",
         confinedTo: String? = nil,
-        loadsFileInto: String? = nil
+        loadsFileInto: String? = nil,
+        dataPath: Bool = false
     ) {
         self.name = name
         self.type = type
@@ -76,5 +81,6 @@ public struct FieldSchema: Sendable, Hashable {
         self.summary = summary
         self.confinedTo = confinedTo
         self.loadsFileInto = loadsFileInto
+        self.dataPath = dataPath
     }
 }
