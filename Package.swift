@@ -167,7 +167,13 @@ let package = Package(
         ),
         .testTarget(
             name: "BallastServerTests",
-            dependencies: ["BallastCore", "BallastEngine", "BallastServer"],
+            dependencies: [
+                "BallastCore", "BallastProviders", "BallastStore", "BallastEngine", "BallastServer", "BallastTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -12,21 +12,22 @@ public struct APIRouter: Sendable {
     public var controller: WatchController
     public var store: any StateStore
     public var metrics: PrometheusCollectorRegistry
-    public var token: String
+    public var access: APIAccess
 
     /// Bodies larger than this are refused (413).
     static let maxBody = 1 << 20
 
-    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, token: String) {
+    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, access: APIAccess) {
         self.controller = controller
         self.store = store
         self.metrics = metrics
-        self.token = token
+        self.access = access
     }
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.add(middleware: BearerTokenMiddleware(token: token))
+        router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: AccessMiddleware(access: access))
         router.get("/healthz") { _, _ in Self.text("ok\n") }
         router.get("/readyz") { _, _ in await readiness() }
         router.get("/metrics") { _, _ in await prometheus() }
@@ -58,7 +59,7 @@ public struct APIRouter: Sendable {
         var condition: ResourceCondition.Kind?
         if let text = query.get("condition") {
             guard let kind = ResourceCondition.Kind.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
-                return Self.json(StatusJSON.error("unknown condition '\(text)'; use one of \(ResourceCondition.Kind.allCases.map(\.rawValue).joined(separator: ", "))"), status: .badRequest)
+                return Self.error("unknown condition '\(text)'; use one of \(ResourceCondition.Kind.allCases.map(\.rawValue).joined(separator: ", "))", status: .badRequest)
             }
             condition = kind
         }
@@ -71,10 +72,10 @@ public struct APIRouter: Sendable {
         let raw = String(request.uri.path.dropFirst(prefix.count))
         let text = raw.removingPercentEncoding ?? raw
         guard let id = ResourceID(parsing: text) else {
-            return Self.json(StatusJSON.error("'\(text)' is not a resource id (Kind/name@site)"), status: .badRequest)
+            return Self.error("'\(text)' is not a resource id (Kind/name@site)", status: .badRequest)
         }
         guard let status = await controller.resource(id) else {
-            return Self.json(StatusJSON.error("\(id) is not under watch"), status: .notFound)
+            return Self.error("\(id) is not under watch", status: .notFound)
         }
         return Self.json(StatusJSON.resource(status))
     }
@@ -88,7 +89,7 @@ public struct APIRouter: Sendable {
             } else if let parsed = Timestamp.parse(since) {
                 date = parsed
             } else {
-                return Self.json(StatusJSON.error("since takes an RFC 3339 time (2026-11-25T10:00:00Z) or a sequence number"), status: .badRequest)
+                return Self.error("since takes an RFC 3339 time (2026-11-25T10:00:00Z) or a sequence number", status: .badRequest)
             }
         }
         let events = try await store.events(since: date).filter { afterSequence == nil || $0.sequence > afterSequence! }
@@ -100,26 +101,26 @@ public struct APIRouter: Sendable {
         var scope = WatchController.Scope.all
         if !body.isEmpty {
             guard case .map(let fields)? = try? JSONValueParser.parse(body) else {
-                return Self.json(StatusJSON.error("the body must be a JSON object: {}, {\"site\": NAME} or {\"id\": \"Kind/name@site\"}"), status: .badRequest)
+                return Self.error("the body must be a JSON object: {}, {\"site\": NAME} or {\"id\": \"Kind/name@site\"}", status: .badRequest)
             }
             if let digest = fields["approveDeletions"] {
                 guard fields.count == 1, let digest = digest.stringValue else {
-                    return Self.json(StatusJSON.error("the body must be {\"approveDeletions\": DIGEST} alone"), status: .badRequest)
+                    return Self.error("the body must be {\"approveDeletions\": DIGEST} alone", status: .badRequest)
                 }
                 do {
                     let count = try await controller.approveDeletions(digest)
                     return Self.json(.map(Fields(["approved": .int(count), "digest": .string(digest)])), status: .accepted)
                 } catch {
-                    return Self.json(StatusJSON.error(error.description), status: .conflict)
+                    return Self.error(error.description, status: .conflict)
                 }
             }
             let unknown = fields.keys.filter { $0 != "id" && $0 != "site" }
             if !unknown.isEmpty || (fields["id"] != nil && fields["id"]?.stringValue == nil) || (fields["site"] != nil && fields["site"]?.stringValue == nil) {
-                return Self.json(StatusJSON.error("the body must be {}, {\"site\": NAME} or {\"id\": \"Kind/name@site\"}"), status: .badRequest)
+                return Self.error("the body must be {}, {\"site\": NAME} or {\"id\": \"Kind/name@site\"}", status: .badRequest)
             }
             if let text = fields["id"]?.stringValue {
                 guard let id = ResourceID(parsing: text) else {
-                    return Self.json(StatusJSON.error("'\(text)' is not a resource id (Kind/name@site)"), status: .badRequest)
+                    return Self.error("'\(text)' is not a resource id (Kind/name@site)", status: .badRequest)
                 }
                 scope = .resource(id)
             } else if let site = fields["site"]?.stringValue {
@@ -139,7 +140,7 @@ public struct APIRouter: Sendable {
             for event in events { scopes.append(contentsOf: try event.scopes()) }
             return await enqueue(scopes, event: events.map(\.id).joined(separator: ","))
         } catch {
-            return Self.json(StatusJSON.error(error.description), status: .badRequest)
+            return Self.error(error.description, status: .badRequest)
         }
     }
 
@@ -149,9 +150,9 @@ public struct APIRouter: Sendable {
             do {
                 count += try await controller.enqueue(scope)
             } catch let error as WatchController.ScopeError {
-                return Self.json(StatusJSON.error(error.description), status: .notFound)
+                return Self.error(error.description, status: .notFound)
             } catch {
-                return Self.json(StatusJSON.error("\(error)"), status: .internalServerError)
+                return Self.error("\(error)", status: .internalServerError)
             }
         }
         var fields: [String: Value] = ["enqueued": .int(count)]
@@ -166,6 +167,11 @@ public struct APIRouter: Sendable {
         } catch {
             throw HTTPError(.contentTooLarge, message: "the body is larger than \(maxBody) bytes")
         }
+    }
+
+    /// An error answer, in the API's one error shape.
+    static func error(_ message: String, status: HTTPResponse.Status) -> Response {
+        APIErrorMiddleware<BasicRequestContext>.response(status, message)
     }
 
     static func json(_ value: Value, status: HTTPResponse.Status = .ok) -> Response {

@@ -71,7 +71,4 @@ public enum StatusJSON {
         ]))
     }
 
-    public static func error(_ message: String) -> Value {
-        .map(Fields(["error": .string(message)]))
-    }
 }

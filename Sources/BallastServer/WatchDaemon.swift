@@ -14,18 +14,18 @@ public struct WatchDaemon: Sendable {
     public var store: any StateStore
     public var metrics: PrometheusCollectorRegistry
     public var listen: ListenAddress
-    public var token: String
+    public var access: APIAccess
     public var logger: Logger
     /// The state lease the daemon holds for its life: losing it stops the daemon.
     public var lease: HeldLease?
 
-    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, listen: ListenAddress, token: String, lease: HeldLease? = nil, logger: Logger) {
+    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, listen: ListenAddress, access: APIAccess, lease: HeldLease? = nil, logger: Logger) {
         self.lease = lease
         self.controller = controller
         self.store = store
         self.metrics = metrics
         self.listen = listen
-        self.token = token
+        self.access = access
         self.logger = logger
     }
 
@@ -38,7 +38,7 @@ public struct WatchDaemon: Sendable {
         onListening: @escaping @Sendable (String) -> Void,
         onStartup: @escaping @Sendable (WatchController.StartupReport) -> Bool
     ) async throws {
-        let router = APIRouter(controller: controller, store: store, metrics: metrics, token: token).router()
+        let router = APIRouter(controller: controller, store: store, metrics: metrics, access: access).router()
         // The controller starts once the server is bound: a port in use stops the daemon before
         // it touches anything.
         let (listening, signalListening) = AsyncStream<Void>.makeStream()

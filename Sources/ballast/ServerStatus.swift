@@ -6,6 +6,12 @@ import Foundation
 /// `ballast status --server URL`: sites and resource conditions from a running daemon.
 struct ServerStatus {
     let baseURL: String
+    /// Sent as a bearer token: a daemon on a non-loopback address needs one for reads
+    /// ($BALLAST_READ_TOKEN, else $BALLAST_TOKEN).
+    var token: String? = {
+        let environment = ProcessInfo.processInfo.environment
+        return [environment["BALLAST_READ_TOKEN"], environment["BALLAST_TOKEN"]].compactMap { $0?.trimmingCharacters(in: .whitespacesAndNewlines) }.first { !$0.isEmpty }
+    }()
 
     func print() async throws {
         // async-http-client rather than URLSession: FoundationNetworking would load libcurl and
@@ -75,11 +81,14 @@ struct ServerStatus {
             throw ExitCode.failure
         }
         do {
-            let response = try await client.execute(HTTPClientRequest(url: address.absoluteString), timeout: .seconds(10))
+            var request = HTTPClientRequest(url: address.absoluteString)
+            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            let response = try await client.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 256 << 20)
             let status = Int(response.status.code)
             guard status == 200, case .map(let fields) = try JSONValueParser.parse(Array(body.readableBytesView)) else {
-                Terminal.standardError("ballast: error: \(url) answered \(status)\n")
+                let hint = status == 401 ? " (set BALLAST_READ_TOKEN to the daemon's read token)" : ""
+                Terminal.standardError("ballast: error: \(url) answered \(status)\(hint)\n")
                 throw ExitCode.failure
             }
             return fields

@@ -39,8 +39,11 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "At most this many reconciles per second (bursts up to 5 times as many).")
     var rateLimit = 100.0
 
-    @Option(help: "A file holding the bearer token POST requests must present (else $BALLAST_TOKEN).")
+    @Option(help: "A file holding the admin bearer token POST requests must present (else $BALLAST_TOKEN).")
     var tokenFile: String?
+
+    @Option(help: "A file holding a read-only bearer token (else $BALLAST_READ_TOKEN); on a non-loopback address every GET but /healthz and /readyz needs it or the admin token.")
+    var readTokenFile: String?
 
     @Option(help: "How long to wait for the state lock held by another run (e.g. 30s).")
     var lockTimeout = "0s"
@@ -90,7 +93,15 @@ struct WatchCommand: AsyncParsableCommand {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]
         let controller = WatchController(paths: manifests.paths, applier: service, configuration: configuration, metrics: WatchMetrics(factory: factory), logger: context.logger)
-        let daemon = WatchDaemon(controller: controller, store: store, metrics: registry, listen: address, token: token, lease: lock.lease, logger: context.logger)
+        let readToken: String?
+        do {
+            readToken = try Self.token(file: readTokenFile, variable: "BALLAST_READ_TOKEN", option: "--read-token-file")
+        } catch {
+            await lock.release()
+            throw error
+        }
+        let access = APIAccess(adminToken: token, readToken: readToken, readsNeedToken: !address.isLoopback)
+        let daemon = WatchDaemon(controller: controller, store: store, metrics: registry, listen: address, access: access, lease: lock.lease, logger: context.logger)
         let files = context
         do {
             try await daemon.run(
@@ -118,21 +129,26 @@ struct WatchCommand: AsyncParsableCommand {
         return true
     }
 
-    /// The token from --token-file, else $BALLAST_TOKEN; nil when neither is given.
+    /// The admin token from --token-file, else $BALLAST_TOKEN; nil when neither is given.
     private func configuredToken() throws -> String? {
-        if let tokenFile {
-            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                Terminal.standardError("ballast: error: --token-file \(tokenFile) cannot be read\n")
+        try Self.token(file: tokenFile, variable: "BALLAST_TOKEN", option: "--token-file")
+    }
+
+    /// A token from a file option, else an environment variable; nil when neither is given.
+    private static func token(file: String?, variable: String, option: String) throws -> String? {
+        if let file {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                Terminal.standardError("ballast: error: \(option) \(file) cannot be read\n")
                 throw ExitCode.failure
             }
             let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !token.isEmpty else {
-                Terminal.standardError("ballast: error: --token-file \(tokenFile) is empty\n")
+                Terminal.standardError("ballast: error: \(option) \(file) is empty\n")
                 throw ExitCode.failure
             }
             return token
         }
-        if let token = ProcessInfo.processInfo.environment["BALLAST_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
+        if let token = ProcessInfo.processInfo.environment[variable]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
             return token
         }
         return nil
