@@ -12,8 +12,10 @@ let package = Package(
         .executable(name: "ballast", targets: ["ballast"]),
         .library(name: "BallastCore", targets: ["BallastCore"]),
         .library(name: "BallastProviders", targets: ["BallastProviders"]),
+        .library(name: "BallastSim", targets: ["BallastSim"]),
         .library(name: "BallastEngine", targets: ["BallastEngine"]),
-        .library(name: "BallastStore", targets: ["BallastStore"]),
+        .library(name: "BallastState", targets: ["BallastState"]),
+        .library(name: "BallastSQLite", targets: ["BallastSQLite"]),
         .library(name: "BallastServer", targets: ["BallastServer"]),
         .library(name: "BallastAWS", targets: ["BallastAWS"]),
         .library(name: "BallastPlugins", targets: ["BallastPlugins"]),
@@ -55,10 +57,28 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The simulated provider, apart from the Provider protocol it implements.
         .target(
-            name: "BallastStore",
+            name: "BallastSim",
             dependencies: [
                 "BallastCore",
+                "BallastProviders",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The StateStore protocol, its values, the lease, the plan key and the in-memory store:
+        // what every backend shares, without GRDB.
+        .target(
+            name: "BallastState",
+            dependencies: ["BallastCore"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "BallastSQLite",
+            dependencies: [
+                "BallastCore",
+                "BallastState",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
@@ -68,7 +88,7 @@ let package = Package(
             dependencies: [
                 "BallastCore",
                 "BallastProviders",
-                "BallastStore",
+                "BallastState",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Collections", package: "swift-collections"),
@@ -105,7 +125,7 @@ let package = Package(
             dependencies: [
                 "BallastCore",
                 "BallastProviders",
-                "BallastStore",
+                "BallastState",
                 "BallastEngine",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -118,7 +138,7 @@ let package = Package(
         ),
         .target(
             name: "BallastTesting",
-            dependencies: ["BallastCore", "BallastProviders", "BallastStore", "BallastEngine"],
+            dependencies: ["BallastCore", "BallastProviders", "BallastSim", "BallastState", "BallastEngine"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -126,7 +146,9 @@ let package = Package(
             dependencies: [
                 "BallastCore",
                 "BallastProviders",
-                "BallastStore",
+                "BallastSim",
+                "BallastState",
+                "BallastSQLite",
                 "BallastEngine",
                 "BallastServer",
                 "BallastAWS",
@@ -142,19 +164,19 @@ let package = Package(
         ),
         .testTarget(
             name: "BallastCoreTests",
-            dependencies: ["BallastCore", "BallastProviders", "BallastTesting"],
+            dependencies: ["BallastCore", "BallastProviders", "BallastSim", "BallastTesting"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "BallastStoreTests",
-            dependencies: ["BallastCore", "BallastStore", "BallastTesting"],
+            dependencies: ["BallastCore", "BallastState", "BallastSQLite", "BallastTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "BallastEngineTests",
             dependencies: [
-                "BallastCore", "BallastProviders", "BallastStore", "BallastEngine", "BallastTesting",
+                "BallastCore", "BallastProviders", "BallastSim", "BallastState", "BallastEngine", "BallastTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             exclude: ["Golden"],
@@ -168,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "BallastServerTests",
             dependencies: [
-                "BallastCore", "BallastProviders", "BallastStore", "BallastEngine", "BallastServer", "BallastTesting",
+                "BallastCore", "BallastProviders", "BallastSim", "BallastState", "BallastEngine", "BallastServer", "BallastTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

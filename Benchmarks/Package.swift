@@ -17,6 +17,8 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "BallastCore", package: "Ballast"),
                 .product(name: "BallastProviders", package: "Ballast"),
+                .product(name: "BallastSim", package: "Ballast"),
+                .product(name: "BallastState", package: "Ballast"),
                 .product(name: "BallastEngine", package: "Ballast"),
                 .product(name: "BallastTesting", package: "Ballast"),
             ],
@@ -33,6 +35,7 @@ let package = Package(
             dependencies: [
                 .product(name: "BallastCore", package: "Ballast"),
                 .product(name: "BallastProviders", package: "Ballast"),
+                .product(name: "BallastSim", package: "Ballast"),
             ],
             path: "Sources/watch-heal-latency"
         ),

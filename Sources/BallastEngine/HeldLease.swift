@@ -1,4 +1,4 @@
-import BallastStore
+import BallastState
 import Logging
 import Synchronization
 

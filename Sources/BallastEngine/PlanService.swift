@@ -1,6 +1,6 @@
 import BallastCore
 import BallastProviders
-import BallastStore
+import BallastState
 import Logging
 
 /// Loads manifests, observes the sites and plans: the whole of `ballast plan`.

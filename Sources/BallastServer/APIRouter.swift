@@ -1,6 +1,6 @@
 import BallastCore
 import BallastEngine
-import BallastStore
+import BallastState
 import Foundation
 import Hummingbird
 import Prometheus

@@ -1,5 +1,5 @@
 import BallastEngine
-import BallastStore
+import BallastState
 import Hummingbird
 import Logging
 import Prometheus

@@ -1,5 +1,6 @@
 import BallastCore
 import BallastProviders
+import BallastSim
 import Foundation
 
 /// Manifest fixtures for tests.

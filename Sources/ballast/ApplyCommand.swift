@@ -1,7 +1,7 @@
 import ArgumentParser
 import BallastCore
 import BallastEngine
-import BallastStore
+import BallastState
 import Foundation
 
 struct ApplyCommand: AsyncParsableCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import BallastStore
+import BallastState
 import Foundation
 
 /// `ballast force-unlock LOCK_ID`: removes a lease that its holder cannot release, as Terraform's

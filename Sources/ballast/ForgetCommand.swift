@@ -1,6 +1,6 @@
 import ArgumentParser
 import BallastCore
-import BallastStore
+import BallastState
 
 struct ForgetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
 import BallastCore
-import BallastStore
+import BallastState
 import Foundation
 
 /// `ballast get`: the inventory.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import BallastEngine
-import BallastStore
+import BallastState
 
 /// Holds the state lock for a run and releases it once.
 struct LockGuard {

@@ -5,7 +5,9 @@ import BallastPlugins
 import BallastCore
 import BallastEngine
 import BallastProviders
-import BallastStore
+import BallastSim
+import BallastSQLite
+import BallastState
 import Foundation
 import Logging
 

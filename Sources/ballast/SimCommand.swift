@@ -1,6 +1,7 @@
 import ArgumentParser
 import BallastCore
 import BallastProviders
+import BallastSim
 
 struct SimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

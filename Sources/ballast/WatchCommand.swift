@@ -2,7 +2,7 @@ import ArgumentParser
 import BallastCore
 import BallastEngine
 import BallastServer
-import BallastStore
+import BallastState
 import Foundation
 import Logging
 import Metrics

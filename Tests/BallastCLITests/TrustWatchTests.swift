@@ -8,7 +8,8 @@ import Testing
 @Suite("Trust: watch", .serialized)
 struct TrustWatchTests {
     @Test func aFileWrittenInTwoStepsDeletesNothing() async throws {
-        let daemon = try await Daemon(arguments: ["--prune-delay", "4s"])
+        // The default prune delay (10 s): a wide margin over the 1.5 s gap below, on a loaded machine.
+        let daemon = try await Daemon()
         defer { Task { await daemon.stop() } }
         let path = daemon.manifests + "/us-east.yaml"
         let whole = try String(contentsOfFile: path, encoding: .utf8)
@@ -19,7 +20,7 @@ struct TrustWatchTests {
         try await Task.sleep(for: .milliseconds(1500))
         try Data(whole.utf8).write(to: URL(fileURLWithPath: path))
         // Past the prune delay of the first write, and well past the settle time.
-        try await Task.sleep(for: .seconds(6))
+        try await Task.sleep(for: .seconds(11))
         let watchActions = try daemon.journal().compactMap(\.fieldsValue).filter { $0["run"]?.stringValue?.hasPrefix("watch-") == true }
         #expect(watchActions.isEmpty, "nothing was deleted or re-created: \(watchActions)\n\(daemon.watch.standardError)")
         #expect(before != nil)

@@ -1,7 +1,8 @@
 import BallastCore
 import BallastEngine
 import BallastProviders
-import BallastStore
+import BallastSim
+import BallastState
 import BallastTesting
 import Foundation
 import Logging

@@ -1,7 +1,7 @@
 import BallastCore
 import BallastEngine
 import BallastProviders
-import BallastStore
+import BallastState
 import BallastTesting
 import Logging
 import Synchronization

@@ -1,8 +1,9 @@
 import BallastCore
 import BallastEngine
 import BallastProviders
+import BallastSim
 import BallastServer
-import BallastStore
+import BallastState
 import BallastTesting
 import Foundation
 import Hummingbird

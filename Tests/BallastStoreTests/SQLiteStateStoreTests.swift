@@ -1,5 +1,6 @@
 import BallastCore
-import BallastStore
+import BallastSQLite
+import BallastState
 import BallastTesting
 import Foundation
 import Testing
@@ -25,26 +26,6 @@ struct SQLiteStateStoreTests {
         let inventory = try await reopened.inventory()
         #expect(inventory.count == 1)
         #expect(inventory.values.first == entry("a"))
-    }
-
-    @Test func outcomesCommitWithTheirInventoryChange() async throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let store = try SQLiteStateStore(path: directory.file("state.db"))
-        let id = ResourceID(kind: "Bucket", name: "a", site: "s")
-        let first = try await store.recordIntent(JournalIntent(runID: "r1", id: id, action: .create, spec: Fields(), specDigest: "x", at: Date()))
-        let second = try await store.recordIntent(JournalIntent(runID: "r1", id: id, action: .update, spec: Fields(), specDigest: "x", at: Date()))
-        #expect(try await store.unfinishedIntents().map(\.sequence) == [first, second])
-        try await store.recordOutcome(JournalOutcome(intentSequence: first, status: .succeeded, attempts: 2, outputs: Fields(["id": .string("1")]), at: Date()), change: .upsert(entry("a")))
-        #expect(try await store.unfinishedIntents().map(\.sequence) == [second])
-        #expect(try await store.inventory().count == 1)
-        let events = try await store.events(since: nil)
-        #expect(events.map(\.outcome?.status) == [.succeeded, nil])
-        #expect(events.first?.outcome?.attempts == 2)
-        // An intent gets one outcome only: the journal is append-only.
-        await #expect(throws: (any Error).self) {
-            try await store.recordOutcome(JournalOutcome(intentSequence: first, status: .failed, attempts: 1, at: Date()), change: .none)
-        }
     }
 
     @Test func aSecondWriterIsToldWhoHoldsTheLock() async throws {

@@ -1,5 +1,6 @@
 import BallastCore
 import BallastProviders
+import BallastSim
 import Foundation
 
 // watch-heal-latency STATE_DIR DRIFTS [SEED]

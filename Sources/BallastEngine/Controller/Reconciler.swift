@@ -1,6 +1,6 @@
 import BallastCore
 import BallastProviders
-import BallastStore
+import BallastState
 import Foundation
 import Logging
 

@@ -1,15 +1,17 @@
 import BallastCore
-import BallastStore
+import BallastSQLite
+import BallastState
 import BallastTesting
 import Foundation
 import Testing
 
 private let id = ResourceID(kind: "Bucket", name: "a", site: "s")
 private func entry() -> InventoryEntry {
-    InventoryEntry(id: id, spec: Fields(), specDigest: "d", createdAt: Date(), updatedAt: Date())
+    InventoryEntry(id: id, spec: Fields(), specDigest: "d", createdAt: Date(timeIntervalSince1970: 1_000), updatedAt: Date(timeIntervalSince1970: 2_000))
 }
 
-/// The lease contract, run against every backend: the same tests, not a copy per store.
+/// One store backend under the contract tests: the same tests run against each, not a copy
+/// per store. The PostgreSQL store joins this list.
 struct StoreBackend: CustomTestStringConvertible, Sendable {
     var name: String
     /// Two stores on one state, as two processes would open it.
@@ -27,8 +29,48 @@ struct StoreBackend: CustomTestStringConvertible, Sendable {
     ]
 }
 
-@Suite("State leases")
-struct LeaseTests {
+@Suite("State store contract")
+struct StateStoreContractTests {
+    @Test(arguments: StoreBackend.all)
+    func outcomesCommitWithTheirInventoryChangeAndTheJournalIsAppendOnly(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (store, _) = try backend.open(directory)
+        let first = try await store.recordIntent(JournalIntent(runID: "r1", id: id, action: .create, spec: Fields(), specDigest: "x", at: Date()))
+        let second = try await store.recordIntent(JournalIntent(runID: "r1", id: id, action: .update, spec: Fields(), specDigest: "x", at: Date()))
+        #expect(second > first)
+        #expect(try await store.unfinishedIntents().map(\.sequence) == [first, second])
+        try await store.recordOutcome(JournalOutcome(intentSequence: first, status: .succeeded, attempts: 2, outputs: Fields(["id": .string("1")]), at: Date()), change: .upsert(entry()))
+        #expect(try await store.unfinishedIntents().map(\.sequence) == [second])
+        #expect(try await store.entry(id) == entry())
+        let events = try await store.events(since: nil)
+        #expect(events.map(\.outcome?.status) == [.succeeded, nil])
+        #expect(events.first?.outcome?.attempts == 2)
+        await #expect(throws: (any Error).self, "an intent gets one outcome only") {
+            try await store.recordOutcome(JournalOutcome(intentSequence: first, status: .failed, attempts: 1, at: Date()), change: .remove(id))
+        }
+        #expect(try await store.entry(id) != nil, "the refused outcome changed nothing")
+        try await store.recordOutcome(JournalOutcome(intentSequence: second, status: .succeeded, attempts: 1, at: Date()), change: .remove(id))
+        #expect(try await store.inventory().isEmpty)
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func upsertReplacesAndRemoveOfWhatIsAbsentSucceeds(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (store, _) = try backend.open(directory)
+        var changed = entry()
+        try await store.upsert(changed)
+        changed.status = .failed
+        changed.lastError = "boom"
+        changed.prune = false
+        try await store.upsert(changed)
+        #expect(try await store.inventory() == [id: changed])
+        try await store.remove(id)
+        try await store.remove(id)
+        #expect(try await store.entry(id) == nil)
+    }
+
     @Test(arguments: StoreBackend.all)
     func aLapsedLeaseIsTakenOverAndItsHolderCanNoLongerWrite(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()

@@ -1,4 +1,5 @@
 import BallastCore
+import BallastProviders
 import Crypto
 
 /// The simulated provider: the embedded default adapter for examples, tests and benchmarks.

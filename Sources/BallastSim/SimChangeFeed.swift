@@ -1,4 +1,5 @@
 import BallastCore
+import BallastProviders
 import Foundation
 #if canImport(Glibc)
 import Glibc

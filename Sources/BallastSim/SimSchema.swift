@@ -1,4 +1,5 @@
 import BallastCore
+import BallastProviders
 
 /// The kinds the simulated provider serves: cloud, data-centre and edge building blocks.
 enum SimSchema {

@@ -130,7 +130,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
 
 extension Duration {
     /// In seconds, for `Date` arithmetic.
-    var timeInterval: TimeInterval {
+    public var timeInterval: TimeInterval {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

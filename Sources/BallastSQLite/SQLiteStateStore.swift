@@ -1,4 +1,5 @@
 import BallastCore
+import BallastState
 import Foundation
 import GRDB
 import Synchronization

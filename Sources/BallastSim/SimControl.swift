@@ -1,4 +1,5 @@
 import BallastCore
+import BallastProviders
 
 /// Acts on the sim world as an outside force would: what `ballast sim …` does, for demos
 /// and tests. Changes go straight to the world, never through Ballast's state.

@@ -42,6 +42,9 @@ public actor InMemoryStateStore: StateStore {
 
     public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) throws {
         try checkFence()
+        guard outcomes[outcome.intentSequence] == nil, (1...Int64(max(1, intents.count))).contains(outcome.intentSequence), !intents.isEmpty else {
+            throw StoreError.corrupt(path: "memory", reason: "intent \(outcome.intentSequence) has an outcome already, or does not exist")
+        }
         outcomes[outcome.intentSequence] = outcome
         switch change {
         case .none: break

@@ -1,4 +1,5 @@
 import BallastCore
+import BallastProviders
 
 /// The simulated infrastructure: every resource that exists on every sim site.
 public struct SimWorld: Sendable, Hashable {
