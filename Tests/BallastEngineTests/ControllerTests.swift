@@ -1,5 +1,6 @@
 import BallastEngine
 import BallastProviders
+import BallastTesting
 import Synchronization
 import Testing
 
@@ -101,6 +102,22 @@ struct ControllerTests {
         breaker.recordSuccess()
         let afterSuccess = breaker.allow(at: start + .seconds(21))
         #expect(breaker.isClosed && afterSuccess)
+    }
+
+    @Test func aFailedKeyComesBackAfterItsBackoffOnTheQueuesClock() async {
+        let clock = ManualClock()
+        let queue = WorkQueue<String>(backoff: .reconcile, clock: clock)
+        await queue.add("a")
+        #expect(await queue.next() == "a")
+        await queue.addFailed("a")
+        await queue.done("a")
+        let waiting = Task { await queue.next() }
+        for _ in 0..<50 { await Task.yield() }
+        clock.advance(by: .milliseconds(49))
+        for _ in 0..<50 { await Task.yield() }
+        #expect(clock.sleepers == 1, "still waiting for the 50 ms backoff")
+        clock.advance(by: .milliseconds(1))
+        #expect(await waiting.value == "a")
     }
 
     /// What the workers saw, shared between them.

@@ -17,7 +17,7 @@ private struct Watched {
     let controller: WatchController
     var manifests: String { harness.directory.file("manifests") }
 
-    init(configure: (inout WatchConfiguration) -> Void = { _ in }) throws {
+    init(clock: any ControllerClock = SystemControllerClock(), configure: (inout WatchConfiguration) -> Void = { _ in }) throws {
         try FileManager.default.copyItem(atPath: root + "/manifests/examples/hybrid", toPath: harness.directory.file("manifests"))
         let planner = PlanService(registry: harness.registry, store: harness.store, logger: quietLogger)
         let executor = Executor(registry: harness.registry, store: harness.store, logger: quietLogger, sleep: { _ in })
@@ -26,7 +26,7 @@ private struct Watched {
         configure(&configuration)
         controller = WatchController(
             paths: [harness.directory.file("manifests")], applier: ApplyService(planner: planner, executor: executor, logger: quietLogger),
-            configuration: configuration, metrics: WatchMetrics(factory: metrics), logger: quietLogger)
+            configuration: configuration, metrics: WatchMetrics(factory: metrics), clock: clock, logger: quietLogger)
     }
 
     var control: SimControl { SimControl(world: harness.world) }
@@ -46,8 +46,49 @@ private func eventually(_ condition: () async throws -> Bool) async rethrows -> 
     return false
 }
 
+/// Moves a manual clock forward in steps, letting the controller's tasks run between them,
+/// until `condition` holds or `limit` of clock time has passed. Time moves only here.
+private func advance(_ clock: ManualClock, by step: Duration, upTo limit: Duration, until condition: () async throws -> Bool = { false }) async rethrows -> Bool {
+    var moved = Duration.zero
+    while moved < limit {
+        clock.advance(by: step)
+        moved += step
+        for _ in 0..<20 { await Task.yield() }
+        try? await Task.sleep(for: .milliseconds(2))
+        if try await condition() { return true }
+    }
+    return try await condition()
+}
+
 @Suite("Watch controller")
 struct WatchControllerTests {
+    @Test func aRemovalWaitsForThePruneDelayOnTheControllersClock() async throws {
+        let clock = ManualClock()
+        let watched = try Watched(clock: clock) { configuration in
+            configuration.manifestSettle = .milliseconds(10)
+            configuration.pruneDelay = .seconds(10)
+            configuration.resync = .seconds(3600)
+        }
+        defer { watched.harness.directory.remove() }
+        _ = try await watched.controller.start()
+        let running = Task { await watched.controller.run() }
+        let analytics = ResourceID(parsing: "Database/analytics@us-east")!
+        try FileManager.default.removeItem(atPath: watched.manifests + "/us-east.yaml")
+        // The reload is seen within a few poll intervals of clock time...
+        let reloaded = await advance(clock, by: .milliseconds(50), upTo: .seconds(1)) { await watched.controller.manifests()?.resources == 20 }
+        #expect(reloaded)
+        // ...but nothing is pruned for 10 s of clock time, however long real time takes.
+        _ = try await advance(clock, by: .milliseconds(500), upTo: .seconds(9))
+        #expect(try await watched.harness.world.snapshot().records[analytics] != nil, "pruned before the prune delay")
+        #expect(await watched.controller.resource(analytics)?[.synced].reason == "DeletionHeld")
+        let pruned = try await advance(clock, by: .milliseconds(500), upTo: .seconds(5)) {
+            try await watched.harness.world.snapshot().records[analytics] == nil
+        }
+        #expect(pruned)
+        await watched.controller.stop()
+        await running.value
+    }
+
     @Test func startUpAppliesAndSetsConditions() async throws {
         let watched = try Watched()
         defer { watched.harness.directory.remove() }

@@ -6,10 +6,11 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     private var waiters: [CheckedContinuation<Key?, Never>] = []
     private var isShutDown = false
     private var timer: Task<Void, Never>?
-    private let clock = ContinuousClock()
+    private let clock: any ControllerClock
 
-    public init(backoff: RetryPolicy = .reconcile) {
+    public init(backoff: RetryPolicy = .reconcile, clock: any ControllerClock = SystemControllerClock()) {
         state = WorkQueueState(backoff: backoff)
+        self.clock = clock
     }
 
     public var depth: Int { state.depth }

@@ -41,7 +41,7 @@ public actor WatchController {
     private let metrics: WatchMetrics
     private let logger: Logger
     private let queue: WorkQueue<ResourceID>
-    private let clock = ContinuousClock()
+    private let clock: any ControllerClock
 
     private var desired: Reconciler.Desired?
     /// The manifests as last loaded; nil forces the next poll to load them again.
@@ -59,7 +59,10 @@ public actor WatchController {
     private var gate: PruneGate
     private var pruneCheck: Task<Void, Never>?
 
-    public init(paths: [String], applier: ApplyService, configuration: WatchConfiguration, metrics: WatchMetrics, logger: Logger) {
+    /// `clock` drives every timer of the controller and its queue: the resync, the manifest poll,
+    /// breakers and probes, the prune delay, backoff and the rate limit.
+    public init(paths: [String], applier: ApplyService, configuration: WatchConfiguration, metrics: WatchMetrics, clock: any ControllerClock = SystemControllerClock(), logger: Logger) {
+        self.clock = clock
         self.paths = paths
         self.planner = applier.planner
         self.applier = applier
@@ -67,8 +70,8 @@ public actor WatchController {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
-        self.queue = WorkQueue(backoff: configuration.backoff)
-        self.bucket = TokenBucket(rate: configuration.rateLimit, burst: configuration.rateBurst, now: ContinuousClock.now)
+        self.queue = WorkQueue(backoff: configuration.backoff, clock: clock)
+        self.bucket = TokenBucket(rate: configuration.rateLimit, burst: configuration.rateBurst, now: clock.now)
         self.gate = PruneGate(budget: configuration.deletionBudget, pruneDelay: configuration.pruneDelay, preApproved: configuration.approvedDeletions)
     }
 
@@ -197,7 +200,7 @@ public actor WatchController {
             sites[siteName] = health
         }
         let wait = bucket.reserve(at: clock.now)
-        if wait > .zero { try? await Task.sleep(for: wait) }
+        if wait > .zero { try? await clock.sleep(for: wait) }
         let start = clock.now
         let outcome: Reconciler.Outcome
         do {
@@ -513,13 +516,13 @@ public actor WatchController {
 
     private nonisolated func pollManifests() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.manifestPollInterval)
+            try? await clock.sleep(for: configuration.manifestPollInterval)
             if Task.isCancelled { return }
             guard var current = await fingerprintIfChanged() else { continue }
             // Let a save finish: an editor that deletes and rewrites, or writes in several
             // steps, must not be read half way (a file missing for a moment would prune).
             while true {
-                try? await Task.sleep(for: configuration.manifestSettle)
+                try? await clock.sleep(for: configuration.manifestSettle)
                 if Task.isCancelled { return }
                 let again = await fingerprintNow()
                 if again == current { break }
@@ -623,7 +626,7 @@ public actor WatchController {
 
     private nonisolated func resyncPeriodically() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.resync)
+            try? await clock.sleep(for: configuration.resync)
             if Task.isCancelled { return }
             let count = (try? await enqueue(.all)) ?? 0
             logger.info("periodic resync", metadata: ["resources": "\(count)"])
