@@ -18,7 +18,7 @@ public enum StatusJSON {
                 return .map(Fields([
                     "type": .string(kind.rawValue),
                     "status": .string(condition.statusText),
-                    "reason": .string(condition.reason),
+                    "reason": .string(condition.reason.rawValue),
                     "message": .string(condition.message),
                     "lastTransitionTime": .string(Timestamp.string(condition.lastTransitionTime, fractionalSeconds: true)),
                 ]))

@@ -80,7 +80,7 @@ struct WatchControllerTests {
         // ...but nothing is pruned for 10 s of clock time, however long real time takes.
         _ = try await advance(clock, by: .milliseconds(500), upTo: .seconds(9))
         #expect(try await watched.harness.world.snapshot().records[analytics] != nil, "pruned before the prune delay")
-        #expect(await watched.controller.resource(analytics)?[.synced].reason == "DeletionHeld")
+        #expect(await watched.controller.resource(analytics)?[.synced].reason == .deletionHeld)
         let pruned = try await advance(clock, by: .milliseconds(500), upTo: .seconds(5)) {
             try await watched.harness.world.snapshot().records[analytics] == nil
         }
@@ -97,9 +97,9 @@ struct WatchControllerTests {
         let statuses = await watched.controller.resources()
         #expect(statuses.count == 22)
         let legacy = try #require(await watched.controller.resource(ResourceID(parsing: "Database/legacy-erp@dc-frankfurt")!))
-        #expect(legacy[.drifted].status == true && legacy[.drifted].reason == "ObserveOnly")
+        #expect(legacy[.drifted].status == true && legacy[.drifted].reason == .observeOnly)
         // Observe-only and absent from a fresh world: reported missing, never created.
-        #expect(legacy[.ready].status == false && legacy[.ready].reason == "Missing")
+        #expect(legacy[.ready].status == false && legacy[.ready].reason == .missing)
         #expect(await watched.controller.resources(condition: .ready).count == 21)
         #expect(await watched.controller.resources(condition: .failed).isEmpty)
         #expect(await watched.controller.resources(site: "us-east", kind: "Bucket").map(\.id.description) == ["Bucket/assets@us-east"])
@@ -157,15 +157,15 @@ struct WatchStatusTests {
 
     @Test func conditionsCountAndTransitionTimesMoveOnlyOnChange() {
         var table = StatusTable()
-        table.update(id, at: now) { $0.set(.ready, true, reason: "Created", at: now) }
+        table.update(id, at: now) { $0.set(.ready, true, reason: .created, at: now) }
         #expect(table.counts[.ready] == 1)
         let later = now.addingTimeInterval(60)
-        table.update(id, at: later) { $0.set(.ready, true, reason: "UpToDate", at: later) }
+        table.update(id, at: later) { $0.set(.ready, true, reason: .upToDate, at: later) }
         #expect(table[id]?[.ready].lastTransitionTime == now)
-        #expect(table[id]?[.ready].reason == "UpToDate")
-        table.update(id, at: later) { $0.confirm(.ready, true, reason: "Ignored", at: later) }
-        #expect(table[id]?[.ready].reason == "UpToDate")
-        table.update(id, at: later) { $0.set(.ready, false, reason: "Missing", at: later) }
+        #expect(table[id]?[.ready].reason == .upToDate)
+        table.update(id, at: later) { $0.confirm(.ready, true, reason: ConditionReason(rawValue: "Ignored"), at: later) }
+        #expect(table[id]?[.ready].reason == .upToDate)
+        table.update(id, at: later) { $0.set(.ready, false, reason: .missing, at: later) }
         #expect(table.counts[.ready] == 0)
         #expect(table[id]?[.ready].lastTransitionTime == later)
         table.remove(id)

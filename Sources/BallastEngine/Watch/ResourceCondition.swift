@@ -21,11 +21,11 @@ public struct ResourceCondition: Sendable, Hashable {
 
     public var kind: Kind
     public var status: Bool?
-    public var reason: String
+    public var reason: ConditionReason
     public var message: String
     public var lastTransitionTime: Date
 
-    public init(kind: Kind, status: Bool?, reason: String, message: String = "", lastTransitionTime: Date) {
+    public init(kind: Kind, status: Bool?, reason: ConditionReason, message: String = "", lastTransitionTime: Date) {
         self.kind = kind
         self.status = status
         self.reason = reason

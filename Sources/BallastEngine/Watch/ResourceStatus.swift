@@ -14,14 +14,14 @@ public struct ResourceStatus: Sendable, Hashable {
         self.id = id
         self.declared = declared
         conditions = Dictionary(uniqueKeysWithValues: ResourceCondition.Kind.allCases.map {
-            ($0, ResourceCondition(kind: $0, status: nil, reason: "Pending", message: "not reconciled yet", lastTransitionTime: now))
+            ($0, ResourceCondition(kind: $0, status: nil, reason: .pending, message: "not reconciled yet", lastTransitionTime: now))
         })
     }
 
     public subscript(kind: ResourceCondition.Kind) -> ResourceCondition { conditions[kind]! }
 
     /// Sets a condition; its transition time moves only when its status changes.
-    public mutating func set(_ kind: ResourceCondition.Kind, _ status: Bool?, reason: String, message: String = "", at now: Date) {
+    public mutating func set(_ kind: ResourceCondition.Kind, _ status: Bool?, reason: ConditionReason, message: String = "", at now: Date) {
         let previous = conditions[kind]!
         let time = previous.status == status ? previous.lastTransitionTime : now
         conditions[kind] = ResourceCondition(kind: kind, status: status, reason: reason, message: message, lastTransitionTime: time)
@@ -29,7 +29,7 @@ public struct ResourceStatus: Sendable, Hashable {
 
     /// Sets a condition only when its status changes, keeping the reason that explains the
     /// current status (a heal stays "Healed" until the next drift).
-    public mutating func confirm(_ kind: ResourceCondition.Kind, _ status: Bool?, reason: String, message: String = "", at now: Date) {
+    public mutating func confirm(_ kind: ResourceCondition.Kind, _ status: Bool?, reason: ConditionReason, message: String = "", at now: Date) {
         guard conditions[kind]!.status != status else { return }
         set(kind, status, reason: reason, message: message, at: now)
     }

@@ -221,10 +221,10 @@ public actor WatchController {
         switch outcome {
         case .upToDate:
             table.update(id, declared: declared, at: now) { status in
-                status.confirm(.ready, true, reason: "UpToDate", at: now)
-                status.confirm(.synced, true, reason: "UpToDate", at: now)
-                status.confirm(.drifted, false, reason: "NoDrift", at: now)
-                status.confirm(.failed, false, reason: "Succeeded", at: now)
+                status.confirm(.ready, true, reason: .upToDate, at: now)
+                status.confirm(.synced, true, reason: .upToDate, at: now)
+                status.confirm(.drifted, false, reason: .noDrift, at: now)
+                status.confirm(.failed, false, reason: .succeeded, at: now)
                 status.lastReconciled = now
             }
             await succeeded(id)
@@ -238,10 +238,10 @@ public actor WatchController {
                 managed.insert(id)
                 let healed = [.drifted, .vanished].contains(reason)
                 table.update(id, declared: declared, at: now) { status in
-                    status.set(.ready, true, reason: Self.appliedReason(action, reason), at: now)
-                    status.set(.synced, true, reason: Self.appliedReason(action, reason), at: now)
-                    status.set(.drifted, false, reason: healed ? "Healed" : "NoDrift", message: healed ? "\(reason.text); reverted" : "", at: now)
-                    status.set(.failed, false, reason: "Succeeded", at: now)
+                    status.set(.ready, true, reason: ConditionReason.applied(action, reason), at: now)
+                    status.set(.synced, true, reason: ConditionReason.applied(action, reason), at: now)
+                    status.set(.drifted, false, reason: healed ? .healed : .noDrift, message: healed ? "\(reason.text); reverted" : "", at: now)
+                    status.set(.failed, false, reason: .succeeded, at: now)
                     status.lastReconciled = now
                 }
                 if healed && !startup {
@@ -254,9 +254,9 @@ public actor WatchController {
             await succeeded(id)
         case .failed(let action, let message, let retryable):
             table.update(id, declared: declared, at: now) { status in
-                status.set(.failed, true, reason: action == .noop ? "ReconcileError" : "\(action.rawValue.capitalized)Failed", message: message, at: now)
-                status.set(.synced, false, reason: "ActionFailed", message: message, at: now)
-                if action == .create { status.set(.ready, false, reason: "NotCreated", message: message, at: now) }
+                status.set(.failed, true, reason: .failed(action), message: message, at: now)
+                status.set(.synced, false, reason: .actionFailed, message: message, at: now)
+                if action == .create { status.set(.ready, false, reason: .notCreated, message: message, at: now) }
                 status.lastReconciled = now
             }
             logger.warning("reconcile failed", metadata: ["id": "\(id)", "error": "\(message)", "retryable": "\(retryable)"])
@@ -266,10 +266,10 @@ public actor WatchController {
             let fields = changes.map(\.path).joined(separator: ", ")
             let message = missing ? "the resource is missing" : "differs in \(fields)"
             table.update(id, declared: declared, at: now) { status in
-                status.set(.drifted, true, reason: observeOnly ? "ObserveOnly" : "SelfHealDisabled", message: message, at: now)
-                status.set(.synced, false, reason: "Drifted", message: message, at: now)
-                status.set(.ready, !missing, reason: missing ? "Missing" : "Exists", at: now)
-                status.set(.failed, false, reason: "Succeeded", at: now)
+                status.set(.drifted, true, reason: observeOnly ? .observeOnly : .selfHealDisabled, message: message, at: now)
+                status.set(.synced, false, reason: .drifted, message: message, at: now)
+                status.set(.ready, !missing, reason: missing ? .missing : .exists, at: now)
+                status.set(.failed, false, reason: .succeeded, at: now)
                 status.lastReconciled = now
             }
             if !previouslyDrifted && !startup {
@@ -279,27 +279,27 @@ public actor WatchController {
             await succeeded(id)
         case .siteUnavailable(let reason):
             table.update(id, declared: declared, at: now) { status in
-                status.set(.ready, nil, reason: "SiteUnavailable", message: reason, at: now)
-                status.set(.synced, nil, reason: "SiteUnavailable", message: reason, at: now)
+                status.set(.ready, nil, reason: .siteUnavailable, message: reason, at: now)
+                status.set(.synced, nil, reason: .siteUnavailable, message: reason, at: now)
             }
             siteReason = reason
             await siteFailed(id, reason: reason, at: now)
         case .refused(let message):
             table.update(id, declared: declared, at: now) { status in
-                status.set(.failed, true, reason: "Refused", message: message, at: now)
-                status.set(.synced, false, reason: "Refused", message: message, at: now)
+                status.set(.failed, true, reason: .refused, message: message, at: now)
+                status.set(.synced, false, reason: .refused, message: message, at: now)
                 status.lastReconciled = now
             }
             logger.warning("reconcile refused", metadata: ["id": "\(id)", "error": "\(message)"])
             await succeeded(id)
         case .waiting(let other):
             table.update(id, declared: declared, at: now) { status in
-                status.set(.synced, false, reason: "Waiting", message: "waiting for \(other)", at: now)
+                status.set(.synced, false, reason: .waiting, message: "waiting for \(other)", at: now)
             }
             await retryLater(id)
         case .held(let message):
             table.update(id, declared: declared, at: now) { status in
-                status.set(.synced, false, reason: "DeletionHeld", message: message, at: now)
+                status.set(.synced, false, reason: .deletionHeld, message: message, at: now)
             }
             await succeeded(id)
         case .unknown:
@@ -439,7 +439,7 @@ public actor WatchController {
             let now = Date()
             for id in mass.ids {
                 table.update(id, declared: false, at: now) { status in
-                    status.set(.synced, false, reason: "DeletionHeld", message: "\(mass.message); waiting for approval of \(mass.digest)", at: now)
+                    status.set(.synced, false, reason: .deletionHeld, message: "\(mass.message); waiting for approval of \(mass.digest)", at: now)
                 }
             }
             // Forgetting what is gone or orphaned deletes nothing: it goes ahead.
@@ -690,17 +690,6 @@ public actor WatchController {
         case .waiting: "waiting"
         case .held: "held"
         case .unknown: "unknown"
-        }
-    }
-
-    static func appliedReason(_ action: Action, _ reason: ActionReason) -> String {
-        switch (action, reason) {
-        case (.create, .vanished): "Recreated"
-        case (.create, _): "Created"
-        case (.update, _): "Updated"
-        case (.replace, _): "Replaced"
-        case (.delete, _): "Deleted"
-        case (.noop, _): "UpToDate"
         }
     }
 }
