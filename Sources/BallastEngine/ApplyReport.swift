@@ -1,5 +1,29 @@
 import BallastCore
+import BallastProviders
+import BallastState
 import Foundation
+
+/// Why an action failed, typed: what the provider said, or what the state store said when the
+/// journal could not be written. It says whether trying again can help.
+public enum ActionFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    case provider(ProviderError)
+    /// The intent or outcome could not be written: nothing more was done.
+    case journal(StoreError)
+
+    public var isRetryable: Bool {
+        switch self {
+        case .provider(let error): error.isRetryable
+        case .journal(let error): error.isRetryable
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .provider(let error): error.description
+        case .journal(let error): "could not write the journal: \(error)"
+        }
+    }
+}
 
 /// How one planned action ended.
 public struct ActionResult: Sendable, Hashable {
@@ -14,22 +38,26 @@ public struct ActionResult: Sendable, Hashable {
     public var status: Status
     public var attempts: Int
     public var duration: Duration
-    public var error: String?
+    /// For failed actions: the typed reason.
+    public var failure: ActionFailure?
     /// For skipped actions: the failed action that caused it.
     public var blockedBy: ResourceID?
-    /// For failed actions: whether trying again later can help (the provider said so).
-    public var retryable: Bool
 
-    public init(id: ResourceID, action: Action, status: Status, attempts: Int = 0, duration: Duration = .zero, error: String? = nil, blockedBy: ResourceID? = nil, retryable: Bool = false) {
+    public init(id: ResourceID, action: Action, status: Status, attempts: Int = 0, duration: Duration = .zero, failure: ActionFailure? = nil, blockedBy: ResourceID? = nil) {
         self.id = id
         self.action = action
         self.status = status
         self.attempts = attempts
         self.duration = duration
-        self.error = error
+        self.failure = failure
         self.blockedBy = blockedBy
-        self.retryable = retryable
     }
+
+    /// The failure as people read it.
+    public var error: String? { failure?.description }
+
+    /// For failed actions: whether trying again later can help.
+    public var retryable: Bool { failure?.isRetryable ?? false }
 }
 
 /// Everything an apply did, in the order actions finished.

@@ -131,8 +131,11 @@ public struct Executor: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let id = planned.id
-        func result(_ status: ActionResult.Status, attempts: Int, error: String? = nil, retryable: Bool = false) -> ActionResult {
-            ActionResult(id: id, action: planned.action, status: status, attempts: attempts, duration: clock.now - started, error: error, retryable: retryable)
+        func result(_ status: ActionResult.Status, attempts: Int, failure: ActionFailure? = nil) -> ActionResult {
+            ActionResult(id: id, action: planned.action, status: status, attempts: attempts, duration: clock.now - started, failure: failure)
+        }
+        func journalFailure(_ error: any Error) -> ActionFailure {
+            .journal(error as? StoreError ?? .unavailable(path: "state", reason: "\(error)"))
         }
         let existing = input.inventory[id]
         let spec = resource?.spec ?? existing?.spec ?? Fields()
@@ -141,7 +144,7 @@ public struct Executor: Sendable {
         do {
             sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: id, action: planned.action, spec: spec, specDigest: SpecDigest.digest(spec), at: now()))
         } catch {
-            return (index, result(.failed, attempts: 0, error: "could not write the journal: \(error)", retryable: true), nil)
+            return (index, result(.failed, attempts: 0, failure: journalFailure(error)), nil)
         }
         failpoints.reach("after-intent")
 
@@ -187,13 +190,12 @@ public struct Executor: Sendable {
         do {
             try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: status, attempts: outcome.attempts, error: errorText, outputs: observed?.outputs, at: now()), change: change)
         } catch {
-            return (index, result(.failed, attempts: outcome.attempts, error: "could not record the outcome: \(error)", retryable: true), nil)
+            return (index, result(.failed, attempts: outcome.attempts, failure: journalFailure(error)), nil)
         }
         failpoints.reach("after-outcome")
-        if let errorText {
-            logger.warning("action failed", metadata: ["id": "\(id)", "action": "\(planned.action.rawValue)", "error": "\(errorText)"])
-            let retryable = if case .failure(let error) = outcome.result { error.isRetryable } else { false }
-            return (index, result(.failed, attempts: outcome.attempts, error: errorText, retryable: retryable), nil)
+        if case .failure(let error) = outcome.result {
+            logger.warning("action failed", metadata: ["id": "\(id)", "action": "\(planned.action.rawValue)", "error": "\(error.description)"])
+            return (index, result(.failed, attempts: outcome.attempts, failure: .provider(error)), nil)
         }
         return (index, result(.applied, attempts: outcome.attempts), observed?.outputs)
     }
