@@ -40,6 +40,16 @@ public struct ApplyService: Sendable {
         try await Recovery(registry: planner.registry, store: store, logger: logger).recover(sites: sites)
     }
 
+    /// The start every writing operation shares — apply, apply of a saved plan, destroy, watch's
+    /// start-up: load the manifests, close what an interrupted run left open, and plan. Call it
+    /// holding the lease. `recovery` is nil when the manifests did not load.
+    public func prepare(_ paths: [String], readStandardInput: @escaping () -> [UInt8] = { [] }) async throws -> (outcome: PlanService.Outcome, recovery: Recovery.Report?) {
+        let loaded = planner.load(paths, readStandardInput: readStandardInput)
+        guard let desired = loaded.desired else { return (try await planner.plan(loaded, inputs: paths), nil) }
+        let recovery = try await recover(sites: desired.sites)
+        return (try await planner.plan(loaded, inputs: paths), recovery)
+    }
+
     /// Why a plan was not executed.
     public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
         /// The plan prunes more than the deletion budget allows, and no approval was given.

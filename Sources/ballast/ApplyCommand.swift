@@ -39,9 +39,8 @@ struct ApplyCommand: AsyncParsableCommand {
         case .plan(let plan, let path):
             try await applySaved(plan, path: path, service: service)
         case .notAPlan:
-            let loaded = service.planner.load(manifests.paths, readStandardInput: Terminal.readStandardInput)
-            if let desired = loaded.desired { Terminal.reportRecovery(try await service.recover(sites: desired.sites)) }
-            let outcome = try await service.planner.plan(loaded, inputs: manifests.paths)
+            let (outcome, recovery) = try await service.prepare(manifests.paths, readStandardInput: Terminal.readStandardInput)
+            if let recovery { Terminal.reportRecovery(recovery) }
             Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
             guard let plan = outcome.plan, let desired = outcome.loaded.desired else { throw ExitCode.failure }
             Terminal.standardOutput(PlanTextRenderer(style: Terminal.style, sites: desired.sites).render(plan))
@@ -64,9 +63,8 @@ struct ApplyCommand: AsyncParsableCommand {
             Terminal.standardError("ballast: error: \(path) was planned from standard input, which cannot be read again to check it; plan from files to save a plan, or pipe the manifests to 'ballast apply -' instead\n")
             throw ExitCode.failure
         }
-        let loaded = service.planner.load(saved.inputs, readStandardInput: { [] })
-        if let desired = loaded.desired { Terminal.reportRecovery(try await service.recover(sites: desired.sites)) }
-        let current = try await service.planner.plan(loaded, inputs: saved.inputs)
+        let (current, recovery) = try await service.prepare(saved.inputs)
+        if let recovery { Terminal.reportRecovery(recovery) }
         Terminal.report(current.diagnostics, files: current.loaded.files)
         guard current.loaded.desired != nil else { throw ExitCode.failure }
         let problems = service.staleness(of: saved, against: current)

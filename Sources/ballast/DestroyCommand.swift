@@ -29,9 +29,8 @@ struct DestroyCommand: AsyncParsableCommand {
     }
 
     private func destroy(_ service: ApplyService) async throws {
-        let loaded = service.planner.load(manifests.paths, readStandardInput: Terminal.readStandardInput)
-        if let desired = loaded.desired { Terminal.reportRecovery(try await service.recover(sites: desired.sites)) }
-        let outcome = try await service.planner.plan(loaded, inputs: manifests.paths)
+        let (outcome, recovery) = try await service.prepare(manifests.paths, readStandardInput: Terminal.readStandardInput)
+        if let recovery { Terminal.reportRecovery(recovery) }
         guard outcome.plan != nil, let desired = outcome.loaded.desired else {
             Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
             throw ExitCode.failure

@@ -92,12 +92,11 @@ public actor WatchController {
         // Taken before reading: a file changed while start-up plans and applies must be seen
         // as a change afterwards, not taken as what was loaded.
         let beforeLoading = ManifestFingerprint(paths, extraFiles: [])
-        let loaded = planner.load(paths, readStandardInput: { [] })
+        let (outcome, recovery) = try await applier.prepare(paths)
+        let loaded = outcome.loaded
         guard let state = loaded.desired else {
-            return StartupReport(loaded: loaded, diagnostics: loaded.diagnostics)
+            return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics)
         }
-        let recovery = try await applier.recover(sites: state.sites)
-        let outcome = try await planner.plan(loaded, inputs: paths)
         guard let plan = outcome.plan else {
             return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics, recovery: recovery)
         }
