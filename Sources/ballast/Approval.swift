@@ -5,14 +5,20 @@ import Foundation
 /// Asking for approval before changing anything.
 enum Approval {
     static func confirm(autoApprove: Bool, verb: String) throws {
-        if autoApprove { return }
+        try ask("\nDo you want to \(verb) these changes? Only 'yes' will be accepted: ", verb: verb, skip: autoApprove, flag: "--auto-approve")
+    }
+
+    /// Asks `question` at a terminal and goes on only on `yes`; `skip` (the `flag`) answers it in
+    /// advance. Without a terminal and without the flag, it refuses and names the flag.
+    static func ask(_ question: String, verb: String, skip: Bool, flag: String) throws {
+        if skip { return }
         guard Terminal.inputIsTerminal else {
-            Terminal.standardError("ballast: error: \(verb) needs confirmation, but standard input is not a terminal; pass --auto-approve to \(verb) without asking\n")
+            Terminal.standardError("ballast: error: \(verb) needs confirmation, but standard input is not a terminal; pass \(flag) to \(verb) without asking\n")
             throw ExitCode.failure
         }
-        Terminal.standardOutput("\nDo you want to \(verb) these changes? Only 'yes' will be accepted: ")
+        Terminal.standardOutput(question)
         guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-            Terminal.standardOutput("\(verb.capitalized) cancelled.\n")
+            Terminal.standardOutput("\(verb.prefix(1).uppercased() + verb.dropFirst()) cancelled.\n")
             throw ExitCode.failure
         }
     }

@@ -28,17 +28,9 @@ struct ForceUnlockCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let alive = holder.isDead ? "no longer running" : holder.expiresAt < Date() ? "its lease expired" : "it may still be running"
-        if !force {
-            guard Terminal.inputIsTerminal else {
-                Terminal.standardError("ballast: error: force-unlock needs confirmation, but standard input is not a terminal; pass --force\n")
-                throw ExitCode.failure
-            }
-            Terminal.standardOutput("The lock is held by \(holder.command) (pid \(holder.pid) on \(holder.host); \(alive)). Remove it? Only 'yes' will be accepted: ")
-            guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-                Terminal.standardOutput("Force-unlock cancelled.\n")
-                throw ExitCode.failure
-            }
-        }
+        try Approval.ask(
+            "The lock is held by \(holder.command) (pid \(holder.pid) on \(holder.host); \(alive)). Remove it? Only 'yes' will be accepted: ",
+            verb: "force-unlock", skip: force, flag: "--force")
         guard try await store.forceUnlock(owner: lockID) != nil else {
             Terminal.standardError("ballast: error: the lock \(lockID) was released or taken over meanwhile; nothing was removed\n")
             throw ExitCode.failure
