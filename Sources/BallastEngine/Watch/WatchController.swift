@@ -34,6 +34,8 @@ public actor WatchController {
     }
 
     public nonisolated let paths: [String]
+    /// Where the manifests come from and how changes are noticed.
+    private nonisolated let source: any ManifestSource
     private let planner: PlanService
     private let applier: ApplyService
     private let reconciler: Reconciler
@@ -61,9 +63,10 @@ public actor WatchController {
 
     /// `clock` drives every timer of the controller and its queue: the resync, the manifest poll,
     /// breakers and probes, the prune delay, backoff and the rate limit.
-    public init(paths: [String], applier: ApplyService, configuration: WatchConfiguration, metrics: WatchMetrics, clock: any ControllerClock = SystemControllerClock(), logger: Logger) {
+    public init(paths: [String], applier: ApplyService, configuration: WatchConfiguration, metrics: WatchMetrics, clock: any ControllerClock = SystemControllerClock(), source: (any ManifestSource)? = nil, logger: Logger) {
         self.clock = clock
-        self.paths = paths
+        self.source = source ?? PolledManifestSource(paths: paths, interval: configuration.manifestPollInterval, settle: configuration.manifestSettle, clock: clock)
+        self.paths = source?.paths ?? paths
         self.planner = applier.planner
         self.applier = applier
         self.reconciler = Reconciler(registry: applier.planner.registry, store: applier.store, executor: applier.executor, logger: logger)
@@ -91,7 +94,7 @@ public actor WatchController {
     public func start() async throws -> StartupReport {
         // Taken before reading: a file changed while start-up plans and applies must be seen
         // as a change afterwards, not taken as what was loaded.
-        let beforeLoading = ManifestFingerprint(paths, extraFiles: [])
+        let beforeLoading = source.fingerprint(extraFiles: [])
         let (outcome, recovery) = try await applier.prepare(paths)
         let loaded = outcome.loaded
         guard let state = loaded.desired else {
@@ -111,7 +114,7 @@ public actor WatchController {
         managed = Set(inventory.keys)
         desired.managedDependents = Self.dependents(inventory)
         adopt(desired, loaded: loaded)
-        if ManifestFingerprint(paths, extraFiles: []) != beforeLoading { fingerprint = nil }
+        if source.fingerprint(extraFiles: []) != beforeLoading { fingerprint = nil }
         await seedDeletionWindow()
         await recordStartup(plan: immediate, report: report)
         if !undeclaredManaged().isEmpty {
@@ -175,7 +178,7 @@ public actor WatchController {
 
     private nonisolated func runBackground() async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.pollManifests() }
+            group.addTask { await self.followManifests() }
             group.addTask { await self.resyncPeriodically() }
         }
     }
@@ -513,20 +516,11 @@ public actor WatchController {
         await enqueue(id)
     }
 
-    private nonisolated func pollManifests() async {
+    /// Loads the manifests each time the source reports a settled change.
+    private nonisolated func followManifests() async {
         while !Task.isCancelled {
-            try? await clock.sleep(for: configuration.manifestPollInterval)
-            if Task.isCancelled { return }
-            guard var current = await fingerprintIfChanged() else { continue }
-            // Let a save finish: an editor that deletes and rewrites, or writes in several
-            // steps, must not be read half way (a file missing for a moment would prune).
-            while true {
-                try? await clock.sleep(for: configuration.manifestSettle)
-                if Task.isCancelled { return }
-                let again = await fingerprintNow()
-                if again == current { break }
-                current = again
-            }
+            let loadedFingerprint = await fingerprint
+            guard let current = await source.nextChange(from: loadedFingerprint, extraFiles: { await self.watchedFiles() }) else { return }
             let loaded = planner.load(paths, readStandardInput: { [] })
             var diagnostics = loaded.diagnostics
             var secrets: [ReferenceExpression: String] = [:]
@@ -540,14 +534,13 @@ public actor WatchController {
         }
     }
 
-    /// The fingerprint now, when it differs from the one last loaded.
-    private func fingerprintIfChanged() -> ManifestFingerprint? {
-        let current = fingerprintNow()
-        return current == fingerprint ? nil : current
+    /// The files secrets and `source` fields of the manifests in force read: watched too.
+    private func watchedFiles() -> [String] {
+        desired.map(DesiredChanges.watchedFiles) ?? []
     }
 
     private func fingerprintNow() -> ManifestFingerprint {
-        ManifestFingerprint(paths, extraFiles: desired.map(DesiredChanges.watchedFiles) ?? [])
+        source.fingerprint(extraFiles: watchedFiles())
     }
 
     private func reload(_ loaded: LoadedManifests, diagnostics: Diagnostics, secrets: [ReferenceExpression: String], fingerprint current: ManifestFingerprint) async {
@@ -577,7 +570,7 @@ public actor WatchController {
     private func adopt(_ new: Reconciler.Desired, loaded: LoadedManifests, warnings: Diagnostics = Diagnostics()) {
         desired = new
         let now = Date()
-        if fingerprint == nil { fingerprint = ManifestFingerprint(paths, extraFiles: DesiredChanges.watchedFiles(of: new)) }
+        if fingerprint == nil { fingerprint = source.fingerprint(extraFiles: DesiredChanges.watchedFiles(of: new)) }
         let rendered = DiagnosticRenderer(files: loaded.files).render(warnings)
         manifestReport = ManifestReport(
             valid: true, at: now, inputDigest: loaded.inputDigest,
