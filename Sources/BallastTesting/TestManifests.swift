@@ -37,6 +37,17 @@ public enum TestManifests {
             """
         }.joined()
     }
+
+    /// One cloud site `s` on the sim provider, followed by a document separator: the start of
+    /// the small estates tests write.
+    public static let oneSite = """
+        apiVersion: ballast.dev/v1
+        kind: Site
+        metadata: { name: s }
+        spec: { class: cloud, provider: sim }
+        ---
+
+        """
 }
 
 /// A small, fast, seedable generator (SplitMix64) for reproducible random tests.

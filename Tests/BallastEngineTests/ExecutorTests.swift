@@ -7,12 +7,7 @@ import Foundation
 import Synchronization
 import Testing
 
-private let estate = """
-apiVersion: ballast.dev/v1
-kind: Site
-metadata: { name: s }
-spec: { class: cloud, provider: sim }
----
+private let estate = TestManifests.oneSite + """
 apiVersion: ballast.dev/v1
 kind: Network
 metadata: { name: net, site: s }

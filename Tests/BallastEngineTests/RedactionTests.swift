@@ -9,12 +9,7 @@ import Testing
 
 private let secret = "hunter2-correct-horse"
 
-private let estate = """
-apiVersion: ballast.dev/v1
-kind: Site
-metadata: { name: s }
-spec: { class: cloud, provider: sim }
----
+private let estate = TestManifests.oneSite + """
 apiVersion: ballast.dev/v1
 kind: Database
 metadata: { name: db, site: s }

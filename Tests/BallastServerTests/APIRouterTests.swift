@@ -14,12 +14,7 @@ import Testing
 
 private let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
-private let estate = """
-    apiVersion: ballast.dev/v1
-    kind: Site
-    metadata: { name: s }
-    spec: { class: cloud, provider: sim }
-    ---
+private let estate = TestManifests.oneSite + """
     apiVersion: ballast.dev/v1
     kind: Bucket
     metadata: { name: b, site: s }
