@@ -24,14 +24,18 @@ public struct ApplyService: Sendable {
 
     /// Takes the state's single-writer lease for a run, and keeps renewing it until ``unlock(_:)``.
     public func lock(command: String, wait: Duration) async throws -> (lease: HeldLease, tookOverFrom: LockHolder?) {
+        let asked = ContinuousClock.now
         switch try await store.acquireLock(LockHolder(command: command, ttl: leaseTTL), wait: wait) {
-        case .acquired(let lease): return (HeldLease(lease, store: store, logger: logger), nil)
-        case .tookOver(let lease, let previous): return (HeldLease(lease, store: store, logger: logger), previous)
+        case .acquired(let lease):
+            return (HeldLease(lease, askedAt: asked, store: store, deadline: executor.leaseDeadline, logger: logger), nil)
+        case .tookOver(let lease, let previous):
+            return (HeldLease(lease, askedAt: asked, store: store, deadline: executor.leaseDeadline, logger: logger), previous)
         }
     }
 
     public func unlock(_ lease: HeldLease) async {
         lease.stopRenewing()
+        executor.leaseDeadline.released()
         do { try await store.releaseLock(lease.holder) } catch { logger.error("could not release the state lock", metadata: ["error": "\(error)"]) }
     }
 

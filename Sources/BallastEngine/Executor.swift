@@ -25,10 +25,12 @@ public struct Executor: Sendable {
     /// Secret values are taken out of every provider message before it is journaled, recorded,
     /// logged or reported.
     public var redactor: SecretRedactor
+    /// The lease this run holds, checked before every provider call.
+    public var leaseDeadline: LeaseDeadline
 
     public init(
         registry: ProviderRegistry, store: any StateStore, parallelism: Int = 10, retry: RetryPolicy = .providerCalls,
-        failpoints: Failpoints = Failpoints(), redactor: SecretRedactor = SecretRedactor(), logger: Logger,
+        failpoints: Failpoints = Failpoints(), redactor: SecretRedactor = SecretRedactor(), leaseDeadline: LeaseDeadline = LeaseDeadline(), logger: Logger,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         now: @escaping @Sendable () -> Date = { Date() }
@@ -39,6 +41,7 @@ public struct Executor: Sendable {
         self.retry = retry
         self.failpoints = failpoints
         self.redactor = redactor
+        self.leaseDeadline = leaseDeadline
         self.logger = logger
         self.random = random
         self.sleep = sleep
@@ -147,6 +150,12 @@ public struct Executor: Sendable {
             return (index, result(.failed, attempts: 0, failure: journalFailure(error)), nil)
         }
         failpoints.reach("after-intent")
+        // Epochs fence the state, not the providers: a run whose lease may have lapsed (it was
+        // paused, or could not renew) starts no provider call. The intent stays open; the next
+        // run that holds the lease recovers it.
+        guard leaseDeadline.allowsCall() else {
+            return (index, result(.failed, attempts: 0, failure: journalFailure(StoreError.unavailable(path: "state", reason: "the lease on the state is about to expire or was lost; no provider call was started"))), nil)
+        }
 
         var outcome = await perform(planned, input: input, resource: resource, outputs: outputs)
         // Text from outside (the provider's or plugin's message) may echo a secret it was sent.

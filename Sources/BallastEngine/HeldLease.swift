@@ -11,15 +11,18 @@ public final class HeldLease: Sendable {
     private let renewal = Mutex<Task<Void, Never>?>(nil)
     private let lostLease = Mutex<StoreError?>(nil)
 
-    init(_ holder: LockHolder, store: any StateStore, logger: Logger) {
+    init(_ holder: LockHolder, askedAt: ContinuousClock.Instant, store: any StateStore, deadline: LeaseDeadline, logger: Logger) {
         self.holder = holder
+        deadline.renewed(askedAt: askedAt, ttl: holder.ttl)
         let task = Task { [weak self] in
             var current = holder
             while !Task.isCancelled {
                 try? await Task.sleep(for: holder.ttl / 3)
                 if Task.isCancelled { return }
                 do {
+                    let asked = ContinuousClock.now
                     current = try await store.renewLock(current)
+                    deadline.renewed(askedAt: asked, ttl: current.ttl)
                 } catch let error as StoreError {
                     if case .leaseLost = error {
                         logger.error("\(error.description)")

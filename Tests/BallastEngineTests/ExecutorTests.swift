@@ -41,6 +41,28 @@ private func simSchema() -> ProviderSchema { TestManifests.catalog.providers["si
 
 @Suite("Executor")
 struct ExecutorTests {
+    @Test func noProviderCallStartsWhenTheLeaseMayHaveLapsed() async throws {
+        let provider = RecordingProvider(name: "sim", schema: simSchema())
+        let store = InMemoryStateStore()
+        let registry = ProviderRegistry([provider])
+        let planner = PlanService(registry: registry, store: store, secrets: FixedSecretSource(), logger: quietLogger)
+        let outcome = try await planner.plan(planner.loader.load([ManifestInput(path: "t.yaml", bytes: Array(estate.utf8))]), inputs: ["t.yaml"])
+        let plan = try #require(outcome.plan)
+        // The last renewal was asked for 28 s ago, with a 30 s ttl: less than the 5 s margin is left.
+        let deadline = LeaseDeadline(margin: .seconds(5))
+        deadline.renewed(askedAt: .now - .seconds(28), ttl: .seconds(30))
+        let executor = Executor(registry: registry, store: store, leaseDeadline: deadline, logger: quietLogger, sleep: { _ in })
+        let report = try await ApplyService(planner: planner, executor: executor, logger: quietLogger).execute(plan, outcome: outcome, progress: SilentProgress())
+        #expect(!report.succeeded)
+        #expect(provider.calls.allSatisfy { if case .observe = $0 { true } else { false } }, "no create, update or delete was started")
+        #expect(report.results.contains { $0.error?.contains("lease on the state is about to expire") == true })
+        // With the lease renewed, the same plan goes ahead.
+        deadline.renewed(askedAt: .now, ttl: .seconds(30))
+        #expect(deadline.allowsCall())
+        deadline.released()
+        #expect(deadline.allowsCall(), "no lease held: nothing to check against")
+    }
+
     @Test func createsFollowDependenciesAndFillReferences() async throws {
         let provider = RecordingProvider(name: "sim", schema: simSchema())
         let store = InMemoryStateStore()
