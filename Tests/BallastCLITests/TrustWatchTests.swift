@@ -46,6 +46,24 @@ struct TrustWatchTests {
         #expect(metrics.contains("ballast_deletions_held 21"), "\(metrics)")
         #expect(try await daemon.watch.condition("Synced", of: "Database/orders@eu-central")?.reason == "DeletionHeld")
         #expect(try daemon.cli(["sim", "ls"]).stdout.split(separator: "\n").count == 21, "nothing was deleted")
+        // Put back, then removed again: the held set clears, and comes back with the removal.
+        for file in try FileManager.default.contentsOfDirectory(atPath: away) {
+            try FileManager.default.moveItem(atPath: away + "/" + file, toPath: daemon.manifests + "/" + file)
+        }
+        let cleared = try await WatchProcess.eventually {
+            guard case .map(let fields)? = try await daemon.watch.get("/v1/manifests").json else { return false }
+            return fields["heldDeletions"] == .null && fields["resources"]?.intValue == 22
+        }
+        #expect(cleared, "\(daemon.watch.standardError)")
+        #expect(try await daemon.watch.get("/metrics").body.contains("ballast_deletions_held 0"))
+        for file in try FileManager.default.contentsOfDirectory(atPath: daemon.manifests) where file.hasSuffix(".yaml") && file != "sites.yaml" {
+            try FileManager.default.moveItem(atPath: daemon.manifests + "/" + file, toPath: away + "/" + file)
+        }
+        let heldAgain = try await WatchProcess.eventually {
+            guard case .map(let fields)? = try await daemon.watch.get("/v1/manifests").json, case .map(let held)? = fields["heldDeletions"] else { return false }
+            return held["digest"]?.stringValue == digest
+        }
+        #expect(heldAgain, "\(daemon.watch.standardError)")
         // Only the held set's digest approves it.
         let wrong = try await daemon.watch.post("/v1/reconcile", body: #"{"approveDeletions": "sha256:0000"}"#)
         #expect(wrong.status == 409)

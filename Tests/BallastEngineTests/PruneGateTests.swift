@@ -51,6 +51,13 @@ struct PruneGateTests {
         #expect(throws: PruneGate.ApprovalError.otherDeletions(held: mass.digest)) { _ = try gate.approve("sha256:other") }
         #expect(try gate.approve(mass.digest) == ids(17).sorted())
         #expect(gate.held == nil)
+        // Declared again, then removed again: the old approval does not carry over.
+        var again = gate
+        again.nothingToPrune()
+        guard case .hold = again.admit(ids(17), managed: 21, at: start) else {
+            Issue.record("an approval must not outlive the removal it approved")
+            return
+        }
         // Part of the approved set deleted, then another reload: the rest is not held again.
         for _ in 0..<10 { gate.recordDeletion(at: start) }
         #expect(gate.admit(Array(ids(17).sorted().suffix(7)), managed: 11, at: start) == .admit(Array(ids(17).sorted().suffix(7))))

@@ -88,6 +88,13 @@ public struct PruneGate: Sendable {
         }
     }
 
+    /// Nothing is waiting to be pruned any more (the manifests declare it all again): what was
+    /// held is no longer held, and no approval of it lingers.
+    public mutating func nothingToPrune() {
+        held = nil
+        approved.removeAll()
+    }
+
     /// Approves the held set when `digest` names it; returns its ids.
     public mutating func approve(_ digest: String) throws(ApprovalError) -> [ResourceID] {
         guard let held else { throw .nothingHeld }

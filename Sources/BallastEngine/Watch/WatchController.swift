@@ -560,7 +560,15 @@ public actor WatchController {
         let affected = DesiredChanges.affected(from: desired, to: new)
         adopt(new, loaded: loaded, warnings: diagnostics)
         gate.manifestsChanged(at: clock.now)
-        if !undeclaredManaged().isEmpty { schedulePruneCheck(after: configuration.pruneDelay) }
+        if undeclaredManaged().isEmpty {
+            // Everything is declared again: deletions held before are no longer pending.
+            pruneCheck?.cancel()
+            pruneCheck = nil
+            if gate.held != nil { metrics.deletionsHeld(0) }
+            gate.nothingToPrune()
+        } else {
+            schedulePruneCheck(after: configuration.pruneDelay)
+        }
         metrics.manifestReload(valid: true)
         logger.info("manifests reloaded", metadata: ["resources": "\(new.byID.count)", "affected": "\(affected.count)"])
         for id in affected.sorted() { await enqueue(id) }
