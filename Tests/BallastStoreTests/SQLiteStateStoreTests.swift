@@ -34,7 +34,7 @@ struct SQLiteStateStoreTests {
         let path = directory.file("state.db")
         let first = try SQLiteStateStore(path: path)
         let second = try SQLiteStateStore(path: path)
-        let holder = LockHolder(command: "ballast apply")
+        let holder = LockHolder(command: "ballast apply", ttl: .seconds(3600))  // no expiry during the test, however slow the machine
         #expect(try await first.acquireLock(holder, wait: .zero).lease.owner == holder.owner)
         do {
             _ = try await second.acquireLock(LockHolder(command: "ballast destroy"), wait: .milliseconds(300))

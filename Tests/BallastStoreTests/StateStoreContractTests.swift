@@ -100,7 +100,7 @@ struct StateStoreContractTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let (holderStore, other) = try backend.open(directory)
-        var lease = try await holderStore.acquireLock(LockHolder(command: "ballast watch", ttl: .seconds(10)), wait: .zero).lease
+        var lease = try await holderStore.acquireLock(LockHolder(command: "ballast watch", ttl: .seconds(3600)), wait: .zero).lease
         for _ in 0..<3 {
             try await Task.sleep(for: .milliseconds(150))
             lease = try await holderStore.renewLock(lease)

@@ -49,7 +49,7 @@ public actor WatchController {
     /// The manifests as last loaded; nil forces the next poll to load them again.
     private var fingerprint: ManifestFingerprint?
     private var table = StatusTable()
-    private var sites: [String: SiteHealth] = [:]
+    private var sites: SiteBreakers
     private var managed = Set<ResourceID>()
     private var manifestReport: ManifestReport?
     private var triggeredAt: [ResourceID: ContinuousClock.Instant] = [:]
@@ -75,6 +75,7 @@ public actor WatchController {
         self.logger = logger
         self.queue = WorkQueue(backoff: configuration.backoff, clock: clock)
         self.bucket = TokenBucket(rate: configuration.rateLimit, burst: configuration.rateBurst, now: clock.now)
+        self.sites = SiteBreakers(threshold: configuration.breakerThreshold, cooldown: configuration.breakerCooldown)
         self.gate = PruneGate(budget: configuration.deletionBudget, pruneDelay: configuration.pruneDelay, preApproved: configuration.approvedDeletions)
     }
 
@@ -192,15 +193,7 @@ public actor WatchController {
 
     private func reconcile(_ id: ResourceID) async {
         guard let desired else { return }
-        let siteName = id.site
-        if var health = sites[siteName] {
-            guard health.breaker.allow(at: clock.now) else {
-                health.parked.insert(id)
-                sites[siteName] = health
-                return
-            }
-            sites[siteName] = health
-        }
+        guard sites.admit(id, at: clock.now) else { return }
         let wait = bucket.reserve(at: clock.now)
         if wait > .zero { try? await clock.sleep(for: wait) }
         let start = clock.now
@@ -308,10 +301,8 @@ public actor WatchController {
             table.remove(id)
             await succeeded(id)
         }
-        if siteReason == nil, var health = sites[id.site] {
-            health.breaker.recordSuccess()
-            sites[id.site] = health
-            await siteRecovered(id.site, at: now)
+        if siteReason == nil, let parked = sites.recordSuccess(site: id.site, date: now) {
+            await siteRecovered(id.site, parked: parked)
         }
         metrics.resources(table.counts)
     }
@@ -326,32 +317,22 @@ public actor WatchController {
     }
 
     private func siteFailed(_ id: ResourceID, reason: String, at now: Date) async {
-        guard var health = sites[id.site] else { return }
-        health.breaker.recordFailure(at: clock.now)
-        health.parked.insert(id)
-        if health.refresh(reason: reason, at: now) {
+        guard let failure = sites.recordFailure(id, reason: reason, at: clock.now, date: now) else { return }
+        if failure.wentDown {
             metrics.site(id.site, up: false)
             logger.warning("site down: circuit open", metadata: ["site": "\(id.site)", "reason": "\(reason)"])
         }
-        sites[id.site] = health
-        if health.breaker.isClosed {
-            // Not tripped yet: retry this id after its backoff.
-            health.parked.remove(id)
-            sites[id.site] = health
+        if failure.retryAfterBackoff {
             await retryLater(id)
-        } else {
-            scheduleProbe(id.site)
+        } else if let probeAt = failure.probeAt {
+            scheduleProbe(id.site, at: probeAt)
         }
     }
 
-    /// After a success on a site: when its circuit just closed, everything on it is resynced.
-    private func siteRecovered(_ name: String, at now: Date) async {
-        guard var health = sites[name], health.refresh(reason: nil, at: now) else { return }
+    /// After a success on a site whose circuit just closed: everything on it is resynced.
+    private func siteRecovered(_ name: String, parked: [ResourceID]) async {
         metrics.site(name, up: true)
         logger.info("site up: circuit closed; resyncing its resources", metadata: ["site": "\(name)"])
-        let parked = health.parked
-        health.parked.removeAll()
-        sites[name] = health
         probes[name]?.cancel()
         probes[name] = nil
         for id in parked { await enqueue(id) }
@@ -359,8 +340,7 @@ public actor WatchController {
     }
 
     /// Sends one parked id through when the open circuit lets a probe by.
-    private func scheduleProbe(_ name: String) {
-        guard let until = sites[name]?.breaker.opensProbeAt else { return }
+    private func scheduleProbe(_ name: String, at until: ContinuousClock.Instant) {
         probes[name]?.cancel()
         probes[name] = Task { [clock] in
             try? await clock.sleep(until: until)
@@ -371,11 +351,9 @@ public actor WatchController {
 
     private func probe(_ name: String) async {
         probes[name] = nil
-        guard !stopping, var health = sites[name], !health.breaker.isClosed else { return }
-        let candidate = health.parked.min() ?? desired?.state.resources.first(where: { $0.id.site == name })?.id
-        guard let id = candidate else { return }
-        health.parked.remove(id)
-        sites[name] = health
+        guard !stopping else { return }
+        let fallback = desired?.state.resources.first(where: { $0.id.site == name })?.id
+        guard let id = sites.probeCandidate(site: name, fallback: fallback) else { return }
         await queue.add(id)
     }
 
@@ -508,11 +486,7 @@ public actor WatchController {
     /// A provider pushed a change: queue the id, and let its site probe now if it is down.
     private func changed(_ id: ResourceID) async {
         guard desired?.byID[id] != nil || managed.contains(id) else { return }
-        if var health = sites[id.site], !health.breaker.isClosed {
-            health.expedite(at: clock.now)
-            health.parked.remove(id)
-            sites[id.site] = health
-        }
+        sites.expedite(id, at: clock.now)
         await enqueue(id)
     }
 
@@ -585,21 +559,10 @@ public actor WatchController {
             diagnostics: rendered.split(separator: "\n").map(String.init), resources: new.byID.count)
         var counts: [String: Int] = [:]
         for id in new.byID.keys { counts[id.site, default: 0] += 1 }
-        for (name, site) in new.state.sites {
-            if var health = sites[name] {
-                health.status.siteClass = site.siteClass.rawValue
-                health.status.provider = site.provider
-                health.status.resources = counts[name] ?? 0
-                sites[name] = health
-            } else {
-                sites[name] = SiteHealth(site: site, threshold: configuration.breakerThreshold, cooldown: configuration.breakerCooldown, resources: counts[name] ?? 0, at: now)
-                metrics.site(name, up: true)
-            }
-        }
-        for name in sites.keys where new.state.sites[name] == nil && !managed.contains(where: { $0.site == name }) {
-            sites[name] = nil
-            probes.removeValue(forKey: name)?.cancel()
-        }
+        let managed = self.managed
+        let (added, dropped) = sites.adopt(new.state.sites, resources: counts, keep: { name in managed.contains { $0.site == name } }, date: now)
+        for name in added { metrics.site(name, up: true) }
+        for name in dropped { probes.removeValue(forKey: name)?.cancel() }
         table.retain(declared: Set(new.byID.keys), managed: managed)
         for id in new.byID.keys where table[id] == nil { table.update(id, declared: true, at: now) { _ in } }
         watchChanges(new.state.sites)
@@ -649,7 +612,7 @@ public actor WatchController {
 
     /// Every declared site (and any still holding managed resources), sorted by name.
     public func siteStatuses() -> [SiteStatus] {
-        sites.keys.sorted().map { sites[$0]!.status }
+        sites.statuses
     }
 
     public func manifests() -> ManifestReport? { manifestReport }
