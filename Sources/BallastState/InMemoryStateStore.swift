@@ -42,7 +42,8 @@ public actor InMemoryStateStore: StateStore {
 
     public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) throws {
         try checkFence()
-        guard outcomes[outcome.intentSequence] == nil, (1...Int64(max(1, intents.count))).contains(outcome.intentSequence), !intents.isEmpty else {
+        // Sequences are 1...count: an outcome names an intent that exists and has none yet.
+        guard outcome.intentSequence >= 1, outcome.intentSequence <= Int64(intents.count), outcomes[outcome.intentSequence] == nil else {
             throw StoreError.corrupt(path: "memory", reason: "intent \(outcome.intentSequence) has an outcome already, or does not exist")
         }
         outcomes[outcome.intentSequence] = outcome

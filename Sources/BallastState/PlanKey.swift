@@ -1,3 +1,4 @@
+import BallastCore
 import Foundation
 
 /// The secret key that seals saved plans and keys the digest of secret values. It lives with the
@@ -32,7 +33,7 @@ public enum PlanKey {
         let temporary = path + ".\(getpid()).\(UInt64.random(in: .min ... .max, using: &generator))"
         let descriptor = open(temporary, O_CREAT | O_EXCL | O_WRONLY, 0o600)
         guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
-        let text = Array((hex(key) + "\n").utf8)
+        let text = Array((SpecDigest.hex(key) + "\n").utf8)
         let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         let synced = fsync(descriptor)
         close(descriptor)
@@ -51,10 +52,6 @@ public enum PlanKey {
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.utf8.count == 64, let key = bytes(hex: text) else { throw .unreadable(path: path, reason: "it is not 64 hexadecimal digits") }
         return key
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 
     static func bytes(hex text: String) -> [UInt8]? {

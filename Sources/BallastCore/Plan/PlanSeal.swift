@@ -44,10 +44,6 @@ public enum PlanSeal {
 
     /// HMAC-SHA256 of `text` under `key`, in hex.
     public static func authenticationCode(_ text: String, key: [UInt8]) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: key))
-        return code.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        SpecDigest.hex(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: key)))
     }
 }

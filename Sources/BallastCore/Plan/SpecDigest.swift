@@ -11,8 +11,9 @@ public enum SpecDigest {
         hex(SHA256.hash(data: Array(text.utf8)))
     }
 
-    static func hex(_ digest: SHA256.Digest) -> String {
-        digest.map { byte in
+    /// Bytes (a digest, a MAC, a key) as lowercase hexadecimal: the one encoding Ballast writes.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
