@@ -41,7 +41,8 @@ struct PlanCommand: AsyncParsableCommand {
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan, let desired = outcome.loaded.desired else { throw ExitCode(1) }
         if let mass = plan.massDeletion, !allowMassDelete {
-            Terminal.standardOutput(PlanTextRenderer(style: Terminal.style, sites: desired.sites).render(plan))
+            // The plan is still shown, in the format asked for (a pipeline reading JSON gets JSON).
+            render(plan, sites: desired.sites)
             Terminal.standardError("ballast: error: \(mass.message); pass --allow-mass-delete to plan them anyway (digest \(mass.digest))\n")
             ProcessExit.now(1, keepingAlive: (outcome, store))
         }
@@ -53,13 +54,8 @@ struct PlanCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        switch output {
-        case .text:
-            Terminal.standardOutput(PlanTextRenderer(style: Terminal.style, sites: desired.sites).render(plan))
-            if let out { Terminal.standardOutput("\nSaved the plan to \(out).\n") }
-        case .json:
-            Terminal.standardOutput(JSONText.pretty(PlanJSON.encode(plan)))
-        }
+        render(plan, sites: desired.sites)
+        if let out, output == .text { Terminal.standardOutput("\nSaved the plan to \(out).\n") }
         // A site that could not be observed may hide changes (a deleted resource): a gate that
         // reads 0 as "converged" must not pass while one is dark.
         if detailedExitcode && !plan.unknown.isEmpty {
@@ -67,5 +63,12 @@ struct PlanCommand: AsyncParsableCommand {
             ProcessExit.now(1, keepingAlive: (outcome, store))
         }
         ProcessExit.now(detailedExitcode && plan.hasChanges ? 2 : 0, keepingAlive: (outcome, store))
+    }
+
+    private func render(_ plan: Plan, sites: [String: Site]) {
+        switch output {
+        case .text: Terminal.standardOutput(PlanTextRenderer(style: Terminal.style, sites: sites).render(plan))
+        case .json: Terminal.standardOutput(JSONText.pretty(PlanJSON.encode(plan)))
+        }
     }
 }

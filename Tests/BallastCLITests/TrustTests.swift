@@ -94,6 +94,10 @@ struct TrustTests {
         let plan = try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
         #expect(plan.exitCode == 1)
         #expect(plan.stderr.contains("deleting 21 resources no longer declared exceeds the deletion budget of 10"), "\(plan.stderr)")
+        // Still the format asked for: a pipeline reading JSON sees the held set in it.
+        let json = try workspace.run(["plan", workspace.manifests, "-o", "json"])
+        #expect(json.exitCode == 1)
+        #expect(json.stdout.hasPrefix("{") && json.stdout.contains("\"massDeletion\": {"), "\(json.stdout.prefix(200))")
         let apply = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
         #expect(apply.exitCode == 1)
         #expect(apply.stderr.contains("nothing was applied. Pass --allow-mass-delete"), "\(apply.stderr)")
