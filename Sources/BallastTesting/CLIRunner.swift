@@ -29,7 +29,9 @@ public struct CLIRunner: Sendable {
 
     public var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: executable) }
 
-    public func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:]) throws -> Result {
+    /// `stdoutClosed`: the reader of standard output is gone before the command starts, as
+    /// with `ballast get | head -1` once head has its line; every write to it fails with EPIPE.
+    public func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], stdoutClosed: Bool = false) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -41,6 +43,7 @@ public struct CLIRunner: Sendable {
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = input
+        if stdoutClosed { try output.fileHandleForReading.close() }
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
@@ -52,7 +55,7 @@ public struct CLIRunner: Sendable {
             errorData = errors.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let outputData = stdoutClosed ? Data() : output.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
         return Result(exitCode: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self), stderr: String(decoding: errorData, as: UTF8.self))

@@ -22,6 +22,8 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var change: ChangeOptions
 
     func run() async throws {
+        // Stopping halfway because nobody reads the output would leave the world half-changed.
+        StandardStreams.keepRunningWhenClosed()
         let context = Runtime(runtime)
         let store = try context.store()
         let service = try context.applyService(store: store, parallelism: change.parallelism)

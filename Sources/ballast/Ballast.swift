@@ -12,4 +12,11 @@ struct Ballast: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, DriftCommand.self, GetCommand.self, StatusCommand.self, WatchCommand.self, EventsCommand.self, ForgetCommand.self, ForceUnlockCommand.self, GraphCommand.self, SimCommand.self, ProvidersCommand.self]
     )
+
+    /// SIGPIPE is ignored before anything runs: a closed pipe, to a plugin or to `| head`, is
+    /// an error Ballast handles (``StandardStreams``), never a silent death mid-apply.
+    static func main() async {
+        StandardStreams.ignoreBrokenPipeSignal()
+        await main(nil)
+    }
 }

@@ -20,6 +20,8 @@ struct DestroyCommand: AsyncParsableCommand {
     var includeDependents = false
 
     func run() async throws {
+        // Stopping halfway because nobody reads the output would leave the world half-changed.
+        StandardStreams.keepRunningWhenClosed()
         let context = Runtime(runtime)
         let store = try context.store()
         let service = try context.applyService(store: store, parallelism: change.parallelism)

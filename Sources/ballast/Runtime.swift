@@ -40,8 +40,6 @@ struct Runtime {
             AWSProvider(client: AWSHTTPClient()),
             HostProvider(stateDirectory: stateDirectory),
         ])
-        // Writing to a plugin that has exited must be an error Ballast reports, not SIGPIPE.
-        signal(SIGPIPE, SIG_IGN)
         let environment = ProcessInfo.processInfo.environment
         let plugins = PluginDiscovery(
             configured: (environment["BALLAST_PLUGIN_PATH"] ?? "").split(separator: ":").map(String.init),

@@ -17,11 +17,11 @@ enum Terminal {
     static var errorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
     static func standardError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        StandardStreams.writeError(text)
     }
 
     static func standardOutput(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        StandardStreams.writeOutput(text)
     }
 
     static func readStandardInput() -> [UInt8] {

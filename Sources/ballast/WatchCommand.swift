@@ -65,6 +65,8 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Stopping halfway because nobody reads the output would leave the world half-changed.
+        StandardStreams.keepRunningWhenClosed()
         let address = ListenAddress(parsing: listen)!
         let context = Runtime(runtime, quietLevel: .info)
         if try !address.isLoopback && configuredToken() == nil {

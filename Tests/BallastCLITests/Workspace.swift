@@ -30,8 +30,8 @@ struct Workspace {
     }
 
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIRunner.Result {
-        try runner.run(arguments + ["--state", state], environment: environment)
+    func run(_ arguments: [String], environment: [String: String] = [:], stdoutClosed: Bool = false) throws -> CLIRunner.Result {
+        try runner.run(arguments + ["--state", state], environment: environment, stdoutClosed: stdoutClosed)
     }
 
     /// Masks what differs between runs: durations and the temporary path.
