@@ -241,7 +241,7 @@ public struct Executor: Sendable {
             return Performed(result: .failure(ProviderError(.invalid, "\(id) is not declared", id: id)), attempts: 0, calledProvider: false)
         }
         // Outputs known only now are checked against their fields' types before the call.
-        let schema = registry.catalog.providers[site.provider]?.kind(id.kind)
+        let schema = provider.schema().kind(id.kind)
         let (spec, unknown, problems) = SpecResolver(secrets: input.secrets).resolve(resource, schema: schema) { outputs[$0] }
         if !unknown.isEmpty {
             return Performed(result: .failure(ProviderError(.invalid, "references in \(unknown.sorted().joined(separator: ", ")) have no value (the output does not exist)", id: id)), attempts: 0, calledProvider: false)

@@ -9,7 +9,11 @@ public struct PlanService: Sendable {
     public var store: any StateStore
     public var secrets: any SecretSource
     public var observer: Observer
+    /// The loader for the providers known when the service was made. ``load(_:readStandardInput:)``
+    /// uses a newer one when sites name providers described since (plugins), unless this one
+    /// was given.
     public var loader: ManifestLoader
+    private let loaderWasGiven: Bool
     public var logger: Logger
     /// The state's plan key (``PlanKey``): keys the secrets digest and seals saved plans.
     public var planKey: [UInt8]
@@ -31,6 +35,7 @@ public struct PlanService: Sendable {
         self.dataDirectory = dataDirectory
         self.observer = Observer(registry: registry, timeout: observeTimeout, logger: logger)
         self.loader = loader ?? ManifestLoader(catalog: registry.catalog)
+        loaderWasGiven = loader != nil
         self.logger = logger
     }
 
@@ -45,10 +50,37 @@ public struct PlanService: Sendable {
         public var inventory: [ResourceID: InventoryEntry] = [:]
     }
 
+    /// Loads and validates manifests. When their sites use found providers (plugins) not yet
+    /// described, those are described, and the manifests loaded again against their schemas:
+    /// a plugin is started only for the commands whose manifests use it.
     public func load(_ paths: [String], readStandardInput: @escaping () -> [UInt8]) -> LoadedManifests {
         let start = ContinuousClock.now
-        var loaded = loader.load(paths: paths, readStandardInput: readStandardInput)
-        if let dataDirectory, loaded.desired != nil { SiteDataPaths.resolve(&loaded.desired!, catalog: loader.catalog, directory: dataDirectory) }
+        var standardInput: [UInt8]?
+        let readOnce = {
+            if standardInput == nil { standardInput = readStandardInput() }
+            return standardInput!
+        }
+        var current = loaderWasGiven ? loader : ManifestLoader(catalog: registry.catalog, yaml: loader.yaml)
+        var loaded = current.load(paths: paths, readStandardInput: readOnce)
+        let undescribed = loaded.siteProviders.keys.filter { current.catalog.providers[$0] == nil }
+        if !loaderWasGiven, !undescribed.isEmpty {
+            let catalog = registry.catalog(describing: undescribed)
+            if catalog.providers.count > current.catalog.providers.count {
+                current = ManifestLoader(catalog: catalog, yaml: loader.yaml)
+                loaded = current.load(paths: paths, readStandardInput: readOnce)
+            }
+            // A site whose plugin is missing or did not answer cannot be validated or planned.
+            var problems: [Diagnostic] = []
+            for (name, location) in loaded.siteProviders where current.catalog.providers[name] == nil {
+                guard let problem = registry.unavailability(of: name) else { continue }
+                problems.append(.error("provider '\(name)' is not available: \(problem)", at: location))
+            }
+            if !problems.isEmpty {
+                loaded.diagnostics = Diagnostics(loaded.diagnostics.items + problems)
+                loaded.desired = nil
+            }
+        }
+        if let dataDirectory, loaded.desired != nil { SiteDataPaths.resolve(&loaded.desired!, catalog: current.catalog, directory: dataDirectory) }
         logger.debug("loaded manifests", metadata: ["documents": "\(loaded.documentCount)", "elapsed": "\(ContinuousClock.now - start)"])
         return loaded
     }
@@ -84,7 +116,7 @@ public struct PlanService: Sendable {
         }
         logger.debug("read the inventory and observed sites", metadata: ["managed": "\(inventory.count)", "observed": "\(observation.resources.count)", "elapsed": "\(ContinuousClock.now - start)"])
         let planStart = ContinuousClock.now
-        let (plan, planProblems) = Planner(catalog: loader.catalog).plan(.init(
+        let (plan, planProblems) = Planner(catalog: loaderWasGiven ? loader.catalog : registry.catalog).plan(.init(
             desired: desired, observation: observation, inventory: inventory, secrets: secretValues,
             inputs: inputs, inputDigest: loaded.inputDigest, secretsKey: planKey, budget: budget))
         logger.debug("planned", metadata: ["actions": "\(plan.actions.count)", "elapsed": "\(ContinuousClock.now - planStart)"])

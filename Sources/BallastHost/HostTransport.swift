@@ -22,58 +22,30 @@ public struct HostResult: Sendable {
 
 /// Runs a program with `input` on its stdin, collecting stdout and stderr, killed at `timeout`.
 ///
-/// Spawned with posix_spawn and reaped with waitpid directly: a script that leaves a detached
+/// Started as a ``ChildProcess``, which reaps it directly: a script that leaves a detached
 /// process behind (a `Process` resource) must not keep Ballast waiting.
 enum ProcessRunner {
     static func run(_ executable: String, _ arguments: [String], input: String, timeout: Duration) async throws(ProviderError) -> HostResult {
         // stdout and stderr go to unlinked temporary files, read after the child exits: a
         // process it leaves behind (ssh's ControlPersist master, say) may keep them open.
-        var stdinPipe: [Int32] = [0, 0]
-        guard pipe(&stdinPipe) == 0 else { throw ProviderError(.unavailable, "cannot create a pipe: \(String(cString: strerror(errno)))") }
-        for descriptor in stdinPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         let outputFD = try temporaryFile(), errorFD = try temporaryFile()
         defer { close(outputFD); close(errorFD) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outputFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, errorFD, 2)
-        // Nothing else of Ballast's reaches the child: an inherited descriptor kept open by a
-        // detached process would make whoever waits on Ballast wait for that process too.
-        closeInheritedDescriptors(&actions)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Children start with no signal blocked and default handlers (Ballast's own threads
-        // block some, and a host's processes must be stoppable).
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        sigaddset(&defaults, SIGTERM)
-        sigaddset(&defaults, SIGINT)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var spawnedPID: pid_t = 0
-        let spawned = posix_spawn(&spawnedPID, executable, &actions, &attributes, argv, environ)
-        let pid = spawnedPID
-        close(stdinPipe[0])
-        guard spawned == 0 else {
-            close(stdinPipe[1])
-            throw ProviderError(.unavailable, "cannot start \(executable): \(String(cString: strerror(spawned)))")
-        }
-        let inputFD = stdinPipe[1]
-        let killer = Task {
-            try await Task.sleep(for: timeout)
-            kill(pid, SIGKILL)
-        }
-        let (output, errors, status) = await withCheckedContinuation { (continuation: CheckedContinuation<([UInt8], [UInt8], Int32), Never>) in
+        let status = try await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int32, ProviderError>, Never>) in
+            let child: ChildProcess
+            do throws(ProviderError) {
+                child = try ChildProcess(executable, arguments, input: .pipe, output: .descriptor(outputFD), errors: .descriptor(errorFD)) { status in
+                    continuation.resume(returning: .success(status))
+                }
+            } catch {
+                continuation.resume(returning: .failure(error))
+                return
+            }
+            let killer = Task {
+                try await Task.sleep(for: timeout)
+                child.send(SIGKILL)
+            }
             Thread {
+                let inputFD = child.input!
                 let bytes = Array(input.utf8)
                 var written = 0
                 while written < bytes.count {
@@ -83,34 +55,12 @@ enum ProcessRunner {
                     written += count
                 }
                 close(inputFD)
+                child.wait()
+                killer.cancel()
             }.start()
-            Thread {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                continuation.resume(returning: (readAll(outputFD), readAll(errorFD), status))
-            }.start()
-        }
-        killer.cancel()
-        let signalled = status & 0x7f
-        if signalled == SIGKILL { throw ProviderError(.timeout, "the host did not finish within \(timeout)") }
-        let exitStatus = signalled == 0 ? (status >> 8) & 0xff : 128 + signalled
-        return HostResult(status: exitStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
-    }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), found at run time because the
-    /// Swift Glibc module does not export it.
-    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-
-    static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
-        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
-            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
-            return
-        }
-        // Older C libraries: close what is open now (/proc/self/fd), except close-on-exec ones.
-        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for descriptor in open.compactMap(Int32.init) where descriptor > 2 && fcntl(descriptor, F_GETFD) & FD_CLOEXEC == 0 {
-            posix_spawn_file_actions_addclose(&actions, descriptor)
-        }
+        }.get()
+        if status & 0x7f == SIGKILL { throw ProviderError(.timeout, "the host did not finish within \(timeout)") }
+        return HostResult(status: ChildProcess.exitCode(status), output: String(decoding: readAll(outputFD), as: UTF8.self), errors: String(decoding: readAll(errorFD), as: UTF8.self))
     }
 
     /// An anonymous temporary file (created, then unlinked), close-on-exec.

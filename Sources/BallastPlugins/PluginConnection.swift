@@ -15,7 +15,7 @@ actor PluginConnection {
     let logger: Logger
     let callTimeout: Duration
 
-    private var process: Process?
+    private var process: ChildProcess?
     private var stdin: FileHandle?
     private var pending: [Int: CheckedContinuation<Result<Value, ProviderError>, Never>] = [:]
     private var nextID = 1
@@ -72,34 +72,25 @@ actor PluginConnection {
     }
 
     private func start() throws(ProviderError) {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: executable)
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        child.standardInput = input
-        child.standardOutput = output
-        child.standardError = errors
         generation += 1
         let current = generation
-        child.terminationHandler = { [weak self] ended in
-            let status = ended.terminationStatus
-            Task { await self?.exited(generation: current, status: status) }
-        }
-        do {
-            try child.run()
+        let child: ChildProcess
+        do throws(ProviderError) {
+            child = try ChildProcess(executable, input: .pipe, output: .pipe, errors: .pipe) { [weak self] status in
+                Task { await self?.exited(generation: current, status: ChildProcess.exitCode(status)) }
+            }
         } catch {
-            throw ProviderError(.unavailable, "plugin \(name) cannot be started from \(executable): \(error)")
+            throw ProviderError(.unavailable, "plugin \(name) cannot be started from \(executable): \(error.message)")
         }
         process = child
-        stdin = input.fileHandleForWriting
+        stdin = FileHandle(fileDescriptor: child.input!, closeOnDealloc: true)
         configured.removeAll()
         let name = self.name
         let logger = self.logger
-        Self.readLines(output.fileHandleForReading) { [weak self] line in
+        Self.readLines(FileHandle(fileDescriptor: child.output!, closeOnDealloc: true)) { [weak self] line in
             Task { await self?.received(line, generation: current) }
         }
-        Self.readLines(errors.fileHandleForReading) { line in
+        Self.readLines(FileHandle(fileDescriptor: child.errors!, closeOnDealloc: true)) { line in
             logger.info("\(line)", metadata: ["plugin": "\(name)"])
         }
     }
@@ -183,9 +174,13 @@ actor PluginConnection {
         for (_, continuation) in waiting { continuation.resume(returning: .failure(error)) }
     }
 
+    /// Asks the process to stop, and kills it if it has not after two seconds.
     func stop() {
         generation += 1
-        if let process, process.isRunning { process.terminate() }
+        if let process, process.isRunning {
+            process.send(SIGTERM)
+            Thread { if process.wait(timeout: .seconds(2)) == nil { process.send(SIGKILL) } }.start()
+        }
         try? stdin?.close()
         process = nil
         stdin = nil

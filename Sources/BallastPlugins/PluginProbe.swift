@@ -13,24 +13,24 @@ struct PluginProbe {
     let timeout: Duration
 
     func describe() throws(ProviderError) -> (ProviderSchema, pushesChanges: Bool) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { throw ProviderError(.unavailable, "plugin \(name) cannot be started: \(error)") }
+        let child: ChildProcess
+        do throws(ProviderError) {
+            child = try ChildProcess(executable, input: .pipe, output: .pipe)
+        } catch {
+            throw ProviderError(.unavailable, "plugin \(name) cannot be started: \(error.message)")
+        }
+        let descriptor = child.output!
         defer {
-            try? input.fileHandleForWriting.close()
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
+            close(child.input!)
+            // A plugin that ignores SIGTERM is killed: no probe outlives its command.
+            child.stop(grace: .seconds(1))
+            close(descriptor)
         }
         let requests = JSONRPC.request(id: 1, method: "handshake", params: .map(Fields(["protocolVersion": .int(JSONRPC.protocolVersion), "client": .string("ballast")])))
             + JSONRPC.request(id: 2, method: "schema", params: .map(Fields()))
-        try? input.fileHandleForWriting.write(contentsOf: Data(requests.utf8))
+        // Two short lines fit in the pipe: this cannot block, even if the plugin never reads.
+        _ = requests.utf8CString.withUnsafeBufferPointer { write(child.input!, $0.baseAddress!, $0.count - 1) }
         var answers: [Int: Result<Value, ProviderError>] = [:]
-        let descriptor = output.fileHandleForReading.fileDescriptor
         var buffer = [UInt8]()
         let deadline = ContinuousClock.now + timeout
         while answers.count < 2 {
@@ -42,6 +42,7 @@ struct PluginProbe {
             guard ready > 0 else { continue }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let count = read(descriptor, &chunk, chunk.count)
+            if count < 0 && errno == EINTR { continue }
             guard count > 0 else { throw ProviderError(.failed, "plugin \(name) exited before answering its handshake and schema") }
             buffer.append(contentsOf: chunk[..<count])
             while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import BallastProviders
+import Foundation
 
 @main
 struct Ballast: AsyncParsableCommand {
@@ -17,6 +19,8 @@ struct Ballast: AsyncParsableCommand {
     /// an error Ballast handles (``StandardStreams``), never a silent death mid-apply.
     static func main() async {
         StandardStreams.ignoreBrokenPipeSignal()
+        // However the command ends (exit codes are thrown and end in exit()), its plugins end too.
+        atexit { ChildProcess.stopAll() }
         await main(nil)
     }
 }

@@ -18,7 +18,11 @@ struct GetCommand: AsyncParsableCommand {
         let entries = try await context.store().inventory().values
             .filter { ids.isEmpty || ids.contains($0.id.description) }
             .sorted { $0.id < $1.id }
-        let catalog = context.registry.catalog
+        // Plugins are described only when the inventory holds kinds no built-in provider serves
+        // (their sensitive fields are redacted by their schemas).
+        var catalog = context.registry.catalog
+        let builtInKinds = Set(catalog.allKinds)
+        if entries.contains(where: { !builtInKinds.contains($0.id.kind) }) { catalog = context.registry.catalogOfEveryProvider() }
         switch output {
         case .json:
             Terminal.standardOutput(JSONText.pretty(.map(Fields([

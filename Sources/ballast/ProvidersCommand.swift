@@ -12,7 +12,11 @@ struct ProvidersCommand: AsyncParsableCommand {
     var markdown = false
 
     func run() async throws {
-        let catalog = Runtime(runtime).registry.catalog
+        let registry = Runtime(runtime).registry
+        let catalog = registry.catalogOfEveryProvider()
+        for name in registry.names {
+            if let problem = registry.unavailability(of: name) { Terminal.standardError("ballast: warning: provider '\(name)' is not available: \(problem)\n") }
+        }
         let schemas = catalog.providerNames.compactMap { catalog.providers[$0] }
         if markdown {
             Terminal.standardOutput(SchemaMarkdown.render(schemas))

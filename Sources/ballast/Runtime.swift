@@ -41,12 +41,13 @@ struct Runtime {
             HostProvider(stateDirectory: stateDirectory),
         ])
         let environment = ProcessInfo.processInfo.environment
-        let plugins = PluginDiscovery(
+        // BALLAST_PLUGIN_TIMEOUT bounds every call to a plugin, its handshake included.
+        let pluginTimeout = environment["BALLAST_PLUGIN_TIMEOUT"].flatMap(Terminal.duration).map { max($0, .milliseconds(100)) }
+        registry.register(PluginDiscovery(
             configured: (environment["BALLAST_PLUGIN_PATH"] ?? "").split(separator: ":").map(String.init),
             stateDirectory: stateDirectory, path: environment["PATH"],
-            callTimeout: .seconds(environment["BALLAST_PLUGIN_TIMEOUT"].flatMap(Double.init).map { max(0.1, $0) } ?? 30),
-            logger: logger)
-        for plugin in plugins.providers() { registry.register(plugin) }
+            callTimeout: pluginTimeout ?? .seconds(30), probeTimeout: pluginTimeout ?? .seconds(10),
+            logger: logger))
         self.registry = registry
     }
 

@@ -43,13 +43,16 @@ enum Terminal {
         standardError("ballast: warning: recovered an interrupted run: \(parts.joined(separator: "; "))\n")
     }
 
-    /// Parses `60s`, `2m`, `500ms`, `1h` or a plain number of seconds.
+    /// Parses `60s`, `2m`, `500ms`, `1h` or a plain number of seconds, from zero to a year;
+    /// nil for anything else (negative, not a number, infinite, absurdly long).
     static func duration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("", 1)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let number = Double(text.dropLast(suffix.count)), number >= 0 { return .milliseconds(Int64(number * scale * 1000)) }
+            guard let number = Double(text.dropLast(suffix.count)), number.isFinite, number >= 0 else { continue }
+            let seconds = number * scale
+            guard seconds <= 366 * 86_400 else { return nil }
+            return .milliseconds(Int64((seconds * 1000).rounded()))
         }
-        if let number = Double(text), number >= 0 { return .milliseconds(Int64(number * 1000)) }
         return nil
     }
 }

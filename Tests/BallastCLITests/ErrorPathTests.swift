@@ -45,3 +45,98 @@ struct ErrorPathTests {
         #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
     }
 }
+
+/// A plugin on the path that never answers its handshake, ignores SIGTERM, SIGINT and SIGHUP,
+/// and records its pid and signal masks.
+private struct StuckPlugin {
+    let directory = TemporaryDirectory(prefix: "ballast-stuck")
+    var plugins: String { directory.file("plugins") }
+    var pidFile: String { directory.file("pids") }
+    var masksFile: String { directory.file("masks") }
+
+    init() {
+        directory.write("plugins/ballast-provider-stuck", """
+        #!/bin/sh
+        echo $$ >> \(directory.file("pids"))
+        # Builtins only: a shell blocks signals around each fork, so a grep could see that.
+        while IFS= read -r line; do case "$line" in SigBlk:*|SigIgn:*) echo "$line";; esac; done < /proc/$$/status > \(directory.file("masks"))
+        trap '' TERM INT HUP
+        while :; do sleep 0.2; done
+
+        """)
+        _ = chmod(plugins + "/ballast-provider-stuck", 0o755)
+    }
+
+    var environment: [String: String] { ["BALLAST_PLUGIN_PATH": plugins, "BALLAST_PLUGIN_TIMEOUT": "1"] }
+
+    var pids: [pid_t] {
+        ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { pid_t($0) }
+    }
+
+    /// Whether every plugin process started has gone (waiting up to two seconds for the kernel).
+    func allGone() -> Bool {
+        for _ in 0..<20 {
+            if pids.allSatisfy({ kill($0, 0) != 0 }) { return true }
+            usleep(100_000)
+        }
+        return false
+    }
+}
+
+extension ErrorPathTests {
+    @Test func aStuckPluginIsNeverStartedByCommandsThatDoNotUseIt() throws {
+        let plugin = StuckPlugin()
+        defer { plugin.directory.remove() }
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        for command in [["validate", workspace.manifests], ["apply", workspace.manifests, "--auto-approve"], ["plan", workspace.manifests], ["get"], ["sim", "ls"], ["status"], ["events"]] {
+            let result = try workspace.run(command, environment: plugin.environment)
+            #expect(result.exitCode == 0, "\(command): \(result.stderr)")
+        }
+        #expect(plugin.pids.isEmpty, "the plugin was started")
+    }
+
+    @Test func aStuckPluginCostsItsTimeoutOnceAndIsKilled() throws {
+        let plugin = StuckPlugin()
+        defer { plugin.directory.remove() }
+        let workspace = try Workspace(yaml: """
+            apiVersion: ballast.dev/v1
+            kind: Site
+            metadata: { name: lab }
+            spec: { class: datacenter, provider: "plugin:stuck" }
+
+            """)
+        defer { workspace.directory.remove() }
+        let started = ContinuousClock.now
+        let listed = try workspace.run(["providers"], environment: plugin.environment)
+        #expect(listed.exitCode == 0)
+        #expect(listed.stdout.contains("sim:"))
+        #expect(listed.stderr.contains("provider 'plugin:stuck' is not available: plugin stuck did not answer handshake and schema within 1.0 seconds"), "\(listed.stderr)")
+        let validated = try workspace.run(["validate", workspace.manifests], environment: plugin.environment)
+        #expect(validated.exitCode == 1)
+        #expect(validated.stderr.contains("estate.yaml:4:38: error: provider 'plugin:stuck' is not available: plugin stuck did not answer"), "\(validated.stderr)")
+        // Two probes of one second each, and the kills: nowhere near a hang.
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(plugin.pids.count == 2)
+        #expect(plugin.allGone(), "a plugin outlived its command")
+        // The child started with nothing blocked and SIGPIPE at its default.
+        let masks = try String(contentsOfFile: plugin.masksFile, encoding: .utf8)
+        #expect(masks.contains("SigBlk:\t0000000000000000"), "\(masks)")
+        let ignored = masks.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }.flatMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) } ?? .max
+        #expect(ignored & (1 << (UInt64(SIGPIPE) - 1)) == 0, "\(masks)")
+    }
+
+    @Test func aPluginNobodyInstalledIsNamedInTheError() throws {
+        let workspace = try Workspace(yaml: """
+            apiVersion: ballast.dev/v1
+            kind: Site
+            metadata: { name: lab }
+            spec: { class: datacenter, provider: "plugin:nosuch" }
+
+            """)
+        defer { workspace.directory.remove() }
+        let validated = try workspace.run(["validate", workspace.manifests], environment: ["BALLAST_PLUGIN_PATH": workspace.directory.path])
+        #expect(validated.exitCode == 1)
+        #expect(validated.stderr.contains("error: provider 'plugin:nosuch' is not available: no executable ballast-provider-nosuch in BALLAST_PLUGIN_PATH, STATE/plugins or PATH"), "\(validated.stderr)")
+    }
+}

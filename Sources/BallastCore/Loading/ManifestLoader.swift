@@ -11,6 +11,10 @@ public struct LoadedManifests: Sendable {
     /// records it.
     public var inputDigest: String
     public var documentCount: Int
+    /// The providers the Site manifests name, valid or not, each with where it is first named:
+    /// the found providers (plugins) to describe before the manifests can be validated against
+    /// their schemas.
+    public var siteProviders: [String: SourceLocation] = [:]
 }
 
 /// Loads manifests from files, directories or standard input, and validates them.
@@ -75,7 +79,11 @@ public struct ManifestLoader: Sendable {
             desired = state
         }
         let collected = Diagnostics(diagnostics)
-        return LoadedManifests(files: files, diagnostics: collected, desired: collected.hasErrors ? nil : desired, inputDigest: digest, documentCount: documentCount)
+        var siteProviders: [String: SourceLocation] = [:]
+        for case .site(let manifest) in documents.joined() where siteProviders[manifest.provider.value] == nil {
+            siteProviders[manifest.provider.value] = manifest.provider.location
+        }
+        return LoadedManifests(files: files, diagnostics: collected, desired: collected.hasErrors ? nil : desired, inputDigest: digest, documentCount: documentCount, siteProviders: siteProviders)
     }
 
     /// Fields such as a host File's `source`: the named file (relative to the manifest) is

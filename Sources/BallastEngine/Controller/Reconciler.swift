@@ -15,14 +15,15 @@ public struct Reconciler: Sendable {
     public var registry: ProviderRegistry
     public var store: any StateStore
     public var executor: Executor
-    public var catalog: SchemaCatalog
+    /// The schemas of the built-in providers and of the plugins described so far (a site using
+    /// one has been loaded before anything is reconciled on it).
+    public var catalog: SchemaCatalog { registry.catalog }
     public var logger: Logger
 
     public init(registry: ProviderRegistry, store: any StateStore, executor: Executor, logger: Logger) {
         self.registry = registry
         self.store = store
         self.executor = executor
-        self.catalog = registry.catalog
         self.logger = logger
     }
 
