@@ -113,6 +113,18 @@ struct YAMLLoaderTests {
         #expect(diagnostics.first?.position == "1:65")
     }
 
+    /// libyaml is stopped at the first limit exceeded: what follows in that document is never
+    /// scanned (on deep flow nesting libyaml's scanner is quadratic, 100,000 `[` took 47 s), so a
+    /// syntax error later in the same document goes unreported, and the next document is parsed.
+    @Test func aLimitStopsTheParserAndTheNextDocumentIsParsed() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        let yaml = "a: 1\n---\nb: \(deep)\nc: : : broken\nd: [\n--- \(deep)\n---\ne: 5\n"
+        let (documents, diagnostics) = parseYAML(yaml)
+        #expect(documents.map(render) == ["{a: 1}", "{e: 5}"])
+        #expect(diagnostics.map(\.message) == ["nesting is deeper than 64 levels", "nesting is deeper than 64 levels"])
+        #expect(diagnostics.map(\.position) == ["3:67", "6:69"])
+    }
+
     @Test func aSyntaxErrorEndsOnlyItsOwnDocument() {
         let yaml = "a: 1\n---\nb: [\n---\nc: 3\nc: 4\n---\nd: 5\n"
         let (documents, diagnostics) = parseYAML(yaml)

@@ -2,8 +2,10 @@ internal import CYAML
 
 /// Parses a YAML byte buffer with libyaml into document trees.
 ///
-/// A syntax error ends the document it is in; parsing resumes at the next document marker,
-/// so one run reports the errors of every document.
+/// A syntax error, or a limit exceeded (``YAMLLimits``), ends the document it is in: libyaml is
+/// stopped there, so hostile input (100,000 nested `[`, on which libyaml's own scanner is
+/// quadratic) costs milliseconds. Parsing resumes at the next document marker, so one run
+/// reports the errors of every document.
 public struct YAMLParser: Sendable {
     public var limits: YAMLLimits
 
@@ -33,12 +35,13 @@ public struct YAMLParser: Sendable {
         while start <= bytes.count {
             let slice = UnsafeRawBufferPointer(rebasing: bytes[start...])
             let failure = parseOnce(slice, file: file, lineOffset: firstLine + startLine, diagnostics: &diagnostics, handle: handle)
-            guard let failedLine = failure else { break }
+            guard let failure else { break }
             // Resume at the first document marker after the failing line.
             if knownCuts == nil { knownCuts = DocumentSplitter.cuts(in: bytes) }
-            // A marker on the failing line itself starts an intact document.
-            let failing = startLine + failedLine
-            guard let next = knownCuts!.first(where: { $0.line >= failing && $0.offset > start }) else { break }
+            // After a syntax error, a marker on the failing line itself starts an intact document;
+            // after a limit, the failing line is inside the abandoned document.
+            let failing = startLine + failure.line
+            guard let next = knownCuts!.first(where: { ($0.line > failing || ($0.line == failing && !failure.limit)) && $0.offset > start }) else { break }
             start = next.offset
             startLine = next.line
         }
@@ -46,14 +49,14 @@ public struct YAMLParser: Sendable {
     }
 
     /// Runs libyaml over one slice. Returns nil at a clean end, or the 0-based line (relative
-    /// to the slice) of a syntax error.
+    /// to the slice) of a syntax error or of the event that exceeded a limit.
     private func parseOnce(
         _ bytes: UnsafeRawBufferPointer,
         file: UInt32,
         lineOffset: Int,
         diagnostics: inout [Diagnostic],
         handle: (YAMLNode) -> Void
-    ) -> Int? {
+    ) -> (line: Int, limit: Bool)? {
         let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         defer { parser.deallocate() }
         guard yaml_parser_initialize(parser) == 1 else {
@@ -68,13 +71,13 @@ public struct YAMLParser: Sendable {
         }
         var builder = YAMLTreeBuilder(file: file, lineOffset: UInt32(lineOffset), limits: limits)
         var event = yaml_event_t()
-        var failedLine: Int?
+        var failure: (line: Int, limit: Bool)?
         loop: while true {
             guard yaml_parser_parse(parser, &event) == 1 else {
                 let diagnostic = syntaxError(parser, bytes: bytes, builder: builder)
                 diagnostics.append(contentsOf: builder.diagnostics)
                 diagnostics.append(diagnostic.diagnostic)
-                failedLine = diagnostic.line
+                failure = (diagnostic.line, false)
                 break
             }
             defer { yaml_event_delete(&event) }
@@ -98,9 +101,16 @@ public struct YAMLParser: Sendable {
             default:
                 break
             }
+            if builder.isAbandoned {
+                // Stop here: nothing of this document is used, and going on costs libyaml
+                // quadratic time on deep nesting.
+                diagnostics.append(contentsOf: builder.diagnostics)
+                failure = (Int(event.start_mark.line), true)
+                break loop
+            }
         }
-        if failedLine == nil { diagnostics.append(contentsOf: builder.diagnostics) }
-        return failedLine
+        if failure == nil { diagnostics.append(contentsOf: builder.diagnostics) }
+        return failure
     }
 
     private func syntaxError(

@@ -41,6 +41,9 @@ struct YAMLTreeBuilder {
     private var rootIsEmptyScalar = false
     /// Set when the current document was abandoned (a limit was hit); events are ignored until its end.
     private var abandoned = false
+
+    /// Whether the current document was abandoned: the parser may stop feeding it.
+    var isAbandoned: Bool { abandoned }
     private var skipDepth = 0
     private(set) var diagnostics: [Diagnostic] = []
 
