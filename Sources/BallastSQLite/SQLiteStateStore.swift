@@ -11,27 +11,60 @@ import Synchronization
 /// neither. WAL with `synchronous=NORMAL` survives the process being killed at any point.
 public final class SQLiteStateStore: StateStore {
     public let path: String
-    private let pool: DatabasePool
+    /// A pool in WAL mode; a single read-only connection for a state no writer has open in a
+    /// read-only directory (see ``init(path:readOnly:)``).
+    private let pool: any DatabaseWriter
     /// The lease this store's writes are fenced by, once one was granted.
     private let fence = Mutex<LockHolder?>(nil)
 
     /// Opens (creating and migrating as needed) the store at `path`.
-    public init(path: String) throws {
+    ///
+    /// `readOnly`: opens an existing store without writing anything, for commands that only
+    /// read (the state directory may be read-only, or another user's). Writes then fail.
+    public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
+        if !directory.isEmpty && !readOnly {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(15)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        configuration.readonly = readOnly
+        if !readOnly {
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try readOnly ? Self.openForReading(path, configuration: configuration) : DatabasePool(path: path, configuration: configuration)
+            if readOnly {
+                guard try pool.read({ try Self.migrator.hasCompletedMigrations($0) }) else {
+                    throw StoreError.unavailable(path: path, reason: "it was written by an older Ballast; run a command that writes to it (apply) to upgrade it")
+                }
+            } else {
+                try Self.migrator.migrate(pool)
+            }
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError.unavailable(path: path, reason: "\(error)")
+        }
+    }
+
+    /// SQLite reads a WAL database read-only only while its `-shm` and `-wal` files exist (a
+    /// writer has it open) or can be created. In a read-only directory with no writer, it is
+    /// opened as immutable: nothing can change it until a writer, who could not start without
+    /// write access anyway, comes along.
+    private static func openForReading(_ path: String, configuration: Configuration) throws -> any DatabaseWriter {
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            _ = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+            return pool
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_CANTOPEN {
+            let directory = (path as NSString).deletingLastPathComponent
+            guard access(directory.isEmpty ? "." : directory, W_OK) != 0, !FileManager.default.fileExists(atPath: path + "-wal") else { throw error }
+            let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+            return try DatabaseQueue(path: "file:\(encoded)?immutable=1", configuration: configuration)
         }
     }
 

@@ -74,8 +74,13 @@ public actor SimWorldStore {
     }
 
     private func withLock<T>(_ operation: Int32, _ body: () throws(ProviderError) -> T) throws(ProviderError) -> T {
-        try ensureDirectory()
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // Readers of a world in a directory they may not write (another user's state) lock a
+        // read-only descriptor: flock does not need write access.
+        var descriptor = operation == LOCK_SH ? open(lockPath, O_RDONLY | O_CLOEXEC) : -1
+        if descriptor < 0 {
+            try ensureDirectory()
+            descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        }
         guard descriptor >= 0 else { throw ProviderError(.failed, "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         while flock(descriptor, operation) != 0 {

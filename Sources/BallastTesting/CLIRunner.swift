@@ -31,10 +31,11 @@ public struct CLIRunner: Sendable {
 
     /// `stdoutClosed`: the reader of standard output is gone before the command starts, as
     /// with `ballast get | head -1` once head has its line; every write to it fails with EPIPE.
-    public func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], stdoutClosed: Bool = false) throws -> Result {
+    /// `launcher`: a command that runs ballast (`setpriv --reuid=65534 …`), or none.
+    public func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], stdoutClosed: Bool = false, launcher: [String] = []) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? executable)
+        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [executable] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
         process.environment = environment.merging(extra) { _, new in new }
         let output = Pipe()

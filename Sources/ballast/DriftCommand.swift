@@ -16,7 +16,7 @@ struct DriftCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = Runtime(runtime)
-        let service = try context.applyService(store: try context.store(), creatingKey: false)
+        let service = try context.applyService(store: try context.existingStore(), creatingKey: false)
         let outcome = try await service.planner.plan(manifests.paths, readStandardInput: Terminal.readStandardInput)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan else { throw ExitCode.failure }

@@ -13,10 +13,24 @@ struct GetCommand: AsyncParsableCommand {
     @Argument(help: "Only these ids (Kind/name@site).")
     var ids: [String] = []
 
+    func validate() throws {
+        for id in ids where ResourceID(parsing: id) == nil {
+            throw ValidationError("'\(id)' is not a resource id: write Kind/name@site")
+        }
+    }
+
     func run() async throws {
         let context = Runtime(runtime)
-        let entries = try await context.store().inventory().values
-            .filter { ids.isEmpty || ids.contains($0.id.description) }
+        let inventory = try await context.existingStore().inventory()
+        let wanted = Set(ids.compactMap(ResourceID.init(parsing:)))
+        let unknown = wanted.filter { inventory[$0] == nil }.sorted()
+        guard unknown.isEmpty else {
+            let names = unknown.map(\.description).joined(separator: ", ")
+            Terminal.standardError("ballast: error: this state manages no \(names)\(Suggestion.hint(for: unknown[0].description, among: inventory.keys.map(\.description).sorted()))\n")
+            throw ExitCode.failure
+        }
+        let entries = inventory.values
+            .filter { wanted.isEmpty || wanted.contains($0.id) }
             .sorted { $0.id < $1.id }
         // Plugins are described only when the inventory holds kinds no built-in provider serves
         // (their sensitive fields are redacted by their schemas).
@@ -72,15 +86,32 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
     @Option(help: "Read the status from a running 'ballast watch' at this URL (e.g. http://127.0.0.1:7070).")
     var server: String?
+    @Option(help: "With --server: how long to wait for the daemon, such as 10s or 500ms.")
+    var timeout: String = "10s"
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: OutputFormat = .text
+
+    func validate() throws {
+        guard let duration = Terminal.duration(timeout), duration > .zero else {
+            throw ValidationError("--timeout takes a positive duration such as 10s, 500ms or 2m (got '\(timeout)')")
+        }
+        _ = duration
+    }
 
     func run() async throws {
         if let server {
-            try await ServerStatus(baseURL: server).print()
+            try await ServerStatus(baseURL: server, timeout: Terminal.duration(timeout)!, format: output).print()
             return
         }
         let context = Runtime(runtime)
-        let store = try context.store()
+        let store = try context.existingStore()
         let entries = try await store.inventory().values
+        let holder = try await store.lockHolder()
+        let open = try await store.unfinishedIntents()
+        if output == .json {
+            Terminal.standardOutput(JSONText.pretty(Self.json(entries: Array(entries), holder: holder, unfinished: open.count, state: context.statePath)))
+            return
+        }
         Terminal.standardOutput("State: \(context.statePath)\n")
         Terminal.standardOutput("Resources managed: \(entries.count)\n")
         for status in InventoryEntry.Status.allCases {
@@ -93,17 +124,41 @@ struct StatusCommand: AsyncParsableCommand {
             let failed = siteEntries.count { $0.status == .failed }
             Terminal.standardOutput("  \(site): \(siteEntries.count)\(failed > 0 ? " (\(failed) failed)" : "")\n")
         }
-        if let holder = try await store.lockHolder() {
+        if let holder {
             let note = holder.isDead ? " — that process is gone; the next run takes the lock over"
                 : holder.expiresAt < Date() ? " — its lease expired; the next run takes the lock over" : ""
             Terminal.standardOutput("Locked by \(holder.command) (pid \(holder.pid)) since \(ISO8601DateFormatter().string(from: holder.since)), lock id \(holder.owner), epoch \(holder.epoch)\(note)\n")
         } else {
             Terminal.standardOutput("Not locked.\n")
         }
-        let open = try await store.unfinishedIntents()
         if !open.isEmpty {
             Terminal.standardOutput("Unfinished actions from an interrupted run: \(open.count) (the next plan or apply recovers them)\n")
         }
+    }
+
+    /// `status -o json`: counts by status and site (sorted), the lock and unfinished actions.
+    static func json(entries: [InventoryEntry], holder: LockHolder?, unfinished: Int, state: String) -> Value {
+        var byStatus = Fields()
+        for status in InventoryEntry.Status.allCases { byStatus[status.rawValue] = .int(entries.count { $0.status == status }) }
+        let bySite = Dictionary(grouping: entries, by: \.id.site).sorted { $0.key < $1.key }.map { site, siteEntries in
+            (site, Value.map(Fields(["resources": .int(siteEntries.count), "failed": .int(siteEntries.count { $0.status == .failed })])))
+        }
+        let lock: Value = holder.map { holder in
+            .map(Fields([
+                "command": .string(holder.command), "pid": .int(Int(holder.pid)), "owner": .string(holder.owner), "epoch": .int(Int(holder.epoch)),
+                "since": .string(Timestamp.string(holder.since)), "expiresAt": .string(Timestamp.string(holder.expiresAt)),
+                "stale": .bool(holder.isDead || holder.expiresAt < Date()),
+            ]))
+        } ?? .null
+        return .map(Fields([
+            "formatVersion": .int(1),
+            "state": .string(state),
+            "resources": .int(entries.count),
+            "byStatus": .map(byStatus),
+            "bySite": .map(Fields(bySite)),
+            "lock": lock,
+            "unfinishedActions": .int(unfinished),
+        ]))
     }
 }
 
@@ -132,7 +187,7 @@ struct EventsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = Runtime(runtime)
-        let events = try await context.store().events(since: since.flatMap { Self.parseSince($0, now: Date()) })
+        let events = try await context.existingStore().events(since: since.flatMap { Self.parseSince($0, now: Date()) })
         switch output {
         case .json:
             Terminal.standardOutput(JSONText.pretty(.map(Fields([

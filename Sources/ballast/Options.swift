@@ -15,6 +15,12 @@ struct RuntimeOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log progress and timings to standard error.")
     var verbose = false
 
+    /// Whether the user named the state (--state or BALLAST_STATE), rather than taking the
+    /// default: a named state that does not exist is a mistake, not a new estate.
+    var stateIsNamed: Bool {
+        state != nil || !(ProcessInfo.processInfo.environment["BALLAST_STATE"] ?? "").isEmpty
+    }
+
     var stateDirectory: String {
         if let state { return state }
         if let environment = ProcessInfo.processInfo.environment["BALLAST_STATE"], !environment.isEmpty { return environment }

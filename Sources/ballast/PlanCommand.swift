@@ -32,7 +32,8 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = Runtime(runtime)
-        let store = try context.store()
+        // Only a saved plan needs the state written (its key); otherwise planning only reads.
+        let store = out != nil ? try context.store() : try context.existingStore(allowsNewEstate: true)
         var service = try context.applyService(store: store, creatingKey: out != nil)
         service.planner.observer.timeout = .seconds(observeTimeout)
         let loaded = service.planner.load(manifests.paths, readStandardInput: Terminal.readStandardInput)

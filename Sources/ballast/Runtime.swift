@@ -14,6 +14,7 @@ import Logging
 /// The collaborators one CLI run uses, built from its options. Nothing here is global.
 struct Runtime {
     let stateDirectory: String
+    let stateIsNamed: Bool
     let logger: Logger
     let simWorld: SimWorldStore
     let registry: ProviderRegistry
@@ -23,6 +24,7 @@ struct Runtime {
     /// `quietLevel` is the log level without --verbose (the daemon logs what it does at info).
     init(_ options: RuntimeOptions, quietLevel: Logger.Level = .error) {
         stateDirectory = options.stateDirectory
+        stateIsNamed = options.stateIsNamed
         let level: Logger.Level = options.verbose ? .debug : quietLevel
         let redactor = self.redactor
         var logger = Logger(label: "ballast") { label in
@@ -67,6 +69,29 @@ struct Runtime {
             Terminal.standardError("ballast: error: \(error)\n")
             throw ExitCode.failure
         }
+    }
+
+    /// The existing state, opened read-only, for commands that only read it (`get`, `status`,
+    /// `events`, `drift`, `plan` without `--out`): they never create a state, and work on a
+    /// read-only state directory.
+    ///
+    /// A missing state is an error naming the path (a mistyped --state must not read as "no
+    /// resources"), except for `plan` when `allowsNewEstate` and the state is the default one,
+    /// or a directory that exists: that plans a new estate against an empty state.
+    func existingStore(allowsNewEstate: Bool = false) throws -> any StateStore {
+        if FileManager.default.fileExists(atPath: statePath) {
+            do {
+                return try SQLiteStateStore(path: statePath, readOnly: true)
+            } catch {
+                Terminal.standardError("ballast: error: \(error)\n")
+                throw ExitCode.failure
+            }
+        }
+        var isDirectory: ObjCBool = false
+        let directoryExists = FileManager.default.fileExists(atPath: stateDirectory, isDirectory: &isDirectory) && isDirectory.boolValue
+        if allowsNewEstate && (!stateIsNamed || directoryExists) { return InMemoryStateStore() }
+        Terminal.standardError("ballast: error: there is no state at \(absoluteStateDirectory)/state.db: nothing has been applied with this state directory; check --state and BALLAST_STATE (`ballast apply` creates a state)\n")
+        throw ExitCode.failure
     }
 
     /// Loads and validates manifests (no state needed).

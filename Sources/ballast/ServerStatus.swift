@@ -2,10 +2,15 @@ import ArgumentParser
 import AsyncHTTPClient
 import BallastCore
 import Foundation
+import NIOCore
+import NIOPosix
 
 /// `ballast status --server URL`: sites and resource conditions from a running daemon.
 struct ServerStatus {
     let baseURL: String
+    /// The whole exchange's deadline; connecting gets at most 5 s of it, and is not retried.
+    var timeout: Duration = .seconds(10)
+    var format: OutputFormat = .text
     /// Sent as a bearer token: a daemon on a non-loopback address needs one for reads
     /// ($BALLAST_READ_TOKEN, else $BALLAST_TOKEN).
     var token: String? = {
@@ -16,7 +21,11 @@ struct ServerStatus {
     func print() async throws {
         // async-http-client rather than URLSession: FoundationNetworking would load libcurl and
         // a score of libraries into every ballast process, for this one command.
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .milliseconds(Int64(min(timeout, .seconds(5)) / .milliseconds(1)))
+        // A refused connection is an answer: say so at once instead of retrying until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         do {
             try await print(using: client)
         } catch {
@@ -31,6 +40,16 @@ struct ServerStatus {
         let sites = try await fetch(base + "/v1/sites", client: client)["sites"]
         let resources = try await fetch(base + "/v1/resources", client: client)["resources"]
         let manifests = try? await fetch(base + "/v1/manifests", client: client)
+        if format == .json {
+            Terminal.standardOutput(JSONText.pretty(.map(Fields([
+                "formatVersion": .int(1),
+                "server": .string(base),
+                "sites": sites ?? .list([]),
+                "resources": resources ?? .list([]),
+                "manifests": manifests.map(Value.map) ?? .null,
+            ]))))
+            return
+        }
         var out = "Server: \(base)\n"
         if manifests?["valid"] == .bool(false) {
             out += "Manifests: the last edit does not validate; the last good manifests stay in force:\n"
@@ -83,7 +102,7 @@ struct ServerStatus {
         do {
             var request = HTTPClientRequest(url: address.absoluteString)
             if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-            let response = try await client.execute(request, timeout: .seconds(10))
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout / .milliseconds(1))))
             let body = try await response.body.collect(upTo: 256 << 20)
             let status = Int(response.status.code)
             guard status == 200, case .map(let fields) = try JSONValueParser.parse(Array(body.readableBytesView)) else {
@@ -95,8 +114,26 @@ struct ServerStatus {
         } catch let error as ExitCode {
             throw error
         } catch {
-            Terminal.standardError("ballast: error: cannot read \(url): \(error)\n")
+            Terminal.standardError("ballast: error: cannot read \(url): \(Self.describe(error, timeout: timeout)) (is 'ballast watch --listen' running there?)\n")
             throw ExitCode.failure
         }
+    }
+
+    /// A network failure in words, instead of a NIO type dump.
+    static func describe(_ error: any Error, timeout: Duration) -> String {
+        if let error = error as? HTTPClientError {
+            if error == .connectTimeout { return "connecting timed out" }
+            if [.deadlineExceeded, .readTimeout, .writeTimeout].contains(error) { return "no answer within \(timeout)" }
+            if error == .remoteConnectionClosed { return "the server closed the connection" }
+        }
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return describe(first.error, timeout: timeout) }
+            if error.dnsAAAAError != nil || error.dnsAError != nil { return "the host name does not resolve" }
+        }
+        if let error = error as? IOError {
+            return error.errnoCode == ECONNREFUSED ? "connection refused" : String(cString: strerror(error.errnoCode))
+        }
+        if "\(error)".contains("connectTimeout") { return "connecting timed out" }
+        return "\(error)"
     }
 }

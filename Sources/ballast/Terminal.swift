@@ -16,13 +16,23 @@ enum Terminal {
     static var inputIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
     static var errorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
+    static var errorColourEnabled: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        if let noColour = environment["NO_COLOR"], !noColour.isEmpty { return false }
+        if environment["TERM"] == "dumb" { return false }
+        return isatty(STDERR_FILENO) == 1
+    }
+
+    /// Everything Ballast prints goes through here and ``standardOutput(_:)``: escaped by the
+    /// one rule (``TerminalText``), whoever rendered it.
     static func standardError(_ text: String) {
-        StandardStreams.writeError(text)
+        StandardStreams.writeError(TerminalText.escaping(text, keepingStyle: errorColourEnabled))
     }
 
     static func standardOutput(_ text: String) {
-        StandardStreams.writeOutput(text)
+        StandardStreams.writeOutput(TerminalText.escaping(text, keepingStyle: colourEnabled))
     }
+
 
     static func readStandardInput() -> [UInt8] {
         [UInt8](FileHandle.standardInput.readDataToEndOfFile())

@@ -33,6 +33,8 @@ private struct Estate {
         \(extraSites)
         """)
         directory.write("manifests/resources.yaml", resources)
+        // A directory made for the state: `plan` on it plans a new estate.
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
     }
 
     func edit(_ transform: (String) -> String) throws {

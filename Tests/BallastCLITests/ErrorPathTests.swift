@@ -140,3 +140,100 @@ extension ErrorPathTests {
         #expect(validated.stderr.contains("error: provider 'plugin:nosuch' is not available: no executable ballast-provider-nosuch in BALLAST_PLUGIN_PATH, STATE/plugins or PATH"), "\(validated.stderr)")
     }
 }
+
+extension ErrorPathTests {
+    /// A mistyped --state is an error naming the path, for every command that only reads, and
+    /// creates nothing; `plan` in a directory made for a new state plans a new estate.
+    @Test func aMissingStateIsAnErrorForCommandsThatRead() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        let typo = workspace.directory.file("stat")
+        for command in [["get"], ["status"], ["status", "-o", "json"], ["events"], ["drift", workspace.manifests], ["plan", workspace.manifests]] {
+            let result = try workspace.runner.run(command + ["--state", typo])
+            #expect(result.exitCode == 1, "\(command): \(result.stdout)")
+            #expect(result.stderr.contains("ballast: error: there is no state at \(typo)/state.db"), "\(command): \(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(command)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: typo), "a read-only command created the state")
+        try FileManager.default.createDirectory(atPath: workspace.state, withIntermediateDirectories: true)
+        let planned = try workspace.run(["plan", workspace.manifests])
+        #expect(planned.exitCode == 0, "\(planned.stderr)")
+        #expect(planned.stdout.contains("Plan: 21 to add"), "\(planned.stdout)")
+        // (The sim world, which lives beside the state, may make its directory.)
+        #expect(!FileManager.default.fileExists(atPath: workspace.state + "/state.db"), "plan created the state")
+        #expect(!FileManager.default.fileExists(atPath: workspace.state + "/plan.key"), "plan created the key")
+    }
+
+    /// Another user's state, or a read-only mount: the commands that read still work.
+    @Test func aReadOnlyStateDirectoryCanBeRead() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        var launcher: [String] = []
+        if getuid() == 0 {
+            // Root writes anywhere: read as nobody instead, who may read but not write here.
+            launcher = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+            _ = chmod(workspace.directory.path, 0o755)
+            for top in [workspace.manifests, workspace.state] {
+                _ = chmod(top, 0o755)
+                for file in FileManager.default.subpaths(atPath: top) ?? [] {
+                    var isDirectory: ObjCBool = false
+                    _ = FileManager.default.fileExists(atPath: top + "/" + file, isDirectory: &isDirectory)
+                    _ = chmod(top + "/" + file, isDirectory.boolValue ? 0o755 : 0o644)
+                }
+            }
+        } else {
+            _ = chmod(workspace.state, 0o555)
+        }
+        defer { _ = chmod(workspace.state, 0o755) }
+        let before = try FileManager.default.contentsOfDirectory(atPath: workspace.state).sorted()
+        // drift answers 2: the example's observe-only legacy database does not exist.
+        for (command, code) in [(["get"], 0), (["status"], 0), (["events"], 0), (["plan", workspace.manifests, "--detailed-exitcode"], 0), (["drift", workspace.manifests], 2)] {
+            let result = try workspace.runner.run(command + ["--state", workspace.state], launcher: launcher)
+            #expect(result.exitCode == Int32(code), "\(command): \(result.stdout) \(result.stderr)")
+            #expect(!result.stderr.contains("error"), "\(command): \(result.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.state).sorted() == before)
+    }
+
+    @Test func getNamesUnknownIdsAndRefusesMalformedOnes() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let malformed = try workspace.run(["get", "not-an-id"])
+        #expect(malformed.exitCode == 64)
+        #expect(malformed.stderr.contains("'not-an-id' is not a resource id: write Kind/name@site"), "\(malformed.stderr)")
+        let unknown = try workspace.run(["get", "Bucket/asets@us-east"])
+        #expect(unknown.exitCode == 1)
+        #expect(unknown.stderr.contains("ballast: error: this state manages no Bucket/asets@us-east; did you mean 'Bucket/assets@us-east'?"), "\(unknown.stderr)")
+        let known = try workspace.run(["get", "Bucket/assets@us-east"])
+        #expect(known.exitCode == 0)
+        #expect(known.stdout.hasPrefix("Bucket/assets@us-east  Ready"), "\(known.stdout)")
+    }
+
+    @Test func statusAnswersInJSONAndFailsFastOnARefusedServer() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(try workspace.run(["status", "-o", "json"]).stdout.utf8)) as? [String: Any]
+        #expect(json?["resources"] as? Int == 21)
+        #expect((json?["byStatus"] as? [String: Int])?["Ready"] == 21)
+        #expect(json?["lock"] is NSNull)
+        #expect(((json?["bySite"] as? [String: Any])?["us-east"] as? [String: Int])?["failed"] == 0)
+
+        // A port nobody listens on: refused at once, in words.
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        close(socket)
+        let refused = try workspace.run(["status", "--server", "http://127.0.0.1:\(port)", "--timeout", "30s"])
+        #expect(refused.exitCode == 1)
+        #expect(refused.stderr == "ballast: error: cannot read http://127.0.0.1:\(port)/v1/sites: connection refused (is 'ballast watch --listen' running there?)\n", "\(refused.stderr)")
+        let badTimeout = try workspace.run(["status", "--server", "http://127.0.0.1:\(port)", "--timeout", "soon"])
+        #expect(badTimeout.exitCode == 64)
+        #expect(badTimeout.stderr.contains("--timeout takes a positive duration such as 10s, 500ms or 2m (got 'soon')"), "\(badTimeout.stderr)")
+    }
+}

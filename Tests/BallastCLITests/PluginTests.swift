@@ -18,6 +18,8 @@ private struct PluginEstate {
         try #require(runner.isAvailable, "build the CLI first: swift build")
         let example = try String(contentsOfFile: root + "/manifests/examples/ipam/estate.yaml", encoding: .utf8)
         directory.write("manifests/estate.yaml", example.replacingOccurrences(of: "stateFile: ipam/dc-lab.json", with: "stateFile: " + database))
+        // A directory made for the state: `plan` on it plans a new estate.
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
     }
 
     @discardableResult

@@ -8,6 +8,10 @@ public struct TerminalStyle: Sendable {
 
     public static let plain = TerminalStyle(enabled: false)
 
+    /// The graphic rendition codes Ballast uses, and the only escape sequences that reach a
+    /// terminal (``TerminalText``): reset, bold, dim and four colours.
+    public static let codes: Set<String> = ["0", "1", "2", "31", "32", "33", "35"]
+
     public func green(_ text: String) -> String { wrap(text, "32") }
     public func yellow(_ text: String) -> String { wrap(text, "33") }
     public func red(_ text: String) -> String { wrap(text, "31") }
