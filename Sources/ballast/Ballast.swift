@@ -21,6 +21,10 @@ struct Ballast: AsyncParsableCommand {
         StandardStreams.ignoreBrokenPipeSignal()
         // However the command ends (exit codes are thrown and end in exit()), its plugins end too.
         atexit { ChildProcess.stopAll() }
+        if let problem = CommandSuggestion.problem(in: CommandLine.arguments.dropFirst(), root: Ballast.configuration) {
+            Terminal.standardError("ballast: error: \(problem)\n")
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
         await main(nil)
     }
 }

@@ -4,16 +4,17 @@ import ArgumentParser
 struct ChangeOptions: ParsableArguments {
     @Flag(help: "Apply without asking for confirmation.")
     var autoApprove = false
-    @Option(help: "How many actions may run at once.")
+    // Unconditional: `--parallelism -1` is a value to refuse with a reason, not a missing one.
+    @Option(parsing: .unconditional, help: "How many actions may run at once (1-1000).")
     var parallelism: Int = 10
-    @Option(help: "How long to wait for another run's lock on the state (60s, 2m; default: fail at once).")
+    @Option(parsing: .unconditional, help: "How long to wait for another run's lock on the state (60s, 2m; default: fail at once).")
     var lockTimeout: String = "0s"
     @Flag(help: "Apply deletions of resources no longer declared beyond the deletion budget (the larger of 10 and 20% of what is managed).")
     var allowMassDelete = false
 
     func validate() throws {
-        guard parallelism > 0 else { throw ValidationError("--parallelism must be at least 1") }
-        guard Terminal.duration(lockTimeout) != nil else { throw ValidationError("--lock-timeout takes a duration such as 30s, 2m or 500ms") }
+        try Terminal.requireCount(parallelism, option: "--parallelism", in: 1...1000)
+        try Terminal.requireDuration(lockTimeout, option: "--lock-timeout")
     }
 
     var lockWait: Duration { Terminal.duration(lockTimeout) ?? .zero }

@@ -11,13 +11,13 @@ struct ForgetCommand: AsyncParsableCommand {
 
     @OptionGroup var runtime: RuntimeOptions
     @Argument(help: "Resource ids, Kind/name@site.") var ids: [String]
-    @Option(help: "How long to wait for another run's lock on the state (60s, 2m).")
+    @Option(parsing: .unconditional, help: "How long to wait for another run's lock on the state (60s, 2m).")
     var lockTimeout: String = "0s"
 
     func validate() throws {
         guard !ids.isEmpty else { throw ValidationError("name at least one resource id") }
         for id in ids where ResourceID(parsing: id) == nil { throw ValidationError("'\(id)' is not a resource id: write Kind/name@site") }
-        guard Terminal.duration(lockTimeout) != nil else { throw ValidationError("--lock-timeout takes a duration such as 30s or 2m") }
+        try Terminal.requireDuration(lockTimeout, option: "--lock-timeout")
     }
 
     func run() async throws {

@@ -86,16 +86,13 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
     @Option(help: "Read the status from a running 'ballast watch' at this URL (e.g. http://127.0.0.1:7070).")
     var server: String?
-    @Option(help: "With --server: how long to wait for the daemon, such as 10s or 500ms.")
+    @Option(parsing: .unconditional, help: "With --server: how long to wait for the daemon, such as 10s or 500ms.")
     var timeout: String = "10s"
     @Option(name: .shortAndLong, help: "Output format: text or json.")
     var output: OutputFormat = .text
 
     func validate() throws {
-        guard let duration = Terminal.duration(timeout), duration > .zero else {
-            throw ValidationError("--timeout takes a positive duration such as 10s, 500ms or 2m (got '\(timeout)')")
-        }
-        _ = duration
+        try Terminal.requireDuration(timeout, option: "--timeout", atLeast: .milliseconds(1))
     }
 
     func run() async throws {
@@ -167,7 +164,7 @@ struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "events", abstract: "Show the journal of actions, oldest first.")
 
     @OptionGroup var runtime: RuntimeOptions
-    @Option(help: "Only events since this time: an ISO 8601 date-time, or an age such as 30m, 2h.")
+    @Option(parsing: .unconditional, help: "Only events since this time: an ISO 8601 date-time, or an age such as 30m, 2h.")
     var since: String?
     @Option(name: .shortAndLong, help: "Output format: text or json.")
     var output: OutputFormat = .text

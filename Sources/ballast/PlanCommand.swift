@@ -21,13 +21,13 @@ struct PlanCommand: AsyncParsableCommand {
     var detailedExitcode = false
     @Option(name: .long, help: "Save the plan (JSON) to this file, for a later exact apply.")
     var out: String?
-    @Option(name: .long, help: "Seconds to wait for each site's observation.")
+    @Option(name: .long, parsing: .unconditional, help: "Seconds to wait for each site's observation (1-3600).")
     var observeTimeout: Int = 30
     @Flag(help: "Plan deletions beyond the deletion budget (the larger of 10 and 20% of what is managed).")
     var allowMassDelete = false
 
     func validate() throws {
-        guard observeTimeout > 0 else { throw ValidationError("--observe-timeout must be positive") }
+        try Terminal.requireCount(observeTimeout, option: "--observe-timeout", in: 1...3600)
     }
 
     func run() async throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import BallastCore
 import BallastProviders
 import BallastSim
@@ -87,13 +88,35 @@ struct SimCommand: AsyncParsableCommand {
         @OptionGroup var runtime: RuntimeOptions
         @Argument(help: "The site name.") var site: String
         @Argument(help: "on or off.") var state: String
+        @Option(name: .customLong("manifests"), help: "Manifests that declare the site, for a site nothing has been applied to yet (repeatable; '-' reads standard input).")
+        var manifestPaths: [String] = []
 
         func validate() throws {
             guard ["on", "off"].contains(state) else { throw ValidationError("the outage state must be 'on' or 'off'") }
         }
 
         func run() async throws {
-            try await SimControl(world: Runtime(runtime).simWorld).setOutage(site: site, on: state == "on")
+            let context = Runtime(runtime)
+            let control = SimControl(world: context.simWorld)
+            // Unknown sites are errors everywhere: a site is known when the sim world holds its
+            // resources or an outage, the state manages resources on it, or the manifests given
+            // declare it.
+            var known = Set(try await control.list().map(\.id.site)).union(try await control.outages().keys)
+            if FileManager.default.fileExists(atPath: context.statePath) {
+                known.formUnion(try await context.existingStore().inventory().keys.map(\.site))
+            }
+            if !manifestPaths.isEmpty {
+                let loaded = context.load(manifestPaths)
+                Terminal.report(loaded.diagnostics, files: loaded.files)
+                guard let desired = loaded.desired else { throw ExitCode(1) }
+                known.formUnion(desired.sites.keys)
+            }
+            guard known.contains(site) else {
+                let how = manifestPaths.isEmpty ? " (for a site nothing has been applied to yet, add --manifests PATH)" : ""
+                Terminal.standardError("ballast: error: no site '\(site)' in the sim world, the state or the manifests\(Suggestion.hint(for: site, among: known.sorted()))\(how)\n")
+                throw ExitCode(1)
+            }
+            try await control.setOutage(site: site, on: state == "on")
             Terminal.standardOutput("outage \(state) for site \(site)\n")
         }
     }

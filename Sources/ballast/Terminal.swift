@@ -65,4 +65,22 @@ enum Terminal {
         }
         return nil
     }
+
+    /// The one check of a duration option: the error names the option, the value given and the
+    /// form expected.
+    @discardableResult
+    static func requireDuration(_ text: String, option: String, atLeast minimum: Duration = .zero) throws -> Duration {
+        guard let duration = duration(text), duration >= minimum else {
+            let floor = minimum > .zero ? " of at least \(minimum.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))" : ""
+            throw ValidationError("\(option) takes a duration\(floor) such as 30s, 2m or 500ms (got '\(text)')")
+        }
+        return duration
+    }
+
+    /// The one check of a count option: a whole number in `range`.
+    static func requireCount(_ value: Int, option: String, in range: ClosedRange<Int>) throws {
+        guard range.contains(value) else {
+            throw ValidationError("\(option) takes a whole number from \(range.lowerBound) to \(range.upperBound) (got \(value))")
+        }
+    }
 }

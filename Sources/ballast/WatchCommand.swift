@@ -30,13 +30,13 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Address to serve the HTTP API on: HOST:PORT (port 0 picks a free one).")
     var listen = "127.0.0.1:7070"
 
-    @Option(help: "Reconciles run at once.")
+    @Option(parsing: .unconditional, help: "Reconciles run at once.")
     var workers = 4
 
-    @Option(help: "Reconcile every resource at least this often (e.g. 10m, 1h).")
+    @Option(parsing: .unconditional, help: "Reconcile every resource at least this often (e.g. 10m, 1h).")
     var resync = "10m"
 
-    @Option(help: "At most this many reconciles per second (bursts up to 5 times as many).")
+    @Option(parsing: .unconditional, help: "At most this many reconciles per second (bursts up to 5 times as many).")
     var rateLimit = 100.0
 
     @Option(help: "A file holding the admin bearer token POST requests must present (else $BALLAST_TOKEN).")
@@ -45,10 +45,10 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "A file holding a read-only bearer token (else $BALLAST_READ_TOKEN); on a non-loopback address every GET but /healthz and /readyz needs it or the admin token.")
     var readTokenFile: String?
 
-    @Option(help: "How long to wait for the state lock held by another run (e.g. 30s).")
+    @Option(parsing: .unconditional, help: "How long to wait for the state lock held by another run (e.g. 30s).")
     var lockTimeout = "0s"
 
-    @Option(help: "Prune resources removed from the manifests only once the manifests have been unchanged this long (e.g. 10s, 1m).")
+    @Option(parsing: .unconditional, help: "Prune resources removed from the manifests only once the manifests have been unchanged this long (e.g. 10s, 1m).")
     var pruneDelay = "10s"
 
     @Option(help: "Approve, by its digest, a set of deletions held over the deletion budget (as /v1/manifests reports it).")
@@ -56,11 +56,11 @@ struct WatchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ListenAddress(parsing: listen) != nil else { throw ValidationError("--listen takes HOST:PORT, such as 127.0.0.1:7070 or [::1]:7070") }
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
-        guard let interval = Terminal.duration(resync), interval >= .seconds(1) else { throw ValidationError("--resync takes a duration of at least 1s, such as 10m") }
-        guard rateLimit > 0 else { throw ValidationError("--rate-limit must be positive") }
-        guard Terminal.duration(lockTimeout) != nil else { throw ValidationError("--lock-timeout takes a duration, such as 30s") }
-        guard Terminal.duration(pruneDelay) != nil else { throw ValidationError("--prune-delay takes a duration, such as 10s or 1m") }
+        try Terminal.requireCount(workers, option: "--workers", in: 1...1000)
+        try Terminal.requireDuration(resync, option: "--resync", atLeast: .seconds(1))
+        guard rateLimit.isFinite, rateLimit > 0, rateLimit <= 1_000_000 else { throw ValidationError("--rate-limit takes a number of reconciles per second above 0 and up to 1000000 (got \(rateLimit))") }
+        try Terminal.requireDuration(lockTimeout, option: "--lock-timeout")
+        try Terminal.requireDuration(pruneDelay, option: "--prune-delay")
         guard !manifests.paths.contains("-") else { throw ValidationError("watch re-reads its manifests when they change, so it needs files or directories, not '-'") }
     }
 

@@ -122,7 +122,7 @@ struct CLITests {
     @Test func applyFailsWhileASiteCannotBeObserved() throws {
         let session = Session()
         defer { session.state.remove() }
-        #expect(try session.run(["sim", "outage", "us-east", "on"]).exitCode == 0)
+        #expect(try session.run(["sim", "outage", "us-east", "on", "--manifests", "manifests/examples/hybrid"]).exitCode == 0)
         let partial = try session.run(["apply", "manifests/examples/hybrid", "--auto-approve"])
         #expect(partial.exitCode == 1)
         #expect(partial.stderr.contains("on sites that could not be observed (us-east) were not applied; apply again when they are back"), "\(partial.stderr)")
@@ -140,7 +140,7 @@ struct CLITests {
         let session = Session()
         defer { session.state.remove() }
         #expect(try session.run(["sim", "ls"]).stdout == "The sim world is empty.\n")
-        let outage = try session.run(["sim", "outage", "lab", "on"])
+        let outage = try session.run(["sim", "outage", "lab", "on", "--manifests", "-"], stdin: oneBucket)
         #expect(outage.exitCode == 0)
         let plan = try session.run(["plan", "-"], stdin: oneBucket)
         #expect(plan.exitCode == 0)

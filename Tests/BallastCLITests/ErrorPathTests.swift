@@ -234,6 +234,53 @@ extension ErrorPathTests {
         #expect(refused.stderr == "ballast: error: cannot read http://127.0.0.1:\(port)/v1/sites: connection refused (is 'ballast watch --listen' running there?)\n", "\(refused.stderr)")
         let badTimeout = try workspace.run(["status", "--server", "http://127.0.0.1:\(port)", "--timeout", "soon"])
         #expect(badTimeout.exitCode == 64)
-        #expect(badTimeout.stderr.contains("--timeout takes a positive duration such as 10s, 500ms or 2m (got 'soon')"), "\(badTimeout.stderr)")
+        #expect(badTimeout.stderr.contains("--timeout takes a duration of at least 1ms such as 30s, 2m or 500ms (got 'soon')"), "\(badTimeout.stderr)")
+    }
+}
+
+extension ErrorPathTests {
+    @Test func aMistypedCommandGetsTheNearestOne() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        let top = try workspace.runner.run(["plna", workspace.manifests])
+        #expect(top.exitCode == 64)
+        #expect(top.stderr.hasPrefix("ballast: error: unknown command 'plna' for 'ballast'; did you mean 'plan'?"), "\(top.stderr)")
+        let nested = try workspace.runner.run(["sim", "lss"])
+        #expect(nested.exitCode == 64)
+        #expect(nested.stderr.hasPrefix("ballast: error: unknown command 'lss' for 'ballast sim'; did you mean 'ls'?"), "\(nested.stderr)")
+        #expect(try workspace.runner.run(["help", "plan"]).exitCode == 0)
+        #expect(try workspace.runner.run(["--version"]).exitCode == 0)
+    }
+
+    /// Each option's mistakes are named, with the value given and the form expected.
+    @Test(arguments: [
+        (["apply", "m", "--parallelism", "-1"], "--parallelism takes a whole number from 1 to 1000 (got -1)"),
+        (["apply", "m", "--parallelism", "0"], "--parallelism takes a whole number from 1 to 1000 (got 0)"),
+        (["destroy", "m", "--lock-timeout", "-5s"], "--lock-timeout takes a duration such as 30s, 2m or 500ms (got '-5s')"),
+        (["plan", "m", "--observe-timeout", "-3"], "--observe-timeout takes a whole number from 1 to 3600 (got -3)"),
+        (["watch", "m", "--workers", "-2"], "--workers takes a whole number from 1 to 1000 (got -2)"),
+        (["watch", "m", "--resync", "0.5s"], "--resync takes a duration of at least 1s such as 30s, 2m or 500ms (got '0.5s')"),
+        (["watch", "m", "--rate-limit", "nan"], "--rate-limit takes a number of reconciles per second above 0 and up to 1000000 (got nan)"),
+        (["watch", "m", "--prune-delay", "1e400s"], "--prune-delay takes a duration such as 30s, 2m or 500ms (got '1e400s')"),
+        (["forget", "Bucket/a@s", "--lock-timeout", "soon"], "--lock-timeout takes a duration such as 30s, 2m or 500ms (got 'soon')"),
+        (["events", "--since", "-1h"], "--since takes an ISO 8601 date-time"),
+        (["get", "Bucket"], "'Bucket' is not a resource id: write Kind/name@site"),
+    ])
+    func anOptionMistakeSaysWhatIsWrong(arguments: [String], message: String) throws {
+        let runner = CLIRunner(workingDirectory: Repository.root(from: #filePath))
+        let result = try runner.run(arguments + ["--state", "/nonexistent-ballast-state"])
+        #expect(result.exitCode == 64, "\(arguments): \(result.stderr)")
+        #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+    }
+
+    @Test func anOutageOnAnUnknownSiteIsAnError() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let unknown = try workspace.run(["sim", "outage", "us-eats", "on"])
+        #expect(unknown.exitCode == 1)
+        #expect(unknown.stderr.contains("ballast: error: no site 'us-eats' in the sim world, the state or the manifests; did you mean 'us-east'? (for a site nothing has been applied to yet, add --manifests PATH)"), "\(unknown.stderr)")
+        #expect(try workspace.run(["sim", "outage", "us-east", "on"]).exitCode == 0)
+        #expect(try workspace.run(["sim", "outage", "us-east", "off"]).exitCode == 0)
     }
 }
