@@ -212,3 +212,32 @@ struct GraphTests {
         #expect(graph.layers[id("n\(count - 1)")] == count - 1)
     }
 }
+
+@Suite("labels are text")
+struct LabelTextTests {
+    /// `007` and `0x10` stay as written in labels, annotations and selectors, so that a selector
+    /// quoting the text matches; elsewhere they are still YAML 1.2 ints.
+    @Test func labelValuesAreKeptAsWritten() throws {
+        let loaded = loadManifests("""
+            apiVersion: ballast.dev/v1
+            kind: Site
+            metadata: { name: a, labels: { rack: 007, unit: 0x10, floor: 1e3 }, annotations: { build: 0012 } }
+            spec: { class: cloud, provider: sim }
+            ---
+            apiVersion: ballast.dev/v1
+            kind: Bucket
+            metadata: { name: quoted }
+            spec:
+              lifecycleDays: 0x10
+              placement: { selector: { matchLabels: { rack: "007", unit: 0x10 } } }
+            """)
+        #expect(!loaded.diagnostics.hasErrors, "\(loaded.diagnostics.items.map(\.message))")
+        let desired = try #require(loaded.desired)
+        #expect(desired.sites["a"]?.labels["rack"] == "007")
+        #expect(desired.sites["a"]?.labels["unit"] == "0x10")
+        #expect(desired.sites["a"]?.labels["floor"] == "1e3")
+        let bucket = try #require(desired.resources.first { $0.id.name == "quoted" })
+        #expect(bucket.id.site == "a")
+        #expect(bucket.spec["lifecycleDays"] == .int(16))
+    }
+}

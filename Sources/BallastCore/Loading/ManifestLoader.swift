@@ -25,6 +25,8 @@ public struct ManifestLoader: Sendable {
     public init(catalog: SchemaCatalog, yaml: YAMLLoader = YAMLLoader()) {
         self.catalog = catalog
         self.yaml = yaml
+        // Part of the manifest format, whatever YAML settings are given.
+        self.yaml.parser.textMaps = ManifestDecoder.textMaps
     }
 
     public func load(paths: [String], readStandardInput: () -> [UInt8] = { [] }) -> LoadedManifests {

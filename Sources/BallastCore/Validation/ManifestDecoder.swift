@@ -10,6 +10,9 @@ public struct ManifestDecoder: Sendable {
     static let policyKeys = ["preventDestroy", "ignoreChanges", "deletion", "management", "selfHeal", "prune"]
     static let siteSpecKeys = ["class", "provider", "config"]
     static let placementKeys = ["sites", "selector", "failover"]
+    /// The maps whose values are text exactly as written (``YAMLParser/textMaps``): labels and
+    /// annotations, and the selectors that match labels.
+    public static let textMaps = [["metadata", "labels"], ["metadata", "annotations"], ["spec", "placement", "selector", "matchLabels"]]
 
     public let catalog: SchemaCatalog
     /// For each kind, the one provider serving it (kinds served by several are absent).

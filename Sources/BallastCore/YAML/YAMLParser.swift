@@ -8,6 +8,9 @@ internal import CYAML
 /// reports the errors of every document.
 public struct YAMLParser: Sendable {
     public var limits: YAMLLimits
+    /// Key paths, from a document's root, of mappings whose scalar values are text as written:
+    /// `007` stays `007`, not 7 (``ManifestDecoder/textMaps``: labels and selectors).
+    public var textMaps: [[String]] = []
 
     public init(limits: YAMLLimits = .default) {
         self.limits = limits
@@ -69,7 +72,7 @@ public struct YAMLParser: Sendable {
         withUnsafePointer(to: &empty) { emptyPointer in
             yaml_parser_set_input_string(parser, base ?? emptyPointer, bytes.count)
         }
-        var builder = YAMLTreeBuilder(file: file, lineOffset: UInt32(lineOffset), limits: limits)
+        var builder = YAMLTreeBuilder(file: file, lineOffset: UInt32(lineOffset), limits: limits, textMaps: textMaps)
         var event = yaml_event_t()
         var failure: (line: Int, limit: Bool)?
         loop: while true {

@@ -47,10 +47,30 @@ struct YAMLTreeBuilder {
     private var skipDepth = 0
     private(set) var diagnostics: [Diagnostic] = []
 
-    init(file: UInt32, lineOffset: UInt32, limits: YAMLLimits) {
+    /// See ``YAMLParser/textMaps``.
+    let textMaps: [[String]]
+    /// The depths (stack counts) at which a scalar may be a text map's value.
+    private let textMapDepths: Set<Int>
+
+    init(file: UInt32, lineOffset: UInt32, limits: YAMLLimits, textMaps: [[String]] = []) {
         self.file = file
         self.lineOffset = lineOffset
         self.limits = limits
+        self.textMaps = textMaps
+        textMapDepths = Set(textMaps.map { $0.count + 1 })
+    }
+
+    /// Whether the scalar about to complete is a value in one of the ``textMaps``: every open
+    /// collection is a mapping waiting for the value of the key on the path.
+    private func isInTextMap() -> Bool {
+        guard textMapDepths.contains(stack.count), stack.last?.kind == .mapping else { return false }
+        return textMaps.contains { path in
+            guard path.count + 1 == stack.count else { return false }
+            for (index, key) in path.enumerated() {
+                guard stack[index].kind == .mapping, case .key(let pending, _) = stack[index].pendingKey, pending == key else { return false }
+            }
+            return true
+        }
     }
 
     func location(_ mark: yaml_mark_t) -> SourceLocation {
@@ -117,6 +137,11 @@ struct YAMLTreeBuilder {
         let value: YAMLValue
         if let tag {
             value = resolveTagged(bytes, tag: tag, plain: plain, at: location)
+        } else if plain && !textMapDepths.isEmpty && isInTextMap() {
+            // Labels are text: `007` and `0x10` are kept as written, as a selector quotes them.
+            // (null and empty stay null: "no value" is not the text "null".)
+            let text = strings.string(bytes)
+            value = (text.isEmpty || text == "null" || text == "~") ? .null : .string(text)
         } else if plain {
             switch ScalarResolver.resolve(bytes, strings: &strings) {
             case .value(let scalar):
