@@ -22,9 +22,9 @@ enum AWSSchema {
     static let queue = KindSchema(
         kind: "Queue", summary: "An SQS queue named after the resource (with .fifo appended for FIFO queues).",
         fields: [
-            FieldSchema("visibilityTimeout", .int, default: .int(30), summary: "Seconds a received message stays hidden (0 to 43200)."),
-            FieldSchema("messageRetentionSeconds", .int, default: .int(345_600), summary: "Seconds a message is kept (60 to 1209600)."),
-            FieldSchema("delaySeconds", .int, default: .int(0), summary: "Seconds every message is delayed (0 to 900)."),
+            FieldSchema("visibilityTimeout", .int, default: .int(30), range: 0...43_200, summary: "Seconds a received message stays hidden (0 to 43200)."),
+            FieldSchema("messageRetentionSeconds", .int, default: .int(345_600), range: 60...1_209_600, summary: "Seconds a message is kept (60 to 1209600)."),
+            FieldSchema("delaySeconds", .int, default: .int(0), range: 0...900, summary: "Seconds every message is delayed (0 to 900)."),
             FieldSchema("fifo", .bool, default: .bool(false), immutable: true, summary: "A FIFO queue; changing it replaces the queue."),
             tags,
         ],
@@ -48,8 +48,8 @@ enum AWSSchema {
             FieldSchema("keySchema", .list(key), required: true, immutable: true, summary: "The primary key: one HASH, optionally one RANGE."),
             FieldSchema("attributes", .list(attribute), required: true, immutable: true, summary: "Definitions of the key attributes."),
             FieldSchema("billingMode", .string, allowed: ["PAY_PER_REQUEST", "PROVISIONED"], default: .string("PAY_PER_REQUEST"), summary: "On-demand or provisioned capacity."),
-            FieldSchema("readCapacity", .int, default: .int(5), summary: "Read capacity units (PROVISIONED only)."),
-            FieldSchema("writeCapacity", .int, default: .int(5), summary: "Write capacity units (PROVISIONED only)."),
+            FieldSchema("readCapacity", .int, default: .int(5), range: 1...40_000, summary: "Read capacity units (PROVISIONED only)."),
+            FieldSchema("writeCapacity", .int, default: .int(5), range: 1...40_000, summary: "Write capacity units (PROVISIONED only)."),
             tags,
         ],
         outputs: [
@@ -61,7 +61,7 @@ enum AWSSchema {
         FieldSchema("region", .string, required: true, summary: "The AWS region, such as eu-central-1."),
         FieldSchema("endpoint", .string, summary: "An endpoint URL for every service (an emulator such as moto, a VPC endpoint, an S3-compatible cloud); S3 is then addressed path-style."),
         FieldSchema("profile", .string, summary: "The profile in ~/.aws/credentials or ~/.aws/config; else AWS_PROFILE, else the AWS_* variables, else default."),
-        FieldSchema("timeoutSeconds", .int, default: .int(30), summary: "The timeout of every API call."),
+        FieldSchema("timeoutSeconds", .int, default: .int(30), range: 1...3600, summary: "The timeout of every API call."),
     ]
 
     static let documentation = """

@@ -35,11 +35,11 @@ enum HostSchema {
         FieldSchema("root", .string, required: true, summary: "Every path the site manages lies under this directory. Local: a relative root is under the state directory. SSH: absolute."),
         FieldSchema("transport", .string, allowed: ["local", "ssh"], default: .string("local"), summary: "This machine, or a host over SSH."),
         FieldSchema("host", .string, summary: "SSH: the host name or address."),
-        FieldSchema("port", .int, default: .int(22), summary: "SSH: the port."),
+        FieldSchema("port", .int, default: .int(22), range: 1...65_535, summary: "SSH: the port."),
         FieldSchema("user", .string, summary: "SSH: the user (else the SSH default)."),
         FieldSchema("identityFile", .string, summary: "SSH: the private key."),
         FieldSchema("knownHostsFile", .string, summary: "SSH: the known_hosts file the host key is checked against (strictly)."),
-        FieldSchema("timeoutSeconds", .int, default: .int(30), summary: "The timeout of every call."),
+        FieldSchema("timeoutSeconds", .int, default: .int(30), range: 1...86_400, summary: "The timeout of every call."),
     ]
 
     static let documentation = """

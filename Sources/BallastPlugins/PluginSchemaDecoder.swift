@@ -36,13 +36,25 @@ enum PluginSchemaDecoder {
             let type = try fieldType(entry["type"] ?? .string("string"), provider: provider, at: "\(path).\(name)")
             var allowed: [String]?
             if case .list(let values)? = entry["allowed"] { allowed = values.compactMap(\.stringValue) }
+            let minimum = entry["minimum"].flatMap(Self.number) ?? -.infinity
+            let maximum = entry["maximum"].flatMap(Self.number) ?? .infinity
+            guard minimum <= maximum else { throw ProviderError(.invalid, "plugin \(provider): schema \(path).\(name) has a minimum above its maximum") }
+            let range = minimum.isFinite || maximum.isFinite ? minimum...maximum : nil
             fields.append(FieldSchema(
-                name, type, required: entry["required"]?.boolValue ?? false, allowed: allowed, default: entry["default"],
+                name, type, required: entry["required"]?.boolValue ?? false, allowed: allowed, default: entry["default"], range: range,
                 immutable: entry["immutable"]?.boolValue ?? false, computed: entry["computed"]?.boolValue ?? false,
                 sensitive: entry["sensitive"]?.boolValue ?? false, summary: entry["summary"]?.stringValue ?? "",
                 confinedTo: entry["confinedTo"]?.stringValue, dataPath: entry["dataPath"]?.boolValue ?? false))
         }
         return fields
+    }
+
+    private static func number(_ value: Value) -> Double? {
+        switch value {
+        case .int(let int): Double(int)
+        case .number(let number): number
+        default: nil
+        }
     }
 
     /// `"string"`, `"int"`, `"bool"`, `"number"`, `{"list": T}`, `{"map": T}`, `{"object": [fields]}`.

@@ -241,3 +241,72 @@ struct LabelTextTests {
         #expect(bucket.spec["lifecycleDays"] == .int(16))
     }
 }
+
+@Suite("one mistake, one error, at its field")
+struct ErrorPrecisionTests {
+    private func errors(_ yaml: String) -> [String] {
+        let loaded = loadManifests(yaml)
+        return loaded.diagnostics.sorted(files: loaded.files).filter { $0.severity == .error }.map { "\($0.position): \($0.message)" }
+    }
+
+    private let site = """
+        apiVersion: ballast.dev/v1
+        kind: Site
+        metadata: { name: a }
+        spec: { class: cloud, provider: sim }
+        ---
+
+        """
+
+    /// Schemas carry ranges; every provider's config uses them, and numbers must be finite.
+    @Test func siteConfigValuesOutOfRangeAreErrors() {
+        #expect(errors("""
+            apiVersion: ballast.dev/v1
+            kind: Site
+            metadata: { name: a }
+            spec: { class: cloud, provider: sim, config: { failureRate: 7, latencyMs: -5 } }
+            ---
+            apiVersion: ballast.dev/v1
+            kind: Site
+            metadata: { name: b }
+            spec: { class: cloud, provider: sim, config: { failureRate: 1e400 } }
+            """) == [
+            "4:61: 'failureRate' is 7; it must be from 0 to 1",
+            "4:75: 'latencyMs' is -5; it must be from 0 to 600000",
+            "9:61: 'failureRate' must be a finite number, found inf",
+        ])
+    }
+
+    @Test func anOverflowingIntegerIsOneError() {
+        #expect(errors(site + """
+            apiVersion: ballast.dev/v1
+            kind: Database
+            metadata: { name: d, site: a }
+            spec: { engine: postgres, sizeGb: 99999999999999999999 }
+            """) == ["9:35: integer '99999999999999999999' does not fit in 64 bits"])
+    }
+
+    /// The YAML 1.1 booleans hint, and the quoting hints, come from one place for every field.
+    @Test func typeHintsApplyToEveryField() {
+        #expect(errors(site + """
+            apiVersion: ballast.dev/v1
+            kind: Database
+            metadata: { name: d, site: a }
+            spec: { engine: postgres, sizeGb: "10", highAvailability: yes }
+            policy: { preventDestroy: no }
+            """) == [
+            "9:35: 'sizeGb' must be an int, found a string (remove the quotes to make it a number)",
+            "9:59: 'highAvailability' must be a bool, found a string ('yes' is a string in YAML 1.2; write true or false)",
+            "10:27: 'preventDestroy' must be a bool, found a string ('no' is a string in YAML 1.2; write true or false)",
+        ])
+    }
+
+    @Test func settingAnOutputIsItsOwnError() {
+        #expect(errors(site + """
+            apiVersion: ballast.dev/v1
+            kind: Database
+            metadata: { name: d, site: a }
+            spec: { engine: postgres, sizeGb: 10, endpoint: db.example.com }
+            """) == ["9:39: 'endpoint' is an output, computed by the provider; it cannot be set in the Database spec"])
+    }
+}

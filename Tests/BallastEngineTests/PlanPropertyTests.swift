@@ -13,8 +13,9 @@ struct ManifestGenerator {
         if let allowed = field.allowed { return allowed.randomElement(using: &random)! }
         switch type {
         case .string: return "\"v-\(Int.random(in: 0..<1000, using: &random))\""
-        case .int: return String(Int.random(in: -5...100_000, using: &random))
-        case .number: return String(Double(Int.random(in: 0...1000, using: &random)) / 8)
+        // Within the field's range: values outside it are validation errors, not plans.
+        case .int: return String(Int.random(in: Int(field.minimum ?? -5)...Int(min(field.maximum ?? 100_000, 100_000)), using: &random))
+        case .number: return String(Double(Int.random(in: Int((field.minimum ?? 0) * 8)...Int(min(field.maximum ?? 1000, 1000) * 8), using: &random)) / 8)
         case .bool: return Bool.random(using: &random) ? "true" : "false"
         case .list(let element): return "[" + (0..<Int.random(in: 0...3, using: &random)).map { _ in value(for: field, element) }.joined(separator: ", ") + "]"
         case .map(let element): return "{" + (0..<Int.random(in: 0...3, using: &random)).map { "k\($0): " + value(for: field, element) }.joined(separator: ", ") + "}"

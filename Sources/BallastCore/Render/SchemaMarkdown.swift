@@ -34,6 +34,7 @@ public enum SchemaMarkdown {
             if field.computed { flags.append("computed") }
             var type = field.type.displayName
             if let allowed = field.allowed { type = "one of " + allowed.map { "`\($0)`" }.joined(separator: ", ") }
+            if let range = field.rangeText { type += ", " + range }
             let defaultText = field.defaultValue.map { "`\(ValueFormatter.format($0))`" } ?? ""
             out += "| `\(prefix)\(field.name)` | \(type) | \(flags.joined(separator: ", ")) | \(defaultText) | \(field.summary) |\n"
             var nested = field.type

@@ -55,6 +55,10 @@ public struct FieldSchema: Sendable, Hashable {
     /// relative value is under the state directory, never the working directory, so that a
     /// run from another directory finds the same data and none lands in the source tree.
     public var dataPath: Bool
+    /// For int and number fields: the smallest and largest value allowed, checked when
+    /// manifests are validated. Numbers must be finite whatever the range.
+    public var minimum: Double?
+    public var maximum: Double?
 
     public init(
         _ name: String,
@@ -62,6 +66,7 @@ public struct FieldSchema: Sendable, Hashable {
         required: Bool = false,
         allowed: [String]? = nil,
         default defaultValue: Value? = nil,
+        range: ClosedRange<Double>? = nil,
         immutable: Bool = false,
         computed: Bool = false,
         sensitive: Bool = false,
@@ -82,5 +87,18 @@ public struct FieldSchema: Sendable, Hashable {
         self.confinedTo = confinedTo
         self.loadsFileInto = loadsFileInto
         self.dataPath = dataPath
+        self.minimum = range.flatMap { $0.lowerBound.isFinite ? $0.lowerBound : nil }
+        self.maximum = range.flatMap { $0.upperBound.isFinite ? $0.upperBound : nil }
+    }
+
+    /// The allowed range in words ("from 0 to 1", "at least 1"), or nil when unbounded.
+    public var rangeText: String? {
+        func text(_ value: Double) -> String { value.rounded() == value && abs(value) < 1e15 ? String(Int(value)) : String(value) }
+        switch (minimum, maximum) {
+        case let (low?, high?): return "from \(text(low)) to \(text(high))"
+        case let (low?, nil): return "at least \(text(low))"
+        case let (nil, high?): return "at most \(text(high))"
+        case (nil, nil): return nil
+        }
     }
 }

@@ -20,6 +20,10 @@ public struct Diagnostic: Sendable, Hashable {
     public var message: String
     public var location: SourceLocation?
     public var notes: [Note]
+    /// Set on an error that rejects a value as written (an integer that does not fit, a bad
+    /// `!!int`): any later error at the same position is a consequence of it and is left out
+    /// (``Diagnostics/sorted(files:)``). One mistake, one error.
+    public var rejectsValue = false
 
     public init(_ severity: Severity, _ message: String, at location: SourceLocation?, notes: [Note] = []) {
         self.severity = severity

@@ -32,10 +32,18 @@ public struct Diagnostics: Sendable, Hashable {
     }
 
     /// The diagnostics sorted by file path, line and column; those without a location come first.
-    /// Exact duplicates (the same message at the same place) are reported once.
+    /// Exact duplicates (the same message at the same place) are reported once, and so is one
+    /// mistake: an error at the position of a value already rejected as written
+    /// (``Diagnostic/rejectsValue``: an integer that overflows, then fails its field's range)
+    /// is left out.
     public func sorted(files: SourceFiles) -> [Diagnostic] {
         var seen = Set<Diagnostic>()
-        let unique = items.filter { seen.insert($0).inserted }
+        let rejected = Set(items.filter(\.rejectsValue).compactMap(\.location))
+        let unique = items.filter { item in
+            guard seen.insert(item).inserted else { return false }
+            guard !item.rejectsValue, let location = item.location else { return true }
+            return !rejected.contains(location)
+        }
         return unique.enumerated().sorted { lhs, rhs in
             let a = lhs.element.location
             let b = rhs.element.location

@@ -16,7 +16,7 @@ struct FieldReader {
     func string(_ key: String, diagnostics: inout [Diagnostic]) -> Located<String>? {
         guard let entry = self[key] else { return nil }
         guard case .string(let string) = entry.value.value else {
-            diagnostics.append(.error("'\(key)' must be a string, found \(entry.value.typeName)", at: entry.value.location))
+            diagnostics.append(.error(TypeMismatch.message(key, expected: "a string", found: entry.value, expectsString: true), at: entry.value.location))
             return nil
         }
         return Located(string, at: entry.value.location)
@@ -25,11 +25,7 @@ struct FieldReader {
     func bool(_ key: String, diagnostics: inout [Diagnostic]) -> Bool? {
         guard let entry = self[key] else { return nil }
         guard case .bool(let bool) = entry.value.value else {
-            var hint = ""
-            if case .string(let text) = entry.value.value, ["yes", "no", "on", "off", "y", "n"].contains(text.lowercased()) {
-                hint = " ('\(text)' is a string in YAML 1.2; write true or false)"
-            }
-            diagnostics.append(.error("'\(key)' must be a bool, found \(entry.value.typeName)\(hint)", at: entry.value.location))
+            diagnostics.append(.error(TypeMismatch.message(key, expected: "a bool", found: entry.value, expectsBool: true), at: entry.value.location))
             return nil
         }
         return bool
@@ -92,7 +88,7 @@ struct FieldReader {
             case .int(let int): text = String(int)
             case .bool(let bool): text = String(bool)
             default:
-                diagnostics.append(.error("'\(key).\(item.key)' must be a string, found \(item.value.typeName)", at: item.value.location))
+                diagnostics.append(.error(TypeMismatch.message("\(key).\(item.key)", expected: "a string", found: item.value, expectsString: true), at: item.value.location))
                 continue
             }
             check(item, text, &diagnostics)

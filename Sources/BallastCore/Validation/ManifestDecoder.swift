@@ -131,7 +131,7 @@ public struct ManifestDecoder: Sendable {
         if let provider = soleProvider[kind.value], let schema = provider.kind(kind.value) {
             var validated = SpecValidator.validate(
                 specNode, fields: schema.fields, context: "the \(kind.value) spec", ownerLocation: root.location,
-                reservedKeys: ["placement"], diagnostics: &diagnostics)
+                reservedKeys: ["placement"], outputs: schema.outputs.map(\.name), diagnostics: &diagnostics)
             session.shareNestedValues(in: &validated)
             spec = .validated(validated)
         } else {
@@ -174,8 +174,10 @@ public struct ManifestDecoder: Sendable {
         if let provider, catalog.providers[provider.value] == nil, !provider.value.hasPrefix("plugin:") {
             diagnostics.append(.error("unknown provider '\(provider.value)'\(Suggestion.hint(for: provider.value, among: catalog.providerNames))", at: provider.location))
         }
-        guard let siteClass, let provider else { return nil }
-        return .site(SiteManifest(name: name, location: root.location, siteClass: siteClass, provider: provider, labels: labels, config: spec["config"]?.value))
+        guard let provider else { return nil }
+        // A bad class has its error above; the site still takes part in the checks across
+        // documents (a duplicate name is its own mistake), and nothing is planned from it.
+        return .site(SiteManifest(name: name, location: root.location, siteClass: siteClass ?? .cloud, provider: provider, labels: labels, config: spec["config"]?.value))
     }
 
     private func decodePolicy(_ entry: YAMLEntry?, diagnostics: inout [Diagnostic]) -> Policy {

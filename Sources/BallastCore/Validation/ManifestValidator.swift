@@ -223,6 +223,9 @@ public struct ManifestValidator: Sendable {
                                 sensitivePaths: spec.sensitivePaths, templatePaths: spec.templatePaths,
                                 referenceTargets: referenceTargets[node], location: manifest.location)
                             if file < sourceDirectories.count { resource.sourceDirectory = sourceDirectories[file] }
+                            for reference in spec.references where resource.templateLocations[reference.path] == nil {
+                                resource.templateLocations[reference.path] = reference.location
+                            }
                             (output.baseAddress! + Int(position[node])).initialize(to: resource)
                         }
                         manifests[index] = released
@@ -473,7 +476,7 @@ public struct ManifestValidator: Sendable {
             cache[provider.provider] = Self.ownSpec
             return Self.ownSpec
         case .raw(let raw):
-            validated = SpecValidator.validate(raw.node, fields: schema.fields, context: "the \(manifest.kind) spec", ownerLocation: manifest.location, reservedKeys: ["placement"], diagnostics: &diagnostics)
+            validated = SpecValidator.validate(raw.node, fields: schema.fields, context: "the \(manifest.kind) spec", ownerLocation: manifest.location, reservedKeys: ["placement"], outputs: schema.outputs.map(\.name), diagnostics: &diagnostics)
         }
         specs.append(validated)
         cache[provider.provider] = specs.count - 1

@@ -8,6 +8,8 @@ struct SpecValidator {
     var reservedKeys: Set<String> = []
     /// Whether `${…}` references are allowed (not in site config).
     var allowsReferences = true
+    /// The kind's outputs: set by the provider, so a spec that sets one gets its own error.
+    var outputs: [String] = []
 
     static func validate(
         _ node: YAMLNode?,
@@ -16,11 +18,13 @@ struct SpecValidator {
         ownerLocation: SourceLocation,
         reservedKeys: Set<String> = [],
         allowsReferences: Bool = true,
+        outputs: [String] = [],
         diagnostics: inout [Diagnostic]
     ) -> ValidatedSpec {
         var validator = SpecValidator()
         validator.reservedKeys = reservedKeys
         validator.allowsReferences = allowsReferences
+        validator.outputs = outputs
         let result = validator.object(node, fields: fields, path: "", context: context, ownerLocation: ownerLocation)
         diagnostics.append(contentsOf: validator.diagnostics)
         return ValidatedSpec(fields: result, sensitivePaths: validator.sensitivePaths, references: validator.references, templatePaths: validator.templatePaths)
@@ -68,6 +72,10 @@ struct SpecValidator {
             if path.isEmpty && reservedKeys.contains(entry.key) { continue }
             let fieldPath = PathBuilder.key(entry.key, in: path)
             guard let field = fields.firstIndex(where: { $0.name == entry.key }) else {
+                if path.isEmpty && outputs.contains(entry.key) {
+                    diagnostics.append(.error("'\(fieldPath.text)' is an output, computed by the provider; it cannot be set in \(context)", at: entry.keyLocation))
+                    continue
+                }
                 let candidates = fields.filter { !$0.computed }.map(\.name)
                 diagnostics.append(.error("unknown field '\(fieldPath.text)' in \(context)\(Suggestion.hint(for: entry.key, among: candidates))", at: entry.keyLocation))
                 continue
@@ -101,11 +109,15 @@ struct SpecValidator {
             }
             return .string(string)
         case (.int, .int(let int)):
-            return .int(int)
+            return inRange(Double(int), text: String(int), field: field, path: path, node: node) ? .int(int) : nil
         case (.number, .int(let int)):
-            return .number(Double(int))
+            return inRange(Double(int), text: String(int), field: field, path: path, node: node) ? .number(Double(int)) : nil
         case (.number, .double(let double)):
-            return .number(double)
+            guard double.isFinite else {
+                diagnostics.append(.error("'\(path.text)' must be a finite number, found \(double)", at: node.location))
+                return nil
+            }
+            return inRange(double, text: String(double), field: field, path: path, node: node) ? .number(double) : nil
         case (.bool, .bool(let bool)):
             return .bool(bool)
         case (.list(let element), .sequence(let items)):
@@ -131,20 +143,22 @@ struct SpecValidator {
             diagnostics.append(.error("'\(path.text)' is null; remove the field or give it a \(type.displayName) value", at: node.location))
             return nil
         default:
-            var hint = ""
-            if case .string = type, Self.isUnquotedScalar(node.value) {
-                hint = " (quote it to make it a string)"
-            }
-            diagnostics.append(.error("'\(path.text)' must be \(type.withArticle), found \(node.typeName)\(hint)", at: node.location))
+            diagnostics.append(.error(TypeMismatch.message(path.text, expected: type.withArticle, found: node, expectsString: type == .string, expectsBool: type == .bool, expectsNumber: type == .int || type == .number), at: node.location))
             return nil
         }
     }
 
-    private static func isUnquotedScalar(_ value: YAMLValue) -> Bool {
-        switch value {
-        case .int, .double, .bool: true
-        default: false
+    /// The schema's range for the field (``FieldSchema/minimum``, ``FieldSchema/maximum``).
+    private mutating func inRange(_ value: Double, text: String, field: FieldSchema, path: PathBuilder, node: YAMLNode) -> Bool {
+        if let minimum = field.minimum, value < minimum, let range = field.rangeText {
+            diagnostics.append(.error("'\(path.text)' is \(text); it must be \(range)", at: node.location))
+            return false
         }
+        if let maximum = field.maximum, value > maximum, let range = field.rangeText {
+            diagnostics.append(.error("'\(path.text)' is \(text); it must be \(range)", at: node.location))
+            return false
+        }
+        return true
     }
 
     private mutating func template(_ string: String, node: YAMLNode, type: FieldSchema.FieldType, field: FieldSchema, path: String) -> Value? {

@@ -81,6 +81,13 @@ struct YAMLTreeBuilder {
         diagnostics.append(.error(message, at: location, notes: notes))
     }
 
+    /// An error about a scalar's value as written: the value's own checks add nothing to it.
+    private mutating func rejectValue(_ message: String, at location: SourceLocation) {
+        var diagnostic = Diagnostic.error(message, at: location)
+        diagnostic.rejectsValue = true
+        diagnostics.append(diagnostic)
+    }
+
     /// Starts a new document.
     mutating func beginDocument() {
         stack.removeAll(keepingCapacity: true)
@@ -147,8 +154,11 @@ struct YAMLTreeBuilder {
             case .value(let scalar):
                 value = scalar.value
             case .intOutOfRange:
-                error("integer '\(ScalarResolver.string(bytes))' does not fit in 64 bits", at: location)
-                value = .null
+                let text = ScalarResolver.string(bytes)
+                rejectValue("integer '\(text)' does not fit in 64 bits", at: location)
+                // Still an int (clamped), so that the field's own checks see the type written and
+                // add no second error for the same mistake; the document is in error anyway.
+                value = .int(text.hasPrefix("-") ? .min : .max)
             }
         } else {
             value = .string(strings.string(bytes))
@@ -170,21 +180,21 @@ struct YAMLTreeBuilder {
             return .string(text)
         case "tag:yaml.org,2002:int":
             if case .int(let int)? = resolved { return .int(int) }
-            error("'\(text)' is not a valid !!int", at: location)
+            rejectValue("'\(text)' is not a valid !!int", at: location)
         case "tag:yaml.org,2002:float":
             if case .double(let double)? = resolved { return .double(double) }
             if case .int(let int)? = resolved { return .double(Double(int)) }
-            error("'\(text)' is not a valid !!float", at: location)
+            rejectValue("'\(text)' is not a valid !!float", at: location)
         case "tag:yaml.org,2002:bool":
             if case .bool(let bool)? = resolved { return .bool(bool) }
-            error("'\(text)' is not a valid !!bool", at: location)
+            rejectValue("'\(text)' is not a valid !!bool", at: location)
         case "tag:yaml.org,2002:null":
             if case .null? = resolved { return .null }
-            error("'\(text)' is not a valid !!null", at: location)
+            rejectValue("'\(text)' is not a valid !!null", at: location)
         case "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq":
-            error("tag \(Self.shortTag(tag)) cannot be used on a scalar", at: location)
+            rejectValue("tag \(Self.shortTag(tag)) cannot be used on a scalar", at: location)
         default:
-            error("unsupported tag '\(Self.shortTag(tag))'; only !!str, !!int, !!bool, !!float, !!null, !!map and !!seq are allowed", at: location)
+            rejectValue("unsupported tag '\(Self.shortTag(tag))'; only !!str, !!int, !!bool, !!float, !!null, !!map and !!seq are allowed", at: location)
         }
         return .string(text)
     }
@@ -198,7 +208,7 @@ struct YAMLTreeBuilder {
         let location = location(event.pointee.start_mark)
         let name = String(cString: UnsafePointer(event.pointee.data.alias.anchor))
         guard let (node, size) = anchors[name] else {
-            error("alias '*\(name)' refers to an undefined anchor", at: location)
+            rejectValue("alias '*\(name)' refers to an undefined anchor", at: location)
             completeOrKey(YAMLNode(.null, at: location))
             return
         }
