@@ -75,7 +75,7 @@ public struct ApplyService: Sendable {
         if let mass = plan.massDeletion, approvedDeletions != mass.digest { throw Refusal.overBudget(mass) }
         let report = await executor.execute(.init(
             plan: plan, desired: desired, observation: outcome.observation ?? Observation(), inventory: outcome.inventory,
-            secrets: outcome.secrets, runID: UUID().uuidString), progress: progress)
+            secrets: outcome.secrets, runID: UUID().uuidString, secretsKey: planner.planKey), progress: progress)
         try await refreshPolicies(desired, plan: plan)
         return report
     }
@@ -232,7 +232,12 @@ public struct ApplyService: Sendable {
         let byID = desired.resourcesByID
         return plan.actions.filter { action in
             guard action.action.changesSomething, action.action != .delete, let entry = outcome.inventory[action.id], let resource = byID[action.id] else { return false }
-            return entry.specDigest == SpecDigest.digest(resource.spec) && action.reason != .dependencyChanged
+            switch action.reason {
+            // A rotated secret (secret-changed) is a change of input, not drift.
+            case .drifted: return true
+            case .vanished: return AppliedInput.specPart(entry.specDigest) == Substring(SpecDigest.digest(resource.spec))
+            default: return false
+            }
         }
     }
 }

@@ -56,8 +56,12 @@ public struct Executor: Sendable {
         public var inventory: [ResourceID: InventoryEntry]
         public var secrets: [ReferenceExpression: String]
         public var runID: String
+        /// The state's plan key: keys the secret part of the digest the inventory records
+        /// (``AppliedInput``).
+        public var secretsKey: [UInt8]
 
-        public init(plan: Plan, desired: DesiredState, observation: Observation, inventory: [ResourceID: InventoryEntry], secrets: [ReferenceExpression: String], runID: String) {
+        public init(plan: Plan, desired: DesiredState, observation: Observation, inventory: [ResourceID: InventoryEntry], secrets: [ReferenceExpression: String], runID: String, secretsKey: [UInt8] = []) {
+            self.secretsKey = secretsKey
             self.plan = plan
             self.desired = desired
             self.observation = observation
@@ -145,7 +149,7 @@ public struct Executor: Sendable {
         failpoints.reach("before-intent")
         let sequence: Int64
         do {
-            sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: id, action: planned.action, spec: spec, specDigest: SpecDigest.digest(spec), at: now()))
+            sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: id, action: planned.action, spec: spec, specDigest: resource.map { AppliedInput.digest($0, secrets: input.secrets, key: input.secretsKey) } ?? SpecDigest.digest(spec), at: now()))
         } catch {
             return (index, result(.failed, attempts: 0, failure: journalFailure(error)), nil)
         }
@@ -176,7 +180,7 @@ public struct Executor: Sendable {
                 change = .remove(id)
             } else if let resource, let observed {
                 change = .upsert(InventoryEntry(
-                    id: id, spec: resource.spec, specDigest: SpecDigest.digest(resource.spec), outputs: observed.outputs, status: .ready,
+                    id: id, spec: resource.spec, specDigest: AppliedInput.digest(resource, secrets: input.secrets, key: input.secretsKey), outputs: observed.outputs, status: .ready,
                     generation: (existing?.generation ?? 0) + 1, dependencies: resource.dependencies,
                     preventDestroy: resource.policy.preventDestroy, deletion: resource.policy.deletion, prune: resource.policy.prune,
                     createdAt: planned.action == .update ? (existing?.createdAt ?? now()) : now(), updatedAt: now()))

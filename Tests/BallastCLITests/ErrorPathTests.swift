@@ -284,3 +284,39 @@ extension ErrorPathTests {
         #expect(try workspace.run(["sim", "outage", "us-east", "off"]).exitCode == 0)
     }
 }
+
+extension ErrorPathTests {
+    /// A rotated secret is a change of input: planned as such, and not drift; drift of the same
+    /// field in the world is still drift.
+    @Test func aRotatedSecretIsAChangeOfInputNotDrift() throws {
+        let workspace = try Workspace(yaml: """
+            apiVersion: ballast.dev/v1
+            kind: Site
+            metadata: { name: s }
+            spec: { class: cloud, provider: sim }
+            ---
+            apiVersion: ballast.dev/v1
+            kind: Database
+            metadata: { name: orders, site: s }
+            spec: { engine: postgres, sizeGb: 10, password: "${env:ORDERS_PASSWORD}" }
+
+            """)
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["ORDERS_PASSWORD": "first-secret"]).exitCode == 0)
+        let rotated = ["ORDERS_PASSWORD": "second-secret"]
+        let drift = try workspace.run(["drift", workspace.manifests], environment: rotated)
+        #expect(drift.exitCode == 0, "\(drift.stdout)\(drift.stderr)")
+        #expect(drift.stdout.contains("No drift"), "\(drift.stdout)")
+        let plan = try workspace.run(["plan", workspace.manifests, "-o", "json"], environment: rotated)
+        #expect(plan.stdout.contains("\"reason\" : \"secret-changed\"") || plan.stdout.contains("\"reason\": \"secret-changed\""), "\(plan.stdout)")
+        #expect(!plan.stdout.contains("second-secret") && !plan.stdout.contains("first-secret"))
+        let text = try workspace.run(["plan", workspace.manifests], environment: rotated)
+        #expect(text.stdout.contains("a secret it uses changed"), "\(text.stdout)")
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: rotated).exitCode == 0)
+        #expect(try workspace.run(["drift", workspace.manifests], environment: rotated).exitCode == 0)
+        // A field changed in the world is still drift.
+        #expect(try workspace.run(["sim", "drift", "Database/orders@s", "sizeGb=20"]).exitCode == 0)
+        let drifted = try workspace.run(["drift", workspace.manifests], environment: rotated)
+        #expect(drifted.exitCode == 2, "\(drifted.stdout)\(drifted.stderr)")
+    }
+}

@@ -43,7 +43,7 @@ struct SimHarness {
         #expect(problems.isEmpty)
         try await WorldSeeder.seed(desired, provider: provider, secrets: values)
         for resource in desired.resources {
-            var entry = InventoryEntry(id: resource.id, spec: resource.spec, specDigest: SpecDigest.digest(resource.spec), createdAt: Date(), updatedAt: Date())
+            var entry = InventoryEntry(id: resource.id, spec: resource.spec, specDigest: AppliedInput.digest(resource, secrets: values, key: service.planKey), createdAt: Date(), updatedAt: Date())
             entry.recordedPolicy = RecordedPolicy(resource.policy)
             try await store.upsert(entry)
         }

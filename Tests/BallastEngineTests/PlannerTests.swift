@@ -70,10 +70,21 @@ struct PlannerTests {
 
     @Test func driftIsNamedWhenTheManifestDidNotChange() throws {
         let loaded = TestManifests.load(site + database)
-        let spec = try #require(loaded.desired?.resources.first?.spec)
-        let entry = InventoryEntry(id: dbID, spec: spec, specDigest: SpecDigest.digest(spec), createdAt: Date(), updatedAt: Date())
+        let resource = try #require(loaded.desired?.resources.first)
+        let applied = AppliedInput.digest(resource, secrets: [.env("DB_PASSWORD"): "hunter2"], key: [])
+        let entry = InventoryEntry(id: dbID, spec: resource.spec, specDigest: applied, createdAt: Date(), updatedAt: Date())
         let result = try plan(database, observed: [observedDB(["sizeGb": .int(80)])], inventory: [entry])
         #expect(result.plan.actions.first?.reason == .drifted)
+    }
+
+    /// The same spec applied with another secret value: the secret was rotated, not drift.
+    @Test func aRotatedSecretIsNamedAsSuch() throws {
+        let loaded = TestManifests.load(site + database)
+        let resource = try #require(loaded.desired?.resources.first)
+        let applied = AppliedInput.digest(resource, secrets: [.env("DB_PASSWORD"): "old-value"], key: [])
+        let entry = InventoryEntry(id: dbID, spec: resource.spec, specDigest: applied, createdAt: Date(), updatedAt: Date())
+        let result = try plan(database, observed: [observedDB(["password": .string("old-value")])], inventory: [entry])
+        #expect(result.plan.actions.first?.reason == .secretChanged)
     }
 
     @Test func mapFieldsCompareEveryKey() throws {

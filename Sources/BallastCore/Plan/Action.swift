@@ -26,6 +26,9 @@ public enum ActionReason: String, Sendable, Hashable, Codable {
     /// In the inventory, but gone from the world.
     case vanished
     case changed
+    /// The spec as written is unchanged, but a secret it uses has another value: a change of
+    /// input, not drift.
+    case secretChanged = "secret-changed"
     case drifted
     /// Only values that come from a dependency being created or replaced change.
     case dependencyChanged = "dependency-changed"
@@ -42,6 +45,7 @@ public enum ActionReason: String, Sendable, Hashable, Codable {
         case .new: "new"
         case .vanished: "vanished; will be recreated"
         case .changed: "manifest changed"
+        case .secretChanged: "a secret it uses changed"
         case .drifted: "drifted"
         case .dependencyChanged: "a dependency is created or replaced; new values known after apply"
         case .immutableFieldChanged: "immutable field changed"

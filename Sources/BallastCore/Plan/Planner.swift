@@ -166,7 +166,12 @@ public struct Planner: Sendable {
             return
         }
         let forcedBy = changes.filter(\.forcesReplacement).map(\.path)
-        let unchangedManifest = input.inventory[id].map { $0.specDigest == SpecDigest.digest(resource.spec) } ?? false
+        // The input last applied against the input now: the same means the world drifted; the
+        // same spec with other secret values means a secret was rotated (AppliedInput).
+        let applied = input.inventory[id]?.specDigest
+        let current = applied == nil ? "" : AppliedInput.digest(resource, secrets: input.secrets, key: input.secretsKey)
+        let unchangedManifest = applied == current
+        let secretRotated = applied.map { !unchangedManifest && AppliedInput.specPart($0) == AppliedInput.specPart(current) } ?? false
         if !forcedBy.isEmpty {
             if resource.policy.preventDestroy {
                 slice.diagnostics.append(.error("\(id) must be replaced (\(forcedBy.joined(separator: ", ")) cannot change in place), but policy.preventDestroy is set; revert the change or lift the policy", at: resource.location))
@@ -174,7 +179,7 @@ public struct Planner: Sendable {
             slice.actions.append(PlannedAction(id: id, action: .replace, reason: .immutableFieldChanged, changes: changes, layer: layer, observedRevision: observed.revision, forcedBy: forcedBy))
             slice.outputsUnknown.append(id)
         } else {
-            let reason: ActionReason = changes.allSatisfy(\.afterUnknown) ? .dependencyChanged : unchangedManifest ? .drifted : .changed
+            let reason: ActionReason = changes.allSatisfy(\.afterUnknown) ? .dependencyChanged : unchangedManifest ? .drifted : secretRotated ? .secretChanged : .changed
             slice.actions.append(PlannedAction(id: id, action: .update, reason: reason, changes: changes, layer: layer, observedRevision: observed.revision))
         }
     }

@@ -19,8 +19,11 @@ public struct Reconciler: Sendable {
     /// one has been loaded before anything is reconciled on it).
     public var catalog: SchemaCatalog { registry.catalog }
     public var logger: Logger
+    /// The state's plan key, for the digests the inventory records (``AppliedInput``).
+    public var secretsKey: [UInt8] = []
 
-    public init(registry: ProviderRegistry, store: any StateStore, executor: Executor, logger: Logger) {
+    public init(registry: ProviderRegistry, store: any StateStore, executor: Executor, secretsKey: [UInt8] = [], logger: Logger) {
+        self.secretsKey = secretsKey
         self.registry = registry
         self.store = store
         self.executor = executor
@@ -87,7 +90,7 @@ public struct Reconciler: Sendable {
         // (planning them too would judge them without their own dependencies).
         let slice = DesiredState(sites: desired.state.sites, resources: [resource])
         let (plan, problems) = Planner(catalog: catalog).plan(.init(
-            desired: slice, observation: observation, inventory: entry.map { [id: $0] } ?? [:], secrets: desired.secrets, inputs: [], inputDigest: ""))
+            desired: slice, observation: observation, inventory: entry.map { [id: $0] } ?? [:], secrets: desired.secrets, inputs: [], inputDigest: "", secretsKey: secretsKey))
         if let drift = plan.drift.first(where: { $0.id == id }) {
             try await markDrifted(entry)
             return .reported(drift.changes, missing: drift.missing)
@@ -168,7 +171,7 @@ public struct Reconciler: Sendable {
         let single = Plan(inputs: plan.inputs, inputDigest: plan.inputDigest, secretsDigest: plan.secretsDigest, actions: [action])
         let report = await executor.execute(.init(
             plan: single, desired: slice, observation: observation, inventory: entry.map { [action.id: $0] } ?? [:],
-            secrets: secrets, runID: "watch-\(UUID().uuidString.prefix(8))"))
+            secrets: secrets, runID: "watch-\(UUID().uuidString.prefix(8))", secretsKey: secretsKey))
         guard let result = report.results.first else { return .upToDate }
         switch result.status {
         case .applied: return .applied(action.action, reason: action.reason)

@@ -69,7 +69,7 @@ public actor WatchController {
         self.paths = source?.paths ?? paths
         self.planner = applier.planner
         self.applier = applier
-        self.reconciler = Reconciler(registry: applier.planner.registry, store: applier.store, executor: applier.executor, logger: logger)
+        self.reconciler = Reconciler(registry: applier.planner.registry, store: applier.store, executor: applier.executor, secretsKey: applier.planner.planKey, logger: logger)
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
