@@ -5,23 +5,21 @@ import Foundation
 
 /// Terminal input and output.
 enum Terminal {
-    static var colourEnabled: Bool {
+    /// Whether colour is on for standard output, and for standard error: not with NO_COLOR or
+    /// TERM=dumb, and only on a terminal. Decided once: every line printed asks.
+    static let colourEnabled = colourAllowed(on: STDOUT_FILENO)
+    static let errorColourEnabled = colourAllowed(on: STDERR_FILENO)
+
+    private static func colourAllowed(on descriptor: Int32) -> Bool {
         let environment = ProcessInfo.processInfo.environment
         if let noColour = environment["NO_COLOR"], !noColour.isEmpty { return false }
         if environment["TERM"] == "dumb" { return false }
-        return isatty(STDOUT_FILENO) == 1
+        return isatty(descriptor) == 1
     }
 
     static var style: TerminalStyle { TerminalStyle(enabled: colourEnabled) }
     static var inputIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
     static var errorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
-
-    static var errorColourEnabled: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        if let noColour = environment["NO_COLOR"], !noColour.isEmpty { return false }
-        if environment["TERM"] == "dumb" { return false }
-        return isatty(STDERR_FILENO) == 1
-    }
 
     /// Everything Ballast prints goes through here and ``standardOutput(_:)``: escaped by the
     /// one rule (``TerminalText``), whoever rendered it.
@@ -32,7 +30,6 @@ enum Terminal {
     static func standardOutput(_ text: String) {
         StandardStreams.writeOutput(TerminalText.escaping(text, keepingStyle: colourEnabled))
     }
-
 
     static func readStandardInput() -> [UInt8] {
         [UInt8](FileHandle.standardInput.readDataToEndOfFile())

@@ -320,3 +320,46 @@ extension ErrorPathTests {
         #expect(drifted.exitCode == 2, "\(drifted.stdout)\(drifted.stderr)")
     }
 }
+
+extension ErrorPathTests {
+    /// Escape sequences and bidirectional controls from a manifest reach neither a plan, nor a
+    /// diagnostic, nor JSON as they are.
+    @Test func textFromManifestsIsEscapedEverywhereItIsPrinted() throws {
+        let workspace = try Workspace(yaml: """
+            apiVersion: ballast.dev/v1
+            kind: Site
+            metadata: { name: s }
+            spec: { class: cloud, provider: sim }
+            ---
+            apiVersion: ballast.dev/v1
+            kind: Bucket
+            metadata: { name: b, site: s }
+            spec: { tags: { note: "\\e]0;pwned\\a\\e[2J", owner: "safe\\u202Eexe.txt" } }
+
+            """)
+        defer { workspace.directory.remove() }
+        try FileManager.default.createDirectory(atPath: workspace.state, withIntermediateDirectories: true)
+        let plan = try workspace.run(["plan", workspace.manifests])
+        #expect(plan.exitCode == 0, "\(plan.stderr)")
+        // Values are shown quoted, with JSON's escapes.
+        #expect(plan.stdout.contains(#""\u001b]0;pwned\u0007\u001b[2J""#), "\(plan.stdout)")
+        #expect(plan.stdout.contains(#""safe\u202eexe.txt""#), "\(plan.stdout)")
+        let json = try workspace.run(["plan", workspace.manifests, "-o", "json"])
+        #expect(json.stdout.contains("safe\\u202eexe.txt"), "\(json.stdout)")
+        for output in [plan.stdout, plan.stderr, json.stdout] {
+            #expect(!output.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" || $0 == "\u{7}" })
+        }
+        // A diagnostic quoting the text: an unknown field whose name carries the controls.
+        workspace.directory.write("manifests/bad.yaml", """
+            apiVersion: ballast.dev/v1
+            kind: Bucket
+            metadata: { name: c, site: s }
+            spec: { "ver\\e[31msioning\\u202E": true }
+
+            """)
+        let invalid = try workspace.run(["validate", workspace.manifests])
+        #expect(invalid.exitCode == 1)
+        #expect(invalid.stderr.contains("unknown field 'ver\\u{1B}[31msioning\\u{202E}'"), "\(invalid.stderr)")
+        #expect(!invalid.stderr.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" })
+    }
+}
