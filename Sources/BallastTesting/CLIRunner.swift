@@ -8,7 +8,7 @@ public struct CLIRunner: Sendable {
         public var stderr: String
     }
 
-    public let executable: String
+    public var executable: String
     public let workingDirectory: String
     public var environment: [String: String]
 

@@ -170,10 +170,15 @@ extension ErrorPathTests {
         defer { workspace.directory.remove() }
         #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         var launcher: [String] = []
+        var runner = workspace.runner
         if getuid() == 0 {
-            // Root writes anywhere: read as nobody instead, who may read but not write here.
+            // Root writes anywhere: read as nobody instead, who may read but not write here,
+            // with a copy of the binary nobody can reach (the checkout may be under /root).
             launcher = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
             _ = chmod(workspace.directory.path, 0o755)
+            runner.executable = workspace.directory.file("ballast")
+            try FileManager.default.copyItem(atPath: workspace.runner.executable, toPath: runner.executable)
+            _ = chmod(runner.executable, 0o755)
             for top in [workspace.manifests, workspace.state] {
                 _ = chmod(top, 0o755)
                 for file in FileManager.default.subpaths(atPath: top) ?? [] {
@@ -189,7 +194,7 @@ extension ErrorPathTests {
         let before = try FileManager.default.contentsOfDirectory(atPath: workspace.state).sorted()
         // drift answers 2: the example's observe-only legacy database does not exist.
         for (command, code) in [(["get"], 0), (["status"], 0), (["events"], 0), (["plan", workspace.manifests, "--detailed-exitcode"], 0), (["drift", workspace.manifests], 2)] {
-            let result = try workspace.runner.run(command + ["--state", workspace.state], launcher: launcher)
+            let result = try runner.run(command + ["--state", workspace.state], launcher: launcher)
             #expect(result.exitCode == Int32(code), "\(command): \(result.stdout) \(result.stderr)")
             #expect(!result.stderr.contains("error"), "\(command): \(result.stderr)")
         }
