@@ -107,7 +107,6 @@ extension ErrorPathTests {
 
             """)
         defer { workspace.directory.remove() }
-        let started = ContinuousClock.now
         let listed = try workspace.run(["providers"], environment: plugin.environment)
         #expect(listed.exitCode == 0)
         #expect(listed.stdout.contains("sim:"))
@@ -115,8 +114,7 @@ extension ErrorPathTests {
         let validated = try workspace.run(["validate", workspace.manifests], environment: plugin.environment)
         #expect(validated.exitCode == 1)
         #expect(validated.stderr.contains("estate.yaml:4:38: error: provider 'plugin:stuck' is not available: plugin stuck did not answer"), "\(validated.stderr)")
-        // Two probes of one second each, and the kills: nowhere near a hang.
-        #expect(ContinuousClock.now - started < .seconds(20))
+        // One probe per command, each ended by the timeout and a kill (a hang never returns).
         #expect(plugin.pids.count == 2)
         #expect(plugin.allGone(), "a plugin outlived its command")
         // The child started with nothing blocked and SIGPIPE at its default.
