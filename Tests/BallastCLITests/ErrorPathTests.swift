@@ -366,3 +366,36 @@ extension ErrorPathTests {
         #expect(!invalid.stderr.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" })
     }
 }
+
+extension ErrorPathTests {
+    /// Errors about a file a field loads point at that field, not at the document.
+    @Test func fileFieldErrorsPointAtTheField() throws {
+        let workspace = try Workspace(yaml: """
+            apiVersion: ballast.dev/v1
+            kind: Site
+            metadata: { name: box }
+            spec: { class: datacenter, provider: host, config: { root: /srv/ballast-test } }
+            ---
+            apiVersion: ballast.dev/v1
+            kind: File
+            metadata: { name: a, site: box }
+            spec:
+              path: a.txt
+              source: nope.txt
+            ---
+            apiVersion: ballast.dev/v1
+            kind: File
+            metadata: { name: b, site: box }
+            spec:
+              path: b.txt
+              content: hi
+              source: estate.yaml
+
+            """)
+        defer { workspace.directory.remove() }
+        let result = try workspace.run(["validate", workspace.manifests])
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.contains("estate.yaml:11:11: error: File/a@box spec.source: 'nope.txt' cannot be read"), "\(result.stderr)")
+        #expect(result.stderr.contains("estate.yaml:19:11: error: File/b@box sets both spec.source and spec.content; use one"), "\(result.stderr)")
+    }
+}

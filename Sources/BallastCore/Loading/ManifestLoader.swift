@@ -110,13 +110,14 @@ public struct ManifestLoader: Sendable {
                     }
                     continue
                 }
+                let fieldLocation = resource.templateLocations[field.name] ?? resource.location
                 if resource.spec[target] != nil {
-                    diagnostics.append(.error("\(resource.id) sets both spec.\(field.name) and spec.\(target); use one", at: resource.location))
+                    diagnostics.append(.error("\(resource.id) sets both spec.\(field.name) and spec.\(target); use one", at: fieldLocation))
                     continue
                 }
                 let full = path.hasPrefix("/") ? path : (resource.sourceDirectory ?? ".") + "/" + path
                 guard let bytes = ManifestInput.readFile(full), let text = String(validating: bytes, as: UTF8.self) else {
-                    diagnostics.append(.error("\(resource.id) spec.\(field.name): '\(path)' cannot be read as UTF-8 text (looked for \(full))", at: resource.location))
+                    diagnostics.append(.error("\(resource.id) spec.\(field.name): '\(path)' cannot be read as UTF-8 text (looked for \(full))", at: fieldLocation))
                     continue
                 }
                 state.resources[index].spec[field.name] = nil

@@ -24,8 +24,9 @@ public struct DesiredResource: Sendable, Hashable {
     /// The directory of the manifest file, against which relative `${file:…}` paths resolve;
     /// nil for standard input (the working directory).
     public var sourceDirectory: String?
-    /// Where each template path's value is written, so that an error about it (an unset
-    /// `${env:…}`) points at the field, not the document. Empty for most resources.
+    /// Where each template path's value, and each file-loading field, is written, so that an
+    /// error about it (an unset `${env:…}`, an unreadable `source`) points at the field, not the
+    /// document. Empty for most resources.
     public var templateLocations: [String: SourceLocation] = [:]
     /// Files read into the spec when the manifests were loaded (a host File's `source`):
     /// watched and digested like the manifests themselves.

@@ -169,6 +169,9 @@ public struct ValidatedSpec: Sendable {
     /// Every `${…}` reference, with the spec path and position it was written at.
     public var references: [LocatedReference]
     public var templatePaths: [String]
+    /// Where fields that load a file (a host File's `source`) are written, so that an error
+    /// about the file points at the field.
+    public var fileFieldLocations: [String: SourceLocation] = [:]
 }
 
 public struct LocatedReference: Sendable, Hashable {

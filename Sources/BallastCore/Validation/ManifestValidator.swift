@@ -226,6 +226,7 @@ public struct ManifestValidator: Sendable {
                             for reference in spec.references where resource.templateLocations[reference.path] == nil {
                                 resource.templateLocations[reference.path] = reference.location
                             }
+                            resource.templateLocations.merge(spec.fileFieldLocations) { first, _ in first }
                             (output.baseAddress! + Int(position[node])).initialize(to: resource)
                         }
                         manifests[index] = released

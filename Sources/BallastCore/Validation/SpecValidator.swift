@@ -4,6 +4,7 @@ struct SpecValidator {
     private(set) var sensitivePaths: Set<String> = []
     private(set) var references: [LocatedReference] = []
     private(set) var templatePaths: [String] = []
+    private(set) var fileFieldLocations: [String: SourceLocation] = [:]
     /// Fields that may appear beside the schema's (spec.placement), skipped here.
     var reservedKeys: Set<String> = []
     /// Whether `${…}` references are allowed (not in site config).
@@ -27,7 +28,7 @@ struct SpecValidator {
         validator.outputs = outputs
         let result = validator.object(node, fields: fields, path: "", context: context, ownerLocation: ownerLocation)
         diagnostics.append(contentsOf: validator.diagnostics)
-        return ValidatedSpec(fields: result, sensitivePaths: validator.sensitivePaths, references: validator.references, templatePaths: validator.templatePaths)
+        return ValidatedSpec(fields: result, sensitivePaths: validator.sensitivePaths, references: validator.references, templatePaths: validator.templatePaths, fileFieldLocations: validator.fileFieldLocations)
     }
 
     /// Where a value sits in the spec (`backups.retentionDays`, `disks[0]`): written out only
@@ -85,6 +86,7 @@ struct SpecValidator {
                 continue
             }
             if fields[field].sensitive { sensitivePaths.insert(fieldPath.text) }
+            if fields[field].loadsFileInto != nil { fileFieldLocations[fieldPath.text] = entry.value.location }
             if let value = check(entry.value, type: fields[field].type, field: fields[field], path: fieldPath) {
                 result.append(Fields.Entry(key: entry.key, value: value))
             }
