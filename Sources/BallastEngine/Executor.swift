@@ -251,7 +251,7 @@ public struct Executor: Sendable {
             return Performed(result: .failure(ProviderError(.invalid, "references in \(unknown.sorted().joined(separator: ", ")) have no value (the output does not exist)", id: id)), attempts: 0, calledProvider: false)
         }
         if !problems.isEmpty {
-            return Performed(result: .failure(ProviderError(.invalid, problems.joined(separator: "; "), id: id)), attempts: 0, calledProvider: false)
+            return Performed(result: .failure(ProviderError(.invalid, problems.map(\.message).joined(separator: "; "), id: id)), attempts: 0, calledProvider: false)
         }
         let resolved = ResolvedResource(id: id, spec: spec, labels: resource.labels)
         switch planned.action {

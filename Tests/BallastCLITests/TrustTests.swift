@@ -196,7 +196,8 @@ struct TrustTests {
         defer { workspace.directory.remove() }
         let wrong = try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["API_PORT": "eighty-eighty", "API_REPLICAS": "2"])
         #expect(wrong.exitCode == 1)
-        #expect(wrong.stderr.contains("'spec.port' must be an int, but ${env:API_PORT} resolved to a value that is not one"), "\(wrong.stderr)")
+        // At the field that holds the reference (line 9 of the estate, after the site's 5 lines).
+        #expect(wrong.stderr.contains("estate.yaml:9:31: error: Workload/api@s: 'spec.port' must be an int, but ${env:API_PORT} resolved to a value that is not one"), "\(wrong.stderr)")
         #expect(!wrong.stderr.contains("eighty-eighty"), "the value may be a secret")
         #expect(try workspace.worldCount() == 0, "nothing applied")
         let right = try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["API_PORT": "8080", "API_REPLICAS": "2"])

@@ -139,7 +139,7 @@ public struct Planner: Sendable {
             outputsUnknown.isEmpty || !outputsUnknown.contains($0) ? input.observation.resources[$0]?.outputs : nil
         }
         if !typeProblems.isEmpty {
-            for problem in typeProblems { slice.diagnostics.append(.error("\(id): \(problem)", at: resource.location)) }
+            for problem in typeProblems { slice.diagnostics.append(.error("\(id): \(problem.message)", at: resource.templateLocations[problem.path] ?? resource.location)) }
             return
         }
         var diff = SpecDiff(schema: schema, resource: resource)

@@ -3,24 +3,31 @@
 /// `port: ${env:PORT}` with PORT=eighty is an error. Messages name the reference, never the
 /// value (it may be a secret).
 public enum ResolvedValues {
+    /// A resolved value that does not fit its field: the spec path, for the field's position,
+    /// and the message.
+    public struct Problem: Sendable, Hashable {
+        public var path: String
+        public var message: String
+    }
+
     /// `spec` with each resolved template path converted to its field's type, and a message per
     /// path whose value does not fit. Paths in `unknown` (not resolved yet) are left alone.
-    public static func conform(_ spec: Fields, resource: DesiredResource, unknown: Set<String>, schema: KindSchema?) -> (spec: Fields, problems: [String]) {
+    public static func conform(_ spec: Fields, resource: DesiredResource, unknown: Set<String>, schema: KindSchema?) -> (spec: Fields, problems: [Problem]) {
         guard let schema, !resource.templatePaths.isEmpty else { return (spec, []) }
         var result = spec
-        var problems: [String] = []
+        var problems: [Problem] = []
         for path in resource.templatePaths where !unknown.contains(path) {
             guard let (type, allowed) = fieldType(at: path, in: schema), let value = SpecResolver.value(at: path, in: spec) else { continue }
             let written = SpecResolver.value(at: path, in: resource.spec)?.stringValue ?? "the reference"
             switch convert(value, to: type) {
             case .some(let converted):
                 if let allowed, case .string(let text) = converted, !allowed.contains(text) {
-                    problems.append("'spec.\(path)' must be one of \(allowed.joined(separator: ", ")), but \(written) resolved to another value")
+                    problems.append(Problem(path: path, message: "'spec.\(path)' must be one of \(allowed.joined(separator: ", ")), but \(written) resolved to another value"))
                     continue
                 }
                 SpecResolver.set(converted, at: path, in: &result)
             case .none:
-                problems.append("'spec.\(path)' must be \(type.withArticle), but \(written) resolved to a value that is not one")
+                problems.append(Problem(path: path, message: "'spec.\(path)' must be \(type.withArticle), but \(written) resolved to a value that is not one"))
             }
         }
         return (result, problems)

@@ -44,7 +44,7 @@ public struct SpecResolver: Sendable {
 
     /// ``resolve(_:outputs:)``, then each filled value brought to its field's type
     /// (``ResolvedValues``): what planning compares and what a provider is sent.
-    public func resolve(_ resource: DesiredResource, schema: KindSchema?, outputs: (ResourceID) -> Fields?) -> (spec: Fields, unknown: Set<String>, problems: [String]) {
+    public func resolve(_ resource: DesiredResource, schema: KindSchema?, outputs: (ResourceID) -> Fields?) -> (spec: Fields, unknown: Set<String>, problems: [ResolvedValues.Problem]) {
         let (filled, unknown) = resolve(resource, outputs: outputs)
         let (spec, problems) = ResolvedValues.conform(filled, resource: resource, unknown: unknown, schema: schema)
         return (spec, unknown, problems)
