@@ -49,7 +49,7 @@ public struct AWSProvider: Provider {
             dynamodb: DynamoDBService(client: client, signer: dynamoSigner, endpoint: dynamoEndpoint))
     }
 
-    public func observe(_ ids: [ResourceID], site: Site) async throws -> [ResourceID: Observed] {
+    public func observe(_ ids: [ResourceID], site: Site) async throws(ProviderError) -> [ResourceID: Observed] {
         let services = try services(site)
         var result: [ResourceID: Observed] = [:]
         let byKind = Dictionary(grouping: ids, by: \.kind)
@@ -77,7 +77,7 @@ public struct AWSProvider: Provider {
         return result
     }
 
-    public func create(_ resource: ResolvedResource, site: Site) async throws -> Observed {
+    public func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
         let services = try services(site)
         let id = resource.id
         switch id.kind {
@@ -89,7 +89,7 @@ public struct AWSProvider: Provider {
         return try await readBack(id, site: site)
     }
 
-    public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws -> Observed {
+    public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws(ProviderError) -> Observed {
         let services = try services(site)
         let id = resource.id
         switch id.kind {
@@ -103,7 +103,7 @@ public struct AWSProvider: Provider {
         return try await readBack(id, site: site)
     }
 
-    public func delete(_ id: ResourceID, site: Site) async throws {
+    public func delete(_ id: ResourceID, site: Site) async throws(ProviderError) {
         let services = try services(site)
         switch id.kind {
         case "Bucket": try await services.s3.delete(id.name)
@@ -116,7 +116,7 @@ public struct AWSProvider: Provider {
     }
 
     /// What exists after a change, outputs included.
-    private func readBack(_ id: ResourceID, site: Site) async throws -> Observed {
+    private func readBack(_ id: ResourceID, site: Site) async throws(ProviderError) -> Observed {
         guard let observed = try await observe([id], site: site)[id] else {
             throw ProviderError(.conflict, "\(id) was changed but cannot be read back yet", id: id)
         }

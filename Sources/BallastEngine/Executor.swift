@@ -238,7 +238,7 @@ public struct Executor: Sendable {
         }
         if planned.action == .delete {
             if planned.reason == .orphaned { return Performed(result: .success(nil), attempts: 0, calledProvider: false) }
-            let (result, attempts) = await withRetries { try await provider.delete(id, site: site) }
+            let (result, attempts) = await withRetries { () async throws(ProviderError) in try await provider.delete(id, site: site) }
             return Performed(result: result.map { nil }, attempts: attempts, calledProvider: true)
         }
         guard let resource else {
@@ -261,21 +261,21 @@ public struct Executor: Sendable {
             }
             // Ignored fields keep what the world has: the plan did not show them changing.
             let update = ResolvedResource(id: id, spec: resource.policy.keepingIgnored(spec, observed: current.spec), labels: resource.labels)
-            let (result, attempts) = await withRetries { try await provider.update(update, current: current, site: site) }
+            let (result, attempts) = await withRetries { () async throws(ProviderError) in try await provider.update(update, current: current, site: site) }
             return Performed(result: result.map { $0 }, attempts: attempts, calledProvider: true)
         case .replace:
-            let (deleted, deleteAttempts) = await withRetries { try await provider.delete(id, site: site) }
+            let (deleted, deleteAttempts) = await withRetries { () async throws(ProviderError) in try await provider.delete(id, site: site) }
             if case .failure(let error) = deleted { return Performed(result: .failure(error), attempts: deleteAttempts, calledProvider: true) }
-            let (created, createAttempts) = await withRetries { try await provider.create(resolved, site: site) }
+            let (created, createAttempts) = await withRetries { () async throws(ProviderError) in try await provider.create(resolved, site: site) }
             return Performed(result: created.map { $0 }, attempts: deleteAttempts + createAttempts, calledProvider: true)
         default:
-            let (created, attempts) = await withRetries { try await provider.create(resolved, site: site) }
+            let (created, attempts) = await withRetries { () async throws(ProviderError) in try await provider.create(resolved, site: site) }
             return Performed(result: created.map { $0 }, attempts: attempts, calledProvider: true)
         }
     }
 
     /// Runs `body` per the executor's ``RetryPolicy``.
-    func withRetries<T: Sendable>(_ body: () async throws -> T) async -> (Result<T, ProviderError>, Int) {
+    func withRetries<T: Sendable>(_ body: () async throws(ProviderError) -> T) async -> (Result<T, ProviderError>, Int) {
         let (result, attempts) = await retry.run(sleep: sleep, random: random, body)
         return (result, attempts)
     }

@@ -57,7 +57,7 @@ public struct Observer: Sendable {
         // Only a throttled or busy site is asked again: one that is down stays down for this run.
         let (result, _) = await RetryPolicy.observation.run(
             retryable: { [.throttled, .conflict].contains($0.code) }, sleep: { try await Task.sleep(for: $0) }, random: { Double.random(in: 0..<1) }
-        ) {
+        ) { () async throws(ProviderError) in
             try await Self.withTimeout(timeout, site: site.name) { try await provider.observe(ids, site: site) }.get()
         }
         return result

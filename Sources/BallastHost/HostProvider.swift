@@ -52,7 +52,7 @@ public struct HostProvider: Provider {
         }
     }
 
-    public func observe(_ ids: [ResourceID], site: Site) async throws -> [ResourceID: Observed] {
+    public func observe(_ ids: [ResourceID], site: Site) async throws(ProviderError) -> [ResourceID: Observed] {
         let context = try context(site)
         var script = HostScripts.prelude(root: context.root)
         var targets: [Int: ResourceID] = [:]
@@ -80,15 +80,15 @@ public struct HostProvider: Provider {
         return observed
     }
 
-    public func create(_ resource: ResolvedResource, site: Site) async throws -> Observed {
+    public func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
         try await apply(resource, site: site)
     }
 
-    public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws -> Observed {
+    public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws(ProviderError) -> Observed {
         try await apply(resource, site: site)
     }
 
-    private func apply(_ resource: ResolvedResource, site: Site) async throws -> Observed {
+    private func apply(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
         let context = try context(site)
         let script = try HostScripts.prelude(root: context.root) + HostScripts.put(resource, root: context.root)
         let result = try await context.transport.run(script, timeout: context.timeout)
@@ -99,7 +99,7 @@ public struct HostProvider: Provider {
         return observed
     }
 
-    public func delete(_ id: ResourceID, site: Site) async throws {
+    public func delete(_ id: ResourceID, site: Site) async throws(ProviderError) {
         let context = try context(site)
         let result = try await context.transport.run(HostScripts.prelude(root: context.root) + HostScripts.remove(id), timeout: context.timeout)
         try Self.check(result, id)

@@ -22,7 +22,7 @@ public struct PluginProvider: Provider {
 
     public func schema() -> ProviderSchema { cachedSchema }
 
-    public func observe(_ ids: [ResourceID], site: Site) async throws -> [ResourceID: Observed] {
+    public func observe(_ ids: [ResourceID], site: Site) async throws(ProviderError) -> [ResourceID: Observed] {
         let answer = try await connection.call("observe", site: site, Fields(["ids": .list(ids.map { .string($0.description) })]))
         guard case .list(let items)? = answer.fieldsValue?["resources"] else {
             throw ProviderError(.failed, "plugin \(pluginName): observe must answer {\"resources\": [...]}")
@@ -36,17 +36,17 @@ public struct PluginProvider: Provider {
         return result
     }
 
-    public func create(_ resource: ResolvedResource, site: Site) async throws -> Observed {
+    public func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
         let answer = try await connection.call("create", site: site, Fields(["resource": PluginWire.resource(resource)]))
         return try resourceAnswer(answer, "create")
     }
 
-    public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws -> Observed {
+    public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws(ProviderError) -> Observed {
         let answer = try await connection.call("update", site: site, Fields(["resource": PluginWire.resource(resource), "current": PluginWire.observed(current)]))
         return try resourceAnswer(answer, "update")
     }
 
-    public func delete(_ id: ResourceID, site: Site) async throws {
+    public func delete(_ id: ResourceID, site: Site) async throws(ProviderError) {
         _ = try await connection.call("delete", site: site, Fields(["id": .string(id.description)]))
     }
 

@@ -3,9 +3,10 @@ import BallastCore
 /// An adapter that observes and changes resources of the kinds it serves, on the sites that
 /// name it. Built in, or out of process through the plugin bridge.
 ///
-/// Every call may be retried by the engine after a retryable ``ProviderError``, so `create`,
-/// `update` and `delete` must be safe to repeat: creating what already exists with the same
-/// spec adopts it, deleting what is gone succeeds.
+/// Calls throw only ``ProviderError`` (typed throws): its code says whether a retry can help,
+/// so the engine never has to guess from an untyped error. Every call may be retried by the
+/// engine after a retryable one, so `create`, `update` and `delete` must be safe to repeat:
+/// creating what already exists with the same spec adopts it, deleting what is gone succeeds.
 public protocol Provider: Sendable {
     /// The name sites use in `spec.provider`.
     var name: String { get }
@@ -17,18 +18,18 @@ public protocol Provider: Sendable {
     /// Reports what exists now for the given ids, all on one site, in one batch.
     /// Side-effect free and idempotent; ids that do not exist are absent from the result.
     /// Throws a retryable error when the site cannot be reached.
-    func observe(_ ids: [ResourceID], site: Site) async throws -> [ResourceID: Observed]
+    func observe(_ ids: [ResourceID], site: Site) async throws(ProviderError) -> [ResourceID: Observed]
 
     /// Creates the resource with its spec fully resolved (no templates left) and returns what
     /// now exists, outputs included.
-    func create(_ resource: ResolvedResource, site: Site) async throws -> Observed
+    func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed
 
     /// Brings an existing resource to the resolved spec in place; never called for a change
     /// to an immutable field (that is a replace: delete, then create).
-    func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws -> Observed
+    func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws(ProviderError) -> Observed
 
     /// Deletes the resource; succeeds when it is already gone.
-    func delete(_ id: ResourceID, site: Site) async throws
+    func delete(_ id: ResourceID, site: Site) async throws(ProviderError)
 
     /// Pushes the ids of resources that changed outside Ballast, for event-driven reconcile;
     /// nil means the provider can only be polled.

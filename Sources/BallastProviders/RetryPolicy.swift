@@ -58,15 +58,15 @@ public struct RetryPolicy: Sendable, Hashable {
         retryable: (ProviderError) -> Bool = \.isRetryable,
         sleep: (Duration) async throws -> Void,
         random: () -> Double,
-        _ body: () async throws -> T
+        _ body: () async throws(ProviderError) -> T
     ) async -> (result: Result<T, ProviderError>, attempts: Int) {
         var attempt = 0
         while true {
             attempt += 1
-            do {
+            do throws(ProviderError) {
                 return (.success(try await body()), attempt)
             } catch {
-                let providerError = error as? ProviderError ?? ProviderError(.failed, "\(error)")
+                let providerError = error
                 guard retryable(providerError), attempt < maxAttempts else {
                     var final = providerError
                     if retryable(providerError) && attempt > 1 { final.message += " (gave up after \(attempt) attempts)" }

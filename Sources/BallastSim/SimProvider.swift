@@ -31,7 +31,7 @@ public struct SimProvider: Provider {
         SimSchema.schema
     }
 
-    public func observe(_ ids: [ResourceID], site: Site) async throws -> [ResourceID: Observed] {
+    public func observe(_ ids: [ResourceID], site: Site) async throws(ProviderError) -> [ResourceID: Observed] {
         try await prepare(site, mutating: false)
         let snapshot = try await world.snapshot()
         try checkOutage(site, snapshot)
@@ -43,7 +43,7 @@ public struct SimProvider: Provider {
         return result
     }
 
-    public func create(_ resource: ResolvedResource, site: Site) async throws -> Observed {
+    public func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
         try await prepare(site, mutating: true)
         let schema = SimSchema.schema.kind(resource.id.kind)
         return try await world.mutate { (world) throws(ProviderError) in
@@ -58,7 +58,7 @@ public struct SimProvider: Provider {
         }
     }
 
-    public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws -> Observed {
+    public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws(ProviderError) -> Observed {
         try await prepare(site, mutating: true)
         let schema = SimSchema.schema.kind(resource.id.kind)
         return try await world.mutate { (world) throws(ProviderError) in
@@ -78,7 +78,7 @@ public struct SimProvider: Provider {
         }
     }
 
-    public func delete(_ id: ResourceID, site: Site) async throws {
+    public func delete(_ id: ResourceID, site: Site) async throws(ProviderError) {
         try await prepare(site, mutating: true)
         try await world.mutate { (world) throws(ProviderError) in
             try checkOutage(site, world)
@@ -94,9 +94,13 @@ public struct SimProvider: Provider {
 
     // MARK: Simulation
 
-    private func prepare(_ site: Site, mutating: Bool) async throws {
+    private func prepare(_ site: Site, mutating: Bool) async throws(ProviderError) {
         let latency = site.config["latencyMs"]?.intValue ?? 0
-        if latency > 0 { try await sleep(.milliseconds(latency)) }
+        if latency > 0 {
+            do { try await sleep(.milliseconds(latency)) } catch {
+                throw ProviderError(.unavailable, "the call to site \(site.name) was cancelled")
+            }
+        }
         if mutating, let rate = site.config["failureRate"]?.doubleValue, rate > 0, random() < rate {
             throw ProviderError(.unavailable, "injected failure on site \(site.name) (failureRate \(JSONText.number(rate)))")
         }

@@ -30,14 +30,16 @@ public final class RecordingProvider: Provider {
     /// The most create, update or delete calls that were in flight at once.
     public var maxConcurrentCalls: Int { concurrency.withLock { $0.most } }
 
-    private func inFlight<T>(_ body: () throws -> T) async throws -> T {
+    private func inFlight<T>(_ body: () -> T) async throws(ProviderError) -> T {
         concurrency.withLock { state in
             state.now += 1
             state.most = max(state.most, state.now)
         }
         defer { concurrency.withLock { $0.now -= 1 } }
-        if latency > .zero { try await Task.sleep(for: latency) }
-        return try body()
+        if latency > .zero {
+            do { try await Task.sleep(for: latency) } catch { throw ProviderError(.unavailable, "cancelled") }
+        }
+        return body()
     }
 
     public var calls: [Call] { state.withLock { $0.calls } }
@@ -49,19 +51,19 @@ public final class RecordingProvider: Provider {
 
     public func schema() -> ProviderSchema { providerSchema }
 
-    private func record(_ call: Call) throws {
+    private func record(_ call: Call) throws(ProviderError) {
         state.withLock { $0.calls.append(call) }
         if let error = failure(call) { throw error }
     }
 
-    public func observe(_ ids: [ResourceID], site: Site) async throws -> [ResourceID: Observed] {
+    public func observe(_ ids: [ResourceID], site: Site) async throws(ProviderError) -> [ResourceID: Observed] {
         try record(.observe(ids))
         return state.withLock { state in
             Dictionary(uniqueKeysWithValues: ids.compactMap { id in state.world[id].map { (id, $0) } })
         }
     }
 
-    public func create(_ resource: ResolvedResource, site: Site) async throws -> Observed {
+    public func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
         try record(.create(resource.id))
         return try await inFlight { state.withLock { state in
             state.serial += 1
@@ -71,7 +73,7 @@ public final class RecordingProvider: Provider {
         } }
     }
 
-    public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws -> Observed {
+    public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws(ProviderError) -> Observed {
         try record(.update(resource.id))
         return state.withLock { state in
             state.serial += 1
@@ -83,7 +85,7 @@ public final class RecordingProvider: Provider {
         }
     }
 
-    public func delete(_ id: ResourceID, site: Site) async throws {
+    public func delete(_ id: ResourceID, site: Site) async throws(ProviderError) {
         try record(.delete(id))
         state.withLock { _ = $0.world.removeValue(forKey: id) }
     }
