@@ -208,38 +208,31 @@ public actor WatchController {
         logger.debug("reconciled", metadata: ["id": "\(id)", "outcome": "\(outcome)", "elapsed": "\(clock.now - start)"])
     }
 
-    /// Records an outcome: conditions, metrics, the site's breaker, and what to queue next.
+    /// Records an outcome: conditions (``ResourceStatus/record(_:observeOnly:at:)``), metrics,
+    /// the site's breaker, and what to queue next.
     private func settle(_ id: ResourceID, _ outcome: Reconciler.Outcome, at now: Date, startup: Bool = false) async {
         let declared = desired?.byID[id] != nil
         let previouslyDrifted = table[id]?.holds(.drifted) ?? false
+        let observeOnly = desired?.byID[id]?.policy.management == .observe
         var siteReason: String?
         switch outcome {
-        case .upToDate:
-            table.update(id, declared: declared, at: now) { status in
-                status.confirm(.ready, true, reason: .upToDate, at: now)
-                status.confirm(.synced, true, reason: .upToDate, at: now)
-                status.confirm(.drifted, false, reason: .noDrift, at: now)
-                status.confirm(.failed, false, reason: .succeeded, at: now)
-                status.lastReconciled = now
-            }
+        case .applied(.delete, _), .unknown:
+            table.remove(id)
+        default:
+            table.update(id, declared: declared, at: now) { $0.record(outcome, observeOnly: observeOnly, at: now) }
+        }
+        switch outcome {
+        case .upToDate, .refused, .held, .unknown:
+            if case .refused(let message) = outcome { logger.warning("reconcile refused", metadata: ["id": "\(id)", "error": "\(message)"]) }
             await succeeded(id)
         case .applied(let action, let reason):
             if action == .delete {
                 if reason == .notDeclared { gate.recordDeletion(at: clock.now) }
-                table.remove(id)
                 managed.remove(id)
                 logger.info("pruned", metadata: ["id": "\(id)", "reason": "\(reason.rawValue)"])
             } else {
                 managed.insert(id)
-                let healed = [.drifted, .vanished].contains(reason)
-                table.update(id, declared: declared, at: now) { status in
-                    status.set(.ready, true, reason: ConditionReason.applied(action, reason), at: now)
-                    status.set(.synced, true, reason: ConditionReason.applied(action, reason), at: now)
-                    status.set(.drifted, false, reason: healed ? .healed : .noDrift, message: healed ? "\(reason.text); reverted" : "", at: now)
-                    status.set(.failed, false, reason: .succeeded, at: now)
-                    status.lastReconciled = now
-                }
-                if healed && !startup {
+                if ResourceStatus.heals(reason) && !startup {
                     if !previouslyDrifted { metrics.driftDetected() }
                     metrics.healed(after: triggeredAt[id].map { clock.now - $0 })
                     logger.info("healed", metadata: ["id": "\(id)", "action": "\(action.rawValue)", "reason": "\(reason.rawValue)"])
@@ -247,59 +240,20 @@ public actor WatchController {
                 for dependent in desired?.dependents[id] ?? [] { await enqueue(dependent) }
             }
             await succeeded(id)
-        case .failed(let action, let message, let retryable):
-            table.update(id, declared: declared, at: now) { status in
-                status.set(.failed, true, reason: .failed(action), message: message, at: now)
-                status.set(.synced, false, reason: .actionFailed, message: message, at: now)
-                if action == .create { status.set(.ready, false, reason: .notCreated, message: message, at: now) }
-                status.lastReconciled = now
-            }
+        case .failed(_, let message, let retryable):
             logger.warning("reconcile failed", metadata: ["id": "\(id)", "error": "\(message)", "retryable": "\(retryable)"])
             await retryLater(id)
         case .reported(let changes, let missing):
-            let observeOnly = desired?.byID[id]?.policy.management == .observe
-            let fields = changes.map(\.path).joined(separator: ", ")
-            let message = missing ? "the resource is missing" : "differs in \(fields)"
-            table.update(id, declared: declared, at: now) { status in
-                status.set(.drifted, true, reason: observeOnly ? .observeOnly : .selfHealDisabled, message: message, at: now)
-                status.set(.synced, false, reason: .drifted, message: message, at: now)
-                status.set(.ready, !missing, reason: missing ? .missing : .exists, at: now)
-                status.set(.failed, false, reason: .succeeded, at: now)
-                status.lastReconciled = now
-            }
             if !previouslyDrifted && !startup {
                 metrics.driftDetected()
-                logger.warning("drift reported, not reverted", metadata: ["id": "\(id)", "drift": "\(message)"])
+                logger.warning("drift reported, not reverted", metadata: ["id": "\(id)", "drift": "\(ResourceStatus.driftMessage(changes, missing: missing))"])
             }
             await succeeded(id)
         case .siteUnavailable(let reason):
-            table.update(id, declared: declared, at: now) { status in
-                status.set(.ready, nil, reason: .siteUnavailable, message: reason, at: now)
-                status.set(.synced, nil, reason: .siteUnavailable, message: reason, at: now)
-            }
             siteReason = reason
             await siteFailed(id, reason: reason, at: now)
-        case .refused(let message):
-            table.update(id, declared: declared, at: now) { status in
-                status.set(.failed, true, reason: .refused, message: message, at: now)
-                status.set(.synced, false, reason: .refused, message: message, at: now)
-                status.lastReconciled = now
-            }
-            logger.warning("reconcile refused", metadata: ["id": "\(id)", "error": "\(message)"])
-            await succeeded(id)
-        case .waiting(let other):
-            table.update(id, declared: declared, at: now) { status in
-                status.set(.synced, false, reason: .waiting, message: "waiting for \(other)", at: now)
-            }
+        case .waiting:
             await retryLater(id)
-        case .held(let message):
-            table.update(id, declared: declared, at: now) { status in
-                status.set(.synced, false, reason: .deletionHeld, message: message, at: now)
-            }
-            await succeeded(id)
-        case .unknown:
-            table.remove(id)
-            await succeeded(id)
         }
         if siteReason == nil, let parked = sites.recordSuccess(site: id.site, date: now) {
             await siteRecovered(id.site, parked: parked)
