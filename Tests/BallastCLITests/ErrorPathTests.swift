@@ -2,6 +2,16 @@ import BallastTesting
 import Foundation
 import Testing
 
+/// One sim site named `s`, ending in a document marker, for estates the tests add to.
+private let simSite = """
+    apiVersion: ballast.dev/v1
+    kind: Site
+    metadata: { name: s }
+    spec: { class: cloud, provider: sim }
+    ---
+
+    """
+
 /// The error paths people meet every day ("Trust, part 2"), each with the real CLI.
 @Suite("Error paths", .serialized)
 struct ErrorPathTests {
@@ -289,15 +299,10 @@ extension ErrorPathTests {
 }
 
 extension ErrorPathTests {
-    /// A rotated secret is a change of input: planned as such, and not drift; drift of the same
-    /// field in the world is still drift.
+    /// A rotated secret is a change of input: planned as such, and not drift; a field changed
+    /// in the world is still drift.
     @Test func aRotatedSecretIsAChangeOfInputNotDrift() throws {
-        let workspace = try Workspace(yaml: """
-            apiVersion: ballast.dev/v1
-            kind: Site
-            metadata: { name: s }
-            spec: { class: cloud, provider: sim }
-            ---
+        let workspace = try Workspace(yaml: simSite + """
             apiVersion: ballast.dev/v1
             kind: Database
             metadata: { name: orders, site: s }
@@ -328,12 +333,7 @@ extension ErrorPathTests {
     /// Escape sequences and bidirectional controls from a manifest reach neither a plan, nor a
     /// diagnostic, nor JSON as they are.
     @Test func textFromManifestsIsEscapedEverywhereItIsPrinted() throws {
-        let workspace = try Workspace(yaml: """
-            apiVersion: ballast.dev/v1
-            kind: Site
-            metadata: { name: s }
-            spec: { class: cloud, provider: sim }
-            ---
+        let workspace = try Workspace(yaml: simSite + """
             apiVersion: ballast.dev/v1
             kind: Bucket
             metadata: { name: b, site: s }
