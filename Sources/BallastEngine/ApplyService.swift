@@ -198,7 +198,7 @@ public struct ApplyService: Sendable {
                 actions.append(PlannedAction(id: id, action: .delete, reason: reason, layer: layer(id), observedRevision: observation.resources[id]?.revision))
             case .keep(let hold):
                 switch hold {
-                case .preventDestroy: diagnostics.error(hold.message(for: id, request: .destroy), at: resource?.location)
+                case .preventDestroy: diagnostics.error(hold.message(for: id, request: .destroy), at: resource.flatMap { $0.fieldLocations["policy.preventDestroy"] ?? $0.location })
                 case .siteUndeclared: diagnostics.error(hold.message(for: id, request: .destroy), at: nil)
                 case .siteUnavailable, .declared, .pruneDisabled, .sourceUnsettled: break
                 }

@@ -56,7 +56,7 @@ public struct SecretResolver: Sendable {
                         case .file(let file): "file '\(file)' cannot be read"
                         case .output: ""
                         }
-                        diagnostics.append(.error("\(written) in \(resource.id.unplaced) spec.\(path): \(what)", at: resource.templateLocations[path] ?? resource.location))
+                        diagnostics.append(.error("\(written) in \(resource.id.unplaced) spec.\(path): \(what)", at: resource.fieldLocations[path] ?? resource.location))
                     }
                 }
             }

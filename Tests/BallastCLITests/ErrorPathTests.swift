@@ -399,3 +399,22 @@ extension ErrorPathTests {
         #expect(result.stderr.contains("estate.yaml:19:11: error: File/b@box sets both spec.source and spec.content; use one"), "\(result.stderr)")
     }
 }
+
+extension ErrorPathTests {
+    /// A delete refused by policy.preventDestroy points at that policy, in plan and in destroy.
+    @Test func aRefusalByPreventDestroyPointsAtThePolicy() throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let destroy = try workspace.run(["destroy", workspace.manifests, "--auto-approve", "--allow-mass-delete"])
+        #expect(destroy.exitCode == 1)
+        #expect(destroy.stderr.contains("eu-central.yaml:38:19: error: Database/orders@eu-central has policy.preventDestroy"), "\(destroy.stderr)")
+        // A change that forces a replace of the protected database.
+        let path = workspace.manifests + "/eu-central.yaml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try Data(text.replacingOccurrences(of: "engine: postgres", with: "engine: mysql").utf8).write(to: URL(fileURLWithPath: path))
+        let plan = try workspace.run(["plan", workspace.manifests])
+        #expect(plan.exitCode == 1)
+        #expect(plan.stderr.contains("eu-central.yaml:38:19: error: Database/orders@eu-central must be replaced"), "\(plan.stderr)")
+    }
+}

@@ -110,7 +110,7 @@ public struct ManifestLoader: Sendable {
                     }
                     continue
                 }
-                let fieldLocation = resource.templateLocations[field.name] ?? resource.location
+                let fieldLocation = resource.fieldLocations[field.name] ?? resource.location
                 if resource.spec[target] != nil {
                     diagnostics.append(.error("\(resource.id) sets both spec.\(field.name) and spec.\(target); use one", at: fieldLocation))
                     continue

@@ -24,10 +24,10 @@ public struct DesiredResource: Sendable, Hashable {
     /// The directory of the manifest file, against which relative `${file:…}` paths resolve;
     /// nil for standard input (the working directory).
     public var sourceDirectory: String?
-    /// Where each template path's value, and each file-loading field, is written, so that an
-    /// error about it (an unset `${env:…}`, an unreadable `source`) points at the field, not the
-    /// document. Empty for most resources.
-    public var templateLocations: [String: SourceLocation] = [:]
+    /// Where each template path's value, each file-loading field and `policy.preventDestroy`
+    /// are written, so that an error about one (an unset `${env:…}`, an unreadable `source`, a
+    /// refused delete) points at it, not at the document. Empty for most resources.
+    public var fieldLocations: [String: SourceLocation] = [:]
     /// Files read into the spec when the manifests were loaded (a host File's `source`):
     /// watched and digested like the manifests themselves.
     public var readFiles: [String] = []

@@ -139,7 +139,7 @@ public struct Planner: Sendable {
             outputsUnknown.isEmpty || !outputsUnknown.contains($0) ? input.observation.resources[$0]?.outputs : nil
         }
         if !typeProblems.isEmpty {
-            for problem in typeProblems { slice.diagnostics.append(.error("\(id): \(problem.message)", at: resource.templateLocations[problem.path] ?? resource.location)) }
+            for problem in typeProblems { slice.diagnostics.append(.error("\(id): \(problem.message)", at: resource.fieldLocations[problem.path] ?? resource.location)) }
             return
         }
         var diff = SpecDiff(schema: schema, resource: resource)
@@ -174,7 +174,7 @@ public struct Planner: Sendable {
         let secretRotated = applied.map { !unchangedManifest && AppliedInput.specPart($0) == AppliedInput.specPart(current) } ?? false
         if !forcedBy.isEmpty {
             if resource.policy.preventDestroy {
-                slice.diagnostics.append(.error("\(id) must be replaced (\(forcedBy.joined(separator: ", ")) cannot change in place), but policy.preventDestroy is set; revert the change or lift the policy", at: resource.location))
+                slice.diagnostics.append(.error("\(id) must be replaced (\(forcedBy.joined(separator: ", ")) cannot change in place), but policy.preventDestroy is set; revert the change or lift the policy", at: resource.fieldLocations["policy.preventDestroy"] ?? resource.location))
             }
             slice.actions.append(PlannedAction(id: id, action: .replace, reason: .immutableFieldChanged, changes: changes, layer: layer, observedRevision: observed.revision, forcedBy: forcedBy))
             slice.outputsUnknown.append(id)

@@ -124,6 +124,7 @@ public struct ManifestDecoder: Sendable {
             diagnostics.append(.error("dependsOn entry '\(dependency.value)' must be Kind/name or Kind/name@site", at: dependency.location))
         }
         let policy = decodePolicy(fields["policy"], diagnostics: &diagnostics)
+        let preventDestroyAt = fields["policy"]?.value.mappingEntries?.first { $0.key == "preventDestroy" }?.value.location
         let specNode = fields["spec"]?.value
         let placement = decodePlacement(specNode, diagnostics: &diagnostics)
 
@@ -139,7 +140,7 @@ public struct ManifestDecoder: Sendable {
         }
         return .resource(ResourceManifest(
             kind: kind.value, name: name, location: root.location, site: site, labels: labels, annotations: annotations,
-            dependsOn: dependsOn.filter { NameRules.isReferenceTarget($0.value) }, placement: placement, spec: spec, policy: policy))
+            dependsOn: dependsOn.filter { NameRules.isReferenceTarget($0.value) }, placement: placement, spec: spec, policy: policy, preventDestroyAt: policy.preventDestroy ? preventDestroyAt : nil))
     }
 
     private func decodeSite(root: YAMLNode, name: Located<String>, labels: StringMap, fields: FieldReader, metadata: FieldReader, diagnostics: inout [Diagnostic]) -> ManifestDocument? {

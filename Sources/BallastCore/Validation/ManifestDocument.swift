@@ -50,11 +50,13 @@ public final class ResourceManifest: Sendable {
         let dependsOn: [Located<String>]
         let placement: PlacementSpec?
         let policy: Policy
+        let preventDestroyAt: SourceLocation?
 
-        init(dependsOn: [Located<String>], placement: PlacementSpec?, policy: Policy) {
+        init(dependsOn: [Located<String>], placement: PlacementSpec?, policy: Policy, preventDestroyAt: SourceLocation?) {
             self.dependsOn = dependsOn
             self.placement = placement
             self.policy = policy
+            self.preventDestroyAt = preventDestroyAt
         }
     }
 
@@ -79,6 +81,8 @@ public final class ResourceManifest: Sendable {
     public var dependsOn: [Located<String>] { extras?.dependsOn ?? [] }
     public var placement: PlacementSpec? { extras?.placement }
     public var policy: Policy { extras?.policy ?? Policy() }
+    /// Where `policy.preventDestroy` is written, for the errors it causes.
+    public var preventDestroyLocation: SourceLocation? { extras?.preventDestroyAt }
     public var unplacedID: String { "\(kindText)/\(nameText)" }
 
     /// An empty manifest that takes the place of one released once validation is done with it.
@@ -92,7 +96,7 @@ public final class ResourceManifest: Sendable {
     public init(
         kind: String, name: Located<String>, location: SourceLocation, site: Located<String>?,
         labels: StringMap, annotations: StringMap, dependsOn: [Located<String>],
-        placement: PlacementSpec?, spec: SpecSource, policy: Policy
+        placement: PlacementSpec?, spec: SpecSource, policy: Policy, preventDestroyAt: SourceLocation? = nil
     ) {
         precondition(name.location.file == location.file && (site?.location.file ?? location.file) == location.file,
                      "a manifest's positions are all in its own file")
@@ -102,7 +106,7 @@ public final class ResourceManifest: Sendable {
         self.labels = labels
         self.annotations = annotations
         self.spec = spec
-        extras = dependsOn.isEmpty && placement == nil && policy == Policy() ? nil : Extras(dependsOn: dependsOn, placement: placement, policy: policy)
+        extras = dependsOn.isEmpty && placement == nil && policy == Policy() ? nil : Extras(dependsOn: dependsOn, placement: placement, policy: policy, preventDestroyAt: preventDestroyAt)
         file = location.file
         documentMark = Mark(location)
         nameMark = Mark(name.location)

@@ -223,10 +223,11 @@ public struct ManifestValidator: Sendable {
                                 sensitivePaths: spec.sensitivePaths, templatePaths: spec.templatePaths,
                                 referenceTargets: referenceTargets[node], location: manifest.location)
                             if file < sourceDirectories.count { resource.sourceDirectory = sourceDirectories[file] }
-                            for reference in spec.references where resource.templateLocations[reference.path] == nil {
-                                resource.templateLocations[reference.path] = reference.location
+                            for reference in spec.references where resource.fieldLocations[reference.path] == nil {
+                                resource.fieldLocations[reference.path] = reference.location
                             }
-                            resource.templateLocations.merge(spec.fileFieldLocations) { first, _ in first }
+                            resource.fieldLocations.merge(spec.fileFieldLocations) { first, _ in first }
+                            if let location = manifest.preventDestroyLocation { resource.fieldLocations["policy.preventDestroy"] = location }
                             (output.baseAddress! + Int(position[node])).initialize(to: resource)
                         }
                         manifests[index] = released
