@@ -23,7 +23,7 @@ struct DestroyCommand: AsyncParsableCommand {
         // Stopping halfway because nobody reads the output would leave the world half-changed.
         StandardStreams.keepRunningWhenClosed()
         let context = Runtime(runtime)
-        let store = try context.store()
+        let store = try context.store(creating: false)
         let service = try context.applyService(store: store, parallelism: change.parallelism)
         try await LockGuard.holding(service, command: "ballast destroy", wait: change.lockWait) {
             try await destroy(service)

@@ -22,7 +22,7 @@ struct ForceUnlockCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = Runtime(runtime)
-        let store = try context.store()
+        let store = try context.store(creating: false)
         guard let holder = try await store.lockHolder(), holder.owner == lockID else {
             Terminal.standardError("ballast: error: the state \(context.stateDirectory) has no lock with id \(lockID)\(try await currentLockNote(store))\n")
             throw ExitCode.failure

@@ -22,7 +22,7 @@ struct ForgetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = Runtime(runtime)
-        let store = try context.store()
+        let store = try context.store(creating: false)
         let service = try context.applyService(store: store, creatingKey: false)
         var missing: [String] = []
         try await LockGuard.holding(service, command: "ballast forget", wait: Terminal.duration(lockTimeout) ?? .zero) {

@@ -62,7 +62,12 @@ struct Runtime {
     }
 
     /// The SQLite store at STATE/state.db; a clear error when it cannot be opened.
-    func store() throws -> any StateStore {
+    ///
+    /// `creating`: whether this command may create the state (`apply`, `watch`, `plan --out`).
+    /// `destroy`, `forget` and `force-unlock` act on an existing state only: on a missing one
+    /// (a mistyped --state) they fail naming the path instead of creating an empty state.
+    func store(creating: Bool = true) throws -> any StateStore {
+        if !creating && !FileManager.default.fileExists(atPath: statePath) { try missingState() }
         do {
             return try SQLiteStateStore(path: statePath)
         } catch {
@@ -90,6 +95,11 @@ struct Runtime {
         var isDirectory: ObjCBool = false
         let directoryExists = FileManager.default.fileExists(atPath: stateDirectory, isDirectory: &isDirectory) && isDirectory.boolValue
         if allowsNewEstate && (!stateIsNamed || directoryExists) { return InMemoryStateStore() }
+        try missingState()
+    }
+
+    /// The one error for a state that does not exist where a command needs one.
+    private func missingState() throws -> Never {
         Terminal.standardError("ballast: error: there is no state at \(absoluteStateDirectory)/state.db: nothing has been applied with this state directory; check --state and BALLAST_STATE (`ballast apply` creates a state)\n")
         throw ExitCode.failure
     }

@@ -150,13 +150,15 @@ extension ErrorPathTests {
 }
 
 extension ErrorPathTests {
-    /// A mistyped --state is an error naming the path, for every command that only reads, and
-    /// creates nothing; `plan` in a directory made for a new state plans a new estate.
+    /// A mistyped --state is an error naming the path, for every command that only reads or
+    /// acts on what exists, and creates nothing; `plan` in a directory made for a new state plans a new estate.
     @Test func aMissingStateIsAnErrorForCommandsThatRead() throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
         let typo = workspace.directory.file("stat")
-        for command in [["get"], ["status"], ["status", "-o", "json"], ["events"], ["drift", workspace.manifests], ["plan", workspace.manifests]] {
+        // destroy, forget and force-unlock act on an existing state only: a typo creates nothing.
+        for command in [["get"], ["status"], ["status", "-o", "json"], ["events"], ["drift", workspace.manifests], ["plan", workspace.manifests],
+                        ["destroy", workspace.manifests, "--auto-approve"], ["forget", "Bucket/assets@us-east"], ["force-unlock", "5F0C", "--force"]] {
             let result = try workspace.runner.run(command + ["--state", typo])
             #expect(result.exitCode == 1, "\(command): \(result.stdout)")
             #expect(result.stderr.contains("ballast: error: there is no state at \(typo)/state.db"), "\(command): \(result.stderr)")
