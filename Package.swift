@@ -179,7 +179,7 @@ let package = Package(
         .testTarget(
             name: "BallastEngineTests",
             dependencies: [
-                "BallastCore", "BallastProviders", "BallastSim", "BallastState", "BallastEngine", "BallastTesting",
+                "BallastCore", "BallastProviders", "BallastSim", "BallastState", "BallastEngine", "BallastTesting", "BallastPlugins",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             exclude: ["Golden"],

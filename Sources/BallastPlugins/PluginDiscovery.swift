@@ -14,17 +14,23 @@ public final class PluginDiscovery: ProviderSource {
     public let directories: [String]
     public let callTimeout: Duration
     public let probeTimeout: Duration
+    /// How long a failed probe is believed before the plugin is asked again.
+    public let retryFailedProbeAfter: Duration
     let logger: Logger
 
     private struct Found {
         var executables: [String: String]?
         /// Probed plugins: the provider, or why the probe failed.
         var probed: [String: Result<PluginProvider, ProviderError>] = [:]
+        /// When each failed probe ended: a failure is retried after `retryFailedProbeAfter`, so
+        /// a long-running daemon picks up a plugin that was fixed (or slow once).
+        var failedAt: [String: ContinuousClock.Instant] = [:]
     }
     private let found = Mutex(Found())
 
     /// `configured`: `BALLAST_PLUGIN_PATH`-style directories (searched first).
-    public init(configured: [String], stateDirectory: String, path: String?, callTimeout: Duration = .seconds(30), probeTimeout: Duration = .seconds(10), logger: Logger) {
+    public init(configured: [String], stateDirectory: String, path: String?, callTimeout: Duration = .seconds(30), probeTimeout: Duration = .seconds(10), retryFailedProbeAfter: Duration = .seconds(60), logger: Logger) {
+        self.retryFailedProbeAfter = retryFailedProbeAfter
         directories = configured + [stateDirectory + "/plugins"] + (path ?? "").split(separator: ":").map(String.init)
         self.callTimeout = callTimeout
         self.probeTimeout = probeTimeout
@@ -32,6 +38,7 @@ public final class PluginDiscovery: ProviderSource {
     }
 
     public static let prefix = "ballast-provider-"
+
     static let providerPrefix = "plugin:"
 
     /// Every plugin found, by name (`ipam` for `ballast-provider-ipam`).
@@ -58,9 +65,13 @@ public final class PluginDiscovery: ProviderSource {
         guard let path = executables()[pluginName] else { return nil }
         // Probes run one at a time; a second asker for the same plugin waits for the answer.
         return found.withLock { state -> PluginProvider? in
-            if let known = state.probed[pluginName] { return try? known.get() }
+            if let known = state.probed[pluginName] {
+                let fresh = state.failedAt[pluginName].map { ContinuousClock.now - $0 < retryFailedProbeAfter } ?? true
+                if fresh { return try? known.get() }
+            }
             let result = probe(pluginName, path: path)
             state.probed[pluginName] = result
+            state.failedAt[pluginName] = (try? result.get()) == nil ? ContinuousClock.now : nil
             return try? result.get()
         }
     }

@@ -1,0 +1,36 @@
+import BallastPlugins
+import BallastTesting
+import Foundation
+import Logging
+import Testing
+
+/// A plugin that failed its probe is asked again after a while: a daemon picks up a plugin
+/// that was fixed, without a restart.
+@Suite("plugin discovery")
+struct PluginDiscoveryTests {
+    @Test func aFailedProbeIsRetriedOnlyAfterItsInterval() throws {
+        let directory = TemporaryDirectory(prefix: "ballast-discovery")
+        defer { directory.remove() }
+        let ready = directory.file("ready")
+        directory.write("plugins/ballast-provider-flaky", """
+            #!/bin/sh
+            [ -e \(ready) ] || exit 1
+            echo '{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":1}}'
+            echo '{"jsonrpc":"2.0","id":2,"result":{"kinds":[]}}'
+            cat > /dev/null
+
+            """)
+        _ = chmod(directory.file("plugins/ballast-provider-flaky"), 0o755)
+        let logger = Logger(label: "test")
+        let patient = PluginDiscovery(configured: [directory.file("plugins")], stateDirectory: directory.path, path: nil, probeTimeout: .seconds(5), logger: logger)
+        let eager = PluginDiscovery(configured: [directory.file("plugins")], stateDirectory: directory.path, path: nil, probeTimeout: .seconds(5), retryFailedProbeAfter: .zero, logger: logger)
+        for discovery in [patient, eager] {
+            #expect(discovery.provider(named: "plugin:flaky") == nil)
+            #expect(discovery.unavailability(of: "plugin:flaky")?.contains("exited before answering") == true)
+        }
+        _ = FileManager.default.createFile(atPath: ready, contents: nil)
+        #expect(patient.provider(named: "plugin:flaky") == nil, "a failure is believed for a minute")
+        #expect(eager.provider(named: "plugin:flaky")?.name == "plugin:flaky")
+        #expect(eager.unavailability(of: "plugin:flaky") == nil)
+    }
+}
