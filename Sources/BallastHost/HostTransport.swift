@@ -45,16 +45,8 @@ enum ProcessRunner {
                 child.send(SIGKILL)
             }
             Thread {
-                let inputFD = child.input!
-                let bytes = Array(input.utf8)
-                var written = 0
-                while written < bytes.count {
-                    let count = bytes.withUnsafeBytes { write(inputFD, $0.baseAddress! + written, bytes.count - written) }
-                    if count < 0 && errno == EINTR { continue }
-                    guard count > 0 else { break }
-                    written += count
-                }
-                close(inputFD)
+                child.writeInput(Array(input.utf8))
+                close(child.input!)
                 child.wait()
                 killer.cancel()
             }.start()

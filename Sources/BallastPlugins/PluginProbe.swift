@@ -29,7 +29,7 @@ struct PluginProbe {
         let requests = JSONRPC.request(id: 1, method: "handshake", params: .map(Fields(["protocolVersion": .int(JSONRPC.protocolVersion), "client": .string("ballast")])))
             + JSONRPC.request(id: 2, method: "schema", params: .map(Fields()))
         // Two short lines fit in the pipe: this cannot block, even if the plugin never reads.
-        _ = requests.utf8CString.withUnsafeBufferPointer { write(child.input!, $0.baseAddress!, $0.count - 1) }
+        child.writeInput(Array(requests.utf8))
         var answers: [Int: Result<Value, ProviderError>] = [:]
         var buffer = [UInt8]()
         let deadline = ContinuousClock.now + timeout

@@ -110,6 +110,37 @@ public final class ChildProcess: Sendable {
         }.start()
     }
 
+    /// Writes all of `bytes` to the child's standard input (spawned as `.pipe`); false when the
+    /// child has closed it or exited. Never raises SIGPIPE, whatever the process does with that
+    /// signal: it is blocked on this thread for the write, and one it raised is taken back.
+    @discardableResult
+    public func writeInput(_ bytes: [UInt8]) -> Bool {
+        guard let input else { return false }
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        defer {
+            // A SIGPIPE raised by the write is pending on this thread: take it before unblocking.
+            var pending = sigset_t()
+            sigpending(&pending)
+            if sigismember(&pending, SIGPIPE) == 1 && sigismember(&previous, SIGPIPE) == 0 {
+                var zero = timespec(tv_sec: 0, tv_nsec: 0)
+                _ = sigtimedwait(&pipeSignal, nil, &zero)
+            }
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
+        }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(input, $0.baseAddress! + written, bytes.count - written) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return false }
+            written += count
+        }
+        return true
+    }
+
     /// Sends `signal` unless the child has exited.
     public func send(_ signal: Int32) {
         exit.withLock { state in

@@ -1,4 +1,5 @@
 import BallastPlugins
+import BallastProviders
 import BallastTesting
 import Foundation
 import Logging
@@ -32,5 +33,14 @@ struct PluginDiscoveryTests {
         #expect(patient.provider(named: "plugin:flaky") == nil, "a failure is believed for a minute")
         #expect(eager.provider(named: "plugin:flaky")?.name == "plugin:flaky")
         #expect(eager.unavailability(of: "plugin:flaky") == nil)
+    }
+
+    /// Writing to a child that has gone is a false, never SIGPIPE (this test process keeps the
+    /// default action, which would kill it).
+    @Test func writingToAChildThatHasExitedDoesNotRaiseSIGPIPE() throws {
+        let child = try ChildProcess("/bin/true", input: .pipe)
+        child.wait()
+        #expect(child.writeInput(Array(repeating: UInt8(ascii: "x"), count: 1 << 20)) == false)
+        close(child.input!)
     }
 }
