@@ -22,8 +22,9 @@ public struct ApplyService: Sendable {
 
     public var store: any StateStore { planner.store }
 
-    /// Takes the state's single-writer lease for a run, and keeps renewing it until ``unlock(_:)``.
-    public func lock(command: String, wait: Duration) async throws -> (lease: HeldLease, tookOverFrom: LockHolder?) {
+    /// Takes the state's single-writer lease for a run, and keeps renewing it until ``unlock(_:)``;
+    /// callers go through ``withLease(command:wait:onTakeover:_:)``, which never forgets to release.
+    func lock(command: String, wait: Duration) async throws -> (lease: HeldLease, tookOverFrom: LockHolder?) {
         let asked = ContinuousClock.now
         switch try await store.acquireLock(LockHolder(command: command, ttl: leaseTTL), wait: wait) {
         case .acquired(let lease):
@@ -33,10 +34,37 @@ public struct ApplyService: Sendable {
         }
     }
 
-    public func unlock(_ lease: HeldLease) async {
+    func unlock(_ lease: HeldLease) async {
         lease.stopRenewing()
         executor.leaseDeadline.released()
         do { try await store.releaseLock(lease.holder) } catch { logger.error("could not release the state lock", metadata: ["error": "\(error)"]) }
+    }
+
+    /// Runs `body` holding the state's lease, renewed all along, and releases it whether `body`
+    /// returns or throws: every writing operation (apply, destroy, forget, watch) runs inside one.
+    /// `onTakeover` hears of a lease taken over from a run that died or let it expire, before
+    /// `body` starts. A lock that stays busy for `wait` throws ``StoreError/locked(_:holder:)``.
+    public func withLease<Result>(
+        command: String, wait: Duration, onTakeover: (LockHolder) -> Void = { _ in },
+        _ body: (HeldLease) async throws -> Result
+    ) async throws -> Result {
+        let (lease, previous) = try await lock(command: command, wait: wait)
+        if let previous { onTakeover(previous) }
+        do {
+            let result = try await body(lease)
+            await unlock(lease)
+            return result
+        } catch {
+            await unlock(lease)
+            throw error
+        }
+    }
+
+    /// Closes what an interrupted run left open when no other run holds the lock; a read-only
+    /// command calls it so that its plan does not show a crash's leftovers. Nil when the lock was
+    /// busy or recovery could not finish (the next writing run recovers).
+    public func recoverIfUnlocked(sites: [String: Site], command: String) async -> Recovery.Report? {
+        try? await withLease(command: command, wait: .zero) { _ in try await recover(sites: sites) }
     }
 
     /// Closes the journal entries an interrupted run left open.

@@ -28,7 +28,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let store = try context.store()
         let service = try context.applyService(store: store, parallelism: change.parallelism)
         let saved = SavedPlanFile.read(manifests.paths, key: service.planner.planKey)
-        try await LockGuard.holding(service, command: "ballast apply", wait: change.lockWait) {
+        try await LockGuard.holding(service, command: "ballast apply", wait: change.lockWait) { _ in
             try await run(context: context, service: service, saved: saved)
         }
     }

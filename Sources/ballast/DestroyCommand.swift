@@ -25,7 +25,7 @@ struct DestroyCommand: AsyncParsableCommand {
         let context = Runtime(runtime)
         let store = try context.store(creating: false)
         let service = try context.applyService(store: store, parallelism: change.parallelism)
-        try await LockGuard.holding(service, command: "ballast destroy", wait: change.lockWait) {
+        try await LockGuard.holding(service, command: "ballast destroy", wait: change.lockWait) { _ in
             try await destroy(service)
         }
     }

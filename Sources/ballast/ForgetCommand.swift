@@ -25,7 +25,7 @@ struct ForgetCommand: AsyncParsableCommand {
         let store = try context.store(creating: false)
         let service = try context.applyService(store: store, creatingKey: false)
         var missing: [String] = []
-        try await LockGuard.holding(service, command: "ballast forget", wait: Terminal.duration(lockTimeout) ?? .zero) {
+        try await LockGuard.holding(service, command: "ballast forget", wait: Terminal.duration(lockTimeout) ?? .zero) { _ in
             let inventory = try await store.inventory()
             for text in ids {
                 let id = ResourceID(parsing: text)!

@@ -150,8 +150,6 @@ struct Runtime {
 
     /// Closes what an interrupted run left open, if the state is not locked by another run.
     func recoverOpportunistically(_ service: ApplyService, sites: [String: Site]) async {
-        guard let (lease, _) = try? await service.lock(command: "ballast plan", wait: .zero) else { return }
-        if let report = try? await service.recover(sites: sites) { Terminal.reportRecovery(report) }
-        await service.unlock(lease)
+        if let report = await service.recoverIfUnlocked(sites: sites, command: "ballast plan") { Terminal.reportRecovery(report) }
     }
 }

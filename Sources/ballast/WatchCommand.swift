@@ -76,14 +76,14 @@ struct WatchCommand: AsyncParsableCommand {
         let store = try context.store()
         let service = try context.applyService(store: store)
         // The state's single-writer lock, held for the daemon's life: one daemon per state.
-        let lock = try await LockGuard.take(service, command: "ballast watch", wait: Terminal.duration(lockTimeout)!)
-        let token: String
-        do {
-            token = try configuredToken() ?? generateToken(stateDirectory: context.stateDirectory)
-        } catch {
-            await lock.release()
-            throw error
+        try await LockGuard.holding(service, command: "ballast watch", wait: Terminal.duration(lockTimeout)!) { lease in
+            try await serve(context: context, service: service, store: store, address: address, lease: lease)
         }
+        Terminal.standardOutput("ballast watch: stopped\n")
+    }
+
+    private func serve(context: Runtime, service: ApplyService, store: any StateStore, address: ListenAddress, lease: HeldLease) async throws {
+        let token = try configuredToken() ?? generateToken(stateDirectory: context.stateDirectory)
         var configuration = WatchConfiguration()
         configuration.workers = workers
         configuration.resync = Terminal.duration(resync)!
@@ -95,27 +95,18 @@ struct WatchCommand: AsyncParsableCommand {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]
         let controller = WatchController(paths: manifests.paths, applier: service, configuration: configuration, metrics: WatchMetrics(factory: factory), logger: context.logger)
-        let readToken: String?
-        do {
-            readToken = try Self.token(file: readTokenFile, variable: "BALLAST_READ_TOKEN", option: "--read-token-file")
-        } catch {
-            await lock.release()
-            throw error
-        }
+        let readToken = try Self.token(file: readTokenFile, variable: "BALLAST_READ_TOKEN", option: "--read-token-file")
         let access = APIAccess(adminToken: token, readToken: readToken, readsNeedToken: !address.isLoopback)
-        let daemon = WatchDaemon(controller: controller, store: store, metrics: registry, listen: address, access: access, lease: lock.lease, logger: context.logger)
+        let daemon = WatchDaemon(controller: controller, store: store, metrics: registry, listen: address, access: access, lease: lease, logger: context.logger)
         let files = context
         do {
             try await daemon.run(
                 onListening: { bound in Terminal.standardOutput("ballast watch: listening on http://\(bound)\n") },
                 onStartup: { report in Self.reportStartup(report, runtime: files) })
         } catch {
-            await lock.release()
             if !(error is WatchDaemon.StartupFailed) { Terminal.standardError("ballast: error: \(error)\n") }
             throw ExitCode.failure
         }
-        await lock.release()
-        Terminal.standardOutput("ballast watch: stopped\n")
     }
 
     /// Prints the start-up outcome; false when the daemon must not go on.
