@@ -190,6 +190,38 @@ struct TrustTests {
         #expect(try workspace.worldCount() == 1)
     }
 
+    @Test func anEstateDefaultOfPruneFalseKeepsEveryResourceThatDoesNotSayOtherwise() throws {
+        let estate = "apiVersion: ballast.dev/v1\nkind: Estate\nmetadata: { name: prod }\nspec: { policy: { prune: false } }\n"
+        let buckets = ["kept-a", "kept-b"].map { "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: \($0), site: s }\nspec: {}\n" }
+        let prunable = "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: scratch, site: s }\nspec: {}\npolicy: { prune: true }\n"
+        let workspace = try Workspace(yaml: oneSite)
+        defer { workspace.directory.remove() }
+        workspace.directory.write("manifests/estate.d/estate.yaml", estate)
+        workspace.directory.write("manifests/estate.d/buckets.yaml", (buckets + [prunable]).joined(separator: "---\n"))
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try workspace.worldCount() == 3)
+        // Everything but the sites goes, the Estate document with it: the defaults applied are
+        // recorded with each resource, so they still hold.
+        try FileManager.default.removeItem(atPath: workspace.manifests + "/estate.d")
+        let plan = try workspace.run(["plan", workspace.manifests])
+        #expect(plan.stdout.contains("Bucket/scratch@s"), "the resource that said prune: true is pruned: \(plan.stdout)")
+        for name in ["kept-a", "kept-b"] {
+            #expect(plan.stderr.contains("Bucket/\(name)@s is no longer declared, but policy.prune is false: it is kept"), "\(plan.stderr)")
+        }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try workspace.worldCount() == 2)
+    }
+
+    @Test func anEstateIsDeclaredOnce() throws {
+        let estate = "apiVersion: ballast.dev/v1\nkind: Estate\nmetadata: { name: prod }\nspec: { policy: { prune: false, ignoreChanges: [spec.x] } }\n"
+        let workspace = try Workspace(yaml: oneSite + "---\n" + estate + "---\n" + estate)
+        defer { workspace.directory.remove() }
+        let result = try workspace.run(["validate", workspace.manifests])
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.contains("unknown field 'ignoreChanges' in spec.policy"), "\(result.stderr)")
+        #expect(result.stderr.contains("error: a second Estate document 'prod': an estate has one"), "\(result.stderr)")
+    }
+
     @Test func referencesAreConvertedAndCheckedAgainstTheirFieldsType() throws {
         let workload = "apiVersion: ballast.dev/v1\nkind: Workload\nmetadata: { name: api, site: s }\nspec: { image: \"app:1\", port: \"${env:API_PORT}\", replicas: \"${env:API_REPLICAS}\" }\n"
         let workspace = try Workspace(yaml: oneSite + "---\n" + workload)

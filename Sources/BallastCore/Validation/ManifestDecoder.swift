@@ -9,6 +9,8 @@ public struct ManifestDecoder: Sendable {
     static let metadataKeys = ["name", "site", "labels", "annotations", "dependsOn"]
     static let policyKeys = ["preventDestroy", "ignoreChanges", "deletion", "management", "selfHeal", "prune"]
     static let siteSpecKeys = ["class", "provider", "config"]
+    /// The policy settings an `Estate` gives defaults for (`ignoreChanges` names a kind's fields).
+    static let defaultPolicyKeys = ["preventDestroy", "deletion", "management", "selfHeal", "prune"]
     static let placementKeys = ["sites", "selector", "failover"]
     /// The maps whose values are text exactly as written (``YAMLParser/textMaps``): labels and
     /// annotations, and the selectors that match labels.
@@ -114,8 +116,11 @@ public struct ManifestDecoder: Sendable {
         if kind.value == "Site" {
             return decodeSite(root: root, name: name, labels: labels, fields: fields, metadata: metadata, diagnostics: &diagnostics)
         }
+        if kind.value == "Estate" {
+            return decodeEstate(root: root, name: name, fields: fields, metadata: metadata, diagnostics: &diagnostics)
+        }
         guard allKinds.contains(kind.value) else {
-            diagnostics.append(.error("unknown kind '\(kind.value)'\(Suggestion.hint(for: kind.value, among: allKinds + ["Site"]))", at: kind.location))
+            diagnostics.append(.error("unknown kind '\(kind.value)'\(Suggestion.hint(for: kind.value, among: allKinds + ["Site", "Estate"]))", at: kind.location))
             return nil
         }
         let site = metadata.string("site", diagnostics: &diagnostics)
@@ -123,7 +128,7 @@ public struct ManifestDecoder: Sendable {
         for dependency in dependsOn where !NameRules.isReferenceTarget(dependency.value) {
             diagnostics.append(.error("dependsOn entry '\(dependency.value)' must be Kind/name or Kind/name@site", at: dependency.location))
         }
-        let policy = decodePolicy(fields["policy"], diagnostics: &diagnostics)
+        let (policy, policyWritten) = decodePolicy(fields["policy"], keys: Self.policyKeys, context: "policy", diagnostics: &diagnostics)
         let preventDestroyAt = fields["policy"]?.value.mappingEntries?.first { $0.key == "preventDestroy" }?.value.location
         let specNode = fields["spec"]?.value
         let placement = decodePlacement(specNode, diagnostics: &diagnostics)
@@ -140,7 +145,7 @@ public struct ManifestDecoder: Sendable {
         }
         return .resource(ResourceManifest(
             kind: kind.value, name: name, location: root.location, site: site, labels: labels, annotations: annotations,
-            dependsOn: dependsOn.filter { NameRules.isReferenceTarget($0.value) }, placement: placement, spec: spec, policy: policy, preventDestroyAt: policy.preventDestroy ? preventDestroyAt : nil))
+            dependsOn: dependsOn.filter { NameRules.isReferenceTarget($0.value) }, placement: placement, spec: spec, policy: policy, policyWritten: policyWritten, preventDestroyAt: policy.preventDestroy ? preventDestroyAt : nil))
     }
 
     private func decodeSite(root: YAMLNode, name: Located<String>, labels: StringMap, fields: FieldReader, metadata: FieldReader, diagnostics: inout [Diagnostic]) -> ManifestDocument? {
@@ -181,21 +186,47 @@ public struct ManifestDecoder: Sendable {
         return .site(SiteManifest(name: name, location: root.location, siteClass: siteClass ?? .cloud, provider: provider, labels: labels, config: spec["config"]?.value))
     }
 
-    private func decodePolicy(_ entry: YAMLEntry?, diagnostics: inout [Diagnostic]) -> Policy {
+    /// A `kind: Estate` document: `spec.policy` holds the estate's default policy.
+    private func decodeEstate(root: YAMLNode, name: Located<String>, fields: FieldReader, metadata: FieldReader, diagnostics: inout [Diagnostic]) -> ManifestDocument? {
+        for key in ["site", "dependsOn"] {
+            if let entry = metadata[key] { diagnostics.append(.error("'metadata.\(key)' does not apply to an Estate", at: entry.keyLocation)) }
+        }
+        if let entry = fields["policy"] { diagnostics.append(.error("'policy' does not apply to an Estate; its default policy is 'spec.policy'", at: entry.keyLocation)) }
+        var defaults = PolicyDefaults()
+        var preventDestroyAt: SourceLocation?
+        if let specEntry = fields["spec"] {
+            switch specEntry.value.value {
+            case .null: break
+            case .mapping(let specEntries):
+                let spec = FieldReader(entries: specEntries, owner: specEntry.value.location)
+                spec.rejectUnknown(["policy"], context: "the Estate spec", diagnostics: &diagnostics)
+                (defaults.values, defaults.given) = decodePolicy(spec["policy"], keys: Self.defaultPolicyKeys, context: "spec.policy", diagnostics: &diagnostics)
+                preventDestroyAt = spec["policy"]?.value.mappingEntries?.first { $0.key == "preventDestroy" }?.value.location
+            default:
+                diagnostics.append(.error("'spec' must be a mapping, found \(specEntry.value.typeName)", at: specEntry.value.location))
+            }
+        }
+        return .estate(EstateManifest(name: name, location: root.location, policyDefaults: defaults, preventDestroyAt: preventDestroyAt))
+    }
+
+    /// A policy block: the values written (the rest built-in) and which settings were written.
+    private func decodePolicy(_ entry: YAMLEntry?, keys: [String], context: String, diagnostics: inout [Diagnostic]) -> (Policy, PolicyDefaults.Settings) {
         var policy = Policy()
-        guard let entry else { return policy }
+        var written: PolicyDefaults.Settings = []
+        guard let entry else { return (policy, written) }
         guard case .mapping(let entries) = entry.value.value else {
-            if case .null = entry.value.value { return policy }
-            diagnostics.append(.error("'policy' must be a mapping, found \(entry.value.typeName)", at: entry.value.location))
-            return policy
+            if case .null = entry.value.value { return (policy, written) }
+            diagnostics.append(.error("'\(context)' must be a mapping, found \(entry.value.typeName)", at: entry.value.location))
+            return (policy, written)
         }
         let fields = FieldReader(entries: entries, owner: entry.value.location)
-        fields.rejectUnknown(Self.policyKeys, context: "policy", diagnostics: &diagnostics)
-        if let value = fields.bool("preventDestroy", diagnostics: &diagnostics) { policy.preventDestroy = value }
-        if let value = fields.bool("selfHeal", diagnostics: &diagnostics) { policy.selfHeal = value }
-        if let value = fields.bool("prune", diagnostics: &diagnostics) { policy.prune = value }
-        if let value = fields.enumeration("deletion", Policy.Deletion.self, diagnostics: &diagnostics) { policy.deletion = value }
-        if let value = fields.enumeration("management", Policy.Management.self, diagnostics: &diagnostics) { policy.management = value }
+        fields.rejectUnknown(keys, context: context, diagnostics: &diagnostics)
+        if let value = fields.bool("preventDestroy", diagnostics: &diagnostics) { policy.preventDestroy = value; written.insert(.preventDestroy) }
+        if let value = fields.bool("selfHeal", diagnostics: &diagnostics) { policy.selfHeal = value; written.insert(.selfHeal) }
+        if let value = fields.bool("prune", diagnostics: &diagnostics) { policy.prune = value; written.insert(.prune) }
+        if let value = fields.enumeration("deletion", Policy.Deletion.self, diagnostics: &diagnostics) { policy.deletion = value; written.insert(.deletion) }
+        if let value = fields.enumeration("management", Policy.Management.self, diagnostics: &diagnostics) { policy.management = value; written.insert(.management) }
+        guard keys.contains("ignoreChanges") else { return (policy, written) }
         for path in fields.stringList("ignoreChanges", diagnostics: &diagnostics) {
             if path.value.hasPrefix("spec.") && path.value.count > 5 {
                 policy.ignoreChanges.append(path.value)
@@ -203,7 +234,7 @@ public struct ManifestDecoder: Sendable {
                 diagnostics.append(.error("ignoreChanges entry '\(path.value)' must be a spec field path such as 'spec.sizeGb'", at: path.location))
             }
         }
-        return policy
+        return (policy, written)
     }
 
     private func decodePlacement(_ spec: YAMLNode?, diagnostics: inout [Diagnostic]) -> PlacementSpec? {

@@ -6,6 +6,17 @@ public enum ManifestDocument: Sendable {
     /// as a site manifest.
     indirect case site(SiteManifest)
     case resource(ResourceManifest)
+    /// At most one per estate.
+    indirect case estate(EstateManifest)
+}
+
+/// A `kind: Estate` document: settings for the whole estate, such as its default policy.
+public struct EstateManifest: Sendable {
+    public var name: Located<String>
+    public var location: SourceLocation
+    public var policyDefaults: PolicyDefaults
+    /// Where `spec.policy.preventDestroy` is written, for the errors a default causes.
+    public var preventDestroyAt: SourceLocation?
 }
 
 /// A name as written, with where it was written.
@@ -50,12 +61,14 @@ public final class ResourceManifest: Sendable {
         let dependsOn: [Located<String>]
         let placement: PlacementSpec?
         let policy: Policy
+        let policyWritten: PolicyDefaults.Settings
         let preventDestroyAt: SourceLocation?
 
-        init(dependsOn: [Located<String>], placement: PlacementSpec?, policy: Policy, preventDestroyAt: SourceLocation?) {
+        init(dependsOn: [Located<String>], placement: PlacementSpec?, policy: Policy, policyWritten: PolicyDefaults.Settings, preventDestroyAt: SourceLocation?) {
             self.dependsOn = dependsOn
             self.placement = placement
             self.policy = policy
+            self.policyWritten = policyWritten
             self.preventDestroyAt = preventDestroyAt
         }
     }
@@ -80,7 +93,10 @@ public final class ResourceManifest: Sendable {
     public var site: Located<String>? { siteText.map { Located($0, at: at(siteMark)) } }
     public var dependsOn: [Located<String>] { extras?.dependsOn ?? [] }
     public var placement: PlacementSpec? { extras?.placement }
+    /// The policy as written: settings left out have their built-in values (see ``policyWritten``).
     public var policy: Policy { extras?.policy ?? Policy() }
+    /// Which policy settings the manifest wrote; the others take the estate's defaults.
+    public var policyWritten: PolicyDefaults.Settings { extras?.policyWritten ?? [] }
     /// Where `policy.preventDestroy` is written, for the errors it causes.
     public var preventDestroyLocation: SourceLocation? { extras?.preventDestroyAt }
     public var unplacedID: String { "\(kindText)/\(nameText)" }
@@ -96,7 +112,7 @@ public final class ResourceManifest: Sendable {
     public init(
         kind: String, name: Located<String>, location: SourceLocation, site: Located<String>?,
         labels: StringMap, annotations: StringMap, dependsOn: [Located<String>],
-        placement: PlacementSpec?, spec: SpecSource, policy: Policy, preventDestroyAt: SourceLocation? = nil
+        placement: PlacementSpec?, spec: SpecSource, policy: Policy, policyWritten: PolicyDefaults.Settings = [], preventDestroyAt: SourceLocation? = nil
     ) {
         precondition(name.location.file == location.file && (site?.location.file ?? location.file) == location.file,
                      "a manifest's positions are all in its own file")
@@ -106,7 +122,8 @@ public final class ResourceManifest: Sendable {
         self.labels = labels
         self.annotations = annotations
         self.spec = spec
-        extras = dependsOn.isEmpty && placement == nil && policy == Policy() ? nil : Extras(dependsOn: dependsOn, placement: placement, policy: policy, preventDestroyAt: preventDestroyAt)
+        extras = dependsOn.isEmpty && placement == nil && policy == Policy() && policyWritten.isEmpty
+            ? nil : Extras(dependsOn: dependsOn, placement: placement, policy: policy, policyWritten: policyWritten, preventDestroyAt: preventDestroyAt)
         file = location.file
         documentMark = Mark(location)
         nameMark = Mark(name.location)

@@ -111,6 +111,9 @@ public struct ManifestValidator: Sendable {
     ///   ``DesiredResource/sourceDirectory`` is set to (nil for standard input).
     public func validate(chunks: consuming [[ManifestDocument]], sourceDirectories: [String?] = [], diagnostics: inout [Diagnostic]) -> DesiredState? {
         let sites = collectSites(chunks, diagnostics: &diagnostics)
+        let estate = collectEstate(chunks, diagnostics: &diagnostics)
+        let policyDefaults = estate?.policyDefaults ?? PolicyDefaults()
+        let defaultPreventDestroyAt = estate?.preventDestroyAt
         let schemas = SiteSchemas(sites: sites, catalog: catalog)
         let siteNames = sites.keys.sorted()
         let siteIndex = Dictionary(uniqueKeysWithValues: siteNames.enumerated().map { ($1, $0) })
@@ -218,7 +221,7 @@ public struct ManifestValidator: Sendable {
                             let spec = Self.spec(placedNodes[node].spec, of: manifest, in: validatedSpecs)
                             let id = ResourceID(kind: manifest.kind, name: manifest.name.value, site: siteNames[placedNodes[node].site])
                             var resource = DesiredResource(
-                                id: id, labels: manifest.labels, annotations: manifest.annotations, spec: spec.fields, policy: manifest.policy,
+                                id: id, labels: manifest.labels, annotations: manifest.annotations, spec: spec.fields, policy: policyDefaults.applied(to: manifest.policy, written: manifest.policyWritten),
                                 dependencies: dependencies[node], layer: layers[node],
                                 sensitivePaths: spec.sensitivePaths, templatePaths: spec.templatePaths,
                                 referenceTargets: referenceTargets[node], location: manifest.location)
@@ -227,7 +230,9 @@ public struct ManifestValidator: Sendable {
                                 resource.fieldLocations[reference.path] = reference.location
                             }
                             resource.fieldLocations.merge(spec.fileFieldLocations) { first, _ in first }
-                            if let location = manifest.preventDestroyLocation { resource.fieldLocations["policy.preventDestroy"] = location }
+                            if let location = manifest.preventDestroyLocation ?? (manifest.policyWritten.contains(.preventDestroy) ? nil : defaultPreventDestroyAt), resource.policy.preventDestroy {
+                                resource.fieldLocations["policy.preventDestroy"] = location
+                            }
                             (output.baseAddress! + Int(position[node])).initialize(to: resource)
                         }
                         manifests[index] = released
@@ -358,6 +363,19 @@ public struct ManifestValidator: Sendable {
         func hint(for key: UnplacedKey) -> String {
             Suggestion.hint(for: key.text, among: manifests.map { "\($0.kind)/\($0.name.value)" }.sorted())
         }
+    }
+
+    /// The estate's one `Estate` document, if any; each further one is an error.
+    private func collectEstate(_ chunks: [[ManifestDocument]], diagnostics: inout [Diagnostic]) -> EstateManifest? {
+        var estate: EstateManifest?
+        for case .estate(let manifest) in chunks.joined() {
+            if let first = estate {
+                diagnostics.append(.error("a second Estate document '\(manifest.name.value)': an estate has one", at: manifest.location, notes: [.init("the Estate '\(first.name.value)' is defined here", at: first.location)]))
+                continue
+            }
+            estate = manifest
+        }
+        return estate
     }
 
     private func collectSites(_ chunks: [[ManifestDocument]], diagnostics: inout [Diagnostic]) -> [String: Site] {
