@@ -130,6 +130,17 @@ public final class SQLiteStateStore: StateStore {
                 INSERT INTO lease_epoch (id, epoch) VALUES (1, 0);
                 """)
         }
+        migrator.registerMigration("v4: API tokens, stored hashed") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_token (
+                    name TEXT PRIMARY KEY,
+                    digest TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX api_token_digest ON api_token (digest);
+                """)
+        }
         return migrator
     }
 
@@ -327,6 +338,44 @@ public final class SQLiteStateStore: StateStore {
 
     public func lockHolder() async throws -> LockHolder? {
         try await guarded { try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder) } }
+    }
+
+    // MARK: API tokens
+
+    public func saveToken(_ token: APIToken) async throws {
+        try await guarded { try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO api_token (name, digest, role, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [token.name, token.digestHex, token.role.rawValue, token.createdAt.timeIntervalSince1970])
+        } }
+    }
+
+    public func token(digest: [UInt8]) async throws -> APIToken? {
+        let hex = APIToken.hex(digest)
+        return try await guarded { try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE digest = ?", arguments: [hex]).map(decodeToken)
+        } }
+    }
+
+    public func tokens() async throws -> [APIToken] {
+        try await guarded { try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY name").map(decodeToken)
+        } }
+    }
+
+    public func revokeToken(name: String) async throws -> Bool {
+        try await guarded { try await pool.write { db in
+            try db.execute(sql: "DELETE FROM api_token WHERE name = ?", arguments: [name])
+            return db.changesCount > 0
+        } }
+    }
+
+    private func decodeToken(_ row: Row) throws -> APIToken {
+        let name: String = row["name"]
+        guard let digest = APIToken.bytes(hex: row["digest"]), digest.count == 32, let role = APIToken.Role(rawValue: row["role"]) else {
+            throw StoreError.corrupt(path: path, reason: "the API token '\(name)' cannot be read")
+        }
+        return APIToken(name: name, digest: digest, role: role, createdAt: Date(timeIntervalSince1970: row["created_at"]))
     }
 
     // MARK: Rows

@@ -1,3 +1,4 @@
+import BallastState
 import Crypto
 import Foundation
 
@@ -8,23 +9,25 @@ import Foundation
 ///   (the daemon listens on a non-loopback address); then the admin token reads too.
 /// - `/healthz` and `/readyz` are always open, for liveness and readiness probes.
 ///
-/// Tokens are kept only as SHA-256 digests and compared in constant time, so the model extends
-/// to scoped tokens stored hashed in the state store (the edge issue's per-site tokens) without
-/// ever holding one in the clear.
+/// Besides the tokens given at start-up, tokens made with `ballast token create` are kept in
+/// the state store (``storedToken``), each with its role; revoking one takes effect at its next
+/// request. Tokens are kept only as SHA-256 digests: the start-up ones are compared in
+/// constant time, stored ones are looked up by digest. Scoped roles (the edge issue's per-site
+/// tokens) extend ``APIToken/Role``.
 public struct APIAccess: Sendable {
-    public enum Role: Sendable, Hashable, Comparable {
-        case read
-        case admin
-    }
+    public typealias Role = APIToken.Role
 
     private let tokens: [(digest: [UInt8], role: Role)]
     public let readsNeedToken: Bool
+    /// Looks up a token the state store keeps, by digest.
+    private let storedToken: @Sendable ([UInt8]) async throws -> APIToken?
 
-    public init(adminToken: String, readToken: String? = nil, readsNeedToken: Bool) {
+    public init(adminToken: String, readToken: String? = nil, readsNeedToken: Bool, storedToken: @escaping @Sendable ([UInt8]) async throws -> APIToken? = { _ in nil }) {
         var tokens = [(Self.digest(adminToken), Role.admin)]
         if let readToken, !readToken.isEmpty { tokens.append((Self.digest(readToken), .read)) }
         self.tokens = tokens
         self.readsNeedToken = readsNeedToken
+        self.storedToken = storedToken
     }
 
     /// Routes that answer without a token: probes.
@@ -37,8 +40,9 @@ public struct APIAccess: Sendable {
         return .admin
     }
 
-    /// The role of a presented bearer token; nil when it matches none.
-    public func role(ofBearer token: String) -> Role? {
+    /// The role of a presented bearer token; nil when it matches none. Throws when the state
+    /// store, asked about a token not given at start-up, cannot answer.
+    public func role(ofBearer token: String) async throws -> Role? {
         let presented = Self.digest(token)
         var found: Role?
         // Compare against every token, every byte, whatever matches: no timing oracle.
@@ -47,10 +51,11 @@ public struct APIAccess: Sendable {
             for (a, b) in zip(presented, entry.digest) { difference |= a ^ b }
             if difference == 0 { found = max(found ?? entry.role, entry.role) }
         }
-        return found
+        if let found { return found }
+        return try await storedToken(presented)?.role
     }
 
-    static func digest(_ token: String) -> [UInt8] {
+    public static func digest(_ token: String) -> [UInt8] {
         Array(SHA256.hash(data: Array(token.utf8)))
     }
 }

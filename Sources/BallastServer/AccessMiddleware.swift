@@ -14,10 +14,16 @@ public struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         }
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            let which = needed == .admin ? "the daemon's admin token (--token-file or BALLAST_TOKEN)" : "a read token (--read-token-file or BALLAST_READ_TOKEN) or the admin token"
+            let which = needed == .admin ? "an admin token (--token-file, BALLAST_TOKEN or 'ballast token create --role admin')" : "a read or admin token (--read-token-file, BALLAST_READ_TOKEN or 'ballast token create')"
             return APIErrorMiddleware<Context>.response(.unauthorized, "this route needs Authorization: Bearer TOKEN with \(which)", authenticate: true)
         }
-        guard let role = access.role(ofBearer: String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)) else {
+        let role: APIAccess.Role?
+        do {
+            role = try await access.role(ofBearer: String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces))
+        } catch {
+            return APIErrorMiddleware<Context>.response(.serviceUnavailable, "the token could not be checked: \(error); retry")
+        }
+        guard let role else {
             return APIErrorMiddleware<Context>.response(.unauthorized, "the bearer token does not match", authenticate: true)
         }
         guard role >= needed else {

@@ -10,6 +10,7 @@ public actor InMemoryStateStore: StateStore {
     private var epoch: Int64 = 0
     /// The lease this store's writes are fenced by, once one was granted.
     private var fence: LockHolder?
+    private var apiTokens: [String: APIToken] = [:]
 
     public init(_ entries: [InventoryEntry] = []) {
         self.entries = Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) })
@@ -108,5 +109,21 @@ public actor InMemoryStateStore: StateStore {
 
     public func lockHolder() -> LockHolder? {
         holder
+    }
+
+    public func saveToken(_ token: APIToken) {
+        apiTokens[token.name] = token
+    }
+
+    public func token(digest: [UInt8]) -> APIToken? {
+        apiTokens.values.first { $0.digest == digest }
+    }
+
+    public func tokens() -> [APIToken] {
+        apiTokens.values.sorted { $0.name < $1.name }
+    }
+
+    public func revokeToken(name: String) -> Bool {
+        apiTokens.removeValue(forKey: name) != nil
     }
 }

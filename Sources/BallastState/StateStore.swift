@@ -54,4 +54,17 @@ public protocol StateStore: Sendable {
 
     /// Who holds the lease now, if anyone (it may have lapsed).
     func lockHolder() async throws -> LockHolder?
+
+    /// Stores an API token's record, replacing one of the same name. Token records are not
+    /// fenced by the lease: a running daemon keeps the lease, and tokens are managed beside it.
+    func saveToken(_ token: APIToken) async throws
+
+    /// The token whose digest is `digest`, or nil; a revoked token is gone at once.
+    func token(digest: [UInt8]) async throws -> APIToken?
+
+    /// Every stored token, sorted by name.
+    func tokens() async throws -> [APIToken]
+
+    /// Deletes the token named `name`; false when there was none.
+    func revokeToken(name: String) async throws -> Bool
 }

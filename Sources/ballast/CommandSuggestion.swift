@@ -24,7 +24,11 @@ enum CommandSuggestion {
         return nil
     }
 
+    /// A subcommand's configuration, named as the parser names it (from its type when the
+    /// configuration gives no name).
     private static func configuration(of command: any ParsableCommand.Type) -> CommandConfiguration {
-        command.configuration
+        var configuration = command.configuration
+        if configuration.commandName == nil { configuration.commandName = command._commandName }
+        return configuration
     }
 }

@@ -96,7 +96,7 @@ struct WatchCommand: AsyncParsableCommand {
         factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]
         let controller = WatchController(paths: manifests.paths, applier: service, configuration: configuration, metrics: WatchMetrics(factory: factory), logger: context.logger)
         let readToken = try Self.token(file: readTokenFile, variable: "BALLAST_READ_TOKEN", option: "--read-token-file")
-        let access = APIAccess(adminToken: token, readToken: readToken, readsNeedToken: !address.isLoopback)
+        let access = APIAccess(adminToken: token, readToken: readToken, readsNeedToken: !address.isLoopback, storedToken: { try await store.token(digest: $0) })
         let daemon = WatchDaemon(controller: controller, store: store, metrics: registry, listen: address, access: access, lease: lease, logger: context.logger)
         let files = context
         do {
@@ -151,8 +151,7 @@ struct WatchCommand: AsyncParsableCommand {
     /// without one.
     private func generateToken(stateDirectory: String) throws -> String {
         let path = stateDirectory + "/watch.token"
-        var generator = SystemRandomNumberGenerator()
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let token = APIToken.generateSecret()
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])

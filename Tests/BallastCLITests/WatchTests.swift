@@ -136,6 +136,29 @@ struct WatchTests {
         await daemon.stop()
     }
 
+    @Test func storedTokensWorkFromTheirNextRequestAndStopWhenRevoked() async throws {
+        let daemon = try await Daemon()
+        // Made beside the running daemon, which holds the state's lease.
+        let admin = try daemon.cli(["token", "create", "ci", "--role", "admin"])
+        #expect(admin.exitCode == 0, "\(admin.stderr)")
+        let adminToken = admin.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(adminToken.count == 64)
+        let reader = try daemon.cli(["token", "create", "grafana"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try daemon.cli(["token", "create", "ci"]).exitCode == 1, "a name is not silently reused")
+        let listed = try daemon.cli(["token", "list"]).stdout
+        #expect(listed.contains("ci  ") && listed.contains("grafana") && !listed.contains(adminToken), "\(listed)")
+        for file in try FileManager.default.contentsOfDirectory(atPath: daemon.state) {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: daemon.state + "/" + file))) ?? Data()
+            #expect(!String(decoding: bytes, as: UTF8.self).contains(adminToken), "stored hashed, not in \(file)")
+        }
+        #expect(try await daemon.watch.post("/v1/reconcile", headers: ["Authorization": "Bearer \(adminToken)"]).status == 202)
+        #expect(try await daemon.watch.post("/v1/reconcile", headers: ["Authorization": "Bearer \(reader)"]).status == 403)
+        #expect(try daemon.cli(["token", "revoke", "ci"]).exitCode == 0)
+        #expect(try await daemon.watch.post("/v1/reconcile", headers: ["Authorization": "Bearer \(adminToken)"]).status == 401)
+        #expect(try daemon.cli(["token", "revoke", "ci"]).exitCode == 1)
+        await daemon.stop()
+    }
+
     @Test func listingsAreSortedAndFilterable() async throws {
         let daemon = try await Daemon()
         let all = try await daemon.watch.get("/v1/resources").json?.fieldsValue?["resources"]

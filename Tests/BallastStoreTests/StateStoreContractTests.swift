@@ -116,6 +116,30 @@ struct StateStoreContractTests {
         }
     }
 
+    @Test(arguments: StoreBackend.all)
+    func tokensAreFoundByDigestListedByNameAndRevokedAtOnceWhileAnotherStoreHoldsTheLease(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (daemon, cli) = try backend.open(directory)
+        _ = try await daemon.acquireLock(LockHolder(command: "ballast watch", ttl: .seconds(3600)), wait: .zero)
+        let at = Date(timeIntervalSince1970: 1_000)
+        let ci = APIToken(name: "ci", digest: Array(repeating: 0xAB, count: 32), role: .admin, createdAt: at)
+        let grafana = APIToken(name: "grafana", digest: Array(repeating: 0x01, count: 32), role: .read, createdAt: at)
+        try await cli.saveToken(grafana)
+        try await cli.saveToken(ci)
+        #expect(try await daemon.tokens().map(\.name) == ["ci", "grafana"], "sorted by name")
+        #expect(try await daemon.token(digest: ci.digest) == ci)
+        #expect(try await daemon.token(digest: Array(repeating: 0x02, count: 32)) == nil)
+        var rotated = grafana
+        rotated.digest = Array(repeating: 0x03, count: 32)
+        try await cli.saveToken(rotated)
+        #expect(try await daemon.token(digest: grafana.digest) == nil, "saving under the same name replaces")
+        #expect(try await cli.revokeToken(name: "ci"))
+        #expect(try await !cli.revokeToken(name: "ci"))
+        #expect(try await daemon.token(digest: ci.digest) == nil)
+        #expect(try await daemon.tokens() == [rotated])
+    }
+
     @Test func aReusedPidOrARebootFreesALease() {
         let me = ProcessInfo.processInfo.processIdentifier
         #expect(!LockHolder(command: "ballast apply").isDead, "this very process")
