@@ -23,11 +23,18 @@ public enum SavedPlanFile {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
               let data = FileManager.default.contents(atPath: path) else { return .notAPlan }
-        guard data.first(where: { !$0.isWhitespace }) == UInt8(ascii: "{") else { return .notAPlan }
+        return decode([UInt8](data), path: path, key: key)
+    }
+
+    /// What ``read(_:key:)`` makes of a file's bytes: a plan whose seal verifies under `key`, a
+    /// failure for a plan that is cut short, modified or unsealed, or ``Result/notAPlan`` for
+    /// anything else (a JSON or flow-style manifest). Never traps, whatever the bytes.
+    public static func decode(_ bytes: [UInt8], path: String, key: [UInt8]) -> Result {
+        guard bytes.first(where: { !$0.isWhitespace }) == UInt8(ascii: "{") else { return .notAPlan }
         // JSON is also YAML: a JSON document without formatVersion is a manifest, not a plan.
-        guard let parsed = try? JSONValueParser.parse([UInt8](data)) else {
+        guard let parsed = try? JSONValueParser.parse(bytes) else {
             // A flow-style YAML manifest is not JSON either; a plan that was cut short is.
-            let head = String(decoding: data.prefix(4096), as: UTF8.self)
+            let head = String(decoding: bytes.prefix(4096), as: UTF8.self)
             guard head.contains("\"formatVersion\"") || head.contains("\"actions\"") else { return .notAPlan }
             return .failure("\(path) looks like a plan file but is not valid JSON (was it cut short?)")
         }

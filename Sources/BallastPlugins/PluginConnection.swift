@@ -91,7 +91,7 @@ actor PluginConnection {
             Task { await self?.received(line, generation: current) }
         }
         Self.readLines(FileHandle(fileDescriptor: child.errors!, closeOnDealloc: true)) { line in
-            logger.info("\(line)", metadata: ["plugin": "\(name)"])
+            logger.info("\(line.text)\(line.truncated ? " […cut]" : "")", metadata: ["plugin": "\(name)"])
         }
     }
 
@@ -127,10 +127,13 @@ actor PluginConnection {
         stop()
     }
 
-    private func received(_ line: String, generation current: Int) {
-        guard current == generation, !line.isEmpty else { return }
-        do {
-            switch try JSONRPC.parse(line, plugin: name) {
+    private func received(_ line: PluginLineReader.Line, generation current: Int) {
+        guard current == generation, !line.text.isEmpty else { return }
+        do throws(ProviderError) {
+            if line.truncated {
+                throw ProviderError(.failed, "plugin \(name) sent a line longer than \(PluginLineReader.defaultMaximumLength >> 20) MiB")
+            }
+            switch try JSONRPC.parse(line.text, plugin: name) {
             case .response(let id, let result):
                 guard let continuation = pending.removeValue(forKey: id) else {
                     logger.warning("plugin answered a call that is not waiting (late or unknown id)", metadata: ["plugin": "\(name)", "id": "\(id)"])
@@ -186,20 +189,17 @@ actor PluginConnection {
         stdin = nil
     }
 
-    /// Reads `handle` line by line on its own thread until end of file.
-    static func readLines(_ handle: FileHandle, _ body: @escaping @Sendable (String) -> Void) {
+    /// Reads `handle` line by line on its own thread until end of file, in bounded memory
+    /// (``PluginLineReader``).
+    static func readLines(_ handle: FileHandle, _ body: @escaping @Sendable (PluginLineReader.Line) -> Void) {
         let thread = Thread {
-            var buffer = [UInt8]()
+            var reader = PluginLineReader()
             while true {
                 let chunk = handle.availableData
                 if chunk.isEmpty { break }
-                buffer.append(contentsOf: chunk)
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    body(String(decoding: buffer[..<newline], as: UTF8.self))
-                    buffer.removeSubrange(...newline)
-                }
+                for line in reader.append(chunk) { body(line) }
             }
-            if !buffer.isEmpty { body(String(decoding: buffer, as: UTF8.self)) }
+            if let last = reader.finish() { body(last) }
         }
         thread.start()
     }

@@ -1,5 +1,4 @@
 import BallastCore
-import BallastEngine
 import Foundation
 
 /// A CloudEvents 1.0 event received over HTTP, and what it asks Ballast to reconcile.
