@@ -1,3 +1,4 @@
+import BallastCore
 import Crypto
 import Foundation
 
@@ -60,7 +61,7 @@ public struct SigV4Signer: Sendable {
     public func sign(_ request: Request, at date: Date) -> Signed {
         let amzDate = Self.amzDate(date)
         let day = String(amzDate.prefix(8))
-        let payloadHash = Self.hex(SHA256.hash(data: request.body))
+        let payloadHash = SpecDigest.hex(SHA256.hash(data: request.body))
         var headers = request.headers
         headers.append(("host", request.host))
         headers.append(("x-amz-date", amzDate))
@@ -85,9 +86,9 @@ public struct SigV4Signer: Sendable {
             payloadHash,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, SpecDigest.hex(SHA256.hash(data: Array(canonicalRequest.utf8)))].joined(separator: "\n")
         let key = signingKey(day: day)
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        let signature = SpecDigest.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
         let authorization = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
         headers.append(("Authorization", authorization))
         return Signed(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature, authorization: authorization, headers: headers)
@@ -156,7 +157,4 @@ public struct SigV4Signer: Sendable {
 
     static let unreserved = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~".utf8))
 
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
-    }
 }

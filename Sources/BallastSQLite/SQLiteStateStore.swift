@@ -351,7 +351,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func token(digest: [UInt8]) async throws -> APIToken? {
-        let hex = APIToken.hex(digest)
+        let hex = SpecDigest.hex(digest)
         return try await guarded { try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE digest = ?", arguments: [hex]).map(decodeToken)
         } }
@@ -372,7 +372,7 @@ public final class SQLiteStateStore: StateStore {
 
     private func decodeToken(_ row: Row) throws -> APIToken {
         let name: String = row["name"]
-        guard let digest = APIToken.bytes(hex: row["digest"]), digest.count == 32, let role = APIToken.Role(rawValue: row["role"]) else {
+        guard let digest = SpecDigest.bytes(hex: row["digest"]), digest.count == 32, let role = APIToken.Role(rawValue: row["role"]) else {
             throw StoreError.corrupt(path: path, reason: "the API token '\(name)' cannot be read")
         }
         return APIToken(name: name, digest: digest, role: role, createdAt: Date(timeIntervalSince1970: row["created_at"]))

@@ -50,26 +50,7 @@ public enum PlanKey {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path, reason: "it cannot be read") }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.utf8.count == 64, let key = bytes(hex: text) else { throw .unreadable(path: path, reason: "it is not 64 hexadecimal digits") }
+        guard text.utf8.count == 64, let key = SpecDigest.bytes(hex: text) else { throw .unreadable(path: path, reason: "it is not 64 hexadecimal digits") }
         return key
-    }
-
-    static func bytes(hex text: String) -> [UInt8]? {
-        var result: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let high = iterator.next() {
-            guard let low = iterator.next(), let h = nibble(high), let l = nibble(low) else { return nil }
-            result.append(h << 4 | l)
-        }
-        return result
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
