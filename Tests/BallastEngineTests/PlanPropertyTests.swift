@@ -8,6 +8,8 @@ import Testing
 struct ManifestGenerator {
     var random: SeededGenerator
     let catalog = TestManifests.catalog
+    /// The policies one resource in five gets, picked at random.
+    var policies = ["{ preventDestroy: true }"]
 
     mutating func value(for field: FieldSchema, _ type: FieldSchema.FieldType) -> String {
         if let allowed = field.allowed { return allowed.randomElement(using: &random)! }
@@ -42,7 +44,7 @@ struct ManifestGenerator {
                 }
                 lines.append("  \(field.name): \(text)")
             }
-            if Int.random(in: 0..<5, using: &random) == 0 { lines.append("policy: { preventDestroy: true }") }
+            if Int.random(in: 0..<5, using: &random) == 0 { lines.append("policy: \(policies.randomElement(using: &random)!)") }
             yaml += lines.joined(separator: "\n") + "\n---\n"
             earlier.append((kind.kind, "r\(index)", site, kind.outputs.map(\.name)))
         }

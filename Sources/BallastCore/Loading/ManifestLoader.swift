@@ -71,7 +71,7 @@ public struct ManifestLoader: Sendable {
             let directory = (files.path(UInt32(index)) as NSString).deletingLastPathComponent
             return directory.isEmpty ? "." : directory
         }
-        var desired = ManifestValidator(catalog: catalog).validate(chunks: documents, sourceDirectories: directories, diagnostics: &diagnostics)
+        var desired = ManifestValidator(catalog: catalog, parallelism: yaml.parallelism).validate(chunks: documents, sourceDirectories: directories, diagnostics: &diagnostics)
         if var state = desired.take() {
             // Files read into specs count as inputs: a saved plan is stale when one changes.
             let read = loadSourceFiles(&state, diagnostics: &diagnostics)
