@@ -1,0 +1,28 @@
+import BallastCore
+import BallastEngine
+import FuzzDriver
+
+/// The saved-plan reader (`ballast apply PLANFILE`): any bytes are a plan, a failure or not a
+/// plan; never a trap. A plan accepted under one key is refused under another.
+enum Harness {
+    static let key = Array("fuzz-plan-key-0123456789abcdef!!".utf8)
+    static let otherKey = Array("another-plan-key-0123456789abcd".utf8)
+
+    static func run(_ bytes: [UInt8]) {
+        guard case .plan = SavedPlanFile.decode(bytes, path: "fuzz.plan", key: key) else { return }
+        if case .plan = SavedPlanFile.decode(bytes, path: "fuzz.plan", key: otherKey) {
+            FuzzDriver.require(false, "a plan sealed under one key verified under another")
+        }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    Harness.run(FuzzDriver.bytes(data, size))
+    return 0
+}
+
+@main
+enum Main {
+    static func main() { FuzzDriver.run(testOneInput) }
+}
