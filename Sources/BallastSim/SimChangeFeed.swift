@@ -60,6 +60,7 @@ struct SimChangeFeed: Sendable {
         let baseline = world.latest.value
         let watcher = Task { [world, site] in
             var start = baseline
+            // Only a store that has never read its world has no baseline yet.
             if start == nil { start = try? await world.snapshot() }
             var known = start.map { Self.revisions(of: $0, site: site) } ?? [:]
             var outage = start?.outages[site.name]

@@ -22,7 +22,9 @@ public actor SimWorldStore {
 
     /// The world as this store last read or wrote it, readable without awaiting the actor: a
     /// change feed takes it as its baseline the moment it starts, so no change made after
-    /// that moment can be mistaken for part of the baseline.
+    /// that moment can be mistaken for part of the baseline. It is never cleared while a read
+    /// or a write is under way: an older baseline costs a change reported twice, a missing one
+    /// cost a change never reported (a feed then read its baseline later, change included).
     nonisolated let latest = LatestWorld()
 
     public init(directory: String) {
@@ -48,7 +50,6 @@ public actor SimWorldStore {
             try refresh()
             let (changes, result) = try body(world)
             guard !changes.isEmpty else { return result }
-            latest.clear()
             var text = ""
             var serial = world.serial
             for change in changes {
@@ -120,7 +121,6 @@ public actor SimWorldStore {
             return
         }
         let (lines, consumed) = Self.completeLines(bytes)
-        if !lines.isEmpty { latest.clear() }
         for value in Self.parse(lines, in: bytes) {
             guard let value, let (change, serial) = SimWorld.Change.decode(value) else { continue }
             world.apply(change, serial: serial)
