@@ -4,13 +4,6 @@
 // own scratch path (.build-fuzz) and -sanitize=fuzzer,address. See docs/reliability.md.
 import PackageDescription
 
-let ballast: [Target.Dependency] = [
-    .product(name: "BallastCore", package: "Ballast"),
-    .product(name: "BallastProviders", package: "Ballast"),
-    .product(name: "BallastEngine", package: "Ballast"),
-    "FuzzDriver",
-]
-
 let package = Package(
     name: "BallastFuzz",
     platforms: [.macOS(.v15)],
@@ -18,16 +11,16 @@ let package = Package(
         .package(name: "Ballast", path: ".."),
     ],
     targets: [
-        .target(name: "FuzzDriver"),
+        // One executable for every harness (one link instead of five): BALLAST_FUZZ_HARNESS picks.
         .executableTarget(
-            name: "fuzz-manifests",
-            dependencies: ballast + [
+            name: "ballast-fuzz",
+            dependencies: [
+                .product(name: "BallastCore", package: "Ballast"),
+                .product(name: "BallastProviders", package: "Ballast"),
+                .product(name: "BallastEngine", package: "Ballast"),
+                .product(name: "BallastPlugins", package: "Ballast"),
                 .product(name: "BallastSim", package: "Ballast"),
                 .product(name: "BallastHost", package: "Ballast"),
             ]),
-        .executableTarget(name: "fuzz-json", dependencies: ballast),
-        .executableTarget(name: "fuzz-plugin-wire", dependencies: ballast + [.product(name: "BallastPlugins", package: "Ballast")]),
-        .executableTarget(name: "fuzz-cloudevents", dependencies: ballast),
-        .executableTarget(name: "fuzz-saved-plan", dependencies: ballast),
     ]
 )
