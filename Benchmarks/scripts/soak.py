@@ -8,11 +8,13 @@ Faults, for --duration seconds, one every 0.3 to 1.5 s, chosen at random (seeded
   - manifest edits, some written in two steps 1.5 s apart (a half-written file);
   - every team file moved away at once for twice the prune delay: a removal the deletion
     budget must hold;
-  - one file removed for good (its resources may be pruned; its prune: false ones may not);
+  - up to three files removed for good (their resources may be pruned; prune: false ones may
+    not);
   - kill -9 of the daemon at a random moment, and a restart.
 
 Then, with the faults stopped, it checks:
-  - the estate converges (`ballast plan --detailed-exitcode` exits 0);
+  - the estate converges (`ballast plan --detailed-exitcode` exits 0); removals that the
+    deletion budget held are approved first, by digest, as an operator would;
   - every journal intent has exactly one outcome;
   - no resource was created twice (creates of an id <= 1 + its deletions, in or out of band);
   - the inventory equals the world;
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 SITES = 4
 FILES = 40
@@ -239,6 +242,9 @@ class Soak:
             for n in moved:
                 os.rename(os.path.join(self.parked, n), os.path.join(self.manifests, n))
         elif choice == "remove-file":
+            # At most three, so that what is pruned on purpose stays within the deletion budget.
+            if self.counts.get("remove-file", 0) >= 3:
+                return
             # keep.yaml first: its prune: false resources must outlive it.
             name = "keep.yaml" if os.path.exists(os.path.join(self.manifests, "keep.yaml")) else None
             if name is None:
@@ -256,6 +262,24 @@ class Soak:
 
     # ---- the run ----
 
+    def api(self, path, body=None):
+        """The running daemon's API, with the admin token it generated into the state."""
+        match = None
+        with open(self.daemon_log.name) as f:
+            for match in re.finditer(r"listening on (http://[0-9.:]+)", f.read()):
+                pass
+        if match is None:
+            return None
+        with open(os.path.join(self.state, "watch.token")) as f:
+            token = f.read().strip()
+        request = urllib.request.Request(match.group(1) + path, data=None if body is None else json.dumps(body).encode(),
+                                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read() or b"null")
+        except Exception:
+            return None
+
     def wait_converged(self, limit):
         deadline = time.time() + limit
         while time.time() < deadline:
@@ -264,6 +288,11 @@ class Soak:
             self.sample_rss()
             if self.cli("plan", self.manifests, "--detailed-exitcode").returncode == 0:
                 return True
+            # Removals the deletion budget holds wait for an approval of that exact set.
+            held = (self.api("/v1/manifests") or {}).get("heldDeletions")
+            if held and held.get("digest"):
+                if self.api("/v1/reconcile", {"approveDeletions": held["digest"]}) is not None:
+                    self.count("approved held deletions")
             time.sleep(2)
         return False
 
@@ -287,7 +316,9 @@ class Soak:
         self.write_atomic("sites.yaml", self.sites_text())
         settle = time.time()
         converged = self.wait_converged(300)
-        print(f"soak: converged after the faults: {converged} ({time.time() - settle:.1f} s)")
+        approvals = self.counts.get("approved held deletions", 0)
+        print(f"soak: converged after the faults: {converged} ({time.time() - settle:.1f} s)"
+              + (f", after {approvals} approval(s) of deletions the budget held" if approvals else ""))
         for _ in range(5):
             self.sample_rss()
             time.sleep(1)
