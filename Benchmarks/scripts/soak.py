@@ -109,21 +109,17 @@ class Soak:
                      "index": index, "version": 0}
                 self.files[name].append(r)
                 index += 1
-        # Protected resources in files of their own, which only the mass removal touches.
-        self.files["protected.yaml"] = []
-        for i in range(10):
-            r = {"kind": "Bucket", "name": f"protected-{i}", "site": i % SITES, "team": "core", "index": index,
-                 "version": 0, "policy": "preventDestroy: true"}
-            self.files["protected.yaml"].append(r)
-            self.protected.add(self.rid(r))
-            index += 1
-        self.files["keep.yaml"] = []
-        for i in range(5):
-            r = {"kind": "Bucket", "name": f"keep-{i}", "site": i % SITES, "team": "core", "index": index,
-                 "version": 0, "policy": "prune: false"}
-            self.files["keep.yaml"].append(r)
-            self.keep.add(self.rid(r))
-            index += 1
+        # Protected resources in files of their own: protected.yaml only the mass removal touches;
+        # keep.yaml is the first file removed for good.
+        for name, count, policy, protected in [("protected.yaml", 10, "preventDestroy: true", self.protected),
+                                               ("keep.yaml", 5, "prune: false", self.keep)]:
+            self.files[name] = []
+            for i in range(count):
+                r = {"kind": "Bucket", "name": f"{name.split('.')[0]}-{i}", "site": i % SITES, "team": "core",
+                     "index": index, "version": 0, "policy": policy}
+                self.files[name].append(r)
+                protected.add(self.rid(r))
+                index += 1
         for name in self.files:
             self.write_atomic(name, self.file_text(name))
         self.write_atomic("sites.yaml", self.sites_text())
