@@ -50,12 +50,17 @@ struct TrustWatchTests {
         for file in try FileManager.default.contentsOfDirectory(atPath: away) {
             try FileManager.default.moveItem(atPath: away + "/" + file, toPath: daemon.manifests + "/" + file)
         }
+        // Approving what the API reported a moment ago, before the daemon has reloaded (as the
+        // soak's operator once did): refused, since the files declare it all again.
+        let late = try await daemon.watch.post("/v1/reconcile", body: #"{"approveDeletions": "\#(try #require(digest))"}"#)
+        #expect(late.status == 409, "\(late.body)")
         let cleared = try await WatchProcess.eventually {
             guard case .map(let fields)? = try await daemon.watch.get("/v1/manifests").json else { return false }
             return fields["heldDeletions"] == .null && fields["resources"]?.intValue == 22
         }
         #expect(cleared, "\(daemon.watch.standardError)")
         #expect(try await daemon.watch.get("/metrics").body.contains("ballast_deletions_held 0"))
+        #expect(try daemon.cli(["sim", "ls"]).stdout.split(separator: "\n").count == 21, "nothing was deleted")
         for file in try FileManager.default.contentsOfDirectory(atPath: daemon.manifests) where file.hasSuffix(".yaml") && file != "sites.yaml" {
             try FileManager.default.moveItem(atPath: daemon.manifests + "/" + file, toPath: away + "/" + file)
         }

@@ -53,7 +53,7 @@ struct PruneGateTests {
         #expect(gate.held == nil)
         // Declared again, then removed again: the old approval does not carry over.
         var again = gate
-        again.nothingToPrune()
+        again.reloaded(undeclared: [], at: start)
         guard case .hold = again.admit(ids(17), managed: 21, at: start) else {
             Issue.record("an approval must not outlive the removal it approved")
             return
@@ -61,6 +61,37 @@ struct PruneGateTests {
         // Part of the approved set deleted, then another reload: the rest is not held again.
         for _ in 0..<10 { gate.recordDeletion(at: start) }
         #expect(gate.admit(Array(ids(17).sorted().suffix(7)), managed: 11, at: start) == .admit(Array(ids(17).sorted().suffix(7))))
+    }
+
+    @Test func aChangeToTheManifestsReleasesTheHeldSet() {
+        var gate = PruneGate(pruneDelay: .zero)
+        guard case .hold = gate.admit(ids(17), managed: 21, at: start) else {
+            Issue.record("17 of 21 is over the budget")
+            return
+        }
+        // Files put back on disk: what was held is not what would be deleted any more.
+        gate.manifestsChanged(at: start)
+        #expect(gate.held == nil)
+        #expect(throws: PruneGate.ApprovalError.nothingHeld) { _ = try gate.approve("sha256:x") }
+    }
+
+    @Test func anApprovalKeepsOnlyWhatIsStillUndeclared() throws {
+        var gate = PruneGate(pruneDelay: .zero)
+        guard case .hold(let mass) = gate.admit(ids(17), managed: 21, at: start) else {
+            Issue.record("17 of 21 is over the budget")
+            return
+        }
+        _ = try gate.approve(mass.digest)
+        // A reload declares seven again; then they are removed again, with twenty more. The ten
+        // never declared again stay approved; the seven are weighed anew with the twenty.
+        let stillRemoved = Set(ids(17).sorted().prefix(10))
+        gate.reloaded(undeclared: stillRemoved, at: start)
+        guard case .hold(let again) = gate.admit(ids(17) + ids(20, prefix: "x"), managed: 60, at: start) else {
+            Issue.record("the seven declared again, and twenty more, are weighed anew")
+            return
+        }
+        #expect(Set(again.ids).isDisjoint(with: stillRemoved))
+        #expect(again.ids.count == 27)
     }
 
     @Test func anApprovalGivenAtStartUpAppliesToThatSetOnly() {

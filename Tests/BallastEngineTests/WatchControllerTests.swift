@@ -136,6 +136,73 @@ struct WatchControllerTests {
         await running.value
     }
 
+    @Test func anApprovalIsRefusedOnceTheFilesArePutBack() async throws {
+        let clock = ManualClock()
+        let watched = try Watched(clock: clock) { configuration in
+            configuration.manifestSettle = .milliseconds(10)
+            configuration.pruneDelay = .seconds(1)
+            configuration.resync = .seconds(3600)
+            configuration.deletionBudget = DeletionBudget(minimum: 1, fraction: 0, window: .seconds(600))
+        }
+        defer { watched.harness.directory.remove() }
+        _ = try await watched.controller.start()
+        let running = Task { await watched.controller.run() }
+        let file = watched.manifests + "/us-east.yaml", away = watched.harness.directory.file("us-east.yaml")
+        try FileManager.default.moveItem(atPath: file, toPath: away)
+        let held = await advance(clock, by: .milliseconds(50), upTo: .seconds(5)) { await watched.controller.heldDeletions() != nil }
+        #expect(held, "two removals are over a budget of one")
+        let digest = try #require(await watched.controller.heldDeletions()?.digest)
+        // Put back before the daemon has reloaded (its clock stands still): the approval of what
+        // was held then must not delete what the files declare again.
+        try FileManager.default.moveItem(atPath: away, toPath: file)
+        await #expect(throws: PruneGate.ApprovalError.manifestsChanged) { _ = try await watched.controller.approveDeletions(digest) }
+        #expect(await watched.controller.heldDeletions() == nil)
+        let reloaded = await advance(clock, by: .milliseconds(50), upTo: .seconds(5)) { await watched.controller.manifests()?.resources == 22 }
+        #expect(reloaded)
+        _ = try await advance(clock, by: .milliseconds(200), upTo: .seconds(3))
+        let world = try await watched.harness.world.snapshot().records
+        #expect(world[ResourceID(parsing: "Bucket/assets@us-east")!] != nil && world[ResourceID(parsing: "Database/analytics@us-east")!] != nil, "nothing was deleted")
+        await watched.controller.stop()
+        await running.value
+    }
+
+    @Test func prunesInFlightStopWhenTheFilesComeBack() async throws {
+        let clock = ManualClock()
+        let watched = try Watched(clock: clock) { configuration in
+            // A slow poll: the files come back long before the daemon reloads them.
+            configuration.manifestPollInterval = .seconds(5)
+            configuration.manifestSettle = .milliseconds(10)
+            configuration.pruneDelay = .seconds(1)
+            configuration.resync = .seconds(3600)
+            // One reconcile a second: the second prune waits for the clock.
+            configuration.rateLimit = 1
+            configuration.rateBurst = 1
+            configuration.workers = 1
+        }
+        defer { watched.harness.directory.remove() }
+        _ = try await watched.controller.start()
+        let running = Task { await watched.controller.run() }
+        let assets = ResourceID(parsing: "Bucket/assets@us-east")!, analytics = ResourceID(parsing: "Database/analytics@us-east")!
+        let file = watched.manifests + "/us-east.yaml", away = watched.harness.directory.file("us-east.yaml")
+        try FileManager.default.moveItem(atPath: file, toPath: away)
+        func inWorld() async throws -> Set<ResourceID> {
+            Set(try await watched.harness.world.snapshot().records.keys).intersection([assets, analytics])
+        }
+        let first = try await advance(clock, by: .milliseconds(50), upTo: .seconds(20)) { try await inWorld().count < 2 }
+        #expect(first, "one of the two is pruned")
+        try FileManager.default.moveItem(atPath: away, toPath: file)
+        // The other prune's turn comes before the next poll: it finds the files moved and stops.
+        _ = try await advance(clock, by: .milliseconds(100), upTo: .seconds(2))
+        #expect(try await inWorld().count == 1, "the prune in flight went ahead although the file was back")
+        // The reload then declares both again: the one pruned is created again.
+        let restored = try await advance(clock, by: .milliseconds(100), upTo: .seconds(10)) { try await inWorld().count == 2 }
+        #expect(restored)
+        // A worker may be waiting for the rate limit on the manual clock: keep it moving.
+        await watched.controller.stop()
+        _ = try await advance(clock, by: .seconds(1), upTo: .seconds(30))
+        await running.value
+    }
+
     @Test func anInvalidEditKeepsTheLastGoodManifests() async throws {
         let watched = try Watched()
         defer { watched.harness.directory.remove() }

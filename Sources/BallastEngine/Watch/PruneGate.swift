@@ -35,8 +35,20 @@ public struct PruneGate: Sendable {
         case hold(MassDeletion)
     }
 
+    /// The manifests moved on disk (not yet reloaded, or reloaded): the delay starts again, and
+    /// a set held before is no longer what would be deleted, so it is no longer held (the next
+    /// check weighs what is undeclared then, and holds it again if it is still over the budget).
     public mutating func manifestsChanged(at now: ContinuousClock.Instant) {
         changedAt = now
+        held = nil
+    }
+
+    /// The manifests were reloaded and `undeclared` is what they no longer declare. As for any
+    /// change, nothing stays held; and an approval keeps only the resources still undeclared,
+    /// so a resource declared again and later removed again is weighed against the budget anew.
+    public mutating func reloaded(undeclared: Set<ResourceID>, at now: ContinuousClock.Instant) {
+        manifestsChanged(at: now)
+        approved.formIntersection(undeclared)
     }
 
     /// Records prune deletions made before this process started (from the journal), so that
@@ -79,20 +91,18 @@ public struct PruneGate: Sendable {
     public enum ApprovalError: Error, Sendable, Hashable, CustomStringConvertible {
         case nothingHeld
         case otherDeletions(held: String)
+        /// The manifests on disk moved after the set was held: what was held may be declared
+        /// again. Nothing is approved; the set is weighed again once the manifests settle.
+        case manifestsChanged
 
         public var description: String {
             switch self {
             case .nothingHeld: "no deletions are held for approval"
+            case .manifestsChanged:
+                "the manifests changed after these deletions were held, so nothing was approved; once they settle (the prune delay), what they no longer declare is weighed again and held again if it is still over the budget"
             case .otherDeletions(let digest): "the held deletions have another digest (\(digest)); approve exactly what is held, as reported by /v1/manifests"
             }
         }
-    }
-
-    /// Nothing is waiting to be pruned any more (the manifests declare it all again): what was
-    /// held is no longer held, and no approval of it lingers.
-    public mutating func nothingToPrune() {
-        held = nil
-        approved.removeAll()
     }
 
     /// Approves the held set when `digest` names it; returns its ids.

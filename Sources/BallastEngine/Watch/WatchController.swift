@@ -60,6 +60,8 @@ public actor WatchController {
     private var stopping = false
     private var gate: PruneGate
     private var pruneCheck: Task<Void, Never>?
+    /// When the files were last found unchanged since they were loaded, for the prunes in flight.
+    private var sourceCheckedAt: ContinuousClock.Instant?
 
     /// `clock` drives every timer of the controller and its queue: the resync, the manifest poll,
     /// breakers and probes, the prune delay, backoff and the rate limit.
@@ -192,14 +194,20 @@ public actor WatchController {
     }
 
     private func reconcile(_ id: ResourceID) async {
-        guard let desired else { return }
+        guard desired != nil else { return }
         guard sites.admit(id, at: clock.now) else { return }
         let wait = bucket.reserve(at: clock.now)
         if wait > .zero { try? await clock.sleep(for: wait) }
+        // Read after the wait: a reload meanwhile may declare the resource again.
+        guard let desired else { return }
         let start = clock.now
         let outcome: Reconciler.Outcome
         do {
-            outcome = try await reconciler.reconcile(id, desired: desired)
+            if desired.byID[id] == nil, desired.admittedPrunes.contains(id), !sourceUnchangedForPruning() {
+                outcome = Reconciler.outcome(of: .sourceUnsettled, id: id)
+            } else {
+                outcome = try await reconciler.reconcile(id, desired: desired)
+            }
         } catch {
             outcome = .failed(.noop, message: "\(error)", retryable: (error as? StoreError)?.isRetryable ?? true)
         }
@@ -384,11 +392,40 @@ public actor WatchController {
     private func admitPrunes(_ ids: [ResourceID]) async {
         guard !ids.isEmpty else { return }
         desired?.admittedPrunes.formUnion(ids)
+        sourceCheckedAt = clock.now
         for id in ids { await enqueue(id) }
     }
 
+    /// Whether the files are still those the admitted prunes were weighed on. Checked before
+    /// each prune, at most every ``sourceRecheckInterval``: a file put back while prunes are in
+    /// flight stops the rest within that time (well before the next reload), and the prune delay
+    /// starts again.
+    private func sourceUnchangedForPruning() -> Bool {
+        if let checked = sourceCheckedAt, clock.now - checked < Self.sourceRecheckInterval { return true }
+        guard fingerprintNow() == fingerprint else {
+            sourceCheckedAt = nil
+            desired?.admittedPrunes.removeAll()
+            gate.manifestsChanged(at: clock.now)
+            metrics.deletionsHeld(0)
+            schedulePruneCheck(after: configuration.pruneDelay)
+            return false
+        }
+        sourceCheckedAt = clock.now
+        return true
+    }
+
+    static let sourceRecheckInterval: Duration = .milliseconds(200)
+
     /// Approves the deletions held over the budget, named by their digest, and prunes them.
+    /// Refused when the files moved since they were held: the approval names what was undeclared
+    /// then, which a file put back may have changed.
     public func approveDeletions(_ digest: String) async throws(PruneGate.ApprovalError) -> Int {
+        if gate.held != nil, fingerprintNow() != fingerprint {
+            gate.manifestsChanged(at: clock.now)
+            metrics.deletionsHeld(0)
+            schedulePruneCheck(after: configuration.pruneDelay)
+            throw .manifestsChanged
+        }
         let ids = try gate.approve(digest)
         metrics.deletionsHeld(0)
         logger.info("held deletions approved", metadata: ["count": "\(ids.count)", "digest": "\(digest)"])
@@ -487,13 +524,13 @@ public actor WatchController {
         new.managedDependents = (try? await applier.store.inventory()).map(Self.dependents)
         let affected = DesiredChanges.affected(from: desired, to: new)
         adopt(new, loaded: loaded, warnings: diagnostics)
-        gate.manifestsChanged(at: clock.now)
-        if undeclaredManaged().isEmpty {
-            // Everything is declared again: deletions held before are no longer pending.
+        // What was held is weighed again after the delay, on what is undeclared now.
+        let undeclared = undeclaredManaged()
+        if gate.held != nil { metrics.deletionsHeld(0) }
+        gate.reloaded(undeclared: Set(undeclared), at: clock.now)
+        if undeclared.isEmpty {
             pruneCheck?.cancel()
             pruneCheck = nil
-            if gate.held != nil { metrics.deletionsHeld(0) }
-            gate.nothingToPrune()
         } else {
             schedulePruneCheck(after: configuration.pruneDelay)
         }
