@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "BallastEngine", targets: ["BallastEngine"]),
         .library(name: "BallastState", targets: ["BallastState"]),
         .library(name: "BallastSQLite", targets: ["BallastSQLite"]),
+        .library(name: "BallastPostgres", targets: ["BallastPostgres"]),
         .library(name: "BallastServer", targets: ["BallastServer"]),
         .library(name: "BallastAWS", targets: ["BallastAWS"]),
         .library(name: "BallastPlugins", targets: ["BallastPlugins"]),
@@ -34,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -81,6 +84,18 @@ let package = Package(
                 "BallastCore",
                 "BallastState",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The PostgreSQL state store, for state shared by several machines.
+        .target(
+            name: "BallastPostgres",
+            dependencies: [
+                "BallastCore",
+                "BallastState",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -150,6 +165,7 @@ let package = Package(
                 "BallastSim",
                 "BallastState",
                 "BallastSQLite",
+                "BallastPostgres",
                 "BallastEngine",
                 "BallastServer",
                 "BallastAWS",
@@ -173,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BallastStoreTests",
-            dependencies: ["BallastCore", "BallastState", "BallastSQLite", "BallastTesting"],
+            dependencies: ["BallastCore", "BallastState", "BallastSQLite", "BallastPostgres", "BallastTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(

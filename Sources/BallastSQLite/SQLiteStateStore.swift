@@ -148,10 +148,10 @@ public final class SQLiteStateStore: StateStore {
 
     public func inventory() async throws -> [ResourceID: InventoryEntry] {
         // Fetch the raw rows, then decode their JSON columns on every core.
-        let rows: [InventoryRow] = try await guarded {
+        let rows: [StoredRecord.Inventory] = try await guarded {
             try await pool.read { db in
                 // A cursor reuses one row for every step: values are read out, never copied twice.
-                try Array(Row.fetchCursor(db, sql: "SELECT \(InventoryRow.columns) FROM inventory").map(InventoryRow.init))
+                try Array(Row.fetchCursor(db, sql: "SELECT \(Self.inventoryColumns) FROM inventory").map(Self.inventoryRecord))
             }
         }
         var result: [ResourceID: InventoryEntry] = [:]
@@ -164,8 +164,8 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func entry(_ id: ResourceID) async throws -> InventoryEntry? {
-        let row: InventoryRow? = try await guarded {
-            try await pool.read { db in try Row.fetchOne(db, sql: "SELECT \(InventoryRow.columns) FROM inventory WHERE id = ?", arguments: [id.description]).map(InventoryRow.init) }
+        let row: StoredRecord.Inventory? = try await guarded {
+            try await pool.read { db in try Row.fetchOne(db, sql: "SELECT \(Self.inventoryColumns) FROM inventory WHERE id = ?", arguments: [id.description]).map(Self.inventoryRecord) }
         }
         return try readable { try row?.entry() }
     }
@@ -174,7 +174,7 @@ public final class SQLiteStateStore: StateStore {
     private func readable<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let error as RowError {
+        } catch let error as StoredRecord.Unreadable {
             throw StoreError.corrupt(path: path, reason: error.description)
         }
     }
@@ -248,7 +248,7 @@ public final class SQLiteStateStore: StateStore {
                     if let status = (row["o_status"] as String?).flatMap(JournalOutcome.Status.init(rawValue:)) {
                         outcome = JournalOutcome(
                             intentSequence: record.sequence, status: status, attempts: row["o_attempts"] ?? 0, error: row["o_error"],
-                            outputs: try (row["o_outputs"] as String?).map(Self.fields), at: Date(timeIntervalSince1970: row["o_at"] ?? 0))
+                            outputs: try (row["o_outputs"] as String?).map { text throws(StoredRecord.Unreadable) in try StoredRecord.fields(text) }, at: Date(timeIntervalSince1970: row["o_at"] ?? 0))
                     }
                     return JournalEvent(sequence: record.sequence, runID: record.intent.runID, id: record.intent.id, action: record.intent.action, startedAt: record.intent.at, outcome: outcome)
                 }
@@ -370,6 +370,13 @@ public final class SQLiteStateStore: StateStore {
         } }
     }
 
+    // MARK: Plan key
+
+    /// Kept in its own file beside the database (`plan.key`, mode 0600), as it always was.
+    public func planKey(create: Bool) async throws -> [UInt8]? {
+        try PlanKey.load(stateDirectory: (path as NSString).deletingLastPathComponent, create: create)
+    }
+
     private func decodeToken(_ row: Row) throws -> APIToken {
         let name: String = row["name"]
         guard let digest = SpecDigest.bytes(hex: row["digest"]), digest.count == 32, let role = APIToken.Role(rawValue: row["role"]) else {
@@ -397,6 +404,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     private static func write(_ entry: InventoryEntry, _ db: Database) throws {
+        let record = StoredRecord.Inventory(entry)
         try db.execute(
             sql: """
                 INSERT OR REPLACE INTO inventory (id, kind, name, site, spec, spec_digest, outputs, status, last_error, generation,
@@ -404,75 +412,25 @@ public final class SQLiteStateStore: StateStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                entry.id.description, entry.id.kind, entry.id.name, entry.id.site, JSONText.string(.map(entry.spec)), entry.specDigest,
-                JSONText.string(.map(entry.outputs)), entry.status.rawValue, entry.lastError, entry.generation,
-                JSONText.string(.list(entry.dependencies.map { .string($0.description) })), entry.preventDestroy, entry.deletion.rawValue, entry.prune,
-                entry.createdAt.timeIntervalSince1970, entry.updatedAt.timeIntervalSince1970,
+                record.id, entry.id.kind, entry.id.name, entry.id.site, record.spec, record.specDigest, record.outputs, record.status, record.lastError,
+                record.generation, record.dependencies, record.preventDestroy, record.deletion, record.prune, record.createdAt, record.updatedAt,
             ])
     }
 
-    struct RowError: Error, CustomStringConvertible {
-        var description: String
-    }
+    /// One inventory row read by position: looking columns up by name costs a case-insensitive
+    /// search per value, which dominated reading 100k rows.
+    static let inventoryColumns = StoredRecord.Inventory.columns.joined(separator: ", ")
 
-    static func fields(_ text: String) throws -> Fields {
-        guard case .map(let fields) = try JSONValueParser.parse(text) else { throw RowError(description: "expected a JSON object") }
-        return fields
-    }
-
-    static func id(_ text: String) throws -> ResourceID {
-        guard let id = ResourceID(parsing: text) else { throw RowError(description: "bad resource id '\(text)'") }
-        return id
-    }
-
-    /// One inventory row as stored, before its JSON columns are decoded.
-    struct InventoryRow: Sendable {
-        var id: String, spec: String, specDigest: String, outputs: String, status: String, lastError: String?
-        var generation: Int, dependencies: String, preventDestroy: Bool, deletion: String, prune: Bool, createdAt: Double, updatedAt: Double
-
-        /// The columns `init` reads, by position: looking columns up by name costs a
-        /// case-insensitive search per value, which dominated reading 100k rows.
-        static let columns = "id, spec, spec_digest, outputs, status, last_error, generation, dependencies, prevent_destroy, deletion, prune, created_at, updated_at"
-
-        init(_ row: Row) {
-            id = row[0]
-            spec = row[1]
-            specDigest = row[2]
-            outputs = row[3]
-            status = row[4]
-            lastError = row[5]
-            generation = row[6]
-            dependencies = row[7]
-            preventDestroy = row[8]
-            deletion = row[9]
-            prune = row[10]
-            createdAt = row[11]
-            updatedAt = row[12]
-        }
-
-        func entry() throws -> InventoryEntry {
-            var ids: [ResourceID] = []
-            if case .list(let items) = try JSONValueParser.parse(dependencies) {
-                ids = try items.compactMap(\.stringValue).map(SQLiteStateStore.id)
-            }
-            // A value this binary cannot read is an error, never a default: defaulting `deletion`
-            // would turn an orphan into a delete.
-            guard let status = InventoryEntry.Status(rawValue: status) else { throw RowError(description: "\(id): unknown status '\(status)'") }
-            guard let deletion = Policy.Deletion(rawValue: deletion) else { throw RowError(description: "\(id): unknown deletion policy '\(deletion)'") }
-            return InventoryEntry(
-                id: try SQLiteStateStore.id(id), spec: try SQLiteStateStore.fields(spec), specDigest: specDigest, outputs: try SQLiteStateStore.fields(outputs),
-                status: status, lastError: lastError, generation: generation,
-                dependencies: ids, preventDestroy: preventDestroy, deletion: deletion, prune: prune,
-                createdAt: Date(timeIntervalSince1970: createdAt), updatedAt: Date(timeIntervalSince1970: updatedAt))
-        }
+    static func inventoryRecord(_ row: Row) -> StoredRecord.Inventory {
+        StoredRecord.Inventory(
+            id: row[0], spec: row[1], specDigest: row[2], outputs: row[3], status: row[4], lastError: row[5], generation: row[6],
+            dependencies: row[7], preventDestroy: row[8], deletion: row[9], prune: row[10], createdAt: row[11], updatedAt: row[12])
     }
 
     static func intent(_ row: Row) throws -> JournalIntentRecord {
-        let actionText: String = row["action"]
-        guard let action = Action(rawValue: actionText) else { throw RowError(description: "journal entry \(row["seq"] as Int64): unknown action '\(actionText)'") }
-        return JournalIntentRecord(sequence: row["seq"], intent: JournalIntent(
-            runID: row["run_id"], id: try id(row["resource_id"]), action: action,
-            spec: try fields(row["spec"]), specDigest: row["spec_digest"], at: Date(timeIntervalSince1970: row["at"])))
+        try StoredRecord.intent(
+            sequence: row["seq"], runID: row["run_id"], resourceID: row["resource_id"], action: row["action"], spec: row["spec"],
+            specDigest: row["spec_digest"], at: row["at"])
     }
 
     static func holder(_ row: Row) -> LockHolder {

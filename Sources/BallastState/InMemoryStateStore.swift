@@ -11,6 +11,7 @@ public actor InMemoryStateStore: StateStore {
     /// The lease this store's writes are fenced by, once one was granted.
     private var fence: LockHolder?
     private var apiTokens: [String: APIToken] = [:]
+    private var key: [UInt8]?
 
     public init(_ entries: [InventoryEntry] = []) {
         self.entries = Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) })
@@ -125,5 +126,13 @@ public actor InMemoryStateStore: StateStore {
 
     public func revokeToken(name: String) -> Bool {
         apiTokens.removeValue(forKey: name) != nil
+    }
+
+    public func planKey(create: Bool) -> [UInt8]? {
+        if key == nil && create {
+            var generator = SystemRandomNumberGenerator()
+            key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        }
+        return key
     }
 }

@@ -104,11 +104,16 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// This process's lease expired or was taken (force-unlock, or it was paused past its expiry):
     /// it must stop writing.
     case leaseLost(path: String, holder: LockHolder)
+    /// The state's schema is one this binary cannot use (written by a newer Ballast).
+    case incompatible(path: String, reason: String)
+    /// The database refused the request for a reason a retry does not change (no permission,
+    /// a constraint): what it said is the reason.
+    case refused(path: String, reason: String)
 
     public var isRetryable: Bool {
         switch self {
         case .locked, .unavailable: true
-        case .corrupt, .leaseLost: false
+        case .corrupt, .leaseLost, .incompatible, .refused: false
         }
     }
 
@@ -122,6 +127,10 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             return "state \(path) cannot be used: \(reason)"
         case let .corrupt(path, reason):
             return "state \(path) is damaged: \(reason)"
+        case let .refused(path, reason):
+            return "state \(path) refused the request: \(reason)"
+        case let .incompatible(path, reason):
+            return "state \(path) cannot be used by this Ballast: \(reason)"
         case let .leaseLost(path, holder):
             return "the lease on state \(path) (lock id \(holder.owner), epoch \(holder.epoch)) was lost: it expired or was taken by another run; nothing more is written by this one"
         }

@@ -67,4 +67,9 @@ public protocol StateStore: Sendable {
 
     /// Deletes the token named `name`; false when there was none.
     func revokeToken(name: String) async throws -> Bool
+
+    /// The secret key that seals saved plans and keys the secrets digest: 32 random bytes that
+    /// live with the state, never in a plan. Created when absent and `create` is true (of two
+    /// processes creating it at once, one key wins and both get it); nil when absent otherwise.
+    func planKey(create: Bool) async throws -> [UInt8]?
 }

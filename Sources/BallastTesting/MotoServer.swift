@@ -21,7 +21,7 @@ public final class MotoServer: @unchecked Sendable {
         // children inherit the mask), stops moto on SIGTERM, and stops it too when the test
         // process goes away without calling stop(), so no emulator outlives its tests.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.supervisor, executable, "-H", "127.0.0.1", "-p", String(port)]
+        process.arguments = ["python3", "-c", ServerSupervisor.script, executable, "-H", "127.0.0.1", "-p", String(port)]
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: log)
         process.standardError = FileHandle(forWritingAtPath: log)
@@ -57,19 +57,6 @@ public final class MotoServer: @unchecked Sendable {
         let (_, response) = try await URLSession.shared.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
     }
-
-    static let supervisor = """
-    import os, signal, subprocess, sys, time
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
-    parent = os.getppid()
-    child = subprocess.Popen(sys.argv[1:])
-    def stop(*_):
-        child.kill(); child.wait(); sys.exit(0)
-    signal.signal(signal.SIGTERM, stop)
-    while child.poll() is None:
-        if os.getppid() != parent: stop()
-        time.sleep(0.5)
-    """
 
     /// `moto_server` on PATH or in Python's scripts directory; `pip install 'moto[server]'`
     /// when it is missing.

@@ -1,8 +1,10 @@
 import BallastCore
+import BallastPostgres
 import BallastSQLite
 import BallastState
 import BallastTesting
 import Foundation
+import Logging
 import Testing
 
 private let id = ResourceID(kind: "Bucket", name: "a", site: "s")
@@ -10,12 +12,16 @@ private func entry() -> InventoryEntry {
     InventoryEntry(id: id, spec: Fields(), specDigest: "d", createdAt: Date(timeIntervalSince1970: 1_000), updatedAt: Date(timeIntervalSince1970: 2_000))
 }
 
+/// One throwaway PostgreSQL cluster for this test run, started on first use.
+let postgres = Task { try await PostgresServer() }
+let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
 /// One store backend under the contract tests: the same tests run against each, not a copy
-/// per store. The PostgreSQL store joins this list.
+/// per store.
 struct StoreBackend: CustomTestStringConvertible, Sendable {
     var name: String
     /// Two stores on one state, as two processes would open it.
-    var open: @Sendable (TemporaryDirectory) throws -> (any StateStore, any StateStore)
+    var open: @Sendable (TemporaryDirectory) async throws -> (any StateStore, any StateStore)
     var testDescription: String { name }
 
     static let all = [
@@ -26,7 +32,26 @@ struct StoreBackend: CustomTestStringConvertible, Sendable {
         StoreBackend(name: "SQLite") { directory in
             (try SQLiteStateStore(path: directory.file("state.db")), try SQLiteStateStore(path: directory.file("state.db")))
         },
+        StoreBackend(name: "PostgreSQL") { _ in
+            let url = try PostgresURL(parsing: try await postgres.value.createDatabase())
+            return (try await PostgresStateStore.open(url, access: .create, logger: quietLogger), try await PostgresStateStore.open(url, access: .create, logger: quietLogger))
+        },
     ]
+}
+
+/// Expects `body` to be refused because `holder`'s lease was lost.
+func expectLeaseLost(_ holder: LockHolder, sourceLocation: Testing.SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
+    do {
+        try await body()
+        Issue.record("a write after the lease was lost went through", sourceLocation: sourceLocation)
+    } catch let error as StoreError {
+        guard case .leaseLost(_, let lost) = error, lost.owner == holder.owner, lost.epoch == holder.epoch else {
+            Issue.record("expected the lease to be lost, got: \(error)", sourceLocation: sourceLocation)
+            return
+        }
+    } catch {
+        Issue.record("expected the lease to be lost, got: \(error)", sourceLocation: sourceLocation)
+    }
 }
 
 @Suite("State store contract")
@@ -35,7 +60,7 @@ struct StateStoreContractTests {
     func outcomesCommitWithTheirInventoryChangeAndTheJournalIsAppendOnly(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let (store, _) = try backend.open(directory)
+        let (store, _) = try await backend.open(directory)
         let first = try await store.recordIntent(JournalIntent(runID: "r1", id: id, action: .create, spec: Fields(), specDigest: "x", at: Date()))
         let second = try await store.recordIntent(JournalIntent(runID: "r1", id: id, action: .update, spec: Fields(), specDigest: "x", at: Date()))
         #expect(second > first)
@@ -58,7 +83,7 @@ struct StateStoreContractTests {
     func upsertReplacesAndRemoveOfWhatIsAbsentSucceeds(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let (store, _) = try backend.open(directory)
+        let (store, _) = try await backend.open(directory)
         var changed = entry()
         try await store.upsert(changed)
         changed.status = .failed
@@ -75,7 +100,7 @@ struct StateStoreContractTests {
     func aLapsedLeaseIsTakenOverAndItsHolderCanNoLongerWrite(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let (paused, other) = try backend.open(directory)
+        let (paused, other) = try await backend.open(directory)
         // The first holder's lease lapses while it is paused (SIGSTOP, a GC pause, a VM migration).
         let first = try await paused.acquireLock(LockHolder(command: "ballast watch", ttl: .milliseconds(200)), wait: .zero).lease
         try await paused.upsert(entry())
@@ -88,7 +113,7 @@ struct StateStoreContractTests {
         #expect(second.epoch > first.epoch, "epochs only grow")
         // It wakes up: every write and its renewal are refused.
         if backend.name != "in-memory" {
-            await #expect(throws: StoreError.leaseLost(path: directory.file("state.db"), holder: first)) { try await paused.upsert(entry()) }
+            await expectLeaseLost(first) { try await paused.upsert(entry()) }
             await #expect(throws: (any Error).self) { _ = try await paused.recordIntent(JournalIntent(runID: "r", id: id, action: .delete, spec: Fields(), specDigest: "d", at: Date())) }
         }
         await #expect(throws: (any Error).self) { _ = try await paused.renewLock(first) }
@@ -99,7 +124,7 @@ struct StateStoreContractTests {
     func renewalKeepsALeaseAndForceUnlockEndsIt(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let (holderStore, other) = try backend.open(directory)
+        let (holderStore, other) = try await backend.open(directory)
         var lease = try await holderStore.acquireLock(LockHolder(command: "ballast watch", ttl: .seconds(3600)), wait: .zero).lease
         for _ in 0..<3 {
             try await Task.sleep(for: .milliseconds(150))
@@ -120,7 +145,7 @@ struct StateStoreContractTests {
     func tokensAreFoundByDigestListedByNameAndRevokedAtOnceWhileAnotherStoreHoldsTheLease(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let (daemon, cli) = try backend.open(directory)
+        let (daemon, cli) = try await backend.open(directory)
         _ = try await daemon.acquireLock(LockHolder(command: "ballast watch", ttl: .seconds(3600)), wait: .zero)
         let at = Date(timeIntervalSince1970: 1_000)
         let ci = APIToken(name: "ci", digest: Array(repeating: 0xAB, count: 32), role: .admin, createdAt: at)
@@ -138,6 +163,20 @@ struct StateStoreContractTests {
         #expect(try await !cli.revokeToken(name: "ci"))
         #expect(try await daemon.token(digest: ci.digest) == nil)
         #expect(try await daemon.tokens() == [rotated])
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func thePlanKeyLivesWithTheStateAndIsCreatedOnce(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (first, second) = try await backend.open(directory)
+        #expect(try await first.planKey(create: false) == nil, "a fresh state has no key until a command that may create one asks")
+        async let one = first.planKey(create: true)
+        async let other = second.planKey(create: true)
+        let (a, b) = try await (one, other)
+        #expect(a?.count == 32)
+        #expect(a == b, "of two created at once, one key wins and both use it")
+        #expect(try await second.planKey(create: false) == a)
     }
 
     @Test func aReusedPidOrARebootFreesALease() {

@@ -1,0 +1,101 @@
+/// The PostgreSQL state's tables, created and upgraded by numbered migrations that each run in
+/// a transaction with the schema's migration lock held, so that two processes starting at once
+/// never apply one twice and a database left half-migrated cannot exist.
+///
+/// Tables live in the URL's schema (`?schema=NAME`), so estates can share a database. Times
+/// that are only recorded are seconds since 1970 (as in SQLite, so `state migrate` copies them
+/// as they are); a lease's expiry is a `timestamptz` set and judged by the database's `now()`.
+struct PostgresSchema: Sendable {
+    let schema: String
+
+    init(_ schema: String) { self.schema = schema }
+
+    /// A table's qualified name.
+    func table(_ name: String) -> String { "\"\(schema)\".\(name)" }
+
+    struct Migration: Sendable {
+        var version: Int
+        var name: String
+        var statements: [String]
+    }
+
+    /// Every migration, oldest first. Append; never edit one that has shipped.
+    var migrations: [Migration] {
+        [
+            Migration(version: 1, name: "inventory, journal, lease, API tokens, plan key", statements: [
+                """
+                CREATE TABLE \(table("inventory")) (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    site TEXT NOT NULL,
+                    spec TEXT NOT NULL,
+                    spec_digest TEXT NOT NULL,
+                    outputs TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    last_error TEXT,
+                    generation BIGINT NOT NULL,
+                    dependencies TEXT NOT NULL,
+                    prevent_destroy BOOLEAN NOT NULL,
+                    deletion TEXT NOT NULL,
+                    prune BOOLEAN NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    updated_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE \(table("journal_intent")) (
+                    seq BIGSERIAL PRIMARY KEY,
+                    run_id TEXT NOT NULL,
+                    resource_id TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    spec TEXT NOT NULL,
+                    spec_digest TEXT NOT NULL,
+                    at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                "CREATE INDEX journal_intent_at ON \(table("journal_intent")) (at)",
+                """
+                CREATE TABLE \(table("journal_outcome")) (
+                    intent_seq BIGINT PRIMARY KEY REFERENCES \(table("journal_intent")) (seq),
+                    status TEXT NOT NULL,
+                    attempts BIGINT NOT NULL,
+                    error TEXT,
+                    outputs TEXT,
+                    at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE \(table("lease")) (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    owner TEXT NOT NULL,
+                    pid BIGINT NOT NULL,
+                    host TEXT NOT NULL,
+                    boot_id TEXT NOT NULL,
+                    start_time BIGINT NOT NULL,
+                    command TEXT NOT NULL,
+                    since DOUBLE PRECISION NOT NULL,
+                    epoch BIGINT NOT NULL,
+                    ttl_ms BIGINT NOT NULL,
+                    expires_at TIMESTAMPTZ NOT NULL
+                )
+                """,
+                // One row, locked FOR UPDATE by whoever grants the lease: grants are serialised, and
+                // each raises the epoch.
+                "CREATE TABLE \(table("lease_epoch")) (id INTEGER PRIMARY KEY CHECK (id = 1), epoch BIGINT NOT NULL)",
+                "INSERT INTO \(table("lease_epoch")) (id, epoch) VALUES (1, 0)",
+                """
+                CREATE TABLE \(table("api_token")) (
+                    name TEXT PRIMARY KEY,
+                    digest TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                "CREATE TABLE \(table("plan_key")) (id INTEGER PRIMARY KEY CHECK (id = 1), key TEXT NOT NULL)",
+            ]),
+        ]
+    }
+
+    var latestVersion: Int { migrations.last?.version ?? 0 }
+}

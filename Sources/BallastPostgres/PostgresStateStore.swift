@@ -1,0 +1,573 @@
+import BallastCore
+import BallastState
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// The state in PostgreSQL, for estates that several machines share (CI runners, terminals, and
+/// later watch replicas), selected by a `postgres://` URL in `--state`.
+///
+/// The guarantees are SQLite's: each write is one transaction; an intent commits before the
+/// provider call; an outcome commits with its inventory change. The single-writer lock is a
+/// lease row whose expiry the database's clock sets and judges (`now()`), never two hosts'
+/// clocks; each grant raises an epoch, and every write checks, in its own transaction and under
+/// a share lock on the lease row, that the lease is still the writer's (fencing). Nothing uses
+/// session advisory locks or relies on a session lasting, so a connection pooler in
+/// transaction mode (PgBouncer) is safe.
+public final class PostgresStateStore: StateStore {
+    public let url: PostgresURL
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+    private let schema: PostgresSchema
+    /// The lease this store's writes are fenced by, once one was granted.
+    private let fence = Mutex<LockHolder?>(nil)
+
+    /// How this process means to use the state.
+    public enum Access: Sendable {
+        /// Create the schema and its tables when absent (`apply`, `watch`, `plan --out`).
+        case create
+        /// Use an existing state, upgrading its tables if needed (`destroy`, `forget`).
+        case existing
+        /// Read an existing state without writing anything, not even an upgrade (`get`, `plan`):
+        /// a role that may only read is enough.
+        case readOnly
+    }
+
+    /// Opens the state at `url`: connects, and creates or upgrades its tables as `access` allows.
+    /// Throws ``StoreError/unavailable(path:reason:)`` (retryable) when the database cannot be
+    /// reached, ``NoState`` when `access` is not `.create` and the schema holds no state, and
+    /// ``StoreError/incompatible(path:reason:)`` when a newer Ballast wrote it.
+    public static func open(_ url: PostgresURL, access: Access, logger: Logger) async throws -> PostgresStateStore {
+        let store = try PostgresStateStore(url: url, logger: logger)
+        do {
+            try await store.prepare(access)
+        } catch {
+            store.close()
+            throw error
+        }
+        return store
+    }
+
+    /// There is no Ballast state in the URL's schema.
+    public struct NoState: Error, Sendable, CustomStringConvertible {
+        public var url: PostgresURL
+        public var description: String {
+            "there is no state in schema '\(url.schema)' of \(url): nothing has been applied with it; check --state and BALLAST_STATE (`ballast apply` creates a state)"
+        }
+    }
+
+    private init(url: PostgresURL, logger: Logger) throws {
+        self.url = url
+        self.logger = logger
+        schema = PostgresSchema(url.schema)
+        let tls = try Self.tlsConfiguration(url)
+        var configuration = PostgresClient.Configuration(
+            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
+            tls: tls.map { url.tls == .prefer ? .prefer($0) : .require($0) } ?? .disable)
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.maximumConnections = 8
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+    }
+
+    /// What TLS the URL asks for; nil for none.
+    private static func tlsConfiguration(_ url: PostgresURL) throws -> TLSConfiguration? {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch url.tls {
+        case .disable: return nil
+        case .prefer, .require: configuration.certificateVerification = .none
+        case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull: configuration.certificateVerification = .fullVerification
+        }
+        if let file = url.rootCertificate {
+            do {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
+            } catch {
+                throw StoreError.unavailable(path: url.description, reason: "the CA certificates in \(file) cannot be read: \(error)")
+            }
+        }
+        return configuration
+    }
+
+    /// One direct connection, opened and closed, before the pool is used: a database that is
+    /// down or refuses the credentials fails the command at once with what went wrong, where
+    /// the pool would keep trying for a minute. (Later, while a run works, the pool waits out
+    /// a restart: that is what lets `pg_ctl restart` during an apply lose nothing.)
+    private func probe() async throws {
+        let tls: PostgresConnection.Configuration.TLS
+        if let configuration = try Self.tlsConfiguration(url) {
+            let context = try NIOSSLContext(configuration: configuration)
+            tls = url.tls == .prefer ? .prefer(context) : .require(context)
+        } else {
+            tls = .disable
+        }
+        var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try await connection.close()
+        } catch let error as PSQLError {
+            throw Self.storeError(error, path: path)
+        } catch {
+            throw StoreError.unavailable(path: path, reason: "the database cannot be reached: \(error)")
+        }
+    }
+
+    /// Stops the connections. The store must not be used afterwards.
+    public func close() {
+        runner.cancel()
+    }
+
+    deinit {
+        runner.cancel()
+    }
+
+    private var path: String { url.description }
+
+    // MARK: Schema
+
+    private func prepare(_ access: Access) async throws {
+        try await probe()
+        let versions = schema.table("schema_version")
+        let found: Int? = try await guarded {
+            let rows = try await client.query("SELECT to_regclass(\(versions))::text", logger: logger)
+            var exists = false
+            for try await name in rows.decode(String?.self) { exists = name != nil }
+            guard exists else { return nil }
+            var version = 0
+            for try await value in try await client.query("SELECT coalesce(max(version), 0) FROM \(unescaped: versions)", logger: logger).decode(Int.self) {
+                version = value
+            }
+            return version
+        }
+        if let found, found > schema.latestVersion { throw incompatible(found) }
+        if found == schema.latestVersion { return }
+        switch access {
+        case .readOnly:
+            guard found != nil else { throw NoState(url: url) }
+            throw StoreError.unavailable(path: path, reason: "it was written by an older Ballast (schema version \(found ?? 0), this one uses \(schema.latestVersion)); run a command that writes to it (apply) to upgrade it")
+        case .existing:
+            guard found != nil else { throw NoState(url: url) }
+        case .create:
+            break
+        }
+        try await migrate()
+    }
+
+    private func incompatible(_ found: Int) -> StoreError {
+        .incompatible(path: path, reason: "its schema is version \(found), and this Ballast knows versions up to \(schema.latestVersion); use a newer Ballast")
+    }
+
+    /// Applies what is missing, in one transaction, under a transaction-scoped advisory lock on
+    /// the schema (released at commit, so safe behind a transaction pooler): of two processes
+    /// migrating at once, the second waits and then finds nothing left to do.
+    private func migrate() async throws {
+        let schema = self.schema
+        let latest = schema.latestVersion
+        let found: Int = try await guarded {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("ballast-migrate:" + schema.schema)))", logger: self.logger)
+                try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: "\"\(schema.schema)\"")", logger: self.logger)
+                let versions = schema.table("schema_version")
+                try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS \(unescaped: versions) (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                    logger: self.logger)
+                var current = 0
+                for try await value in try await connection.query("SELECT coalesce(max(version), 0) FROM \(unescaped: versions)", logger: self.logger).decode(Int.self) {
+                    current = value
+                }
+                guard current <= latest else { return current }
+                for migration in schema.migrations where migration.version > current {
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                    }
+                    try await connection.query("INSERT INTO \(unescaped: versions) (version, name) VALUES (\(migration.version), \(migration.name))", logger: self.logger)
+                }
+                return latest
+            }
+        }
+        if found > latest { throw incompatible(found) }
+    }
+
+    // MARK: Inventory
+
+    public func inventory() async throws -> [ResourceID: InventoryEntry] {
+        let records = try await guarded {
+            try await Self.inventoryRecords(try await client.query("SELECT \(unescaped: Self.inventoryColumns) FROM \(unescaped: schema.table("inventory"))", logger: logger))
+        }
+        var result: [ResourceID: InventoryEntry] = [:]
+        result.reserveCapacity(records.count)
+        for decoded in records.parallelMap({ record in Result { () throws(StoredRecord.Unreadable) in try record.entry() } }) {
+            let entry = try readable { try decoded.get() }
+            result[entry.id] = entry
+        }
+        return result
+    }
+
+    public func entry(_ id: ResourceID) async throws -> InventoryEntry? {
+        let records = try await guarded {
+            try await Self.inventoryRecords(try await client.query(
+                "SELECT \(unescaped: Self.inventoryColumns) FROM \(unescaped: schema.table("inventory")) WHERE id = \(id.description)", logger: logger))
+        }
+        return try readable { try records.first?.entry() }
+    }
+
+    private static let inventoryColumns = StoredRecord.Inventory.columns.joined(separator: ", ")
+
+    private static func inventoryRecords(_ rows: PostgresRowSequence) async throws -> [StoredRecord.Inventory] {
+        var records: [StoredRecord.Inventory] = []
+        for try await (id, spec, specDigest, outputs, status, lastError, generation, dependencies, preventDestroy, deletion, prune, createdAt, updatedAt)
+            in rows.decode((String, String, String, String, String, String?, Int, String, Bool, String, Bool, Double, Double).self) {
+            records.append(StoredRecord.Inventory(
+                id: id, spec: spec, specDigest: specDigest, outputs: outputs, status: status, lastError: lastError, generation: generation,
+                dependencies: dependencies, preventDestroy: preventDestroy, deletion: deletion, prune: prune, createdAt: createdAt, updatedAt: updatedAt))
+        }
+        return records
+    }
+
+    public func upsert(_ entry: InventoryEntry) async throws {
+        try await write { connection in try await self.write(entry, connection) }
+    }
+
+    public func remove(_ id: ResourceID) async throws {
+        try await write { connection in
+            try await connection.query("DELETE FROM \(unescaped: self.schema.table("inventory")) WHERE id = \(id.description)", logger: self.logger)
+        }
+    }
+
+    private func write(_ entry: InventoryEntry, _ connection: PostgresConnection) async throws {
+        let record = StoredRecord.Inventory(entry)
+        try await connection.query("""
+            INSERT INTO \(unescaped: schema.table("inventory")) (id, kind, name, site, spec, spec_digest, outputs, status, last_error, generation,
+                dependencies, prevent_destroy, deletion, prune, created_at, updated_at)
+            VALUES (\(record.id), \(entry.id.kind), \(entry.id.name), \(entry.id.site), \(record.spec), \(record.specDigest), \(record.outputs),
+                \(record.status), \(record.lastError), \(record.generation), \(record.dependencies), \(record.preventDestroy), \(record.deletion),
+                \(record.prune), \(record.createdAt), \(record.updatedAt))
+            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, site = excluded.site, spec = excluded.spec,
+                spec_digest = excluded.spec_digest, outputs = excluded.outputs, status = excluded.status, last_error = excluded.last_error,
+                generation = excluded.generation, dependencies = excluded.dependencies, prevent_destroy = excluded.prevent_destroy,
+                deletion = excluded.deletion, prune = excluded.prune, created_at = excluded.created_at, updated_at = excluded.updated_at
+            """, logger: logger)
+    }
+
+    // MARK: Journal
+
+    public func recordIntent(_ intent: JournalIntent) async throws -> Int64 {
+        try await write { connection in
+            let rows = try await connection.query("""
+                INSERT INTO \(unescaped: self.schema.table("journal_intent")) (run_id, resource_id, action, spec, spec_digest, at)
+                VALUES (\(intent.runID), \(intent.id.description), \(intent.action.rawValue), \(JSONText.string(.map(intent.spec))),
+                    \(intent.specDigest), \(intent.at.timeIntervalSince1970))
+                RETURNING seq
+                """, logger: self.logger)
+            var sequence: Int64 = 0
+            for try await value in rows.decode(Int64.self) { sequence = value }
+            return sequence
+        }
+    }
+
+    public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) async throws {
+        try await write { connection in
+            try await connection.query("""
+                INSERT INTO \(unescaped: self.schema.table("journal_outcome")) (intent_seq, status, attempts, error, outputs, at)
+                VALUES (\(outcome.intentSequence), \(outcome.status.rawValue), \(outcome.attempts), \(outcome.error),
+                    \(outcome.outputs.map { JSONText.string(.map($0)) }), \(outcome.at.timeIntervalSince1970))
+                """, logger: self.logger)
+            switch change {
+            case .none: break
+            case .upsert(let entry): try await self.write(entry, connection)
+            case .remove(let id):
+                try await connection.query("DELETE FROM \(unescaped: self.schema.table("inventory")) WHERE id = \(id.description)", logger: self.logger)
+            }
+        }
+    }
+
+    public func unfinishedIntents() async throws -> [JournalIntentRecord] {
+        let rows = try await guarded {
+            try await Self.collect(try await client.query("""
+                SELECT i.seq, i.run_id, i.resource_id, i.action, i.spec, i.spec_digest, i.at
+                FROM \(unescaped: schema.table("journal_intent")) i LEFT JOIN \(unescaped: schema.table("journal_outcome")) o ON o.intent_seq = i.seq
+                WHERE o.intent_seq IS NULL ORDER BY i.seq
+                """, logger: logger).decode((Int64, String, String, String, String, String, Double).self))
+        }
+        return try readable {
+            try rows.map { row throws(StoredRecord.Unreadable) in
+                try StoredRecord.intent(sequence: row.0, runID: row.1, resourceID: row.2, action: row.3, spec: row.4, specDigest: row.5, at: row.6)
+            }
+        }
+    }
+
+    public func events(since: Date?) async throws -> [JournalEvent] {
+        let rows = try await guarded {
+            try await Self.collect(try await client.query("""
+                SELECT i.seq, i.run_id, i.resource_id, i.action, i.spec, i.spec_digest, i.at, o.status, o.attempts, o.error, o.outputs, o.at
+                FROM \(unescaped: schema.table("journal_intent")) i LEFT JOIN \(unescaped: schema.table("journal_outcome")) o ON o.intent_seq = i.seq
+                WHERE i.at >= \(since?.timeIntervalSince1970 ?? 0) ORDER BY i.seq
+                """, logger: logger).decode((Int64, String, String, String, String, String, Double, String?, Int?, String?, String?, Double?).self))
+        }
+        return try readable {
+            try rows.map { row throws(StoredRecord.Unreadable) in
+                let record = try StoredRecord.intent(sequence: row.0, runID: row.1, resourceID: row.2, action: row.3, spec: row.4, specDigest: row.5, at: row.6)
+                var outcome: JournalOutcome?
+                if let text = row.7 {
+                    guard let status = JournalOutcome.Status(rawValue: text) else { throw StoredRecord.Unreadable("journal entry \(row.0): unknown outcome '\(text)'") }
+                    outcome = JournalOutcome(
+                        intentSequence: record.sequence, status: status, attempts: row.8 ?? 0, error: row.9,
+                        outputs: try row.10.map { text throws(StoredRecord.Unreadable) in try StoredRecord.fields(text) }, at: Date(timeIntervalSince1970: row.11 ?? 0))
+                }
+                return JournalEvent(sequence: record.sequence, runID: record.intent.runID, id: record.intent.id, action: record.intent.action, startedAt: record.intent.at, outcome: outcome)
+            }
+        }
+    }
+
+    private static func collect<Element>(_ sequence: some AsyncSequence<Element, any Error>) async throws -> [Element] {
+        var result: [Element] = []
+        for try await element in sequence { result.append(element) }
+        return result
+    }
+
+    // MARK: Lease
+
+    public func acquireLock(_ holder: LockHolder, wait: Duration) async throws -> LockAcquisition {
+        let deadline = ContinuousClock.now + wait
+        while true {
+            let (granted, previous, blocker) = try await guarded {
+                try await client.withTransaction(logger: logger) { connection in
+                    // Grants are serialised on the epoch row; the lease row is read under it.
+                    var epoch: Int64 = 0
+                    for try await value in try await connection.query("SELECT epoch FROM \(unescaped: self.schema.table("lease_epoch")) WHERE id = 1 FOR UPDATE", logger: self.logger).decode(Int64.self) {
+                        epoch = value
+                    }
+                    let existing = try await self.currentLease(connection)
+                    if let existing, existing.holder.owner != holder.owner, !(existing.lapsed || existing.holder.isDead) {
+                        return (LockHolder?.none, LockHolder?.none, LockHolder?.some(existing.holder))
+                    }
+                    epoch += 1
+                    try await connection.query("UPDATE \(unescaped: self.schema.table("lease_epoch")) SET epoch = \(epoch) WHERE id = 1", logger: self.logger)
+                    var lease = holder
+                    lease.epoch = epoch
+                    lease.expiresAt = try await self.writeLease(lease, connection)
+                    let previous = existing.flatMap { $0.holder.owner == holder.owner ? nil : $0.holder }
+                    return (LockHolder?.some(lease), previous, LockHolder?.none)
+                }
+            }
+            if let granted {
+                fence.withLock { $0 = granted }
+                return previous.map { .tookOver(granted, from: $0) } ?? .acquired(granted)
+            }
+            if let blocker, ContinuousClock.now >= deadline { throw StoreError.locked(path: path, by: blocker) }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    public func renewLock(_ holder: LockHolder) async throws -> LockHolder {
+        try await guarded {
+            try await client.withTransaction(logger: logger) { connection in
+                guard var current = try await self.currentLease(connection, locking: true)?.holder,
+                      current.owner == holder.owner, current.epoch == holder.epoch else {
+                    throw StoreError.leaseLost(path: self.path, holder: holder)
+                }
+                current.ttl = holder.ttl
+                current.expiresAt = try await self.writeLease(current, connection)
+                return current
+            }
+        }
+    }
+
+    public func releaseLock(_ holder: LockHolder) async throws {
+        fence.withLock { if $0?.owner == holder.owner { $0 = nil } }
+        try await guarded {
+            try await client.query("DELETE FROM \(unescaped: schema.table("lease")) WHERE owner = \(holder.owner)", logger: logger)
+        }
+    }
+
+    public func forceUnlock(owner: String) async throws -> LockHolder? {
+        try await guarded {
+            try await client.withTransaction(logger: logger) { connection in
+                guard let current = try await self.currentLease(connection, locking: true)?.holder, current.owner == owner else { return nil }
+                try await connection.query("DELETE FROM \(unescaped: self.schema.table("lease")) WHERE owner = \(owner)", logger: self.logger)
+                return current
+            }
+        }
+    }
+
+    public func lockHolder() async throws -> LockHolder? {
+        try await guarded {
+            try await client.withConnection { connection in try await self.currentLease(connection)?.holder }
+        }
+    }
+
+    /// The lease row, and whether it lapsed by the database's clock.
+    private func currentLease(_ connection: PostgresConnection, locking: Bool = false) async throws -> (holder: LockHolder, lapsed: Bool)? {
+        let rows = try await connection.query("""
+            SELECT owner, pid, host, boot_id, start_time, command, since, epoch, ttl_ms, expires_at, expires_at < now()
+            FROM \(unescaped: schema.table("lease")) WHERE id = 1 \(unescaped: locking ? "FOR UPDATE" : "")
+            """, logger: logger)
+        var result: (LockHolder, Bool)?
+        for try await (owner, pid, host, bootID, startTime, command, since, epoch, ttl, expiresAt, lapsed)
+            in rows.decode((String, Int, String, String, Int64, String, Double, Int64, Int64, Date, Bool).self) {
+            result = (LockHolder(
+                owner: owner, pid: Int32(truncatingIfNeeded: pid), host: host, bootID: bootID, startTime: UInt64(bitPattern: startTime), command: command,
+                since: Date(timeIntervalSince1970: since), epoch: epoch, expiresAt: expiresAt, ttl: .milliseconds(ttl)), lapsed)
+        }
+        return result
+    }
+
+    /// Writes the lease row with an expiry of the database's `now()` plus the ttl; returns it.
+    private func writeLease(_ lease: LockHolder, _ connection: PostgresConnection) async throws -> Date {
+        let ttl = Int64(lease.ttl.timeInterval * 1000)
+        let rows = try await connection.query("""
+            INSERT INTO \(unescaped: schema.table("lease")) (id, owner, pid, host, boot_id, start_time, command, since, epoch, ttl_ms, expires_at)
+            VALUES (1, \(lease.owner), \(Int(lease.pid)), \(lease.host), \(lease.bootID), \(Int64(bitPattern: lease.startTime)), \(lease.command),
+                \(lease.since.timeIntervalSince1970), \(lease.epoch), \(ttl), now() + \(ttl) * interval '1 millisecond')
+            ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, host = excluded.host, boot_id = excluded.boot_id,
+                start_time = excluded.start_time, command = excluded.command, since = excluded.since, epoch = excluded.epoch,
+                ttl_ms = excluded.ttl_ms, expires_at = excluded.expires_at
+            RETURNING expires_at
+            """, logger: logger)
+        var expiresAt = Date()
+        for try await value in rows.decode(Date.self) { expiresAt = value }
+        return expiresAt
+    }
+
+    /// One write transaction, fenced: the lease this store holds (if any) must still be the one
+    /// in force. The lease row is share-locked until commit, so no grant can slip in between
+    /// the check and the write.
+    @discardableResult
+    private func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let lease = fence.withLock { $0 }
+        return try await guarded {
+            try await client.withTransaction(logger: logger) { connection in
+                if let lease {
+                    var current: (String, Int64)?
+                    for try await row in try await connection.query(
+                        "SELECT owner, epoch FROM \(unescaped: self.schema.table("lease")) WHERE id = 1 FOR SHARE", logger: self.logger).decode((String, Int64).self) {
+                        current = row
+                    }
+                    guard let current, current.0 == lease.owner, current.1 == lease.epoch else {
+                        throw StoreError.leaseLost(path: self.path, holder: lease)
+                    }
+                }
+                return try await body(connection)
+            }
+        }
+    }
+
+    // MARK: API tokens
+
+    public func saveToken(_ token: APIToken) async throws {
+        try await guarded {
+            try await client.query("""
+                INSERT INTO \(unescaped: schema.table("api_token")) (name, digest, role, created_at)
+                VALUES (\(token.name), \(token.digestHex), \(token.role.rawValue), \(token.createdAt.timeIntervalSince1970))
+                ON CONFLICT (name) DO UPDATE SET digest = excluded.digest, role = excluded.role, created_at = excluded.created_at
+                """, logger: logger)
+        }
+    }
+
+    public func token(digest: [UInt8]) async throws -> APIToken? {
+        try await tokens(where: "WHERE digest = '\(SpecDigest.hex(digest))'").first
+    }
+
+    public func tokens() async throws -> [APIToken] {
+        try await tokens(where: "")
+    }
+
+    /// `condition` is built here from hexadecimal digits only, never from outside text.
+    private func tokens(where condition: String) async throws -> [APIToken] {
+        let rows = try await guarded {
+            try await Self.collect(try await client.query(
+                "SELECT name, digest, role, created_at FROM \(unescaped: schema.table("api_token")) \(unescaped: condition) ORDER BY name", logger: logger
+            ).decode((String, String, String, Double).self))
+        }
+        return try rows.map { name, digest, role, createdAt in
+            guard let bytes = SpecDigest.bytes(hex: digest), bytes.count == 32, let role = APIToken.Role(rawValue: role) else {
+                throw StoreError.corrupt(path: path, reason: "the API token '\(name)' cannot be read")
+            }
+            return APIToken(name: name, digest: bytes, role: role, createdAt: Date(timeIntervalSince1970: createdAt))
+        }
+    }
+
+    public func revokeToken(name: String) async throws -> Bool {
+        try await guarded {
+            let rows = try await client.query("DELETE FROM \(unescaped: schema.table("api_token")) WHERE name = \(name) RETURNING name", logger: logger)
+            var deleted = false
+            for try await _ in rows.decode(String.self) { deleted = true }
+            return deleted
+        }
+    }
+
+    // MARK: Plan key
+
+    public func planKey(create: Bool) async throws -> [UInt8]? {
+        let table = schema.table("plan_key")
+        let stored: String? = try await guarded {
+            if create {
+                var generator = SystemRandomNumberGenerator()
+                let fresh = SpecDigest.hex((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+                // Of two processes creating it at once, one key wins and both read it.
+                try await client.query("INSERT INTO \(unescaped: table) (id, key) VALUES (1, \(fresh)) ON CONFLICT (id) DO NOTHING", logger: logger)
+            }
+            var key: String?
+            for try await value in try await client.query("SELECT key FROM \(unescaped: table) WHERE id = 1", logger: logger).decode(String.self) { key = value }
+            return key
+        }
+        guard let stored else { return nil }
+        guard stored.utf8.count == 64, let key = SpecDigest.bytes(hex: stored) else {
+            throw StoreError.corrupt(path: path, reason: "the plan key is not 64 hexadecimal digits")
+        }
+        return key
+    }
+
+    // MARK: Errors
+
+    private func readable<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StoredRecord.Unreadable {
+            throw StoreError.corrupt(path: path, reason: error.description)
+        }
+    }
+
+    /// Database errors become typed store errors: a server that cannot be reached (or that
+    /// went away mid-query) is retryable; what the server refused says why.
+    @discardableResult
+    private func guarded<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError {
+            throw error
+        } catch let error as NoState {
+            throw error
+        } catch let error as PSQLError {
+            throw Self.storeError(error, path: path)
+        } catch let error as PostgresTransactionError {
+            // What went wrong inside the transaction (a lost lease, a refused statement) is the
+            // error; a failed BEGIN or COMMIT is the database's.
+            if let inner = error.closureError ?? error.beginError ?? error.commitError {
+                if let store = inner as? StoreError { throw store }
+                if let psql = inner as? PSQLError { throw Self.storeError(psql, path: path) }
+                throw StoreError.unavailable(path: path, reason: "\(inner)")
+            }
+            throw StoreError.unavailable(path: path, reason: "\(error)")
+        } catch {
+            throw StoreError.unavailable(path: path, reason: "\(error)")
+        }
+    }
+
+    static func storeError(_ error: PSQLError, path: String) -> StoreError {
+        if let message = error.serverInfo?[.message] {
+            let state = error.serverInfo?[.sqlState] ?? ""
+            // 08: connection exceptions; 53: insufficient resources; 57: operator intervention
+            // (a restart or shutdown); 40: serialisation failures and deadlocks.
+            let transient = ["08", "53", "57", "40"].contains(String(state.prefix(2)))
+            let reason = "PostgreSQL: \(message) (SQLSTATE \(state))"
+            return transient ? .unavailable(path: path, reason: reason) : .refused(path: path, reason: reason)
+        }
+        return .unavailable(path: path, reason: "the database cannot be reached (\(error.code))")
+    }
+}

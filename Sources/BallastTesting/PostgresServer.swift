@@ -1,0 +1,122 @@
+import Foundation
+import Synchronization
+
+/// A real, throwaway PostgreSQL cluster for tests: `initdb` in a temporary directory, `postgres`
+/// on 127.0.0.1 on a free port with `fsync=off`, stopped with the test process (even after a
+/// crash: it runs under ``ServerSupervisor``). Each test takes its own database.
+///
+/// PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user (the
+/// Debian package creates it), who is given the directory.
+public final class PostgresServer: Sendable {
+    public let port: Int
+    public let directory: String
+    private let binaries: String
+    private let owner: String?
+    private let process: Mutex<Process?>
+    private let databases = Mutex(0)
+
+    /// Starts the cluster and waits until it accepts connections.
+    public init() async throws {
+        binaries = try Self.locate()
+        port = try FreePort.find()
+        directory = TemporaryDirectory().path
+        owner = getuid() == 0 ? "postgres" : nil
+        process = Mutex(nil)
+        if let owner {
+            try Self.run(["/bin/chown", "-R", owner, directory])
+        }
+        try Self.run(Self.asOwner(owner) + [binaries + "/initdb", "-D", directory + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+        try start()
+    }
+
+    /// Starts `postgres` on the existing data directory (again, after ``stop()``).
+    public func start() throws {
+        let log = directory + "/server.log"
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "-c", ServerSupervisor.script, binaries + "/postgres", "-D", directory + "/data", "-p", String(port),
+                            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + directory, "-c", "fsync=off",
+                            "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SUPERVISED_USER"] = owner ?? ""
+        environment["SUPERVISED_STOP_SIGNAL"] = String(SIGINT)
+        server.environment = environment
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = FileHandle(forWritingAtPath: log)
+        handle?.seekToEndOfFile()
+        server.standardOutput = handle
+        server.standardError = handle
+        try server.run()
+        process.withLock { $0 = server }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if (try? Self.run([binaries + "/pg_isready", "-q", "-h", "127.0.0.1", "-p", String(port)])) != nil { return }
+            guard server.isRunning else { break }
+            usleep(100_000)
+        }
+        stop()
+        throw TestServerUnavailable(description: "PostgreSQL did not start on port \(port): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    /// A new, empty database; its URL (no TLS on loopback).
+    public func createDatabase(schema: String? = nil) throws -> String {
+        let name = "ballast_test_\(databases.withLock { $0 += 1; return $0 })"
+        try sql("CREATE DATABASE \(name)")
+        return url(database: name, schema: schema)
+    }
+
+    public func url(database: String, schema: String? = nil) -> String {
+        "postgres://postgres@127.0.0.1:\(port)/\(database)?sslmode=disable" + (schema.map { "&schema=\($0)" } ?? "")
+    }
+
+    /// Runs SQL with `psql` as the superuser; returns what it printed (unaligned, tuples only).
+    @discardableResult
+    public func sql(_ statement: String, database: String = "postgres") throws -> String {
+        try Self.run([binaries + "/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database, "-c", statement])
+    }
+
+    /// Stops the server (fast shutdown), keeping its data for ``start()``.
+    public func stop() {
+        guard let server = process.withLock({ $0 }) else { return }
+        if server.isRunning {
+            server.terminate()
+            server.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+
+    /// The directory holding `initdb`, `postgres`, `pg_isready` and `psql`: Debian's
+    /// `/usr/lib/postgresql/VERSION/bin` (the newest), else wherever `initdb` is on PATH.
+    static func locate() throws -> String {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted(by: >)
+        for version in versions where FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/initdb") {
+            return "\(root)/\(version)/bin"
+        }
+        if let initdb = MotoServer.which("initdb") { return (initdb as NSString).deletingLastPathComponent }
+        throw TestServerUnavailable(description: "PostgreSQL is not installed (no initdb in /usr/lib/postgresql/*/bin or on PATH): apt-get install postgresql")
+    }
+
+    private static func asOwner(_ owner: String?) -> [String] {
+        owner.map { ["/usr/sbin/runuser", "-u", $0, "--"] } ?? []
+    }
+
+    @discardableResult
+    private static func run(_ arguments: [String]) throws -> String {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: arguments[0])
+        child.arguments = Array(arguments.dropFirst())
+        let output = Pipe()
+        child.standardOutput = output
+        child.standardError = output
+        try child.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        child.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard child.terminationStatus == 0 else {
+            throw TestServerUnavailable(description: "\(arguments.joined(separator: " ")) failed (\(child.terminationStatus)): \(text)")
+        }
+        return text
+    }
+}
