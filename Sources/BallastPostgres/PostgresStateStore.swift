@@ -54,6 +54,7 @@ public final class PostgresStateStore: StateStore {
     /// There is no Ballast state in the URL's schema.
     public struct NoState: Error, Sendable, CustomStringConvertible {
         public var url: PostgresURL
+        public init(url: PostgresURL) { self.url = url }
         public var description: String {
             "there is no state in schema '\(url.schema)' of \(url): nothing has been applied with it; check --state and BALLAST_STATE (`ballast apply` creates a state)"
         }

@@ -37,16 +37,19 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
         public var description: String
     }
 
-    /// Whether `text` names a PostgreSQL state at all (rather than a SQLite directory).
+    /// Whether `text` is meant as a PostgreSQL state (rather than a SQLite directory): it starts
+    /// with the scheme `postgres:` or `postgresql:`, well formed or not, so that a mistyped URL
+    /// is an error instead of a directory called `postgres:`.
     public static func isPostgres(_ text: String) -> Bool {
         let lowered = text.lowercased()
-        return lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://")
+        return lowered.hasPrefix("postgres:") || lowered.hasPrefix("postgresql:")
     }
 
     /// Parses a `postgres://` or `postgresql://` URL. `environment` supplies `PGPASSWORD` (and
     /// `PGUSER`, `PGHOST`, `PGPORT`, `PGDATABASE` for what the URL leaves out, as libpq does).
     public init(parsing text: String, environment: [String: String] = [:], passwordFile: String? = nil) throws(Invalid) {
-        guard Self.isPostgres(text), let components = URLComponents(string: text) else {
+        let lowered = text.lowercased()
+        guard lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://"), let components = URLComponents(string: text) else {
             throw Invalid(description: "'\(Self.redacted(text))' is not a PostgreSQL URL; write postgres://USER@HOST:PORT/DATABASE?schema=NAME")
         }
         user = components.user.flatMap { $0.removingPercentEncoding } ?? environment["PGUSER"] ?? "postgres"

@@ -24,9 +24,9 @@ struct ApplyCommand: AsyncParsableCommand {
     func run() async throws {
         // Stopping halfway because nobody reads the output would leave the world half-changed.
         StandardStreams.keepRunningWhenClosed()
-        let context = Runtime(runtime)
-        let store = try context.store()
-        let service = try context.applyService(store: store, parallelism: change.parallelism)
+        let context = try Runtime(runtime)
+        let store = try await context.store()
+        let service = try await context.applyService(store: store, parallelism: change.parallelism)
         let saved = SavedPlanFile.read(manifests.paths, key: service.planner.planKey)
         try await LockGuard.holding(service, command: "ballast apply", wait: change.lockWait) { _ in
             try await run(context: context, service: service, saved: saved)

@@ -22,9 +22,9 @@ struct DestroyCommand: AsyncParsableCommand {
     func run() async throws {
         // Stopping halfway because nobody reads the output would leave the world half-changed.
         StandardStreams.keepRunningWhenClosed()
-        let context = Runtime(runtime)
-        let store = try context.store(creating: false)
-        let service = try context.applyService(store: store, parallelism: change.parallelism)
+        let context = try Runtime(runtime)
+        let store = try await context.store(creating: false)
+        let service = try await context.applyService(store: store, parallelism: change.parallelism)
         try await LockGuard.holding(service, command: "ballast destroy", wait: change.lockWait) { _ in
             try await destroy(service)
         }

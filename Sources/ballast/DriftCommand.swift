@@ -15,8 +15,8 @@ struct DriftCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let context = Runtime(runtime)
-        let service = try context.applyService(store: try context.existingStore(), creatingKey: false)
+        let context = try Runtime(runtime)
+        let service = try await context.applyService(store: try await context.existingStore(), creatingKey: false)
         let outcome = try await service.planner.plan(manifests.paths, readStandardInput: Terminal.readStandardInput)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan else { throw ExitCode.failure }

@@ -21,10 +21,10 @@ struct ForceUnlockCommand: AsyncParsableCommand {
     @Flag(help: "Do not ask for confirmation.") var force = false
 
     func run() async throws {
-        let context = Runtime(runtime)
-        let store = try context.store(creating: false)
+        let context = try Runtime(runtime)
+        let store = try await context.store(creating: false)
         guard let holder = try await store.lockHolder(), holder.owner == lockID else {
-            Terminal.standardError("ballast: error: the state \(context.stateDirectory) has no lock with id \(lockID)\(try await currentLockNote(store))\n")
+            Terminal.standardError("ballast: error: the state \(context.state.description) has no lock with id \(lockID)\(try await currentLockNote(store))\n")
             throw ExitCode.failure
         }
         let alive = holder.isDead ? "no longer running" : holder.expiresAt < Date() ? "its lease expired" : "it may still be running"

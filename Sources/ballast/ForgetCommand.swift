@@ -21,9 +21,9 @@ struct ForgetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = Runtime(runtime)
-        let store = try context.store(creating: false)
-        let service = try context.applyService(store: store, creatingKey: false)
+        let context = try Runtime(runtime)
+        let store = try await context.store(creating: false)
+        let service = try await context.applyService(store: store, creatingKey: false)
         var missing: [String] = []
         try await LockGuard.holding(service, command: "ballast forget", wait: Terminal.duration(lockTimeout) ?? .zero) { _ in
             let inventory = try await store.inventory()

@@ -13,7 +13,7 @@ struct GraphCommand: AsyncParsableCommand {
     var output: GraphFormat = .text
 
     func run() async throws {
-        let context = Runtime(runtime)
+        let context = try Runtime(runtime)
         let loaded = context.load(manifests.paths)
         Terminal.report(loaded.diagnostics, files: loaded.files)
         guard let desired = loaded.desired else { throw ExitCode(1) }

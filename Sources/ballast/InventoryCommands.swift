@@ -20,7 +20,7 @@ struct GetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = Runtime(runtime)
+        let context = try Runtime(runtime)
         let inventory = try await context.existingStore().inventory()
         let wanted = Set(ids.compactMap(ResourceID.init(parsing:)))
         let unknown = wanted.filter { inventory[$0] == nil }.sorted()
@@ -100,8 +100,8 @@ struct StatusCommand: AsyncParsableCommand {
             try await ServerStatus(baseURL: server, timeout: Terminal.duration(timeout)!, format: output).print()
             return
         }
-        let context = Runtime(runtime)
-        let store = try context.existingStore()
+        let context = try Runtime(runtime)
+        let store = try await context.existingStore()
         let entries = try await store.inventory().values
         let holder = try await store.lockHolder()
         let open = try await store.unfinishedIntents()
@@ -183,7 +183,7 @@ struct EventsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = Runtime(runtime)
+        let context = try Runtime(runtime)
         let events = try await context.existingStore().events(since: since.flatMap { Self.parseSince($0, now: Date()) })
         switch output {
         case .json:

@@ -9,8 +9,17 @@ struct ManifestOptions: ParsableArguments {
 
 /// Where state lives, and how chatty the run is.
 struct RuntimeOptions: ParsableArguments {
-    @Option(name: .long, help: "State directory (default: $BALLAST_STATE, else .ballast).")
+    @Option(name: .long, help: "State: a directory (SQLite) or a postgres:// URL (default: $BALLAST_STATE, else .ballast).")
     var state: String?
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp(
+        "Local data: the sim world, generated tokens, plugin data (default: $BALLAST_DATA, else the state directory, or .ballast with a postgres:// state).",
+        valueName: "directory"))
+    var dataDirectory: String?
+
+    @Option(name: .customLong("pg-password-file"), help: ArgumentHelp(
+        "A file holding the PostgreSQL password, when neither the URL nor $PGPASSWORD has one.", valueName: "file"))
+    var postgresPasswordFile: String?
 
     @Flag(name: .shortAndLong, help: "Log progress and timings to standard error.")
     var verbose = false
@@ -21,7 +30,8 @@ struct RuntimeOptions: ParsableArguments {
         state != nil || !(ProcessInfo.processInfo.environment["BALLAST_STATE"] ?? "").isEmpty
     }
 
-    var stateDirectory: String {
+    /// --state, else BALLAST_STATE, else .ballast: a directory or a URL.
+    var stateText: String {
         if let state { return state }
         if let environment = ProcessInfo.processInfo.environment["BALLAST_STATE"], !environment.isEmpty { return environment }
         return ".ballast"

@@ -31,10 +31,10 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = Runtime(runtime)
+        let context = try Runtime(runtime)
         // Only a saved plan needs the state written (its key); otherwise planning only reads.
-        let store = out != nil ? try context.store() : try context.existingStore(allowsNewEstate: true)
-        var service = try context.applyService(store: store, creatingKey: out != nil)
+        let store = out != nil ? try await context.store() : try await context.existingStore(allowsNewEstate: true)
+        var service = try await context.applyService(store: store, creatingKey: out != nil)
         service.planner.observer.timeout = .seconds(observeTimeout)
         let loaded = service.planner.load(manifests.paths, readStandardInput: Terminal.readStandardInput)
         if let desired = loaded.desired { await context.recoverOpportunistically(service, sites: desired.sites) }

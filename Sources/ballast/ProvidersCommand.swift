@@ -12,7 +12,7 @@ struct ProvidersCommand: AsyncParsableCommand {
     var markdown = false
 
     func run() async throws {
-        let registry = Runtime(runtime).registry
+        let registry = try Runtime(runtime).registry
         let catalog = registry.catalogOfEveryProvider()
         for name in registry.names {
             if let problem = registry.unavailability(of: name) { Terminal.standardError("ballast: warning: provider '\(name)' is not available: \(problem)\n") }

@@ -5,6 +5,7 @@ import BallastPlugins
 import BallastCore
 import BallastEngine
 import BallastProviders
+import BallastPostgres
 import BallastSim
 import BallastSQLite
 import BallastState
@@ -13,7 +14,9 @@ import Logging
 
 /// The collaborators one CLI run uses, built from its options. Nothing here is global.
 struct Runtime {
-    let stateDirectory: String
+    let state: StateLocation
+    /// Local data: the sim world, generated tokens, plugin and host data.
+    let dataDirectory: String
     let stateIsNamed: Bool
     let logger: Logger
     let simWorld: SimWorldStore
@@ -22,8 +25,15 @@ struct Runtime {
     let redactor = SecretRedactor()
 
     /// `quietLevel` is the log level without --verbose (the daemon logs what it does at info).
-    init(_ options: RuntimeOptions, quietLevel: Logger.Level = .error) {
-        stateDirectory = options.stateDirectory
+    init(_ options: RuntimeOptions, quietLevel: Logger.Level = .error) throws {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            state = try StateLocation(options.stateText, passwordFile: options.postgresPasswordFile, environment: environment)
+        } catch {
+            Terminal.standardError("ballast: error: --state: \(error)\n")
+            throw ExitCode.failure
+        }
+        dataDirectory = state.dataDirectory(option: options.dataDirectory, environment: environment)
         stateIsNamed = options.stateIsNamed
         let level: Logger.Level = options.verbose ? .debug : quietLevel
         let redactor = self.redactor
@@ -34,74 +44,118 @@ struct Runtime {
         }
         logger.logLevel = level
         self.logger = logger
-        simWorld = SimWorldStore(directory: stateDirectory + "/sim")
-        let seed = ProcessInfo.processInfo.environment["BALLAST_SIM_SEED"].flatMap { UInt64($0) }
+        if case .postgres(let url) = state, let password = url.password { redactor.learn([password]) }
+        simWorld = SimWorldStore(directory: dataDirectory + "/sim")
+        let seed = environment["BALLAST_SIM_SEED"].flatMap { UInt64($0) }
         let random = SimRandom(seed: seed)
         var registry = ProviderRegistry([
             SimProvider(world: simWorld, random: { random.next() }),
             AWSProvider(client: AWSHTTPClient()),
-            HostProvider(stateDirectory: stateDirectory),
+            HostProvider(stateDirectory: dataDirectory),
         ])
-        let environment = ProcessInfo.processInfo.environment
         // BALLAST_PLUGIN_TIMEOUT bounds every call to a plugin, its handshake included.
         let pluginTimeout = environment["BALLAST_PLUGIN_TIMEOUT"].flatMap(Terminal.duration).map { max($0, .milliseconds(100)) }
         registry.register(PluginDiscovery(
             configured: (environment["BALLAST_PLUGIN_PATH"] ?? "").split(separator: ":").map(String.init),
-            stateDirectory: stateDirectory, path: environment["PATH"],
+            stateDirectory: dataDirectory, path: environment["PATH"],
             callTimeout: pluginTimeout ?? .seconds(30), probeTimeout: pluginTimeout ?? .seconds(10),
             logger: logger))
         self.registry = registry
     }
 
-    var statePath: String { stateDirectory + "/state.db" }
+    /// The SQLite database of a directory state.
+    private func sqlitePath(_ directory: String) -> String { directory + "/state.db" }
 
-    /// The state directory as an absolute path: relative data paths in site config resolve to it.
-    var absoluteStateDirectory: String {
-        let path = stateDirectory.hasPrefix("/") ? stateDirectory : FileManager.default.currentDirectoryPath + "/" + stateDirectory
+    /// The state as `status` shows it: the SQLite file, or the URL without its password.
+    var statePath: String {
+        switch state {
+        case .directory(let directory): sqlitePath(directory)
+        case .postgres(let url): url.description
+        }
+    }
+
+    /// The data directory as an absolute path: relative data paths in site config resolve to it.
+    var absoluteDataDirectory: String {
+        let path = dataDirectory.hasPrefix("/") ? dataDirectory : FileManager.default.currentDirectoryPath + "/" + dataDirectory
         return (path as NSString).standardizingPath
     }
 
-    /// The SQLite store at STATE/state.db; a clear error when it cannot be opened.
+    /// The state store; a clear error when it cannot be opened.
     ///
     /// `creating`: whether this command may create the state (`apply`, `watch`, `plan --out`).
     /// `destroy`, `forget` and `force-unlock` act on an existing state only: on a missing one
-    /// (a mistyped --state) they fail naming the path instead of creating an empty state.
-    func store(creating: Bool = true) throws -> any StateStore {
-        if !creating && !FileManager.default.fileExists(atPath: statePath) { try missingState() }
+    /// (a mistyped --state) they fail naming it instead of creating an empty state.
+    func store(creating: Bool = true) async throws -> any StateStore {
         do {
-            return try SQLiteStateStore(path: statePath)
+            switch state {
+            case .directory(let directory):
+                if !creating && !FileManager.default.fileExists(atPath: sqlitePath(directory)) { try missingState() }
+                return try SQLiteStateStore(path: sqlitePath(directory))
+            case .postgres(let url):
+                return try await PostgresStateStore.open(url, access: creating ? .create : .existing, logger: logger)
+            }
+        } catch is PostgresStateStore.NoState {
+            try missingState()
+        } catch let error as ExitCode {
+            throw error
         } catch {
-            Terminal.standardError("ballast: error: \(error)\n")
+            Terminal.standardError("ballast: error: \(redactor.redact("\(error)"))\n")
             throw ExitCode.failure
         }
     }
 
     /// The existing state, opened read-only, for commands that only read it (`get`, `status`,
     /// `events`, `drift`, `plan` without `--out`): they never create a state, and work on a
-    /// read-only state directory.
+    /// read-only state directory (or with a PostgreSQL role that may only read).
     ///
-    /// A missing state is an error naming the path (a mistyped --state must not read as "no
+    /// A missing state is an error naming it (a mistyped --state must not read as "no
     /// resources"), except for `plan` when `allowsNewEstate` and the state is the default one,
-    /// or a directory that exists: that plans a new estate against an empty state.
-    func existingStore(allowsNewEstate: Bool = false) throws -> any StateStore {
-        if FileManager.default.fileExists(atPath: statePath) {
-            do {
-                return try SQLiteStateStore(path: statePath, readOnly: true)
-            } catch {
-                Terminal.standardError("ballast: error: \(error)\n")
-                throw ExitCode.failure
+    /// a directory that exists, or an empty PostgreSQL schema: that plans a new estate against
+    /// an empty state.
+    func existingStore(allowsNewEstate: Bool = false) async throws -> any StateStore {
+        do {
+            switch state {
+            case .directory(let directory):
+                if FileManager.default.fileExists(atPath: sqlitePath(directory)) {
+                    return try SQLiteStateStore(path: sqlitePath(directory), readOnly: true)
+                }
+                var isDirectory: ObjCBool = false
+                let directoryExists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue
+                if allowsNewEstate && (!stateIsNamed || directoryExists) { return InMemoryStateStore() }
+                try missingState()
+            case .postgres(let url):
+                do {
+                    return try await PostgresStateStore.open(url, access: .readOnly, logger: logger)
+                } catch is PostgresStateStore.NoState where allowsNewEstate {
+                    return InMemoryStateStore()
+                }
             }
+        } catch is PostgresStateStore.NoState {
+            try missingState()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            Terminal.standardError("ballast: error: \(redactor.redact("\(error)"))\n")
+            throw ExitCode.failure
         }
-        var isDirectory: ObjCBool = false
-        let directoryExists = FileManager.default.fileExists(atPath: stateDirectory, isDirectory: &isDirectory) && isDirectory.boolValue
-        if allowsNewEstate && (!stateIsNamed || directoryExists) { return InMemoryStateStore() }
-        try missingState()
     }
 
     /// The one error for a state that does not exist where a command needs one.
     private func missingState() throws -> Never {
-        Terminal.standardError("ballast: error: there is no state at \(absoluteStateDirectory)/state.db: nothing has been applied with this state directory; check --state and BALLAST_STATE (`ballast apply` creates a state)\n")
+        switch state {
+        case .directory:
+            Terminal.standardError("ballast: error: there is no state at \(absoluteStateLocation): nothing has been applied with this state directory; check --state and BALLAST_STATE (`ballast apply` creates a state)\n")
+        case .postgres(let url):
+            Terminal.standardError("ballast: error: \(PostgresStateStore.NoState(url: url))\n")
+        }
         throw ExitCode.failure
+    }
+
+    /// The SQLite file as an absolute path, or the URL, for messages.
+    private var absoluteStateLocation: String {
+        guard case .directory(let directory) = state else { return state.description }
+        let path = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
+        return (path as NSString).standardizingPath + "/state.db"
     }
 
     /// Loads and validates manifests (no state needed).
@@ -110,15 +164,15 @@ struct Runtime {
     }
 
     func planService(store: any StateStore, planKey: [UInt8] = []) -> PlanService {
-        PlanService(registry: registry, store: store, planKey: planKey, redactor: redactor, dataDirectory: absoluteStateDirectory, logger: logger)
+        PlanService(registry: registry, store: store, planKey: planKey, redactor: redactor, dataDirectory: absoluteDataDirectory, logger: logger)
     }
 
     /// The state's plan key; created with the state by commands that write (`creating`), a
     /// throwaway one for read-only commands on a state that has none (nothing saved, nothing
     /// to compare with).
-    func planKey(creating: Bool) throws -> [UInt8] {
+    func planKey(store: any StateStore, creating: Bool) async throws -> [UInt8] {
         do {
-            if let key = try PlanKey.load(stateDirectory: stateDirectory, create: creating) { return key }
+            if let key = try await store.planKey(create: creating) { return key }
         } catch {
             Terminal.standardError("ballast: error: \(error)\n")
             throw ExitCode.failure
@@ -128,7 +182,7 @@ struct Runtime {
     }
 
     /// `creatingKey`: whether this command may create the state's plan key (see ``planKey(creating:)``).
-    func applyService(store: any StateStore, parallelism: Int = 10, creatingKey: Bool = true) throws -> ApplyService {
+    func applyService(store: any StateStore, parallelism: Int = 10, creatingKey: Bool = true) async throws -> ApplyService {
         let failpoints: Failpoints
         switch Failpoints.parse(ProcessInfo.processInfo.environment["BALLAST_FAILPOINT"]) {
         case .success(let parsed): failpoints = parsed
@@ -145,7 +199,7 @@ struct Runtime {
             }
             ttl = parsed
         }
-        return ApplyService(planner: planService(store: store, planKey: try planKey(creating: creatingKey)), executor: executor, leaseTTL: ttl, logger: logger)
+        return ApplyService(planner: planService(store: store, planKey: try await planKey(store: store, creating: creatingKey)), executor: executor, leaseTTL: ttl, logger: logger)
     }
 
     /// Closes what an interrupted run left open, if the state is not locked by another run.

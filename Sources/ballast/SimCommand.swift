@@ -23,7 +23,7 @@ struct SimCommand: AsyncParsableCommand {
         var output: OutputFormat = .text
 
         func run() async throws {
-            let control = SimControl(world: Runtime(runtime).simWorld)
+            let control = SimControl(world: try Runtime(runtime).simWorld)
             let resources = try await control.list()
             let outages = try await control.outages()
             switch output {
@@ -57,7 +57,7 @@ struct SimCommand: AsyncParsableCommand {
             let resourceID = try SimCommand.resourceID(id)
             guard !assignments.isEmpty else { throw ValidationError("give at least one field=value") }
             do {
-                let observed = try await SimControl(world: Runtime(runtime).simWorld).drift(resourceID, assignments: assignments)
+                let observed = try await SimControl(world: try Runtime(runtime).simWorld).drift(resourceID, assignments: assignments)
                 Terminal.standardOutput("drifted \(observed.id) (rev \(observed.revision))\n")
             } catch {
                 Terminal.standardError("ballast: error: \(error)\n")
@@ -74,7 +74,7 @@ struct SimCommand: AsyncParsableCommand {
         func run() async throws {
             let resourceID = try SimCommand.resourceID(id)
             do {
-                try await SimControl(world: Runtime(runtime).simWorld).delete(resourceID)
+                try await SimControl(world: try Runtime(runtime).simWorld).delete(resourceID)
                 Terminal.standardOutput("deleted \(resourceID)\n")
             } catch {
                 Terminal.standardError("ballast: error: \(error)\n")
@@ -96,7 +96,7 @@ struct SimCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let context = Runtime(runtime)
+            let context = try Runtime(runtime)
             let control = SimControl(world: context.simWorld)
             // Unknown sites are errors everywhere: a site is known when the sim world holds its
             // resources or an outage, the state manages resources on it, or the manifests given

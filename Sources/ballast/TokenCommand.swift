@@ -38,7 +38,7 @@ struct TokenCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try Runtime(runtime).store()
+            let store = try await Runtime(runtime).store()
             if !replace, try await store.tokens().contains(where: { $0.name == name }) {
                 Terminal.standardError("ballast: error: a token named '\(name)' exists; revoke it first, or pass --replace\n")
                 throw ExitCode.failure
@@ -90,7 +90,7 @@ struct TokenCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try Runtime(runtime).store(creating: false)
+            let store = try await Runtime(runtime).store(creating: false)
             var missing: [String] = []
             for name in names {
                 if try await store.revokeToken(name: name) {

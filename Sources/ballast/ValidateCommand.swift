@@ -14,7 +14,7 @@ struct ValidateCommand: AsyncParsableCommand {
     var output: OutputFormat = .text
 
     func run() async throws {
-        let context = Runtime(runtime)
+        let context = try Runtime(runtime)
         let loaded = context.load(manifests.paths)
         switch output {
         case .text:

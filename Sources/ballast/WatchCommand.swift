@@ -68,13 +68,13 @@ struct WatchCommand: AsyncParsableCommand {
         // Stopping halfway because nobody reads the output would leave the world half-changed.
         StandardStreams.keepRunningWhenClosed()
         let address = ListenAddress(parsing: listen)!
-        let context = Runtime(runtime, quietLevel: .info)
+        let context = try Runtime(runtime, quietLevel: .info)
         if try !address.isLoopback && configuredToken() == nil {
             Terminal.standardError("ballast: error: refusing to listen on \(address), which is not a loopback address, without a token; pass --token-file or set BALLAST_TOKEN\n")
             throw ExitCode.failure
         }
-        let store = try context.store()
-        let service = try context.applyService(store: store)
+        let store = try await context.store()
+        let service = try await context.applyService(store: store)
         // The state's single-writer lock, held for the daemon's life: one daemon per state.
         try await LockGuard.holding(service, command: "ballast watch", wait: Terminal.duration(lockTimeout)!) { lease in
             try await serve(context: context, service: service, store: store, address: address, lease: lease)
@@ -83,7 +83,7 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     private func serve(context: Runtime, service: ApplyService, store: any StateStore, address: ListenAddress, lease: HeldLease) async throws {
-        let token = try configuredToken() ?? generateToken(stateDirectory: context.stateDirectory)
+        let token = try configuredToken() ?? generateToken(dataDirectory: context.dataDirectory)
         var configuration = WatchConfiguration()
         configuration.workers = workers
         configuration.resync = Terminal.duration(resync)!
@@ -147,13 +147,13 @@ struct WatchCommand: AsyncParsableCommand {
         return nil
     }
 
-    /// A random token written to STATE/watch.token (mode 0600), for a loopback daemon started
+    /// A random token written to DATA/watch.token (mode 0600), for a loopback daemon started
     /// without one.
-    private func generateToken(stateDirectory: String) throws -> String {
-        let path = stateDirectory + "/watch.token"
+    private func generateToken(dataDirectory: String) throws -> String {
+        let path = dataDirectory + "/watch.token"
         let token = APIToken.generateSecret()
         do {
-            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
             try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: path))

@@ -8,10 +8,13 @@ private let root = Repository.root(from: #filePath)
 struct Workspace {
     let directory = TemporaryDirectory(prefix: "ballast-apply")
     var manifests: String { directory.file("manifests") }
-    var state: String { directory.file("state") }
+    /// A state directory in the workspace, or a PostgreSQL URL.
+    let state: String
     let runner: CLIRunner
 
-    init(copying example: String = "hybrid", edit: (String) -> String = { $0 }) throws {
+    /// `postgres`: a PostgreSQL URL for the state; local data then goes to DATA in the workspace.
+    init(copying example: String = "hybrid", postgres: String? = nil, edit: (String) -> String = { $0 }) throws {
+        state = postgres ?? directory.file("state")
         runner = CLIRunner(workingDirectory: root)
         try #require(runner.isAvailable, "build the CLI first: swift build")
         let source = root + "/manifests/examples/" + example
@@ -24,6 +27,7 @@ struct Workspace {
     }
 
     init(yaml: String) throws {
+        state = directory.file("state")
         runner = CLIRunner(workingDirectory: root)
         try #require(runner.isAvailable, "build the CLI first: swift build")
         directory.write("manifests/estate.yaml", yaml)
@@ -31,7 +35,8 @@ struct Workspace {
 
     @discardableResult
     func run(_ arguments: [String], environment: [String: String] = [:], stdoutClosed: Bool = false) throws -> CLIRunner.Result {
-        try runner.run(arguments + ["--state", state], environment: environment, stdoutClosed: stdoutClosed)
+        let data = state.hasPrefix("postgres") ? ["--data-dir", directory.file("data")] : []
+        return try runner.run(arguments + ["--state", state] + data, environment: environment, stdoutClosed: stdoutClosed)
     }
 
     /// Masks what differs between runs: durations and the temporary path.

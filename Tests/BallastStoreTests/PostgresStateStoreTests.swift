@@ -54,7 +54,8 @@ struct PostgresURLTests {
         #expect(PostgresURL.isPostgres("postgres://h/d"))
         #expect(PostgresURL.isPostgres("PostgreSQL://h/d"))
         #expect(!PostgresURL.isPostgres(".ballast"))
-        #expect(!PostgresURL.isPostgres("postgres:"))
+        #expect(PostgresURL.isPostgres("postgres:/one-slash"), "a mistyped URL is still meant as one")
+        #expect(throws: PostgresURL.Invalid.self) { try PostgresURL(parsing: "postgres:/one-slash") }
         #expect(PostgresURL.redacted("postgres://u:secret@h/d").contains("***"))
         #expect(!PostgresURL.redacted("postgres://u:secret@h/d").contains("secret"))
     }

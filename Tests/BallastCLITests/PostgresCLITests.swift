@@ -1,0 +1,86 @@
+import BallastTesting
+import Foundation
+import Testing
+
+/// One throwaway PostgreSQL cluster for the CLI tests, started on first use.
+private let postgres = Task { try await PostgresServer() }
+
+/// The CLI with its state in PostgreSQL (`--state postgres://…`), against a real server.
+@Suite("CLI on PostgreSQL")
+struct PostgresCLITests {
+    @Test func theLifecycleRunsOnPostgreSQL() async throws {
+        let server = try await postgres.value
+        let workspace = try Workspace(postgres: try server.createDatabase(schema: "prod")) { $0.replacingOccurrences(of: "preventDestroy: true", with: "preventDestroy: false") }
+        defer { workspace.directory.remove() }
+        let m = workspace.manifests
+        let applied = try workspace.run(["apply", m, "--auto-approve"])
+        #expect(applied.exitCode == 0, "\(applied.stderr)")
+        #expect(try workspace.worldCount() == 21)
+        #expect(try workspace.run(["plan", m, "--detailed-exitcode"]).exitCode == 0, "no changes after apply")
+        try workspace.run(["sim", "drift", "Database/orders@eu-central", "sizeGb=80"])
+        let drift = try workspace.run(["drift", m])
+        #expect(drift.stdout.contains("Database/orders@eu-central"), "\(drift.stdout)\(drift.stderr)")
+        let status = try workspace.run(["status"])
+        #expect(status.stdout.contains("State: postgres://postgres@127.0.0.1:\(server.port)/"), "\(status.stdout)")
+        #expect(status.stdout.contains("Resources managed: 21"))
+        #expect(try workspace.successfulCreates().count == 21)
+        let destroyed = try workspace.run(["destroy", m, "--auto-approve"])
+        #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
+        #expect(try workspace.worldCount() == 0)
+        // Local data went to --data-dir; nothing was taken for a directory named after the URL.
+        #expect(FileManager.default.fileExists(atPath: workspace.directory.file("data/sim")))
+        #expect(!FileManager.default.fileExists(atPath: workspace.directory.file("data/plan.key")), "the plan key lives in the database")
+        for directory in [Repository.root(from: #filePath), workspace.directory.path] {
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            #expect(!names.contains { $0.lowercased().hasPrefix("postgres") }, "\(names)")
+        }
+    }
+
+    @Test func aSavedPlanIsSealedWithTheKeyInTheDatabase() async throws {
+        let server = try await postgres.value
+        let workspace = try Workspace(postgres: try server.createDatabase())
+        defer { workspace.directory.remove() }
+        let planFile = workspace.directory.file("plan.json")
+        #expect(try workspace.run(["plan", workspace.manifests, "--out", planFile]).exitCode == 0)
+        let applied = try workspace.run(["apply", planFile])
+        #expect(applied.exitCode == 0, "\(applied.stderr)")
+        // Another schema is another state, with another key: the plan is not its plan.
+        let other = try workspace.runner.run(["apply", planFile, "--state", server.url(database: "postgres", schema: "other"), "--data-dir", workspace.directory.file("data")])
+        #expect(other.exitCode != 0)
+    }
+
+    @Test(arguments: ["before-intent:4", "after-intent:4", "after-provider-create:4", "after-provider:9", "after-outcome:4"])
+    func killedMidApplyRecoversWithoutDuplicates(failpoint: String) async throws {
+        let server = try await postgres.value
+        let workspace = try Workspace(postgres: try server.createDatabase())
+        defer { workspace.directory.remove() }
+        let crashed = try workspace.run(["apply", workspace.manifests, "--auto-approve", "--parallelism", "3"], environment: ["BALLAST_FAILPOINT": failpoint])
+        #expect(crashed.exitCode == 9, "killed by SIGKILL at \(failpoint): \(crashed.stderr)")
+        let resumed = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("took over the state lock"))
+        #expect(try workspace.worldCount() == 21)
+        let creates = try workspace.successfulCreates()
+        #expect(creates.count == 21)
+        #expect(creates.values.allSatisfy { $0 == 1 }, "no resource was created twice: \(creates.filter { $0.value != 1 })")
+        #expect(try workspace.unfinishedEvents() == 0)
+    }
+
+    @Test func mistakesAboutTheDatabaseAreClearAndRetryable() async throws {
+        let server = try await postgres.value
+        let database = try server.createDatabase(schema: "empty")
+        let workspace = try Workspace(postgres: database)
+        defer { workspace.directory.remove() }
+        // Nothing applied in that schema yet: reading commands say so; plan plans a new estate.
+        let get = try workspace.run(["get"])
+        #expect(get.exitCode == 1)
+        #expect(get.stderr.contains("there is no state in schema 'empty'"), "\(get.stderr)")
+        #expect(try workspace.run(["plan", workspace.manifests]).stdout.contains("21 to add"))
+        // Nothing listens: a retryable error naming the server, never the password.
+        let port = try FreePort.find()
+        let down = try workspace.runner.run(["get", "--state", "postgres://ballast:hunter2@127.0.0.1:\(port)/ballast?sslmode=disable"])
+        #expect(down.exitCode == 1)
+        #expect(down.stderr.contains("127.0.0.1:\(port)"), "\(down.stderr)")
+        #expect(!down.stderr.contains("hunter2"))
+    }
+}
