@@ -66,6 +66,34 @@ struct PostgresCLITests {
         #expect(try workspace.unfinishedEvents() == 0)
     }
 
+    @Test func aDatabaseRestartDuringApplyLosesNothing() async throws {
+        // A cluster of its own: the restart must not disturb the other tests.
+        let server = try await PostgresServer()
+        defer { server.stop() }
+        let workspace = try Workspace(postgres: try server.createDatabase()) {
+            $0.replacingOccurrences(of: #"latencyMs: \d+"#, with: "latencyMs: 300", options: .regularExpression)
+        }
+        defer { workspace.directory.remove() }
+        let apply = try workspace.runner.start(
+            ["apply", workspace.manifests, "--auto-approve", "--parallelism", "2", "--state", workspace.state, "--data-dir", workspace.directory.file("data")],
+            stdout: workspace.directory.file("apply.out"), stderr: workspace.directory.file("apply.err"))
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(apply.isRunning, "the restart comes while the apply works")
+        server.stop()
+        try await Task.sleep(for: .milliseconds(500))
+        try server.start()
+        apply.waitUntilExit()
+        // However the interrupted run ended, the next one finishes the job, creating nothing twice.
+        let resumed = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(resumed.exitCode == 0, "\(resumed.stderr)\n\((try? String(contentsOfFile: workspace.directory.file("apply.err"), encoding: .utf8)) ?? "")")
+        #expect(try workspace.worldCount() == 21)
+        let creates = try workspace.successfulCreates()
+        #expect(creates.count == 21)
+        #expect(creates.values.allSatisfy { $0 == 1 }, "no resource was created twice: \(creates.filter { $0.value != 1 })")
+        #expect(try workspace.unfinishedEvents() == 0)
+        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
+    }
+
     @Test func mistakesAboutTheDatabaseAreClearAndRetryable() async throws {
         let server = try await postgres.value
         let database = try server.createDatabase(schema: "empty")
