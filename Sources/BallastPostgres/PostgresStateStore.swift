@@ -273,11 +273,7 @@ public final class PostgresStateStore: StateStore {
 
     public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) async throws {
         try await write { connection in
-            try await connection.query("""
-                INSERT INTO \(unescaped: self.schema.table("journal_outcome")) (intent_seq, status, attempts, error, outputs, at)
-                VALUES (\(outcome.intentSequence), \(outcome.status.rawValue), \(outcome.attempts), \(outcome.error),
-                    \(outcome.outputs.map { JSONText.string(.map($0)) }), \(outcome.at.timeIntervalSince1970))
-                """, logger: self.logger)
+            try await self.insert(outcome, connection)
             switch change {
             case .none: break
             case .upsert(let entry): try await self.write(entry, connection)
@@ -285,6 +281,14 @@ public final class PostgresStateStore: StateStore {
                 try await connection.query("DELETE FROM \(unescaped: self.schema.table("inventory")) WHERE id = \(id.description)", logger: self.logger)
             }
         }
+    }
+
+    private func insert(_ outcome: JournalOutcome, _ connection: PostgresConnection) async throws {
+        try await connection.query("""
+            INSERT INTO \(unescaped: schema.table("journal_outcome")) (intent_seq, status, attempts, error, outputs, at)
+            VALUES (\(outcome.intentSequence), \(outcome.status.rawValue), \(outcome.attempts), \(outcome.error),
+                \(outcome.outputs.map { JSONText.string(.map($0)) }), \(outcome.at.timeIntervalSince1970))
+            """, logger: logger)
     }
 
     public func unfinishedIntents() async throws -> [JournalIntentRecord] {
@@ -485,11 +489,8 @@ public final class PostgresStateStore: StateStore {
                 "SELECT name, digest, role, created_at FROM \(unescaped: schema.table("api_token")) \(unescaped: condition) ORDER BY name", logger: logger
             ).decode((String, String, String, Double).self))
         }
-        return try rows.map { name, digest, role, createdAt in
-            guard let bytes = SpecDigest.bytes(hex: digest), bytes.count == 32, let role = APIToken.Role(rawValue: role) else {
-                throw StoreError.corrupt(path: path, reason: "the API token '\(name)' cannot be read")
-            }
-            return APIToken(name: name, digest: bytes, role: role, createdAt: Date(timeIntervalSince1970: createdAt))
+        return try readable {
+            try rows.map { row throws(StoredRecord.Unreadable) in try StoredRecord.token(name: row.0, digestHex: row.1, role: row.2, createdAt: row.3) }
         }
     }
 
@@ -522,6 +523,89 @@ public final class PostgresStateStore: StateStore {
             throw StoreError.corrupt(path: path, reason: "the plan key is not 64 hexadecimal digits")
         }
         return key
+    }
+
+    // MARK: Copying a whole state
+
+    public func snapshot() async throws -> StateSnapshot {
+        let schema = self.schema
+        let (records, intentRows, outcomeRows, tokenRows, key) = try await guarded {
+            try await client.withTransaction(logger: logger) { connection in
+                // One snapshot of every table, whatever commits meanwhile.
+                try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
+                let records = try await Self.inventoryRecords(try await connection.query(
+                    "SELECT \(unescaped: Self.inventoryColumns) FROM \(unescaped: schema.table("inventory"))", logger: self.logger))
+                let intents = try await Self.collect(try await connection.query(
+                    "SELECT seq, run_id, resource_id, action, spec, spec_digest, at FROM \(unescaped: schema.table("journal_intent")) ORDER BY seq", logger: self.logger
+                ).decode((Int64, String, String, String, String, String, Double).self))
+                let outcomes = try await Self.collect(try await connection.query(
+                    "SELECT intent_seq, status, attempts, error, outputs, at FROM \(unescaped: schema.table("journal_outcome")) ORDER BY intent_seq", logger: self.logger
+                ).decode((Int64, String, Int, String?, String?, Double).self))
+                let tokens = try await Self.collect(try await connection.query(
+                    "SELECT name, digest, role, created_at FROM \(unescaped: schema.table("api_token")) ORDER BY name", logger: self.logger
+                ).decode((String, String, String, Double).self))
+                let key = try await Self.collect(try await connection.query(
+                    "SELECT key FROM \(unescaped: schema.table("plan_key")) WHERE id = 1", logger: self.logger).decode(String.self)).first
+                return (records, intents, outcomes, tokens, key)
+            }
+        }
+        return try readable {
+            let inventory = try records.map { record throws(StoredRecord.Unreadable) in try record.entry() }
+            let intents = try intentRows.map { row throws(StoredRecord.Unreadable) in
+                try StoredRecord.intent(sequence: row.0, runID: row.1, resourceID: row.2, action: row.3, spec: row.4, specDigest: row.5, at: row.6)
+            }
+            let outcomes = try outcomeRows.map { row throws(StoredRecord.Unreadable) in
+                guard let status = JournalOutcome.Status(rawValue: row.1) else { throw StoredRecord.Unreadable("journal entry \(row.0): unknown outcome '\(row.1)'") }
+                return JournalOutcome(intentSequence: row.0, status: status, attempts: row.2, error: row.3,
+                                      outputs: try row.4.map { text throws(StoredRecord.Unreadable) in try StoredRecord.fields(text) }, at: Date(timeIntervalSince1970: row.5))
+            }
+            let tokens = try tokenRows.map { row throws(StoredRecord.Unreadable) in
+                try StoredRecord.token(name: row.0, digestHex: row.1, role: row.2, createdAt: row.3)
+            }
+            guard key.map({ $0.utf8.count == 64 && SpecDigest.bytes(hex: $0) != nil }) ?? true else { throw StoredRecord.Unreadable("the plan key is not 64 hexadecimal digits") }
+            return StateSnapshot(inventory: inventory, intents: intents, outcomes: outcomes, tokens: tokens, planKey: key.flatMap { SpecDigest.bytes(hex: $0) })
+        }
+    }
+
+    public func restore(_ snapshot: StateSnapshot) async throws {
+        let schema = self.schema
+        try await write { connection in
+            var rows = 0
+            for try await count in try await connection.query("""
+                SELECT (SELECT count(*) FROM \(unescaped: schema.table("inventory"))) + (SELECT count(*) FROM \(unescaped: schema.table("journal_intent")))
+                    + (SELECT count(*) FROM \(unescaped: schema.table("api_token")))
+                """, logger: self.logger).decode(Int.self) {
+                rows = count
+            }
+            guard rows == 0 else { throw StoreError.refused(path: self.path, reason: "the state is not empty (\(rows) rows); a copy never mixes two estates") }
+            for entry in snapshot.inventory { try await self.write(entry, connection) }
+            for record in snapshot.intents {
+                let intent = record.intent
+                try await connection.query("""
+                    INSERT INTO \(unescaped: schema.table("journal_intent")) (seq, run_id, resource_id, action, spec, spec_digest, at)
+                    VALUES (\(record.sequence), \(intent.runID), \(intent.id.description), \(intent.action.rawValue), \(JSONText.string(.map(intent.spec))),
+                        \(intent.specDigest), \(intent.at.timeIntervalSince1970))
+                    """, logger: self.logger)
+            }
+            if let last = snapshot.intents.last?.sequence {
+                // Later intents continue after the copied ones.
+                try await connection.query(
+                    "SELECT setval(pg_get_serial_sequence(\(schema.table("journal_intent")), 'seq'), \(last))", logger: self.logger)
+            }
+            for outcome in snapshot.outcomes { try await self.insert(outcome, connection) }
+            for token in snapshot.tokens {
+                try await connection.query("""
+                    INSERT INTO \(unescaped: schema.table("api_token")) (name, digest, role, created_at)
+                    VALUES (\(token.name), \(token.digestHex), \(token.role.rawValue), \(token.createdAt.timeIntervalSince1970))
+                    """, logger: self.logger)
+            }
+            if let key = snapshot.planKey {
+                try await connection.query("""
+                    INSERT INTO \(unescaped: schema.table("plan_key")) (id, key) VALUES (1, \(SpecDigest.hex(key)))
+                    ON CONFLICT (id) DO UPDATE SET key = excluded.key
+                    """, logger: self.logger)
+            }
+        }
     }
 
     // MARK: Errors

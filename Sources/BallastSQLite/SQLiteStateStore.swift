@@ -211,9 +211,7 @@ public final class SQLiteStateStore: StateStore {
         try await guarded {
             try await pool.write { db in
                 try checkFence(db)
-                try db.execute(
-                    sql: "INSERT INTO journal_outcome (intent_seq, status, attempts, error, outputs, at) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [outcome.intentSequence, outcome.status.rawValue, outcome.attempts, outcome.error, outcome.outputs.map { JSONText.string(.map($0)) }, outcome.at.timeIntervalSince1970])
+                try Self.insert(outcome, db)
                 switch change {
                 case .none: break
                 case .upsert(let entry): try Self.write(entry, db)
@@ -377,12 +375,62 @@ public final class SQLiteStateStore: StateStore {
         try PlanKey.load(stateDirectory: (path as NSString).deletingLastPathComponent, create: create)
     }
 
-    private func decodeToken(_ row: Row) throws -> APIToken {
-        let name: String = row["name"]
-        guard let digest = SpecDigest.bytes(hex: row["digest"]), digest.count == 32, let role = APIToken.Role(rawValue: row["role"]) else {
-            throw StoreError.corrupt(path: path, reason: "the API token '\(name)' cannot be read")
+    // MARK: Copying a whole state
+
+    public func snapshot() async throws -> StateSnapshot {
+        let (records, intents, outcomes, tokens): ([StoredRecord.Inventory], [JournalIntentRecord], [JournalOutcome], [APIToken]) = try await guarded {
+            try await pool.read { db in
+                let records = try Row.fetchAll(db, sql: "SELECT \(Self.inventoryColumns) FROM inventory").map(Self.inventoryRecord)
+                let intents = try Row.fetchAll(db, sql: "SELECT * FROM journal_intent ORDER BY seq").map(Self.intent)
+                let outcomes = try Row.fetchAll(db, sql: "SELECT * FROM journal_outcome ORDER BY intent_seq").map(Self.outcome)
+                let tokens = try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY name").map(decodeToken)
+                return (records, intents, outcomes, tokens)
+            }
         }
-        return APIToken(name: name, digest: digest, role: role, createdAt: Date(timeIntervalSince1970: row["created_at"]))
+        let inventory = try readable { try records.map { record throws(StoredRecord.Unreadable) in try record.entry() } }
+        return StateSnapshot(inventory: inventory, intents: intents, outcomes: outcomes, tokens: tokens, planKey: try await planKey(create: false))
+    }
+
+    public func restore(_ snapshot: StateSnapshot) async throws {
+        try await guarded {
+            try await pool.write { db in
+                try checkFence(db)
+                let rows = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM inventory) + (SELECT count(*) FROM journal_intent) + (SELECT count(*) FROM api_token)") ?? 0
+                guard rows == 0 else { throw StoreError.refused(path: path, reason: "the state is not empty (\(rows) rows); a copy never mixes two estates") }
+                for entry in snapshot.inventory { try Self.write(entry, db) }
+                for record in snapshot.intents {
+                    let intent = record.intent
+                    try db.execute(
+                        sql: "INSERT INTO journal_intent (seq, run_id, resource_id, action, spec, spec_digest, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [record.sequence, intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970])
+                }
+                for outcome in snapshot.outcomes { try Self.insert(outcome, db) }
+                for token in snapshot.tokens {
+                    try db.execute(sql: "INSERT INTO api_token (name, digest, role, created_at) VALUES (?, ?, ?, ?)",
+                                   arguments: [token.name, token.digestHex, token.role.rawValue, token.createdAt.timeIntervalSince1970])
+                }
+            }
+        }
+        if let key = snapshot.planKey { try PlanKey.install(key, stateDirectory: (path as NSString).deletingLastPathComponent) }
+    }
+
+    private static func insert(_ outcome: JournalOutcome, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO journal_outcome (intent_seq, status, attempts, error, outputs, at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [outcome.intentSequence, outcome.status.rawValue, outcome.attempts, outcome.error, outcome.outputs.map { JSONText.string(.map($0)) }, outcome.at.timeIntervalSince1970])
+    }
+
+    static func outcome(_ row: Row) throws -> JournalOutcome {
+        let sequence: Int64 = row["intent_seq"]
+        let text: String = row["status"]
+        guard let status = JournalOutcome.Status(rawValue: text) else { throw StoredRecord.Unreadable("journal entry \(sequence): unknown outcome '\(text)'") }
+        return JournalOutcome(
+            intentSequence: sequence, status: status, attempts: row["attempts"], error: row["error"],
+            outputs: try (row["outputs"] as String?).map { text throws(StoredRecord.Unreadable) in try StoredRecord.fields(text) }, at: Date(timeIntervalSince1970: row["at"]))
+    }
+
+    private func decodeToken(_ row: Row) throws -> APIToken {
+        try readable { try StoredRecord.token(name: row["name"], digestHex: row["digest"], role: row["role"], createdAt: row["created_at"]) }
     }
 
     // MARK: Rows

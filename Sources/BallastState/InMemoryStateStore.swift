@@ -37,7 +37,7 @@ public actor InMemoryStateStore: StateStore {
 
     public func recordIntent(_ intent: JournalIntent) throws -> Int64 {
         try checkFence()
-        let sequence = Int64(intents.count + 1)
+        let sequence = (intents.last?.sequence ?? 0) + 1
         intents.append(JournalIntentRecord(sequence: sequence, intent: intent))
         return sequence
     }
@@ -126,6 +126,20 @@ public actor InMemoryStateStore: StateStore {
 
     public func revokeToken(name: String) -> Bool {
         apiTokens.removeValue(forKey: name) != nil
+    }
+
+    public func snapshot() -> StateSnapshot {
+        StateSnapshot(inventory: Array(entries.values), intents: intents, outcomes: Array(outcomes.values), tokens: Array(apiTokens.values), planKey: key)
+    }
+
+    public func restore(_ snapshot: StateSnapshot) throws {
+        try checkFence()
+        guard self.snapshot().isEmpty else { throw StoreError.refused(path: "memory", reason: "the state is not empty") }
+        entries = Dictionary(uniqueKeysWithValues: snapshot.inventory.map { ($0.id, $0) })
+        intents = snapshot.intents
+        outcomes = Dictionary(uniqueKeysWithValues: snapshot.outcomes.map { ($0.intentSequence, $0) })
+        apiTokens = Dictionary(uniqueKeysWithValues: snapshot.tokens.map { ($0.name, $0) })
+        key = snapshot.planKey ?? key
     }
 
     public func planKey(create: Bool) -> [UInt8]? {

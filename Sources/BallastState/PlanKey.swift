@@ -46,6 +46,24 @@ public enum PlanKey {
         return stored
     }
 
+    /// Puts `key` in force in `directory` (replacing any other), written whole to a private file
+    /// and renamed into place: `state migrate` carries an estate's key along with it.
+    public static func install(_ key: [UInt8], stateDirectory directory: String) throws(Failure) {
+        let path = directory + "/" + fileName
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let temporary = path + ".\(getpid()).install"
+        let descriptor = open(temporary, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
+        guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        let text = Array((SpecDigest.hex(key) + "\n").utf8)
+        let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor)
+        close(descriptor)
+        guard written == text.count, synced == 0, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw .unreadable(path: path, reason: "could not write it")
+        }
+    }
+
     private static func read(_ path: String) throws(Failure) -> [UInt8]? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path, reason: "it cannot be read") }

@@ -72,4 +72,13 @@ public protocol StateStore: Sendable {
     /// live with the state, never in a plan. Created when absent and `create` is true (of two
     /// processes creating it at once, one key wins and both get it); nil when absent otherwise.
     func planKey(create: Bool) async throws -> [UInt8]?
+
+    /// Everything but the lease, read as of one moment (one transaction), for `state migrate`.
+    func snapshot() async throws -> StateSnapshot
+
+    /// Writes `snapshot` into this state in one transaction (all of it or none), keeping the
+    /// journal's sequence numbers (later intents continue after them) and the plan key (saved
+    /// plans stay valid). Refuses with ``StoreError/refused(path:reason:)`` a state that holds
+    /// anything already: a copy never mixes two estates. Fenced like every write.
+    func restore(_ snapshot: StateSnapshot) async throws
 }

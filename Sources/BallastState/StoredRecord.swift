@@ -73,6 +73,14 @@ public enum StoredRecord {
             specDigest: specDigest, at: Date(timeIntervalSince1970: at)))
     }
 
+    /// An API token record from its stored columns (the digest as hexadecimal text).
+    public static func token(name: String, digestHex: String, role: String, createdAt: Double) throws(Unreadable) -> APIToken {
+        guard let digest = SpecDigest.bytes(hex: digestHex), digest.count == 32, let role = APIToken.Role(rawValue: role) else {
+            throw Unreadable("the API token '\(name)' cannot be read")
+        }
+        return APIToken(name: name, digest: digest, role: role, createdAt: Date(timeIntervalSince1970: createdAt))
+    }
+
     /// A JSON object stored as text.
     public static func fields(_ text: String, what: String = "a stored value") throws(Unreadable) -> Fields {
         guard case .map(let fields) = try json(text, what: what) else { throw Unreadable("\(what): expected a JSON object") }

@@ -63,13 +63,10 @@ struct Runtime {
         self.registry = registry
     }
 
-    /// The SQLite database of a directory state.
-    private func sqlitePath(_ directory: String) -> String { directory + "/state.db" }
-
     /// The state as `status` shows it: the SQLite file, or the URL without its password.
     var statePath: String {
         switch state {
-        case .directory(let directory): sqlitePath(directory)
+        case .directory(let directory): StateLocation.sqlitePath(directory)
         case .postgres(let url): url.description
         }
     }
@@ -86,22 +83,7 @@ struct Runtime {
     /// `destroy`, `forget` and `force-unlock` act on an existing state only: on a missing one
     /// (a mistyped --state) they fail naming it instead of creating an empty state.
     func store(creating: Bool = true) async throws -> any StateStore {
-        do {
-            switch state {
-            case .directory(let directory):
-                if !creating && !FileManager.default.fileExists(atPath: sqlitePath(directory)) { try missingState() }
-                return try SQLiteStateStore(path: sqlitePath(directory))
-            case .postgres(let url):
-                return try await PostgresStateStore.open(url, access: creating ? .create : .existing, logger: logger)
-            }
-        } catch is PostgresStateStore.NoState {
-            try missingState()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            Terminal.standardError("ballast: error: \(redactor.redact("\(error)"))\n")
-            throw ExitCode.failure
-        }
+        try await open(state, creating ? .create : .existing)
     }
 
     /// The existing state, opened read-only, for commands that only read it (`get`, `status`,
@@ -113,49 +95,38 @@ struct Runtime {
     /// a directory that exists, or an empty PostgreSQL schema: that plans a new estate against
     /// an empty state.
     func existingStore(allowsNewEstate: Bool = false) async throws -> any StateStore {
-        do {
-            switch state {
-            case .directory(let directory):
-                if FileManager.default.fileExists(atPath: sqlitePath(directory)) {
-                    return try SQLiteStateStore(path: sqlitePath(directory), readOnly: true)
-                }
-                var isDirectory: ObjCBool = false
-                let directoryExists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue
-                if allowsNewEstate && (!stateIsNamed || directoryExists) { return InMemoryStateStore() }
-                try missingState()
-            case .postgres(let url):
-                do {
-                    return try await PostgresStateStore.open(url, access: .readOnly, logger: logger)
-                } catch is PostgresStateStore.NoState where allowsNewEstate {
-                    return InMemoryStateStore()
-                }
-            }
-        } catch is PostgresStateStore.NoState {
-            try missingState()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            Terminal.standardError("ballast: error: \(redactor.redact("\(error)"))\n")
-            throw ExitCode.failure
+        var newEstate = allowsNewEstate
+        if case .directory(let directory) = state {
+            var isDirectory: ObjCBool = false
+            let directoryExists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue
+            newEstate = allowsNewEstate && (!stateIsNamed || directoryExists)
         }
+        return try await open(state, .readOnly, newEstate: newEstate)
     }
 
-    /// The one error for a state that does not exist where a command needs one.
-    private func missingState() throws -> Never {
-        switch state {
-        case .directory:
-            Terminal.standardError("ballast: error: there is no state at \(absoluteStateLocation): nothing has been applied with this state directory; check --state and BALLAST_STATE (`ballast apply` creates a state)\n")
-        case .postgres(let url):
-            Terminal.standardError("ballast: error: \(PostgresStateStore.NoState(url: url))\n")
+    /// Opens `location`; the one place a failure to open a state is worded. `newEstate`: a
+    /// missing state reads as an empty one instead of an error.
+    func open(_ location: StateLocation, _ access: PostgresStateStore.Access, newEstate: Bool = false) async throws -> any StateStore {
+        do {
+            return try await location.open(access, logger: logger)
+        } catch is StateLocation.Missing {
+            if newEstate { return InMemoryStateStore() }
+            missingState(location)
+        } catch {
+            Terminal.standardError("ballast: error: \(redactor.redact("\(error)"))\n")
         }
         throw ExitCode.failure
     }
 
-    /// The SQLite file as an absolute path, or the URL, for messages.
-    private var absoluteStateLocation: String {
-        guard case .directory(let directory) = state else { return state.description }
-        let path = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
-        return (path as NSString).standardizingPath + "/state.db"
+    /// The one error for a state that does not exist where a command needs one.
+    private func missingState(_ location: StateLocation) {
+        switch location {
+        case .directory(let directory):
+            let path = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
+            Terminal.standardError("ballast: error: there is no state at \((path as NSString).standardizingPath)/state.db: nothing has been applied with this state directory; check --state and BALLAST_STATE (`ballast apply` creates a state)\n")
+        case .postgres(let url):
+            Terminal.standardError("ballast: error: \(PostgresStateStore.NoState(url: url))\n")
+        }
     }
 
     /// Loads and validates manifests (no state needed).

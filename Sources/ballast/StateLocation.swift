@@ -1,5 +1,8 @@
 import BallastPostgres
+import BallastSQLite
+import BallastState
 import Foundation
+import Logging
 
 /// Where this run's state is: a SQLite directory (the embedded default) or a PostgreSQL schema;
 /// and where its local data (the sim world, generated tokens, plugin data) is.
@@ -33,6 +36,29 @@ enum StateLocation {
         switch self {
         case .directory(let path): path
         case .postgres(let url): url.description
+        }
+    }
+
+    /// The SQLite database of a directory state.
+    static func sqlitePath(_ directory: String) -> String { directory + "/state.db" }
+
+    /// There is no state there (nothing was applied with it).
+    struct Missing: Error {}
+
+    /// Opens the store, as `access` allows: only `.create` makes a state where there is none
+    /// (``Missing`` otherwise), and `.readOnly` writes nothing at all.
+    func open(_ access: PostgresStateStore.Access, logger: Logger) async throws -> any StateStore {
+        switch self {
+        case .directory(let directory):
+            let path = Self.sqlitePath(directory)
+            if access != .create && !FileManager.default.fileExists(atPath: path) { throw Missing() }
+            return try SQLiteStateStore(path: path, readOnly: access == .readOnly)
+        case .postgres(let url):
+            do {
+                return try await PostgresStateStore.open(url, access: access, logger: logger)
+            } catch is PostgresStateStore.NoState {
+                throw Missing()
+            }
         }
     }
 }

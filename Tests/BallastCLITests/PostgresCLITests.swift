@@ -71,14 +71,15 @@ struct PostgresCLITests {
         let server = try await PostgresServer()
         defer { server.stop() }
         let workspace = try Workspace(postgres: try server.createDatabase()) {
-            $0.replacingOccurrences(of: #"latencyMs: \d+"#, with: "latencyMs: 300", options: .regularExpression)
+            $0.replacingOccurrences(of: #"latencyMs: \d+"#, with: "latencyMs: 600", options: .regularExpression)
         }
         defer { workspace.directory.remove() }
         let apply = try workspace.runner.start(
-            ["apply", workspace.manifests, "--auto-approve", "--parallelism", "2", "--state", workspace.state, "--data-dir", workspace.directory.file("data")],
+            ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state, "--data-dir", workspace.directory.file("data")],
             stdout: workspace.directory.file("apply.out"), stderr: workspace.directory.file("apply.err"))
-        try await Task.sleep(for: .milliseconds(1500))
-        #expect(apply.isRunning, "the restart comes while the apply works")
+        // The apply takes some 13 s of provider calls (21 at 600 ms, one at a time): restart early in it.
+        try await Task.sleep(for: .seconds(4))
+        #expect(apply.isRunning, "the restart comes while the apply works: \((try? String(contentsOfFile: workspace.directory.file("apply.err"), encoding: .utf8)) ?? "")")
         server.stop()
         try await Task.sleep(for: .milliseconds(500))
         try server.start()
@@ -110,5 +111,65 @@ struct PostgresCLITests {
         #expect(down.exitCode == 1)
         #expect(down.stderr.contains("127.0.0.1:\(port)"), "\(down.stderr)")
         #expect(!down.stderr.contains("hunter2"))
+    }
+}
+
+@Suite("state migrate")
+struct StateMigrateTests {
+    @Test func aSQLiteStateMovesToPostgreSQLVerifiedAndCarriesOn() async throws {
+        let server = try await postgres.value
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        let m = workspace.manifests
+        #expect(try workspace.run(["apply", m, "--auto-approve"]).exitCode == 0)
+        #expect(try workspace.run(["token", "create", "ci", "--role", "admin"]).exitCode == 0)
+        let planFile = workspace.directory.file("plan.json")
+        try workspace.run(["sim", "drift", "Database/orders@eu-central", "sizeGb=80"])
+        #expect(try workspace.run(["plan", m, "--out", planFile]).exitCode == 0)
+        let eventsBefore = try workspace.json(["events"])
+        let url = try server.createDatabase(schema: "prod")
+        let migrated = try workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", url])
+        #expect(migrated.exitCode == 0, "\(migrated.stderr)")
+        #expect(migrated.stdout.contains("verified"))
+        #expect(migrated.stdout.contains("inventory: 21"), "\(migrated.stdout)")
+        // The same estate, now in PostgreSQL; local data (the sim world) stays in the old directory.
+        let onPostgres = ["--state", url, "--data-dir", workspace.state]
+        let events = try workspace.runner.run(["events", "-o", "json"] + onPostgres)
+        #expect(try JSONSerialization.jsonObject(with: Data(events.stdout.utf8)) as? NSDictionary == eventsBefore as? NSDictionary, "the journal came along")
+        #expect(try workspace.runner.run(["token", "list"] + onPostgres).stdout.contains("ci"))
+        // The plan saved against the SQLite state is sealed with the key that came along.
+        let applied = try workspace.runner.run(["apply", planFile] + onPostgres)
+        #expect(applied.exitCode == 0, "\(applied.stderr)")
+        #expect(try workspace.runner.run(["plan", m, "--detailed-exitcode"] + onPostgres).exitCode == 0)
+        // Once there, a second copy into it is refused, and the source is untouched.
+        let again = try workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", url])
+        #expect(again.exitCode == 1)
+        #expect(again.stderr.contains("not empty"), "\(again.stderr)")
+        #expect(try workspace.run(["get"]).exitCode == 0)
+    }
+
+    @Test func aMissingOrBusyStateIsNotCopied() throws {
+        let workspace = try Workspace(edit: { $0.replacingOccurrences(of: "latencyMs: 2", with: "latencyMs: 400") })
+        defer { workspace.directory.remove() }
+        let missing = try workspace.runner.run(["state", "migrate", "--from", workspace.directory.file("nowhere"), "--to", workspace.directory.file("copy")])
+        #expect(missing.exitCode == 1)
+        #expect(missing.stderr.contains("there is no state at"), "\(missing.stderr)")
+        let busy = try workspace.runner.start(
+            ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state],
+            stdout: workspace.directory.file("a.out"), stderr: workspace.directory.file("a.err"))
+        var locked = false
+        for _ in 0..<100 where !locked {
+            Thread.sleep(forTimeInterval: 0.05)
+            locked = (try? workspace.run(["status"]).stdout.contains("Locked by ballast apply")) ?? false
+        }
+        #expect(locked)
+        let refused = try workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])
+        #expect(refused.exitCode == 1)
+        #expect(refused.stderr.contains("is locked by ballast apply"), "\(refused.stderr)")
+        busy.waitUntilExit()
+        // Afterwards it copies, SQLite to SQLite as well.
+        let copied = try workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])
+        #expect(copied.exitCode == 0, "\(copied.stderr)")
+        #expect(copied.stdout.contains("inventory: 21"))
     }
 }
