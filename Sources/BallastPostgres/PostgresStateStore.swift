@@ -338,9 +338,8 @@ public final class PostgresStateStore: StateStore {
     // MARK: Lease
 
     public func acquireLock(_ holder: LockHolder, wait: Duration) async throws -> LockAcquisition {
-        let deadline = ContinuousClock.now + wait
-        while true {
-            let (granted, previous, blocker) = try await guarded {
+        let acquisition = try await LeaseAttempt.acquire(wait: wait, path: path) {
+            try await guarded {
                 try await client.withTransaction(logger: logger) { connection in
                     // Grants are serialised on the epoch row; the lease row is read under it.
                     var epoch: Int64 = 0
@@ -349,24 +348,19 @@ public final class PostgresStateStore: StateStore {
                     }
                     let existing = try await self.currentLease(connection)
                     if let existing, existing.holder.owner != holder.owner, !(existing.lapsed || existing.holder.isDead) {
-                        return (LockHolder?.none, LockHolder?.none, LockHolder?.some(existing.holder))
+                        return LeaseAttempt.blocked(by: existing.holder)
                     }
                     epoch += 1
                     try await connection.query("UPDATE \(unescaped: self.schema.table("lease_epoch")) SET epoch = \(epoch) WHERE id = 1", logger: self.logger)
                     var lease = holder
                     lease.epoch = epoch
                     lease.expiresAt = try await self.writeLease(lease, connection)
-                    let previous = existing.flatMap { $0.holder.owner == holder.owner ? nil : $0.holder }
-                    return (LockHolder?.some(lease), previous, LockHolder?.none)
+                    return LeaseAttempt.granted(lease, previous: existing.flatMap { $0.holder.owner == holder.owner ? nil : $0.holder })
                 }
             }
-            if let granted {
-                fence.withLock { $0 = granted }
-                return previous.map { .tookOver(granted, from: $0) } ?? .acquired(granted)
-            }
-            if let blocker, ContinuousClock.now >= deadline { throw StoreError.locked(path: path, by: blocker) }
-            try await Task.sleep(for: .milliseconds(200))
         }
+        fence.withLock { $0 = acquisition.lease }
+        return acquisition
     }
 
     public func renewLock(_ holder: LockHolder) async throws -> LockHolder {

@@ -257,16 +257,15 @@ public final class SQLiteStateStore: StateStore {
     // MARK: Lock
 
     public func acquireLock(_ holder: LockHolder, wait: Duration) async throws -> LockAcquisition {
-        let deadline = ContinuousClock.now + wait
-        while true {
-            let (granted, previous, blocker): (LockHolder?, LockHolder?, LockHolder?) = try await guarded {
+        let acquisition = try await LeaseAttempt.acquire(wait: wait, path: path) {
+            try await guarded {
                 try await pool.writeWithoutTransaction { db in
-                    var result: (LockHolder?, LockHolder?, LockHolder?) = (nil, nil, nil)
+                    var result = LeaseAttempt.blocked(by: holder)
                     try db.inTransaction(.immediate) {
                         let existing = try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder)
                         let now = Date()
                         if let existing, existing.owner != holder.owner, !existing.isFree(at: now) {
-                            result = (nil, nil, existing)
+                            result = .blocked(by: existing)
                             return .commit
                         }
                         try db.execute(sql: "UPDATE lease_epoch SET epoch = epoch + 1 WHERE id = 1")
@@ -274,19 +273,15 @@ public final class SQLiteStateStore: StateStore {
                         lease.epoch = try Int64.fetchOne(db, sql: "SELECT epoch FROM lease_epoch WHERE id = 1") ?? 1
                         lease.expiresAt = now.addingTimeInterval(holder.ttl.timeInterval)
                         try Self.writeLock(lease, db)
-                        result = (lease, existing.flatMap { $0.owner == holder.owner ? nil : $0 }, nil)
+                        result = .granted(lease, previous: existing.flatMap { $0.owner == holder.owner ? nil : $0 })
                         return .commit
                     }
                     return result
                 }
             }
-            if let granted {
-                fence.withLock { $0 = granted }
-                return previous.map { .tookOver(granted, from: $0) } ?? .acquired(granted)
-            }
-            if let blocker, ContinuousClock.now >= deadline { throw StoreError.locked(path: path, by: blocker) }
-            try await Task.sleep(for: .milliseconds(200))
         }
+        fence.withLock { $0 = acquisition.lease }
+        return acquisition
     }
 
     public func renewLock(_ holder: LockHolder) async throws -> LockHolder {

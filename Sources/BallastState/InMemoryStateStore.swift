@@ -66,10 +66,14 @@ public actor InMemoryStateStore: StateStore {
         }
     }
 
-    public func acquireLock(_ holder: LockHolder, wait: Duration) throws -> LockAcquisition {
+    public func acquireLock(_ holder: LockHolder, wait: Duration) async throws -> LockAcquisition {
+        try await LeaseAttempt.acquire(wait: wait, path: "memory") { attempt(holder) }
+    }
+
+    private func attempt(_ holder: LockHolder) -> LeaseAttempt {
         let now = Date()
         if let current = self.holder, current.owner != holder.owner, !current.isFree(at: now) {
-            throw StoreError.locked(path: "memory", by: current)
+            return .blocked(by: current)
         }
         let previous = self.holder.flatMap { $0.owner == holder.owner ? nil : $0 }
         epoch += 1
@@ -78,7 +82,7 @@ public actor InMemoryStateStore: StateStore {
         granted.expiresAt = now.addingTimeInterval(granted.ttl.timeInterval)
         self.holder = granted
         fence = granted
-        return previous.map { .tookOver(granted, from: $0) } ?? .acquired(granted)
+        return .granted(granted, previous: previous)
     }
 
     public func renewLock(_ holder: LockHolder) throws -> LockHolder {

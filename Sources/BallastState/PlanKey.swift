@@ -25,20 +25,10 @@ public enum PlanKey {
         let path = directory + "/" + fileName
         if let key = try read(path) { return key }
         guard create else { return nil }
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var generator = SystemRandomNumberGenerator()
-        let key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        // Written whole to a private file, then linked into place: a reader never sees half a
-        // key, and of two processes creating it at once, one key wins and both use it.
-        let temporary = path + ".\(getpid()).\(UInt64.random(in: .min ... .max, using: &generator))"
-        let descriptor = open(temporary, O_CREAT | O_EXCL | O_WRONLY, 0o600)
-        guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
-        let text = Array((SpecDigest.hex(key) + "\n").utf8)
-        let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor)
-        close(descriptor)
+        let temporary = try writePrivately((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }, directory: directory)
         defer { unlink(temporary) }
-        guard written == text.count, synced == 0 else { throw .unreadable(path: path, reason: "could not write it") }
+        // Linked into place: of two processes creating it at once, one key wins and both use it.
         if link(temporary, path) != 0 && errno != EEXIST {
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
@@ -46,22 +36,35 @@ public enum PlanKey {
         return stored
     }
 
-    /// Puts `key` in force in `directory` (replacing any other), written whole to a private file
-    /// and renamed into place: `state migrate` carries an estate's key along with it.
+    /// Puts `key` in force in `directory`, replacing any other (renamed into place):
+    /// `state migrate` carries an estate's key along with it.
     public static func install(_ key: [UInt8], stateDirectory directory: String) throws(Failure) {
         let path = directory + "/" + fileName
+        let temporary = try writePrivately(key, directory: directory)
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// `key` written whole (and synced) to a new private file (mode 0600) beside the key's
+    /// place, so that a reader never sees half a key; returns that file's path.
+    private static func writePrivately(_ key: [UInt8], directory: String) throws(Failure) -> String {
+        let path = directory + "/" + fileName
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let temporary = path + ".\(getpid()).install"
-        let descriptor = open(temporary, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
+        var generator = SystemRandomNumberGenerator()
+        let temporary = path + ".\(getpid()).\(UInt64.random(in: .min ... .max, using: &generator))"
+        let descriptor = open(temporary, O_CREAT | O_EXCL | O_WRONLY, 0o600)
         guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         let text = Array((SpecDigest.hex(key) + "\n").utf8)
         let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         let synced = fsync(descriptor)
         close(descriptor)
-        guard written == text.count, synced == 0, rename(temporary, path) == 0 else {
+        guard written == text.count, synced == 0 else {
             unlink(temporary)
             throw .unreadable(path: path, reason: "could not write it")
         }
+        return temporary
     }
 
     private static func read(_ path: String) throws(Failure) -> [UInt8]? {

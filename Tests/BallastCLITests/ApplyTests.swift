@@ -85,13 +85,7 @@ struct ApplyTests {
         let first = try workspace.runner.start(
             ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state],
             stdout: workspace.directory.file("first.out"), stderr: workspace.directory.file("first.err"))
-        // Wait until the first run holds the lock.
-        var locked = false
-        for _ in 0..<100 where !locked {
-            Thread.sleep(forTimeInterval: 0.05)
-            locked = (try? workspace.run(["status"]).stdout.contains("Locked by ballast apply")) ?? false
-        }
-        #expect(locked)
+        #expect(workspace.waitUntilLocked(), "the first run holds the lock")
         let second = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
         #expect(second.exitCode == 1)
         #expect(second.stderr.contains("is locked by ballast apply (pid \(first.processIdentifier)) since"))

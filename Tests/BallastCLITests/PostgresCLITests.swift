@@ -71,18 +71,19 @@ struct PostgresCLITests {
         let server = try await PostgresServer()
         defer { server.stop() }
         let workspace = try Workspace(postgres: try server.createDatabase()) {
-            $0.replacingOccurrences(of: #"latencyMs: \d+"#, with: "latencyMs: 600", options: .regularExpression)
+            $0.replacingOccurrences(of: #"latencyMs: \d+"#, with: "latencyMs: 50", options: .regularExpression)
         }
         defer { workspace.directory.remove() }
+        // The apply stops itself (SIGSTOP) after its third intent, holding open connections;
+        // the database restarts meanwhile; then the apply carries on.
         let apply = try workspace.runner.start(
             ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state, "--data-dir", workspace.directory.file("data")],
-            stdout: workspace.directory.file("apply.out"), stderr: workspace.directory.file("apply.err"))
-        // The apply takes some 13 s of provider calls (21 at 600 ms, one at a time): restart early in it.
-        try await Task.sleep(for: .seconds(4))
-        #expect(apply.isRunning, "the restart comes while the apply works: \((try? String(contentsOfFile: workspace.directory.file("apply.err"), encoding: .utf8)) ?? "")")
+            stdout: workspace.directory.file("apply.out"), stderr: workspace.directory.file("apply.err"), environment: ["BALLAST_FAILPOINT": "after-intent:3:stop"])
+        let stopped = await WatchProcess.eventually(timeout: .seconds(60)) { ProcessState.isStopped(apply.processIdentifier) }
+        #expect(stopped, "the apply reached its third intent: \((try? String(contentsOfFile: workspace.directory.file("apply.err"), encoding: .utf8)) ?? "")")
         server.stop()
-        try await Task.sleep(for: .milliseconds(500))
         try server.start()
+        kill(apply.processIdentifier, SIGCONT)
         apply.waitUntilExit()
         // However the interrupted run ended, the next one finishes the job, creating nothing twice.
         let resumed = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
@@ -92,6 +93,36 @@ struct PostgresCLITests {
         #expect(creates.count == 21)
         #expect(creates.values.allSatisfy { $0 == 1 }, "no resource was created twice: \(creates.filter { $0.value != 1 })")
         #expect(try workspace.unfinishedEvents() == 0)
+        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
+    }
+
+    @Test func aHolderPausedPastItsLeaseNeverWritesAgain() async throws {
+        let server = try await postgres.value
+        let workspace = try Workspace(postgres: try server.createDatabase())
+        defer { workspace.directory.remove() }
+        // The first apply stops itself (as a GC pause or a VM migration would) after its third
+        // intent, with a 3 s lease.
+        let first = try workspace.runner.start(
+            ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state, "--data-dir", workspace.directory.file("data")],
+            stdout: workspace.directory.file("first.out"), stderr: workspace.directory.file("first.err"),
+            environment: ["BALLAST_FAILPOINT": "after-intent:3:stop", "BALLAST_LEASE_TTL": "3s"])
+        #expect(await WatchProcess.eventually(timeout: .seconds(60)) { ProcessState.isStopped(first.processIdentifier) })
+        try await Task.sleep(for: .seconds(4))
+        // Past its expiry by the database's clock: another run takes over and does the work.
+        let second = try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["BALLAST_LEASE_TTL": "3s"])
+        #expect(second.exitCode == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("took over the state lock"), "\(second.stderr)")
+        // The first wakes: it makes no provider call and no write, says so, and fails.
+        kill(first.processIdentifier, SIGCONT)
+        first.waitUntilExit()
+        let said = (try? String(contentsOfFile: workspace.directory.file("first.err"), encoding: .utf8)) ?? ""
+        #expect(first.terminationStatus != 0)
+        #expect(said.contains("was lost: it expired or was taken by another run"), "\(said)")
+        #expect(try workspace.worldCount() == 21)
+        let creates = try workspace.successfulCreates()
+        #expect(creates.count == 21)
+        #expect(creates.values.allSatisfy { $0 == 1 }, "every create once: \(creates.filter { $0.value != 1 })")
+        #expect(try workspace.unfinishedEvents() == 0, "the paused run's open intent was closed by the run that took over")
         #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
     }
 
@@ -157,12 +188,7 @@ struct StateMigrateTests {
         let busy = try workspace.runner.start(
             ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state],
             stdout: workspace.directory.file("a.out"), stderr: workspace.directory.file("a.err"))
-        var locked = false
-        for _ in 0..<100 where !locked {
-            Thread.sleep(forTimeInterval: 0.05)
-            locked = (try? workspace.run(["status"]).stdout.contains("Locked by ballast apply")) ?? false
-        }
-        #expect(locked)
+        #expect(workspace.waitUntilLocked(), "the first run holds the lock")
         let refused = try workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])
         #expect(refused.exitCode == 1)
         #expect(refused.stderr.contains("is locked by ballast apply"), "\(refused.stderr)")

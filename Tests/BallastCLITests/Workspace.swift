@@ -65,6 +65,15 @@ struct Workspace {
         return events.count { $0["status"] as? String == "unfinished" }
     }
 
+    /// Waits (up to 5 s) until `status` shows the state locked by `command`.
+    func waitUntilLocked(by command: String = "ballast apply") -> Bool {
+        for _ in 0..<100 {
+            if (try? run(["status"]).stdout.contains("Locked by \(command)")) == true { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
     func worldCount() throws -> Int {
         ((try json(["sim", "ls"]) as? [String: Any])?["resources"] as? [Any])?.count ?? -1
     }
