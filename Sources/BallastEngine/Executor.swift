@@ -85,10 +85,13 @@ public struct Executor: Sendable {
         var finished = Set<Int>()
         var running = 0
         let total = actions.count
+        // Once a write finds the lease lost, nothing more is started and nothing more is
+        // written: the rest is reported skipped, and the run that took over decides it.
+        var lostLease: ResourceID?
 
         await withTaskGroup(of: (Int, ActionResult, Fields?).self) { group in
             func launch() {
-                while running < parallelism, !ready.isEmpty {
+                while running < parallelism, !ready.isEmpty, lostLease == nil {
                     let index = ready.removeFirst()
                     let action = actions[index]
                     // Only the outputs this action's references can use: copying the whole
@@ -108,6 +111,7 @@ public struct Executor: Sendable {
                 finished.insert(index)
                 report.results.append(result)
                 progress.finished(result, completed: finished.count, running: running, total: total)
+                if case .journal(.leaseLost)? = result.failure, lostLease == nil { lostLease = actions[index].id }
                 if result.status == .applied {
                     if let produced { outputs[actions[index].id] = produced } else { outputs[actions[index].id] = nil }
                     for dependent in schedule.dependents[index] {
@@ -120,13 +124,22 @@ public struct Executor: Sendable {
                         finished.insert(skipped)
                         ready.removeAll { $0 == skipped }
                         let skippedResult = ActionResult(id: actions[skipped].id, action: actions[skipped].action, status: .skipped, blockedBy: actions[index].id)
-                        await journalSkip(actions[skipped], input: input, resource: desired[actions[skipped].id], blockedBy: actions[index].id)
+                        if lostLease == nil {
+                            await journalSkip(actions[skipped], input: input, resource: desired[actions[skipped].id], blockedBy: actions[index].id)
+                        }
                         report.results.append(skippedResult)
                         progress.finished(skippedResult, completed: finished.count, running: running, total: total)
                     }
                 }
                 ready.sort()
                 launch()
+            }
+        }
+        if let lostLease {
+            for index in actions.indices where !finished.contains(index) {
+                let skipped = ActionResult(id: actions[index].id, action: actions[index].action, status: .skipped, blockedBy: lostLease)
+                report.results.append(skipped)
+                progress.finished(skipped, completed: report.results.count, running: 0, total: total)
             }
         }
         return report

@@ -124,7 +124,8 @@ struct StatusCommand: AsyncParsableCommand {
         if let holder {
             let note = holder.isDead ? " — that process is gone; the next run takes the lock over"
                 : holder.expiresAt < Date() ? " — its lease expired; the next run takes the lock over" : ""
-            Terminal.standardOutput("Locked by \(holder.command) (pid \(holder.pid)) since \(ISO8601DateFormatter().string(from: holder.since)), lock id \(holder.owner), epoch \(holder.epoch)\(note)\n")
+            let host = holder.host == ProcessInfo.processInfo.hostName ? "" : " on \(holder.host)"
+            Terminal.standardOutput("Locked by \(holder.command) (pid \(holder.pid)\(host)) since \(ISO8601DateFormatter().string(from: holder.since)), lock id \(holder.owner), epoch \(holder.epoch)\(note)\n")
         } else {
             Terminal.standardOutput("Not locked.\n")
         }

@@ -117,7 +117,8 @@ struct WatchCommand: AsyncParsableCommand {
             Terminal.standardError("ballast: error: watch did not start: fix the errors above\n")
             return false
         }
-        Terminal.standardOutput("ballast watch: started: \(plan.summaryLine)\n")
+        let deferred = report.deferredPrunes == 0 ? "" : " \(report.deferredPrunes) no longer declared: removed only after the prune delay, within the deletion budget."
+        Terminal.standardOutput("ballast watch: started: \(plan.summaryLine)\(deferred)\n")
         if let applied = report.report, !applied.results.isEmpty { Terminal.standardOutput("ballast watch: \(applied.summaryLine)\n") }
         return true
     }

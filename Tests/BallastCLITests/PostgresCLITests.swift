@@ -118,6 +118,7 @@ struct PostgresCLITests {
         let said = (try? String(contentsOfFile: workspace.directory.file("first.err"), encoding: .utf8)) ?? ""
         #expect(first.terminationStatus != 0)
         #expect(said.contains("was lost: it expired or was taken by another run"), "\(said)")
+        #expect(!said.contains("could not journal"), "after the lease was lost, nothing more is tried: \(said)")
         #expect(try workspace.worldCount() == 21)
         let creates = try workspace.successfulCreates()
         #expect(creates.count == 21)

@@ -79,6 +79,17 @@ struct TrustWatchTests {
         await daemon.stop()
     }
 
+    @Test func aDaemonStartedOnFewerFilesSaysItsRemovalsWait() async throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        try FileManager.default.removeItem(atPath: workspace.manifests + "/us-east.yaml")
+        let watch = try await WatchProcess(cli: workspace.runner, arguments: [workspace.manifests, "--state", workspace.state], directory: workspace.directory.path)
+        let out = watch.standardOutput
+        _ = await watch.terminate()
+        #expect(out.contains("0 to destroy. 2 no longer declared: removed only after the prune delay, within the deletion budget."), "\(out)")
+    }
+
     @Test func aDaemonPausedPastItsLeaseNeverWritesAgainAndStops() async throws {
         let daemon = try await Daemon(environment: ["BALLAST_LEASE_TTL": "3s"])
         defer { Task { await daemon.stop() } }

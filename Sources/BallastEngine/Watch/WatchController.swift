@@ -87,9 +87,13 @@ public actor WatchController {
     public struct StartupReport: Sendable {
         public var loaded: LoadedManifests
         public var diagnostics: Diagnostics
+        /// What start-up did: the plan without its prunes, which wait for the prune delay and
+        /// the deletion budget like any later removal.
         public var plan: Plan?
         public var report: ApplyReport?
         public var recovery: Recovery.Report?
+        /// The prunes the plan had, left to the prune gate.
+        public var deferredPrunes: Int = 0
     }
 
     /// Loads, plans and applies, as `apply --auto-approve` does. Returns nil plan when the
@@ -125,7 +129,9 @@ public actor WatchController {
             schedulePruneCheck(after: configuration.pruneDelay)
         }
         started = true
-        return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics, plan: plan, report: report, recovery: recovery)
+        return StartupReport(
+            loaded: loaded, diagnostics: outcome.diagnostics, plan: immediate, report: report, recovery: recovery,
+            deferredPrunes: plan.actions.count - immediate.actions.count)
     }
 
     /// Conditions from the start-up plan and apply; what did not converge is queued.
