@@ -18,8 +18,11 @@ import Synchronization
 /// transaction mode (PgBouncer) is safe.
 public final class PostgresStateStore: StateStore {
     public let url: PostgresURL
-    private let client: PostgresClient
-    private let runner: Task<Void, Never>
+    /// The connection pool, and the task that runs it; replaced when it stops answering.
+    private let pool: Mutex<(client: PostgresClient, runner: Task<Void, Never>)>
+    private let configuration: PostgresClient.Configuration
+    private var client: PostgresClient { pool.withLock { $0.client } }
+    private let operationTimeout: Duration
     private let logger: Logger
     private let schema: PostgresSchema
     /// The lease this store's writes are fenced by, once one was granted.
@@ -40,8 +43,13 @@ public final class PostgresStateStore: StateStore {
     /// Throws ``StoreError/unavailable(path:reason:)`` (retryable) when the database cannot be
     /// reached, ``NoState`` when `access` is not `.create` and the schema holds no state, and
     /// ``StoreError/incompatible(path:reason:)`` when a newer Ballast wrote it.
-    public static func open(_ url: PostgresURL, access: Access, logger: Logger) async throws -> PostgresStateStore {
-        let store = try PostgresStateStore(url: url, logger: logger)
+    /// `operationTimeout`: how long one operation (a query or a transaction, waiting for a
+    /// connection included) may take before it fails as unavailable (retryable). The pool waits
+    /// out a restart of the server within it; but a server that accepts connections and never
+    /// answers, or a pool that wedged (seen once, after the process was stopped across a
+    /// restart), must fail a command, not hang it. After a deadline passes, the pool is replaced.
+    public static func open(_ url: PostgresURL, access: Access, logger: Logger, operationTimeout: Duration = .seconds(30)) async throws -> PostgresStateStore {
+        let store = try PostgresStateStore(url: url, logger: logger, operationTimeout: operationTimeout)
         do {
             try await store.prepare(access)
         } catch {
@@ -60,8 +68,9 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
-    private init(url: PostgresURL, logger: Logger) throws {
+    private init(url: PostgresURL, logger: Logger, operationTimeout: Duration) throws {
         self.url = url
+        self.operationTimeout = operationTimeout
         self.logger = logger
         schema = PostgresSchema(url.schema)
         let tls = try Self.tlsConfiguration(url)
@@ -70,9 +79,26 @@ public final class PostgresStateStore: StateStore {
             tls: tls.map { url.tls == .prefer ? .prefer($0) : .require($0) } ?? .disable)
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.maximumConnections = 8
+        self.configuration = configuration
+        pool = Mutex(Self.startPool(configuration, logger: logger))
+    }
+
+    private static func startPool(_ configuration: PostgresClient.Configuration, logger: Logger) -> (client: PostgresClient, runner: Task<Void, Never>) {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
-        runner = Task { await client.run() }
+        return (client, Task { await client.run() })
+    }
+
+    /// A pool that let an operation pass its deadline is dropped for a fresh one: whatever
+    /// wedged it (a process stopped across a server restart) does not wedge the next operation.
+    private func replacePool() {
+        let fresh = Self.startPool(configuration, logger: logger)
+        let old = pool.withLock { current in
+            let old = current
+            current = fresh
+            return old
+        }
+        old.runner.cancel()
+        logger.warning("the database did not answer in time; reconnecting", metadata: ["state": "\(url)"])
     }
 
     /// What TLS the URL asks for; nil for none.
@@ -108,9 +134,15 @@ public final class PostgresStateStore: StateStore {
         }
         var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
+        let logger = self.logger
+        let connectionConfiguration = configuration
         do {
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-            try await connection.close()
+            try await Self.withDeadline(operationTimeout) {
+                let connection = try await PostgresConnection.connect(configuration: connectionConfiguration, id: 0, logger: logger)
+                try await connection.close()
+            }
+        } catch is DeadlinePassed {
+            throw StoreError.unavailable(path: path, reason: "the database did not answer within \(operationTimeout)")
         } catch let error as PSQLError {
             throw Self.storeError(error, path: path)
         } catch {
@@ -120,11 +152,11 @@ public final class PostgresStateStore: StateStore {
 
     /// Stops the connections. The store must not be used afterwards.
     public func close() {
-        runner.cancel()
+        pool.withLock { $0.runner.cancel() }
     }
 
     deinit {
-        runner.cancel()
+        pool.withLock { $0.runner.cancel() }
     }
 
     private var path: String { url.description }
@@ -134,7 +166,7 @@ public final class PostgresStateStore: StateStore {
     private func prepare(_ access: Access) async throws {
         try await probe()
         let versions = schema.table("schema_version")
-        let found: Int? = try await guarded {
+        let found: Int? = try await guarded { [self] in
             let rows = try await client.query("SELECT to_regclass(\(versions))::text", logger: logger)
             var exists = false
             for try await name in rows.decode(String?.self) { exists = name != nil }
@@ -169,7 +201,7 @@ public final class PostgresStateStore: StateStore {
     private func migrate() async throws {
         let schema = self.schema
         let latest = schema.latestVersion
-        let found: Int = try await guarded {
+        let found: Int = try await guarded { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("ballast-migrate:" + schema.schema)))", logger: self.logger)
                 try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: "\"\(schema.schema)\"")", logger: self.logger)
@@ -197,7 +229,7 @@ public final class PostgresStateStore: StateStore {
     // MARK: Inventory
 
     public func inventory() async throws -> [ResourceID: InventoryEntry] {
-        let records = try await guarded {
+        let records = try await guarded { [self] in
             try await Self.inventoryRecords(try await client.query("SELECT \(unescaped: Self.inventoryColumns) FROM \(unescaped: schema.table("inventory"))", logger: logger))
         }
         var result: [ResourceID: InventoryEntry] = [:]
@@ -210,7 +242,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func entry(_ id: ResourceID) async throws -> InventoryEntry? {
-        let records = try await guarded {
+        let records = try await guarded { [self] in
             try await Self.inventoryRecords(try await client.query(
                 "SELECT \(unescaped: Self.inventoryColumns) FROM \(unescaped: schema.table("inventory")) WHERE id = \(id.description)", logger: logger))
         }
@@ -292,7 +324,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func unfinishedIntents() async throws -> [JournalIntentRecord] {
-        let rows = try await guarded {
+        let rows = try await guarded { [self] in
             try await Self.collect(try await client.query("""
                 SELECT i.seq, i.run_id, i.resource_id, i.action, i.spec, i.spec_digest, i.at
                 FROM \(unescaped: schema.table("journal_intent")) i LEFT JOIN \(unescaped: schema.table("journal_outcome")) o ON o.intent_seq = i.seq
@@ -307,7 +339,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func events(since: Date?) async throws -> [JournalEvent] {
-        let rows = try await guarded {
+        let rows = try await guarded { [self] in
             try await Self.collect(try await client.query("""
                 SELECT i.seq, i.run_id, i.resource_id, i.action, i.spec, i.spec_digest, i.at, o.status, o.attempts, o.error, o.outputs, o.at
                 FROM \(unescaped: schema.table("journal_intent")) i LEFT JOIN \(unescaped: schema.table("journal_outcome")) o ON o.intent_seq = i.seq
@@ -339,7 +371,7 @@ public final class PostgresStateStore: StateStore {
 
     public func acquireLock(_ holder: LockHolder, wait: Duration) async throws -> LockAcquisition {
         let acquisition = try await LeaseAttempt.acquire(wait: wait, path: path) {
-            try await guarded {
+            try await guarded { [self] in
                 try await client.withTransaction(logger: logger) { connection in
                     // Grants are serialised on the epoch row; the lease row is read under it.
                     var epoch: Int64 = 0
@@ -364,7 +396,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func renewLock(_ holder: LockHolder) async throws -> LockHolder {
-        try await guarded {
+        try await guarded { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 guard var current = try await self.currentLease(connection, locking: true)?.holder,
                       current.owner == holder.owner, current.epoch == holder.epoch else {
@@ -379,13 +411,13 @@ public final class PostgresStateStore: StateStore {
 
     public func releaseLock(_ holder: LockHolder) async throws {
         fence.withLock { if $0?.owner == holder.owner { $0 = nil } }
-        try await guarded {
+        try await guarded { [self] in
             try await client.query("DELETE FROM \(unescaped: schema.table("lease")) WHERE owner = \(holder.owner)", logger: logger)
         }
     }
 
     public func forceUnlock(owner: String) async throws -> LockHolder? {
-        try await guarded {
+        try await guarded { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 guard let current = try await self.currentLease(connection, locking: true)?.holder, current.owner == owner else { return nil }
                 try await connection.query("DELETE FROM \(unescaped: self.schema.table("lease")) WHERE owner = \(owner)", logger: self.logger)
@@ -395,7 +427,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func lockHolder() async throws -> LockHolder? {
-        try await guarded {
+        try await guarded { [self] in
             try await client.withConnection { connection in try await self.currentLease(connection)?.holder }
         }
     }
@@ -439,7 +471,7 @@ public final class PostgresStateStore: StateStore {
     @discardableResult
     private func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let lease = fence.withLock { $0 }
-        return try await guarded {
+        return try await guarded { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 if let lease {
                     var current: (String, Int64)?
@@ -459,7 +491,7 @@ public final class PostgresStateStore: StateStore {
     // MARK: API tokens
 
     public func saveToken(_ token: APIToken) async throws {
-        try await guarded {
+        try await guarded { [self] in
             try await client.query("""
                 INSERT INTO \(unescaped: schema.table("api_token")) (name, digest, role, created_at)
                 VALUES (\(token.name), \(token.digestHex), \(token.role.rawValue), \(token.createdAt.timeIntervalSince1970))
@@ -478,7 +510,7 @@ public final class PostgresStateStore: StateStore {
 
     /// `condition` is built here from hexadecimal digits only, never from outside text.
     private func tokens(where condition: String) async throws -> [APIToken] {
-        let rows = try await guarded {
+        let rows = try await guarded { [self] in
             try await Self.collect(try await client.query(
                 "SELECT name, digest, role, created_at FROM \(unescaped: schema.table("api_token")) \(unescaped: condition) ORDER BY name", logger: logger
             ).decode((String, String, String, Double).self))
@@ -489,7 +521,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func revokeToken(name: String) async throws -> Bool {
-        try await guarded {
+        try await guarded { [self] in
             let rows = try await client.query("DELETE FROM \(unescaped: schema.table("api_token")) WHERE name = \(name) RETURNING name", logger: logger)
             var deleted = false
             for try await _ in rows.decode(String.self) { deleted = true }
@@ -501,7 +533,7 @@ public final class PostgresStateStore: StateStore {
 
     public func planKey(create: Bool) async throws -> [UInt8]? {
         let table = schema.table("plan_key")
-        let stored: String? = try await guarded {
+        let stored: String? = try await guarded { [self] in
             if create {
                 var generator = SystemRandomNumberGenerator()
                 let fresh = SpecDigest.hex((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
@@ -523,7 +555,7 @@ public final class PostgresStateStore: StateStore {
 
     public func snapshot() async throws -> StateSnapshot {
         let schema = self.schema
-        let (records, intentRows, outcomeRows, tokenRows, key) = try await guarded {
+        let (records, intentRows, outcomeRows, tokenRows, key) = try await guarded { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 // One snapshot of every table, whatever commits meanwhile.
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
@@ -615,9 +647,12 @@ public final class PostgresStateStore: StateStore {
     /// Database errors become typed store errors: a server that cannot be reached (or that
     /// went away mid-query) is retryable; what the server refused says why.
     @discardableResult
-    private func guarded<T>(_ body: () async throws -> T) async throws -> T {
+    private func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await body()
+            return try await Self.withDeadline(operationTimeout, body)
+        } catch is DeadlinePassed {
+            replacePool()
+            throw StoreError.unavailable(path: path, reason: "the database did not answer within \(operationTimeout)")
         } catch let error as StoreError {
             throw error
         } catch let error as NoState {
@@ -635,6 +670,22 @@ public final class PostgresStateStore: StateStore {
             throw StoreError.unavailable(path: path, reason: "\(error)")
         } catch {
             throw StoreError.unavailable(path: path, reason: "\(error)")
+        }
+    }
+
+    private struct DeadlinePassed: Error {}
+
+    /// `body`, or ``DeadlinePassed`` when it takes longer than `limit`: it is then cancelled
+    /// (a wait for a connection ends at once).
+    private static func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw DeadlinePassed()
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
         }
     }
 

@@ -131,3 +131,29 @@ struct PostgresStateStoreTests {
         }
     }
 }
+
+@Suite("PostgreSQL that never answers")
+struct SilentPostgresTests {
+    @Test func aServerThatAcceptsButNeverAnswersFailsTheCommandInsteadOfHangingIt() async throws {
+        // A listening socket that accepts connections and says nothing, as a wedged server or a
+        // black-holing proxy would.
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(descriptor, 16)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let url = try PostgresURL(parsing: "postgres://ballast@127.0.0.1:\(port)/ballast?sslmode=disable")
+        do {
+            _ = try await PostgresStateStore.open(url, access: .create, logger: quietLogger, operationTimeout: .seconds(2))
+            Issue.record("nothing answers there")
+        } catch let error as StoreError {
+            #expect(error.isRetryable)
+            #expect(error.description.contains("did not answer within 2"), "\(error)")
+        }
+    }
+}
