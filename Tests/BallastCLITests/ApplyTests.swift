@@ -96,9 +96,9 @@ struct ApplyTests {
         #expect(try workspace.unfinishedEvents() == 0)
     }
 
-    @Test(arguments: ["before-intent:4", "after-intent:4", "after-provider-create:4", "after-provider:9", "after-outcome:4"])
-    func killedMidApplyRecoversWithoutDuplicates(failpoint: String) throws {
-        let workspace = try Workspace()
+    @Test(arguments: StateBackend.allCases, ["before-intent:4", "after-intent:4", "after-provider-create:4", "after-provider:9", "after-outcome:4"])
+    func killedMidApplyRecoversWithoutDuplicates(backend: StateBackend, failpoint: String) async throws {
+        let workspace = try await backend.workspace()
         defer { workspace.directory.remove() }
         let crashed = try workspace.run(["apply", workspace.manifests, "--auto-approve", "--parallelism", "3"], environment: ["BALLAST_FAILPOINT": failpoint])
         #expect(crashed.exitCode == 9, "killed by SIGKILL at \(failpoint)")

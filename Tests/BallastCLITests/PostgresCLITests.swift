@@ -3,7 +3,20 @@ import Foundation
 import Testing
 
 /// One throwaway PostgreSQL cluster for the CLI tests, started on first use.
-private let postgres = Task { try await PostgresServer() }
+let postgres = Task { try await PostgresServer() }
+
+/// The state backends a CLI test can run against.
+enum StateBackend: String, CaseIterable, Sendable {
+    case sqlite, postgres
+
+    /// A workspace whose state is in this backend (a fresh database for PostgreSQL).
+    func workspace() async throws -> Workspace {
+        switch self {
+        case .sqlite: try Workspace()
+        case .postgres: try Workspace(postgres: try await BallastCLITests.postgres.value.createDatabase())
+        }
+    }
+}
 
 /// The CLI with its state in PostgreSQL (`--state postgres://…`), against a real server.
 @Suite("CLI on PostgreSQL")
@@ -47,23 +60,6 @@ struct PostgresCLITests {
         // Another schema is another state, with another key: the plan is not its plan.
         let other = try workspace.runner.run(["apply", planFile, "--state", server.url(database: "postgres", schema: "other"), "--data-dir", workspace.directory.file("data")])
         #expect(other.exitCode != 0)
-    }
-
-    @Test(arguments: ["before-intent:4", "after-intent:4", "after-provider-create:4", "after-provider:9", "after-outcome:4"])
-    func killedMidApplyRecoversWithoutDuplicates(failpoint: String) async throws {
-        let server = try await postgres.value
-        let workspace = try Workspace(postgres: try server.createDatabase())
-        defer { workspace.directory.remove() }
-        let crashed = try workspace.run(["apply", workspace.manifests, "--auto-approve", "--parallelism", "3"], environment: ["BALLAST_FAILPOINT": failpoint])
-        #expect(crashed.exitCode == 9, "killed by SIGKILL at \(failpoint): \(crashed.stderr)")
-        let resumed = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
-        #expect(resumed.exitCode == 0, "\(resumed.stderr)")
-        #expect(resumed.stderr.contains("took over the state lock"))
-        #expect(try workspace.worldCount() == 21)
-        let creates = try workspace.successfulCreates()
-        #expect(creates.count == 21)
-        #expect(creates.values.allSatisfy { $0 == 1 }, "no resource was created twice: \(creates.filter { $0.value != 1 })")
-        #expect(try workspace.unfinishedEvents() == 0)
     }
 
     @Test func aDatabaseRestartDuringApplyLosesNothing() async throws {
