@@ -106,12 +106,7 @@ struct ApplyTests {
         let resumed = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
         #expect(resumed.exitCode == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("took over the state lock"))
-        #expect(try workspace.worldCount() == 21)
-        let creates = try workspace.successfulCreates()
-        #expect(creates.count == 21)
-        #expect(creates.values.allSatisfy { $0 == 1 }, "no resource was created twice: \(creates.filter { $0.value != 1 })")
-        #expect(try workspace.unfinishedEvents() == 0)
-        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
+        try workspace.expectConvergedWithEveryCreateOnce()
     }
 
     @Test func aStalePlanIsRefusedAndAFreshOneApplies() throws {

@@ -84,12 +84,7 @@ struct PostgresCLITests {
         // However the interrupted run ended, the next one finishes the job, creating nothing twice.
         let resumed = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
         #expect(resumed.exitCode == 0, "\(resumed.stderr)\n\((try? String(contentsOfFile: workspace.directory.file("apply.err"), encoding: .utf8)) ?? "")")
-        #expect(try workspace.worldCount() == 21)
-        let creates = try workspace.successfulCreates()
-        #expect(creates.count == 21)
-        #expect(creates.values.allSatisfy { $0 == 1 }, "no resource was created twice: \(creates.filter { $0.value != 1 })")
-        #expect(try workspace.unfinishedEvents() == 0)
-        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
+        try workspace.expectConvergedWithEveryCreateOnce()
     }
 
     @Test func aHolderPausedPastItsLeaseNeverWritesAgain() async throws {
@@ -115,12 +110,7 @@ struct PostgresCLITests {
         #expect(first.terminationStatus != 0)
         #expect(said.contains("was lost: it expired or was taken by another run"), "\(said)")
         #expect(!said.contains("could not journal"), "after the lease was lost, nothing more is tried: \(said)")
-        #expect(try workspace.worldCount() == 21)
-        let creates = try workspace.successfulCreates()
-        #expect(creates.count == 21)
-        #expect(creates.values.allSatisfy { $0 == 1 }, "every create once: \(creates.filter { $0.value != 1 })")
-        #expect(try workspace.unfinishedEvents() == 0, "the paused run's open intent was closed by the run that took over")
-        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
+        try workspace.expectConvergedWithEveryCreateOnce()
     }
 
     @Test func mistakesAboutTheDatabaseAreClearAndRetryable() async throws {

@@ -65,6 +65,18 @@ struct Workspace {
         return events.count { $0["status"] as? String == "unfinished" }
     }
 
+    /// After an interrupted run and the one that finished it: the hybrid example's 21 resources
+    /// exist, each was created exactly once (created or adopted), no intent is left open, and
+    /// a plan finds nothing to do.
+    func expectConvergedWithEveryCreateOnce(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try worldCount() == 21, sourceLocation: sourceLocation)
+        let creates = try successfulCreates()
+        #expect(creates.count == 21, sourceLocation: sourceLocation)
+        #expect(creates.values.allSatisfy { $0 == 1 }, "no resource was created twice: \(creates.filter { $0.value != 1 })", sourceLocation: sourceLocation)
+        #expect(try unfinishedEvents() == 0, sourceLocation: sourceLocation)
+        #expect(try run(["plan", manifests, "--detailed-exitcode"]).exitCode == 0, "no changes left", sourceLocation: sourceLocation)
+    }
+
     /// Waits (up to 5 s) until `status` shows the state locked by `command`.
     func waitUntilLocked(by command: String = "ballast apply") -> Bool {
         for _ in 0..<100 {
