@@ -170,8 +170,8 @@ public struct Executor: Sendable {
         // Epochs fence the state, not the providers: a run whose lease may have lapsed (it was
         // paused, or could not renew) starts no provider call. The intent stays open; the next
         // run that holds the lease recovers it.
-        guard leaseDeadline.allowsCall() else {
-            return (index, result(.failed, attempts: 0, failure: journalFailure(StoreError.unavailable(path: "state", reason: "the lease on the state is about to expire or was lost; no provider call was started"))), nil)
+        guard leaseDeadline.allowsCall(site: id.site) else {
+            return (index, result(.failed, attempts: 0, failure: journalFailure(StoreError.unavailable(path: "state", reason: "the lease on the state (or on site \(id.site)) is about to expire or was lost; no provider call was started"))), nil)
         }
 
         var outcome = await perform(planned, input: input, resource: resource, outputs: outputs)

@@ -94,6 +94,41 @@ struct PostgresSchema: Sendable {
                 """,
                 "CREATE TABLE \(table("plan_key")) (id INTEGER PRIMARY KEY CHECK (id = 1), key TEXT NOT NULL)",
             ]),
+            Migration(version: 2, name: "watch replicas: heartbeats, site leases, prune admissions", statements: [
+                // Heartbeats and leases are judged by the database's now(), never a host's clock.
+                """
+                CREATE TABLE \(table("replica")) (
+                    id TEXT PRIMARY KEY,
+                    host TEXT NOT NULL,
+                    pid BIGINT NOT NULL,
+                    listen TEXT NOT NULL,
+                    manifest_digest TEXT NOT NULL,
+                    started_at DOUBLE PRECISION NOT NULL,
+                    last_seen TIMESTAMPTZ NOT NULL,
+                    expires_at TIMESTAMPTZ NOT NULL
+                )
+                """,
+                // One row per site (and one for the leadership, key '*leader'); every grant takes
+                // a new epoch from the sequence, so epochs only grow.
+                """
+                CREATE TABLE \(table("site_lease")) (
+                    key TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    epoch BIGINT NOT NULL,
+                    acquired_at TIMESTAMPTZ NOT NULL,
+                    expires_at TIMESTAMPTZ NOT NULL
+                )
+                """,
+                "CREATE INDEX site_lease_owner ON \(table("site_lease")) (owner)",
+                "CREATE SEQUENCE \(table("site_lease_epoch"))",
+                """
+                CREATE TABLE \(table("prune_admission")) (
+                    resource_id TEXT PRIMARY KEY,
+                    manifest_digest TEXT NOT NULL,
+                    admitted_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+            ]),
         ]
     }
 

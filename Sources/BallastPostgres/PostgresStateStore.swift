@@ -21,12 +21,17 @@ public final class PostgresStateStore: StateStore {
     /// The connection pool, and the task that runs it; replaced when it stops answering.
     private let pool: Mutex<(client: PostgresClient, runner: Task<Void, Never>)>
     private let configuration: PostgresClient.Configuration
-    private var client: PostgresClient { pool.withLock { $0.client } }
+    var client: PostgresClient { pool.withLock { $0.client } }
     private let operationTimeout: Duration
-    private let logger: Logger
-    private let schema: PostgresSchema
+    let logger: Logger
+    let schema: PostgresSchema
     /// The lease this store's writes are fenced by, once one was granted.
     private let fence = Mutex<LockHolder?>(nil)
+    /// A watch replica's site leases, once it has some: writes for a resource are fenced by the
+    /// lease on its site (``ReplicaStore/fence(replica:epochs:)``).
+    let siteFence = Mutex<(replica: String, epochs: [String: Int64])?>(nil)
+    /// Wake-ups from other replicas (LISTEN), started on first use.
+    let listener = Mutex<ReplicaListener?>(nil)
 
     /// How this process means to use the state.
     public enum Access: Sendable {
@@ -125,17 +130,8 @@ public final class PostgresStateStore: StateStore {
     /// the pool would keep trying for a minute. (Later, while a run works, the pool waits out
     /// a restart: that is what lets `pg_ctl restart` during an apply lose nothing.)
     private func probe() async throws {
-        let tls: PostgresConnection.Configuration.TLS
-        if let configuration = try Self.tlsConfiguration(url) {
-            let context = try NIOSSLContext(configuration: configuration)
-            tls = url.tls == .prefer ? .prefer(context) : .require(context)
-        } else {
-            tls = .disable
-        }
-        var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
-        configuration.options.connectTimeout = .seconds(5)
         let logger = self.logger
-        let connectionConfiguration = configuration
+        let connectionConfiguration = try connectionConfiguration()
         do {
             try await Self.withDeadline(operationTimeout) {
                 let connection = try await PostgresConnection.connect(configuration: connectionConfiguration, id: 0, logger: logger)
@@ -150,16 +146,32 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
+    /// How to open one connection outside the pool (the probe, the listener).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        if let configuration = try Self.tlsConfiguration(url) {
+            let context = try NIOSSLContext(configuration: configuration)
+            tls = url.tls == .prefer ? .prefer(context) : .require(context)
+        } else {
+            tls = .disable
+        }
+        var configuration = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
     /// Stops the connections. The store must not be used afterwards.
     public func close() {
         pool.withLock { $0.runner.cancel() }
+        listener.withLock { $0?.stop() }
     }
 
     deinit {
         pool.withLock { $0.runner.cancel() }
+        listener.withLock { $0?.stop() }
     }
 
-    private var path: String { url.description }
+    var path: String { url.description }
 
     // MARK: Schema
 
@@ -263,11 +275,11 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func upsert(_ entry: InventoryEntry) async throws {
-        try await write { connection in try await self.write(entry, connection) }
+        try await write(site: entry.id.site) { connection in try await self.write(entry, connection) }
     }
 
     public func remove(_ id: ResourceID) async throws {
-        try await write { connection in
+        try await write(site: id.site) { connection in
             try await connection.query("DELETE FROM \(unescaped: self.schema.table("inventory")) WHERE id = \(id.description)", logger: self.logger)
         }
     }
@@ -290,7 +302,7 @@ public final class PostgresStateStore: StateStore {
     // MARK: Journal
 
     public func recordIntent(_ intent: JournalIntent) async throws -> Int64 {
-        try await write { connection in
+        try await write(site: intent.id.site) { connection in
             let rows = try await connection.query("""
                 INSERT INTO \(unescaped: self.schema.table("journal_intent")) (run_id, resource_id, action, spec, spec_digest, at)
                 VALUES (\(intent.runID), \(intent.id.description), \(intent.action.rawValue), \(JSONText.string(.map(intent.spec))),
@@ -304,7 +316,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) async throws {
-        try await write { connection in
+        try await write(site: nil, intentSequence: outcome.intentSequence) { connection in
             try await self.insert(outcome, connection)
             switch change {
             case .none: break
@@ -361,7 +373,7 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
-    private static func collect<Element>(_ sequence: some AsyncSequence<Element, any Error>) async throws -> [Element] {
+    static func collect<Element>(_ sequence: some AsyncSequence<Element, any Error>) async throws -> [Element] {
         var result: [Element] = []
         for try await element in sequence { result.append(element) }
         return result
@@ -382,6 +394,9 @@ public final class PostgresStateStore: StateStore {
                     if let existing, existing.holder.owner != holder.owner, !(existing.lapsed || existing.holder.isDead) {
                         return LeaseAttempt.blocked(by: existing.holder)
                     }
+                    // Watch replicas act on their sites under their own leases: a one-off
+                    // writer waits until none is alive.
+                    if let replica = try await self.liveReplica(connection) { return LeaseAttempt.blocked(by: replica) }
                     epoch += 1
                     try await connection.query("UPDATE \(unescaped: self.schema.table("lease_epoch")) SET epoch = \(epoch) WHERE id = 1", logger: self.logger)
                     var lease = holder
@@ -433,7 +448,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     /// The lease row, and whether it lapsed by the database's clock.
-    private func currentLease(_ connection: PostgresConnection, locking: Bool = false) async throws -> (holder: LockHolder, lapsed: Bool)? {
+    func currentLease(_ connection: PostgresConnection, locking: Bool = false) async throws -> (holder: LockHolder, lapsed: Bool)? {
         let rows = try await connection.query("""
             SELECT owner, pid, host, boot_id, start_time, command, since, epoch, ttl_ms, expires_at, expires_at < now()
             FROM \(unescaped: schema.table("lease")) WHERE id = 1 \(unescaped: locking ? "FOR UPDATE" : "")
@@ -467,12 +482,17 @@ public final class PostgresStateStore: StateStore {
 
     /// One write transaction, fenced: the lease this store holds (if any) must still be the one
     /// in force. The lease row is share-locked until commit, so no grant can slip in between
-    /// the check and the write.
+    /// the check and the write. A watch replica's writes are fenced by its lease on the site
+    /// written for (`site`, or the site of the intent numbered `intentSequence`).
     @discardableResult
-    private func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func write<T: Sendable>(site: String?, intentSequence: Int64? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let lease = fence.withLock { $0 }
+        let replica = siteFence.withLock { $0 }
         return try await guarded { [self] in
             try await client.withTransaction(logger: logger) { connection in
+                if let replica {
+                    try await self.checkSiteLease(replica, site: site, intentSequence: intentSequence, connection)
+                }
                 if let lease {
                     var current: (String, Int64)?
                     for try await row in try await connection.query(
@@ -595,7 +615,7 @@ public final class PostgresStateStore: StateStore {
 
     public func restore(_ snapshot: StateSnapshot) async throws {
         let schema = self.schema
-        try await write { connection in
+        try await write(site: nil) { connection in
             var rows = 0
             for try await count in try await connection.query("""
                 SELECT (SELECT count(*) FROM \(unescaped: schema.table("inventory"))) + (SELECT count(*) FROM \(unescaped: schema.table("journal_intent")))
@@ -647,7 +667,7 @@ public final class PostgresStateStore: StateStore {
     /// Database errors become typed store errors: a server that cannot be reached (or that
     /// went away mid-query) is retryable; what the server refused says why.
     @discardableResult
-    private func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
             return try await Self.withDeadline(operationTimeout, body)
         } catch is DeadlinePassed {

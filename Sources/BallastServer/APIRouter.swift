@@ -35,6 +35,7 @@ public struct APIRouter: Sendable {
         router.get("/v1/resources/**") { request, _ in await resource(request) }
         router.get("/v1/sites") { _, _ in Self.json(StatusJSON.sites(await controller.siteStatuses())) }
         router.get("/v1/events") { request, _ in try await events(request) }
+        router.get("/v1/replicas") { _, _ in await replicas() }
         router.get("/v1/manifests") { _, _ in Self.json(StatusJSON.manifests(await controller.manifests(), held: await controller.heldDeletions())) }
         router.post("/v1/reconcile") { request, _ in try await reconcile(request) }
         router.post("/v1/events/cloudevents") { request, _ in try await cloudEvent(request) }
@@ -45,6 +46,13 @@ public struct APIRouter: Sendable {
         guard await controller.isStarted else { return Self.text("starting: the initial reconcile is not done\n", status: .serviceUnavailable) }
         guard await controller.storeReachable() else { return Self.text("the state store cannot be reached\n", status: .serviceUnavailable) }
         return Self.text("ready\n")
+    }
+
+    private func replicas() async -> Response {
+        guard let status = await controller.replicaStatus() else {
+            return Self.error("this daemon is not one of several replicas: its state is not in PostgreSQL", status: .notFound)
+        }
+        return Self.json(ReplicasJSON.document(status))
     }
 
     private func prometheus() async -> Response {

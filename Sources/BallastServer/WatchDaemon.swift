@@ -53,9 +53,11 @@ public struct WatchDaemon: Sendable {
             },
             logger: logger)
         let service = ControllerService(controller: controller, listening: listening, onStartup: onStartup)
+        // Shut down in reverse order: the controller first, so that a replica gives its sites to
+        // the others at once, not after the API has waited for its clients to go away.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: application),
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
         ]
         if let lease { services.append(.init(service: LeaseWatch(lease: lease), failureTerminationBehavior: .gracefullyShutdownGroup)) }
         let group = ServiceGroup(configuration: .init(

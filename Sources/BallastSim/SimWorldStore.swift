@@ -26,9 +26,12 @@ public actor SimWorldStore {
     /// or a write is under way: an older baseline costs a change reported twice, a missing one
     /// cost a change never reported (a feed then read its baseline later, change included).
     nonisolated let latest = LatestWorld()
+    /// Changes to the world's files, for every change feed of this process.
+    nonisolated let watcher: SimWorldWatcher
 
     public init(directory: String) {
         self.directory = directory
+        watcher = SimWorldWatcher(directory: directory)
     }
 
     private var snapshotPath: String { directory + "/world.snapshot" }

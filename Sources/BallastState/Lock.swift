@@ -109,11 +109,15 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The database refused the request for a reason a retry does not change (no permission,
     /// a constraint): what it said is the reason.
     case refused(path: String, reason: String)
+    /// A watch replica no longer holds the lease on the site it wrote for (it lapsed while the
+    /// replica was paused or cut off, and another replica took the site): nothing was written,
+    /// and the site's new owner acts instead.
+    case siteLeaseLost(path: String, site: String, replica: String)
 
     public var isRetryable: Bool {
         switch self {
         case .locked, .unavailable: true
-        case .corrupt, .leaseLost, .incompatible, .refused: false
+        case .corrupt, .leaseLost, .incompatible, .refused, .siteLeaseLost: false
         }
     }
 
@@ -133,6 +137,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             return "state \(path) cannot be used by this Ballast: \(reason)"
         case let .leaseLost(path, holder):
             return "the lease on state \(path) (lock id \(holder.owner), epoch \(holder.epoch)) was lost: it expired or was taken by another run; nothing more is written by this one"
+        case let .siteLeaseLost(path, site, replica):
+            return "replica \(replica) no longer holds the lease on site \(site) in state \(path): it lapsed or was taken by another replica; nothing was written, and the site's owner acts instead"
         }
     }
 }

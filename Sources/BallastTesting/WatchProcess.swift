@@ -37,7 +37,7 @@ public final class WatchProcess: @unchecked Sendable {
             if url == nil, let line = output.split(separator: "\n").first(where: { $0.contains("listening on ") }) {
                 url = String(line[line.range(of: "listening on ")!.upperBound...])
             }
-            if url != nil, output.contains("started:") { break }
+            if url != nil, output.contains("ballast watch: started") { break }
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -40,6 +40,8 @@ struct ServerStatus {
         let sites = try await fetch(base + "/v1/sites", client: client)["sites"]
         let resources = try await fetch(base + "/v1/resources", client: client)["resources"]
         let manifests = try? await fetch(base + "/v1/manifests", client: client)
+        // Only replicas of a PostgreSQL state answer it (404 otherwise).
+        let replicas = try await fetch(base + "/v1/replicas", client: client, absentOn404: true)
         if format == .json {
             Terminal.standardOutput(JSONText.pretty(.map(Fields([
                 "formatVersion": .int(1),
@@ -47,19 +49,27 @@ struct ServerStatus {
                 "sites": sites ?? .list([]),
                 "resources": resources ?? .list([]),
                 "manifests": manifests.map(Value.map) ?? .null,
+                "replicas": replicas.map(Value.map) ?? .null,
             ]))))
             return
         }
         var out = "Server: \(base)\n"
+        if let replicas { out += Self.describeReplicas(replicas, table: table) }
         if manifests?["valid"] == .bool(false) {
             out += "Manifests: the last edit does not validate; the last good manifests stay in force:\n"
             if case .list(let lines)? = manifests?["diagnostics"] { for line in lines { out += "  \(TerminalText.safe(line.stringValue ?? ""))\n" } }
         }
         out += "Sites:\n"
+        var owners: [String: String] = [:]
+        for case .map(let site) in list(replicas?["sites"]) {
+            if let name = site["name"]?.stringValue { owners[name] = site["owner"]?.stringValue ?? "no owner" }
+        }
         var siteRows: [[String]] = []
         for case .map(let site) in list(sites) {
             let up = site["up"]?.boolValue == true
-            siteRows.append([site["name"]?.stringValue ?? "", up ? "up" : "down", "\(site["resources"]?.intValue ?? 0) resources", up ? "" : site["reason"]?.stringValue ?? ""])
+            let name = site["name"]?.stringValue ?? ""
+            let owner = replicas == nil ? [] : ["owner \(owners[name] ?? "no owner")"]
+            siteRows.append([name, up ? "up" : "down", "\(site["resources"]?.intValue ?? 0) resources"] + owner + [up ? "" : site["reason"]?.stringValue ?? ""])
         }
         out += table(siteRows, indent: "  ")
         let kinds = ["Ready", "Synced", "Drifted", "Failed"]
@@ -94,7 +104,54 @@ struct ServerStatus {
         }.joined()
     }
 
+    /// The replicas, which sites each owns, lease ages and the leader; replicas whose manifests
+    /// differ from the answering one's, and sites nobody owns, are called out.
+    static func describeReplicas(_ document: Fields, table: ([[String]], String) -> String) -> String {
+        var out = ""
+        let me = document["replica"]?.stringValue ?? ""
+        var rows = [["REPLICA", "STATE", "SITES", "HEARTBEAT", "LISTEN", "NOTE"]]
+        var differing = 0
+        if case .list(let replicas)? = document["replicas"] {
+            for case .map(let replica) in replicas {
+                let alive = replica["alive"]?.boolValue == true
+                let leader = replica["leader"]?.boolValue == true
+                var notes: [String] = []
+                if leader { notes.append("leader") }
+                if replica["id"]?.stringValue == me { notes.append("answered this request") }
+                if alive, replica["sameManifests"]?.boolValue == false {
+                    notes.append("other manifests in force")
+                    differing += 1
+                }
+                var sites = 0
+                if case .list(let owned)? = replica["sites"] { sites = owned.count }
+                let age = replica["heartbeatAgeSeconds"].flatMap { value -> Double? in
+                    if case .number(let number) = value { return number }
+                    return value.intValue.map(Double.init)
+                } ?? 0
+                rows.append([
+                    replica["id"]?.stringValue ?? "", alive ? "alive" : "lapsed", "\(sites)", String(format: "%.1fs ago", age),
+                    replica["listen"]?.stringValue ?? "", notes.joined(separator: ", "),
+                ])
+            }
+        }
+        out += "Replicas: \(rows.count - 1), leader \(document["leader"]?.stringValue ?? "none")\n" + table(rows, "  ")
+        if case .list(let unowned)? = document["unownedSites"], !unowned.isEmpty {
+            out += "Sites without an owner: \(unowned.compactMap(\.stringValue).joined(separator: ", "))\n"
+        }
+        if differing > 0 { out += "Warning: \(differing) replica(s) have other manifests in force than \(me)\n" }
+        if let error = document["heartbeatError"]?.stringValue { out += "Warning: \(me) cannot reach the state: \(error)\n" }
+        return out
+    }
+
+    private func fetch(_ url: String, client: HTTPClient, absentOn404: Bool = false) async throws -> Fields? {
+        try await fetch(url, client: client, allowing404: absentOn404)
+    }
+
     private func fetch(_ url: String, client: HTTPClient) async throws -> Fields {
+        try await fetch(url, client: client, allowing404: false)!
+    }
+
+    private func fetch(_ url: String, client: HTTPClient, allowing404: Bool) async throws -> Fields? {
         guard let address = URL(string: url), address.scheme == "http" || address.scheme == "https" else {
             Terminal.standardError("ballast: error: --server takes an http:// or https:// URL\n")
             throw ExitCode.failure
@@ -105,6 +162,7 @@ struct ServerStatus {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout / .milliseconds(1))))
             let body = try await response.body.collect(upTo: 256 << 20)
             let status = Int(response.status.code)
+            if allowing404, status == 404 { return nil }
             guard status == 200, case .map(let fields) = try JSONValueParser.parse(Array(body.readableBytesView)) else {
                 let hint = status == 401 ? " (set BALLAST_READ_TOKEN to the daemon's read token)" : ""
                 Terminal.standardError("ballast: error: \(url) answered \(status)\(hint)\n")

@@ -20,7 +20,10 @@ struct WatchCommand: AsyncParsableCommand {
         policy.selfHeal: false or management: observe (reported only). Serves /healthz, /readyz, \
         /metrics and /v1/… on --listen. POST routes need 'Authorization: Bearer TOKEN'; without \
         --token-file or BALLAST_TOKEN a token is generated into STATE/watch.token. SIGTERM or \
-        SIGINT stops it cleanly. One daemon per state.
+        SIGINT stops it cleanly. One daemon per SQLite state. On a PostgreSQL state (--state \
+        postgres://…) any number of daemons form one control plane: each is a replica that owns \
+        a share of the sites through per-site leases, and takes over the sites of a replica that \
+        stops or dies.
         """
     )
 
@@ -54,6 +57,15 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Approve, by its digest, a set of deletions held over the deletion budget (as /v1/manifests reports it).")
     var approveDeletions: String?
 
+    @Option(help: "With a PostgreSQL state: this replica's id, unique among the replicas (default HOSTNAME:PID).")
+    var replicaID: String?
+
+    @Option(parsing: .unconditional, help: "With a PostgreSQL state: how long a replica's heartbeat and site leases last unless renewed (e.g. 15s).")
+    var replicaTtl = "15s"
+
+    @Option(parsing: .unconditional, help: "With a PostgreSQL state: how often a replica renews its leases and looks for sites to take (e.g. 5s); at most a third of --replica-ttl.")
+    var replicaInterval = "5s"
+
     func validate() throws {
         guard ListenAddress(parsing: listen) != nil else { throw ValidationError("--listen takes HOST:PORT, such as 127.0.0.1:7070 or [::1]:7070") }
         try Terminal.requireCount(workers, option: "--workers", in: 1...1000)
@@ -61,6 +73,14 @@ struct WatchCommand: AsyncParsableCommand {
         guard rateLimit.isFinite, rateLimit > 0, rateLimit <= 1_000_000 else { throw ValidationError("--rate-limit takes a number of reconciles per second above 0 and up to 1000000 (got \(rateLimit))") }
         try Terminal.requireDuration(lockTimeout, option: "--lock-timeout")
         try Terminal.requireDuration(pruneDelay, option: "--prune-delay")
+        try Terminal.requireDuration(replicaTtl, option: "--replica-ttl", atLeast: .seconds(1))
+        try Terminal.requireDuration(replicaInterval, option: "--replica-interval", atLeast: .milliseconds(100))
+        guard Terminal.duration(replicaInterval)! * 3 <= Terminal.duration(replicaTtl)! else {
+            throw ValidationError("--replica-interval (\(replicaInterval)) must be at most a third of --replica-ttl (\(replicaTtl)), so that a lease survives two missed renewals")
+        }
+        if let replicaID, replicaID.isEmpty || replicaID.count > 200 || replicaID.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw ValidationError("--replica-id takes 1 to 200 printable characters")
+        }
         guard !manifests.paths.contains("-") else { throw ValidationError("watch re-reads its manifests when they change, so it needs files or directories, not '-'") }
     }
 
@@ -75,14 +95,47 @@ struct WatchCommand: AsyncParsableCommand {
         }
         let store = try await context.store()
         let service = try await context.applyService(store: store)
-        // The state's single-writer lock, held for the daemon's life: one daemon per state.
-        try await LockGuard.holding(service, command: "ballast watch", wait: Terminal.duration(lockTimeout)!) { lease in
-            try await serve(context: context, service: service, store: store, address: address, lease: lease)
+        if let shared = store as? any ReplicaStore {
+            // Replicas share the state; each acts on the sites whose leases it holds.
+            let replicas = try await join(shared, service: service, context: context, address: address)
+            try await serve(context: context, service: service, store: store, address: address, lease: nil, replicas: replicas)
+        } else {
+            // The state's single-writer lock, held for the daemon's life: one daemon per state.
+            try await LockGuard.holding(service, command: "ballast watch", wait: Terminal.duration(lockTimeout)!) { lease in
+                try await serve(context: context, service: service, store: store, address: address, lease: lease, replicas: nil)
+            }
         }
         Terminal.standardOutput("ballast watch: stopped\n")
     }
 
-    private func serve(context: Runtime, service: ApplyService, store: any StateStore, address: ListenAddress, lease: HeldLease) async throws {
+    /// Joins the replicas of a shared state: refused while a one-off run (`ballast apply`)
+    /// holds it, as a second daemon on a SQLite state is.
+    private func join(_ store: any ReplicaStore, service: ApplyService, context: Runtime, address: ListenAddress) async throws -> ReplicaMembership {
+        let host = ProcessInfo.processInfo.hostName
+        let pid = ProcessInfo.processInfo.processIdentifier
+        let beat = ReplicaHeartbeat(id: replicaID ?? "\(host):\(pid)", host: host, pid: pid, listen: address.description, manifestDigest: "", startedAt: Date())
+        let membership = ReplicaMembership(
+            store: store, beat: beat, ttl: Terminal.duration(replicaTtl)!, interval: Terminal.duration(replicaInterval)!,
+            deadline: service.executor.leaseDeadline, logger: context.logger)
+        let deadline = ContinuousClock.now + Terminal.duration(lockTimeout)!
+        while true {
+            do {
+                try await membership.join()
+                return membership
+            } catch StoreError.locked(let path, let holder) where ContinuousClock.now < deadline {
+                _ = (path, holder)
+                try await Task.sleep(for: .milliseconds(500))
+            } catch StoreError.locked(let path, let holder) {
+                Terminal.standardError("ballast: error: the state \(path) is held by \(holder.command) (pid \(holder.pid)\(holder.host == host ? "" : " on \(holder.host)")), lock id \(holder.owner); replicas start once it is done (or pass --lock-timeout 60s)\n")
+                throw ExitCode.failure
+            } catch {
+                Terminal.standardError("ballast: error: \(error)\n")
+                throw ExitCode.failure
+            }
+        }
+    }
+
+    private func serve(context: Runtime, service: ApplyService, store: any StateStore, address: ListenAddress, lease: HeldLease?, replicas: ReplicaMembership?) async throws {
         let token = try configuredToken() ?? generateToken(dataDirectory: context.dataDirectory)
         var configuration = WatchConfiguration()
         configuration.workers = workers
@@ -94,15 +147,20 @@ struct WatchCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]
-        let controller = WatchController(paths: manifests.paths, applier: service, configuration: configuration, metrics: WatchMetrics(factory: factory), logger: context.logger)
+        let metrics = WatchMetrics(factory: factory)
+        await replicas?.export(to: metrics)
+        let controller = WatchController(paths: manifests.paths, applier: service, configuration: configuration, metrics: metrics, replicas: replicas, logger: context.logger)
         let readToken = try Self.token(file: readTokenFile, variable: "BALLAST_READ_TOKEN", option: "--read-token-file")
         let access = APIAccess(adminToken: token, readToken: readToken, readsNeedToken: !address.isLoopback, storedToken: { try await store.token(digest: $0) })
         let daemon = WatchDaemon(controller: controller, store: store, metrics: registry, listen: address, access: access, lease: lease, logger: context.logger)
         let files = context
         do {
             try await daemon.run(
-                onListening: { bound in Terminal.standardOutput("ballast watch: listening on http://\(bound)\n") },
-                onStartup: { report in Self.reportStartup(report, runtime: files) })
+                onListening: { bound in
+                    if let replicas { Task { await replicas.setListen(bound) } }
+                    Terminal.standardOutput("ballast watch: listening on http://\(bound)\n")
+                },
+                onStartup: { report in Self.reportStartup(report, runtime: files, replica: replicas?.id) })
         } catch {
             if !(error is WatchDaemon.StartupFailed) { Terminal.standardError("ballast: error: \(error)\n") }
             throw ExitCode.failure
@@ -110,7 +168,7 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     /// Prints the start-up outcome; false when the daemon must not go on.
-    private static func reportStartup(_ report: WatchController.StartupReport, runtime: Runtime) -> Bool {
+    private static func reportStartup(_ report: WatchController.StartupReport, runtime: Runtime, replica: String?) -> Bool {
         if let recovery = report.recovery { Terminal.reportRecovery(recovery) }
         Terminal.report(report.diagnostics, files: report.loaded.files)
         guard let plan = report.plan else {
@@ -118,6 +176,10 @@ struct WatchCommand: AsyncParsableCommand {
             return false
         }
         let deferred = report.deferredPrunes == 0 ? "" : " \(report.deferredPrunes) no longer declared: removed only after the prune delay, within the deletion budget."
+        if let replica {
+            Terminal.standardOutput("ballast watch: started as replica \(TerminalText.safe(replica)). \(plan.summaryLine) Each site's owner carries out its part.\(deferred)\n")
+            return true
+        }
         Terminal.standardOutput("ballast watch: started: \(plan.summaryLine)\(deferred)\n")
         if let applied = report.report, !applied.results.isEmpty { Terminal.standardOutput("ballast watch: \(applied.summaryLine)\n") }
         return true

@@ -55,12 +55,38 @@ struct ExecutorTests {
         let report = try await ApplyService(planner: planner, executor: executor, logger: quietLogger).execute(plan, outcome: outcome, progress: SilentProgress())
         #expect(!report.succeeded)
         #expect(provider.calls.allSatisfy { if case .observe = $0 { true } else { false } }, "no create, update or delete was started")
-        #expect(report.results.contains { $0.error?.contains("lease on the state is about to expire") == true })
+        #expect(report.results.contains { $0.error?.contains("is about to expire or was lost; no provider call was started") == true })
         // With the lease renewed, the same plan goes ahead.
         deadline.renewed(askedAt: .now, ttl: .seconds(30))
         #expect(deadline.allowsCall())
         deadline.released()
         #expect(deadline.allowsCall(), "no lease held: nothing to check against")
+    }
+
+    @Test func aReplicaCallsProvidersOnlyOnSitesWhoseLeaseItHolds() async throws {
+        let provider = RecordingProvider(name: "sim", schema: simSchema())
+        let store = InMemoryStateStore()
+        let registry = ProviderRegistry([provider])
+        let planner = PlanService(registry: registry, store: store, secrets: FixedSecretSource(), logger: quietLogger)
+        let outcome = try await planner.plan(planner.loader.load([ManifestInput(path: "t.yaml", bytes: Array(estate.utf8))]), inputs: ["t.yaml"])
+        let plan = try #require(outcome.plan)
+        let deadline = LeaseDeadline(margin: .seconds(1))
+        deadline.scopeBySite()
+        deadline.renewed(key: "elsewhere", askedAt: .now, ttl: .seconds(600))
+        let executor = Executor(registry: registry, store: store, leaseDeadline: deadline, logger: quietLogger, sleep: { _ in })
+        let service = ApplyService(planner: planner, executor: executor, logger: quietLogger)
+        let refused = try await service.execute(plan, outcome: outcome, progress: SilentProgress())
+        #expect(!refused.succeeded)
+        #expect(provider.calls.allSatisfy { if case .observe = $0 { true } else { false } }, "no lease on site s: no call on it")
+        #expect(!deadline.allowsCall(site: "s"))
+        // Granted, then lapsing: calls start only within the ttl less the margin.
+        deadline.renewed(key: "s", askedAt: .now - .milliseconds(2500), ttl: .seconds(3))
+        #expect(!deadline.allowsCall(site: "s"), "less than the margin is left")
+        deadline.renewed(key: "s", askedAt: .now, ttl: .seconds(3))
+        #expect(deadline.allowsCall(site: "s"))
+        #expect(deadline.heldKeys() == ["elsewhere", "s"])
+        deadline.dropped(key: "s")
+        #expect(!deadline.allowsCall(site: "s"))
     }
 
     @Test func createsFollowDependenciesAndFillReferences() async throws {

@@ -94,10 +94,14 @@ public struct PruneGate: Sendable {
         /// The manifests on disk moved after the set was held: what was held may be declared
         /// again. Nothing is approved; the set is weighed again once the manifests settle.
         case manifestsChanged
+        /// Watch replicas share one budget, kept by their leader: approvals go to it.
+        case notLeader(leader: String?)
 
         public var description: String {
             switch self {
             case .nothingHeld: "no deletions are held for approval"
+            case .notLeader(let leader):
+                "this replica does not decide deletions; send the approval to the leader\(leader.map { " at \($0)" } ?? " (none right now; retry in a few seconds)")"
             case .manifestsChanged:
                 "the manifests changed after these deletions were held, so nothing was approved; once they settle (the prune delay), what they no longer declare is weighed again and held again if it is still over the budget"
             case .otherDeletions(let digest): "the held deletions have another digest (\(digest)); approve exactly what is held, as reported by /v1/manifests"

@@ -35,38 +35,48 @@ public actor WatchController {
 
     public nonisolated let paths: [String]
     /// Where the manifests come from and how changes are noticed.
-    private nonisolated let source: any ManifestSource
-    private let planner: PlanService
-    private let applier: ApplyService
+    nonisolated let source: any ManifestSource
+    let planner: PlanService
+    let applier: ApplyService
     private let reconciler: Reconciler
-    private let configuration: WatchConfiguration
-    private let metrics: WatchMetrics
-    private let logger: Logger
+    let configuration: WatchConfiguration
+    let metrics: WatchMetrics
+    let logger: Logger
     private let queue: WorkQueue<ResourceID>
-    private let clock: any ControllerClock
+    let clock: any ControllerClock
+    /// This process's membership among watch replicas sharing a PostgreSQL state; nil for the
+    /// one daemon of a state, which acts on every site.
+    public nonisolated let replicas: ReplicaMembership?
 
-    private var desired: Reconciler.Desired?
+    var desired: Reconciler.Desired?
     /// The manifests as last loaded; nil forces the next poll to load them again.
-    private var fingerprint: ManifestFingerprint?
+    var fingerprint: ManifestFingerprint?
     private var table = StatusTable()
     private var sites: SiteBreakers
-    private var managed = Set<ResourceID>()
-    private var manifestReport: ManifestReport?
+    var managed = Set<ResourceID>()
+    var manifestReport: ManifestReport?
     private var triggeredAt: [ResourceID: ContinuousClock.Instant] = [:]
     private var bucket: TokenBucket
     private var feeds: [String: (site: Site, task: Task<Void, Never>)] = [:]
     private var probes: [String: Task<Void, Never>] = [:]
-    private var started = false
-    private var stopping = false
-    private var gate: PruneGate
+    var started = false
+    var stopping = false
+    var gate: PruneGate
+    /// A replica's lease round is running, and another was asked for meanwhile.
+    var roundRunning = false
+    var roundAgain = false
     private var pruneCheck: Task<Void, Never>?
     /// When the files were last found unchanged since they were loaded, for the prunes in flight.
-    private var sourceCheckedAt: ContinuousClock.Instant?
+    var sourceCheckedAt: ContinuousClock.Instant?
 
     /// `clock` drives every timer of the controller and its queue: the resync, the manifest poll,
     /// breakers and probes, the prune delay, backoff and the rate limit.
-    public init(paths: [String], applier: ApplyService, configuration: WatchConfiguration, metrics: WatchMetrics, clock: any ControllerClock = SystemControllerClock(), source: (any ManifestSource)? = nil, logger: Logger) {
+    public init(
+        paths: [String], applier: ApplyService, configuration: WatchConfiguration, metrics: WatchMetrics, clock: any ControllerClock = SystemControllerClock(),
+        source: (any ManifestSource)? = nil, replicas: ReplicaMembership? = nil, logger: Logger
+    ) {
         self.clock = clock
+        self.replicas = replicas
         self.source = source ?? PolledManifestSource(paths: paths, interval: configuration.manifestPollInterval, settle: configuration.manifestSettle, clock: clock)
         self.paths = source?.paths ?? paths
         self.planner = applier.planner
@@ -99,6 +109,7 @@ public actor WatchController {
     /// Loads, plans and applies, as `apply --auto-approve` does. Returns nil plan when the
     /// manifests or the plan have errors: the daemon must not start then.
     public func start() async throws -> StartupReport {
+        if replicas != nil { return try await startAsReplica() }
         // Taken before reading: a file changed while start-up plans and applies must be seen
         // as a change afterwards, not taken as what was loaded.
         let beforeLoading = source.fingerprint(extraFiles: [])
@@ -171,6 +182,8 @@ public actor WatchController {
         }
         background.cancel()
         await background.value
+        // In-flight reconciles have finished: give the sites to the other replicas at once.
+        await replicas?.leave()
         for (_, feed) in feeds { feed.task.cancel() }
         feeds.removeAll()
         for (_, probe) in probes { probe.cancel() }
@@ -189,6 +202,10 @@ public actor WatchController {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.followManifests() }
             group.addTask { await self.resyncPeriodically() }
+            if let replicas = self.replicas {
+                group.addTask { await self.followReplicas(replicas) }
+                group.addTask { await self.followReplicaHints() }
+            }
         }
     }
 
@@ -200,12 +217,13 @@ public actor WatchController {
     }
 
     private func reconcile(_ id: ResourceID) async {
-        guard desired != nil else { return }
+        guard desired != nil, owns(id.site) else { return }
         guard sites.admit(id, at: clock.now) else { return }
         let wait = bucket.reserve(at: clock.now)
         if wait > .zero { try? await clock.sleep(for: wait) }
-        // Read after the wait: a reload meanwhile may declare the resource again.
-        guard let desired else { return }
+        // Read after the wait: a reload meanwhile may declare the resource again, and the site
+        // may have gone to another replica.
+        guard let desired, owns(id.site) else { return }
         let start = clock.now
         let outcome: Reconciler.Outcome
         do {
@@ -304,7 +322,7 @@ public actor WatchController {
         probes[name]?.cancel()
         probes[name] = nil
         for id in parked { await enqueue(id) }
-        _ = try? await enqueue(.site(name))
+        _ = try? await enqueueLocally(.site(name))
     }
 
     /// Sends one parked id through when the open circuit lets a probe by.
@@ -328,12 +346,12 @@ public actor WatchController {
     // MARK: Pruning
 
     /// Managed resources the manifests in force no longer declare.
-    private func undeclaredManaged() -> [ResourceID] {
+    func undeclaredManaged() -> [ResourceID] {
         guard let desired else { return [] }
         return managed.filter { desired.byID[$0] == nil }.sorted()
     }
 
-    private func schedulePruneCheck(after delay: Duration) {
+    func schedulePruneCheck(after delay: Duration) {
         pruneCheck?.cancel()
         pruneCheck = Task { [clock] in
             try? await clock.sleep(for: delay)
@@ -346,7 +364,9 @@ public actor WatchController {
     /// them for an approval when it does not.
     private func considerPruning() async {
         pruneCheck = nil
-        guard !stopping, desired != nil else { return }
+        // With replicas, the leader alone weighs removals against the one budget; the owners of
+        // the sites carry out what it admits.
+        guard !stopping, desired != nil, decidesPrunes else { return }
         // The files moved since they were loaded (a reload is on its way, however slow): what
         // looks removed may be half written. The delay starts again.
         if fingerprintNow() != fingerprint {
@@ -354,6 +374,7 @@ public actor WatchController {
             schedulePruneCheck(after: configuration.pruneDelay)
             return
         }
+        if replicas != nil { await refreshManaged() }
         let candidates = undeclaredManaged()
         guard !candidates.isEmpty else { return }
         let inventory: [ResourceID: InventoryEntry]
@@ -397,9 +418,17 @@ public actor WatchController {
 
     private func admitPrunes(_ ids: [ResourceID]) async {
         guard !ids.isEmpty else { return }
+        if replicas != nil {
+            guard await publishPruneAdmission(ids) else { return }
+        }
+        admitLocally(ids)
+        for id in ids { await enqueue(id) }
+    }
+
+    /// Lets the prunes of `ids` go ahead here, on the manifests in force.
+    func admitLocally(_ ids: [ResourceID]) {
         desired?.admittedPrunes.formUnion(ids)
         sourceCheckedAt = clock.now
-        for id in ids { await enqueue(id) }
     }
 
     /// Whether the files are still those the admitted prunes were weighed on. Checked before
@@ -426,6 +455,7 @@ public actor WatchController {
     /// Refused when the files moved since they were held: the approval names what was undeclared
     /// then, which a file put back may have changed.
     public func approveDeletions(_ digest: String) async throws(PruneGate.ApprovalError) -> Int {
+        guard decidesPrunes else { throw .notLeader(leader: await leaderAddress()) }
         if gate.held != nil, fingerprintNow() != fingerprint {
             gate.manifestsChanged(at: clock.now)
             metrics.deletionsHeld(0)
@@ -443,7 +473,7 @@ public actor WatchController {
     public func heldDeletions() -> MassDeletion? { gate.held }
 
     /// Prune deletions recorded in the journal within the budget's window count after a restart.
-    private func seedDeletionWindow() async {
+    func seedDeletionWindow() async {
         let window = configuration.deletionBudget.window
         let since = Date().addingTimeInterval(-Double(window.components.seconds))
         guard let events = try? await applier.store.events(since: since) else { return }
@@ -460,6 +490,15 @@ public actor WatchController {
     /// Queues ids by scope; throws when the scope names nothing known. Returns how many.
     @discardableResult
     public func enqueue(_ scope: Scope) async throws -> Int {
+        let count = try await enqueueLocally(scope)
+        // With replicas, the owners of the sites concerned hear of it too.
+        await broadcastReconcile(scope)
+        return count
+    }
+
+    /// Queues the ids in `scope` that this process acts on.
+    @discardableResult
+    func enqueueLocally(_ scope: Scope) async throws -> Int {
         let ids: [ResourceID]
         switch scope {
         case .all:
@@ -475,7 +514,9 @@ public actor WatchController {
         return ids.count
     }
 
-    private func enqueue(_ id: ResourceID) async {
+    func enqueue(_ id: ResourceID) async {
+        // A replica queues only what is on its own sites; the owners of the others do the rest.
+        guard owns(id.site) else { return }
         if triggeredAt[id] == nil { triggeredAt[id] = clock.now }
         await queue.add(id)
     }
@@ -510,7 +551,7 @@ public actor WatchController {
         desired.map(DesiredChanges.watchedFiles) ?? []
     }
 
-    private func fingerprintNow() -> ManifestFingerprint {
+    func fingerprintNow() -> ManifestFingerprint {
         source.fingerprint(extraFiles: watchedFiles())
     }
 
@@ -527,7 +568,10 @@ public actor WatchController {
         }
         var new = Reconciler.Desired(state, secrets: secrets)
         // One inventory read per reload, so pruning never rescans it per resource.
-        new.managedDependents = (try? await applier.store.inventory()).map(Self.dependents)
+        let inventory = try? await applier.store.inventory()
+        new.managedDependents = inventory.map(Self.dependents)
+        // Other replicas create and delete too: what is managed is what the inventory says.
+        if replicas != nil, let inventory { managed = Set(inventory.keys) }
         let affected = DesiredChanges.affected(from: desired, to: new)
         adopt(new, loaded: loaded, warnings: diagnostics)
         // What was held is weighed again after the delay, on what is undeclared now.
@@ -546,7 +590,7 @@ public actor WatchController {
     }
 
     /// Puts a validated desired state in force: sites, their breakers and change streams.
-    private func adopt(_ new: Reconciler.Desired, loaded: LoadedManifests, warnings: Diagnostics = Diagnostics()) {
+    func adopt(_ new: Reconciler.Desired, loaded: LoadedManifests, warnings: Diagnostics = Diagnostics()) {
         desired = new
         let now = Date()
         if fingerprint == nil { fingerprint = source.fingerprint(extraFiles: DesiredChanges.watchedFiles(of: new)) }
@@ -588,7 +632,7 @@ public actor WatchController {
         while !Task.isCancelled {
             try? await clock.sleep(for: configuration.resync)
             if Task.isCancelled { return }
-            let count = (try? await enqueue(.all)) ?? 0
+            let count = (try? await enqueueLocally(.all)) ?? 0
             logger.info("periodic resync", metadata: ["resources": "\(count)"])
         }
     }
@@ -622,6 +666,7 @@ public actor WatchController {
 
     /// The store answers (for readiness).
     public func storeReachable() async -> Bool {
+        if let replicas { return await replicas.isConnected }
         do {
             _ = try await applier.store.lockHolder()
             return true

@@ -60,6 +60,18 @@ public struct WatchMetrics: Sendable {
         Gauge(label: "ballast_site_up", dimensions: [("site", name)], factory: factory).record(up ? 1 : 0)
     }
 
+    /// Which replica owns each site (`ballast_site_owner_info`, 1 per current pair; a pair that
+    /// ended reads 0), and how many declared sites no live replica owns.
+    public func siteOwners(_ owners: [String: String], previous: [String: String], unowned: Int) {
+        for (site, replica) in previous where owners[site] != replica {
+            Gauge(label: "ballast_site_owner_info", dimensions: [("site", site), ("replica", replica)], factory: factory).record(0)
+        }
+        for (site, replica) in owners {
+            Gauge(label: "ballast_site_owner_info", dimensions: [("site", site), ("replica", replica)], factory: factory).record(1)
+        }
+        Gauge(label: "ballast_unowned_sites", dimensions: [], factory: factory).record(unowned)
+    }
+
     public func manifestReload(valid: Bool) {
         manifestReloads[valid ? "applied" : "invalid"]?.increment()
     }

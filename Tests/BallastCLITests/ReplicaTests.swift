@@ -1,0 +1,282 @@
+import BallastCore
+import BallastTesting
+import Foundation
+import Testing
+
+/// Several `ballast watch` replicas on one PostgreSQL state, as real processes against a real
+/// server: the hybrid example plus 24 extra sim sites (30 in all), leases of 3 s renewed every
+/// second.
+struct ReplicaSet {
+    static let extraSites = 24
+    static let sites = 6 + extraSites
+    static let resources = 21 + extraSites
+    static let ttl: Duration = .seconds(3)
+    static let interval: Duration = .seconds(1)
+
+    let workspace: Workspace
+    let server: PostgresServer
+    let database: String
+    private(set) var replicas: [String: WatchProcess] = [:]
+
+    init(server: PostgresServer) throws {
+        self.server = server
+        let url = try server.createDatabase()
+        database = String(URL(string: url)!.path.dropFirst())
+        workspace = try Workspace(postgres: url)
+        var documents: [String] = []
+        for index in 0..<Self.extraSites {
+            let site = String(format: "extra-%02d", index)
+            documents.append("""
+                apiVersion: ballast.dev/v1
+                kind: Site
+                metadata: { name: \(site) }
+                spec: { class: edge, provider: sim, config: { latencyMs: 1 } }
+                ---
+                apiVersion: ballast.dev/v1
+                kind: Bucket
+                metadata: { name: b\(index), site: \(site) }
+                spec: { storageClass: standard }
+
+                """)
+        }
+        workspace.directory.write("manifests/extra.yaml", documents.joined(separator: "---\n"))
+    }
+
+    /// Starts replica `id` and waits until it has started.
+    mutating func start(_ id: String) async throws {
+        let directory = workspace.directory.file(id)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        replicas[id] = try await WatchProcess(cli: workspace.runner, arguments: [
+            workspace.manifests, "--state", workspace.state, "--data-dir", workspace.directory.file("data"), "--replica-id", id,
+            "--replica-ttl", "3s", "--replica-interval", "1s", "--prune-delay", "1s",
+        ], directory: directory)
+    }
+
+    subscript(id: String) -> WatchProcess { replicas[id]! }
+
+    /// `/v1/replicas` as `id` answers it: the owner of each site, and the live replicas.
+    func ownership(asSeenBy id: String) async -> (owners: [String: String], alive: Set<String>, leader: String?)? {
+        guard case .map(let document)? = try? await self[id].get("/v1/replicas").json else { return nil }
+        var owners: [String: String] = [:]
+        if case .list(let sites)? = document["sites"] {
+            for case .map(let site) in sites { if let name = site["name"]?.stringValue, let owner = site["owner"]?.stringValue { owners[name] = owner } }
+        }
+        var alive = Set<String>()
+        if case .list(let replicas)? = document["replicas"] {
+            for case .map(let replica) in replicas where replica["alive"]?.boolValue == true { alive.insert(replica["id"]?.stringValue ?? "") }
+        }
+        return (owners, alive, document["leader"]?.stringValue)
+    }
+
+    /// Waits until `observer` sees every site owned by one of `owners`, their loads within ±1 of
+    /// even; returns how long that took.
+    func waitUntilOwned(by owners: Set<String>, asSeenBy observer: String, timeout: Duration = .seconds(30)) async -> Duration? {
+        let started = ContinuousClock.now
+        let settled = await WatchProcess.eventually(timeout: timeout) {
+            guard let view = await ownership(asSeenBy: observer), view.owners.count == Self.sites, Set(view.owners.values) == owners else { return false }
+            let loads = owners.map { owner in view.owners.values.count { $0 == owner } }
+            return loads.max()! - loads.min()! <= 1
+        }
+        return settled ? ContinuousClock.now - started : nil
+    }
+
+    /// Seconds since 1970 by the database's clock: `expression` is SQL over the state's tables.
+    func databaseTime(_ expression: String) async throws -> Double {
+        let (server, database) = (self.server, self.database)
+        return Double(try await offPool { try server.sql("SELECT extract(epoch FROM \(expression))", database: database) }.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
+    }
+
+    /// A command on the shared state, off the cooperative pool.
+    @discardableResult
+    func run(_ arguments: [String]) async throws -> CLIRunner.Result {
+        let workspace = self.workspace
+        return try await offPool { try workspace.run(arguments) }
+    }
+
+    func worldCount() async -> Int {
+        let workspace = self.workspace
+        return (try? await offPool { try workspace.worldCount() }) ?? -1
+    }
+
+    func unfinishedEvents() async throws -> Int {
+        let workspace = self.workspace
+        return try await offPool { try workspace.unfinishedEvents() }
+    }
+
+    /// When the last of `sites` was granted to its current owner, by the database's clock:
+    /// takeover times measured there are not stretched by the test's own polling.
+    func lastGranted(_ sites: [String]) async throws -> Double {
+        try await databaseTime("(SELECT max(acquired_at) FROM ballast.site_lease WHERE key IN (\(sites.map { "'\($0)'" }.joined(separator: ","))))")
+    }
+
+    /// Per resource, the successful actions of each kind in the journal.
+    func actions() async throws -> [String: [String: Int]] {
+        let workspace = self.workspace
+        let output = try await offPool { try workspace.run(["events", "-o", "json"]).stdout }
+        let events = (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])?["events"] as? [[String: Any]] ?? []
+        var counts: [String: [String: Int]] = [:]
+        for event in events where ["succeeded", "adopted"].contains(event["status"] as? String) {
+            counts[event["id"] as! String, default: [:]][event["action"] as! String, default: 0] += 1
+        }
+        return counts
+    }
+
+    /// One resource per site that nothing depends on, to delete out of band.
+    func leafPerSite() async throws -> [String: String] {
+        let output = try await run(["sim", "ls", "-o", "json"]).stdout
+        let listed = (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])?["resources"] as? [[String: Any]] ?? []
+        let leafKinds = ["Bucket", "DNSRecord", "EdgeFunction", "Workload", "VirtualMachine"]
+        var chosen: [String: String] = [:]
+        for resource in listed {
+            guard let id = (resource["id"] as? String).flatMap(ResourceID.init(parsing:)), leafKinds.contains(id.kind) else { continue }
+            if chosen[id.site].map({ id.description < $0 }) ?? true { chosen[id.site] = id.description }
+        }
+        return chosen
+    }
+
+    /// Deletes `ids` out of band and waits until each was created again, once.
+    func deleteAndExpectRecreatedOnce(_ ids: [String], before: [String: [String: Int]], sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {
+        for id in ids { try await run(["sim", "delete", id]) }
+        let healed = await WatchProcess.eventually(timeout: .seconds(30)) {
+            guard let after = try? await actions() else { return false }
+            return ids.allSatisfy { (after[$0]?["create"] ?? 0) > (before[$0]?["create"] ?? 0) }
+        }
+        #expect(healed, "every deleted resource was recreated", sourceLocation: sourceLocation)
+        try await Task.sleep(for: .seconds(1))
+        let after = try await actions()
+        for id in ids {
+            #expect(after[id]?["create"] == (before[id]?["create"] ?? 0) + 1, "\(id) was recreated exactly once: \(after[id] ?? [:])", sourceLocation: sourceLocation)
+        }
+    }
+
+    func stopAll() async {
+        for replica in replicas.values where replica.process.isRunning { _ = await replica.terminate() }
+    }
+}
+
+@Suite("Watch replicas on PostgreSQL", .serialized)
+struct ReplicaTests {
+    @Test func threeReplicasShareTheSitesAndTakeOverFromEachOther() async throws {
+        let server = try await postgres.value
+        var set = try ReplicaSet(server: server)
+        defer { set.workspace.directory.remove() }
+        try await set.start("r1")
+        try await set.start("r2")
+        try await set.start("r3")
+
+        // Spread: 30 sites, 10 each (within ±1 of even), and every resource created once.
+        for observer in ["r1", "r2", "r3"] {
+            #expect(await set.waitUntilOwned(by: ["r1", "r2", "r3"], asSeenBy: observer) != nil, "every site owned by the three replicas, as \(observer) sees it")
+        }
+        let view = try #require(await set.ownership(asSeenBy: "r1"))
+        let loads = ["r1", "r2", "r3"].map { id in view.owners.values.count { $0 == id } }
+        #expect(loads.max()! - loads.min()! <= 1, "\(loads)")
+        #expect(view.leader != nil)
+        let converged = await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources }
+        #expect(converged)
+        let creates = try await set.actions().compactMapValues { $0["create"] }
+        #expect(creates.count == ReplicaSet.resources && creates.values.allSatisfy { $0 == 1 }, "\(creates.filter { $0.value != 1 })")
+
+        // A resource on every site deleted out of band: each recreated exactly once, by its owner.
+        let leaves = try await set.leafPerSite()
+        #expect(leaves.count == ReplicaSet.sites, "\(leaves.count)")
+        try await set.deleteAndExpectRecreatedOnce(leaves.values.sorted(), before: try await set.actions())
+
+        // kill -9 of a replica: its sites are owned again within ttl + interval + 1 s.
+        let victim = try #require(view.leader)
+        let survivors = Set(["r1", "r2", "r3"]).subtracting([victim])
+        let observer = survivors.sorted()[0]
+        let orphaned = view.owners.filter { $0.value == victim }.map(\.key)
+        kill(set[victim].process.processIdentifier, SIGKILL)
+        #expect(await set.waitUntilOwned(by: survivors, asSeenBy: observer, timeout: .seconds(20)) != nil)
+        // From the victim's last heartbeat to the last of its sites granted to a survivor.
+        let lastHeartbeat = try await set.databaseTime("(SELECT last_seen FROM ballast.replica WHERE id = '\(victim)')")
+        let takeover = try await set.lastGranted(orphaned) - lastHeartbeat
+        let bound = (ReplicaSet.ttl + ReplicaSet.interval + .seconds(1)).timeInterval
+        #expect(takeover <= bound, "taken over in \(takeover) s, bound \(bound) s")
+        #expect(await set.ownership(asSeenBy: observer)?.leader.map(survivors.contains) == true, "a survivor leads")
+        try await set.deleteAndExpectRecreatedOnce(orphaned.compactMap { leaves[$0] }.sorted(), before: try await set.actions())
+
+        // SIGTERM: the sites move at once (LISTEN/NOTIFY), well under a second.
+        let leaving = survivors.sorted()[1]
+        let staying = survivors.sorted()[0]
+        let handed = try #require(await set.ownership(asSeenBy: staying)).owners.filter { $0.value == leaving }.map(\.key)
+        let signalled = try await set.databaseTime("now()")
+        kill(set[leaving].process.processIdentifier, SIGTERM)
+        #expect(await set.waitUntilOwned(by: [staying], asSeenBy: staying, timeout: .seconds(20)) != nil)
+        let handover = try await set.lastGranted(handed) - signalled
+        print("replica takeover after kill -9: \(takeover) s; handover after SIGTERM: \(handover) s (database clock)")
+        #expect(handover < 1, "handed over in \(handover) s")
+        #expect(await set[leaving].terminate() == 0)
+
+        // Beside a live replica, apply is refused; plan works read-only.
+        let refused = try await set.run(["apply", set.workspace.manifests, "--auto-approve"])
+        #expect(refused.exitCode == 1)
+        #expect(refused.stderr.contains("POST /v1/reconcile"), "\(refused.stderr)")
+        #expect(try await set.run(["plan", set.workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
+
+        // Once the last replica stops, a one-off run may write again.
+        #expect(await set[staying].terminate() == 0)
+        #expect(try await set.run(["apply", set.workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await set.unfinishedEvents() == 0)
+    }
+
+    @Test func aReplicaPausedPastItsLeasesWritesNothingWhenItWakes() async throws {
+        let server = try await postgres.value
+        var set = try ReplicaSet(server: server)
+        defer { set.workspace.directory.remove() }
+        try await set.start("r1")
+        try await set.start("r2")
+        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r2") != nil)
+        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources })
+        let view = try #require(await set.ownership(asSeenBy: "r2"))
+        let leaves = try await set.leafPerSite()
+        let pausedSites = view.owners.filter { $0.value == "r1" }.map(\.key)
+
+        // r1 is stopped past its ttl: r2 takes its sites and heals what happens on them.
+        kill(set["r1"].process.processIdentifier, SIGSTOP)
+        #expect(await set.waitUntilOwned(by: ["r2"], asSeenBy: "r2", timeout: .seconds(20)) != nil)
+        let before = try await set.actions()
+        try await set.deleteAndExpectRecreatedOnce(pausedSites.compactMap { leaves[$0] }.sorted(), before: before)
+
+        // r1 wakes: it finds its leases gone, acts on nothing it no longer owns, and rejoins.
+        let woken = try await set.actions()
+        kill(set["r1"].process.processIdentifier, SIGCONT)
+        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r2", timeout: .seconds(30)) != nil, "r1 takes its share again")
+        try await Task.sleep(for: .seconds(2))
+        let after = try await set.actions()
+        #expect(after == woken, "waking up changed nothing: \(after.filter { woken[$0.key] != $0.value })")
+        #expect(set["r1"].standardError.contains("lost the lease"), "r1 says it lost its leases")
+        #expect(try await set.unfinishedEvents() == 0)
+        await set.stopAll()
+    }
+
+    @Test func replicasRideOutADatabaseRestart() async throws {
+        // A cluster of its own: the restart must not disturb the other tests.
+        let server = try await PostgresServer()
+        defer { server.stop() }
+        var set = try ReplicaSet(server: server)
+        defer { set.workspace.directory.remove() }
+        try await set.start("r1")
+        try await set.start("r2")
+        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1") != nil)
+        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources })
+        let leaves = try await set.leafPerSite()
+        try await offPool { server.stop() }
+        // Without the database, neither replica is ready; both keep serving reads.
+        #expect(await WatchProcess.eventually(timeout: .seconds(15)) { (try? await set["r1"].get("/readyz").status) == 503 })
+        #expect(try await set["r2"].get("/v1/sites").status == 200)
+        try await offPool { try server.start() }
+        #expect(await WatchProcess.eventually(timeout: .seconds(30)) {
+            let first = try? await set["r1"].get("/readyz").status
+            let second = try? await set["r2"].get("/readyz").status
+            return first == 200 && second == 200
+        })
+        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1") != nil)
+        try await set.deleteAndExpectRecreatedOnce(leaves.values.sorted(), before: try await set.actions())
+        let creates = try await set.actions().compactMapValues { $0["create"] }
+        #expect(creates.values.allSatisfy { $0 <= 2 }, "nothing created twice but what was deleted: \(creates.filter { $0.value > 2 })")
+        #expect(try await set.unfinishedEvents() == 0)
+        await set.stopAll()
+    }
+}
