@@ -14,6 +14,12 @@ extension PostgresStateStore: ReplicaStore {
         return try await guarded { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 try await self.refuseBesideOneOffWriter(connection)
+                try await self.refuseDuplicate(beat, connection)
+                // Replicas gone for an hour (and leases nobody renewed for as long) are forgotten.
+                try await connection.query(
+                    "DELETE FROM \(unescaped: self.schema.table("replica")) WHERE expires_at < now() - interval '1 hour'", logger: self.logger)
+                try await connection.query(
+                    "DELETE FROM \(unescaped: self.schema.table("site_lease")) WHERE expires_at < now() - interval '1 hour'", logger: self.logger)
                 try await connection.query("""
                     INSERT INTO \(unescaped: self.schema.table("replica")) (id, host, pid, listen, manifest_digest, started_at, last_seen, expires_at)
                     VALUES (\(beat.id), \(beat.host), \(Int(beat.pid)), \(beat.listen), \(beat.manifestDigest), \(beat.startedAt.timeIntervalSince1970),
@@ -184,6 +190,18 @@ extension PostgresStateStore: ReplicaStore {
         try await connection.query("SELECT epoch FROM \(unescaped: schema.table("lease_epoch")) WHERE id = 1 FOR SHARE", logger: logger)
         if let existing = try await currentLease(connection), !(existing.lapsed || existing.holder.isDead) {
             throw StoreError.locked(path: path, by: existing.holder)
+        }
+    }
+
+    /// Two live processes with one replica id would both act on its sites: the second is
+    /// refused until the first one's heartbeat lapses.
+    private func refuseDuplicate(_ beat: ReplicaHeartbeat, _ connection: PostgresConnection) async throws {
+        let rows = try await connection.query("""
+            SELECT host, pid, started_at FROM \(unescaped: schema.table("replica")) WHERE id = \(beat.id) AND expires_at > now() FOR UPDATE
+            """, logger: logger)
+        for try await (host, pid, startedAt) in rows.decode((String, Int, Double).self)
+        where host != beat.host || pid != Int(beat.pid) || startedAt != beat.startedAt.timeIntervalSince1970 {
+            throw StoreError.replicaIDInUse(path: path, id: beat.id, by: "pid \(pid) on \(host)")
         }
     }
 

@@ -113,10 +113,13 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// replica was paused or cut off, and another replica took the site): nothing was written,
     /// and the site's new owner acts instead.
     case siteLeaseLost(path: String, site: String, replica: String)
+    /// Another live watch replica has this replica id: two processes must never act as one.
+    /// Retryable: if that process is gone, its heartbeat lapses.
+    case replicaIDInUse(path: String, id: String, by: String)
 
     public var isRetryable: Bool {
         switch self {
-        case .locked, .unavailable: true
+        case .locked, .unavailable, .replicaIDInUse: true
         case .corrupt, .leaseLost, .incompatible, .refused, .siteLeaseLost: false
         }
     }
@@ -137,6 +140,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             return "state \(path) cannot be used by this Ballast: \(reason)"
         case let .leaseLost(path, holder):
             return "the lease on state \(path) (lock id \(holder.owner), epoch \(holder.epoch)) was lost: it expired or was taken by another run; nothing more is written by this one"
+        case let .replicaIDInUse(path, id, by):
+            return "another live replica of state \(path) has the replica id \(id) (\(by)); pass another --replica-id, or wait until its heartbeat lapses if it is gone"
         case let .siteLeaseLost(path, site, replica):
             return "replica \(replica) no longer holds the lease on site \(site) in state \(path): it lapsed or was taken by another replica; nothing was written, and the site's owner acts instead"
         }

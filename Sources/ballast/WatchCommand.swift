@@ -118,10 +118,14 @@ struct WatchCommand: AsyncParsableCommand {
             store: store, beat: beat, ttl: Terminal.duration(replicaTtl)!, interval: Terminal.duration(replicaInterval)!,
             deadline: service.executor.leaseDeadline, logger: context.logger)
         let deadline = ContinuousClock.now + Terminal.duration(lockTimeout)!
+        // A replica restarted under its old id waits for the old heartbeat to lapse.
+        let sameIDDeadline = ContinuousClock.now + membership.ttl + membership.interval
         while true {
             do {
                 try await membership.join()
                 return membership
+            } catch StoreError.replicaIDInUse where ContinuousClock.now < sameIDDeadline {
+                try await Task.sleep(for: .milliseconds(500))
             } catch StoreError.locked(let path, let holder) where ContinuousClock.now < deadline {
                 _ = (path, holder)
                 try await Task.sleep(for: .milliseconds(500))

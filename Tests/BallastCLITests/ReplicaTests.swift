@@ -23,6 +23,11 @@ struct ReplicaSet {
         let url = try server.createDatabase()
         database = String(URL(string: url)!.path.dropFirst())
         workspace = try Workspace(postgres: url)
+        workspace.directory.write("manifests/extra.yaml", Self.extraManifests(buckets: true))
+    }
+
+    /// The extra sites, each with a bucket unless `buckets` is false.
+    static func extraManifests(buckets: Bool) -> String {
         var documents: [String] = []
         for index in 0..<Self.extraSites {
             let site = String(format: "extra-%02d", index)
@@ -31,15 +36,19 @@ struct ReplicaSet {
                 kind: Site
                 metadata: { name: \(site) }
                 spec: { class: edge, provider: sim, config: { latencyMs: 1 } }
-                ---
-                apiVersion: ballast.dev/v1
-                kind: Bucket
-                metadata: { name: b\(index), site: \(site) }
-                spec: { storageClass: standard }
 
                 """)
+            if buckets {
+                documents.append("""
+                    apiVersion: ballast.dev/v1
+                    kind: Bucket
+                    metadata: { name: b\(index), site: \(site) }
+                    spec: { storageClass: standard }
+
+                    """)
+            }
         }
-        workspace.directory.write("manifests/extra.yaml", documents.joined(separator: "---\n"))
+        return documents.joined(separator: "---\n")
     }
 
     /// Starts replica `id` and waits until it has started.
@@ -209,6 +218,15 @@ struct ReplicaTests {
         #expect(handover < 1, "handed over in \(handover) s")
         #expect(await set[leaving].terminate() == 0)
 
+        // A second process under a live replica's id is refused once the old heartbeat would
+        // have lapsed (it has not: the other process is alive).
+        let workspace = set.workspace
+        let duplicate = try await offPool {
+            try workspace.run(["watch", workspace.manifests, "--listen", "127.0.0.1:0", "--replica-id", staying, "--replica-ttl", "3s", "--replica-interval", "1s"])
+        }
+        #expect(duplicate.exitCode == 1)
+        #expect(duplicate.stderr.contains("has the replica id \(staying)"), "\(duplicate.stderr)")
+
         // Beside a live replica, apply is refused; plan works read-only.
         let refused = try await set.run(["apply", set.workspace.manifests, "--auto-approve"])
         #expect(refused.exitCode == 1)
@@ -276,6 +294,45 @@ struct ReplicaTests {
         try await set.deleteAndExpectRecreatedOnce(leaves.values.sorted(), before: try await set.actions())
         let creates = try await set.actions().compactMapValues { $0["create"] }
         #expect(creates.values.allSatisfy { $0 <= 2 }, "nothing created twice but what was deleted: \(creates.filter { $0.value > 2 })")
+        #expect(try await set.unfinishedEvents() == 0)
+        await set.stopAll()
+    }
+
+    @Test func theLeaderHoldsAMassRemovalAndTheOwnersCarryOutTheApproval() async throws {
+        let server = try await postgres.value
+        var set = try ReplicaSet(server: server)
+        defer { set.workspace.directory.remove() }
+        try await set.start("r1")
+        try await set.start("r2")
+        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1") != nil)
+        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources })
+        let view = try #require(await set.ownership(asSeenBy: "r1"))
+        let leader = try #require(view.leader)
+        let follower = leader == "r1" ? "r2" : "r1"
+
+        // Every bucket of the extra sites removed at once: 24 of 45, over the budget of 10.
+        let path = set.workspace.manifests + "/extra.yaml"
+        try Data(ReplicaSet.extraManifests(buckets: false).utf8).write(to: URL(fileURLWithPath: path + ".tmp"))
+        _ = rename(path + ".tmp", path)
+        var digest: String?
+        let held = await WatchProcess.eventually(timeout: .seconds(20)) {
+            guard case .map(let manifests)? = try? await set[leader].get("/v1/manifests").json, case .map(let mass)? = manifests["heldDeletions"] else { return false }
+            digest = mass["digest"]?.stringValue
+            return true
+        }
+        #expect(held, "the leader holds the removal")
+        try await Task.sleep(for: .seconds(2))
+        #expect(await set.worldCount() == ReplicaSet.resources, "nothing deleted while held")
+
+        // Only the leader approves; the owners of the sites then delete, each bucket once.
+        let body = "{\"approveDeletions\": \"\(digest ?? "")\"}"
+        let elsewhere = try await set[follower].post("/v1/reconcile", body: body)
+        #expect(elsewhere.status == 409)
+        #expect(elsewhere.body.contains("leader"), "\(elsewhere.body)")
+        #expect(try await set[leader].post("/v1/reconcile", body: body).status == 202)
+        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources - ReplicaSet.extraSites })
+        let deletes = try await set.actions().compactMapValues { $0["delete"] }
+        #expect(deletes.count == ReplicaSet.extraSites && deletes.values.allSatisfy { $0 == 1 }, "\(deletes)")
         #expect(try await set.unfinishedEvents() == 0)
         await set.stopAll()
     }

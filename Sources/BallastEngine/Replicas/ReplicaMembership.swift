@@ -21,8 +21,15 @@ public actor ReplicaMembership {
     private var metrics: WatchMetrics?
     private let logger: Logger
     private var beat: ReplicaHeartbeat
-    /// The leases this replica holds, by key.
+    /// The leases this replica holds and acts under, by key.
     private var held: [String: SiteLease] = [:]
+    /// Leases being given up to rebalance: no longer acted under (no new provider call starts),
+    /// still held in the store (and still fencing this replica's writes) until the reconciles in
+    /// flight on them have finished and ``released(_:)`` gives them up. Giving a site up with a
+    /// provider call under way would let its next owner start the same action again.
+    private var releasing: [String: SiteLease] = [:]
+    /// Of those, the ones whose reconciles have finished: given up at the next chance.
+    private var readyToRelease = Set<String>()
     /// When each declared site was first seen without a live lease (monotonic, this process).
     private var unownedSince: [String: ContinuousClock.Instant] = [:]
     private var exportedOwners: [String: String] = [:]
@@ -42,7 +49,9 @@ public actor ReplicaMembership {
         public var lost: [String] = []
         public var becameLeader = false
         public var lostLeadership = false
-        public var isEmpty: Bool { gained.isEmpty && lost.isEmpty && !becameLeader && !lostLeadership }
+        /// Sites to give up once nothing is in flight on them: call ``released(_:)`` then.
+        public var releasing: [String] = []
+        public var isEmpty: Bool { gained.isEmpty && lost.isEmpty && !becameLeader && !lostLeadership && releasing.isEmpty }
     }
 
     public init(store: any ReplicaStore, beat: ReplicaHeartbeat, ttl: Duration, interval: Duration, deadline: LeaseDeadline, metrics: WatchMetrics? = nil, logger: Logger) {
@@ -90,8 +99,13 @@ public actor ReplicaMembership {
             return changes
         }
         // Renewed: every lease of ours in the view; ours that are missing were taken.
-        let ours = Dictionary(view.leases.filter { $0.owner == id }.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        let ours = Dictionary(
+            view.leases.filter { $0.owner == id && releasing[$0.key] == nil }.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         for key in held.keys where ours[key] == nil { drop(key, lost: true, &changes) }
+        for key in releasing.keys where !view.leases.contains(where: { $0.key == key && $0.owner == id }) {
+            releasing[key] = nil
+            readyToRelease.remove(key)
+        }
         for (key, lease) in ours {
             if held[key] == nil || held[key]?.epoch != lease.epoch {
                 // Renewed after the replica had given it up locally (a failed heartbeat); its
@@ -106,17 +120,14 @@ public actor ReplicaMembership {
         for site in unownedSince.keys where !sites.contains(site) || view.holder(of: site) != nil { unownedSince[site] = nil }
         let decision = LeaseDecision.decide(view: view, me: beat, sites: sites, unownedSince: unownedSince, now: now, rescueAfter: rescueAfter)
         lastAssignment = decision.assignment
-        if !decision.release.isEmpty {
-            // Stop acting first, then give the leases up.
-            for key in decision.release { drop(key, lost: false, &changes) }
-            fenceWrites()
-            do {
-                try await bounded("giving up sites") { [store, id] in try await store.release(decision.release, replica: id) }
-                logger.info("gave up sites to rebalance", metadata: ["replica": "\(id)", "sites": "\(decision.release.joined(separator: ","))"])
-            } catch {
-                logger.warning("could not give up sites; they lapse instead", metadata: ["replica": "\(id)", "error": "\(error)"])
-            }
+        // Stop acting first; give the leases up once what is in flight on them has finished.
+        for key in decision.release where releasing[key] == nil {
+            let lease = held[key]
+            drop(key, lost: false, &changes)
+            releasing[key] = lease ?? view.leases.first { $0.key == key && $0.owner == id }
+            changes.releasing.append(key)
         }
+        await releaseReady()
         var granted: [SiteLease] = []
         if !decision.claim.isEmpty {
             let claimedAt = ContinuousClock.now
@@ -134,7 +145,6 @@ public actor ReplicaMembership {
         }
         fenceWrites()
         var finalView = view
-        finalView.leases.removeAll { lease in decision.release.contains(lease.key) && lease.owner == id }
         finalView.leases.removeAll { lease in granted.contains { $0.key == lease.key } }
         finalView.leases.append(contentsOf: granted)
         finalView = ReplicaView(replicas: finalView.replicas, leases: finalView.leases)
@@ -165,12 +175,33 @@ public actor ReplicaMembership {
         beat.listen = address
     }
 
+    /// The reconciles in flight on `keys` (being given up) have finished: give them up now.
+    public func released(_ keys: [String]) async {
+        readyToRelease.formUnion(keys.filter { releasing[$0] != nil })
+        await releaseReady()
+    }
+
+    private func releaseReady() async {
+        let keys = readyToRelease.sorted()
+        guard !keys.isEmpty, !left else { return }
+        do {
+            try await bounded("giving up sites") { [store, id] in try await store.release(keys, replica: id) }
+            for key in keys { releasing[key] = nil }
+            readyToRelease.subtract(keys)
+            fenceWrites()
+            logger.info("gave up sites to rebalance", metadata: ["replica": "\(id)", "sites": "\(keys.joined(separator: ","))"])
+        } catch {
+            logger.warning("could not give up sites; trying again at the next round", metadata: ["replica": "\(id)", "error": "\(error)"])
+        }
+    }
+
     /// Gives up every lease and the heartbeat at once (a graceful stop), waking the others.
     public func leave() async {
         guard !left else { return }
         left = true
         for key in held.keys { deadline.dropped(key: key) }
         held.removeAll()
+        releasing.removeAll()
         do {
             try await store.leave(replica: id)
             logger.info("replica left; its sites go to the others", metadata: ["replica": "\(id)"])
@@ -224,8 +255,12 @@ public actor ReplicaMembership {
         if key == ReplicaView.leaderKey { changes.becameLeader = true } else { changes.gained.append(key) }
     }
 
+    /// Writes are fenced by the leases held, and by those being given up (a reconcile in flight
+    /// on one still records its outcome).
     private func fenceWrites() {
-        store.fence(replica: id, epochs: held.mapValues(\.epoch))
+        var epochs = held.mapValues(\.epoch)
+        for (key, lease) in releasing { epochs[key] = lease.epoch }
+        store.fence(replica: id, epochs: epochs)
     }
 
     private func exportMetrics(_ view: ReplicaView, sites: Set<String>) {

@@ -83,12 +83,32 @@ extension WatchController {
     private func oneRound() async {
         guard let replicas, !stopping else { return }
         let changes = await replicas.tick(sites: Set(desired?.state.sites.keys ?? [:].keys), manifestDigest: manifestReport?.inputDigest ?? "")
+        if !changes.releasing.isEmpty { releaseWhenIdle(changes.releasing, replicas: replicas) }
         if !changes.gained.isEmpty { await gained(changes.gained) }
         if changes.becameLeader, !undeclaredManaged().isEmpty {
             gate.manifestsChanged(at: clock.now)
             schedulePruneCheck(after: configuration.pruneDelay)
         }
         if undeclaredManaged().contains(where: { owns($0.site) }) { await adoptPruneAdmission() }
+    }
+
+    /// Gives `sites` up once no reconcile is in flight on them (none starts meanwhile: their
+    /// leases no longer allow calls). A call that never ends does not keep a site forever: after
+    /// ``releaseWait`` it is given up anyway, and its next owner's recovery decides.
+    private func releaseWhenIdle(_ sites: [String], replicas: ReplicaMembership) {
+        Task {
+            let deadline = ContinuousClock.now + Self.releaseWait
+            while await self.busy(sites), ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            await replicas.released(sites)
+        }
+    }
+
+    static let releaseWait: Duration = .seconds(120)
+
+    private func busy(_ sites: [String]) -> Bool {
+        sites.contains { (inFlight[$0] ?? 0) > 0 }
     }
 
     /// Sites just granted: close what an earlier owner left open on them, then reconcile all
@@ -141,6 +161,13 @@ extension WatchController {
         guard !fresh.isEmpty else { return }
         admitLocally(Array(fresh))
         for id in fresh.sorted() { await enqueue(id) }
+    }
+
+    /// How many prunes the leader admitted that the owners have not made yet (those being
+    /// weighed again, in `excluding`, count once, as what they are now).
+    func admittedNotYetDeleted(_ inventory: [ResourceID: InventoryEntry], excluding: Set<ResourceID>) async -> Int {
+        guard let admission = try? await replicas?.store.pruneAdmission() else { return 0 }
+        return admission.ids.count { inventory[$0] != nil && !excluding.contains($0) }
     }
 
     /// Tells the other replicas of a reconcile request (they queue what is on their sites).

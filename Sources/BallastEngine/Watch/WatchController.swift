@@ -65,6 +65,8 @@ public actor WatchController {
     /// A replica's lease round is running, and another was asked for meanwhile.
     var roundRunning = false
     var roundAgain = false
+    /// Reconciles under way, per site: a replica gives a site up only once it has none.
+    var inFlight: [String: Int] = [:]
     private var pruneCheck: Task<Void, Never>?
     /// When the files were last found unchanged since they were loaded, for the prunes in flight.
     var sourceCheckedAt: ContinuousClock.Instant?
@@ -218,6 +220,8 @@ public actor WatchController {
 
     private func reconcile(_ id: ResourceID) async {
         guard desired != nil, owns(id.site) else { return }
+        inFlight[id.site, default: 0] += 1
+        defer { inFlight[id.site] = inFlight[id.site].map { $0 - 1 }.flatMap { $0 > 0 ? $0 : nil } }
         guard sites.admit(id, at: clock.now) else { return }
         let wait = bucket.reserve(at: clock.now)
         if wait > .zero { try? await clock.sleep(for: wait) }
@@ -395,6 +399,9 @@ public actor WatchController {
             schedulePruneCheck(after: .zero)
             return
         }
+        // With replicas, the owners carry out the prunes: the journal is what counts, plus what
+        // was admitted and is not deleted yet.
+        if replicas != nil { await seedDeletionWindow(pending: await admittedNotYetDeleted(inventory, excluding: Set(deleting))) }
         switch gate.admit(deleting, managed: inventory.count, at: clock.now) {
         case .wait(let remaining):
             schedulePruneCheck(after: remaining)
@@ -472,8 +479,10 @@ public actor WatchController {
     /// The deletions held for an approval, if any.
     public func heldDeletions() -> MassDeletion? { gate.held }
 
-    /// Prune deletions recorded in the journal within the budget's window count after a restart.
-    func seedDeletionWindow() async {
+    /// Prune deletions recorded in the journal within the budget's window count after a restart
+    /// (and, with replicas, at every weighing: the owners make them), as do `pending` prunes
+    /// admitted and not made yet.
+    func seedDeletionWindow(pending: Int = 0) async {
         let window = configuration.deletionBudget.window
         let since = Date().addingTimeInterval(-Double(window.components.seconds))
         guard let events = try? await applier.store.events(since: since) else { return }
@@ -482,7 +491,7 @@ public actor WatchController {
             guard event.action == .delete, event.outcome?.status == .succeeded, event.runID.hasPrefix("watch-") else { return nil }
             return .seconds(max(0, now.timeIntervalSince(event.startedAt)))
         }
-        gate.seed(deletionsAgo: ages, at: clock.now)
+        gate.seed(deletionsAgo: ages + Array(repeating: .zero, count: pending), at: clock.now)
     }
 
     // MARK: Triggers
