@@ -63,10 +63,11 @@ public struct CLIRunner: Sendable {
     }
 
     /// Starts the CLI without waiting; output goes to files. Wait with `waitUntilExit()`.
-    public func start(_ arguments: [String], stdout: String, stderr: String, environment extra: [String: String] = [:]) throws -> Process {
+    /// `launcher`: a command that runs ballast (`ip netns exec NAME`), or none.
+    public func start(_ arguments: [String], stdout: String, stderr: String, environment extra: [String: String] = [:], launcher: [String] = []) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? executable)
+        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [executable] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
         process.environment = environment.merging(extra) { _, new in new }
         _ = FileManager.default.createFile(atPath: stdout, contents: nil)

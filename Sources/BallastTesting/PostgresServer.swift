@@ -14,9 +14,13 @@ public final class PostgresServer: Sendable {
     private let owner: String?
     private let process: Mutex<Process?>
     private let databases = Mutex(0)
+    /// Where it listens besides 127.0.0.1 (a partition test's veth address).
+    private let extraAddresses: [String]
 
-    /// Starts the cluster and waits until it accepts connections.
-    public init() async throws {
+    /// Starts the cluster and waits until it accepts connections. `alsoListeningOn`: more
+    /// addresses to listen on (they must exist), from whose `network` (CIDR) clients are trusted.
+    public init(alsoListeningOn extraAddresses: [String] = [], network: String? = nil) async throws {
+        self.extraAddresses = extraAddresses
         binaries = try Self.locate()
         port = try FreePort.find()
         directory = TemporaryDirectory().path
@@ -26,6 +30,11 @@ public final class PostgresServer: Sendable {
             try Self.run(["/bin/chown", "-R", owner, directory])
         }
         try Self.run(Self.asOwner(owner) + [binaries + "/initdb", "-D", directory + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+        if let network {
+            let hba = directory + "/data/pg_hba.conf"
+            let text = ((try? String(contentsOfFile: hba, encoding: .utf8)) ?? "") + "host all all \(network) trust\n"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: hba))
+        }
         try start()
     }
 
@@ -35,7 +44,7 @@ public final class PostgresServer: Sendable {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         server.arguments = ["python3", "-c", ServerSupervisor.script, binaries + "/postgres", "-D", directory + "/data", "-p", String(port),
-                            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + directory, "-c", "fsync=off",
+                            "-c", "listen_addresses=" + (["127.0.0.1"] + extraAddresses).joined(separator: ","), "-c", "unix_socket_directories=" + directory, "-c", "fsync=off",
                             "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"]
         var environment = ProcessInfo.processInfo.environment
         environment["SUPERVISED_USER"] = owner ?? ""

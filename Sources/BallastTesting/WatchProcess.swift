@@ -24,11 +24,16 @@ public final class WatchProcess: @unchecked Sendable {
     public let stderrPath: String
 
     /// Starts the daemon and waits until it listens and has finished its start-up apply.
-    public init(cli: CLIRunner, arguments: [String], directory: String, token: String = "test-token", timeout: Duration = .seconds(60)) async throws {
+    /// `listen`: the address to listen on (port 0: a free one); `launcher`: a command that runs
+    /// ballast (`ip netns exec NAME`), or none.
+    public init(
+        cli: CLIRunner, arguments: [String], directory: String, token: String = "test-token", timeout: Duration = .seconds(60),
+        listen: String = "127.0.0.1:0", launcher: [String] = []
+    ) async throws {
         stdoutPath = directory + "/watch.out"
         stderrPath = directory + "/watch.err"
         self.token = token
-        process = try cli.start(["watch"] + arguments + ["--listen", "127.0.0.1:0"], stdout: stdoutPath, stderr: stderrPath, environment: ["BALLAST_TOKEN": token])
+        process = try cli.start(["watch"] + arguments + ["--listen", listen], stdout: stdoutPath, stderr: stderrPath, environment: ["BALLAST_TOKEN": token], launcher: launcher)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var url: String?

@@ -51,14 +51,17 @@ struct ReplicaSet {
         return documents.joined(separator: "---\n")
     }
 
-    /// Starts replica `id` and waits until it has started.
-    mutating func start(_ id: String) async throws {
+    /// Starts replica `id` and waits until it has started. `namespace`: run it there, reaching
+    /// the database at the namespace's host address.
+    mutating func start(_ id: String, in namespace: NetworkNamespace? = nil) async throws {
         let directory = workspace.directory.file(id)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var state = workspace.state
+        if let namespace { state = state.replacingOccurrences(of: "@127.0.0.1:", with: "@\(namespace.hostAddress):") }
         replicas[id] = try await WatchProcess(cli: workspace.runner, arguments: [
-            workspace.manifests, "--state", workspace.state, "--data-dir", workspace.directory.file("data"), "--replica-id", id,
+            workspace.manifests, "--state", state, "--data-dir", workspace.directory.file("data"), "--replica-id", id,
             "--replica-ttl", "3s", "--replica-interval", "1s", "--prune-delay", "1s",
-        ], directory: directory)
+        ], directory: directory, listen: namespace.map { "\($0.namespaceAddress):0" } ?? "127.0.0.1:0", launcher: namespace?.launcher ?? [])
     }
 
     subscript(id: String) -> WatchProcess { replicas[id]! }
@@ -333,6 +336,39 @@ struct ReplicaTests {
         #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources - ReplicaSet.extraSites })
         let deletes = try await set.actions().compactMapValues { $0["delete"] }
         #expect(deletes.count == ReplicaSet.extraSites && deletes.values.allSatisfy { $0 == 1 }, "\(deletes)")
+        #expect(try await set.unfinishedEvents() == 0)
+        await set.stopAll()
+    }
+
+    @Test func aReplicaCutOffFromTheDatabaseStopsActingAndRejoinsWhenTheNetworkHeals() async throws {
+        // r2 runs in a network namespace of its own, joined to the host by a veth pair; the
+        // database listens on the host's end too.
+        let namespace = try NetworkNamespace()
+        let server = try await PostgresServer(alsoListeningOn: [namespace.hostAddress], network: namespace.subnet)
+        defer { server.stop() }
+        var set = try ReplicaSet(server: server)
+        defer { set.workspace.directory.remove() }
+        try await set.start("r1")
+        try await set.start("r2", in: namespace)
+        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1") != nil)
+        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources })
+        let view = try #require(await set.ownership(asSeenBy: "r1"))
+        let cutOff = view.owners.filter { $0.value == "r2" }.map(\.key)
+        let leaves = try await set.leafPerSite()
+
+        // The link drops: r2's leases lapse, r1 takes its sites and heals what happens there;
+        // r2, still running, acts on nothing (every action once in the journal).
+        try namespace.partition()
+        #expect(await set.waitUntilOwned(by: ["r1"], asSeenBy: "r1", timeout: .seconds(20)) != nil, "r1 took r2's sites")
+        try await set.deleteAndExpectRecreatedOnce(cutOff.compactMap { leaves[$0] }.sorted(), before: try await set.actions())
+
+        // The network heals: r2 joins again and gets its share back.
+        try namespace.heal()
+        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1", timeout: .seconds(90)) != nil, "r2 rejoined:\n\(set["r2"].standardError.suffix(3000))")
+        let creates = try await set.actions().compactMapValues { $0["create"] }
+        #expect(creates.values.allSatisfy { $0 <= 2 }, "nothing created twice but what was deleted: \(creates.filter { $0.value > 2 })")
+        #expect(creates.values.count { $0 == 2 } == cutOff.count)
+        #expect(set["r2"].standardError.contains("replica heartbeat failed"), "r2 noticed the partition")
         #expect(try await set.unfinishedEvents() == 0)
         await set.stopAll()
     }
