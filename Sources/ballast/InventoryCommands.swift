@@ -105,8 +105,21 @@ struct StatusCommand: AsyncParsableCommand {
         let entries = try await store.inventory().values
         let holder = try await store.lockHolder()
         let open = try await store.unfinishedIntents()
+        // Watch replicas of a PostgreSQL state hold site leases, not the state's lease.
+        let replicas = try await (store as? any ReplicaStore)?.replicaView()
         if output == .json {
-            Terminal.standardOutput(JSONText.pretty(Self.json(entries: Array(entries), holder: holder, unfinished: open.count, state: context.statePath)))
+            var document = Self.json(entries: Array(entries), holder: holder, unfinished: open.count, state: context.statePath)
+            if case .map(var fields) = document, let replicas {
+                fields["replicas"] = .list(replicas.alive.map { replica in
+                    .map(Fields([
+                        "id": .string(replica.beat.id), "host": .string(replica.beat.host), "pid": .int(Int(replica.beat.pid)),
+                        "leader": .bool(replicas.leader?.owner == replica.beat.id),
+                        "sites": .int(replicas.leases.count { !$0.lapsed && $0.owner == replica.beat.id && $0.key != ReplicaView.leaderKey }),
+                    ]))
+                })
+                document = .map(fields)
+            }
+            Terminal.standardOutput(JSONText.pretty(document))
             return
         }
         Terminal.standardOutput("State: \(context.statePath)\n")
@@ -128,6 +141,13 @@ struct StatusCommand: AsyncParsableCommand {
             Terminal.standardOutput("Locked by \(holder.command) (pid \(holder.pid)\(host)) since \(ISO8601DateFormatter().string(from: holder.since)), lock id \(holder.owner), epoch \(holder.epoch)\(note)\n")
         } else {
             Terminal.standardOutput("Not locked.\n")
+        }
+        if let replicas, !replicas.alive.isEmpty {
+            let each = replicas.alive.map { replica in
+                let sites = replicas.leases.count { !$0.lapsed && $0.owner == replica.beat.id && $0.key != ReplicaView.leaderKey }
+                return "\(TerminalText.safe(replica.beat.id)) \(sites) site\(sites == 1 ? "" : "s")\(replicas.leader?.owner == replica.beat.id ? ", leader" : "")"
+            }
+            Terminal.standardOutput("Watch replicas: \(replicas.alive.count) alive (\(each.joined(separator: "; "))); apply and destroy wait until none is\n")
         }
         if !open.isEmpty {
             Terminal.standardOutput("Unfinished actions from an interrupted run: \(open.count) (the next plan or apply recovers them)\n")

@@ -184,6 +184,9 @@ struct ReplicaTests {
         let loads = ["r1", "r2", "r3"].map { id in view.owners.values.count { $0 == id } }
         #expect(loads.max()! - loads.min()! <= 1, "\(loads)")
         #expect(view.leader != nil)
+        let status = try await set.run(["status"])
+        #expect(status.stdout.contains("Watch replicas: 3 alive ("), "\(status.stdout)")
+        #expect(status.stdout.contains("Not locked."))
         let converged = await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources }
         #expect(converged)
         let creates = try await set.actions().compactMapValues { $0["create"] }
