@@ -64,18 +64,10 @@ public final class NetworkNamespace: Sendable {
 
     @discardableResult
     static func ip(_ arguments: [String]) throws -> String {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        child.arguments = arguments
-        let output = Pipe()
-        child.standardOutput = output
-        child.standardError = output
-        try child.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
-        guard child.terminationStatus == 0 else {
-            throw Unavailable(description: "ip \(arguments.joined(separator: " ")) failed (network namespaces need root or CAP_NET_ADMIN): \(String(decoding: data, as: UTF8.self))")
+        let (status, text) = try Subprocess.run(["/usr/sbin/ip"] + arguments)
+        guard status == 0 else {
+            throw Unavailable(description: "ip \(arguments.joined(separator: " ")) failed (network namespaces need root or CAP_NET_ADMIN): \(text)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return text
     }
 }

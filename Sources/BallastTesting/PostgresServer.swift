@@ -113,18 +113,9 @@ public final class PostgresServer: Sendable {
 
     @discardableResult
     private static func run(_ arguments: [String]) throws -> String {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: arguments[0])
-        child.arguments = Array(arguments.dropFirst())
-        let output = Pipe()
-        child.standardOutput = output
-        child.standardError = output
-        try child.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard child.terminationStatus == 0 else {
-            throw TestServerUnavailable(description: "\(arguments.joined(separator: " ")) failed (\(child.terminationStatus)): \(text)")
+        let (status, text) = try Subprocess.run(arguments)
+        guard status == 0 else {
+            throw TestServerUnavailable(description: "\(arguments.joined(separator: " ")) failed (\(status)): \(text)")
         }
         return text
     }

@@ -64,6 +64,15 @@ struct ReplicaSet {
         ], directory: directory, listen: namespace.map { "\($0.namespaceAddress):0" } ?? "127.0.0.1:0", launcher: namespace?.launcher ?? [])
     }
 
+    /// Starts r1 and r2 (r2 in `namespace`, if given), and waits until they share the sites
+    /// evenly and every resource exists.
+    mutating func startTwo(r2In namespace: NetworkNamespace? = nil, sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {
+        try await start("r1")
+        try await start("r2", in: namespace)
+        #expect(await waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1") != nil, sourceLocation: sourceLocation)
+        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await worldCount() == Self.resources }, sourceLocation: sourceLocation)
+    }
+
     subscript(id: String) -> WatchProcess { replicas[id]! }
 
     /// `/v1/replicas` as `id` answers it: the owner of each site, and the live replicas.
@@ -187,6 +196,9 @@ struct ReplicaTests {
         let status = try await set.run(["status"])
         #expect(status.stdout.contains("Watch replicas: 3 alive ("), "\(status.stdout)")
         #expect(status.stdout.contains("Not locked."))
+        let metrics = try await set["r1"].get("/metrics").body
+        #expect(metrics.contains("ballast_site_owner_info{site=\"eu-central\""), "\(metrics.prefix(2000))")
+        #expect(metrics.contains("ballast_unowned_sites 0"))
         let converged = await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources }
         #expect(converged)
         let creates = try await set.actions().compactMapValues { $0["create"] }
@@ -249,10 +261,7 @@ struct ReplicaTests {
         let server = try await postgres.value
         var set = try ReplicaSet(server: server)
         defer { set.workspace.directory.remove() }
-        try await set.start("r1")
-        try await set.start("r2")
-        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r2") != nil)
-        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources })
+        try await set.startTwo()
         let view = try #require(await set.ownership(asSeenBy: "r2"))
         let leaves = try await set.leafPerSite()
         let pausedSites = view.owners.filter { $0.value == "r1" }.map(\.key)
@@ -281,10 +290,7 @@ struct ReplicaTests {
         defer { server.stop() }
         var set = try ReplicaSet(server: server)
         defer { set.workspace.directory.remove() }
-        try await set.start("r1")
-        try await set.start("r2")
-        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1") != nil)
-        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources })
+        try await set.startTwo()
         let leaves = try await set.leafPerSite()
         try await offPool { server.stop() }
         // Without the database, neither replica is ready; both keep serving reads.
@@ -308,10 +314,7 @@ struct ReplicaTests {
         let server = try await postgres.value
         var set = try ReplicaSet(server: server)
         defer { set.workspace.directory.remove() }
-        try await set.start("r1")
-        try await set.start("r2")
-        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1") != nil)
-        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources })
+        try await set.startTwo()
         let view = try #require(await set.ownership(asSeenBy: "r1"))
         let leader = try #require(view.leader)
         let follower = leader == "r1" ? "r2" : "r1"
@@ -351,10 +354,7 @@ struct ReplicaTests {
         defer { server.stop() }
         var set = try ReplicaSet(server: server)
         defer { set.workspace.directory.remove() }
-        try await set.start("r1")
-        try await set.start("r2", in: namespace)
-        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1") != nil)
-        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await set.worldCount() == ReplicaSet.resources })
+        try await set.startTwo(r2In: namespace)
         let view = try #require(await set.ownership(asSeenBy: "r1"))
         let cutOff = view.owners.filter { $0.value == "r2" }.map(\.key)
         let leaves = try await set.leafPerSite()

@@ -39,14 +39,20 @@ private func apply(_ yaml: String, provider: RecordingProvider, store: any State
 
 private func simSchema() -> ProviderSchema { TestManifests.catalog.providers["sim"]! }
 
+/// The estate planned against an empty fake, not executed.
+private func plannedEstate() async throws -> (RecordingProvider, InMemoryStateStore, ProviderRegistry, PlanService, PlanService.Outcome) {
+    let provider = RecordingProvider(name: "sim", schema: simSchema())
+    let store = InMemoryStateStore()
+    let registry = ProviderRegistry([provider])
+    let planner = PlanService(registry: registry, store: store, secrets: FixedSecretSource(), logger: quietLogger)
+    let outcome = try await planner.plan(planner.loader.load([ManifestInput(path: "t.yaml", bytes: Array(estate.utf8))]), inputs: ["t.yaml"])
+    return (provider, store, registry, planner, outcome)
+}
+
 @Suite("Executor")
 struct ExecutorTests {
     @Test func noProviderCallStartsWhenTheLeaseMayHaveLapsed() async throws {
-        let provider = RecordingProvider(name: "sim", schema: simSchema())
-        let store = InMemoryStateStore()
-        let registry = ProviderRegistry([provider])
-        let planner = PlanService(registry: registry, store: store, secrets: FixedSecretSource(), logger: quietLogger)
-        let outcome = try await planner.plan(planner.loader.load([ManifestInput(path: "t.yaml", bytes: Array(estate.utf8))]), inputs: ["t.yaml"])
+        let (provider, store, registry, planner, outcome) = try await plannedEstate()
         let plan = try #require(outcome.plan)
         // The last renewal was asked for 28 s ago, with a 30 s ttl: less than the 5 s margin is left.
         let deadline = LeaseDeadline(margin: .seconds(5))
@@ -64,11 +70,7 @@ struct ExecutorTests {
     }
 
     @Test func aReplicaCallsProvidersOnlyOnSitesWhoseLeaseItHolds() async throws {
-        let provider = RecordingProvider(name: "sim", schema: simSchema())
-        let store = InMemoryStateStore()
-        let registry = ProviderRegistry([provider])
-        let planner = PlanService(registry: registry, store: store, secrets: FixedSecretSource(), logger: quietLogger)
-        let outcome = try await planner.plan(planner.loader.load([ManifestInput(path: "t.yaml", bytes: Array(estate.utf8))]), inputs: ["t.yaml"])
+        let (provider, store, registry, planner, outcome) = try await plannedEstate()
         let plan = try #require(outcome.plan)
         let deadline = LeaseDeadline(margin: .seconds(1))
         deadline.scopeBySite()
