@@ -100,6 +100,9 @@ struct WatchCommand: AsyncParsableCommand {
             let replicas = try await join(shared, service: service, context: context, address: address)
             try await serve(context: context, service: service, store: store, address: address, lease: nil, replicas: replicas)
         } else {
+            if replicaID != nil {
+                Terminal.standardError("ballast: warning: --replica-id, --replica-ttl and --replica-interval apply to a PostgreSQL state; this daemon is the only one of its state\n")
+            }
             // The state's single-writer lock, held for the daemon's life: one daemon per state.
             try await LockGuard.holding(service, command: "ballast watch", wait: Terminal.duration(lockTimeout)!) { lease in
                 try await serve(context: context, service: service, store: store, address: address, lease: lease, replicas: nil)

@@ -203,7 +203,7 @@ public actor ReplicaMembership {
         held.removeAll()
         releasing.removeAll()
         do {
-            try await store.leave(replica: id)
+            try await bounded("leaving") { [store, id] in try await store.leave(replica: id) }
             logger.info("replica left; its sites go to the others", metadata: ["replica": "\(id)"])
         } catch {
             logger.warning("could not give up the site leases; they lapse after the ttl", metadata: ["replica": "\(id)", "error": "\(error)"])
