@@ -164,7 +164,12 @@ struct WatchCommand: AsyncParsableCommand {
         do {
             try await daemon.run(
                 onListening: { bound in
-                    if let replicas { Task { await replicas.setListen(bound) } }
+                    if let replicas {
+                        // Other replicas point users here: a wildcard address names no machine.
+                        var advertised = ListenAddress(parsing: bound) ?? address
+                        if ["0.0.0.0", "::"].contains(advertised.host) { advertised.host = ProcessInfo.processInfo.hostName }
+                        Task { await replicas.setListen(advertised.description) }
+                    }
                     Terminal.standardOutput("ballast watch: listening on http://\(bound)\n")
                 },
                 onStartup: { report in Self.reportStartup(report, runtime: files, replica: replicas?.id) })
