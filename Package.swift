@@ -143,6 +143,7 @@ let package = Package(
                 "BallastProviders",
                 "BallastState",
                 "BallastEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

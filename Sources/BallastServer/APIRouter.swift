@@ -13,11 +13,14 @@ public struct APIRouter: Sendable {
     public var store: any StateStore
     public var metrics: PrometheusCollectorRegistry
     public var access: APIAccess
+    /// The other replicas' APIs, for answers about the sites they own; nil for one daemon.
+    public var peers: (any ReplicaPeers)?
 
     /// Bodies larger than this are refused (413).
     static let maxBody = 1 << 20
 
-    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, access: APIAccess) {
+    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, access: APIAccess, peers: (any ReplicaPeers)? = nil) {
+        self.peers = peers
         self.controller = controller
         self.store = store
         self.metrics = metrics
@@ -33,7 +36,7 @@ public struct APIRouter: Sendable {
         router.get("/metrics") { _, _ in await prometheus() }
         router.get("/v1/resources") { request, _ in try await resources(request) }
         router.get("/v1/resources/**") { request, _ in await resource(request) }
-        router.get("/v1/sites") { _, _ in Self.json(StatusJSON.sites(await controller.siteStatuses())) }
+        router.get("/v1/sites") { request, _ in await sites(request) }
         router.get("/v1/events") { request, _ in try await events(request) }
         router.get("/v1/replicas") { _, _ in await replicas() }
         router.get("/v1/manifests") { _, _ in Self.json(StatusJSON.manifests(await controller.manifests(), held: await controller.heldDeletions())) }
@@ -71,8 +74,56 @@ public struct APIRouter: Sendable {
             }
             condition = kind
         }
-        let statuses = await controller.resources(site: query.get("site"), kind: query.get("kind"), condition: condition)
-        return Self.json(StatusJSON.resources(statuses))
+        var statuses = await controller.resources(site: query.get("site"), kind: query.get("kind"), condition: condition)
+        let local = query.get("local") != nil
+        guard let answered = await controller.sitesAnswered(strictly: local) else { return Self.json(StatusJSON.resources(statuses)) }
+        statuses.removeAll { !answered.contains($0.id.site) }
+        let mine = statuses.map(StatusJSON.resource)
+        if local { return Self.json(.map(Fields(["formatVersion": .int(1), "resources": .list(mine)]))) }
+        return await merged(request, path: "/v1/resources", key: "resources", sortKey: "id", mine: mine)
+    }
+
+    private func sites(_ request: Request) async -> Response {
+        var statuses = await controller.siteStatuses()
+        let local = request.uri.queryParameters.get("local") != nil
+        guard let answered = await controller.sitesAnswered(strictly: local) else { return Self.json(StatusJSON.sites(statuses)) }
+        statuses.removeAll { !answered.contains($0.name) }
+        guard case .map(let document) = StatusJSON.sites(statuses), case .list(let mine)? = document["sites"] else { return Self.json(StatusJSON.sites(statuses)) }
+        if local { return Self.json(.map(document)) }
+        return await merged(request, path: "/v1/sites", key: "sites", sortKey: "name", mine: mine)
+    }
+
+    /// What this replica answers for, with what every other live replica answers for (asked with
+    /// `local`, and the caller's token), sorted; replicas that did not answer are listed in
+    /// `unansweredReplicas`, and what they own is missing.
+    private func merged(_ request: Request, path: String, key: String, sortKey: String, mine: [Value]) async -> Response {
+        guard let status = await controller.replicaStatus(), let peers else { return Self.json(.map(Fields(["formatVersion": .int(1), key: .list(mine)]))) }
+        let query = request.uri.query.map { $0 + "&local=1" } ?? "local=1"
+        let authorization = request.headers[.authorization]
+        let others = status.view.alive.filter { $0.beat.id != status.me }
+        var items = mine
+        var unanswered: [String] = []
+        await withTaskGroup(of: (String, [Value]?).self) { group in
+            for peer in others {
+                group.addTask {
+                    guard let (code, body) = await peers.get("http://\(peer.beat.listen)\(path)?\(query)", authorization: authorization), code == 200,
+                          case .map(let fields) = try? JSONValueParser.parse(body), case .list(let list)? = fields[key] else { return (peer.beat.id, nil) }
+                    return (peer.beat.id, list)
+                }
+            }
+            for await (id, list) in group {
+                if let list { items.append(contentsOf: list) } else { unanswered.append(id) }
+            }
+        }
+        items.sort { (Self.field($0, sortKey) ?? "") < (Self.field($1, sortKey) ?? "") }
+        return Self.json(.map(Fields([
+            "formatVersion": .int(1), key: .list(items), "unansweredReplicas": .list(unanswered.sorted().map(Value.string)),
+        ])))
+    }
+
+    private static func field(_ value: Value, _ key: String) -> String? {
+        if case .map(let fields) = value { return fields[key]?.stringValue }
+        return nil
     }
 
     private func resource(_ request: Request) async -> Response {
@@ -81,6 +132,19 @@ public struct APIRouter: Sendable {
         let text = raw.removingPercentEncoding ?? raw
         guard let id = ResourceID(parsing: text) else {
             return Self.error("'\(text)' is not a resource id (Kind/name@site)", status: .badRequest)
+        }
+        // A replica asks the owner of the resource's site.
+        // (Asked by another replica, with `local`, it answers from what it has: no request bounces.)
+        if request.uri.queryParameters.get("local") == nil,
+           let answered = await controller.sitesAnswered(strictly: false), !answered.contains(id.site), let peers,
+           let status = await controller.replicaStatus(), let owner = status.view.holder(of: id.site),
+           let peer = status.view.alive.first(where: { $0.beat.id == owner.owner }) {
+            guard let (code, body) = await peers.get("http://\(peer.beat.listen)\(request.uri.path)?local=1", authorization: request.headers[.authorization]) else {
+                return Self.error("\(id) is on site \(id.site), owned by replica \(owner.owner), which did not answer; retry", status: .serviceUnavailable)
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .init(code: code), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         guard let status = await controller.resource(id) else {
             return Self.error("\(id) is not under watch", status: .notFound)

@@ -38,7 +38,10 @@ public struct WatchDaemon: Sendable {
         onListening: @escaping @Sendable (String) -> Void,
         onStartup: @escaping @Sendable (WatchController.StartupReport) -> Bool
     ) async throws {
-        let router = APIRouter(controller: controller, store: store, metrics: metrics, access: access).router()
+        // A replica asks the others about the sites they own.
+        let peers = controller.replicas == nil ? nil : HTTPReplicaPeers()
+        defer { if let peers { Task { await peers.shutdown() } } }
+        let router = APIRouter(controller: controller, store: store, metrics: metrics, access: access, peers: peers).router()
         // The controller starts once the server is bound: a port in use stops the daemon before
         // it touches anything.
         let (listening, signalListening) = AsyncStream<Void>.makeStream()

@@ -204,6 +204,24 @@ struct ReplicaTests {
         let creates = try await set.actions().compactMapValues { $0["create"] }
         #expect(creates.count == ReplicaSet.resources && creates.values.allSatisfy { $0 == 1 }, "\(creates.filter { $0.value != 1 })")
 
+        // Any replica answers for every resource and site: what the others own, it asks them.
+        guard case .map(let listing)? = try await set["r1"].get("/v1/resources").json, case .list(let resources)? = listing["resources"] else {
+            Issue.record("no resource listing")
+            return
+        }
+        #expect(resources.count == ReplicaSet.resources + 1, "the 45 resources and the observe-only database: \(resources.count)")
+        let ids = resources.compactMap { value -> String? in if case .map(let fields) = value { fields["id"]?.stringValue } else { nil } }
+        #expect(ids == ids.sorted() && Set(ids).count == ids.count)
+        #expect(listing["unansweredReplicas"] == .list([]))
+        let elsewhere = try #require(view.owners.keys.sorted().first { view.owners[$0] != "r1" && $0.hasPrefix("extra-") })
+        let remote = "Bucket/b\(Int(elsewhere.dropFirst("extra-".count))!)@\(elsewhere)"
+        #expect(try await set["r1"].condition("Ready", of: remote)?.status == "True", "\(remote) on \(elsewhere), answered by its owner")
+        guard case .map(let sites)? = try await set["r3"].get("/v1/sites").json, case .list(let siteList)? = sites["sites"] else {
+            Issue.record("no site listing")
+            return
+        }
+        #expect(siteList.count == ReplicaSet.sites)
+
         // A resource on every site deleted out of band: each recreated exactly once, by its owner.
         let leaves = try await set.leafPerSite()
         #expect(leaves.count == ReplicaSet.sites, "\(leaves.count)")

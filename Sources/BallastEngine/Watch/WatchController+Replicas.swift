@@ -208,3 +208,18 @@ extension WatchController {
             heartbeatError: await replicas.lastError)
     }
 }
+
+extension WatchController {
+    /// Which sites this process answers for in the API: every site for the one daemon of a
+    /// state (nil); for a replica, the sites it owns and (unless `strictly`) the declared sites
+    /// no live replica owns, so that a merged answer lists each site once.
+    public func sitesAnswered(strictly: Bool) async -> Set<String>? {
+        guard let replicas else { return nil }
+        let declared = Set(desired?.state.sites.keys.map { $0 } ?? [])
+        var answered = declared.filter { owns($0) }
+        if !strictly, let view = await replicas.lastView {
+            answered.formUnion(declared.filter { site in view.holder(of: site) == nil })
+        }
+        return answered
+    }
+}
