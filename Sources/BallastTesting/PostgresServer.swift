@@ -26,16 +26,21 @@ public final class PostgresServer: Sendable {
         directory = TemporaryDirectory().path
         owner = getuid() == 0 ? "postgres" : nil
         process = Mutex(nil)
-        if let owner {
-            try Self.run(["/bin/chown", "-R", owner, directory])
+        // initdb and the wait for the server take seconds: on a thread of their own, not one of
+        // the cooperative pool's few (the whole test suite shares them).
+        let (owner, binaries, directory) = (self.owner, self.binaries, self.directory)
+        try await offPool {
+            if let owner {
+                try Self.run(["/bin/chown", "-R", owner, directory])
+            }
+            try Self.run(Self.asOwner(owner) + [binaries + "/initdb", "-D", directory + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+            if let network {
+                let hba = directory + "/data/pg_hba.conf"
+                let text = ((try? String(contentsOfFile: hba, encoding: .utf8)) ?? "") + "host all all \(network) trust\n"
+                try Data(text.utf8).write(to: URL(fileURLWithPath: hba))
+            }
         }
-        try Self.run(Self.asOwner(owner) + [binaries + "/initdb", "-D", directory + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
-        if let network {
-            let hba = directory + "/data/pg_hba.conf"
-            let text = ((try? String(contentsOfFile: hba, encoding: .utf8)) ?? "") + "host all all \(network) trust\n"
-            try Data(text.utf8).write(to: URL(fileURLWithPath: hba))
-        }
-        try start()
+        try await offPool { [self] in try start() }
     }
 
     /// Starts `postgres` on the existing data directory (again, after ``stop()``).

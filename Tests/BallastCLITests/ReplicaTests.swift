@@ -18,9 +18,9 @@ struct ReplicaSet {
     let database: String
     private(set) var replicas: [String: WatchProcess] = [:]
 
-    init(server: PostgresServer) throws {
+    init(server: PostgresServer) async throws {
         self.server = server
-        let url = try server.createDatabase()
+        let url = try await offPool { try server.createDatabase() }
         database = String(URL(string: url)!.path.dropFirst())
         workspace = try Workspace(postgres: url)
         workspace.directory.write("manifests/extra.yaml", Self.extraManifests(buckets: true))
@@ -179,7 +179,7 @@ struct ReplicaSet {
 struct ReplicaTests {
     @Test func threeReplicasShareTheSitesAndTakeOverFromEachOther() async throws {
         let server = try await postgres.value
-        var set = try ReplicaSet(server: server)
+        var set = try await ReplicaSet(server: server)
         defer { set.workspace.directory.remove() }
         try await set.start("r1")
         try await set.start("r2")
@@ -221,6 +221,17 @@ struct ReplicaTests {
             return
         }
         #expect(siteList.count == ReplicaSet.sites)
+
+        // A reconcile request sent to a replica that does not own the site reaches its owner.
+        let owner = try #require(view.owners[elsewhere])
+        let counted = { () async -> Int in
+            let text = (try? await set[owner].get("/metrics").body) ?? ""
+            let line = text.split(separator: "\n").first { $0.hasPrefix("ballast_reconciles_total{result=\"up_to_date\"}") }
+            return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map(Int.init) ?? 0
+        }
+        let before = await counted()
+        #expect(try await set["r1"].post("/v1/reconcile", body: "{\"site\": \"\(elsewhere)\"}").status == 202)
+        #expect(await WatchProcess.eventually(timeout: .seconds(10)) { await counted() > before }, "the owner \(owner) reconciled \(elsewhere)")
 
         // A resource on every site deleted out of band: each recreated exactly once, by its owner.
         let leaves = try await set.leafPerSite()
@@ -277,7 +288,7 @@ struct ReplicaTests {
 
     @Test func aReplicaPausedPastItsLeasesWritesNothingWhenItWakes() async throws {
         let server = try await postgres.value
-        var set = try ReplicaSet(server: server)
+        var set = try await ReplicaSet(server: server)
         defer { set.workspace.directory.remove() }
         try await set.startTwo()
         let view = try #require(await set.ownership(asSeenBy: "r2"))
@@ -306,7 +317,7 @@ struct ReplicaTests {
         // A cluster of its own: the restart must not disturb the other tests.
         let server = try await PostgresServer()
         defer { server.stop() }
-        var set = try ReplicaSet(server: server)
+        var set = try await ReplicaSet(server: server)
         defer { set.workspace.directory.remove() }
         try await set.startTwo()
         let leaves = try await set.leafPerSite()
@@ -326,11 +337,12 @@ struct ReplicaTests {
         #expect(creates.values.allSatisfy { $0 <= 2 }, "nothing created twice but what was deleted: \(creates.filter { $0.value > 2 })")
         #expect(try await set.unfinishedEvents() == 0)
         await set.stopAll()
+        try await offPool { server.stop() }
     }
 
     @Test func theLeaderHoldsAMassRemovalAndTheOwnersCarryOutTheApproval() async throws {
         let server = try await postgres.value
-        var set = try ReplicaSet(server: server)
+        var set = try await ReplicaSet(server: server)
         defer { set.workspace.directory.remove() }
         try await set.startTwo()
         let view = try #require(await set.ownership(asSeenBy: "r1"))
@@ -367,10 +379,10 @@ struct ReplicaTests {
     @Test func aReplicaCutOffFromTheDatabaseStopsActingAndRejoinsWhenTheNetworkHeals() async throws {
         // r2 runs in a network namespace of its own, joined to the host by a veth pair; the
         // database listens on the host's end too.
-        let namespace = try NetworkNamespace()
+        let namespace = try await offPool { try NetworkNamespace() }
         let server = try await PostgresServer(alsoListeningOn: [namespace.hostAddress], network: namespace.subnet)
         defer { server.stop() }
-        var set = try ReplicaSet(server: server)
+        var set = try await ReplicaSet(server: server)
         defer { set.workspace.directory.remove() }
         try await set.startTwo(r2In: namespace)
         let view = try #require(await set.ownership(asSeenBy: "r1"))
@@ -379,12 +391,12 @@ struct ReplicaTests {
 
         // The link drops: r2's leases lapse, r1 takes its sites and heals what happens there;
         // r2, still running, acts on nothing (every action once in the journal).
-        try namespace.partition()
+        try await offPool { try namespace.partition() }
         #expect(await set.waitUntilOwned(by: ["r1"], asSeenBy: "r1", timeout: .seconds(20)) != nil, "r1 took r2's sites")
         try await set.deleteAndExpectRecreatedOnce(cutOff.compactMap { leaves[$0] }.sorted(), before: try await set.actions())
 
         // The network heals: r2 joins again and gets its share back.
-        try namespace.heal()
+        try await offPool { try namespace.heal() }
         #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1", timeout: .seconds(90)) != nil, "r2 rejoined:\n\(set["r2"].standardError.suffix(3000))")
         let creates = try await set.actions().compactMapValues { $0["create"] }
         #expect(creates.values.allSatisfy { $0 <= 2 }, "nothing created twice but what was deleted: \(creates.filter { $0.value > 2 })")
@@ -392,5 +404,6 @@ struct ReplicaTests {
         #expect(set["r2"].standardError.contains("replica heartbeat failed"), "r2 noticed the partition")
         #expect(try await set.unfinishedEvents() == 0)
         await set.stopAll()
+        try await offPool { server.stop() }
     }
 }
