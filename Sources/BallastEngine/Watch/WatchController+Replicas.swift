@@ -98,7 +98,7 @@ extension WatchController {
     private func releaseWhenIdle(_ sites: [String], replicas: ReplicaMembership) {
         Task {
             let deadline = ContinuousClock.now + Self.releaseWait
-            while await self.busy(sites), ContinuousClock.now < deadline {
+            while self.busy(sites), ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(20))
             }
             await replicas.released(sites)
