@@ -197,7 +197,8 @@ def main():
         print(f"ballast {args.ballast}; {args.replicas} replicas, {bench.sites} sites, ttl {args.ttl}, interval {args.interval}")
 
         commits = lambda: int(bench.pg.sql("SELECT xact_commit FROM pg_stat_database WHERE datname = 'ballast'"))
-        time.sleep(2)
+        # Let start-up settle (the first reconciles, rebalancing) before measuring what idling costs.
+        time.sleep(10)
         first, started = commits(), time.time()
         time.sleep(args.idle)
         rate = (commits() - first) / (time.time() - started)
