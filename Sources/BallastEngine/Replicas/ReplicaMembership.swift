@@ -107,11 +107,9 @@ public actor ReplicaMembership {
             readyToRelease.remove(key)
         }
         for (key, lease) in ours {
-            if held[key] == nil || held[key]?.epoch != lease.epoch {
-                // Renewed after the replica had given it up locally (a failed heartbeat); its
-                // epoch is kept, so it is the same lease: take it back.
-                if held[key] == nil { record(gained: key, &changes) }
-            }
+            // Renewed after the replica had given it up locally (a failed heartbeat): its epoch
+            // is kept, so it is the same lease; take it back, as a site gained.
+            if held[key] == nil { record(gained: key, &changes) }
             held[key] = lease
             deadline.renewed(key: key, askedAt: asked, ttl: ttl)
         }
