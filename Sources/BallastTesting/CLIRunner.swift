@@ -32,7 +32,16 @@ public struct CLIRunner: Sendable {
     /// `stdoutClosed`: the reader of standard output is gone before the command starts, as
     /// with `ballast get | head -1` once head has its line; every write to it fails with EPIPE.
     /// `launcher`: a command that runs ballast (`setpriv --reuid=65534 …`), or none.
-    public func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], stdoutClosed: Bool = false, launcher: [String] = []) throws -> Result {
+    ///
+    /// The child is waited for on a thread of its own (``offPool(_:)``), never on one of the few
+    /// threads of Swift's cooperative pool: the whole suite is one process, and a test blocking
+    /// a pool thread for a command's whole run starves the in-process controllers, daemons'
+    /// clients and timers of every other test meanwhile.
+    public func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], stdoutClosed: Bool = false, launcher: [String] = []) async throws -> Result {
+        try await offPool { try runBlocking(arguments, stdin: stdin, environment: extra, stdoutClosed: stdoutClosed, launcher: launcher) }
+    }
+
+    private func runBlocking(_ arguments: [String], stdin: String?, environment extra: [String: String], stdoutClosed: Bool, launcher: [String]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: launcher.first ?? executable)
         process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [executable] + arguments

@@ -43,12 +43,12 @@ private struct Estate {
     }
 
     @discardableResult
-    func ballast(_ arguments: [String]) throws -> CLIRunner.Result {
-        try runner.run(arguments + ["--state", state], environment: Self.environment)
+    func ballast(_ arguments: [String]) async throws -> CLIRunner.Result {
+        try await runner.run(arguments + ["--state", state], environment: Self.environment)
     }
 
-    func apply() throws -> CLIRunner.Result { try ballast(["apply", manifests, "--auto-approve"]) }
-    func plan() throws -> CLIRunner.Result { try ballast(["plan", manifests, "--detailed-exitcode"]) }
+    func apply() async throws -> CLIRunner.Result { try await ballast(["apply", manifests, "--auto-approve"]) }
+    func plan() async throws -> CLIRunner.Result { try await ballast(["plan", manifests, "--detailed-exitcode"]) }
 
     /// Runs Python with boto3 clients `s3`, `sqs` and `ddb` on moto; returns what it prints.
     func boto(_ code: String) throws -> String {
@@ -87,32 +87,32 @@ struct AWSTests {
 
         """)
         defer { estate.directory.remove() }
-        let created = try estate.apply()
+        let created = try await estate.apply()
         #expect(created.exitCode == 0, "\(created.stderr)")
         #expect(try estate.boto(#"print(s3.get_bucket_versioning(Bucket="artifacts")["Status"])"#) == "Enabled")
         #expect(try estate.boto(#"print(s3.get_bucket_tagging(Bucket="artifacts")["TagSet"])"#) == "[{'Key': 'team', 'Value': 'platform'}]")
         #expect(try estate.boto(#"print(s3.get_public_access_block(Bucket="artifacts")["PublicAccessBlockConfiguration"]["BlockPublicAcls"])"#) == "True")
-        #expect(try estate.plan().exitCode == 0)
+        #expect(try await estate.plan().exitCode == 0)
         // Drift out of band: tags changed, versioning suspended.
         _ = try estate.boto(#"s3.put_bucket_tagging(Bucket="artifacts", Tagging={"TagSet": [{"Key": "team", "Value": "intruder"}]}); s3.put_bucket_versioning(Bucket="artifacts", VersioningConfiguration={"Status": "Suspended"})"#)
-        let drifted = try estate.plan()
+        let drifted = try await estate.plan()
         #expect(drifted.exitCode == 2)
         #expect(drifted.stdout.contains("(drifted)") && drifted.stdout.contains(#""intruder" → "platform""#) && drifted.stdout.contains("versioning: false → true"))
-        #expect(try estate.apply().exitCode == 0)
+        #expect(try await estate.apply().exitCode == 0)
         #expect(try estate.boto(#"print(s3.get_bucket_tagging(Bucket="artifacts")["TagSet"][0]["Value"], s3.get_bucket_versioning(Bucket="artifacts")["Status"])"#) == "platform Enabled")
         // Deleted out of band: recreated.
         _ = try estate.boto(#"s3.delete_bucket(Bucket="artifacts")"#)
-        #expect(try estate.plan().stdout.contains("vanished"))
-        #expect(try estate.apply().exitCode == 0)
+        #expect(try await estate.plan().stdout.contains("vanished"))
+        #expect(try await estate.apply().exitCode == 0)
         #expect(try estate.boto(#"print([b["Name"] for b in s3.list_buckets()["Buckets"]])"#) == "['artifacts']")
         // Object Lock is chosen at creation: turning it on replaces the bucket.
         try estate.edit { $0 + "  objectLock: true\n" }
-        let replacePlan = try estate.plan()
+        let replacePlan = try await estate.plan()
         #expect(replacePlan.stdout.contains("-/+ Bucket/artifacts@aws-eu") && replacePlan.stdout.contains("forces replacement"), "\(replacePlan.stdout)")
-        #expect(try estate.apply().exitCode == 0)
+        #expect(try await estate.apply().exitCode == 0)
         #expect(try estate.boto(#"print(s3.get_object_lock_configuration(Bucket="artifacts")["ObjectLockConfiguration"]["ObjectLockEnabled"])"#) == "Enabled")
-        #expect(try estate.plan().exitCode == 0)
-        let destroyed = try estate.ballast(["destroy", estate.manifests, "--auto-approve"])
+        #expect(try await estate.plan().exitCode == 0)
+        let destroyed = try await estate.ballast(["destroy", estate.manifests, "--auto-approve"])
         #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
         #expect(try estate.boto(#"print(len(s3.list_buckets()["Buckets"]))"#) == "0")
     }
@@ -128,25 +128,25 @@ struct AWSTests {
           tags: { team: payments }
         """)
         defer { estate.directory.remove() }
-        let created = try estate.apply()
+        let created = try await estate.apply()
         #expect(created.exitCode == 0, "\(created.stderr)")
         let attributes = #"a = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="orders")["QueueUrl"], AttributeNames=["All"])["Attributes"]; print(a["VisibilityTimeout"], a["DelaySeconds"])"#
         #expect(try estate.boto(attributes) == "60 2")
-        #expect(try estate.plan().exitCode == 0)
+        #expect(try await estate.plan().exitCode == 0)
         _ = try estate.boto(#"sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="orders")["QueueUrl"], Attributes={"VisibilityTimeout": "5"})"#)
-        let drifted = try estate.plan()
+        let drifted = try await estate.plan()
         #expect(drifted.exitCode == 2 && drifted.stdout.contains("visibilityTimeout: 5 → 60"))
-        #expect(try estate.apply().exitCode == 0)
+        #expect(try await estate.apply().exitCode == 0)
         #expect(try estate.boto(attributes) == "60 2")
         // fifo cannot change in place: the queue is replaced by orders.fifo.
         try estate.edit { $0.replacingOccurrences(of: "delaySeconds: 2", with: "delaySeconds: 2\n  fifo: true") }
-        let replacePlan = try estate.plan()
+        let replacePlan = try await estate.plan()
         #expect(replacePlan.stdout.contains("-/+ Queue/orders@aws-eu") && replacePlan.stdout.contains("forces replacement"))
-        let replaced = try estate.apply()
+        let replaced = try await estate.apply()
         #expect(replaced.exitCode == 0, "\(replaced.stderr)")
         #expect(try estate.boto(#"print(sorted(u.rsplit("/", 1)[1] for u in sqs.list_queues().get("QueueUrls", [])))"#) == "['orders.fifo']")
-        #expect(try estate.plan().exitCode == 0)
-        #expect(try estate.ballast(["destroy", estate.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await estate.plan().exitCode == 0)
+        #expect(try await estate.ballast(["destroy", estate.manifests, "--auto-approve"]).exitCode == 0)
         #expect(try estate.boto(#"print(len(sqs.list_queues().get("QueueUrls", [])))"#) == "0")
     }
 
@@ -161,23 +161,23 @@ struct AWSTests {
           tags: { team: identity }
         """)
         defer { estate.directory.remove() }
-        let created = try estate.apply()
+        let created = try await estate.apply()
         #expect(created.exitCode == 0, "\(created.stderr)")
         #expect(try estate.boto(#"t = ddb.describe_table(TableName="sessions")["Table"]; print(t["TableStatus"], t["BillingModeSummary"]["BillingMode"])"#) == "ACTIVE PAY_PER_REQUEST")
-        #expect(try estate.plan().exitCode == 0)
+        #expect(try await estate.plan().exitCode == 0)
         _ = try estate.boto(#"arn = ddb.describe_table(TableName="sessions")["Table"]["TableArn"]; ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "owner", "Value": "someone"}])"#)
-        let drifted = try estate.plan()
+        let drifted = try await estate.plan()
         #expect(drifted.exitCode == 2 && drifted.stdout.contains("tags.owner"))
-        #expect(try estate.apply().exitCode == 0)
+        #expect(try await estate.apply().exitCode == 0)
         #expect(try estate.boto(#"arn = ddb.describe_table(TableName="sessions")["Table"]["TableArn"]; print(sorted(t["Key"] for t in ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]))"#) == "['team']")
         // The key schema is immutable: a new key means a new table.
         try estate.edit { $0.replacingOccurrences(of: "[{ name: userId, type: HASH }]", with: "[{ name: userId, type: HASH }, { name: at, type: RANGE }]")
             .replacingOccurrences(of: "[{ name: userId, type: S }]", with: "[{ name: userId, type: S }, { name: at, type: N }]") }
-        let replacePlan = try estate.plan()
+        let replacePlan = try await estate.plan()
         #expect(replacePlan.stdout.contains("-/+ Table/sessions@aws-eu"))
-        #expect(try estate.apply().exitCode == 0)
+        #expect(try await estate.apply().exitCode == 0)
         #expect(try estate.boto(#"print(len(ddb.describe_table(TableName="sessions")["Table"]["KeySchema"]))"#) == "2")
-        #expect(try estate.ballast(["destroy", estate.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await estate.ballast(["destroy", estate.manifests, "--auto-approve"]).exitCode == 0)
         #expect(try estate.boto(#"print(ddb.list_tables()["TableNames"])"#) == "[]")
     }
 
@@ -212,7 +212,7 @@ struct AWSTests {
         spec: { class: cloud, provider: aws, config: { region: eu-central-1, endpoint: "\(throttler.endpoint)" } }
         """)
         defer { estate.directory.remove() }
-        let result = try estate.apply()
+        let result = try await estate.apply()
         #expect(result.stdout.contains("+ Queue/works@aws-eu created"), "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("Queue/refused@aws-down") && result.stdout.contains("connection refused"))
         #expect(result.stdout.contains("Table/busy@aws-busy") && result.stdout.contains("ThrottlingException: Rate exceeded"))
@@ -235,7 +235,7 @@ struct AWSTests {
         metadata: { name: aws-eu }
         spec: { class: cloud, provider: aws, config: { region: eu-central-1, endpoint: "not a url" } }
         """.utf8).write(to: URL(fileURLWithPath: estate.manifests + "/sites.yaml"))
-        let result = try estate.plan()
+        let result = try await estate.plan()
         #expect(result.stdout.contains("spec.config.endpoint 'not a url' is not an http:// or https:// URL"), "\(result.stdout)\(result.stderr)")
     }
 }

@@ -27,17 +27,17 @@ struct Daemon {
     }
 
     @discardableResult
-    func cli(_ arguments: [String]) throws -> CLIRunner.Result {
-        try runner.run(arguments + ["--state", state])
+    func cli(_ arguments: [String]) async throws -> CLIRunner.Result {
+        try await runner.run(arguments + ["--state", state])
     }
 
     /// The sim world's line for one resource (`ballast sim ls`).
-    func world(_ id: String) throws -> String? {
-        try cli(["sim", "ls"]).stdout.split(separator: "\n").first { $0.hasPrefix(id + " ") }.map(String.init)
+    func world(_ id: String) async throws -> String? {
+        try await cli(["sim", "ls"]).stdout.split(separator: "\n").first { $0.hasPrefix(id + " ") }.map(String.init)
     }
 
-    func journal() throws -> [Value] {
-        guard case .map(let fields) = try JSONValueParser.parse(try cli(["events", "-o", "json"]).stdout), case .list(let events)? = fields["events"] else { return [] }
+    func journal() async throws -> [Value] {
+        guard case .map(let fields) = try await JSONValueParser.parse(try cli(["events", "-o", "json"]).stdout), case .list(let events)? = fields["events"] else { return [] }
         return events
     }
 

@@ -23,14 +23,14 @@ struct ErrorPathTests {
     /// Every command that writes to standard output, run with its reader already gone: the
     /// read-only ones end quietly (0 or 141, nothing on stderr), and `apply` and `destroy`
     /// finish the work and record it.
-    @Test func aClosedOutputPipeEndsReadOnlyCommandsQuietly() throws {
+    @Test func aClosedOutputPipeEndsReadOnlyCommandsQuietly() async throws {
         let workspace = try Workspace { $0.replacingOccurrences(of: "preventDestroy: true", with: "preventDestroy: false") }
         defer { workspace.directory.remove() }
-        let applied = try workspace.run(["apply", workspace.manifests, "--auto-approve"], stdoutClosed: true)
+        let applied = try await workspace.run(["apply", workspace.manifests, "--auto-approve"], stdoutClosed: true)
         #expect(applied.exitCode == 0, "\(applied.stderr)")
         #expect(!Self.crashed(applied))
-        #expect(try workspace.worldCount() == 21)
-        #expect(try workspace.unfinishedEvents() == 0)
+        #expect(try await workspace.worldCount() == 21)
+        #expect(try await workspace.unfinishedEvents() == 0)
         let plan = workspace.directory.file("plan.json")
         let commands: [[String]] = [
             ["validate", workspace.manifests], ["plan", workspace.manifests], ["plan", workspace.manifests, "-o", "json"],
@@ -38,21 +38,21 @@ struct ErrorPathTests {
             ["status"], ["events"], ["graph", workspace.manifests], ["sim", "ls"], ["providers"], ["--help"], ["plan", "--help"],
         ]
         for command in commands {
-            let result = try workspace.run(command, stdoutClosed: true)
+            let result = try await workspace.run(command, stdoutClosed: true)
             #expect([0, 2, 141].contains(result.exitCode), "\(command): exit \(result.exitCode)")
             #expect(!Self.crashed(result), "\(command): \(result.stderr)")
             #expect(result.stderr.isEmpty, "\(command): \(result.stderr)")
         }
         // The saved plan was written whole before the pipe mattered.
-        #expect(try workspace.run(["apply", plan, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["apply", plan, "--auto-approve"]).exitCode == 0)
 
-        let destroyed = try workspace.run(["destroy", workspace.manifests, "--auto-approve", "--allow-mass-delete"], stdoutClosed: true)
+        let destroyed = try await workspace.run(["destroy", workspace.manifests, "--auto-approve", "--allow-mass-delete"], stdoutClosed: true)
         #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
         #expect(!Self.crashed(destroyed))
-        #expect(try workspace.worldCount() == 0)
-        #expect(try workspace.unfinishedEvents() == 0)
+        #expect(try await workspace.worldCount() == 0)
+        #expect(try await workspace.unfinishedEvents() == 0)
         // Nothing is left locked.
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
     }
 }
 
@@ -94,19 +94,19 @@ private struct StuckPlugin {
 }
 
 extension ErrorPathTests {
-    @Test func aStuckPluginIsNeverStartedByCommandsThatDoNotUseIt() throws {
+    @Test func aStuckPluginIsNeverStartedByCommandsThatDoNotUseIt() async throws {
         let plugin = StuckPlugin()
         defer { plugin.directory.remove() }
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
         for command in [["validate", workspace.manifests], ["apply", workspace.manifests, "--auto-approve"], ["plan", workspace.manifests], ["get"], ["sim", "ls"], ["status"], ["events"]] {
-            let result = try workspace.run(command, environment: plugin.environment)
+            let result = try await workspace.run(command, environment: plugin.environment)
             #expect(result.exitCode == 0, "\(command): \(result.stderr)")
         }
         #expect(plugin.pids.isEmpty, "the plugin was started")
     }
 
-    @Test func aStuckPluginCostsItsTimeoutOnceAndIsKilled() throws {
+    @Test func aStuckPluginCostsItsTimeoutOnceAndIsKilled() async throws {
         let plugin = StuckPlugin()
         defer { plugin.directory.remove() }
         let workspace = try Workspace(yaml: """
@@ -117,11 +117,11 @@ extension ErrorPathTests {
 
             """)
         defer { workspace.directory.remove() }
-        let listed = try workspace.run(["providers"], environment: plugin.environment)
+        let listed = try await workspace.run(["providers"], environment: plugin.environment)
         #expect(listed.exitCode == 0)
         #expect(listed.stdout.contains("sim:"))
         #expect(listed.stderr.contains("provider 'plugin:stuck' is not available: plugin stuck did not answer handshake and schema within 1.0 seconds"), "\(listed.stderr)")
-        let validated = try workspace.run(["validate", workspace.manifests], environment: plugin.environment)
+        let validated = try await workspace.run(["validate", workspace.manifests], environment: plugin.environment)
         #expect(validated.exitCode == 1)
         #expect(validated.stderr.contains("estate.yaml:4:38: error: provider 'plugin:stuck' is not available: plugin stuck did not answer"), "\(validated.stderr)")
         // One probe per command, each ended by the timeout and a kill (a hang never returns).
@@ -134,7 +134,7 @@ extension ErrorPathTests {
         #expect(ignored & (1 << (UInt64(SIGPIPE) - 1)) == 0, "\(masks)")
     }
 
-    @Test func aPluginNobodyInstalledIsNamedInTheError() throws {
+    @Test func aPluginNobodyInstalledIsNamedInTheError() async throws {
         let workspace = try Workspace(yaml: """
             apiVersion: ballast.dev/v1
             kind: Site
@@ -143,7 +143,7 @@ extension ErrorPathTests {
 
             """)
         defer { workspace.directory.remove() }
-        let validated = try workspace.run(["validate", workspace.manifests], environment: ["BALLAST_PLUGIN_PATH": workspace.directory.path])
+        let validated = try await workspace.run(["validate", workspace.manifests], environment: ["BALLAST_PLUGIN_PATH": workspace.directory.path])
         #expect(validated.exitCode == 1)
         #expect(validated.stderr.contains("error: provider 'plugin:nosuch' is not available: no executable ballast-provider-nosuch in BALLAST_PLUGIN_PATH, STATE/plugins or PATH"), "\(validated.stderr)")
     }
@@ -152,21 +152,21 @@ extension ErrorPathTests {
 extension ErrorPathTests {
     /// A mistyped --state is an error naming the path, for every command that only reads or
     /// acts on what exists, and creates nothing; `plan` in a directory made for a new state plans a new estate.
-    @Test func aMissingStateIsAnErrorForCommandsThatRead() throws {
+    @Test func aMissingStateIsAnErrorForCommandsThatRead() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
         let typo = workspace.directory.file("stat")
         // destroy, forget and force-unlock act on an existing state only: a typo creates nothing.
         for command in [["get"], ["status"], ["status", "-o", "json"], ["events"], ["drift", workspace.manifests], ["plan", workspace.manifests],
                         ["destroy", workspace.manifests, "--auto-approve"], ["forget", "Bucket/assets@us-east"], ["force-unlock", "5F0C", "--force"]] {
-            let result = try workspace.runner.run(command + ["--state", typo])
+            let result = try await workspace.runner.run(command + ["--state", typo])
             #expect(result.exitCode == 1, "\(command): \(result.stdout)")
             #expect(result.stderr.contains("ballast: error: there is no state at \(typo)/state.db"), "\(command): \(result.stderr)")
             #expect(result.stdout.isEmpty, "\(command)")
         }
         #expect(!FileManager.default.fileExists(atPath: typo), "a read-only command created the state")
         try FileManager.default.createDirectory(atPath: workspace.state, withIntermediateDirectories: true)
-        let planned = try workspace.run(["plan", workspace.manifests])
+        let planned = try await workspace.run(["plan", workspace.manifests])
         #expect(planned.exitCode == 0, "\(planned.stderr)")
         #expect(planned.stdout.contains("Plan: 21 to add"), "\(planned.stdout)")
         // (The sim world, which lives beside the state, may make its directory.)
@@ -175,10 +175,10 @@ extension ErrorPathTests {
     }
 
     /// Another user's state, or a read-only mount: the commands that read still work.
-    @Test func aReadOnlyStateDirectoryCanBeRead() throws {
+    @Test func aReadOnlyStateDirectoryCanBeRead() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         var launcher: [String] = []
         var runner = workspace.runner
         if getuid() == 0 {
@@ -204,33 +204,33 @@ extension ErrorPathTests {
         let before = try FileManager.default.contentsOfDirectory(atPath: workspace.state).sorted()
         // drift answers 2: the example's observe-only legacy database does not exist.
         for (command, code) in [(["get"], 0), (["status"], 0), (["events"], 0), (["plan", workspace.manifests, "--detailed-exitcode"], 0), (["drift", workspace.manifests], 2)] {
-            let result = try runner.run(command + ["--state", workspace.state], launcher: launcher)
+            let result = try await runner.run(command + ["--state", workspace.state], launcher: launcher)
             #expect(result.exitCode == Int32(code), "\(command): \(result.stdout) \(result.stderr)")
             #expect(!result.stderr.contains("error"), "\(command): \(result.stderr)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.state).sorted() == before)
     }
 
-    @Test func getNamesUnknownIdsAndRefusesMalformedOnes() throws {
+    @Test func getNamesUnknownIdsAndRefusesMalformedOnes() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
-        let malformed = try workspace.run(["get", "not-an-id"])
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let malformed = try await workspace.run(["get", "not-an-id"])
         #expect(malformed.exitCode == 64)
         #expect(malformed.stderr.contains("'not-an-id' is not a resource id: write Kind/name@site"), "\(malformed.stderr)")
-        let unknown = try workspace.run(["get", "Bucket/asets@us-east"])
+        let unknown = try await workspace.run(["get", "Bucket/asets@us-east"])
         #expect(unknown.exitCode == 1)
         #expect(unknown.stderr.contains("ballast: error: this state manages no Bucket/asets@us-east; did you mean 'Bucket/assets@us-east'?"), "\(unknown.stderr)")
-        let known = try workspace.run(["get", "Bucket/assets@us-east"])
+        let known = try await workspace.run(["get", "Bucket/assets@us-east"])
         #expect(known.exitCode == 0)
         #expect(known.stdout.hasPrefix("Bucket/assets@us-east  Ready"), "\(known.stdout)")
     }
 
-    @Test func statusAnswersInJSONAndFailsFastOnARefusedServer() throws {
+    @Test func statusAnswersInJSONAndFailsFastOnARefusedServer() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
-        let json = try JSONSerialization.jsonObject(with: Data(try workspace.run(["status", "-o", "json"]).stdout.utf8)) as? [String: Any]
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let json = try await JSONSerialization.jsonObject(with: Data(try workspace.run(["status", "-o", "json"]).stdout.utf8)) as? [String: Any]
         #expect(json?["resources"] as? Int == 21)
         #expect((json?["byStatus"] as? [String: Int])?["Ready"] == 21)
         #expect(json?["lock"] is NSNull)
@@ -244,27 +244,27 @@ extension ErrorPathTests {
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
         let port = Int(UInt16(bigEndian: address.sin_port))
         close(socket)
-        let refused = try workspace.run(["status", "--server", "http://127.0.0.1:\(port)", "--timeout", "30s"])
+        let refused = try await workspace.run(["status", "--server", "http://127.0.0.1:\(port)", "--timeout", "30s"])
         #expect(refused.exitCode == 1)
         #expect(refused.stderr == "ballast: error: cannot read http://127.0.0.1:\(port)/v1/sites: connection refused (is 'ballast watch --listen' running there?)\n", "\(refused.stderr)")
-        let badTimeout = try workspace.run(["status", "--server", "http://127.0.0.1:\(port)", "--timeout", "soon"])
+        let badTimeout = try await workspace.run(["status", "--server", "http://127.0.0.1:\(port)", "--timeout", "soon"])
         #expect(badTimeout.exitCode == 64)
         #expect(badTimeout.stderr.contains("--timeout takes a duration of at least 1ms such as 30s, 2m or 500ms (got 'soon')"), "\(badTimeout.stderr)")
     }
 }
 
 extension ErrorPathTests {
-    @Test func aMistypedCommandGetsTheNearestOne() throws {
+    @Test func aMistypedCommandGetsTheNearestOne() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
-        let top = try workspace.runner.run(["plna", workspace.manifests])
+        let top = try await workspace.runner.run(["plna", workspace.manifests])
         #expect(top.exitCode == 64)
         #expect(top.stderr.hasPrefix("ballast: error: unknown command 'plna' for 'ballast'; did you mean 'plan'?"), "\(top.stderr)")
-        let nested = try workspace.runner.run(["sim", "lss"])
+        let nested = try await workspace.runner.run(["sim", "lss"])
         #expect(nested.exitCode == 64)
         #expect(nested.stderr.hasPrefix("ballast: error: unknown command 'lss' for 'ballast sim'; did you mean 'ls'?"), "\(nested.stderr)")
-        #expect(try workspace.runner.run(["help", "plan"]).exitCode == 0)
-        #expect(try workspace.runner.run(["--version"]).exitCode == 0)
+        #expect(try await workspace.runner.run(["help", "plan"]).exitCode == 0)
+        #expect(try await workspace.runner.run(["--version"]).exitCode == 0)
     }
 
     /// Each option's mistakes are named, with the value given and the form expected.
@@ -281,29 +281,29 @@ extension ErrorPathTests {
         (["events", "--since", "-1h"], "--since takes an ISO 8601 date-time"),
         (["get", "Bucket"], "'Bucket' is not a resource id: write Kind/name@site"),
     ])
-    func anOptionMistakeSaysWhatIsWrong(arguments: [String], message: String) throws {
+    func anOptionMistakeSaysWhatIsWrong(arguments: [String], message: String) async throws {
         let runner = CLIRunner(workingDirectory: Repository.root(from: #filePath))
-        let result = try runner.run(arguments + ["--state", "/nonexistent-ballast-state"])
+        let result = try await runner.run(arguments + ["--state", "/nonexistent-ballast-state"])
         #expect(result.exitCode == 64, "\(arguments): \(result.stderr)")
         #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
     }
 
-    @Test func anOutageOnAnUnknownSiteIsAnError() throws {
+    @Test func anOutageOnAnUnknownSiteIsAnError() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
-        let unknown = try workspace.run(["sim", "outage", "us-eats", "on"])
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let unknown = try await workspace.run(["sim", "outage", "us-eats", "on"])
         #expect(unknown.exitCode == 1)
         #expect(unknown.stderr.contains("ballast: error: no site 'us-eats' in the sim world, the state or the manifests; did you mean 'us-east'? (for a site nothing has been applied to yet, add --manifests PATH)"), "\(unknown.stderr)")
-        #expect(try workspace.run(["sim", "outage", "us-east", "on"]).exitCode == 0)
-        #expect(try workspace.run(["sim", "outage", "us-east", "off"]).exitCode == 0)
+        #expect(try await workspace.run(["sim", "outage", "us-east", "on"]).exitCode == 0)
+        #expect(try await workspace.run(["sim", "outage", "us-east", "off"]).exitCode == 0)
     }
 }
 
 extension ErrorPathTests {
     /// A rotated secret is a change of input: planned as such, and not drift; a field changed
     /// in the world is still drift.
-    @Test func aRotatedSecretIsAChangeOfInputNotDrift() throws {
+    @Test func aRotatedSecretIsAChangeOfInputNotDrift() async throws {
         let workspace = try Workspace(yaml: simSite + """
             apiVersion: ballast.dev/v1
             kind: Database
@@ -312,21 +312,21 @@ extension ErrorPathTests {
 
             """)
         defer { workspace.directory.remove() }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["ORDERS_PASSWORD": "first-secret"]).exitCode == 0)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["ORDERS_PASSWORD": "first-secret"]).exitCode == 0)
         let rotated = ["ORDERS_PASSWORD": "second-secret"]
-        let drift = try workspace.run(["drift", workspace.manifests], environment: rotated)
+        let drift = try await workspace.run(["drift", workspace.manifests], environment: rotated)
         #expect(drift.exitCode == 0, "\(drift.stdout)\(drift.stderr)")
         #expect(drift.stdout.contains("No drift"), "\(drift.stdout)")
-        let plan = try workspace.run(["plan", workspace.manifests, "-o", "json"], environment: rotated)
+        let plan = try await workspace.run(["plan", workspace.manifests, "-o", "json"], environment: rotated)
         #expect(plan.stdout.contains("\"reason\" : \"secret-changed\"") || plan.stdout.contains("\"reason\": \"secret-changed\""), "\(plan.stdout)")
         #expect(!plan.stdout.contains("second-secret") && !plan.stdout.contains("first-secret"))
-        let text = try workspace.run(["plan", workspace.manifests], environment: rotated)
+        let text = try await workspace.run(["plan", workspace.manifests], environment: rotated)
         #expect(text.stdout.contains("a secret it uses changed"), "\(text.stdout)")
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: rotated).exitCode == 0)
-        #expect(try workspace.run(["drift", workspace.manifests], environment: rotated).exitCode == 0)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: rotated).exitCode == 0)
+        #expect(try await workspace.run(["drift", workspace.manifests], environment: rotated).exitCode == 0)
         // A field changed in the world is still drift.
-        #expect(try workspace.run(["sim", "drift", "Database/orders@s", "sizeGb=20"]).exitCode == 0)
-        let drifted = try workspace.run(["drift", workspace.manifests], environment: rotated)
+        #expect(try await workspace.run(["sim", "drift", "Database/orders@s", "sizeGb=20"]).exitCode == 0)
+        let drifted = try await workspace.run(["drift", workspace.manifests], environment: rotated)
         #expect(drifted.exitCode == 2, "\(drifted.stdout)\(drifted.stderr)")
     }
 }
@@ -334,7 +334,7 @@ extension ErrorPathTests {
 extension ErrorPathTests {
     /// Escape sequences and bidirectional controls from a manifest reach neither a plan, nor a
     /// diagnostic, nor JSON as they are.
-    @Test func textFromManifestsIsEscapedEverywhereItIsPrinted() throws {
+    @Test func textFromManifestsIsEscapedEverywhereItIsPrinted() async throws {
         let workspace = try Workspace(yaml: simSite + """
             apiVersion: ballast.dev/v1
             kind: Bucket
@@ -344,12 +344,12 @@ extension ErrorPathTests {
             """)
         defer { workspace.directory.remove() }
         try FileManager.default.createDirectory(atPath: workspace.state, withIntermediateDirectories: true)
-        let plan = try workspace.run(["plan", workspace.manifests])
+        let plan = try await workspace.run(["plan", workspace.manifests])
         #expect(plan.exitCode == 0, "\(plan.stderr)")
         // Values are shown quoted, with JSON's escapes.
         #expect(plan.stdout.contains(#""\u001b]0;pwned\u0007\u001b[2J""#), "\(plan.stdout)")
         #expect(plan.stdout.contains(#""safe\u202eexe.txt""#), "\(plan.stdout)")
-        let json = try workspace.run(["plan", workspace.manifests, "-o", "json"])
+        let json = try await workspace.run(["plan", workspace.manifests, "-o", "json"])
         #expect(json.stdout.contains("safe\\u202eexe.txt"), "\(json.stdout)")
         for output in [plan.stdout, plan.stderr, json.stdout] {
             #expect(!output.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" || $0 == "\u{7}" })
@@ -362,7 +362,7 @@ extension ErrorPathTests {
             spec: { "ver\\e[31msioning\\u202E": true }
 
             """)
-        let invalid = try workspace.run(["validate", workspace.manifests])
+        let invalid = try await workspace.run(["validate", workspace.manifests])
         #expect(invalid.exitCode == 1)
         #expect(invalid.stderr.contains("unknown field 'ver\\u{1B}[31msioning\\u{202E}'"), "\(invalid.stderr)")
         #expect(!invalid.stderr.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" })
@@ -371,7 +371,7 @@ extension ErrorPathTests {
 
 extension ErrorPathTests {
     /// Errors about a file a field loads point at that field, not at the document.
-    @Test func fileFieldErrorsPointAtTheField() throws {
+    @Test func fileFieldErrorsPointAtTheField() async throws {
         let workspace = try Workspace(yaml: """
             apiVersion: ballast.dev/v1
             kind: Site
@@ -395,7 +395,7 @@ extension ErrorPathTests {
 
             """)
         defer { workspace.directory.remove() }
-        let result = try workspace.run(["validate", workspace.manifests])
+        let result = try await workspace.run(["validate", workspace.manifests])
         #expect(result.exitCode == 1)
         #expect(result.stderr.contains("estate.yaml:11:11: error: File/a@box spec.source: 'nope.txt' cannot be read"), "\(result.stderr)")
         #expect(result.stderr.contains("estate.yaml:19:11: error: File/b@box sets both spec.source and spec.content; use one"), "\(result.stderr)")
@@ -404,18 +404,18 @@ extension ErrorPathTests {
 
 extension ErrorPathTests {
     /// A delete refused by policy.preventDestroy points at that policy, in plan and in destroy.
-    @Test func aRefusalByPreventDestroyPointsAtThePolicy() throws {
+    @Test func aRefusalByPreventDestroyPointsAtThePolicy() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
-        let destroy = try workspace.run(["destroy", workspace.manifests, "--auto-approve", "--allow-mass-delete"])
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let destroy = try await workspace.run(["destroy", workspace.manifests, "--auto-approve", "--allow-mass-delete"])
         #expect(destroy.exitCode == 1)
         #expect(destroy.stderr.contains("eu-central.yaml:38:19: error: Database/orders@eu-central has policy.preventDestroy"), "\(destroy.stderr)")
         // A change that forces a replace of the protected database.
         let path = workspace.manifests + "/eu-central.yaml"
         let text = try String(contentsOfFile: path, encoding: .utf8)
         try Data(text.replacingOccurrences(of: "engine: postgres", with: "engine: mysql").utf8).write(to: URL(fileURLWithPath: path))
-        let plan = try workspace.run(["plan", workspace.manifests])
+        let plan = try await workspace.run(["plan", workspace.manifests])
         #expect(plan.exitCode == 1)
         #expect(plan.stderr.contains("eu-central.yaml:38:19: error: Database/orders@eu-central must be replaced"), "\(plan.stderr)")
     }

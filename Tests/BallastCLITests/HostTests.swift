@@ -51,8 +51,8 @@ private struct HostEstate {
     }
 
     @discardableResult
-    func ballast(_ arguments: [String]) throws -> CLIRunner.Result {
-        try runner.run(arguments + ["--state", state])
+    func ballast(_ arguments: [String]) async throws -> CLIRunner.Result {
+        try await runner.run(arguments + ["--state", state])
     }
 
     var filePath: String { siteRoot + "/etc/my app/" + Self.hostileName }
@@ -61,8 +61,8 @@ private struct HostEstate {
     func alive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 && !((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") ?? true) }
 
     /// The whole lifecycle: create, no-op, drift (file edited, process killed), heal, delete.
-    func lifecycle() throws {
-        let created = try ballast(["apply", manifests, "--auto-approve"])
+    func lifecycle() async throws {
+        let created = try await ballast(["apply", manifests, "--auto-approve"])
         #expect(created.exitCode == 0, "\(created.stdout)\(created.stderr)")
         #expect(try String(contentsOfFile: filePath, encoding: .utf8) == "answer = 'forty two' $(id)\n")
         #expect(try FileManager.default.attributesOfItem(atPath: filePath)[.posixPermissions] as? Int == 0o600)
@@ -70,65 +70,65 @@ private struct HostEstate {
         let firstPID = try #require(pid)
         #expect(alive(firstPID))
         #expect(try String(contentsOfFile: "/proc/\(firstPID)/environ", encoding: .utf8).contains("NOTE=a b'c; $(id)"))
-        #expect(try ballast(["plan", manifests, "--detailed-exitcode"]).exitCode == 0)
+        #expect(try await ballast(["plan", manifests, "--detailed-exitcode"]).exitCode == 0)
         // Drift: the file edited out of band, the process killed.
         try Data("tampered\n".utf8).write(to: URL(fileURLWithPath: filePath))
         kill(firstPID, SIGKILL)
-        Thread.sleep(forTimeInterval: 0.3)
-        let drifted = try ballast(["plan", manifests, "--detailed-exitcode"])
+        try await Task.sleep(for: .milliseconds(300))
+        let drifted = try await ballast(["plan", manifests, "--detailed-exitcode"])
         #expect(drifted.exitCode == 2)
         #expect(drifted.stdout.contains("~ File/config@box  (drifted)") && drifted.stdout.contains("+ Process/worker@box  (vanished"), "\(drifted.stdout)")
         // The content change reads as a unified diff.
         #expect(drifted.stdout.contains("content: (text changed)") && drifted.stdout.contains("        -tampered\n") && drifted.stdout.contains("        +answer = 'forty two' $(id)\n"), "\(drifted.stdout)")
-        #expect(try ballast(["apply", manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await ballast(["apply", manifests, "--auto-approve"]).exitCode == 0)
         #expect(try String(contentsOfFile: filePath, encoding: .utf8) == "answer = 'forty two' $(id)\n")
         let secondPID = try #require(pid)
         #expect(secondPID != firstPID && alive(secondPID))
-        #expect(try ballast(["plan", manifests, "--detailed-exitcode"]).exitCode == 0)
+        #expect(try await ballast(["plan", manifests, "--detailed-exitcode"]).exitCode == 0)
         // Delete: everything goes; the process is stopped.
         try FileManager.default.removeItem(atPath: manifests + "/resources.yaml")
-        let pruned = try ballast(["apply", manifests, "--auto-approve"])
+        let pruned = try await ballast(["apply", manifests, "--auto-approve"])
         #expect(pruned.exitCode == 0, "\(pruned.stdout)\(pruned.stderr)")
         #expect(!FileManager.default.fileExists(atPath: filePath))
-        Thread.sleep(forTimeInterval: 0.2)
+        try await Task.sleep(for: .milliseconds(200))
         #expect(!alive(secondPID))
     }
 }
 
 @Suite("host provider", .serialized)
 struct HostTests {
-    @Test func theDatacenterExampleRunsAsItIs() throws {
+    @Test func theDatacenterExampleRunsAsItIs() async throws {
         let state = TemporaryDirectory(prefix: "ballast-datacenter")
         defer { state.remove() }
         let runner = CLIRunner(workingDirectory: root)
         let manifests = root + "/manifests/examples/datacenter"
-        let applied = try runner.run(["apply", manifests, "--auto-approve", "--state", state.path])
+        let applied = try await runner.run(["apply", manifests, "--auto-approve", "--state", state.path])
         #expect(applied.exitCode == 0, "\(applied.stdout)\(applied.stderr)")
         // Under the state directory, whatever the working directory.
         let rack = state.file("datacenter/rack-1")
         #expect(FileManager.default.fileExists(atPath: rack + "/srv/app/config.env"))
         #expect((try? String(contentsOfFile: rack + "/srv/app/index.html", encoding: .utf8))?.contains("managed by Ballast") == true)
-        #expect(try CLIRunner(workingDirectory: "/").run(["plan", manifests, "--state", state.path, "--detailed-exitcode"]).exitCode == 0)
-        let destroyed = try runner.run(["destroy", manifests, "--auto-approve", "--state", state.path])
+        #expect(try await CLIRunner(workingDirectory: "/").run(["plan", manifests, "--state", state.path, "--detailed-exitcode"]).exitCode == 0)
+        let destroyed = try await runner.run(["destroy", manifests, "--auto-approve", "--state", state.path])
         #expect(destroyed.exitCode == 0, "\(destroyed.stdout)\(destroyed.stderr)")
         #expect(!FileManager.default.fileExists(atPath: rack + "/srv/app"))
     }
 
-    @Test func localLifecycle() throws {
+    @Test func localLifecycle() async throws {
         let estate = try HostEstate(transport: "transport: local")
         defer { estate.directory.remove() }
-        try estate.lifecycle()
+        try await estate.lifecycle()
     }
 
-    @Test func sshLifecycle() throws {
+    @Test func sshLifecycle() async throws {
         let server = try SSHServer()
         defer { server.stop() }
         let estate = try HostEstate(transport: "transport: ssh, host: 127.0.0.1, port: \(server.port), user: \(server.user), identityFile: \"\(server.identityFile)\", knownHostsFile: \"\(server.knownHostsFile)\"")
         defer { estate.directory.remove() }
-        try estate.lifecycle()
+        try await estate.lifecycle()
     }
 
-    @Test func pathsOutsideTheRootAreRefusedByValidate() throws {
+    @Test func pathsOutsideTheRootAreRefusedByValidate() async throws {
         let estate = try HostEstate(transport: "transport: local")
         defer { estate.directory.remove() }
         estate.directory.write("manifests/resources.yaml", """
@@ -142,13 +142,13 @@ struct HostTests {
         metadata: { name: wanderer, site: box }
         spec: { command: "true", workingDir: "/etc" }
         """)
-        let result = try estate.ballast(["validate", estate.manifests])
+        let result = try await estate.ballast(["validate", estate.manifests])
         #expect(result.exitCode == 1)
         #expect(result.stderr.contains("resources.yaml:3:19: error: File/escape@box spec.path '../../etc/ballast-escape' leaves the site's spec.config.root"), "\(result.stderr)")
         #expect(result.stderr.contains("Process/wanderer@box spec.workingDir '/etc' leaves the site's spec.config.root"))
     }
 
-    @Test func aFileCanTakeItsContentFromASourceBesideTheManifest() throws {
+    @Test func aFileCanTakeItsContentFromASourceBesideTheManifest() async throws {
         let estate = try HostEstate(transport: "transport: local")
         defer { estate.directory.remove() }
         estate.directory.write("manifests/files/motd.txt", "welcome\nto the lab\n")
@@ -163,7 +163,7 @@ struct HostTests {
         metadata: { name: empty, site: box }
         spec: { path: etc/empty }
         """)
-        let invalid = try estate.ballast(["validate", estate.manifests])
+        let invalid = try await estate.ballast(["validate", estate.manifests])
         #expect(invalid.exitCode == 1 && invalid.stderr.contains("File/empty@box needs spec.content or spec.source"), "\(invalid.stderr)")
         estate.directory.write("manifests/resources.yaml", """
         apiVersion: ballast.dev/v1
@@ -171,20 +171,20 @@ struct HostTests {
         metadata: { name: motd, site: box }
         spec: { path: etc/motd, source: files/motd.txt }
         """)
-        #expect(try estate.ballast(["apply", estate.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await estate.ballast(["apply", estate.manifests, "--auto-approve"]).exitCode == 0)
         #expect(try String(contentsOfFile: estate.siteRoot + "/etc/motd", encoding: .utf8) == "welcome\nto the lab\n")
         // A saved plan counts the source as an input: it is stale once the source changes.
         estate.directory.write("manifests/files/motd.txt", "welcome\nto the next lab\n")
         let planFile = estate.directory.file("plan.json")
-        #expect(try estate.ballast(["plan", estate.manifests, "--out", planFile]).exitCode == 0)
+        #expect(try await estate.ballast(["plan", estate.manifests, "--out", planFile]).exitCode == 0)
         estate.directory.write("manifests/files/motd.txt", "welcome\nto the new lab\n")
-        let stale = try estate.ballast(["apply", planFile])
+        let stale = try await estate.ballast(["apply", planFile])
         #expect(stale.exitCode == 1 && stale.stderr.contains("the manifests changed since the plan was made"), "\(stale.stderr)")
-        let changed = try estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
+        let changed = try await estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
         #expect(changed.exitCode == 2 && changed.stdout.contains("        -to the lab\n") && changed.stdout.contains("        +to the new lab\n"), "\(changed.stdout)")
     }
 
-    @Test func aFileBallastDidNotWriteIsNeverOverwritten() throws {
+    @Test func aFileBallastDidNotWriteIsNeverOverwritten() async throws {
         let estate = try HostEstate(transport: "transport: local")
         defer { estate.directory.remove() }
         estate.directory.write("root/etc/hosts.local", "someone else's\n")
@@ -194,16 +194,16 @@ struct HostTests {
         metadata: { name: hosts, site: box }
         spec: { path: etc/hosts.local, content: "ours\\n" }
         """)
-        let result = try estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        let result = try await estate.ballast(["apply", estate.manifests, "--auto-approve"])
         #expect(result.exitCode == 1)
         #expect((result.stdout + result.stderr).contains("already exists and Ballast did not write it"), "\(result.stdout)\(result.stderr)")
         #expect(try String(contentsOfFile: estate.siteRoot + "/etc/hosts.local", encoding: .utf8) == "someone else's\n")
         // The same content is adopted, not refused.
         estate.directory.write("root/etc/hosts.local", "ours\n")
-        #expect(try estate.ballast(["apply", estate.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await estate.ballast(["apply", estate.manifests, "--auto-approve"]).exitCode == 0)
     }
 
-    @Test func aSymlinkOutOfTheRootIsRefusedOnTheHost() throws {
+    @Test func aSymlinkOutOfTheRootIsRefusedOnTheHost() async throws {
         let estate = try HostEstate(transport: "transport: local")
         defer { estate.directory.remove() }
         estate.directory.write("manifests/resources.yaml", """
@@ -214,13 +214,13 @@ struct HostTests {
         """)
         try FileManager.default.createDirectory(atPath: estate.siteRoot, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: estate.siteRoot + "/link", withDestinationPath: estate.directory.path)
-        let result = try estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        let result = try await estate.ballast(["apply", estate.manifests, "--auto-approve"])
         #expect(result.exitCode == 1)
         #expect((result.stdout + result.stderr).contains("the path leaves the site's root through a symlink"), "\(result.stdout)\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: estate.directory.path + "/escaped"))
     }
 
-    @Test func anUnreachableHostIsReportedPerSiteAndOthersGoOn() throws {
+    @Test func anUnreachableHostIsReportedPerSiteAndOthersGoOn() async throws {
         let estate = try HostEstate(transport: "transport: local")
         defer { estate.directory.remove() }
         let port = try FreePort.find()
@@ -238,7 +238,7 @@ struct HostTests {
         metadata: { name: data, site: far }
         spec: { path: data }
         """)
-        let result = try estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        let result = try await estate.ballast(["apply", estate.manifests, "--auto-approve"])
         #expect(result.stdout.contains("+ File/config@box created"), "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("? Directory/data@far") && result.stdout.contains("ssh 127.0.0.1:\(port)"))
         if let pid = estate.pid { kill(pid, SIGKILL) }

@@ -26,20 +26,20 @@ struct PostgresCLITests {
         let workspace = try Workspace(postgres: try server.createDatabase(schema: "prod")) { $0.replacingOccurrences(of: "preventDestroy: true", with: "preventDestroy: false") }
         defer { workspace.directory.remove() }
         let m = workspace.manifests
-        let applied = try workspace.run(["apply", m, "--auto-approve"])
+        let applied = try await workspace.run(["apply", m, "--auto-approve"])
         #expect(applied.exitCode == 0, "\(applied.stderr)")
-        #expect(try workspace.worldCount() == 21)
-        #expect(try workspace.run(["plan", m, "--detailed-exitcode"]).exitCode == 0, "no changes after apply")
-        try workspace.run(["sim", "drift", "Database/orders@eu-central", "sizeGb=80"])
-        let drift = try workspace.run(["drift", m])
+        #expect(try await workspace.worldCount() == 21)
+        #expect(try await workspace.run(["plan", m, "--detailed-exitcode"]).exitCode == 0, "no changes after apply")
+        try await workspace.run(["sim", "drift", "Database/orders@eu-central", "sizeGb=80"])
+        let drift = try await workspace.run(["drift", m])
         #expect(drift.stdout.contains("Database/orders@eu-central"), "\(drift.stdout)\(drift.stderr)")
-        let status = try workspace.run(["status"])
+        let status = try await workspace.run(["status"])
         #expect(status.stdout.contains("State: postgres://postgres@127.0.0.1:\(server.port)/"), "\(status.stdout)")
         #expect(status.stdout.contains("Resources managed: 21"))
-        #expect(try workspace.successfulCreates().count == 21)
-        let destroyed = try workspace.run(["destroy", m, "--auto-approve"])
+        #expect(try await workspace.successfulCreates().count == 21)
+        let destroyed = try await workspace.run(["destroy", m, "--auto-approve"])
         #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
-        #expect(try workspace.worldCount() == 0)
+        #expect(try await workspace.worldCount() == 0)
         // Local data went to --data-dir; nothing was taken for a directory named after the URL.
         #expect(FileManager.default.fileExists(atPath: workspace.directory.file("data/sim")))
         #expect(!FileManager.default.fileExists(atPath: workspace.directory.file("data/plan.key")), "the plan key lives in the database")
@@ -54,11 +54,11 @@ struct PostgresCLITests {
         let workspace = try Workspace(postgres: try server.createDatabase())
         defer { workspace.directory.remove() }
         let planFile = workspace.directory.file("plan.json")
-        #expect(try workspace.run(["plan", workspace.manifests, "--out", planFile]).exitCode == 0)
-        let applied = try workspace.run(["apply", planFile])
+        #expect(try await workspace.run(["plan", workspace.manifests, "--out", planFile]).exitCode == 0)
+        let applied = try await workspace.run(["apply", planFile])
         #expect(applied.exitCode == 0, "\(applied.stderr)")
         // Another schema is another state, with another key: the plan is not its plan.
-        let other = try workspace.runner.run(["apply", planFile, "--state", server.url(database: "postgres", schema: "other"), "--data-dir", workspace.directory.file("data")])
+        let other = try await workspace.runner.run(["apply", planFile, "--state", server.url(database: "postgres", schema: "other"), "--data-dir", workspace.directory.file("data")])
         #expect(other.exitCode != 0)
     }
 
@@ -82,9 +82,9 @@ struct PostgresCLITests {
         kill(apply.processIdentifier, SIGCONT)
         apply.waitUntilExit()
         // However the interrupted run ended, the next one finishes the job, creating nothing twice.
-        let resumed = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        let resumed = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
         #expect(resumed.exitCode == 0, "\(resumed.stderr)\n\((try? String(contentsOfFile: workspace.directory.file("apply.err"), encoding: .utf8)) ?? "")")
-        try workspace.expectConvergedWithEveryCreateOnce()
+        try await workspace.expectConvergedWithEveryCreateOnce()
     }
 
     @Test func aHolderPausedPastItsLeaseNeverWritesAgain() async throws {
@@ -100,7 +100,7 @@ struct PostgresCLITests {
         #expect(await WatchProcess.eventually(timeout: .seconds(60)) { ProcessState.isStopped(first.processIdentifier) })
         try await Task.sleep(for: .seconds(4))
         // Past its expiry by the database's clock: another run takes over and does the work.
-        let second = try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["BALLAST_LEASE_TTL": "3s"])
+        let second = try await workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["BALLAST_LEASE_TTL": "3s"])
         #expect(second.exitCode == 0, "\(second.stderr)")
         #expect(second.stderr.contains("took over the state lock"), "\(second.stderr)")
         // The first wakes: it makes no provider call and no write, says so, and fails.
@@ -110,7 +110,7 @@ struct PostgresCLITests {
         #expect(first.terminationStatus != 0)
         #expect(said.contains("was lost: it expired or was taken by another run"), "\(said)")
         #expect(!said.contains("could not journal"), "after the lease was lost, nothing more is tried: \(said)")
-        try workspace.expectConvergedWithEveryCreateOnce()
+        try await workspace.expectConvergedWithEveryCreateOnce()
     }
 
     @Test func mistakesAboutTheDatabaseAreClearAndRetryable() async throws {
@@ -119,13 +119,13 @@ struct PostgresCLITests {
         let workspace = try Workspace(postgres: database)
         defer { workspace.directory.remove() }
         // Nothing applied in that schema yet: reading commands say so; plan plans a new estate.
-        let get = try workspace.run(["get"])
+        let get = try await workspace.run(["get"])
         #expect(get.exitCode == 1)
         #expect(get.stderr.contains("there is no state in schema 'empty'"), "\(get.stderr)")
-        #expect(try workspace.run(["plan", workspace.manifests]).stdout.contains("21 to add"))
+        #expect(try await workspace.run(["plan", workspace.manifests]).stdout.contains("21 to add"))
         // Nothing listens: a retryable error naming the server, never the password.
         let port = try FreePort.find()
-        let down = try workspace.runner.run(["get", "--state", "postgres://ballast:hunter2@127.0.0.1:\(port)/ballast?sslmode=disable"])
+        let down = try await workspace.runner.run(["get", "--state", "postgres://ballast:hunter2@127.0.0.1:\(port)/ballast?sslmode=disable"])
         #expect(down.exitCode == 1)
         #expect(down.stderr.contains("127.0.0.1:\(port)"), "\(down.stderr)")
         #expect(!down.stderr.contains("hunter2"))
@@ -139,49 +139,50 @@ struct StateMigrateTests {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
         let m = workspace.manifests
-        #expect(try workspace.run(["apply", m, "--auto-approve"]).exitCode == 0)
-        #expect(try workspace.run(["token", "create", "ci", "--role", "admin"]).exitCode == 0)
+        #expect(try await workspace.run(["apply", m, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["token", "create", "ci", "--role", "admin"]).exitCode == 0)
         let planFile = workspace.directory.file("plan.json")
-        try workspace.run(["sim", "drift", "Database/orders@eu-central", "sizeGb=80"])
-        #expect(try workspace.run(["plan", m, "--out", planFile]).exitCode == 0)
-        let eventsBefore = try workspace.json(["events"])
+        try await workspace.run(["sim", "drift", "Database/orders@eu-central", "sizeGb=80"])
+        #expect(try await workspace.run(["plan", m, "--out", planFile]).exitCode == 0)
+        let eventsBefore = try await workspace.json(["events"])
         let url = try server.createDatabase(schema: "prod")
-        let migrated = try workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", url])
+        let migrated = try await workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", url])
         #expect(migrated.exitCode == 0, "\(migrated.stderr)")
         #expect(migrated.stdout.contains("verified"))
         #expect(migrated.stdout.contains("inventory: 21"), "\(migrated.stdout)")
         // The same estate, now in PostgreSQL; local data (the sim world) stays in the old directory.
         let onPostgres = ["--state", url, "--data-dir", workspace.state]
-        let events = try workspace.runner.run(["events", "-o", "json"] + onPostgres)
+        let events = try await workspace.runner.run(["events", "-o", "json"] + onPostgres)
         #expect(try JSONSerialization.jsonObject(with: Data(events.stdout.utf8)) as? NSDictionary == eventsBefore as? NSDictionary, "the journal came along")
-        #expect(try workspace.runner.run(["token", "list"] + onPostgres).stdout.contains("ci"))
+        #expect(try await workspace.runner.run(["token", "list"] + onPostgres).stdout.contains("ci"))
         // The plan saved against the SQLite state is sealed with the key that came along.
-        let applied = try workspace.runner.run(["apply", planFile] + onPostgres)
+        let applied = try await workspace.runner.run(["apply", planFile] + onPostgres)
         #expect(applied.exitCode == 0, "\(applied.stderr)")
-        #expect(try workspace.runner.run(["plan", m, "--detailed-exitcode"] + onPostgres).exitCode == 0)
+        #expect(try await workspace.runner.run(["plan", m, "--detailed-exitcode"] + onPostgres).exitCode == 0)
         // Once there, a second copy into it is refused, and the source is untouched.
-        let again = try workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", url])
+        let again = try await workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", url])
         #expect(again.exitCode == 1)
         #expect(again.stderr.contains("not empty"), "\(again.stderr)")
-        #expect(try workspace.run(["get"]).exitCode == 0)
+        #expect(try await workspace.run(["get"]).exitCode == 0)
     }
 
-    @Test func aMissingOrBusyStateIsNotCopied() throws {
+    @Test func aMissingOrBusyStateIsNotCopied() async throws {
         let workspace = try Workspace(edit: { $0.replacingOccurrences(of: "latencyMs: 2", with: "latencyMs: 400") })
         defer { workspace.directory.remove() }
-        let missing = try workspace.runner.run(["state", "migrate", "--from", workspace.directory.file("nowhere"), "--to", workspace.directory.file("copy")])
+        let missing = try await workspace.runner.run(["state", "migrate", "--from", workspace.directory.file("nowhere"), "--to", workspace.directory.file("copy")])
         #expect(missing.exitCode == 1)
         #expect(missing.stderr.contains("there is no state at"), "\(missing.stderr)")
         let busy = try workspace.runner.start(
             ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state],
             stdout: workspace.directory.file("a.out"), stderr: workspace.directory.file("a.err"))
-        #expect(workspace.waitUntilLocked(), "the first run holds the lock")
-        let refused = try workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])
+        let locked = await workspace.waitUntilLocked()
+        #expect(locked, "the first run holds the lock: \((try? String(contentsOfFile: workspace.directory.file("a.err"), encoding: .utf8)) ?? "")")
+        let refused = try await workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])
         #expect(refused.exitCode == 1)
         #expect(refused.stderr.contains("is locked by ballast apply"), "\(refused.stderr)")
         busy.waitUntilExit()
         // Afterwards it copies, SQLite to SQLite as well.
-        let copied = try workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])
+        let copied = try await workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])
         #expect(copied.exitCode == 0, "\(copied.stderr)")
         #expect(copied.stdout.contains("inventory: 21"))
     }

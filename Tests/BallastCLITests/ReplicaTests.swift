@@ -107,21 +107,18 @@ struct ReplicaSet {
         return Double(try await offPool { try server.sql("SELECT extract(epoch FROM \(expression))", database: database) }.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
     }
 
-    /// A command on the shared state, off the cooperative pool.
+    /// A command on the shared state.
     @discardableResult
     func run(_ arguments: [String]) async throws -> CLIRunner.Result {
-        let workspace = self.workspace
-        return try await offPool { try workspace.run(arguments) }
+        try await workspace.run(arguments)
     }
 
     func worldCount() async -> Int {
-        let workspace = self.workspace
-        return (try? await offPool { try workspace.worldCount() }) ?? -1
+        (try? await workspace.worldCount()) ?? -1
     }
 
     func unfinishedEvents() async throws -> Int {
-        let workspace = self.workspace
-        return try await offPool { try workspace.unfinishedEvents() }
+        try await workspace.unfinishedEvents()
     }
 
     /// When the last of `sites` was granted to its current owner, by the database's clock:
@@ -132,8 +129,7 @@ struct ReplicaSet {
 
     /// Per resource, the successful actions of each kind in the journal.
     func actions() async throws -> [String: [String: Int]] {
-        let workspace = self.workspace
-        let output = try await offPool { try workspace.run(["events", "-o", "json"]).stdout }
+        let output = try await workspace.run(["events", "-o", "json"]).stdout
         let events = (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])?["events"] as? [[String: Any]] ?? []
         var counts: [String: [String: Int]] = [:]
         for event in events where ["succeeded", "adopted"].contains(event["status"] as? String) {
@@ -268,9 +264,7 @@ struct ReplicaTests {
         // A second process under a live replica's id is refused once the old heartbeat would
         // have lapsed (it has not: the other process is alive).
         let workspace = set.workspace
-        let duplicate = try await offPool {
-            try workspace.run(["watch", workspace.manifests, "--listen", "127.0.0.1:0", "--replica-id", staying, "--replica-ttl", "3s", "--replica-interval", "1s"])
-        }
+        let duplicate = try await workspace.run(["watch", workspace.manifests, "--listen", "127.0.0.1:0", "--replica-id", staying, "--replica-ttl", "3s", "--replica-interval", "1s"])
         #expect(duplicate.exitCode == 1)
         #expect(duplicate.stderr.contains("has the replica id \(staying)"), "\(duplicate.stderr)")
 

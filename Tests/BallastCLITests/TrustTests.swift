@@ -41,20 +41,20 @@ struct TrustTests {
         }
     }
 
-    @Test func anEditedSavedPlanIsRefused() throws {
+    @Test func anEditedSavedPlanIsRefused() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
         let plan = workspace.directory.file("plan.json")
         // plan --out on a fresh estate works: it creates the state's key.
-        #expect(try workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
+        #expect(try await workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
         #expect(FileManager.default.fileExists(atPath: workspace.state + "/plan.key"))
-        #expect(try workspace.run(["apply", plan]).exitCode == 0)
-        #expect(try workspace.worldCount() == 21)
+        #expect(try await workspace.run(["apply", plan]).exitCode == 0)
+        #expect(try await workspace.worldCount() == 21)
 
         // One noop turned into a delete of a declared, protected database: the seal breaks.
-        #expect(try workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
+        #expect(try await workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
         try tamper(plan, key: nil, Self.turnIntoDelete("Database/orders@eu-central"))
-        let unsealed = try workspace.run(["apply", plan, "--auto-approve"])
+        let unsealed = try await workspace.run(["apply", plan, "--auto-approve"])
         #expect(unsealed.exitCode == 1)
         #expect(unsealed.stderr.contains("its seal does not match"), "\(unsealed.stderr)")
 
@@ -66,131 +66,131 @@ struct TrustTests {
                 return UInt8(text[start..<text.index(start, offsetBy: 2)], radix: 16)!
             } as [UInt8]?
         })
-        #expect(try workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
+        #expect(try await workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
         try tamper(plan, key: key, Self.turnIntoDelete("Database/orders@eu-central"))
-        let resealed = try workspace.run(["apply", plan, "--auto-approve"])
+        let resealed = try await workspace.run(["apply", plan, "--auto-approve"])
         #expect(resealed.exitCode == 1)
         #expect(resealed.stderr.contains("Database/orders@eu-central: the plan says delete (no longer declared), but planning now gives noop"), "\(resealed.stderr)")
-        #expect(try workspace.worldCount() == 21, "nothing was deleted")
+        #expect(try await workspace.worldCount() == 21, "nothing was deleted")
 
         // A plan file cut short is refused with its reason.
-        #expect(try workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
+        #expect(try await workspace.run(["plan", workspace.manifests, "--out", plan]).exitCode == 0)
         let whole = try String(contentsOfFile: plan, encoding: .utf8)
         try Data(whole.prefix(whole.count / 2).utf8).write(to: URL(fileURLWithPath: plan))
-        let cut = try workspace.run(["apply", plan, "--auto-approve"])
+        let cut = try await workspace.run(["apply", plan, "--auto-approve"])
         #expect(cut.exitCode == 1)
         #expect(cut.stderr.contains("not valid JSON"), "\(cut.stderr)")
     }
 
-    @Test func removingMostManifestsIsRefusedWithoutAnApproval() throws {
+    @Test func removingMostManifestsIsRefusedWithoutAnApproval() async throws {
         let workspace = try Workspace(edit: withoutPreventDestroy)
         defer { workspace.directory.remove() }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         let away = workspace.directory.file("away")
         try FileManager.default.createDirectory(atPath: away, withIntermediateDirectories: true)
         for file in try FileManager.default.contentsOfDirectory(atPath: workspace.manifests) where file.hasSuffix(".yaml") && file != "sites.yaml" {
             try FileManager.default.moveItem(atPath: workspace.manifests + "/" + file, toPath: away + "/" + file)
         }
-        let plan = try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
+        let plan = try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
         #expect(plan.exitCode == 1)
         #expect(plan.stderr.contains("deleting 21 resources no longer declared exceeds the deletion budget of 10"), "\(plan.stderr)")
         // Still the format asked for: a pipeline reading JSON sees the held set in it.
-        let json = try workspace.run(["plan", workspace.manifests, "-o", "json"])
+        let json = try await workspace.run(["plan", workspace.manifests, "-o", "json"])
         #expect(json.exitCode == 1)
         #expect(json.stdout.hasPrefix("{") && json.stdout.contains("\"massDeletion\": {"), "\(json.stdout.prefix(200))")
-        let apply = try workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        let apply = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
         #expect(apply.exitCode == 1)
         #expect(apply.stderr.contains("nothing was applied. Pass --allow-mass-delete"), "\(apply.stderr)")
-        #expect(try workspace.worldCount() == 21, "nothing was deleted")
+        #expect(try await workspace.worldCount() == 21, "nothing was deleted")
         // A saved plan over the budget needs the same approval when it is applied.
         let saved = workspace.directory.file("plan.json")
-        #expect(try workspace.run(["plan", workspace.manifests, "--allow-mass-delete", "--out", saved]).exitCode == 0)
-        #expect(try workspace.run(["apply", saved]).exitCode == 1)
-        #expect(try workspace.worldCount() == 21)
-        #expect(try workspace.run(["apply", saved, "--allow-mass-delete"]).exitCode == 0)
-        #expect(try workspace.worldCount() == 0)
+        #expect(try await workspace.run(["plan", workspace.manifests, "--allow-mass-delete", "--out", saved]).exitCode == 0)
+        #expect(try await workspace.run(["apply", saved]).exitCode == 1)
+        #expect(try await workspace.worldCount() == 21)
+        #expect(try await workspace.run(["apply", saved, "--allow-mass-delete"]).exitCode == 0)
+        #expect(try await workspace.worldCount() == 0)
     }
 
-    @Test func ignoredFieldsKeepWhatTheWorldHas() throws {
+    @Test func ignoredFieldsKeepWhatTheWorldHas() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         // An autoscaler sets the replicas; then the image changes in the manifest.
-        #expect(try workspace.run(["sim", "drift", "Workload/edge-cache@edge-berlin", "replicas=5"]).exitCode == 0)
+        #expect(try await workspace.run(["sim", "drift", "Workload/edge-cache@edge-berlin", "replicas=5"]).exitCode == 0)
         let edge = workspace.manifests + "/edge.yaml"
         try Data(try String(contentsOfFile: edge, encoding: .utf8).replacingOccurrences(of: "edge-cache:2.4.1", with: "edge-cache:2.5.0").utf8).write(to: URL(fileURLWithPath: edge))
-        let plan = try workspace.run(["plan", workspace.manifests])
+        let plan = try await workspace.run(["plan", workspace.manifests])
         #expect(plan.stdout.contains("image:") && !plan.stdout.contains("replicas:"), "\(plan.stdout)")
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
-        let berlin = try workspace.run(["sim", "ls"]).stdout.split(separator: "\n").first { $0.hasPrefix("Workload/edge-cache@edge-berlin ") } ?? ""
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let berlin = try await workspace.run(["sim", "ls"]).stdout.split(separator: "\n").first { $0.hasPrefix("Workload/edge-cache@edge-berlin ") } ?? ""
         #expect(berlin.contains("replicas=5"), "the update must not reset what the plan did not show: \(berlin)")
         #expect(berlin.contains("edge-cache:2.5.0"))
     }
 
-    @Test func destroyingASubsetNamesTheManagedDependents() throws {
+    @Test func destroyingASubsetNamesTheManagedDependents() async throws {
         let workspace = try Workspace(yaml: oneSite)
         defer { workspace.directory.remove() }
         workspace.directory.write("manifests/network.yaml", "apiVersion: ballast.dev/v1\nkind: Network\nmetadata: { name: core, site: s }\nspec: { cidr: 10.0.0.0/16 }\n")
         workspace.directory.write("manifests/subnet.yaml", "apiVersion: ballast.dev/v1\nkind: Subnet\nmetadata: { name: apps, site: s }\nspec: { network: \"${Network/core.outputs.networkId}\", cidr: 10.0.1.0/24 }\n")
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         let subset = [workspace.manifests + "/estate.yaml", workspace.manifests + "/network.yaml"]
-        let refused = try workspace.run(["destroy"] + subset + ["--auto-approve"])
+        let refused = try await workspace.run(["destroy"] + subset + ["--auto-approve"])
         #expect(refused.exitCode == 1)
         #expect(refused.stderr.contains("Network/core@s cannot be destroyed alone: the managed Subnet/apps@s depends on it"), "\(refused.stderr)")
-        #expect(try workspace.worldCount() == 2)
-        let included = try workspace.run(["destroy"] + subset + ["--auto-approve", "--include-dependents"])
+        #expect(try await workspace.worldCount() == 2)
+        let included = try await workspace.run(["destroy"] + subset + ["--auto-approve", "--include-dependents"])
         #expect(included.exitCode == 0, "\(included.stderr)")
-        #expect(try workspace.worldCount() == 0)
+        #expect(try await workspace.worldCount() == 0)
     }
 
-    @Test func aPolicyOnlyChangeIsPlannedAndRecorded() throws {
+    @Test func aPolicyOnlyChangeIsPlannedAndRecorded() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         for file in try FileManager.default.contentsOfDirectory(atPath: workspace.manifests) where file.hasSuffix(".yaml") {
             let path = workspace.manifests + "/" + file
             try Data(withoutPreventDestroy(try String(contentsOfFile: path, encoding: .utf8)).utf8).write(to: URL(fileURLWithPath: path))
         }
-        let plan = try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
+        let plan = try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
         #expect(plan.exitCode == 2, "a policy change is a change")
         #expect(plan.stdout.contains("~ Database/orders@eu-central  (policy changed)"), "\(plan.stdout)")
         #expect(plan.stdout.contains("2 policies to record."))
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
-        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
-        let destroyed = try workspace.run(["destroy", workspace.manifests, "--auto-approve"])
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)
+        let destroyed = try await workspace.run(["destroy", workspace.manifests, "--auto-approve"])
         #expect(destroyed.exitCode == 0, "the lifted policy was recorded: \(destroyed.stderr)")
     }
 
-    @Test func aDarkSiteFailsEveryGate() throws {
+    @Test func aDarkSiteFailsEveryGate() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
-        #expect(try workspace.run(["sim", "delete", "Bucket/assets@us-east"]).exitCode == 0)
-        #expect(try workspace.run(["sim", "outage", "us-east", "on"]).exitCode == 0)
-        let drift = try workspace.run(["drift", workspace.manifests])
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["sim", "delete", "Bucket/assets@us-east"]).exitCode == 0)
+        #expect(try await workspace.run(["sim", "outage", "us-east", "on"]).exitCode == 0)
+        let drift = try await workspace.run(["drift", workspace.manifests])
         #expect(drift.exitCode == 1)
         #expect(!drift.stdout.contains("No drift"))
         #expect(drift.stderr.contains("2 resources on sites that could not be observed (us-east); their drift is unknown"), "\(drift.stderr)")
-        let json = try workspace.run(["drift", workspace.manifests, "-o", "json"])
+        let json = try await workspace.run(["drift", workspace.manifests, "-o", "json"])
         #expect(json.stdout.contains("\"id\": \"Bucket/assets@us-east\""), "drift -o json lists what it could not observe")
-        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 1)
+        #expect(try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 1)
     }
 
-    @Test func pruneFalseKeepsAResourceThatIsNoLongerDeclared() throws {
+    @Test func pruneFalseKeepsAResourceThatIsNoLongerDeclared() async throws {
         let kept = "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: keep, site: s }\nspec: {}\npolicy: { prune: false }\n"
         let workspace = try Workspace(yaml: oneSite)
         defer { workspace.directory.remove() }
         workspace.directory.write("manifests/kept.yaml", kept)
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         try FileManager.default.removeItem(atPath: workspace.manifests + "/kept.yaml")
-        let plan = try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
+        let plan = try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
         #expect(plan.exitCode == 0, "nothing to do: \(plan.stdout)")
         #expect(plan.stderr.contains("Bucket/keep@s is no longer declared, but policy.prune is false: it is kept"), "\(plan.stderr)")
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
-        #expect(try workspace.worldCount() == 1)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.worldCount() == 1)
     }
 
-    @Test func anEstateDefaultOfPruneFalseKeepsEveryResourceThatDoesNotSayOtherwise() throws {
+    @Test func anEstateDefaultOfPruneFalseKeepsEveryResourceThatDoesNotSayOtherwise() async throws {
         let estate = "apiVersion: ballast.dev/v1\nkind: Estate\nmetadata: { name: prod }\nspec: { policy: { prune: false } }\n"
         let buckets = ["kept-a", "kept-b"].map { "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: \($0), site: s }\nspec: {}\n" }
         let prunable = "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: scratch, site: s }\nspec: {}\npolicy: { prune: true }\n"
@@ -198,45 +198,45 @@ struct TrustTests {
         defer { workspace.directory.remove() }
         workspace.directory.write("manifests/estate.d/estate.yaml", estate)
         workspace.directory.write("manifests/estate.d/buckets.yaml", (buckets + [prunable]).joined(separator: "---\n"))
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
-        #expect(try workspace.worldCount() == 3)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.worldCount() == 3)
         // Everything but the sites goes, the Estate document with it: the defaults applied are
         // recorded with each resource, so they still hold.
         try FileManager.default.removeItem(atPath: workspace.manifests + "/estate.d")
-        let plan = try workspace.run(["plan", workspace.manifests])
+        let plan = try await workspace.run(["plan", workspace.manifests])
         #expect(plan.stdout.contains("Bucket/scratch@s"), "the resource that said prune: true is pruned: \(plan.stdout)")
         for name in ["kept-a", "kept-b"] {
             #expect(plan.stderr.contains("Bucket/\(name)@s is no longer declared, but policy.prune is false: it is kept"), "\(plan.stderr)")
         }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
-        #expect(try workspace.worldCount() == 2)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.worldCount() == 2)
     }
 
-    @Test func anEstateIsDeclaredOnce() throws {
+    @Test func anEstateIsDeclaredOnce() async throws {
         let estate = "apiVersion: ballast.dev/v1\nkind: Estate\nmetadata: { name: prod }\nspec: { policy: { prune: false, ignoreChanges: [spec.x] } }\n"
         let workspace = try Workspace(yaml: oneSite + "---\n" + estate + "---\n" + estate)
         defer { workspace.directory.remove() }
-        let result = try workspace.run(["validate", workspace.manifests])
+        let result = try await workspace.run(["validate", workspace.manifests])
         #expect(result.exitCode == 1)
         #expect(result.stderr.contains("unknown field 'ignoreChanges' in spec.policy"), "\(result.stderr)")
         #expect(result.stderr.contains("error: a second Estate document 'prod': an estate has one"), "\(result.stderr)")
     }
 
-    @Test func referencesAreConvertedAndCheckedAgainstTheirFieldsType() throws {
+    @Test func referencesAreConvertedAndCheckedAgainstTheirFieldsType() async throws {
         let workload = "apiVersion: ballast.dev/v1\nkind: Workload\nmetadata: { name: api, site: s }\nspec: { image: \"app:1\", port: \"${env:API_PORT}\", replicas: \"${env:API_REPLICAS}\" }\n"
         let workspace = try Workspace(yaml: oneSite + "---\n" + workload)
         defer { workspace.directory.remove() }
-        let wrong = try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["API_PORT": "eighty-eighty", "API_REPLICAS": "2"])
+        let wrong = try await workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["API_PORT": "eighty-eighty", "API_REPLICAS": "2"])
         #expect(wrong.exitCode == 1)
         // At the field that holds the reference (line 9 of the estate, after the site's 5 lines).
         #expect(wrong.stderr.contains("estate.yaml:9:31: error: Workload/api@s: 'spec.port' must be an int, but ${env:API_PORT} resolved to a value that is not one"), "\(wrong.stderr)")
         #expect(!wrong.stderr.contains("eighty-eighty"), "the value may be a secret")
-        #expect(try workspace.worldCount() == 0, "nothing applied")
-        let right = try workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["API_PORT": "8080", "API_REPLICAS": "2"])
+        #expect(try await workspace.worldCount() == 0, "nothing applied")
+        let right = try await workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["API_PORT": "8080", "API_REPLICAS": "2"])
         #expect(right.exitCode == 0, "\(right.stderr)")
-        let line = try workspace.run(["sim", "ls"]).stdout
+        let line = try await workspace.run(["sim", "ls"]).stdout
         #expect(line.contains("port=8080") && !line.contains("port=\"8080\""), "the provider gets an int: \(line)")
         // Converted values compare equal to what the world has: nothing to do.
-        #expect(try workspace.run(["plan", workspace.manifests, "--detailed-exitcode"], environment: ["API_PORT": "8080", "API_REPLICAS": "2"]).exitCode == 0)
+        #expect(try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"], environment: ["API_PORT": "8080", "API_REPLICAS": "2"]).exitCode == 0)
     }
 }

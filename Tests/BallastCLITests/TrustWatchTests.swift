@@ -13,7 +13,7 @@ struct TrustWatchTests {
         defer { Task { await daemon.stop() } }
         let path = daemon.manifests + "/us-east.yaml"
         let whole = try String(contentsOfFile: path, encoding: .utf8)
-        let before = try daemon.world("Database/analytics@us-east")
+        let before = try await daemon.world("Database/analytics@us-east")
         let firstHalf = String(whole[..<whole.range(of: "---")!.lowerBound])
         // As an editor or a checkout of a large tree may: the first half, then 1.5 s later the rest.
         try Data(firstHalf.utf8).write(to: URL(fileURLWithPath: path))
@@ -21,10 +21,10 @@ struct TrustWatchTests {
         try Data(whole.utf8).write(to: URL(fileURLWithPath: path))
         // Past the prune delay of the first write, and well past the settle time.
         try await Task.sleep(for: .seconds(11))
-        let watchActions = try daemon.journal().compactMap(\.fieldsValue).filter { $0["run"]?.stringValue?.hasPrefix("watch-") == true }
+        let watchActions = try await daemon.journal().compactMap(\.fieldsValue).filter { $0["run"]?.stringValue?.hasPrefix("watch-") == true }
         #expect(watchActions.isEmpty, "nothing was deleted or re-created: \(watchActions)\n\(daemon.watch.standardError)")
         #expect(before != nil)
-        #expect(try daemon.world("Database/analytics@us-east") == before, "never deleted, re-created or changed")
+        #expect(try await daemon.world("Database/analytics@us-east") == before, "never deleted, re-created or changed")
         await daemon.stop()
     }
 
@@ -45,7 +45,7 @@ struct TrustWatchTests {
         let metrics = try await daemon.watch.get("/metrics").body
         #expect(metrics.contains("ballast_deletions_held 21"), "\(metrics)")
         #expect(try await daemon.watch.condition("Synced", of: "Database/orders@eu-central")?.reason == "DeletionHeld")
-        #expect(try daemon.cli(["sim", "ls"]).stdout.split(separator: "\n").count == 21, "nothing was deleted")
+        #expect(try await daemon.cli(["sim", "ls"]).stdout.split(separator: "\n").count == 21, "nothing was deleted")
         // Put back, then removed again: the held set clears, and comes back with the removal.
         for file in try FileManager.default.contentsOfDirectory(atPath: away) {
             try FileManager.default.moveItem(atPath: away + "/" + file, toPath: daemon.manifests + "/" + file)
@@ -60,7 +60,7 @@ struct TrustWatchTests {
         }
         #expect(cleared, "\(daemon.watch.standardError)")
         #expect(try await daemon.watch.get("/metrics").body.contains("ballast_deletions_held 0"))
-        #expect(try daemon.cli(["sim", "ls"]).stdout.split(separator: "\n").count == 21, "nothing was deleted")
+        #expect(try await daemon.cli(["sim", "ls"]).stdout.split(separator: "\n").count == 21, "nothing was deleted")
         for file in try FileManager.default.contentsOfDirectory(atPath: daemon.manifests) where file.hasSuffix(".yaml") && file != "sites.yaml" {
             try FileManager.default.moveItem(atPath: daemon.manifests + "/" + file, toPath: away + "/" + file)
         }
@@ -74,7 +74,7 @@ struct TrustWatchTests {
         #expect(wrong.status == 409)
         let approved = try await daemon.watch.post("/v1/reconcile", body: #"{"approveDeletions": "\#(try #require(digest))"}"#)
         #expect(approved.status == 202, "\(approved.body)")
-        let pruned = try await WatchProcess.eventually { try daemon.cli(["sim", "ls"]).stdout.hasPrefix("The sim world is empty") }
+        let pruned = try await WatchProcess.eventually { try await daemon.cli(["sim", "ls"]).stdout.hasPrefix("The sim world is empty") }
         #expect(pruned, "\(daemon.watch.standardError)")
         await daemon.stop()
     }
@@ -82,7 +82,7 @@ struct TrustWatchTests {
     @Test func aDaemonStartedOnFewerFilesSaysItsRemovalsWait() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
-        #expect(try workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         try FileManager.default.removeItem(atPath: workspace.manifests + "/us-east.yaml")
         let watch = try await WatchProcess(cli: workspace.runner, arguments: [workspace.manifests, "--state", workspace.state], directory: workspace.directory.path)
         let out = watch.standardOutput
@@ -93,23 +93,23 @@ struct TrustWatchTests {
     @Test func aDaemonPausedPastItsLeaseNeverWritesAgainAndStops() async throws {
         let daemon = try await Daemon(environment: ["BALLAST_LEASE_TTL": "3s"])
         defer { Task { await daemon.stop() } }
-        let status = try daemon.cli(["status"]).stdout
+        let status = try await daemon.cli(["status"]).stdout
         let lockID = try #require(status.range(of: "lock id ").map { String(status[$0.upperBound...].prefix { $0 != "," }) }, "\(status)")
         // SIGSTOP: as a GC pause, a VM migration or a laptop lid would.
         kill(daemon.watch.process.processIdentifier, SIGSTOP)
         try await Task.sleep(for: .seconds(4))
         // The lease lapsed: another run takes it (here by force-unlock, then apply) and writes.
-        #expect(try daemon.cli(["force-unlock", lockID, "--force"]).exitCode == 0)
-        try daemon.cli(["sim", "drift", "Database/analytics@us-east", "sizeGb=10"])
-        let applied = try daemon.cli(["apply", daemon.manifests, "--auto-approve"])
+        #expect(try await daemon.cli(["force-unlock", lockID, "--force"]).exitCode == 0)
+        try await daemon.cli(["sim", "drift", "Database/analytics@us-east", "sizeGb=10"])
+        let applied = try await daemon.cli(["apply", daemon.manifests, "--auto-approve"])
         #expect(applied.exitCode == 0, "\(applied.stderr)")
-        let journalBefore = try daemon.journal().count
+        let journalBefore = try await daemon.journal().count
         // Woken up, the daemon finds its lease lost, says so and stops, without writing.
         kill(daemon.watch.process.processIdentifier, SIGCONT)
         let stopped = await WatchProcess.eventually(timeout: .seconds(15)) { !daemon.watch.process.isRunning }
         #expect(stopped, "\(daemon.watch.standardError)")
         if stopped { #expect(daemon.watch.process.terminationStatus != 0) }
         #expect(daemon.watch.standardError.contains("was lost"), "\(daemon.watch.standardError)")
-        #expect(try daemon.journal().count == journalBefore, "the paused daemon wrote nothing after waking")
+        #expect(try await daemon.journal().count == journalBefore, "the paused daemon wrote nothing after waking")
     }
 }

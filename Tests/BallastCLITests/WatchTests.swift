@@ -10,13 +10,13 @@ struct WatchTests {
     @Test func driftIsHealed() async throws {
         let daemon = try await Daemon()
         #expect(try await daemon.watch.get("/readyz").status == 200)
-        try daemon.cli(["sim", "drift", "Database/analytics@us-east", "sizeGb=10"])
+        try await daemon.cli(["sim", "drift", "Database/analytics@us-east", "sizeGb=10"])
         let healed = try await WatchProcess.eventually {
             try await daemon.watch.condition("Drifted", of: "Database/analytics@us-east")?.reason == "Healed"
         }
         #expect(healed, "\(daemon.watch.standardError)")
-        #expect(try daemon.world("Database/analytics@us-east")?.contains("sizeGb=200") == true)
-        let updates = try daemon.journal().filter { $0.fieldsValue?["id"]?.stringValue == "Database/analytics@us-east" && $0.fieldsValue?["action"]?.stringValue == "update" }
+        #expect(try await daemon.world("Database/analytics@us-east")?.contains("sizeGb=200") == true)
+        let updates = try await daemon.journal().filter { $0.fieldsValue?["id"]?.stringValue == "Database/analytics@us-east" && $0.fieldsValue?["action"]?.stringValue == "update" }
         #expect(updates.count == 1)
         let metrics = try await daemon.watch.get("/metrics").body
         #expect(metrics.contains("ballast_heals_total 1"))
@@ -26,32 +26,34 @@ struct WatchTests {
 
     @Test func deletedResourceIsRecreated() async throws {
         let daemon = try await Daemon()
-        try daemon.cli(["sim", "delete", "Bucket/assets@us-east"])
+        try await daemon.cli(["sim", "delete", "Bucket/assets@us-east"])
         let recreated = try await WatchProcess.eventually {
             try await daemon.watch.condition("Ready", of: "Bucket/assets@us-east")?.reason == "Recreated"
         }
         #expect(recreated, "\(daemon.watch.standardError)")
-        #expect(try daemon.world("Bucket/assets@us-east") != nil)
+        #expect(try await daemon.world("Bucket/assets@us-east") != nil)
         await daemon.stop()
     }
 
     @Test func aSiteInOutageIsDownWhileOthersReconcile() async throws {
         let daemon = try await Daemon()
-        try daemon.cli(["sim", "outage", "us-east", "on"])
-        try daemon.cli(["sim", "drift", "Database/analytics@us-east", "sizeGb=10"])
+        try await daemon.cli(["sim", "outage", "us-east", "on"])
+        try await daemon.cli(["sim", "drift", "Database/analytics@us-east", "sizeGb=10"])
         let down = try await WatchProcess.eventually { try await siteUp(daemon, "us-east") == false }
         #expect(down, "\(daemon.watch.standardError)")
         // Another site still heals while us-east is down.
-        try daemon.cli(["sim", "drift", "Database/orders@eu-central", "sizeGb=5"])
+        try await daemon.cli(["sim", "drift", "Database/orders@eu-central", "sizeGb=5"])
         let otherHealed = try await WatchProcess.eventually {
             try await daemon.watch.condition("Drifted", of: "Database/orders@eu-central")?.reason == "Healed"
         }
         #expect(otherHealed)
         #expect(try await siteUp(daemon, "eu-central") == true)
         // Back: the site is up, and the drift made during the outage is reverted.
-        try daemon.cli(["sim", "outage", "us-east", "off"])
+        try await daemon.cli(["sim", "outage", "us-east", "off"])
         let converged = try await WatchProcess.eventually {
-            try await siteUp(daemon, "us-east") == true && daemon.world("Database/analytics@us-east")?.contains("sizeGb=200") == true
+            let up = try await siteUp(daemon, "us-east") == true
+            let analytics = try await daemon.world("Database/analytics@us-east")
+            return up && analytics?.contains("sizeGb=200") == true
         }
         #expect(converged, "\(daemon.watch.standardError)")
         await daemon.stop()
@@ -61,14 +63,16 @@ struct WatchTests {
         let daemon = try await Daemon(arguments: ["--prune-delay", "1s"])
         let original = try String(contentsOfFile: daemon.manifests + "/us-east.yaml", encoding: .utf8)
         try daemon.writeManifest("us-east.yaml", original.replacingOccurrences(of: "sizeGb: 200", with: "sizeGb: 300"))
-        let applied = try await WatchProcess.eventually { try daemon.world("Database/analytics@us-east")?.contains("sizeGb=300") == true }
+        let applied = try await WatchProcess.eventually { try await daemon.world("Database/analytics@us-east")?.contains("sizeGb=300") == true }
         #expect(applied, "\(daemon.watch.standardError)")
         // Only the edited resource was acted on.
-        let actions = try daemon.journal().compactMap { $0.fieldsValue }.filter { $0["run"]?.stringValue?.hasPrefix("watch-") == true }
+        let actions = try await daemon.journal().compactMap { $0.fieldsValue }.filter { $0["run"]?.stringValue?.hasPrefix("watch-") == true }
         #expect(actions.map { $0["id"]?.stringValue } == ["Database/analytics@us-east"])
         try FileManager.default.removeItem(atPath: daemon.manifests + "/us-east.yaml")
         let pruned = try await WatchProcess.eventually {
-            try daemon.world("Database/analytics@us-east") == nil && daemon.world("Bucket/assets@us-east") == nil
+            let analytics = try await daemon.world("Database/analytics@us-east")
+            let assets = try await daemon.world("Bucket/assets@us-east")
+            return analytics == nil && assets == nil
         }
         #expect(pruned, "\(daemon.watch.standardError)")
         #expect(try await daemon.watch.get("/v1/resources/Bucket/assets@us-east").status == 404)
@@ -88,10 +92,10 @@ struct WatchTests {
         #expect(daemon.watch.standardError.contains("do not validate"))
         // The last good manifests stay in force: nothing deleted, and drift is still healed.
         try await Task.sleep(for: .milliseconds(1500))
-        #expect(try daemon.world("Database/analytics@us-east") != nil)
-        #expect(try daemon.journal().allSatisfy { $0.fieldsValue?["action"]?.stringValue != "delete" })
-        try daemon.cli(["sim", "drift", "Database/analytics@us-east", "sizeGb=10"])
-        let healed = try await WatchProcess.eventually { try daemon.world("Database/analytics@us-east")?.contains("sizeGb=200") == true }
+        #expect(try await daemon.world("Database/analytics@us-east") != nil)
+        #expect(try await daemon.journal().allSatisfy { $0.fieldsValue?["action"]?.stringValue != "delete" })
+        try await daemon.cli(["sim", "drift", "Database/analytics@us-east", "sizeGb=10"])
+        let healed = try await WatchProcess.eventually { try await daemon.world("Database/analytics@us-east")?.contains("sizeGb=200") == true }
         #expect(healed)
         await daemon.stop()
     }
@@ -139,13 +143,13 @@ struct WatchTests {
     @Test func storedTokensWorkFromTheirNextRequestAndStopWhenRevoked() async throws {
         let daemon = try await Daemon()
         // Made beside the running daemon, which holds the state's lease.
-        let admin = try daemon.cli(["token", "create", "ci", "--role", "admin"])
+        let admin = try await daemon.cli(["token", "create", "ci", "--role", "admin"])
         #expect(admin.exitCode == 0, "\(admin.stderr)")
         let adminToken = admin.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(adminToken.count == 64)
-        let reader = try daemon.cli(["token", "create", "grafana"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try daemon.cli(["token", "create", "ci"]).exitCode == 1, "a name is not silently reused")
-        let listed = try daemon.cli(["token", "list"]).stdout
+        let reader = try await daemon.cli(["token", "create", "grafana"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await daemon.cli(["token", "create", "ci"]).exitCode == 1, "a name is not silently reused")
+        let listed = try await daemon.cli(["token", "list"]).stdout
         #expect(listed.contains("ci  ") && listed.contains("grafana") && !listed.contains(adminToken), "\(listed)")
         for file in try FileManager.default.contentsOfDirectory(atPath: daemon.state) {
             let bytes = (try? Data(contentsOf: URL(fileURLWithPath: daemon.state + "/" + file))) ?? Data()
@@ -153,9 +157,9 @@ struct WatchTests {
         }
         #expect(try await daemon.watch.post("/v1/reconcile", headers: ["Authorization": "Bearer \(adminToken)"]).status == 202)
         #expect(try await daemon.watch.post("/v1/reconcile", headers: ["Authorization": "Bearer \(reader)"]).status == 403)
-        #expect(try daemon.cli(["token", "revoke", "ci"]).exitCode == 0)
+        #expect(try await daemon.cli(["token", "revoke", "ci"]).exitCode == 0)
         #expect(try await daemon.watch.post("/v1/reconcile", headers: ["Authorization": "Bearer \(adminToken)"]).status == 401)
-        #expect(try daemon.cli(["token", "revoke", "ci"]).exitCode == 1)
+        #expect(try await daemon.cli(["token", "revoke", "ci"]).exitCode == 1)
         await daemon.stop()
     }
 
@@ -172,7 +176,7 @@ struct WatchTests {
         #expect(try await daemon.watch.get("/v1/resources?condition=bogus").status == 400)
         let events = try await daemon.watch.get("/v1/events?since=20").json?.fieldsValue?["events"]
         if case .list(let items)? = events { #expect(items.count == 1) } else { Issue.record("no events") }
-        let status = try daemon.runner.run(["status", "--server", daemon.watch.baseURL])
+        let status = try await daemon.runner.run(["status", "--server", daemon.watch.baseURL])
         #expect(status.exitCode == 0)
         #expect(status.stdout.contains("us-east") && status.stdout.contains("Database/legacy-erp@dc-frankfurt"))
         await daemon.stop()
@@ -181,11 +185,11 @@ struct WatchTests {
     @Test func sigtermStopsCleanlyWithAConsistentJournal() async throws {
         let daemon = try await Daemon()
         _ = try await daemon.watch.post("/v1/reconcile")
-        try daemon.cli(["sim", "drift", "Database/analytics@us-east", "sizeGb=10"])
+        try await daemon.cli(["sim", "drift", "Database/analytics@us-east", "sizeGb=10"])
         let code = await daemon.watch.terminate()
         #expect(code == 0, "\(daemon.watch.standardError)")
         #expect(daemon.watch.standardOutput.contains("ballast watch: stopped"))
-        let status = try daemon.cli(["status"])
+        let status = try await daemon.cli(["status"])
         #expect(status.stdout.contains("Not locked."))
         #expect(!status.stdout.contains("Unfinished"))
         daemon.directory.remove()
@@ -193,28 +197,28 @@ struct WatchTests {
 
     @Test func oneDaemonPerState() async throws {
         let daemon = try await Daemon()
-        let second = try daemon.runner.run(["watch", daemon.manifests, "--state", daemon.state, "--listen", "127.0.0.1:0"], environment: ["BALLAST_TOKEN": "t"])
+        let second = try await daemon.runner.run(["watch", daemon.manifests, "--state", daemon.state, "--listen", "127.0.0.1:0"], environment: ["BALLAST_TOKEN": "t"])
         #expect(second.exitCode == 1)
         #expect(second.stderr.contains("another ballast watch (pid \(daemon.watch.process.processIdentifier)) already runs"))
-        let apply = try daemon.cli(["apply", daemon.manifests, "--auto-approve"])
+        let apply = try await daemon.cli(["apply", daemon.manifests, "--auto-approve"])
         #expect(apply.exitCode == 1 && apply.stderr.contains("is kept by a running ballast watch (pid \(daemon.watch.process.processIdentifier)); stop it, or ask it to act with POST /v1/reconcile"), "\(apply.stderr)")
         await daemon.stop()
     }
 
-    @Test func refusesAPublicAddressWithoutAToken() throws {
+    @Test func refusesAPublicAddressWithoutAToken() async throws {
         let runner = CLIRunner(workingDirectory: root)
         let directory = TemporaryDirectory(prefix: "ballast-watch")
         defer { directory.remove() }
-        let result = try runner.run(["watch", root + "/manifests/examples/hybrid", "--state", directory.path, "--listen", "0.0.0.0:0"])
+        let result = try await runner.run(["watch", root + "/manifests/examples/hybrid", "--state", directory.path, "--listen", "0.0.0.0:0"])
         #expect(result.exitCode == 1)
         #expect(result.stderr.contains("not a loopback address, without a token"))
     }
 
-    @Test func invalidManifestsStopTheStartWithDiagnostics() throws {
+    @Test func invalidManifestsStopTheStartWithDiagnostics() async throws {
         let runner = CLIRunner(workingDirectory: root)
         let directory = TemporaryDirectory(prefix: "ballast-watch")
         defer { directory.remove() }
-        let result = try runner.run(["watch", root + "/manifests/examples/invalid", "--state", directory.path, "--listen", "127.0.0.1:0"])
+        let result = try await runner.run(["watch", root + "/manifests/examples/invalid", "--state", directory.path, "--listen", "127.0.0.1:0"])
         #expect(result.exitCode == 1)
         #expect(result.stderr.contains("error:") && result.stderr.contains("watch did not start"))
     }

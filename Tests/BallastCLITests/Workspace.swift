@@ -34,9 +34,9 @@ struct Workspace {
     }
 
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:], stdoutClosed: Bool = false) throws -> CLIRunner.Result {
+    func run(_ arguments: [String], environment: [String: String] = [:], stdoutClosed: Bool = false) async throws -> CLIRunner.Result {
         let data = state.hasPrefix("postgres") ? ["--data-dir", directory.file("data")] : []
-        return try runner.run(arguments + ["--state", state] + data, environment: environment, stdoutClosed: stdoutClosed)
+        return try await runner.run(arguments + ["--state", state] + data, environment: environment, stdoutClosed: stdoutClosed)
     }
 
     /// Masks what differs between runs: durations and the temporary path.
@@ -45,14 +45,14 @@ struct Workspace {
             .replacingOccurrences(of: #"\(\d+\.\ds"#, with: "(N.Ns", options: .regularExpression)
     }
 
-    func json(_ arguments: [String]) throws -> Any {
-        let result = try run(arguments + ["-o", "json"])
+    func json(_ arguments: [String]) async throws -> Any {
+        let result = try await run(arguments + ["-o", "json"])
         return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
     }
 
     /// For each resource, how many creates succeeded or were adopted after a crash.
-    func successfulCreates() throws -> [String: Int] {
-        let events = (try json(["events"]) as? [String: Any])?["events"] as? [[String: Any]] ?? []
+    func successfulCreates() async throws -> [String: Int] {
+        let events = await (try json(["events"]) as? [String: Any])?["events"] as? [[String: Any]] ?? []
         var counts: [String: Int] = [:]
         for event in events where ["create", "replace"].contains(event["action"] as? String) && ["succeeded", "adopted"].contains(event["status"] as? String) {
             counts[event["id"] as! String, default: 0] += 1
@@ -60,34 +60,33 @@ struct Workspace {
         return counts
     }
 
-    func unfinishedEvents() throws -> Int {
-        let events = (try json(["events"]) as? [String: Any])?["events"] as? [[String: Any]] ?? []
+    func unfinishedEvents() async throws -> Int {
+        let events = await (try json(["events"]) as? [String: Any])?["events"] as? [[String: Any]] ?? []
         return events.count { $0["status"] as? String == "unfinished" }
     }
 
     /// After an interrupted run and the one that finished it: the hybrid example's 21 resources
     /// exist, each was created exactly once (created or adopted), no intent is left open, and
     /// a plan finds nothing to do.
-    func expectConvergedWithEveryCreateOnce(sourceLocation: SourceLocation = #_sourceLocation) throws {
-        #expect(try worldCount() == 21, sourceLocation: sourceLocation)
-        let creates = try successfulCreates()
+    func expectConvergedWithEveryCreateOnce(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        #expect(try await worldCount() == 21, sourceLocation: sourceLocation)
+        let creates = try await successfulCreates()
         #expect(creates.count == 21, sourceLocation: sourceLocation)
         #expect(creates.values.allSatisfy { $0 == 1 }, "no resource was created twice: \(creates.filter { $0.value != 1 })", sourceLocation: sourceLocation)
-        #expect(try unfinishedEvents() == 0, sourceLocation: sourceLocation)
-        #expect(try run(["plan", manifests, "--detailed-exitcode"]).exitCode == 0, "no changes left", sourceLocation: sourceLocation)
+        #expect(try await unfinishedEvents() == 0, sourceLocation: sourceLocation)
+        #expect(try await run(["plan", manifests, "--detailed-exitcode"]).exitCode == 0, "no changes left", sourceLocation: sourceLocation)
     }
 
-    /// Waits (up to 5 s) until `status` shows the state locked by `command`.
-    func waitUntilLocked(by command: String = "ballast apply") -> Bool {
-        for _ in 0..<100 {
-            if (try? run(["status"]).stdout.contains("Locked by \(command)")) == true { return true }
-            Thread.sleep(forTimeInterval: 0.05)
+    /// Waits (up to 30 s: a loaded machine may take long to start a process) until `status`
+    /// shows the state locked by `command`.
+    func waitUntilLocked(by command: String = "ballast apply") async -> Bool {
+        await WatchProcess.eventually(timeout: .seconds(30)) {
+            (try? await run(["status"]))?.stdout.contains("Locked by \(command)") == true
         }
-        return false
     }
 
-    func worldCount() throws -> Int {
-        ((try json(["sim", "ls"]) as? [String: Any])?["resources"] as? [Any])?.count ?? -1
+    func worldCount() async throws -> Int {
+        ((try await json(["sim", "ls"]) as? [String: Any])?["resources"] as? [Any])?.count ?? -1
     }
 }
 
