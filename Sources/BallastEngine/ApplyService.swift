@@ -75,11 +75,13 @@ public struct ApplyService: Sendable {
     /// The start every writing operation shares — apply, apply of a saved plan, destroy, watch's
     /// start-up: load the manifests, close what an interrupted run left open, and plan. Call it
     /// holding the lease. `recovery` is nil when the manifests did not load.
-    public func prepare(_ paths: [String], readStandardInput: @escaping () -> [UInt8] = { [] }) async throws -> (outcome: PlanService.Outcome, recovery: Recovery.Report?) {
+    public func prepare(_ paths: [String], revision: String? = nil, readStandardInput: @escaping () -> [UInt8] = { [] }) async throws -> (outcome: PlanService.Outcome, recovery: Recovery.Report?) {
         let loaded = planner.load(paths, readStandardInput: readStandardInput)
-        guard let desired = loaded.desired else { return (try await planner.plan(loaded, inputs: paths), nil) }
-        let recovery = try await recover(sites: desired.sites)
-        return (try await planner.plan(loaded, inputs: paths), recovery)
+        var recovery: Recovery.Report?
+        if let desired = loaded.desired { recovery = try await recover(sites: desired.sites) }
+        var outcome = try await planner.plan(loaded, inputs: paths)
+        outcome.revision = revision
+        return (outcome, recovery)
     }
 
     /// Why a plan was not executed.
@@ -103,7 +105,7 @@ public struct ApplyService: Sendable {
         if let mass = plan.massDeletion, approvedDeletions != mass.digest { throw Refusal.overBudget(mass) }
         let report = await executor.execute(.init(
             plan: plan, desired: desired, observation: outcome.observation ?? Observation(), inventory: outcome.inventory,
-            secrets: outcome.secrets, runID: UUID().uuidString, secretsKey: planner.planKey), progress: progress)
+            secrets: outcome.secrets, runID: UUID().uuidString, revision: outcome.revision, secretsKey: planner.planKey), progress: progress)
         try await refreshPolicies(desired, plan: plan)
         return report
     }

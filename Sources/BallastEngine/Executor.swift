@@ -56,12 +56,16 @@ public struct Executor: Sendable {
         public var inventory: [ResourceID: InventoryEntry]
         public var secrets: [ReferenceExpression: String]
         public var runID: String
+        /// The source revision (a git commit) the manifests were read at, recorded with each
+        /// journal intent; nil for a directory.
+        public var revision: String?
         /// The state's plan key: keys the secret part of the digest the inventory records
         /// (``AppliedInput``).
         public var secretsKey: [UInt8]
 
-        public init(plan: Plan, desired: DesiredState, observation: Observation, inventory: [ResourceID: InventoryEntry], secrets: [ReferenceExpression: String], runID: String, secretsKey: [UInt8] = []) {
+        public init(plan: Plan, desired: DesiredState, observation: Observation, inventory: [ResourceID: InventoryEntry], secrets: [ReferenceExpression: String], runID: String, revision: String? = nil, secretsKey: [UInt8] = []) {
             self.secretsKey = secretsKey
+            self.revision = revision
             self.plan = plan
             self.desired = desired
             self.observation = observation
@@ -162,7 +166,7 @@ public struct Executor: Sendable {
         failpoints.reach("before-intent")
         let sequence: Int64
         do {
-            sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: id, action: planned.action, spec: spec, specDigest: resource.map { AppliedInput.digest($0, secrets: input.secrets, key: input.secretsKey) } ?? SpecDigest.digest(spec), at: now()))
+            sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: id, action: planned.action, spec: spec, specDigest: resource.map { AppliedInput.digest($0, secrets: input.secrets, key: input.secretsKey) } ?? SpecDigest.digest(spec), at: now(), revision: input.revision))
         } catch {
             return (index, result(.failed, attempts: 0, failure: journalFailure(error)), nil)
         }
@@ -296,7 +300,7 @@ public struct Executor: Sendable {
     private func journalSkip(_ planned: PlannedAction, input: Input, resource: DesiredResource?, blockedBy: ResourceID) async {
         let spec = resource?.spec ?? input.inventory[planned.id]?.spec ?? Fields()
         do {
-            let sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: planned.id, action: planned.action, spec: spec, specDigest: SpecDigest.digest(spec), at: now()))
+            let sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: planned.id, action: planned.action, spec: spec, specDigest: SpecDigest.digest(spec), at: now(), revision: input.revision))
             try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: .skipped, attempts: 0, error: "skipped: \(blockedBy) failed", at: now()), change: .none)
         } catch {
             logger.error("could not journal a skipped action", metadata: ["id": "\(planned.id)", "error": "\(error)"])

@@ -48,6 +48,9 @@ public struct PlanService: Sendable {
         /// Resolved secret values, for apply only: never printed or saved.
         public var secrets: [ReferenceExpression: String] = [:]
         public var inventory: [ResourceID: InventoryEntry] = [:]
+        /// The source revision (a git commit) the manifests were read at, recorded with every
+        /// journal entry an execution of this plan writes.
+        public var revision: String?
     }
 
     /// Loads and validates manifests. When their sites use found providers (plugins) not yet

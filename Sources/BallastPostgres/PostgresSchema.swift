@@ -129,6 +129,9 @@ struct PostgresSchema: Sendable {
                 )
                 """,
             ]),
+            Migration(version: 3, name: "the source revision of each journal intent", statements: [
+                "ALTER TABLE \(table("journal_intent")) ADD COLUMN revision TEXT",
+            ]),
         ]
     }
 

@@ -141,6 +141,9 @@ public final class SQLiteStateStore: StateStore {
                 CREATE INDEX api_token_digest ON api_token (digest);
                 """)
         }
+        migrator.registerMigration("v5: the source revision of each journal intent") { db in
+            try db.execute(sql: "ALTER TABLE journal_intent ADD COLUMN revision TEXT")
+        }
         return migrator
     }
 
@@ -200,8 +203,8 @@ public final class SQLiteStateStore: StateStore {
             try await pool.write { db in
                 try checkFence(db)
                 try db.execute(
-                    sql: "INSERT INTO journal_intent (run_id, resource_id, action, spec, spec_digest, at) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970])
+                    sql: "INSERT INTO journal_intent (run_id, resource_id, action, spec, spec_digest, at, revision) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970, intent.revision])
                 return db.lastInsertedRowID
             }
         }
@@ -248,7 +251,7 @@ public final class SQLiteStateStore: StateStore {
                             intentSequence: record.sequence, status: status, attempts: row["o_attempts"] ?? 0, error: row["o_error"],
                             outputs: try (row["o_outputs"] as String?).map { text throws(StoredRecord.Unreadable) in try StoredRecord.fields(text) }, at: Date(timeIntervalSince1970: row["o_at"] ?? 0))
                     }
-                    return JournalEvent(sequence: record.sequence, runID: record.intent.runID, id: record.intent.id, action: record.intent.action, startedAt: record.intent.at, outcome: outcome)
+                    return JournalEvent(record, outcome: outcome)
                 }
             }
         }
@@ -396,8 +399,8 @@ public final class SQLiteStateStore: StateStore {
                 for record in snapshot.intents {
                     let intent = record.intent
                     try db.execute(
-                        sql: "INSERT INTO journal_intent (seq, run_id, resource_id, action, spec, spec_digest, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        arguments: [record.sequence, intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970])
+                        sql: "INSERT INTO journal_intent (seq, run_id, resource_id, action, spec, spec_digest, at, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [record.sequence, intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970, intent.revision])
                 }
                 for outcome in snapshot.outcomes { try Self.insert(outcome, db) }
                 for token in snapshot.tokens {
@@ -473,7 +476,7 @@ public final class SQLiteStateStore: StateStore {
     static func intent(_ row: Row) throws -> JournalIntentRecord {
         try StoredRecord.intent(
             sequence: row["seq"], runID: row["run_id"], resourceID: row["resource_id"], action: row["action"], spec: row["spec"],
-            specDigest: row["spec_digest"], at: row["at"])
+            specDigest: row["spec_digest"], at: row["at"], revision: row["revision"])
     }
 
     static func holder(_ row: Row) -> LockHolder {

@@ -62,7 +62,7 @@ public actor InMemoryStateStore: StateStore {
 
     public func events(since: Date?) -> [JournalEvent] {
         intents.filter { since == nil || $0.intent.at >= since! }.map { record in
-            JournalEvent(sequence: record.sequence, runID: record.intent.runID, id: record.intent.id, action: record.intent.action, startedAt: record.intent.at, outcome: outcomes[record.sequence])
+            JournalEvent(record, outcome: outcomes[record.sequence])
         }
     }
 

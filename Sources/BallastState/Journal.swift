@@ -10,14 +10,17 @@ public struct JournalIntent: Sendable, Hashable {
     public var spec: Fields
     public var specDigest: String
     public var at: Date
+    /// The source revision (a git commit) the manifests were read at; nil for files.
+    public var revision: String?
 
-    public init(runID: String, id: ResourceID, action: Action, spec: Fields, specDigest: String, at: Date) {
+    public init(runID: String, id: ResourceID, action: Action, spec: Fields, specDigest: String, at: Date, revision: String? = nil) {
         self.runID = runID
         self.id = id
         self.action = action
         self.spec = spec
         self.specDigest = specDigest
         self.at = at
+        self.revision = revision
     }
 }
 
@@ -77,13 +80,25 @@ public struct JournalEvent: Sendable, Hashable {
     public var action: Action
     public var startedAt: Date
     public var outcome: JournalOutcome?
+    /// The source revision (a git commit) of the manifests acted on; nil for files.
+    public var revision: String?
 
-    public init(sequence: Int64, runID: String, id: ResourceID, action: Action, startedAt: Date, outcome: JournalOutcome?) {
+    public init(sequence: Int64, runID: String, id: ResourceID, action: Action, startedAt: Date, outcome: JournalOutcome?, revision: String? = nil) {
         self.sequence = sequence
         self.runID = runID
         self.id = id
         self.action = action
         self.startedAt = startedAt
         self.outcome = outcome
+        self.revision = revision
+    }
+}
+
+extension JournalEvent {
+    /// A recorded intent with its outcome, if it has one.
+    public init(_ record: JournalIntentRecord, outcome: JournalOutcome?) {
+        self.init(
+            sequence: record.sequence, runID: record.intent.runID, id: record.intent.id, action: record.intent.action, startedAt: record.intent.at,
+            outcome: outcome, revision: record.intent.revision)
     }
 }

@@ -218,7 +218,8 @@ struct EventsCommand: AsyncParsableCommand {
                 let status = event.outcome?.status.rawValue ?? "unfinished"
                 let attempts = (event.outcome?.attempts ?? 0) > 1 ? " after \(event.outcome!.attempts) attempts" : ""
                 let error = event.outcome?.error.map { ": \($0)" } ?? ""
-                Terminal.standardOutput("#\(event.sequence) \(Timestamp.string(event.startedAt)) \(event.action.rawValue) \(event.id) \(status)\(attempts)\(error)\n")
+                let revision = event.revision.map { " (commit \($0.prefix(12)))" } ?? ""
+                Terminal.standardOutput("#\(event.sequence) \(Timestamp.string(event.startedAt)) \(event.action.rawValue) \(event.id) \(status)\(attempts)\(revision)\(error)\n")
             }
         }
     }

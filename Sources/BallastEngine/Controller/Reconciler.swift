@@ -43,8 +43,11 @@ public struct Reconciler: Sendable {
         /// Undeclared resources that may be pruned: the manifests have settled since they were
         /// removed and the deletion budget (or an approval) allows it. Others are held.
         public var admittedPrunes: Set<ResourceID> = []
+        /// The source revision these manifests were read at (git), recorded in the journal.
+        public let revision: SourceRevision?
 
-        public init(_ state: DesiredState, secrets: [ReferenceExpression: String]) {
+        public init(_ state: DesiredState, secrets: [ReferenceExpression: String], revision: SourceRevision? = nil) {
+            self.revision = revision
             self.state = state
             self.byID = state.resourcesByID
             self.secrets = secrets
@@ -102,7 +105,7 @@ public struct Reconciler: Sendable {
             try await markDrifted(entry)
             return .reported(action.changes, missing: action.reason == .vanished)
         }
-        return await execute(action, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets)
+        return await execute(action, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets, revision: desired.revision?.commit)
     }
 
     private func prune(_ entry: InventoryEntry, desired: Desired) async throws -> Outcome {
@@ -127,7 +130,7 @@ public struct Reconciler: Sendable {
         let planned = PlannedAction(id: id, action: action, reason: reason, layer: 0, observedRevision: observation.resources[id]?.revision)
         let plan = Plan(inputs: [], inputDigest: "", secretsDigest: "", actions: [planned])
         let slice = DesiredState(sites: desired.state.sites, resources: [])
-        return await execute(planned, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets)
+        return await execute(planned, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets, revision: desired.revision?.commit)
     }
 
     /// How a kept resource reads in watch mode.
@@ -167,11 +170,11 @@ public struct Reconciler: Sendable {
         try await store.upsert(entry)
     }
 
-    private func execute(_ action: PlannedAction, plan: Plan, slice: DesiredState, observation: Observation, entry: InventoryEntry?, secrets: [ReferenceExpression: String]) async -> Outcome {
+    private func execute(_ action: PlannedAction, plan: Plan, slice: DesiredState, observation: Observation, entry: InventoryEntry?, secrets: [ReferenceExpression: String], revision: String?) async -> Outcome {
         let single = Plan(inputs: plan.inputs, inputDigest: plan.inputDigest, secretsDigest: plan.secretsDigest, actions: [action])
         let report = await executor.execute(.init(
             plan: single, desired: slice, observation: observation, inventory: entry.map { [action.id: $0] } ?? [:],
-            secrets: secrets, runID: "watch-\(UUID().uuidString.prefix(8))", secretsKey: secretsKey))
+            secrets: secrets, runID: "watch-\(UUID().uuidString.prefix(8))", revision: revision, secretsKey: secretsKey))
         guard let result = report.results.first else { return .upToDate }
         switch result.status {
         case .applied: return .applied(action.action, reason: action.reason)
