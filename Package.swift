@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "BallastAWS", targets: ["BallastAWS"]),
         .library(name: "BallastPlugins", targets: ["BallastPlugins"]),
         .library(name: "BallastHost", targets: ["BallastHost"]),
+        .library(name: "BallastGit", targets: ["BallastGit"]),
         .library(name: "BallastTesting", targets: ["BallastTesting"]),
     ],
     dependencies: [
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -153,6 +155,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Manifests from a git repository, through the system git CLI.
+        .target(
+            name: "BallastGit",
+            dependencies: [
+                "BallastCore",
+                "BallastProviders",
+                "BallastEngine",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "BallastTesting",
             dependencies: ["BallastCore", "BallastProviders", "BallastSim", "BallastState", "BallastEngine"],
@@ -172,9 +185,11 @@ let package = Package(
                 "BallastAWS",
                 "BallastPlugins",
                 "BallastHost",
+                "BallastGit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -203,6 +218,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "BallastGitTests",
+            dependencies: ["BallastCore", "BallastEngine", "BallastGit", "BallastTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "BallastAWSTests",
             dependencies: ["BallastCore", "BallastProviders", "BallastAWS", "BallastTesting"],
             swiftSettings: strictSettings
@@ -213,6 +233,8 @@ let package = Package(
                 "BallastCore", "BallastProviders", "BallastSim", "BallastState", "BallastEngine", "BallastServer", "BallastTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

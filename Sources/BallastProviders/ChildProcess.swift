@@ -42,9 +42,12 @@ public final class ChildProcess: Sendable {
     /// ``stopAll(grace:)`` stops when Ballast exits, and nothing else reads it.
     private static let running = Mutex<[pid_t: ChildProcess]>([:])
 
-    /// Starts `executable` with `arguments`. `onExit` runs once, on the reaper thread, with the
-    /// raw wait status.
-    public init(_ executable: String, _ arguments: [String] = [], input: Stream = .null, output: Stream = .null, errors: Stream = .null, onExit: (@Sendable (Int32) -> Void)? = nil) throws(ProviderError) {
+    /// Starts `executable` with `arguments`, in Ballast's environment with `environment` set on
+    /// top of it. `onExit` runs once, on the reaper thread, with the raw wait status.
+    public init(
+        _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], input: Stream = .null, output: Stream = .null, errors: Stream = .null,
+        onExit: (@Sendable (Int32) -> Void)? = nil
+    ) throws(ProviderError) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -85,7 +88,16 @@ public final class ChildProcess: Sendable {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var spawned: pid_t = 0
-        let failure = posix_spawn(&spawned, executable, &actions, &attributes, argv, environ)
+        let failure: Int32
+        if environment.isEmpty {
+            failure = posix_spawn(&spawned, executable, &actions, &attributes, argv, environ)
+        } else {
+            var merged = ProcessInfo.processInfo.environment
+            merged.merge(environment) { _, given in given }
+            let envp = merged.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+            defer { for pointer in envp { free(pointer) } }
+            failure = posix_spawn(&spawned, executable, &actions, &attributes, argv, envp)
+        }
         guard failure == 0 else {
             for case let descriptor? in ours { close(descriptor) }
             throw ProviderError(.unavailable, "cannot start \(executable): \(String(cString: strerror(failure)))")

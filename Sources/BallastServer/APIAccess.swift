@@ -8,6 +8,7 @@ import Foundation
 /// - A **read** token may read (`GET`, `HEAD`). Reads need a token only when ``readsNeedToken``
 ///   (the daemon listens on a non-loopback address); then the admin token reads too.
 /// - `/healthz` and `/readyz` are always open, for liveness and readiness probes.
+/// - `POST /v1/hooks/git` takes no token: the git host signs it (``GitWebhook``).
 ///
 /// Besides the tokens given at start-up, tokens made with `ballast token create` are kept in
 /// the state store (``storedToken``), each with its role; revoking one takes effect at its next
@@ -33,9 +34,13 @@ public struct APIAccess: Sendable {
     /// Routes that answer without a token: probes.
     public static let openPaths: Set<String> = ["/healthz", "/readyz"]
 
+    /// Routes that check a signature of their own instead of a token: the git webhook
+    /// (``GitWebhook``), which git hosts sign with a shared secret.
+    public static let signedPaths: Set<String> = ["/v1/hooks/git"]
+
     /// The role a request needs, or nil when it needs none.
     public func requiredRole(method: String, path: String) -> Role? {
-        if Self.openPaths.contains(path) { return nil }
+        if Self.openPaths.contains(path) || Self.signedPaths.contains(path) { return nil }
         if method == "GET" || method == "HEAD" { return readsNeedToken ? .read : nil }
         return .admin
     }

@@ -15,12 +15,18 @@ public struct APIRouter: Sendable {
     public var access: APIAccess
     /// The other replicas' APIs, for answers about the sites they own; nil for one daemon.
     public var peers: (any ReplicaPeers)?
+    /// The git push webhook's secret check; nil when the daemon has no webhook.
+    public var gitWebhook: GitWebhook?
 
     /// Bodies larger than this are refused (413).
     static let maxBody = 1 << 20
 
-    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, access: APIAccess, peers: (any ReplicaPeers)? = nil) {
+    public init(
+        controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, access: APIAccess, peers: (any ReplicaPeers)? = nil,
+        gitWebhook: GitWebhook? = nil
+    ) {
         self.peers = peers
+        self.gitWebhook = gitWebhook
         self.controller = controller
         self.store = store
         self.metrics = metrics
@@ -39,9 +45,12 @@ public struct APIRouter: Sendable {
         router.get("/v1/sites") { request, _ in await sites(request) }
         router.get("/v1/events") { request, _ in try await events(request) }
         router.get("/v1/replicas") { _, _ in await replicas() }
-        router.get("/v1/manifests") { _, _ in Self.json(StatusJSON.manifests(await controller.manifests(), held: await controller.heldDeletions())) }
+        router.get("/v1/manifests") { _, _ in await manifests() }
         router.post("/v1/reconcile") { request, _ in try await reconcile(request) }
         router.post("/v1/events/cloudevents") { request, _ in try await cloudEvent(request) }
+        router.post("/v1/hooks/git") { request, _ in try await gitHook(request) }
+        router.post("/v1/suspend") { _, _ in Self.json(.map(Fields(["suspended": .bool(true), "changed": .bool(await controller.suspend())]))) }
+        router.post("/v1/resume") { _, _ in Self.json(.map(Fields(["suspended": .bool(false), "changed": .bool(await controller.resume())]))) }
         return router
     }
 
@@ -49,6 +58,30 @@ public struct APIRouter: Sendable {
         guard await controller.isStarted else { return Self.text("starting: the initial reconcile is not done\n", status: .serviceUnavailable) }
         guard await controller.storeReachable() else { return Self.text("the state store cannot be reached\n", status: .serviceUnavailable) }
         return Self.text("ready\n")
+    }
+
+    private func manifests() async -> Response {
+        Self.json(StatusJSON.manifests(
+            await controller.manifests(), held: await controller.heldDeletions(), source: controller.source.status(), suspended: await controller.isSuspended))
+    }
+
+    /// A git host says the repository changed: fetch now (never trusting the body).
+    private func gitHook(_ request: Request) async throws -> Response {
+        guard let gitWebhook else {
+            return Self.error("this daemon has no git webhook: start it with --git and --git-webhook-secret-file", status: .notFound)
+        }
+        let body = try await Self.body(request)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+        switch gitWebhook.verify(headers: headers, body: body) {
+        case .rejected(let reason):
+            return Self.error(reason, status: .unauthorized)
+        case .ping:
+            return Self.json(.map(Fields(["fetching": .bool(false)])))
+        case .push:
+            controller.source.refresh()
+            return Self.json(.map(Fields(["fetching": .bool(true)])), status: .accepted)
+        }
     }
 
     private func replicas() async -> Response {
@@ -86,9 +119,12 @@ public struct APIRouter: Sendable {
     private func sites(_ request: Request) async -> Response {
         var statuses = await controller.siteStatuses()
         let local = request.uri.queryParameters.get("local") != nil
-        guard let answered = await controller.sitesAnswered(strictly: local) else { return Self.json(StatusJSON.sites(statuses)) }
+        let revision = await controller.manifests()?.revision?.commit
+        guard let answered = await controller.sitesAnswered(strictly: local) else { return Self.json(StatusJSON.sites(statuses, revision: revision)) }
         statuses.removeAll { !answered.contains($0.name) }
-        guard case .map(let document) = StatusJSON.sites(statuses), case .list(let mine)? = document["sites"] else { return Self.json(StatusJSON.sites(statuses)) }
+        guard case .map(let document) = StatusJSON.sites(statuses, revision: revision), case .list(let mine)? = document["sites"] else {
+            return Self.json(StatusJSON.sites(statuses, revision: revision))
+        }
         if local { return Self.json(.map(document)) }
         return await merged(request, path: "/v1/sites", key: "sites", sortKey: "name", mine: mine)
     }

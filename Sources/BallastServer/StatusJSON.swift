@@ -6,7 +6,7 @@ import Foundation
 /// sorted, lists are sorted by id or name, times are RFC 3339.
 public enum StatusJSON {
     public static func resource(_ status: ResourceStatus) -> Value {
-        .map(Fields([
+        var fields = Fields([
             "id": .string(status.id.description),
             "kind": .string(status.id.kind),
             "name": .string(status.id.name),
@@ -23,18 +23,21 @@ public enum StatusJSON {
                     "lastTransitionTime": .string(Timestamp.string(condition.lastTransitionTime, fractionalSeconds: true)),
                 ]))
             }),
-        ]))
+        ])
+        if let revision = status.revision { fields["revision"] = .string(revision) }
+        return .map(fields)
     }
 
     public static func resources(_ statuses: [ResourceStatus]) -> Value {
         .map(Fields(["formatVersion": .int(1), "resources": .list(statuses.map(resource))]))
     }
 
-    public static func sites(_ sites: [SiteStatus]) -> Value {
+    /// `revision`: the source revision in force (git), shown with each site.
+    public static func sites(_ sites: [SiteStatus], revision: String? = nil) -> Value {
         .map(Fields([
             "formatVersion": .int(1),
             "sites": .list(sites.map { site in
-                .map(Fields([
+                var fields = Fields([
                     "name": .string(site.name),
                     "class": .string(site.siteClass),
                     "provider": .string(site.provider),
@@ -42,20 +45,49 @@ public enum StatusJSON {
                     "reason": site.reason.map(Value.string) ?? .null,
                     "since": .string(Timestamp.string(site.since)),
                     "resources": .int(site.resources),
-                ]))
+                ])
+                if let revision { fields["revision"] = .string(revision) }
+                return .map(fields)
             }),
         ]))
     }
 
-    public static func manifests(_ report: ManifestReport?, held: MassDeletion? = nil) -> Value {
+    /// The last manifest load, the deletions held, and where the manifests come from.
+    public static func manifests(_ report: ManifestReport?, held: MassDeletion? = nil, source: SourceStatus? = nil, suspended: Bool = false) -> Value {
         guard let report else { return .map(Fields(["valid": .null])) }
-        return .map(Fields([
+        var fields = Fields([
             "valid": .bool(report.valid),
             "at": .string(Timestamp.string(report.at)),
             "inputDigest": .string(report.inputDigest),
             "diagnostics": .list(report.diagnostics.map(Value.string)),
             "resources": .int(report.resources),
             "heldDeletions": held.map(heldDeletions) ?? .null,
+            "suspended": .bool(suspended),
+        ])
+        if let source { fields["source"] = Self.source(source) }
+        if let revision = report.revision { fields["revision"] = Self.revision(revision) }
+        if let held = report.heldRevision { fields["heldRevision"] = Self.revision(held) }
+        return .map(fields)
+    }
+
+    public static func source(_ source: SourceStatus) -> Value {
+        .map(Fields([
+            "kind": .string(source.kind.rawValue),
+            "location": .string(source.location),
+            "ref": source.ref.map(Value.string) ?? .null,
+            "paths": .list(source.paths.map(Value.string)),
+            "latest": source.latest.map(revision) ?? .null,
+            "checkedAt": source.checkedAt.map { .string(Timestamp.string($0)) } ?? .null,
+            "error": source.error.map(Value.string) ?? .null,
+            "notice": source.notice.map(Value.string) ?? .null,
+        ]))
+    }
+
+    public static func revision(_ revision: SourceRevision) -> Value {
+        .map(Fields([
+            "commit": .string(revision.commit),
+            "committedAt": revision.committedAt.map { .string(Timestamp.string($0)) } ?? .null,
+            "subject": revision.subject.map(Value.string) ?? .null,
         ]))
     }
 

@@ -18,9 +18,15 @@ public struct WatchDaemon: Sendable {
     public var logger: Logger
     /// The state lease the daemon holds for its life: losing it stops the daemon.
     public var lease: HeldLease?
+    /// The git push webhook's secret check, when the daemon follows a repository with one.
+    public var gitWebhook: GitWebhook?
 
-    public init(controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, listen: ListenAddress, access: APIAccess, lease: HeldLease? = nil, logger: Logger) {
+    public init(
+        controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, listen: ListenAddress, access: APIAccess, lease: HeldLease? = nil,
+        gitWebhook: GitWebhook? = nil, logger: Logger
+    ) {
         self.lease = lease
+        self.gitWebhook = gitWebhook
         self.controller = controller
         self.store = store
         self.metrics = metrics
@@ -41,7 +47,7 @@ public struct WatchDaemon: Sendable {
         // A replica asks the others about the sites they own.
         let peers = controller.replicas == nil ? nil : HTTPReplicaPeers()
         defer { if let peers { Task { await peers.shutdown() } } }
-        let router = APIRouter(controller: controller, store: store, metrics: metrics, access: access, peers: peers).router()
+        let router = APIRouter(controller: controller, store: store, metrics: metrics, access: access, peers: peers, gitWebhook: gitWebhook).router()
         // The controller starts once the server is bound: a port in use stops the daemon before
         // it touches anything.
         let (listening, signalListening) = AsyncStream<Void>.makeStream()

@@ -27,13 +27,15 @@ struct ApplyCommand: AsyncParsableCommand {
         let context = try Runtime(runtime)
         let store = try await context.store()
         let service = try await context.applyService(store: store, parallelism: change.parallelism)
-        let saved = SavedPlanFile.read(manifests.paths, key: service.planner.planKey)
+        let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
+        // A plan file is named as a path, never found in a repository.
+        let saved = manifests.gitURL == nil ? SavedPlanFile.read(manifests.paths, key: service.planner.planKey) : .notAPlan
         try await LockGuard.holding(service, command: "ballast apply", wait: change.lockWait) { _ in
-            try await run(context: context, service: service, saved: saved)
+            try await run(context: context, service: service, saved: saved, checkout: checkout)
         }
     }
 
-    private func run(context: Runtime, service: ApplyService, saved: SavedPlanFile.Result) async throws {
+    private func run(context: Runtime, service: ApplyService, saved: SavedPlanFile.Result, checkout: ManifestCheckout) async throws {
         switch saved {
         case .failure(let message):
             Terminal.standardError("ballast: error: \(message)\n")
@@ -41,7 +43,7 @@ struct ApplyCommand: AsyncParsableCommand {
         case .plan(let plan, let path):
             try await applySaved(plan, path: path, service: service)
         case .notAPlan:
-            let (outcome, recovery) = try await service.prepare(manifests.paths, readStandardInput: Terminal.readStandardInput)
+            let (outcome, recovery) = try await service.prepare(checkout.paths, revision: checkout.revision?.commit, readStandardInput: Terminal.readStandardInput)
             if let recovery { Terminal.reportRecovery(recovery) }
             Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
             guard let plan = outcome.plan, let desired = outcome.loaded.desired else { throw ExitCode.failure }

@@ -25,13 +25,14 @@ struct DestroyCommand: AsyncParsableCommand {
         let context = try Runtime(runtime)
         let store = try await context.store(creating: false)
         let service = try await context.applyService(store: store, parallelism: change.parallelism)
+        let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
         try await LockGuard.holding(service, command: "ballast destroy", wait: change.lockWait) { _ in
-            try await destroy(service)
+            try await destroy(service, checkout: checkout)
         }
     }
 
-    private func destroy(_ service: ApplyService) async throws {
-        let (outcome, recovery) = try await service.prepare(manifests.paths, readStandardInput: Terminal.readStandardInput)
+    private func destroy(_ service: ApplyService, checkout: ManifestCheckout) async throws {
+        let (outcome, recovery) = try await service.prepare(checkout.paths, revision: checkout.revision?.commit, readStandardInput: Terminal.readStandardInput)
         if let recovery { Terminal.reportRecovery(recovery) }
         guard outcome.plan != nil, let desired = outcome.loaded.desired else {
             Terminal.report(outcome.diagnostics, files: outcome.loaded.files)

@@ -17,7 +17,8 @@ struct DriftCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try Runtime(runtime)
         let service = try await context.applyService(store: try await context.existingStore(), creatingKey: false)
-        let outcome = try await service.planner.plan(manifests.paths, readStandardInput: Terminal.readStandardInput)
+        let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
+        let outcome = try await service.planner.plan(checkout.paths, readStandardInput: Terminal.readStandardInput)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan else { throw ExitCode.failure }
         let drifted = service.drift(outcome)

@@ -1,10 +1,52 @@
 import ArgumentParser
+import BallastGit
 import Foundation
 
-/// Options every command that reads manifests shares.
+/// Options every command that reads manifests shares: files and directories, or paths in one
+/// ref of a git repository.
 struct ManifestOptions: ParsableArguments {
     @Argument(help: "Manifest files or directories (searched for *.yaml and *.yml); '-' reads standard input.")
-    var paths: [String]
+    var paths: [String] = []
+
+    @Option(name: .customLong("git"), help: ArgumentHelp(
+        "Read the manifests from this git repository (https://, ssh://, git@host:path, file:// or a path) instead of PATHS; credentials come from git's own credential helpers, GIT_SSH_COMMAND or ~/.netrc.",
+        valueName: "url"))
+    var gitURL: String?
+
+    @Option(help: ArgumentHelp("With --git: the branch or tag to read (default: main).", valueName: "ref"))
+    var ref: String?
+
+    @Option(name: .customLong("path"), help: ArgumentHelp(
+        "With --git: a directory or file in the repository to load, relative to its root (repeatable; default: the whole repository).",
+        valueName: "path"))
+    var gitPaths: [String] = []
+
+    @Option(name: .customLong("verify-commits"), help: ArgumentHelp(
+        "With --git: use only commits signed by a key this allowed-signers file names (SSH signatures, as 'git verify-commit' checks them).",
+        valueName: "file"))
+    var allowedSigners: String?
+
+    @Option(parsing: .unconditional, help: "With --git: how long one git command may take (e.g. 2m).")
+    var gitTimeout = "2m"
+
+    func validate() throws {
+        if gitURL == nil {
+            guard !paths.isEmpty else { throw ValidationError("name the manifest files or directories to read ('-' for standard input), or a repository with --git") }
+            guard ref == nil, gitPaths.isEmpty, allowedSigners == nil else { throw ValidationError("--ref, --path and --verify-commits go with --git") }
+        } else {
+            guard paths.isEmpty else { throw ValidationError("with --git, name the paths in the repository with --path, not as arguments (got \(paths.joined(separator: " ")))") }
+            try Terminal.requireDuration(gitTimeout, option: "--git-timeout", atLeast: .seconds(1))
+            if let allowedSigners, !FileManager.default.isReadableFile(atPath: allowedSigners) {
+                throw ValidationError("--verify-commits \(allowedSigners) cannot be read")
+            }
+        }
+    }
+
+    /// The repository and ref named by --git and --ref; nil without --git.
+    func remote() throws(GitError) -> GitRemote? {
+        guard let gitURL else { return nil }
+        return try GitRemote(url: gitURL, ref: ref ?? "main")
+    }
 }
 
 /// Where state lives, and how chatty the run is.

@@ -36,9 +36,10 @@ struct PlanCommand: AsyncParsableCommand {
         let store = out != nil ? try await context.store() : try await context.existingStore(allowsNewEstate: true)
         var service = try await context.applyService(store: store, creatingKey: out != nil)
         service.planner.observer.timeout = .seconds(observeTimeout)
-        let loaded = service.planner.load(manifests.paths, readStandardInput: Terminal.readStandardInput)
+        let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
+        let loaded = service.planner.load(checkout.paths, readStandardInput: Terminal.readStandardInput)
         if let desired = loaded.desired { await context.recoverOpportunistically(service, sites: desired.sites) }
-        let outcome = try await service.planner.plan(loaded, inputs: manifests.paths)
+        let outcome = try await service.planner.plan(loaded, inputs: checkout.paths)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan, let desired = outcome.loaded.desired else { throw ExitCode(1) }
         if let mass = plan.massDeletion, !allowMassDelete {

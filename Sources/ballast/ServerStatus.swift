@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import BallastCore
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 /// `ballast status --server URL`: sites and resource conditions from a running daemon.
@@ -19,29 +20,16 @@ struct ServerStatus {
     }()
 
     func print() async throws {
-        // async-http-client rather than URLSession: FoundationNetworking would load libcurl and
-        // a score of libraries into every ballast process, for this one command.
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout.connect = .milliseconds(Int64(min(timeout, .seconds(5)) / .milliseconds(1)))
-        // A refused connection is an answer: say so at once instead of retrying until the deadline.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        do {
-            try await print(using: client)
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-        try await client.shutdown()
+        try await DaemonClient(baseURL: baseURL, timeout: timeout, token: token).session { try await print(using: $0) }
     }
 
-    private func print(using client: HTTPClient) async throws {
-        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        let sites = try await fetch(base + "/v1/sites", client: client)["sites"]
-        let resources = try await fetch(base + "/v1/resources", client: client)["resources"]
-        let manifests = try? await fetch(base + "/v1/manifests", client: client)
+    private func print(using client: DaemonClient.Session) async throws {
+        let base = client.base
+        let sites = try await client.get("/v1/sites")["sites"]
+        let resources = try await client.get("/v1/resources")["resources"]
+        let manifests = try? await client.get("/v1/manifests")
         // Only replicas of a PostgreSQL state answer it (404 otherwise).
-        let replicas = try await fetch(base + "/v1/replicas", client: client, absentOn404: true)
+        let replicas = try await client.get("/v1/replicas", absentOn404: true)
         if format == .json {
             Terminal.standardOutput(JSONText.pretty(.map(Fields([
                 "formatVersion": .int(1),
@@ -54,6 +42,7 @@ struct ServerStatus {
             return
         }
         var out = "Server: \(base)\n"
+        if let manifests { out += Self.describeSource(manifests) }
         if let replicas { out += Self.describeReplicas(replicas, table: table) }
         if manifests?["valid"] == .bool(false) {
             out += "Manifests: the last edit does not validate; the last good manifests stay in force:\n"
@@ -104,6 +93,27 @@ struct ServerStatus {
         }.joined()
     }
 
+    /// Where the manifests come from (with git: the commit in force, one held, fetch errors) and
+    /// whether syncing is suspended.
+    static func describeSource(_ manifests: Fields) -> String {
+        var out = ""
+        func commit(_ value: Value?) -> String? {
+            guard case .map(let revision)? = value, let id = revision["commit"]?.stringValue else { return nil }
+            let subject = revision["subject"]?.stringValue.map { " \"\($0)\"" } ?? ""
+            return String(id.prefix(12)) + subject
+        }
+        if case .map(let source)? = manifests["source"], source["kind"]?.stringValue == "git" {
+            out += "Source: \(source["location"]?.stringValue ?? "") \(source["ref"]?.stringValue ?? "")"
+            if let inForce = commit(manifests["revision"]) { out += ", commit \(inForce) in force" }
+            out += "\n"
+            if let held = commit(manifests["heldRevision"]) { out += "  held: commit \(held) does not validate\n" }
+            if let error = source["error"]?.stringValue { out += "  last fetch failed: \(error)\n" }
+            if let notice = source["notice"]?.stringValue { out += "  \(notice)\n" }
+        }
+        if manifests["suspended"]?.boolValue == true { out += "Syncing: suspended (manifest changes wait for 'ballast resume'; healing goes on)\n" }
+        return TerminalText.safe(out).replacingOccurrences(of: "\\n", with: "\n")
+    }
+
     /// The replicas, which sites each owns, lease ages and the leader; replicas whose manifests
     /// differ from the answering one's, and sites nobody owns, are called out.
     static func describeReplicas(_ document: Fields, table: ([[String]], String) -> String) -> String {
@@ -143,37 +153,85 @@ struct ServerStatus {
         return out
     }
 
-    private func fetch(_ url: String, client: HTTPClient, absentOn404: Bool = false) async throws -> Fields? {
-        try await fetch(url, client: client, allowing404: absentOn404)
-    }
+}
 
-    private func fetch(_ url: String, client: HTTPClient) async throws -> Fields {
-        try await fetch(url, client: client, allowing404: false)!
-    }
+/// A running daemon's API, for the commands that talk to one (`status --server`, `suspend`,
+/// `resume`): one client per command, a deadline on every exchange, errors in words.
+struct DaemonClient {
+    let baseURL: String
+    /// The whole exchange's deadline; connecting gets at most 5 s of it, and is not retried.
+    var timeout: Duration
+    var token: String?
 
-    private func fetch(_ url: String, client: HTTPClient, allowing404: Bool) async throws -> Fields? {
-        guard let address = URL(string: url), address.scheme == "http" || address.scheme == "https" else {
-            Terminal.standardError("ballast: error: --server takes an http:// or https:// URL\n")
-            throw ExitCode.failure
-        }
+    /// Runs `body` with a client, shut down afterwards whatever happens.
+    func session<T>(_ body: (Session) async throws -> T) async throws -> T {
+        // async-http-client rather than URLSession: FoundationNetworking would load libcurl and
+        // a score of libraries into every ballast process, for these few commands.
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .milliseconds(Int64(min(timeout, .seconds(5)) / .milliseconds(1)))
+        // A refused connection is an answer: say so at once instead of retrying until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let session = Session(client: client, base: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL, timeout: timeout, token: token)
         do {
-            var request = HTTPClientRequest(url: address.absoluteString)
-            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-            let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout / .milliseconds(1))))
-            let body = try await response.body.collect(upTo: 256 << 20)
-            let status = Int(response.status.code)
-            if allowing404, status == 404 { return nil }
-            guard status == 200, case .map(let fields) = try JSONValueParser.parse(Array(body.readableBytesView)) else {
-                let hint = status == 401 ? " (set BALLAST_READ_TOKEN to the daemon's read token)" : ""
-                Terminal.standardError("ballast: error: \(url) answered \(status)\(hint)\n")
+            let result = try await body(session)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    struct Session {
+        let client: HTTPClient
+        let base: String
+        let timeout: Duration
+        let token: String?
+
+        func get(_ path: String) async throws -> Fields {
+            try await exchange(.GET, path, absentOn404: false)!
+        }
+
+        func get(_ path: String, absentOn404: Bool) async throws -> Fields? {
+            try await exchange(.GET, path, absentOn404: absentOn404)
+        }
+
+        func post(_ path: String) async throws -> Fields {
+            try await exchange(.POST, path, absentOn404: false)!
+        }
+
+        /// The JSON object answered with 200 or 202; nil for a 404 when `absentOn404`. Anything
+        /// else is printed, with the API's error message, and ends the command with status 1.
+        private func exchange(_ method: HTTPMethod, _ path: String, absentOn404: Bool) async throws -> Fields? {
+            let url = base + path
+            guard let address = URL(string: url), address.scheme == "http" || address.scheme == "https" else {
+                Terminal.standardError("ballast: error: --server takes an http:// or https:// URL\n")
                 throw ExitCode.failure
             }
-            return fields
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            Terminal.standardError("ballast: error: cannot read \(url): \(Self.describe(error, timeout: timeout)) (is 'ballast watch --listen' running there?)\n")
-            throw ExitCode.failure
+            do {
+                var request = HTTPClientRequest(url: address.absoluteString)
+                request.method = method
+                if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+                let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout / .milliseconds(1))))
+                let body = try await response.body.collect(upTo: 256 << 20)
+                let status = Int(response.status.code)
+                if absentOn404, status == 404 { return nil }
+                let parsed = try? JSONValueParser.parse(Array(body.readableBytesView))
+                guard status == 200 || status == 202, case .map(let fields)? = parsed else {
+                    var hint = ""
+                    if status == 401 { hint = method == .GET ? " (set BALLAST_READ_TOKEN to the daemon's read token)" : " (set BALLAST_TOKEN or pass --token-file with the daemon's admin token)" }
+                    if case .map(let fields)? = parsed, let message = fields["error"]?.stringValue { hint += ": \(TerminalText.safe(message))" }
+                    Terminal.standardError("ballast: error: \(url) answered \(status)\(hint)\n")
+                    throw ExitCode.failure
+                }
+                return fields
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                Terminal.standardError("ballast: error: cannot read \(url): \(DaemonClient.describe(error, timeout: timeout)) (is 'ballast watch --listen' running there?)\n")
+                throw ExitCode.failure
+            }
         }
     }
 

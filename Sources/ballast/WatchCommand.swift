@@ -1,6 +1,7 @@
 import ArgumentParser
 import BallastCore
 import BallastEngine
+import BallastGit
 import BallastServer
 import BallastState
 import Foundation
@@ -20,7 +21,11 @@ struct WatchCommand: AsyncParsableCommand {
         policy.selfHeal: false or management: observe (reported only). Serves /healthz, /readyz, \
         /metrics and /v1/… on --listen. POST routes need 'Authorization: Bearer TOKEN'; without \
         --token-file or BALLAST_TOKEN a token is generated into STATE/watch.token. SIGTERM or \
-        SIGINT stops it cleanly. One daemon per SQLite state. On a PostgreSQL state (--state \
+        SIGINT stops it cleanly. With --git it follows a branch or tag of a repository instead \
+        of PATHS: fetched every --interval and on a push webhook (POST /v1/hooks/git, with \
+        --git-webhook-secret-file); a commit whose manifests do not validate is held and the \
+        last good one stays in force. POST /v1/suspend and /v1/resume (or 'ballast suspend' \
+        and 'ballast resume') stop and restart syncing; healing goes on. One daemon per SQLite state. On a PostgreSQL state (--state \
         postgres://…) any number of daemons form one control plane: each is a replica that owns \
         a share of the sites through per-site leases, and takes over the sites of a replica that \
         stops or dies.
@@ -57,6 +62,14 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Approve, by its digest, a set of deletions held over the deletion budget (as /v1/manifests reports it).")
     var approveDeletions: String?
 
+    @Option(parsing: .unconditional, help: "With --git: how often to fetch (e.g. 30s, 1m, 5m; ±10% jitter).")
+    var interval = "1m"
+
+    @Option(help: ArgumentHelp(
+        "With --git: serve POST /v1/hooks/git for push webhooks signed with the secret in this file (GitHub and Gitea HMAC-SHA256, GitLab token).",
+        valueName: "file"))
+    var gitWebhookSecretFile: String?
+
     @Option(help: "With a PostgreSQL state: this replica's id, unique among the replicas (default HOSTNAME:PID).")
     var replicaID: String?
 
@@ -82,6 +95,8 @@ struct WatchCommand: AsyncParsableCommand {
             throw ValidationError("--replica-id takes 1 to 200 printable characters")
         }
         guard !manifests.paths.contains("-") else { throw ValidationError("watch re-reads its manifests when they change, so it needs files or directories, not '-'") }
+        try Terminal.requireDuration(interval, option: "--interval", atLeast: .seconds(1))
+        if gitWebhookSecretFile != nil && manifests.gitURL == nil { throw ValidationError("--git-webhook-secret-file goes with --git") }
     }
 
     func run() async throws {
@@ -156,10 +171,13 @@ struct WatchCommand: AsyncParsableCommand {
         factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]
         let metrics = WatchMetrics(factory: factory)
         await replicas?.export(to: metrics)
-        let controller = WatchController(paths: manifests.paths, applier: service, configuration: configuration, metrics: metrics, replicas: replicas, logger: context.logger)
+        let (source, webhook) = try manifestSource(context)
+        let controller = WatchController(
+            paths: manifests.paths, applier: service, configuration: configuration, metrics: metrics, source: source, replicas: replicas, logger: context.logger)
         let readToken = try Self.token(file: readTokenFile, variable: "BALLAST_READ_TOKEN", option: "--read-token-file")
         let access = APIAccess(adminToken: token, readToken: readToken, readsNeedToken: !address.isLoopback, storedToken: { try await store.token(digest: $0) })
-        let daemon = WatchDaemon(controller: controller, store: store, metrics: registry, listen: address, access: access, lease: lease, logger: context.logger)
+        let daemon = WatchDaemon(
+            controller: controller, store: store, metrics: registry, listen: address, access: access, lease: lease, gitWebhook: webhook, logger: context.logger)
         let files = context
         do {
             try await daemon.run(
@@ -179,9 +197,33 @@ struct WatchCommand: AsyncParsableCommand {
         }
     }
 
+    /// With --git: the repository as a manifest source, and the webhook's check when a secret
+    /// is given; nil for files and directories.
+    private func manifestSource(_ context: Runtime) throws -> (source: (any ManifestSource)?, webhook: GitWebhook?) {
+        do {
+            guard let remote = try manifests.remote() else { return (nil, nil) }
+            let mirror = try GitMirror(remote: remote, dataDirectory: context.dataDirectory, timeout: Terminal.duration(manifests.gitTimeout)!)
+            let source = try GitManifestSource(
+                mirror: mirror, paths: manifests.gitPaths, interval: Terminal.duration(interval)!, allowedSigners: manifests.allowedSigners, logger: context.logger)
+            guard let gitWebhookSecretFile else { return (source, nil) }
+            guard let text = try? String(contentsOfFile: gitWebhookSecretFile, encoding: .utf8), let webhook = GitWebhook(secret: text) else {
+                Terminal.standardError("ballast: error: --git-webhook-secret-file \(gitWebhookSecretFile) cannot be read or is empty\n")
+                throw ExitCode.failure
+            }
+            return (source, webhook)
+        } catch let error as GitError {
+            Terminal.standardError("ballast: error: \(error.message)\n")
+            throw ExitCode.failure
+        }
+    }
+
     /// Prints the start-up outcome; false when the daemon must not go on.
     private static func reportStartup(_ report: WatchController.StartupReport, runtime: Runtime, replica: String?) -> Bool {
         if let recovery = report.recovery { Terminal.reportRecovery(recovery) }
+        if let revision = report.revision {
+            let subject = revision.subject.map { " \"\($0)\"" } ?? ""
+            Terminal.standardOutput("ballast watch: commit \(revision.short)\(TerminalText.safe(subject)) in force\n")
+        }
         Terminal.report(report.diagnostics, files: report.loaded.files)
         guard let plan = report.plan else {
             Terminal.standardError("ballast: error: watch did not start: fix the errors above\n")

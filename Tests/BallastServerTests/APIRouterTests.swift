@@ -5,7 +5,9 @@ import BallastSim
 import BallastServer
 import BallastState
 import BallastTesting
+import Crypto
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -24,7 +26,7 @@ private let estate = TestManifests.oneSite + """
 
 /// The router in-process (HummingbirdTesting's `.router`), over a started controller on the
 /// sim provider: no socket, no daemon process.
-private func withRouter(readsNeedToken: Bool, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+private func withRouter(readsNeedToken: Bool, gitWebhook: GitWebhook? = nil, _ body: @Sendable (any TestClientProtocol, WatchController) async throws -> Void) async throws {
     let directory = TemporaryDirectory(prefix: "ballast-router")
     defer { directory.remove() }
     directory.write("manifests/estate.yaml", estate)
@@ -38,8 +40,8 @@ private func withRouter(readsNeedToken: Bool, _ body: @Sendable (any TestClientP
         configuration: WatchConfiguration(), metrics: WatchMetrics(factory: PrometheusMetricsFactory(registry: prometheus)), logger: quietLogger)
     #expect(try await controller.start().plan != nil)
     let access = APIAccess(adminToken: "admin-token", readToken: "read-token", readsNeedToken: readsNeedToken)
-    let router = APIRouter(controller: controller, store: store, metrics: prometheus, access: access).router()
-    try await Application(router: router).test(.router) { client in try await body(client) }
+    let router = APIRouter(controller: controller, store: store, metrics: prometheus, access: access, gitWebhook: gitWebhook).router()
+    try await Application(router: router).test(.router) { client in try await body(client, controller) }
 }
 
 private func bearer(_ token: String) -> HTTPFields {
@@ -56,7 +58,7 @@ private func errorBody(_ response: TestResponse) -> String? {
 @Suite("API router")
 struct APIRouterTests {
     @Test func everyErrorHasOneShape() async throws {
-        try await withRouter(readsNeedToken: false) { client in
+        try await withRouter(readsNeedToken: false) { client, _ in
             let unknownRoute = try await client.execute(uri: "/v1/nothing-here", method: .get)
             #expect(unknownRoute.status == .notFound)
             #expect(errorBody(unknownRoute) == "no such route: GET /v1/nothing-here")
@@ -74,7 +76,7 @@ struct APIRouterTests {
     }
 
     @Test func onLoopbackReadsAreOpenAndMutationsNeedTheAdminToken() async throws {
-        try await withRouter(readsNeedToken: false) { client in
+        try await withRouter(readsNeedToken: false) { client, _ in
             #expect(try await client.execute(uri: "/v1/resources", method: .get).status == .ok)
             #expect(try await client.execute(uri: "/v1/reconcile", method: .post, headers: bearer("read-token")).status == .forbidden)
             #expect(try await client.execute(uri: "/v1/reconcile", method: .post, headers: bearer("wrong")).status == .unauthorized)
@@ -87,7 +89,7 @@ struct APIRouterTests {
     }
 
     @Test func offLoopbackReadsNeedAToken() async throws {
-        try await withRouter(readsNeedToken: true) { client in
+        try await withRouter(readsNeedToken: true) { client, _ in
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok, "probes stay open")
             #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
             #expect(try await client.execute(uri: "/v1/resources", method: .get).status == .unauthorized)
@@ -96,6 +98,57 @@ struct APIRouterTests {
             #expect(try await client.execute(uri: "/v1/sites", method: .get, headers: bearer("admin-token")).status == .ok)
             let manifests = try await client.execute(uri: "/v1/manifests", method: .get, headers: bearer("read-token"))
             #expect(String(buffer: manifests.body).contains("\"heldDeletions\": null"))
+        }
+    }
+
+    @Test func theGitWebhookChecksItsSignatureInsteadOfAToken() async throws {
+        let webhook = try #require(GitWebhook(secret: "hook-secret\n"))
+        try await withRouter(readsNeedToken: true, gitWebhook: webhook) { client, _ in
+            let body = #"{"ref": "refs/heads/main", "after": "0000000000000000000000000000000000000000"}"#
+            let mac = HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array("hook-secret".utf8)))
+            let signature = SpecDigest.hex(mac)
+            var github = HTTPFields()
+            github[HTTPField.Name("X-Hub-Signature-256")!] = "sha256=" + signature
+            github[HTTPField.Name("X-GitHub-Event")!] = "push"
+            let good = try await client.execute(uri: "/v1/hooks/git", method: .post, headers: github, body: ByteBuffer(string: body))
+            #expect(good.status == .accepted, "\(String(buffer: good.body))")
+            // The same signature over another body, a wrong secret, or none at all: 401.
+            let tampered = try await client.execute(uri: "/v1/hooks/git", method: .post, headers: github, body: ByteBuffer(string: body + " "))
+            #expect(tampered.status == .unauthorized && errorBody(tampered)?.contains("does not match") == true)
+            let unsigned = try await client.execute(uri: "/v1/hooks/git", method: .post, body: ByteBuffer(string: body))
+            #expect(unsigned.status == .unauthorized && errorBody(unsigned)?.contains("not signed") == true)
+            var gitea = HTTPFields()
+            gitea[HTTPField.Name("X-Gitea-Signature")!] = signature
+            #expect(try await client.execute(uri: "/v1/hooks/git", method: .post, headers: gitea, body: ByteBuffer(string: body)).status == .accepted)
+            var gitlab = HTTPFields()
+            gitlab[HTTPField.Name("X-Gitlab-Token")!] = "hook-secret"
+            #expect(try await client.execute(uri: "/v1/hooks/git", method: .post, headers: gitlab, body: ByteBuffer(string: body)).status == .accepted)
+            gitlab[HTTPField.Name("X-Gitlab-Token")!] = "hook-secreT"
+            #expect(try await client.execute(uri: "/v1/hooks/git", method: .post, headers: gitlab, body: ByteBuffer(string: body)).status == .unauthorized)
+            var ping = github
+            ping[HTTPField.Name("X-GitHub-Event")!] = "ping"
+            #expect(try await client.execute(uri: "/v1/hooks/git", method: .post, headers: ping, body: ByteBuffer(string: body)).status == .ok)
+        }
+        // A daemon without a webhook secret has no webhook.
+        try await withRouter(readsNeedToken: false) { client, _ in
+            let response = try await client.execute(uri: "/v1/hooks/git", method: .post, body: ByteBuffer(string: "{}"))
+            #expect(response.status == .notFound)
+        }
+    }
+
+    @Test func suspendAndResumeNeedTheAdminTokenAndShowInTheManifestReport() async throws {
+        try await withRouter(readsNeedToken: false) { client, controller in
+            #expect(try await client.execute(uri: "/v1/suspend", method: .post, headers: bearer("read-token")).status == .forbidden)
+            let suspended = try await client.execute(uri: "/v1/suspend", method: .post, headers: bearer("admin-token"))
+            #expect(suspended.status == .ok && String(buffer: suspended.body).contains("\"changed\": true"))
+            #expect(await controller.isSuspended)
+            let again = try await client.execute(uri: "/v1/suspend", method: .post, headers: bearer("admin-token"))
+            #expect(String(buffer: again.body).contains("\"changed\": false"))
+            let manifests = try await client.execute(uri: "/v1/manifests", method: .get)
+            #expect(String(buffer: manifests.body).contains("\"suspended\": true"))
+            #expect(String(buffer: manifests.body).contains("\"kind\": \"directory\""))
+            #expect(try await client.execute(uri: "/v1/resume", method: .post, headers: bearer("admin-token")).status == .ok)
+            #expect(await !controller.isSuspended)
         }
     }
 }

@@ -15,6 +15,9 @@ public struct ManifestFingerprint: Sendable, Hashable {
 
     /// By file path; paths that do not exist map to nil.
     public private(set) var files: [String: Stamp?]
+    /// The revision of a versioned source (a git commit), whose files never change once
+    /// checked out; nil for a directory.
+    public private(set) var revision: SourceRevision?
 
     /// Fingerprints the files `ManifestInput.gather` would read for `paths` (stdin excluded),
     /// and `extraFiles` (the files secrets are read from).
@@ -32,6 +35,14 @@ public struct ManifestFingerprint: Sendable, Hashable {
         }
         for file in extraFiles { files[file] = Self.stamp(file) }
         self.files = files
+    }
+
+    /// A revision of a versioned source, and `extraFiles` (read by secrets from outside it).
+    public init(revision: SourceRevision, extraFiles: [String] = []) {
+        var files: [String: Stamp?] = [:]
+        for file in extraFiles { files[file] = Self.stamp(file) }
+        self.files = files
+        self.revision = revision
     }
 
     static func stamp(_ path: String) -> Stamp? {

@@ -12,12 +12,19 @@ public struct ManifestReport: Sendable {
     public var diagnostics: [String]
     /// How many resources the manifests in force declare.
     public var resources: Int
+    /// The source revision in force (git), if the source has revisions.
+    public var revision: SourceRevision?
+    /// The newest revision that was not put in force because its manifests do not validate;
+    /// nil once a later one is.
+    public var heldRevision: SourceRevision?
 
-    public init(valid: Bool, at: Date, inputDigest: String, diagnostics: [String], resources: Int) {
+    public init(valid: Bool, at: Date, inputDigest: String, diagnostics: [String], resources: Int, revision: SourceRevision? = nil, heldRevision: SourceRevision? = nil) {
         self.valid = valid
         self.at = at
         self.inputDigest = inputDigest
         self.diagnostics = diagnostics
         self.resources = resources
+        self.revision = revision
+        self.heldRevision = heldRevision
     }
 }

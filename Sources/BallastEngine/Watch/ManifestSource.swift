@@ -1,11 +1,19 @@
 import BallastCore
+import Foundation
 
-/// Where watch mode's manifests come from, and how it learns that they changed: today a
-/// directory polled with `stat`; next an inotify watch (the scale issue) and a git checkout (the
-/// GitOps issue), behind the same two requirements.
+/// Where watch mode's manifests come from, and how it learns that they changed: a directory
+/// polled with `stat` (``PolledManifestSource``) or a git checkout (`GitManifestSource`), and
+/// next an inotify watch (the scale issue), behind the same requirements.
 public protocol ManifestSource: Sendable {
-    /// The paths the manifests are loaded from.
-    var paths: [String] { get }
+    /// The manifests to start from: what the source holds now, or for a versioned source that
+    /// cannot be reached, the revision last put in force. Throws when there is nothing to start
+    /// from. Called once, before any other requirement but ``status()``.
+    func initial() async throws -> ManifestFingerprint
+
+    /// The files and directories to load the manifests of `fingerprint` from. They do not
+    /// change while that fingerprint is in force or being loaded: a versioned source keeps each
+    /// revision's files apart, so a load never mixes two revisions.
+    func paths(for fingerprint: ManifestFingerprint) -> [String]
 
     /// What the manifests (and `extraFiles`: the files secrets and `source` fields read) look
     /// like now, without reading them. Equal fingerprints mean nothing new to load.
@@ -15,6 +23,17 @@ public protocol ManifestSource: Sendable {
     /// source's settle time (a save in several steps is never read half way), with the settled
     /// fingerprint; nil when the task is cancelled. Never returns a fingerprint equal to `loaded`.
     func nextChange(from loaded: ManifestFingerprint?, extraFiles: @Sendable () async -> [String]) async -> ManifestFingerprint?
+
+    /// A hint that the manifests may have changed (a webhook): look now rather than at the next
+    /// interval. Returns at once; several hints before the look count as one.
+    func refresh()
+
+    /// The manifests of `fingerprint` were loaded, validated and put in force. A versioned source
+    /// records it, to start from it when it cannot be reached, and may drop older revisions.
+    func adopted(_ fingerprint: ManifestFingerprint)
+
+    /// What the source is and how its last look went, for status and the API.
+    func status() -> SourceStatus
 }
 
 /// Files and directories checked with `stat` every `interval`, on the controller's clock.
@@ -31,6 +50,12 @@ public struct PolledManifestSource: ManifestSource {
         self.clock = clock
     }
 
+    public func initial() async throws -> ManifestFingerprint {
+        fingerprint(extraFiles: [])
+    }
+
+    public func paths(for fingerprint: ManifestFingerprint) -> [String] { paths }
+
     public func fingerprint(extraFiles: [String]) -> ManifestFingerprint {
         ManifestFingerprint(paths, extraFiles: extraFiles)
     }
@@ -39,19 +64,35 @@ public struct PolledManifestSource: ManifestSource {
         while !Task.isCancelled {
             try? await clock.sleep(for: interval)
             if Task.isCancelled { return nil }
-            var current = fingerprint(extraFiles: await extraFiles())
+            let current = fingerprint(extraFiles: await extraFiles())
             guard current != loaded else { continue }
-            // Let a save finish: an editor that deletes and rewrites, or writes in several
-            // steps, must not be read half way (a file missing for a moment would look removed).
-            while true {
-                try? await clock.sleep(for: settle)
-                if Task.isCancelled { return nil }
-                let again = fingerprint(extraFiles: await extraFiles())
-                if again == current { break }
-                current = again
-            }
-            if current != loaded { return current }
+            guard let settled = await Self.settled(current, after: settle, clock: clock, look: { fingerprint(extraFiles: await extraFiles()) }) else { return nil }
+            if settled != loaded { return settled }
         }
         return nil
+    }
+
+    public func refresh() {}
+
+    public func adopted(_ fingerprint: ManifestFingerprint) {}
+
+    public func status() -> SourceStatus {
+        SourceStatus(kind: .directory, location: paths.joined(separator: " "), paths: paths)
+    }
+
+    /// Looks again every `settle` until two looks agree, starting from `current`: an editor that
+    /// deletes and rewrites, or writes in several steps, is never read half way (a file missing
+    /// for a moment would look removed). Nil when the task is cancelled.
+    public static func settled(
+        _ current: ManifestFingerprint, after settle: Duration, clock: any ControllerClock, look: () async -> ManifestFingerprint
+    ) async -> ManifestFingerprint? {
+        var current = current
+        while true {
+            try? await clock.sleep(for: settle)
+            if Task.isCancelled { return nil }
+            let again = await look()
+            if again == current { return current }
+            current = again
+        }
     }
 }

@@ -9,6 +9,8 @@ public struct ResourceStatus: Sendable, Hashable {
     public var lastReconciled: Date?
     /// Whether the manifests declare it (false: managed, waiting to be pruned).
     public var declared: Bool
+    /// The source revision (git commit) in force when it was last reconciled; nil for files.
+    public var revision: String?
 
     public init(id: ResourceID, declared: Bool, at now: Date) {
         self.id = id

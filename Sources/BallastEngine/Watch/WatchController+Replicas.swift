@@ -21,16 +21,17 @@ extension WatchController {
     /// It acts once it holds sites: recovery and the first reconcile of each site come when
     /// its lease is granted.
     func startAsReplica() async throws -> StartupReport {
-        let beforeLoading = source.fingerprint(extraFiles: [])
-        let outcome = try await planner.plan(paths)
+        let beforeLoading = try await source.initial()
+        let outcome = try await planner.plan(source.paths(for: beforeLoading))
         let loaded = outcome.loaded
         guard let state = loaded.desired, let plan = outcome.plan else {
             return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics)
         }
-        var desired = Reconciler.Desired(state, secrets: outcome.secrets)
+        var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision)
         managed = Set(outcome.inventory.keys)
         desired.managedDependents = Self.dependents(outcome.inventory)
         adopt(desired, loaded: loaded)
+        source.adopted(beforeLoading)
         if source.fingerprint(extraFiles: []) != beforeLoading { fingerprint = nil }
         await seedDeletionWindow()
         let prunes = plan.actions.filter { $0.action == .delete && $0.reason == .notDeclared }.count
@@ -41,7 +42,7 @@ extension WatchController {
         // The first round now: the daemon reports ready holding its share.
         await replicaRound()
         started = true
-        return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics, plan: plan, deferredPrunes: prunes)
+        return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics, plan: plan, deferredPrunes: prunes, revision: beforeLoading.revision)
     }
 
     /// Runs a lease round every interval.

@@ -33,9 +33,8 @@ public actor WatchController {
         }
     }
 
-    public nonisolated let paths: [String]
     /// Where the manifests come from and how changes are noticed.
-    nonisolated let source: any ManifestSource
+    public nonisolated let source: any ManifestSource
     let planner: PlanService
     let applier: ApplyService
     private let reconciler: Reconciler
@@ -70,6 +69,9 @@ public actor WatchController {
     private var pruneCheck: Task<Void, Never>?
     /// When the files were last found unchanged since they were loaded, for the prunes in flight.
     var sourceCheckedAt: ContinuousClock.Instant?
+    /// Syncing is suspended (`POST /v1/suspend`): manifest changes wait, healing goes on.
+    var suspended = false
+    var resumeWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// `clock` drives every timer of the controller and its queue: the resync, the manifest poll,
     /// breakers and probes, the prune delay, backoff and the rate limit.
@@ -80,7 +82,6 @@ public actor WatchController {
         self.clock = clock
         self.replicas = replicas
         self.source = source ?? PolledManifestSource(paths: paths, interval: configuration.manifestPollInterval, settle: configuration.manifestSettle, clock: clock)
-        self.paths = source?.paths ?? paths
         self.planner = applier.planner
         self.applier = applier
         self.reconciler = Reconciler(registry: applier.planner.registry, store: applier.store, executor: applier.executor, secretsKey: applier.planner.planKey, logger: logger)
@@ -106,6 +107,8 @@ public actor WatchController {
         public var recovery: Recovery.Report?
         /// The prunes the plan had, left to the prune gate.
         public var deferredPrunes: Int = 0
+        /// The source revision started from (git).
+        public var revision: SourceRevision?
     }
 
     /// Loads, plans and applies, as `apply --auto-approve` does. Returns nil plan when the
@@ -114,8 +117,8 @@ public actor WatchController {
         if replicas != nil { return try await startAsReplica() }
         // Taken before reading: a file changed while start-up plans and applies must be seen
         // as a change afterwards, not taken as what was loaded.
-        let beforeLoading = source.fingerprint(extraFiles: [])
-        let (outcome, recovery) = try await applier.prepare(paths)
+        let beforeLoading = try await source.initial()
+        let (outcome, recovery) = try await applier.prepare(source.paths(for: beforeLoading), revision: beforeLoading.revision?.commit)
         let loaded = outcome.loaded
         guard let state = loaded.desired else {
             return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics)
@@ -129,11 +132,12 @@ public actor WatchController {
         immediate.actions.removeAll { $0.action == .delete && $0.reason == .notDeclared }
         immediate.massDeletion = nil
         let report = immediate.hasChanges ? try await applier.execute(immediate, outcome: outcome, progress: SilentProgress()) : ApplyReport()
-        var desired = Reconciler.Desired(state, secrets: outcome.secrets)
+        var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision)
         let inventory = try await applier.store.inventory()
         managed = Set(inventory.keys)
         desired.managedDependents = Self.dependents(inventory)
         adopt(desired, loaded: loaded)
+        source.adopted(beforeLoading)
         if source.fingerprint(extraFiles: []) != beforeLoading { fingerprint = nil }
         await seedDeletionWindow()
         await recordStartup(plan: immediate, report: report)
@@ -144,7 +148,7 @@ public actor WatchController {
         started = true
         return StartupReport(
             loaded: loaded, diagnostics: outcome.diagnostics, plan: immediate, report: report, recovery: recovery,
-            deferredPrunes: plan.actions.count - immediate.actions.count)
+            deferredPrunes: plan.actions.count - immediate.actions.count, revision: beforeLoading.revision)
     }
 
     /// Conditions from the start-up plan and apply; what did not converge is queued.
@@ -255,7 +259,11 @@ public actor WatchController {
         case .applied(.delete, _), .unknown:
             table.remove(id)
         default:
-            table.update(id, declared: declared, at: now) { $0.record(outcome, observeOnly: observeOnly, at: now) }
+            let revision = desired?.revision?.commit
+            table.update(id, declared: declared, at: now) { status in
+                status.record(outcome, observeOnly: observeOnly, at: now)
+                status.revision = revision
+            }
         }
         switch outcome {
         case .upToDate, .refused, .held, .unknown:
@@ -371,6 +379,8 @@ public actor WatchController {
         // With replicas, the leader alone weighs removals against the one budget; the owners of
         // the sites carry out what it admits.
         guard !stopping, desired != nil, decidesPrunes else { return }
+        // Suspended: removals wait with every other change, and are weighed again on resume.
+        guard !suspended else { return }
         // The files moved since they were loaded (a reload is on its way, however slow): what
         // looks removed may be half written. The delay starts again.
         if fingerprintNow() != fingerprint {
@@ -537,12 +547,15 @@ public actor WatchController {
         await enqueue(id)
     }
 
-    /// Loads the manifests each time the source reports a settled change.
+    /// Loads the manifests each time the source reports a settled change, unless suspended.
     private nonisolated func followManifests() async {
         while !Task.isCancelled {
+            await untilResumed()
             let loadedFingerprint = await fingerprint
             guard let current = await source.nextChange(from: loadedFingerprint, extraFiles: { await self.watchedFiles() }) else { return }
-            let loaded = planner.load(paths, readStandardInput: { [] })
+            // Suspended meanwhile: the change waits for the resume (and is looked for again then).
+            guard await !suspended else { continue }
+            let loaded = planner.load(source.paths(for: current), readStandardInput: { [] })
             var diagnostics = loaded.diagnostics
             var secrets: [ReferenceExpression: String] = [:]
             if let state = loaded.desired {
@@ -570,12 +583,19 @@ public actor WatchController {
             let rendered = DiagnosticRenderer(files: loaded.files).render(diagnostics)
             manifestReport = ManifestReport(
                 valid: false, at: Date(), inputDigest: manifestReport?.inputDigest ?? "",
-                diagnostics: rendered.split(separator: "\n").map(String.init), resources: desired?.byID.count ?? 0)
+                diagnostics: rendered.split(separator: "\n").map(String.init), resources: desired?.byID.count ?? 0,
+                revision: desired?.revision, heldRevision: current.revision)
             metrics.manifestReload(valid: false)
-            logger.error("the manifests changed but do not validate; the last good ones stay in force\n\(rendered)")
+            if let held = current.revision {
+                logger.error(
+                    "the manifests of commit \(held.short) do not validate; it is held and \(desired?.revision.map { "commit \($0.short)" } ?? "the last good revision") stays in force\n\(rendered)",
+                    metadata: ["revision": "\(held.commit)"])
+            } else {
+                logger.error("the manifests changed but do not validate; the last good ones stay in force\n\(rendered)")
+            }
             return
         }
-        var new = Reconciler.Desired(state, secrets: secrets)
+        var new = Reconciler.Desired(state, secrets: secrets, revision: current.revision)
         // One inventory read per reload, so pruning never rescans it per resource.
         let inventory = try? await applier.store.inventory()
         new.managedDependents = inventory.map(Self.dependents)
@@ -583,6 +603,7 @@ public actor WatchController {
         if replicas != nil, let inventory { managed = Set(inventory.keys) }
         let affected = DesiredChanges.affected(from: desired, to: new)
         adopt(new, loaded: loaded, warnings: diagnostics)
+        source.adopted(current)
         // What was held is weighed again after the delay, on what is undeclared now.
         let undeclared = undeclaredManaged()
         if gate.held != nil { metrics.deletionsHeld(0) }
@@ -594,19 +615,22 @@ public actor WatchController {
             schedulePruneCheck(after: configuration.pruneDelay)
         }
         metrics.manifestReload(valid: true)
-        logger.info("manifests reloaded", metadata: ["resources": "\(new.byID.count)", "affected": "\(affected.count)"])
+        var metadata: Logger.Metadata = ["resources": "\(new.byID.count)", "affected": "\(affected.count)"]
+        if let revision = current.revision { metadata["revision"] = "\(revision.commit)" }
+        logger.info("manifests reloaded", metadata: metadata)
         for id in affected.sorted() { await enqueue(id) }
     }
 
     /// Puts a validated desired state in force: sites, their breakers and change streams.
     func adopt(_ new: Reconciler.Desired, loaded: LoadedManifests, warnings: Diagnostics = Diagnostics()) {
+        metrics.source(revision: new.revision?.commit, previous: desired?.revision?.commit)
         desired = new
         let now = Date()
         if fingerprint == nil { fingerprint = source.fingerprint(extraFiles: DesiredChanges.watchedFiles(of: new)) }
         let rendered = DiagnosticRenderer(files: loaded.files).render(warnings)
         manifestReport = ManifestReport(
             valid: true, at: now, inputDigest: loaded.inputDigest,
-            diagnostics: rendered.split(separator: "\n").map(String.init), resources: new.byID.count)
+            diagnostics: rendered.split(separator: "\n").map(String.init), resources: new.byID.count, revision: new.revision)
         var counts: [String: Int] = [:]
         for id in new.byID.keys { counts[id.site, default: 0] += 1 }
         let managed = self.managed

@@ -75,6 +75,18 @@ public struct WatchMetrics: Sendable {
     public func manifestReload(valid: Bool) {
         manifestReloads[valid ? "applied" : "invalid"]?.increment()
     }
+
+    /// The source revision in force (`ballast_source_info{revision}` = 1), replacing `previous`.
+    public func source(revision: String?, previous: String?) {
+        guard revision != previous else { return }
+        if let previous { Gauge(label: "ballast_source_info", dimensions: [("revision", previous)], factory: factory).destroy() }
+        if let revision { Gauge(label: "ballast_source_info", dimensions: [("revision", revision)], factory: factory).record(1) }
+    }
+
+    /// Whether syncing is suspended (`ballast_source_suspended`, 1 or 0).
+    public func suspended(_ suspended: Bool) {
+        Gauge(label: "ballast_source_suspended", dimensions: [], factory: factory).record(suspended ? 1 : 0)
+    }
 }
 
 extension Duration {

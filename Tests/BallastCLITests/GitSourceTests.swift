@@ -1,0 +1,218 @@
+import BallastCore
+import BallastTesting
+import Crypto
+import Foundation
+import Testing
+
+private let root = Repository.root(from: #filePath)
+
+private let site = """
+    apiVersion: ballast.dev/v1
+    kind: Site
+    metadata: { name: lab }
+    spec: { class: cloud, provider: sim, config: { latencyMs: 0 } }
+
+    """
+
+private func bucket(_ name: String) -> String {
+    """
+    apiVersion: ballast.dev/v1
+    kind: Bucket
+    metadata: { name: \(name), site: lab }
+    spec: { versioning: true }
+
+    """
+}
+
+/// `ballast watch --git` and the one-off commands on real repositories (a bare repository
+/// cloned over file://), run as the real CLI.
+@Suite("Git source", .enabled(if: GitRepositoryFixture.isAvailable, "git is not installed"))
+struct GitSourceTests {
+    let directory = TemporaryDirectory(prefix: "ballast-git-cli")
+    let runner = CLIRunner(workingDirectory: root)
+    var state: String { directory.file("state") }
+
+    @discardableResult
+    func cli(_ arguments: [String]) async throws -> CLIRunner.Result {
+        try await runner.run(arguments + ["--state", state])
+    }
+
+    func world() async throws -> String {
+        try await cli(["sim", "ls"]).stdout
+    }
+
+    func manifests(_ watch: WatchProcess) async throws -> Fields {
+        guard case .map(let fields)? = try await watch.get("/v1/manifests").json else { return Fields() }
+        return fields
+    }
+
+    func commit(_ value: Value?) -> String? {
+        guard case .map(let revision)? = value else { return nil }
+        return revision["commit"]?.stringValue
+    }
+
+    @Test func followsCommitsHoldsABadOneResumesOnAFixAndRecordsTheCommitInTheJournal() async throws {
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); directory.remove() }
+        let first = try repository.commit(["estates/prod/site.yaml": site, "estates/prod/a.yaml": bucket("a"), "other/ignored.yaml": "not: [yaml"], message: "first")
+        let watch = try await WatchProcess(
+            cli: runner, arguments: ["--git", repository.url, "--path", "estates/prod", "--interval", "1s", "--prune-delay", "1s", "--state", state],
+            directory: directory.path)
+        defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
+        #expect(watch.standardOutput.contains("commit \(first.prefix(12)) \"first\" in force"), "\(watch.standardOutput)")
+        #expect(try await world().contains("Bucket/a@lab"))
+
+        // A commit is followed, and every journal entry it causes names it.
+        let second = try repository.commit(["estates/prod/b.yaml": bucket("b")], message: "add b")
+        #expect(try await WatchProcess.eventually { try await world().contains("Bucket/b@lab") })
+        #expect(commit(try await manifests(watch)["revision"]) == second)
+        let events = try await cli(["events", "-o", "json"]).stdout
+        #expect(events.contains("\"revision\": \"\(second)\""), "\(events)")
+        #expect(try await cli(["events"]).stdout.contains("(commit \(second.prefix(12)))"))
+        guard case .map(let sites)? = try await watch.get("/v1/sites").json, case .list(let list)? = sites["sites"], case .map(let lab)? = list.first else {
+            Issue.record("no sites")
+            return
+        }
+        #expect(lab["revision"]?.stringValue == second)
+        #expect(try await watch.get("/metrics").body.contains("ballast_source_info{revision=\"\(second)\"} 1"))
+
+        // A commit that does not validate is held; what is in force stays, nothing is removed.
+        let bad = try repository.commit(["estates/prod/b.yaml": "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: b, site: lab }\nspec: { versioning: maybe }\n"], message: "break b")
+        #expect(try await WatchProcess.eventually { commit(try await manifests(watch)["heldRevision"]) == bad })
+        let held = try await manifests(watch)
+        #expect(held["valid"] == .bool(false))
+        #expect(commit(held["revision"]) == second)
+        let diagnostics = "\(held["diagnostics"] ?? .null)"
+        #expect(diagnostics.contains("estates/prod/b.yaml:4:"), "\(diagnostics)")
+        #expect(watch.standardError.contains("the manifests of commit \(bad.prefix(12)) do not validate; it is held and commit \(second.prefix(12)) stays in force"))
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await world().contains("Bucket/b@lab"))
+
+        // A fix resumes: b goes (after the prune delay), the fix is in force.
+        let fix = try repository.commit(["estates/prod/b.yaml": nil], message: "drop b")
+        #expect(try await WatchProcess.eventually { !(try await world().contains("Bucket/b@lab")) })
+        let fixed = try await manifests(watch)
+        #expect(fixed["valid"] == .bool(true) && commit(fixed["revision"]) == fix && fixed["heldRevision"] == nil)
+        #expect(try await world().contains("Bucket/a@lab"))
+        #expect(await watch.terminate() == 0)
+    }
+
+    @Test func aSignedWebhookFetchesAtOnceSuspendHoldsChangesAndAForcePushIsFollowed() async throws {
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); directory.remove() }
+        let first = try repository.commit(["site.yaml": site, "a.yaml": bucket("a")], message: "first")
+        directory.write("hook.secret", "s3cret-hook\n")
+        // An hour between fetches: only the webhook brings a commit in time.
+        let watch = try await WatchProcess(
+            cli: runner, arguments: ["--git", repository.url, "--interval", "1h", "--git-webhook-secret-file", directory.file("hook.secret"), "--prune-delay", "1s", "--state", state],
+            directory: directory.path)
+        defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
+        func hook(secret: String) async throws -> Int {
+            let body = #"{"ref": "refs/heads/main"}"#
+            let mac = SpecDigest.hex(HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8))))
+            return try await watch.post("/v1/hooks/git", body: body, headers: ["X-Hub-Signature-256": "sha256=" + mac, "X-GitHub-Event": "push"], authorized: false).status
+        }
+
+        try repository.commit(["b.yaml": bucket("b")], message: "add b")
+        #expect(try await hook(secret: "wrong") == 401)
+        try await Task.sleep(for: .seconds(2))
+        #expect(!(try await world().contains("Bucket/b@lab")), "a refused webhook fetches nothing")
+        #expect(try await hook(secret: "s3cret-hook") == 202)
+        #expect(try await WatchProcess.eventually(timeout: .seconds(10)) { try await world().contains("Bucket/b@lab") })
+
+        // Suspended: a pushed commit waits; healing goes on.
+        let suspended = try await runner.run(["suspend", "--server", watch.baseURL], environment: ["BALLAST_TOKEN": watch.token])
+        #expect(suspended.exitCode == 0 && suspended.stdout.contains("syncing suspended"), "\(suspended.stderr)")
+        try repository.commit(["c.yaml": bucket("c")], message: "add c")
+        #expect(try await hook(secret: "s3cret-hook") == 202)
+        try await cli(["sim", "delete", "Bucket/a@lab"])
+        #expect(try await WatchProcess.eventually { try await world().contains("Bucket/a@lab") }, "healing goes on while suspended")
+        #expect(!(try await world().contains("Bucket/c@lab")))
+        let status = try await runner.run(["status", "--server", watch.baseURL])
+        #expect(status.stdout.contains("Syncing: suspended"), "\(status.stdout)")
+        #expect(status.stdout.contains("Source: \(repository.url) main, commit"), "\(status.stdout)")
+        #expect(try await runner.run(["resume", "--server", watch.baseURL], environment: ["BALLAST_TOKEN": watch.token]).exitCode == 0)
+        #expect(try await WatchProcess.eventually { try await world().contains("Bucket/c@lab") })
+
+        // A force-push back to the first commit plus a new one: followed, and reported.
+        try repository.reset(to: first)
+        let rewritten = try repository.commit(["d.yaml": bucket("d")], message: "rewrite", push: false)
+        try repository.push(force: true)
+        #expect(try await hook(secret: "s3cret-hook") == 202)
+        #expect(try await WatchProcess.eventually { commit(try await manifests(watch)["revision"]) == rewritten })
+        guard case .map(let source)? = try await manifests(watch)["source"] else {
+            Issue.record("no source")
+            return
+        }
+        #expect(source["notice"]?.stringValue?.contains("history rewritten") == true, "\(source)")
+        #expect(try await WatchProcess.eventually { let world = try await world(); return world.contains("Bucket/d@lab") && !world.contains("Bucket/b@lab") })
+        #expect(await watch.terminate() == 0)
+    }
+
+    @Test func anUnreachableRepositoryOrADeletedBranchPrunesNothingAndARestartStartsFromTheLastCommitInForce() async throws {
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); directory.remove() }
+        let first = try repository.commit(["site.yaml": site, "a.yaml": bucket("a"), "b.yaml": bucket("b")], message: "first")
+        let arguments = ["--git", repository.url, "--interval", "1s", "--prune-delay", "1s", "--state", state]
+        var watch = try await WatchProcess(cli: runner, arguments: arguments, directory: directory.path)
+        defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
+
+        try repository.setReachable(false)
+        #expect(try await WatchProcess.eventually {
+            guard case .map(let source)? = try await manifests(watch)["source"] else { return false }
+            return source["error"]?.stringValue?.contains("cannot fetch main") == true
+        })
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await world().contains("Bucket/b@lab"))
+        #expect(watch.standardError.contains("commit \(first.prefix(12)) stays in force and nothing is pruned because of this"), "\(watch.standardError)")
+
+        // Restarted while it cannot be reached: it starts from the commit last in force.
+        #expect(await watch.terminate() == 0)
+        watch = try await WatchProcess(cli: runner, arguments: arguments, directory: directory.path)
+        #expect(watch.standardOutput.contains("commit \(first.prefix(12)) \"first\" in force"), "\(watch.standardOutput)")
+
+        // Back: it recovers; then the branch is deleted, and nothing is pruned for it.
+        try repository.setReachable(true)
+        #expect(try await WatchProcess.eventually {
+            guard case .map(let source)? = try await manifests(watch)["source"] else { return false }
+            return source["error"] == .null && source["checkedAt"] != .null
+        })
+        try repository.deleteBranch()
+        #expect(try await WatchProcess.eventually {
+            guard case .map(let source)? = try await manifests(watch)["source"] else { return false }
+            return source["error"]?.stringValue?.contains("has no branch or tag 'main'") == true
+        })
+        try await Task.sleep(for: .seconds(2))
+        let world = try await world()
+        #expect(world.contains("Bucket/a@lab") && world.contains("Bucket/b@lab"))
+        #expect(await watch.terminate() == 0)
+    }
+
+    @Test func planAndApplyReadOneCommitAndApplyRecordsIt() async throws {
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); directory.remove() }
+        let first = try repository.commit(["estates/prod/site.yaml": site, "estates/prod/a.yaml": bucket("a"), "estates/shared/b.yaml": bucket("b")], message: "first")
+        // A named state must exist, or be a directory made for it, for plan to read it.
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let plan = try await cli(["plan", "--git", repository.url, "--path", "estates/prod", "--path", "estates/shared"])
+        #expect(plan.exitCode == 0, "\(plan.stderr)")
+        #expect(plan.stderr.contains("reading commit \(first.prefix(12)) \"first\" of \(repository.url) main"), "\(plan.stderr)")
+        #expect(plan.stdout.contains("+ Bucket/a@lab") && plan.stdout.contains("+ Bucket/b@lab"), "\(plan.stdout)")
+        let apply = try await cli(["apply", "--auto-approve", "--git", repository.url, "--path", "estates/prod", "--path", "estates/shared"])
+        #expect(apply.exitCode == 0, "\(apply.stderr)")
+        #expect(try await cli(["events", "-o", "json"]).stdout.contains("\"revision\": \"\(first)\""))
+        // One mirror for the repository, however many paths.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state + "/git").count == 1)
+
+        let wrongRef = try await cli(["plan", "--git", repository.url, "--ref", "nope"])
+        #expect(wrongRef.exitCode == 1 && wrongRef.stderr.contains("has no branch or tag 'nope'"), "\(wrongRef.stderr)")
+        let both = try await cli(["plan", "--git", repository.url, directory.path])
+        #expect(both.exitCode != 0 && both.stderr.contains("with --git, name the paths in the repository with --path"), "\(both.stderr)")
+        let unreachable = try await cli(["validate", "--git", "file:///nonexistent/repo.git"])
+        #expect(unreachable.exitCode == 1 && unreachable.stderr.contains("cannot fetch main from file:///nonexistent/repo.git"), "\(unreachable.stderr)")
+    }
+}
