@@ -6,13 +6,14 @@ A bare repository is made here (`git init --bare`) and cloned over file://; the 
 sim site with --resources buckets. Each round commits a new bucket and pushes; the clock starts
 when `git push` returns and stops when the daemon's API lists the bucket as Ready. With the
 webhook, a signed push hook (GitHub's X-Hub-Signature-256) is sent right after the push, and the
-daemon fetches only then (--interval 1h); with polling, --interval is --poll (default 5s), so
-the expected latency is about half of it.
+daemon fetches only then (--interval 1h); with polling, --interval is --poll (default 5s), and
+each push comes at a random moment of the interval (a uniform wait before it), so the expected
+latency is about half the interval.
 
   Benchmarks/scripts/git-latency.py [--ballast .build/release/ballast] [--rounds 30] [--poll 5s]
       [--resources 200]
 """
-import argparse, hashlib, hmac, json, os, shutil, subprocess, sys, tempfile, time, urllib.request
+import argparse, hashlib, hmac, json, os, random, shutil, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SITE = "apiVersion: ballast.dev/v1\nkind: Site\nmetadata: { name: lab }\nspec: { class: cloud, provider: sim, config: { latencyMs: 0 } }\n"
@@ -52,6 +53,7 @@ class Run:
         with open(os.path.join(self.work, "hook.secret"), "w") as f:
             f.write(self.secret)
         interval = "1h" if mode == "webhook" else args.poll
+        self.poll_seconds = float(args.poll.rstrip("s")) if args.poll.endswith("s") and not args.poll.endswith("ms") else 5.0
         out, err = os.path.join(self.work, "watch.out"), os.path.join(self.work, "watch.err")
         self.process = subprocess.Popen(
             [args.ballast, "watch", "--git", "file://" + self.bare, "--path", "estate", "--interval", interval,
@@ -88,6 +90,8 @@ class Run:
 
     def round(self, index):
         name = f"new-{index}"
+        if self.mode == "polling":
+            time.sleep(random.uniform(0, self.poll_seconds))
         with open(os.path.join(self.clone, "estate", f"{name}.yaml"), "w") as f:
             f.write(bucket(name))
         git(self.clone, "add", "-A")

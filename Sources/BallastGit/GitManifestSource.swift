@@ -97,7 +97,9 @@ public final class GitManifestSource: ManifestSource {
         while !Task.isCancelled {
             let current = fingerprint(extraFiles: await extraFiles())
             if current != loaded {
-                // A commit's files never change; files outside the repository may be mid-save.
+                // A commit's files never change: a new commit alone is ready at once. Files
+                // outside the repository (secrets) may be mid-save, and settle first.
+                if let loaded, current.files == loaded.files { return current }
                 guard let settled = await PolledManifestSource.settled(current, after: settle, clock: clock, look: { fingerprint(extraFiles: await extraFiles()) }) else {
                     return nil
                 }

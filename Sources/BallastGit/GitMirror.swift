@@ -28,7 +28,10 @@ public struct GitMirror: Sendable {
             throw GitError(.local, "git is not installed (looked for it on PATH); install it (apt-get install git) to follow a repository")
         }
         self.remote = remote
-        self.directory = dataDirectory + "/git/" + remote.key
+        // Absolute: git resolves --git-dir and --work-tree on its own terms, and paths handed to
+        // the loader must not depend on the working directory.
+        let base = dataDirectory.hasPrefix("/") ? dataDirectory : FileManager.default.currentDirectoryPath + "/" + dataDirectory
+        self.directory = (base as NSString).standardizingPath + "/git/" + remote.key
         self.timeout = timeout
         self.executable = executable
     }

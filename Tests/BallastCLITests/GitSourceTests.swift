@@ -208,6 +208,10 @@ struct GitSourceTests {
         // One mirror for the repository, however many paths.
         #expect(try FileManager.default.contentsOfDirectory(atPath: state + "/git").count == 1)
 
+        // A relative state (and so data) directory: the checkout lands where the loader looks.
+        let relative = try await CLIRunner(workingDirectory: directory.path).run(["validate", "--git", repository.url, "--path", "estates/prod", "--state", "relative"])
+        #expect(relative.exitCode == 0 && relative.stdout.contains("Valid: 1 resource on 1 site"), "\(relative.stdout)\(relative.stderr)")
+
         let wrongRef = try await cli(["plan", "--git", repository.url, "--ref", "nope"])
         #expect(wrongRef.exitCode == 1 && wrongRef.stderr.contains("has no branch or tag 'nope'"), "\(wrongRef.stderr)")
         let both = try await cli(["plan", "--git", repository.url, directory.path])

@@ -263,5 +263,17 @@ struct WatchStatusTests {
         var reconfigured = site
         reconfigured.config = Fields(["latencyMs": .int(5)])
         #expect(DesiredChanges.affected(from: desired([a1, b1]), to: desired([a1, b1], site: reconfigured)) == [id, b])
+        // A new commit of a git source is read from a directory of its own: a document it left
+        // alone is the same declaration; one moved to another directory is not.
+        func commit(_ tree: String, _ resources: [(DesiredResource, String)]) -> Reconciler.Desired {
+            let placed = resources.map { resource, directory in
+                var resource = resource
+                resource.sourceDirectory = tree + directory
+                return resource
+            }
+            return Reconciler.Desired(DesiredState(sites: ["s": site], resources: placed), secrets: [:], loadedFrom: [tree + "/prod", tree + "/shared"])
+        }
+        #expect(DesiredChanges.affected(from: commit("/trees/1111", [(a1, "/prod"), (b1, "/shared/x")]), to: commit("/trees/2222", [(a1, "/prod"), (b1, "/shared/x")])).isEmpty)
+        #expect(DesiredChanges.affected(from: commit("/trees/1111", [(a1, "/prod"), (b1, "/shared/x")]), to: commit("/trees/2222", [(a1, "/prod"), (b1, "/shared")])) == [b])
     }
 }

@@ -45,9 +45,13 @@ public struct Reconciler: Sendable {
         public var admittedPrunes: Set<ResourceID> = []
         /// The source revision these manifests were read at (git), recorded in the journal.
         public let revision: SourceRevision?
+        /// The files and directories the manifests were loaded from: each revision of a git
+        /// source has its own, and a document's place is compared relative to them.
+        public let loadedFrom: [String]
 
-        public init(_ state: DesiredState, secrets: [ReferenceExpression: String], revision: SourceRevision? = nil) {
+        public init(_ state: DesiredState, secrets: [ReferenceExpression: String], revision: SourceRevision? = nil, loadedFrom: [String] = []) {
             self.revision = revision
+            self.loadedFrom = loadedFrom
             self.state = state
             self.byID = state.resourcesByID
             self.secrets = secrets

@@ -2,7 +2,8 @@ import BallastCore
 
 /// Which resources a manifest reload affects: the ones added, removed or edited (spec, labels,
 /// annotations, policy or dependencies), and every resource on a site whose declaration changed.
-/// Moving a document within or between files changes nothing.
+/// Moving a document within or between files changes nothing, and neither does a new commit of a
+/// git source for a document it left alone (each commit is read from a directory of its own).
 public enum DesiredChanges {
     public static func affected(from old: Reconciler.Desired?, to new: Reconciler.Desired) -> Set<ResourceID> {
         guard let old else { return Set(new.byID.keys) }
@@ -12,7 +13,7 @@ public enum DesiredChanges {
                 affected.insert(id)
                 continue
             }
-            if !sameDeclaration(before, resource) { affected.insert(id) }
+            if !sameDeclaration(before, resource, roots: (old.loadedFrom, new.loadedFrom)) { affected.insert(id) }
         }
         for id in old.byID.keys where new.byID[id] == nil { affected.insert(id) }
         let changedSites = Set(new.state.sites.filter { name, site in
@@ -49,9 +50,19 @@ public enum DesiredChanges {
         return Array(Set(secrets + desired.state.resources.flatMap(\.readFiles))).sorted()
     }
 
-    static func sameDeclaration(_ a: DesiredResource, _ b: DesiredResource) -> Bool {
+    static func sameDeclaration(_ a: DesiredResource, _ b: DesiredResource, roots: (a: [String], b: [String]) = ([], [])) -> Bool {
         a.spec == b.spec && a.labels == b.labels && a.annotations == b.annotations && a.policy == b.policy
-            && a.dependencies == b.dependencies && a.sourceDirectory == b.sourceDirectory
+            && a.dependencies == b.dependencies && place(a.sourceDirectory, in: roots.a) == place(b.sourceDirectory, in: roots.b)
+    }
+
+    /// Where a document's directory is, relative to the path it was loaded from (by position
+    /// among the paths): what relative `${file:…}` and `source` read from there.
+    static func place(_ directory: String?, in roots: [String]) -> String? {
+        guard let directory else { return nil }
+        for (index, root) in roots.enumerated() where directory == root || directory.hasPrefix(root + "/") {
+            return "\(index):" + directory.dropFirst(root.count)
+        }
+        return directory
     }
 
     static func sameSite(_ a: Site, _ b: Site) -> Bool {

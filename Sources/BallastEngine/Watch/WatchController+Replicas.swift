@@ -27,7 +27,7 @@ extension WatchController {
         guard let state = loaded.desired, let plan = outcome.plan else {
             return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics)
         }
-        var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision)
+        var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision, loadedFrom: source.paths(for: beforeLoading))
         managed = Set(outcome.inventory.keys)
         desired.managedDependents = Self.dependents(outcome.inventory)
         adopt(desired, loaded: loaded)

@@ -132,7 +132,7 @@ public actor WatchController {
         immediate.actions.removeAll { $0.action == .delete && $0.reason == .notDeclared }
         immediate.massDeletion = nil
         let report = immediate.hasChanges ? try await applier.execute(immediate, outcome: outcome, progress: SilentProgress()) : ApplyReport()
-        var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision)
+        var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision, loadedFrom: source.paths(for: beforeLoading))
         let inventory = try await applier.store.inventory()
         managed = Set(inventory.keys)
         desired.managedDependents = Self.dependents(inventory)
@@ -595,7 +595,7 @@ public actor WatchController {
             }
             return
         }
-        var new = Reconciler.Desired(state, secrets: secrets, revision: current.revision)
+        var new = Reconciler.Desired(state, secrets: secrets, revision: current.revision, loadedFrom: source.paths(for: current))
         // One inventory read per reload, so pruning never rescans it per resource.
         let inventory = try? await applier.store.inventory()
         new.managedDependents = inventory.map(Self.dependents)
