@@ -66,6 +66,17 @@ struct RuntimeOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log progress and timings to standard error.")
     var verbose = false
 
+    @Option(name: .customLong("log-format"), help: "How logs are written to standard error: text, or json (one object per line; default: $BALLAST_LOG_FORMAT, else text).")
+    var logFormat: LogFormat?
+
+    /// --log-format, else $BALLAST_LOG_FORMAT, else text.
+    func resolvedLogFormat() throws -> LogFormat {
+        if let logFormat { return logFormat }
+        guard let text = ProcessInfo.processInfo.environment["BALLAST_LOG_FORMAT"], !text.isEmpty else { return .text }
+        guard let format = LogFormat(rawValue: text) else { throw ValidationError("BALLAST_LOG_FORMAT takes text or json (got '\(text)')") }
+        return format
+    }
+
     /// Whether the user named the state (--state or BALLAST_STATE), rather than taking the
     /// default: a named state that does not exist is a mistake, not a new estate.
     var stateIsNamed: Bool {
@@ -78,6 +89,11 @@ struct RuntimeOptions: ParsableArguments {
         if let environment = ProcessInfo.processInfo.environment["BALLAST_STATE"], !environment.isEmpty { return environment }
         return ".ballast"
     }
+}
+
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -37,8 +37,17 @@ struct Runtime {
         stateIsNamed = options.stateIsNamed
         let level: Logger.Level = options.verbose ? .debug : quietLevel
         let redactor = self.redactor
+        let format: LogFormat
+        do {
+            format = try options.resolvedLogFormat()
+        } catch {
+            Terminal.standardError("ballast: error: \(error)\n")
+            throw ExitCode.validationFailure
+        }
         var logger = Logger(label: "ballast") { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler = format == .json
+                ? JSONLogHandler(label: label, write: { Terminal.standardError($0) })
+                : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return RedactingLogHandler(wrapping: handler, redactor: redactor)
         }

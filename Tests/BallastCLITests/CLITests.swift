@@ -1,3 +1,4 @@
+import BallastCore
 import BallastTesting
 import Foundation
 import Testing
@@ -208,6 +209,37 @@ struct CLITests {
         let result = try await session.run(["validate", "no/such/dir"])
         #expect(result.exitCode == 1)
         #expect(result.stderr == "ballast: error: no/such/dir: no such file or directory\n1 error\n")
+    }
+
+    @Test func jsonLogsAreOneRedactedObjectPerLine() async throws {
+        let session = Session()
+        defer { session.state.remove() }
+        let secret = sitesOnly + """
+            ---
+            apiVersion: ballast.dev/v1
+            kind: Database
+            metadata: { name: orders, site: lab }
+            spec: { engine: postgres, sizeGb: 10, password: "${env:ORDERS_PASSWORD}" }
+
+            """
+        let result = try await session.run(
+            ["apply", "-", "--auto-approve", "-v", "--log-format", "json"], stdin: secret, environment: ["ORDERS_PASSWORD": "hunter2-very-secret"])
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.count >= 3, "\(result.stderr)")
+        for line in lines {
+            guard case .map(let fields)? = try? JSONValueParser.parse(String(line)) else {
+                Issue.record("not a JSON object: \(line)")
+                continue
+            }
+            #expect(fields["time"]?.stringValue != nil && fields["level"]?.stringValue != nil && fields["message"]?.stringValue != nil, "\(line)")
+        }
+        #expect(!result.stderr.contains("hunter2-very-secret"))
+        // The same from the environment; an unknown format is a usage error.
+        let fromEnvironment = try await session.run(["validate", "-", "-v"], stdin: sitesOnly, environment: ["BALLAST_LOG_FORMAT": "json"])
+        #expect(fromEnvironment.stderr.split(separator: "\n").contains { $0.hasPrefix("{\"") }, "\(fromEnvironment.stderr)")
+        let unknown = try await session.run(["validate", "-"], stdin: sitesOnly, environment: ["BALLAST_LOG_FORMAT": "yaml"])
+        #expect(unknown.exitCode == 64 && unknown.stderr.contains("BALLAST_LOG_FORMAT takes text or json"))
     }
 
     @Test func helpIsStable() async throws {
