@@ -46,6 +46,12 @@ struct GitSourceTests {
         return fields
     }
 
+    /// `/v1/manifests`' `source` object: the fetch's state.
+    func source(_ watch: WatchProcess) async throws -> Fields {
+        guard case .map(let source)? = try await manifests(watch)["source"] else { return Fields() }
+        return source
+    }
+
     func commit(_ value: Value?) -> String? {
         guard case .map(let revision)? = value else { return nil }
         return revision["commit"]?.stringValue
@@ -142,10 +148,7 @@ struct GitSourceTests {
         try repository.push(force: true)
         #expect(try await hook(secret: "s3cret-hook") == 202)
         #expect(try await WatchProcess.eventually { commit(try await manifests(watch)["revision"]) == rewritten })
-        guard case .map(let source)? = try await manifests(watch)["source"] else {
-            Issue.record("no source")
-            return
-        }
+        let source = try await source(watch)
         #expect(source["notice"]?.stringValue?.contains("history rewritten") == true, "\(source)")
         #expect(try await WatchProcess.eventually { let world = try await world(); return world.contains("Bucket/d@lab") && !world.contains("Bucket/b@lab") })
         #expect(await watch.terminate() == 0)
@@ -161,10 +164,7 @@ struct GitSourceTests {
         defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
 
         try repository.setReachable(false)
-        #expect(try await WatchProcess.eventually {
-            guard case .map(let source)? = try await manifests(watch)["source"] else { return false }
-            return source["error"]?.stringValue?.contains("cannot fetch main") == true
-        })
+        #expect(try await WatchProcess.eventually { try await source(watch)["error"]?.stringValue?.contains("cannot fetch main") == true })
         try await Task.sleep(for: .seconds(2))
         #expect(try await world().contains("Bucket/b@lab"))
         #expect(watch.standardError.contains("commit \(first.prefix(12)) stays in force and nothing is pruned because of this"), "\(watch.standardError)")
@@ -176,15 +176,9 @@ struct GitSourceTests {
 
         // Back: it recovers; then the branch is deleted, and nothing is pruned for it.
         try repository.setReachable(true)
-        #expect(try await WatchProcess.eventually {
-            guard case .map(let source)? = try await manifests(watch)["source"] else { return false }
-            return source["error"] == .null && source["checkedAt"] != .null
-        })
+        #expect(try await WatchProcess.eventually { try await source(watch)["error"] == .null })
         try repository.deleteBranch()
-        #expect(try await WatchProcess.eventually {
-            guard case .map(let source)? = try await manifests(watch)["source"] else { return false }
-            return source["error"]?.stringValue?.contains("has no branch or tag 'main'") == true
-        })
+        #expect(try await WatchProcess.eventually { try await source(watch)["error"]?.stringValue?.contains("has no branch or tag 'main'") == true })
         try await Task.sleep(for: .seconds(2))
         let world = try await world()
         #expect(world.contains("Bucket/a@lab") && world.contains("Bucket/b@lab"))

@@ -167,6 +167,20 @@ struct GitManifestSourceTests {
         #expect(source.status().error == nil)
     }
 
+    @Test func aSymlinkInACommitIsCheckedOutAsAPlainFileNeverFollowed() async throws {
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); data.remove() }
+        try FileManager.default.createDirectory(atPath: repository.work + "/estates/prod", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: repository.work + "/estates/prod/passwd.yaml", withDestinationPath: "/etc/passwd")
+        try repository.commit([:], message: "a link out of the repository")
+        let source = try source(repository)
+        let start = try await source.initial()
+        let path = source.paths(for: start)[0] + "/passwd.yaml"
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect(attributes[.type] as? FileAttributeType == .typeRegular)
+        #expect(read(source, start, "passwd.yaml") == "/etc/passwd")
+    }
+
     @Test func pathsAndRefsThatCouldBeReadAsOptionsAreRefused() throws {
         #expect(throws: GitError.self) { try GitRemote(url: "--upload-pack=touch /tmp/x", ref: "main") }
         #expect(throws: GitError.self) { try GitRemote(url: "ext::sh -c touch% /tmp/x", ref: "main") }
