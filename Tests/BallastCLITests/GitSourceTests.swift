@@ -185,6 +185,39 @@ struct GitSourceTests {
         #expect(await watch.terminate() == 0)
     }
 
+    @Test func aCommitThatRemovesMoreThanTheDeletionBudgetAllowsIsHeldUntilApproved() async throws {
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); directory.remove() }
+        let buckets = (0..<12).map { "b\($0)" }
+        var files: [String: String?] = ["site.yaml": site]
+        for name in buckets { files["\(name).yaml"] = bucket(name) }
+        try repository.commit(files, message: "twelve buckets")
+        let watch = try await WatchProcess(
+            cli: runner, arguments: ["--git", repository.url, "--interval", "1s", "--prune-delay", "1s", "--state", state], directory: directory.path)
+        defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
+        #expect(try await world().contains("Bucket/b11@lab"))
+
+        // Eleven of twelve go in one commit: over max(10, 20%), so the removal is held whole.
+        var removal: [String: String?] = [:]
+        for name in buckets.dropFirst() { removal["\(name).yaml"] = .some(nil) }
+        let removing = try repository.commit(removal, message: "remove eleven")
+        #expect(try await WatchProcess.eventually { commit(try await manifests(watch)["revision"]) == removing })
+        var digest: String?
+        #expect(try await WatchProcess.eventually {
+            guard case .map(let held)? = try await manifests(watch)["heldDeletions"] else { return false }
+            digest = held["digest"]?.stringValue
+            return digest != nil
+        })
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await world().contains("Bucket/b11@lab"), "nothing is deleted while held")
+        let approved = try await watch.post("/v1/reconcile", body: #"{"approveDeletions": "\#(digest ?? "")"}"#)
+        #expect(approved.status == 202, "\(approved.body)")
+        #expect(try await WatchProcess.eventually { !(try await world().contains("Bucket/b11@lab")) })
+        #expect(try await world().contains("Bucket/b0@lab"))
+        #expect(await watch.terminate() == 0)
+    }
+
     @Test func planAndApplyReadOneCommitAndApplyRecordsIt() async throws {
         try #require(runner.isAvailable, "build the CLI first: swift build")
         let repository = try GitRepositoryFixture()
