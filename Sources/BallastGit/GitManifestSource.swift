@@ -135,6 +135,9 @@ public final class GitManifestSource: ManifestSource {
         mirror.removeTrees(keeping: Set([commit, latest].compactMap { $0 }), keepingNewest: 3)
     }
 
+    /// Why the last fetch failed, if it did (cleared by the next one that works).
+    public var lastError: GitError? { state.withLock { $0.error } }
+
     public func status() -> SourceStatus {
         state.withLock { state in
             SourceStatus(

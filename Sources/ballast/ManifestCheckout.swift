@@ -18,10 +18,8 @@ struct ManifestCheckout {
             let mirror = try GitMirror(remote: remote, dataDirectory: runtime.dataDirectory, timeout: Terminal.duration(options.gitTimeout)!)
             let source = try GitManifestSource(mirror: mirror, paths: options.gitPaths, interval: .seconds(60), allowedSigners: options.allowedSigners, logger: runtime.logger)
             await source.look()
-            let status = source.status()
-            guard let latest = status.latest, status.error == nil else {
-                throw GitError(.unreachable, status.error ?? "nothing was fetched from \(remote.redactedURL)")
-            }
+            if let error = source.lastError { throw error }
+            guard let latest = source.status().latest else { throw GitError(.local, "nothing was fetched from \(remote.redactedURL)") }
             let subject = latest.subject.map { " \"\($0)\"" } ?? ""
             Terminal.standardError("ballast: reading commit \(latest.short)\(TerminalText.safe(subject)) of \(TerminalText.safe(remote.redactedURL)) \(TerminalText.safe(remote.ref))\n")
             return ManifestCheckout(paths: source.paths(for: ManifestFingerprint(revision: latest)), revision: latest)

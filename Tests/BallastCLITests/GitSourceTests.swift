@@ -218,6 +218,40 @@ struct GitSourceTests {
         #expect(await watch.terminate() == 0)
     }
 
+    @Test func overHTTPCredentialsWorkAndAreNeverShown() async throws {
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); directory.remove() }
+        let first = try repository.commit(["site.yaml": site, "a.yaml": bucket("a")], message: "first")
+        let server = try await GitHTTPServer(root: repository.directory.path, credentials: "deploy:s3cret-pass")
+        defer { server.stop() }
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+
+        let good = try await cli(["plan", "--git", server.url("remote.git", userInfo: "deploy:s3cret-pass"), "-v"])
+        #expect(good.exitCode == 0, "\(good.stderr)")
+        #expect(good.stderr.contains("reading commit \(first.prefix(12))"), "\(good.stderr)")
+        #expect(good.stdout.contains("Bucket/a@lab"))
+        #expect(!good.stderr.contains("s3cret-pass") && !good.stdout.contains("s3cret-pass"), "\(good.stderr)")
+
+        let wrong = try await cli(["plan", "--git", server.url("remote.git", userInfo: "deploy:wr0ng-pass"), "-v"])
+        #expect(wrong.exitCode == 1)
+        #expect(wrong.stderr.contains("refused the credentials"), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("wr0ng-pass"), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("retrying later may help"), "a refused credential is not retryable: \(wrong.stderr)")
+        let none = try await cli(["plan", "--git", server.url("remote.git")])
+        #expect(none.exitCode == 1 && none.stderr.contains("refused the credentials"), "never a prompt: \(none.stderr)")
+
+        let watch = try await WatchProcess(
+            cli: runner, arguments: ["--git", server.url("remote.git", userInfo: "deploy:s3cret-pass"), "--interval", "1s", "--state", state],
+            directory: directory.path)
+        defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
+        #expect(try await source(watch)["location"]?.stringValue == "http://***@127.0.0.1:\(server.port)/remote.git")
+        let status = try await runner.run(["status", "--server", watch.baseURL])
+        #expect(!status.stdout.contains("s3cret-pass") && status.stdout.contains("***@127.0.0.1"), "\(status.stdout)")
+        #expect(await watch.terminate() == 0)
+        #expect(!watch.standardError.contains("s3cret-pass") && !watch.standardOutput.contains("s3cret-pass"))
+    }
+
     @Test func planAndApplyReadOneCommitAndApplyRecordsIt() async throws {
         try #require(runner.isAvailable, "build the CLI first: swift build")
         let repository = try GitRepositoryFixture()
