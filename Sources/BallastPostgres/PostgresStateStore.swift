@@ -693,19 +693,20 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
-    private struct DeadlinePassed: Error {}
+    struct DeadlinePassed: Error {}
 
     /// `body`, or ``DeadlinePassed`` when it takes longer than `limit`: it is then cancelled
-    /// (a wait for a connection ends at once).
-    private static func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                throw DeadlinePassed()
+    /// (a wait for a connection ends at once), and the caller is answered without waiting for it
+    /// to notice. A task group would wait for its children to finish, and a wedged query that
+    /// ignores cancellation would then hold the command forever, deadline or not.
+    static func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let race = DeadlineRace<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.start(continuation, body: body, limit: limit)
             }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        } onCancel: {
+            race.cancel()
         }
     }
 

@@ -117,3 +117,18 @@ public final class WatchProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }
+
+extension Process {
+    /// Waits for the process to exit without holding a thread of the cooperative pool (Linux
+    /// Foundation's `waitUntilExit()` spins a run loop there); after `timeout` it is killed
+    /// (SIGKILL), so a hung child fails its test instead of hanging the suite. True when it
+    /// exited by itself.
+    public func exit(within timeout: Duration) async -> Bool {
+        let exited = await WatchProcess.eventually(timeout: timeout) { !self.isRunning }
+        if !exited {
+            kill(processIdentifier, SIGKILL)
+            _ = await WatchProcess.eventually(timeout: .seconds(10)) { !self.isRunning }
+        }
+        return exited
+    }
+}

@@ -80,7 +80,8 @@ struct PostgresCLITests {
         server.stop()
         try server.start()
         kill(apply.processIdentifier, SIGCONT)
-        apply.waitUntilExit()
+        // Within two operation deadlines (30 s each) of the restart, however the pool fared.
+        #expect(await apply.exit(within: .seconds(120)), "the woken apply ended: \((try? String(contentsOfFile: workspace.directory.file("apply.err"), encoding: .utf8)) ?? "")")
         // However the interrupted run ended, the next one finishes the job, creating nothing twice.
         let resumed = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
         #expect(resumed.exitCode == 0, "\(resumed.stderr)\n\((try? String(contentsOfFile: workspace.directory.file("apply.err"), encoding: .utf8)) ?? "")")
@@ -105,7 +106,7 @@ struct PostgresCLITests {
         #expect(second.stderr.contains("took over the state lock"), "\(second.stderr)")
         // The first wakes: it makes no provider call and no write, says so, and fails.
         kill(first.processIdentifier, SIGCONT)
-        first.waitUntilExit()
+        #expect(await first.exit(within: .seconds(120)))
         let said = (try? String(contentsOfFile: workspace.directory.file("first.err"), encoding: .utf8)) ?? ""
         #expect(first.terminationStatus != 0)
         #expect(said.contains("was lost: it expired or was taken by another run"), "\(said)")
@@ -180,7 +181,7 @@ struct StateMigrateTests {
         let refused = try await workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])
         #expect(refused.exitCode == 1)
         #expect(refused.stderr.contains("is locked by ballast apply"), "\(refused.stderr)")
-        busy.waitUntilExit()
+        #expect(await busy.exit(within: .seconds(120)))
         // Afterwards it copies, SQLite to SQLite as well.
         let copied = try await workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])
         #expect(copied.exitCode == 0, "\(copied.stderr)")
