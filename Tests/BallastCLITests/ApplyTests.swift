@@ -82,14 +82,16 @@ struct ApplyTests {
     @Test func twoAppliesAtOnceOneFailsWithTheLockMessage() async throws {
         let workspace = try Workspace(edit: { $0.replacingOccurrences(of: "latencyMs: 2", with: "latencyMs: 400") })
         defer { workspace.directory.remove() }
+        // The first stops itself after its first intent, holding the lock until it is woken.
         let first = try workspace.runner.start(
             ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state],
-            stdout: workspace.directory.file("first.out"), stderr: workspace.directory.file("first.err"))
-        #expect(await workspace.waitUntilLocked(), "the first run holds the lock")
+            stdout: workspace.directory.file("first.out"), stderr: workspace.directory.file("first.err"), environment: ["BALLAST_FAILPOINT": "after-intent:1:stop"])
+        #expect(await WatchProcess.eventually(timeout: .seconds(60)) { ProcessState.isStopped(first.processIdentifier) }, "the first run holds the lock")
         let second = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
         #expect(second.exitCode == 1)
         #expect(second.stderr.contains("is locked by ballast apply (pid \(first.processIdentifier)) since"))
         #expect(second.stderr.contains("retry, or pass --lock-timeout 60s"))
+        kill(first.processIdentifier, SIGCONT)
         #expect(await first.exit(within: .seconds(120)))
         #expect(first.terminationStatus == 0)
         #expect(try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0)

@@ -173,14 +173,17 @@ struct StateMigrateTests {
         let missing = try await workspace.runner.run(["state", "migrate", "--from", workspace.directory.file("nowhere"), "--to", workspace.directory.file("copy")])
         #expect(missing.exitCode == 1)
         #expect(missing.stderr.contains("there is no state at"), "\(missing.stderr)")
+        // The apply stops itself after its first intent, holding the lock for as long as the
+        // test needs: however slow the machine, it cannot finish first.
         let busy = try workspace.runner.start(
             ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state],
-            stdout: workspace.directory.file("a.out"), stderr: workspace.directory.file("a.err"))
-        let locked = await workspace.waitUntilLocked()
-        #expect(locked, "the first run holds the lock: \((try? String(contentsOfFile: workspace.directory.file("a.err"), encoding: .utf8)) ?? "")")
+            stdout: workspace.directory.file("a.out"), stderr: workspace.directory.file("a.err"), environment: ["BALLAST_FAILPOINT": "after-intent:1:stop"])
+        let stopped = await WatchProcess.eventually(timeout: .seconds(60)) { ProcessState.isStopped(busy.processIdentifier) }
+        #expect(stopped, "the first run holds the lock: \((try? String(contentsOfFile: workspace.directory.file("a.err"), encoding: .utf8)) ?? "")")
         let refused = try await workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])
         #expect(refused.exitCode == 1)
         #expect(refused.stderr.contains("is locked by ballast apply"), "\(refused.stderr)")
+        kill(busy.processIdentifier, SIGCONT)
         #expect(await busy.exit(within: .seconds(120)))
         // Afterwards it copies, SQLite to SQLite as well.
         let copied = try await workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])

@@ -77,13 +77,6 @@ struct Workspace {
         #expect(try await run(["plan", manifests, "--detailed-exitcode"]).exitCode == 0, "no changes left", sourceLocation: sourceLocation)
     }
 
-    /// Waits (up to 30 s: a loaded machine may take long to start a process) until `status`
-    /// shows the state locked by `command`.
-    func waitUntilLocked(by command: String = "ballast apply") async -> Bool {
-        await WatchProcess.eventually(timeout: .seconds(30)) {
-            (try? await run(["status"]))?.stdout.contains("Locked by \(command)") == true
-        }
-    }
 
     func worldCount() async throws -> Int {
         ((try await json(["sim", "ls"]) as? [String: Any])?["resources"] as? [Any])?.count ?? -1
