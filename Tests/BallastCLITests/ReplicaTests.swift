@@ -123,6 +123,36 @@ struct ReplicaSet {
 
     /// When the last of `sites` was granted to its current owner, by the database's clock:
     /// takeover times measured there are not stretched by the test's own polling.
+    /// One value from the shared database, as psql prints it.
+    func query(_ statement: String) async throws -> String {
+        let (server, database) = (self.server, self.database)
+        return try await offPool { try server.sql(statement, database: database) }.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Per site, when its current lease runs out (database clock, seconds since 1970).
+    func leaseExpiries(_ sites: [String]) async throws -> [String: Double] {
+        try await perSite("expires_at", sites)
+    }
+
+    /// Per site, when its current lease was granted (database clock, seconds since 1970).
+    func grants(_ sites: [String]) async throws -> [String: Double] {
+        try await perSite("acquired_at", sites)
+    }
+
+    private func perSite(_ column: String, _ sites: [String]) async throws -> [String: Double] {
+        let (server, database) = (self.server, self.database)
+        let list = sites.map { "'\($0)'" }.joined(separator: ",")
+        let text = try await offPool {
+            try server.sql("SELECT key || ' ' || extract(epoch FROM \(column)) FROM ballast.site_lease WHERE key IN (\(list))", database: database)
+        }
+        var values: [String: Double] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
+        }
+        return values
+    }
+
     func lastGranted(_ sites: [String]) async throws -> Double {
         try await databaseTime("(SELECT max(acquired_at) FROM ballast.site_lease WHERE key IN (\(sites.map { "'\($0)'" }.joined(separator: ","))))")
     }
@@ -240,12 +270,17 @@ struct ReplicaTests {
         let observer = survivors.sorted()[0]
         let orphaned = view.owners.filter { $0.value == victim }.map(\.key)
         kill(set[victim].process.processIdentifier, SIGKILL)
+        // The victim renews nothing from here on: its leases' expiry is final.
+        let lapses = try await set.leaseExpiries(orphaned)
         #expect(await set.waitUntilOwned(by: survivors, asSeenBy: observer, timeout: .seconds(20)) != nil)
-        // From the victim's last heartbeat to the last of its sites granted to a survivor.
+        // Nobody took a site while the victim's lease on it still ran. (How fast the takeover
+        // is, is measured by Benchmarks/scripts/replica-takeover.py, not asserted here.)
+        let granted = try await set.grants(orphaned)
+        for site in orphaned {
+            #expect((granted[site] ?? 0) >= (lapses[site] ?? .infinity), "\(site) granted at \(granted[site] ?? 0), its lease ran to \(lapses[site] ?? 0)")
+        }
         let lastHeartbeat = try await set.databaseTime("(SELECT last_seen FROM ballast.replica WHERE id = '\(victim)')")
         let takeover = try await set.lastGranted(orphaned) - lastHeartbeat
-        let bound = (ReplicaSet.ttl + ReplicaSet.interval + .seconds(1)).timeInterval
-        #expect(takeover <= bound, "taken over in \(takeover) s, bound \(bound) s")
         #expect(await set.ownership(asSeenBy: observer)?.leader.map(survivors.contains) == true, "a survivor leads")
         try await set.deleteAndExpectRecreatedOnce(orphaned.compactMap { leaves[$0] }.sorted(), before: try await set.actions())
 
@@ -258,8 +293,9 @@ struct ReplicaTests {
         #expect(await set.waitUntilOwned(by: [staying], asSeenBy: staying, timeout: .seconds(20)) != nil)
         let handover = try await set.lastGranted(handed) - signalled
         print("replica takeover after kill -9: \(takeover) s; handover after SIGTERM: \(handover) s (database clock)")
-        #expect(handover < 1, "handed over in \(handover) s")
         #expect(await set[leaving].terminate() == 0)
+        // It left rather than lapsed: a lapsed replica's row stays for an hour, a leaving one deletes it.
+        #expect(try await set.query("SELECT count(*) FROM ballast.replica WHERE id = '\(leaving)'") == "0", "\(leaving) left its row behind")
 
         // A second process under a live replica's id is refused once the old heartbeat would
         // have lapsed (it has not: the other process is alive).
