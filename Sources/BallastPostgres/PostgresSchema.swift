@@ -132,6 +132,17 @@ struct PostgresSchema: Sendable {
             Migration(version: 3, name: "the source revision of each journal intent", statements: [
                 "ALTER TABLE \(table("journal_intent")) ADD COLUMN revision TEXT",
             ]),
+            Migration(version: 4, name: "the outbox of events for the event sinks", statements: [
+                """
+                CREATE TABLE \(table("outbox_event")) (
+                    seq BIGSERIAL PRIMARY KEY,
+                    event_id TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    body TEXT NOT NULL
+                )
+                """,
+                "CREATE TABLE \(table("outbox_cursor")) (sink TEXT PRIMARY KEY, delivered_through BIGINT NOT NULL)",
+            ]),
         ]
     }
 

@@ -315,7 +315,7 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
-    public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) async throws {
+    public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange, events: [OutboxEvent]) async throws {
         try await write(site: nil, intentSequence: outcome.intentSequence) { connection in
             try await self.insert(outcome, connection)
             switch change {
@@ -324,6 +324,7 @@ public final class PostgresStateStore: StateStore {
             case .remove(let id):
                 try await connection.query("DELETE FROM \(unescaped: self.schema.table("inventory")) WHERE id = \(id.description)", logger: self.logger)
             }
+            try await self.insert(events, connection)
         }
     }
 

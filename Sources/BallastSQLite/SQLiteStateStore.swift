@@ -144,6 +144,22 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v5: the source revision of each journal intent") { db in
             try db.execute(sql: "ALTER TABLE journal_intent ADD COLUMN revision TEXT")
         }
+        migrator.registerMigration("v6: the outbox of events for the event sinks") { db in
+            // AUTOINCREMENT: a sequence number is never used twice, even after the events
+            // holding the highest ones were deleted, so a sink's cursor never skips a new one.
+            try db.execute(sql: """
+                CREATE TABLE outbox_event (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_id TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    body TEXT NOT NULL
+                );
+                CREATE TABLE outbox_cursor (
+                    sink TEXT PRIMARY KEY NOT NULL,
+                    delivered_through INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 
@@ -210,7 +226,7 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) async throws {
+    public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange, events: [OutboxEvent]) async throws {
         try await guarded {
             try await pool.write { db in
                 try checkFence(db)
@@ -220,6 +236,73 @@ public final class SQLiteStateStore: StateStore {
                 case .upsert(let entry): try Self.write(entry, db)
                 case .remove(let id): try db.execute(sql: "DELETE FROM inventory WHERE id = ?", arguments: [id.description])
                 }
+                try Self.insert(events, db)
+            }
+        }
+    }
+
+    // MARK: Outbox (one writer at a time: the order of sequence numbers is the order of commits)
+
+    private static func insert(_ events: [OutboxEvent], _ db: Database) throws {
+        for event in events {
+            try db.execute(sql: "INSERT INTO outbox_event (event_id, subject, body) VALUES (?, ?, ?)", arguments: [event.id, event.subject, event.body])
+        }
+    }
+
+    public func enqueueEvents(_ events: [OutboxEvent]) async throws {
+        guard !events.isEmpty else { return }
+        try await guarded { try await pool.write { db in try Self.insert(events, db) } }
+    }
+
+    public func outbox(sink: String, limit: Int) async throws -> OutboxBatch {
+        try await guarded {
+            try await pool.write { db in
+                // A new sink starts before the oldest event kept (or after the last ever written).
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO outbox_cursor (sink, delivered_through) VALUES (?, COALESCE(
+                        (SELECT min(seq) - 1 FROM outbox_event), (SELECT seq FROM sqlite_sequence WHERE name = 'outbox_event'), 0))
+                    """, arguments: [sink])
+                let cursor = try Int64.fetchOne(db, sql: "SELECT delivered_through FROM outbox_cursor WHERE sink = ?", arguments: [sink]) ?? 0
+                let events = try Row.fetchAll(db, sql: "SELECT seq, event_id, subject, body FROM outbox_event WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [cursor, max(0, limit)]).map { row in
+                    StoredOutboxEvent(sequence: row["seq"], event: OutboxEvent(id: row["event_id"], subject: row["subject"], body: row["body"]))
+                }
+                return OutboxBatch(cursor: cursor, events: events)
+            }
+        }
+    }
+
+    public func acknowledge(sink: String, from: Int64, through: Int64) async throws {
+        guard through > from else { return }
+        try await guarded {
+            try await pool.write { db in
+                try db.execute(sql: "UPDATE outbox_cursor SET delivered_through = ? WHERE sink = ? AND delivered_through = ?", arguments: [through, sink, from])
+            }
+        }
+    }
+
+    public func trimOutbox(keeping: Int, sinks: [String]) async throws -> [String: Int] {
+        try await guarded {
+            try await pool.write { db in
+                var cursors: [String: Int64] = [:]
+                for sink in sinks {
+                    cursors[sink] = try Int64.fetchOne(db, sql: "SELECT delivered_through FROM outbox_cursor WHERE sink = ?", arguments: [sink])
+                }
+                if !sinks.isEmpty, cursors.count == sinks.count, let delivered = cursors.values.min() {
+                    try db.execute(sql: "DELETE FROM outbox_event WHERE seq <= ?", arguments: [delivered])
+                }
+                let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_event") ?? 0
+                let excess = count - max(0, keeping)
+                var dropped: [String: Int] = [:]
+                guard excess > 0, let droppedThrough = try Int64.fetchOne(db, sql: "SELECT seq FROM outbox_event ORDER BY seq LIMIT 1 OFFSET ?", arguments: [excess - 1]) else {
+                    return dropped
+                }
+                for sink in sinks {
+                    let cursor = cursors[sink] ?? 0
+                    dropped[sink] = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_event WHERE seq > ? AND seq <= ?", arguments: [cursor, droppedThrough]) ?? 0
+                    try db.execute(sql: "UPDATE outbox_cursor SET delivered_through = ? WHERE sink = ? AND delivered_through < ?", arguments: [droppedThrough, sink, droppedThrough])
+                }
+                try db.execute(sql: "DELETE FROM outbox_event WHERE seq <= ?", arguments: [droppedThrough])
+                return dropped
             }
         }
     }

@@ -12,6 +12,9 @@ public actor InMemoryStateStore: StateStore {
     private var fence: LockHolder?
     private var apiTokens: [String: APIToken] = [:]
     private var key: [UInt8]?
+    private var outboxEvents: [StoredOutboxEvent] = []
+    private var outboxSequence: Int64 = 0
+    private var cursors: [String: Int64] = [:]
 
     public init(_ entries: [InventoryEntry] = []) {
         self.entries = Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) })
@@ -42,7 +45,7 @@ public actor InMemoryStateStore: StateStore {
         return sequence
     }
 
-    public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) throws {
+    public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange, events: [OutboxEvent]) throws {
         try checkFence()
         // Sequences are 1...count: an outcome names an intent that exists and has none yet.
         guard outcome.intentSequence >= 1, outcome.intentSequence <= Int64(intents.count), outcomes[outcome.intentSequence] == nil else {
@@ -54,6 +57,44 @@ public actor InMemoryStateStore: StateStore {
         case .upsert(let entry): entries[entry.id] = entry
         case .remove(let id): entries[id] = nil
         }
+        enqueueEvents(events)
+    }
+
+    // MARK: Outbox
+
+    public func enqueueEvents(_ events: [OutboxEvent]) {
+        for event in events {
+            outboxSequence += 1
+            outboxEvents.append(StoredOutboxEvent(sequence: outboxSequence, event: event))
+        }
+    }
+
+    public func outbox(sink: String, limit: Int) -> OutboxBatch {
+        let cursor = cursors[sink] ?? ((outboxEvents.first?.sequence ?? outboxSequence + 1) - 1)
+        cursors[sink] = cursor
+        return OutboxBatch(cursor: cursor, events: Array(outboxEvents.lazy.filter { $0.sequence > cursor }.prefix(max(0, limit))))
+    }
+
+    public func acknowledge(sink: String, from: Int64, through: Int64) {
+        guard cursors[sink] == from, through > from else { return }
+        cursors[sink] = through
+    }
+
+    public func trimOutbox(keeping: Int, sinks: [String]) -> [String: Int] {
+        if let delivered = sinks.compactMap({ cursors[$0] }).min(), sinks.allSatisfy({ cursors[$0] != nil }) {
+            outboxEvents.removeAll { $0.sequence <= delivered }
+        }
+        var dropped: [String: Int] = [:]
+        let excess = outboxEvents.count - max(0, keeping)
+        guard excess > 0 else { return dropped }
+        let droppedThrough = outboxEvents[excess - 1].sequence
+        for sink in sinks {
+            let cursor = cursors[sink] ?? 0
+            dropped[sink] = outboxEvents.prefix(excess).count { $0.sequence > cursor }
+            cursors[sink] = max(cursor, droppedThrough)
+        }
+        outboxEvents.removeFirst(excess)
+        return dropped
     }
 
     public func unfinishedIntents() -> [JournalIntentRecord] {

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Implementations are safe to call from many tasks at once, and every write is atomic: it
 /// happens entirely or not at all, and once a call returns it survives the process dying.
-public protocol StateStore: Sendable {
+public protocol StateStore: EventOutbox {
     /// Every resource Ballast manages, by id. Ballast never deletes what is absent here.
     func inventory() async throws -> [ResourceID: InventoryEntry]
 
@@ -23,8 +23,10 @@ public protocol StateStore: Sendable {
     /// before this returns, so it is there even if the process dies during the provider call.
     func recordIntent(_ intent: JournalIntent) async throws -> Int64
 
-    /// Appends the outcome of an intent and applies its inventory change in one transaction.
-    func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) async throws
+    /// Appends the outcome of an intent, applies its inventory change and appends `events` (the
+    /// events that report it, for the event sinks) in one transaction: a crash keeps all of it
+    /// or none.
+    func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange, events: [OutboxEvent]) async throws
 
     /// Intents that have no outcome (the process died between the two), oldest first.
     func unfinishedIntents() async throws -> [JournalIntentRecord]
@@ -81,4 +83,11 @@ public protocol StateStore: Sendable {
     /// plans stay valid). Refuses with ``StoreError/refused(path:reason:)`` a state that holds
     /// anything already: a copy never mixes two estates. Fenced like every write.
     func restore(_ snapshot: StateSnapshot) async throws
+}
+
+extension StateStore {
+    /// Appends an outcome that no event reports (no event sink is configured).
+    public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) async throws {
+        try await recordOutcome(outcome, change: change, events: [])
+    }
 }
