@@ -69,7 +69,7 @@ public struct ApplyService: Sendable {
 
     /// Closes the journal entries an interrupted run left open.
     public func recover(sites: [String: Site]) async throws -> Recovery.Report {
-        try await Recovery(registry: planner.registry, store: store, logger: logger).recover(sites: sites)
+        try await Recovery(registry: planner.registry, store: store, announcer: executor.announcer, logger: logger).recover(sites: sites)
     }
 
     /// The start every writing operation shares — apply, apply of a saved plan, destroy, watch's

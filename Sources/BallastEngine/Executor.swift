@@ -27,10 +27,13 @@ public struct Executor: Sendable {
     public var redactor: SecretRedactor
     /// The lease this run holds, checked before every provider call.
     public var leaseDeadline: LeaseDeadline
+    /// Makes the events that report each outcome, written with it; nil when no event sink is
+    /// configured (nothing is written to the outbox).
+    public var announcer: EventAnnouncer?
 
     public init(
         registry: ProviderRegistry, store: any StateStore, parallelism: Int = 10, retry: RetryPolicy = .providerCalls,
-        failpoints: Failpoints = Failpoints(), redactor: SecretRedactor = SecretRedactor(), leaseDeadline: LeaseDeadline = LeaseDeadline(), logger: Logger,
+        failpoints: Failpoints = Failpoints(), redactor: SecretRedactor = SecretRedactor(), leaseDeadline: LeaseDeadline = LeaseDeadline(), announcer: EventAnnouncer? = nil, logger: Logger,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         now: @escaping @Sendable () -> Date = { Date() }
@@ -42,6 +45,7 @@ public struct Executor: Sendable {
         self.failpoints = failpoints
         self.redactor = redactor
         self.leaseDeadline = leaseDeadline
+        self.announcer = announcer
         self.logger = logger
         self.random = random
         self.sleep = sleep
@@ -165,8 +169,9 @@ public struct Executor: Sendable {
         let spec = resource?.spec ?? existing?.spec ?? Fields()
         failpoints.reach("before-intent")
         let sequence: Int64
+        let intent = JournalIntent(runID: input.runID, id: id, action: planned.action, spec: spec, specDigest: resource.map { AppliedInput.digest($0, secrets: input.secrets, key: input.secretsKey) } ?? SpecDigest.digest(spec), at: now(), revision: input.revision)
         do {
-            sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: id, action: planned.action, spec: spec, specDigest: resource.map { AppliedInput.digest($0, secrets: input.secrets, key: input.secretsKey) } ?? SpecDigest.digest(spec), at: now(), revision: input.revision))
+            sequence = try await store.recordIntent(intent)
         } catch {
             return (index, result(.failed, attempts: 0, failure: journalFailure(error)), nil)
         }
@@ -218,7 +223,7 @@ public struct Executor: Sendable {
         let errorText: String? = if case .failure(let error) = outcome.result { error.description } else { nil }
         let observed: Observed? = if case .success(let value) = outcome.result { value } else { nil }
         do {
-            try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: status, attempts: outcome.attempts, error: errorText, outputs: observed?.outputs, at: now()), change: change)
+            try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: status, attempts: outcome.attempts, error: errorText, outputs: observed?.outputs, at: now()), of: intent, planned: planned, change: change, announcer: announcer)
         } catch {
             return (index, result(.failed, attempts: outcome.attempts, failure: journalFailure(error)), nil)
         }
@@ -300,8 +305,9 @@ public struct Executor: Sendable {
     private func journalSkip(_ planned: PlannedAction, input: Input, resource: DesiredResource?, blockedBy: ResourceID) async {
         let spec = resource?.spec ?? input.inventory[planned.id]?.spec ?? Fields()
         do {
-            let sequence = try await store.recordIntent(JournalIntent(runID: input.runID, id: planned.id, action: planned.action, spec: spec, specDigest: SpecDigest.digest(spec), at: now(), revision: input.revision))
-            try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: .skipped, attempts: 0, error: "skipped: \(blockedBy) failed", at: now()), change: .none)
+            let intent = JournalIntent(runID: input.runID, id: planned.id, action: planned.action, spec: spec, specDigest: SpecDigest.digest(spec), at: now(), revision: input.revision)
+            let sequence = try await store.recordIntent(intent)
+            try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: .skipped, attempts: 0, error: "skipped: \(blockedBy) failed", at: now()), of: intent, planned: planned, change: .none, announcer: announcer)
         } catch {
             logger.error("could not journal a skipped action", metadata: ["id": "\(planned.id)", "error": "\(error)"])
         }

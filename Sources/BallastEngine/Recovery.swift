@@ -16,10 +16,13 @@ public struct Recovery: Sendable {
     public var store: any StateStore
     public var logger: Logger
     public var now: @Sendable () -> Date
+    /// Makes the events that report each outcome; nil when no event sink is configured.
+    public var announcer: EventAnnouncer?
 
-    public init(registry: ProviderRegistry, store: any StateStore, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(registry: ProviderRegistry, store: any StateStore, announcer: EventAnnouncer? = nil, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
         self.registry = registry
         self.store = store
+        self.announcer = announcer
         self.logger = logger
         self.now = now
     }
@@ -77,7 +80,8 @@ public struct Recovery: Sendable {
             case .update, .noop:
                 report.abandoned.append(id)
             }
-            try await store.recordOutcome(JournalOutcome(intentSequence: record.sequence, status: status, attempts: 0, error: status == .abandoned ? "interrupted; the next plan decides again" : nil, outputs: observed?.outputs, at: now()), change: change)
+            let outcome = JournalOutcome(intentSequence: record.sequence, status: status, attempts: 0, error: status == .abandoned ? "interrupted; the next plan decides again" : nil, outputs: observed?.outputs, at: now())
+            try await store.recordOutcome(outcome, of: intent, planned: nil, change: change, announcer: announcer)
         }
         return report
     }

@@ -32,6 +32,9 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Watch mode's per-resource backoff after a failed reconcile: 50 ms doubling to 5 minutes,
     /// never giving up (the queue retries until the resource converges).
     public static let reconcile = RetryPolicy(maxAttempts: .max, base: .milliseconds(50), cap: .seconds(300), jitter: .none)
+    /// Delivering events to a sink that failed: 500 ms doubling to 30 s, never giving up (the
+    /// events wait in the outbox until the sink takes them or the outbox drops them).
+    public static let eventDelivery = RetryPolicy(maxAttempts: .max, base: .milliseconds(500), cap: .seconds(30), jitter: .none)
     /// Restarting a plugin that exited: 100 ms doubling to 10 s.
     public static let pluginRestart = RetryPolicy(maxAttempts: .max, base: .milliseconds(100), cap: .seconds(10), jitter: .none)
 

@@ -8,8 +8,7 @@ import Glibc
 /// it answers 401 to any request without them, as a git host does.
 public final class GitHTTPServer: @unchecked Sendable {
     public let port: Int
-    private let process: Process
-    private let log: String
+    private let server: SupervisedServer
 
     /// The URL of the repository `name` (a directory under `root`), with `userInfo` in it if given.
     public func url(_ name: String, userInfo: String? = nil) -> String {
@@ -17,35 +16,16 @@ public final class GitHTTPServer: @unchecked Sendable {
     }
 
     public init(root: String, credentials: String? = nil) async throws {
-        port = try FreePort.find()
-        log = NSTemporaryDirectory() + "/git-http-\(port).log"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", ServerSupervisor.script, "python3", "-c", Self.script, root, String(port), credentials ?? ""]
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: log)
-        process.standardError = FileHandle(forWritingAtPath: log)
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(30)
+        let port = try FreePort.find()
+        self.port = port
         // Ready once it accepts a connection (an HTTP request would meet the 401 challenge,
         // which URLSession on Linux may wait on).
-        while ContinuousClock.now < deadline {
-            if Self.accepts(port: port) { return }
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        stop()
-        throw TestServerUnavailable(description: "the git HTTP server did not start on port \(port): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-    }
-
-    public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        server = try await SupervisedServer("the git HTTP server", port: port, arguments: ["python3", "-c", Self.script, root, String(port), credentials ?? ""]) {
+            Self.accepts(port: port)
         }
     }
 
-    deinit { stop() }
+    public func stop() { server.stop() }
 
     static func accepts(port: Int) -> Bool {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

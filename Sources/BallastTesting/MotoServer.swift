@@ -8,49 +8,26 @@ import FoundationNetworking
 public final class MotoServer: @unchecked Sendable {
     public let port: Int
     public var endpoint: String { "http://127.0.0.1:\(port)" }
-    private let process: Process
-    private let log: String
+    private let server: SupervisedServer
 
     /// Starts moto and waits until it answers.
     public init() async throws {
         let executable = try Self.locate()
-        port = try FreePort.find()
-        log = NSTemporaryDirectory() + "/moto-\(port).log"
-        process = Process()
-        // A small Python supervisor runs moto: it unblocks SIGTERM (test runners block it, and
-        // children inherit the mask), stops moto on SIGTERM, and stops it too when the test
-        // process goes away without calling stop(), so no emulator outlives its tests.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", ServerSupervisor.script, executable, "-H", "127.0.0.1", "-p", String(port)]
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: log)
-        process.standardError = FileHandle(forWritingAtPath: log)
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if (try? await request("GET", "/moto-api/")) != nil { return }
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(100))
+        let port = try FreePort.find()
+        self.port = port
+        server = try await SupervisedServer("moto_server", port: port, arguments: [executable, "-H", "127.0.0.1", "-p", String(port)], timeout: .seconds(60)) {
+            (try? await Self.request("http://127.0.0.1:\(port)", "GET", "/moto-api/")) != nil
         }
-        stop()
-        throw TestServerUnavailable(description: "moto_server did not start on port \(port): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     /// Forgets every resource (`POST /moto-api/reset`).
     public func reset() async throws {
-        _ = try await request("POST", "/moto-api/reset")
+        _ = try await Self.request(endpoint, "POST", "/moto-api/reset")
     }
 
-    public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
+    public func stop() { server.stop() }
 
-    deinit { stop() }
-
-    private func request(_ method: String, _ path: String) async throws -> Int {
+    private static func request(_ endpoint: String, _ method: String, _ path: String) async throws -> Int {
         var request = URLRequest(url: URL(string: endpoint + path)!)
         request.httpMethod = method
         request.timeoutInterval = 5

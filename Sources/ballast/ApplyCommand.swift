@@ -20,18 +20,22 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var manifests: ManifestOptions
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var change: ChangeOptions
+    @OptionGroup var events: EventOptions
 
     func run() async throws {
         // Stopping halfway because nobody reads the output would leave the world half-changed.
         StandardStreams.keepRunningWhenClosed()
         let context = try Runtime(runtime)
         let store = try await context.store()
-        let service = try await context.applyService(store: store, parallelism: change.parallelism)
-        let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
-        // A plan file is named as a path, never found in a repository.
-        let saved = manifests.gitURL == nil ? SavedPlanFile.read(manifests.paths, key: service.planner.planKey) : .notAPlan
-        try await LockGuard.holding(service, command: "ballast apply", wait: change.lockWait) { _ in
-            try await run(context: context, service: service, saved: saved, checkout: checkout)
+        let sinks = try context.eventSinks(events, store: store)
+        let service = try await context.applyService(store: store, parallelism: change.parallelism, announcer: sinks?.announcer)
+        try await EventSinks.delivering(sinks) {
+            let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
+            // A plan file is named as a path, never found in a repository.
+            let saved = manifests.gitURL == nil ? SavedPlanFile.read(manifests.paths, key: service.planner.planKey) : .notAPlan
+            try await LockGuard.holding(service, command: "ballast apply", wait: change.lockWait) { _ in
+                try await run(context: context, service: service, saved: saved, checkout: checkout)
+            }
         }
     }
 

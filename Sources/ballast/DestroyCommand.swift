@@ -16,6 +16,7 @@ struct DestroyCommand: AsyncParsableCommand {
     @OptionGroup var manifests: ManifestOptions
     @OptionGroup var runtime: RuntimeOptions
     @OptionGroup var change: ChangeOptions
+    @OptionGroup var events: EventOptions
     @Flag(help: "Also destroy managed resources outside the manifests that depend on them.")
     var includeDependents = false
 
@@ -24,10 +25,13 @@ struct DestroyCommand: AsyncParsableCommand {
         StandardStreams.keepRunningWhenClosed()
         let context = try Runtime(runtime)
         let store = try await context.store(creating: false)
-        let service = try await context.applyService(store: store, parallelism: change.parallelism)
-        let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
-        try await LockGuard.holding(service, command: "ballast destroy", wait: change.lockWait) { _ in
-            try await destroy(service, checkout: checkout)
+        let sinks = try context.eventSinks(events, store: store)
+        let service = try await context.applyService(store: store, parallelism: change.parallelism, announcer: sinks?.announcer)
+        try await EventSinks.delivering(sinks) {
+            let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
+            try await LockGuard.holding(service, command: "ballast destroy", wait: change.lockWait) { _ in
+                try await destroy(service, checkout: checkout)
+            }
         }
     }
 

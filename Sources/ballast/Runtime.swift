@@ -11,6 +11,7 @@ import BallastSQLite
 import BallastState
 import Foundation
 import Logging
+import CoreMetrics
 
 /// The collaborators one CLI run uses, built from its options. Nothing here is global.
 struct Runtime {
@@ -162,7 +163,8 @@ struct Runtime {
     }
 
     /// `creatingKey`: whether this command may create the state's plan key (see ``planKey(creating:)``).
-    func applyService(store: any StateStore, parallelism: Int = 10, creatingKey: Bool = true) async throws -> ApplyService {
+    /// `announcer`: makes the events for the event sinks, when `--events-sink` is given.
+    func applyService(store: any StateStore, parallelism: Int = 10, creatingKey: Bool = true, announcer: EventAnnouncer? = nil) async throws -> ApplyService {
         let failpoints: Failpoints
         switch Failpoints.parse(ProcessInfo.processInfo.environment["BALLAST_FAILPOINT"]) {
         case .success(let parsed): failpoints = parsed
@@ -170,7 +172,7 @@ struct Runtime {
             Terminal.standardError("ballast: error: \(error)\n")
             throw ExitCode.failure
         }
-        let executor = Executor(registry: registry, store: store, parallelism: parallelism, failpoints: failpoints, redactor: redactor, logger: logger)
+        let executor = Executor(registry: registry, store: store, parallelism: parallelism, failpoints: failpoints, redactor: redactor, announcer: announcer, logger: logger)
         var ttl = LockHolder.defaultTTL
         if let text = ProcessInfo.processInfo.environment["BALLAST_LEASE_TTL"] {
             guard let parsed = Terminal.duration(text), parsed >= .seconds(1) else {
@@ -180,6 +182,12 @@ struct Runtime {
             ttl = parsed
         }
         return ApplyService(planner: planService(store: store, planKey: try await planKey(store: store, creating: creatingKey)), executor: executor, leaseTTL: ttl, logger: logger)
+    }
+
+    /// The event sinks of `options` on `store` (nil without `--events-sink`); a one-off command
+    /// drains and shuts them down at its end (``EventSinks/finish()``).
+    func eventSinks(_ options: EventOptions, store: any StateStore, factory: any MetricsFactory = NOOPMetricsHandler.instance) throws -> EventSinks? {
+        try EventSinks.make(options, store: store, factory: factory, logger: logger)
     }
 
     /// Closes what an interrupted run left open, if the state is not locked by another run.

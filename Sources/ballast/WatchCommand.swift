@@ -34,6 +34,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup var manifests: ManifestOptions
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var events: EventOptions
 
     @Option(help: "Address to serve the HTTP API on: HOST:PORT (port 0 picks a free one).")
     var listen = "127.0.0.1:7070"
@@ -109,20 +110,26 @@ struct WatchCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let store = try await context.store()
-        let service = try await context.applyService(store: store)
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]
+        let sinks = try context.eventSinks(events, store: store, factory: factory)
+        let service = try await context.applyService(store: store, announcer: sinks?.announcer)
+        let metrics = Metrics(registry: registry, factory: factory, sinks: sinks)
         if let shared = store as? any ReplicaStore {
             // Replicas share the state; each acts on the sites whose leases it holds.
             let replicas = try await join(shared, service: service, context: context, address: address)
-            try await serve(context: context, service: service, store: store, address: address, lease: nil, replicas: replicas)
+            try await serve(context: context, service: service, store: store, address: address, lease: nil, replicas: replicas, metrics: metrics)
         } else {
             if replicaID != nil {
                 Terminal.standardError("ballast: warning: --replica-id, --replica-ttl and --replica-interval apply to a PostgreSQL state; this daemon is the only one of its state\n")
             }
             // The state's single-writer lock, held for the daemon's life: one daemon per state.
             try await LockGuard.holding(service, command: "ballast watch", wait: Terminal.duration(lockTimeout)!) { lease in
-                try await serve(context: context, service: service, store: store, address: address, lease: lease, replicas: nil)
+                try await serve(context: context, service: service, store: store, address: address, lease: lease, replicas: nil, metrics: metrics)
             }
         }
+        await sinks?.shutdown()
         Terminal.standardOutput("ballast watch: stopped\n")
     }
 
@@ -157,7 +164,14 @@ struct WatchCommand: AsyncParsableCommand {
         }
     }
 
-    private func serve(context: Runtime, service: ApplyService, store: any StateStore, address: ListenAddress, lease: HeldLease?, replicas: ReplicaMembership?) async throws {
+    /// What the daemon exports, made before the services that report to it.
+    struct Metrics {
+        var registry: PrometheusCollectorRegistry
+        var factory: PrometheusMetricsFactory
+        var sinks: EventSinks?
+    }
+
+    private func serve(context: Runtime, service: ApplyService, store: any StateStore, address: ListenAddress, lease: HeldLease?, replicas: ReplicaMembership?, metrics exported: Metrics) async throws {
         let token = try configuredToken() ?? generateToken(dataDirectory: context.dataDirectory)
         var configuration = WatchConfiguration()
         configuration.workers = workers
@@ -166,10 +180,8 @@ struct WatchCommand: AsyncParsableCommand {
         configuration.rateBurst = max(1, Int(rateLimit * 5))
         configuration.pruneDelay = Terminal.duration(pruneDelay)!
         configuration.approvedDeletions = approveDeletions
-        let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]
-        let metrics = WatchMetrics(factory: factory)
+        let registry = exported.registry
+        let metrics = WatchMetrics(factory: exported.factory)
         await replicas?.export(to: metrics)
         let (source, webhook) = try manifestSource(context)
         let controller = WatchController(
@@ -179,6 +191,13 @@ struct WatchCommand: AsyncParsableCommand {
         let daemon = WatchDaemon(
             controller: controller, store: store, metrics: registry, listen: address, access: access, lease: lease, gitWebhook: webhook, logger: context.logger)
         let files = context
+        // Events go out while the daemon runs; among replicas, the leader delivers them.
+        let delivering = exported.sinks.map { sinks in
+            var delivery = sinks.delivery
+            if let replicas { delivery.isDeliverer = { await replicas.isLeader } }
+            return Task { await delivery.run() }
+        }
+        defer { delivering?.cancel() }
         do {
             try await daemon.run(
                 onListening: { bound in

@@ -1,9 +1,8 @@
-import BallastEngine
 import Synchronization
 
 /// A wake-up one task waits for with a timeout, and others give: several signals before the
 /// wait count as one, and a signal with nobody waiting is kept for the next wait.
-final class WakeSignal: Sendable {
+public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Bool, Never>?
@@ -11,7 +10,9 @@ final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
 
-    func signal() {
+    public init() {}
+
+    public func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
             guard let waiter = state.waiter else {
                 state.pending = true
@@ -26,7 +27,7 @@ final class WakeSignal: Sendable {
     /// Returns true when signalled (now or before), false once `duration` has passed on `clock`
     /// or the task is cancelled. A signal is never lost: one that comes as the time runs out is
     /// reported, or kept for the next wait.
-    func wait(for duration: Duration, clock: any ControllerClock) async -> Bool {
+    public func wait(for duration: Duration, clock: any ControllerClock) async -> Bool {
         if state.withLock({ state in defer { state.pending = false }; return state.pending }) { return true }
         return await withTaskGroup(of: Bool.self) { group in
             group.addTask {

@@ -138,6 +138,7 @@ public actor WatchController {
         desired.managedDependents = Self.dependents(inventory)
         adopt(desired, loaded: loaded)
         source.adopted(beforeLoading)
+        await announce { $0.source(revision: beforeLoading.revision, held: false, resources: desired.byID.count, at: Date()) }
         if source.fingerprint(extraFiles: []) != beforeLoading { fingerprint = nil }
         await seedDeletionWindow()
         await recordStartup(plan: immediate, report: report)
@@ -291,6 +292,7 @@ public actor WatchController {
             if !previouslyDrifted && !startup {
                 metrics.driftDetected()
                 logger.warning("drift reported, not reverted", metadata: ["id": "\(id)", "drift": "\(ResourceStatus.driftMessage(changes, missing: missing))"])
+                await announce { $0.drifted(id, changes: changes, missing: missing, at: now) }
             }
             await succeeded(id)
         case .siteUnavailable(let reason):
@@ -319,6 +321,7 @@ public actor WatchController {
         if failure.wentDown {
             metrics.site(id.site, up: false)
             logger.warning("site down: circuit open", metadata: ["site": "\(id.site)", "reason": "\(reason)"])
+            await announce { $0.site(id.site, up: false, reason: planner.redactor.redact(reason), at: now) }
         }
         if failure.retryAfterBackoff {
             await retryLater(id)
@@ -331,6 +334,7 @@ public actor WatchController {
     private func siteRecovered(_ name: String, parked: [ResourceID]) async {
         metrics.site(name, up: true)
         logger.info("site up: circuit closed; resyncing its resources", metadata: ["site": "\(name)"])
+        await announce { $0.site(name, up: true, reason: nil, at: Date()) }
         probes[name]?.cancel()
         probes[name] = nil
         for id in parked { await enqueue(id) }
@@ -412,6 +416,7 @@ public actor WatchController {
         // With replicas, the owners carry out the prunes: the journal is what counts, plus what
         // was admitted and is not deleted yet.
         if replicas != nil { await seedDeletionWindow(pending: await admittedNotYetDeleted(inventory, excluding: Set(deleting))) }
+        let previouslyHeld = gate.held?.digest
         switch gate.admit(deleting, managed: inventory.count, at: clock.now) {
         case .wait(let remaining):
             schedulePruneCheck(after: remaining)
@@ -423,6 +428,7 @@ public actor WatchController {
             let heldIDs = Set(mass.ids)
             logger.warning("deletions held: over the deletion budget; approve with POST /v1/reconcile {\"approveDeletions\": \"\(mass.digest)\"}", metadata: ["count": "\(mass.ids.count)", "limit": "\(mass.limit)", "digest": "\(mass.digest)"])
             let now = Date()
+            if mass.digest != previouslyHeld { await announce { $0.deletionsHeld(mass.ids, limit: mass.limit, digest: mass.digest, at: now) } }
             for id in mass.ids {
                 table.update(id, declared: false, at: now) { status in
                     status.set(.synced, false, reason: .deletionHeld, message: "\(mass.message); waiting for approval of \(mass.digest)", at: now)
@@ -586,6 +592,8 @@ public actor WatchController {
                 diagnostics: rendered.split(separator: "\n").map(String.init), resources: desired?.byID.count ?? 0,
                 revision: desired?.revision, heldRevision: current.revision)
             metrics.manifestReload(valid: false)
+            let report = manifestReport
+            await announce { $0.source(revision: current.revision, held: true, resources: report?.resources ?? 0, diagnostics: (report?.diagnostics ?? []).map(planner.redactor.redact), at: report?.at ?? Date()) }
             if let held = current.revision {
                 logger.error(
                     "the manifests of commit \(held.short) do not validate; it is held and \(desired?.revision.map { "commit \($0.short)" } ?? "the last good revision") stays in force\n\(rendered)",
@@ -615,6 +623,7 @@ public actor WatchController {
             schedulePruneCheck(after: configuration.pruneDelay)
         }
         metrics.manifestReload(valid: true)
+        await announce { $0.source(revision: current.revision, held: false, resources: new.byID.count, at: Date()) }
         var metadata: Logger.Metadata = ["resources": "\(new.byID.count)", "affected": "\(affected.count)"]
         if let revision = current.revision { metadata["revision"] = "\(revision.commit)" }
         logger.info("manifests reloaded", metadata: metadata)

@@ -1,0 +1,106 @@
+import BallastCore
+import BallastEngine
+import BallastProviders
+import BallastState
+import BallastTesting
+import Foundation
+import Logging
+import MetricsTestKit
+import Synchronization
+import Testing
+
+/// A sink that fails the first `failures` attempts (retryably), rejects the ids in `rejects`,
+/// and records what it took, in order.
+private final class FlakySink: EventSink {
+    let name = "flaky"
+    let key = "flaky"
+    private let state: Mutex<(failuresLeft: Int, taken: [OutboxEvent], attempts: Int)>
+    private let rejects: Set<String>
+
+    init(failures: Int = 0, rejects: Set<String> = []) {
+        state = Mutex((failures, [], 0))
+        self.rejects = rejects
+    }
+
+    func deliver(_ event: OutboxEvent) async throws(EventSinkError) {
+        let failing = state.withLock { state -> Bool in
+            state.attempts += 1
+            guard state.failuresLeft > 0 else { return false }
+            state.failuresLeft -= 1
+            return true
+        }
+        if failing { throw EventSinkError(retryable: true, "down") }
+        if rejects.contains(event.id) { throw EventSinkError.status(400, body: "bad event")! }
+        state.withLock { $0.taken.append(event) }
+    }
+
+    func setFailures(_ count: Int) { state.withLock { $0.failuresLeft = count } }
+    var taken: [OutboxEvent] { state.withLock { $0.taken } }
+}
+
+private let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+private let fast = RetryPolicy(maxAttempts: .max, base: .milliseconds(5), cap: .milliseconds(40), jitter: .none)
+
+private func events(_ count: Int, subjects: Int) -> [OutboxEvent] {
+    (0..<count).map { OutboxEvent(id: "e\($0)", subject: "s\($0 % subjects)", body: "{}") }
+}
+
+@Suite("Event delivery")
+struct EventDeliveryTests {
+    @Test func aSinkThatFailsForAWhileGetsEveryEventInOrderPerSubject() async throws {
+        let store = InMemoryStateStore()
+        let written = events(60, subjects: 4)
+        try await store.enqueueEvents(written)
+        let sink = FlakySink(failures: 9)
+        let metrics = TestMetrics()
+        let delivery = EventDelivery(outbox: store, sinks: [sink], batchSize: 16, retry: fast, idlePoll: .milliseconds(10), metrics: EventMetrics(factory: metrics), logger: quiet)
+        let running = Task { await delivery.run() }
+        defer { running.cancel() }
+        #expect(await eventually { Set(sink.taken.map(\.id)) == Set(written.map(\.id)) }, "every event delivered after the sink recovered")
+        // Per subject, first deliveries come in the order written (redeliveries may repeat one).
+        for subject in ["s0", "s1", "s2", "s3"] {
+            var firsts: [String] = []
+            for event in sink.taken where event.subject == subject && !firsts.contains(event.id) { firsts.append(event.id) }
+            #expect(firsts == written.filter { $0.subject == subject }.map(\.id), "\(subject)")
+        }
+        #expect(try metrics.expectCounter("ballast_events_delivery_failures_total", [("sink", "flaky")]).totalValue > 0)
+        // New events written later are delivered too, once woken.
+        try await store.enqueueEvents([OutboxEvent(id: "late", subject: "s0", body: "{}")])
+        delivery.wake.signal()
+        #expect(await eventually { sink.taken.contains { $0.id == "late" } })
+    }
+
+    @Test func anEventTheSinkRejectsIsSkippedAndCountedAndTheRestGoOn() async throws {
+        let store = InMemoryStateStore()
+        try await store.enqueueEvents(events(5, subjects: 1))
+        let sink = FlakySink(rejects: ["e2"])
+        let metrics = TestMetrics()
+        let delivery = EventDelivery(outbox: store, sinks: [sink], retry: fast, metrics: EventMetrics(factory: metrics), logger: quiet)
+        #expect(await delivery.drain(within: .seconds(5)).isEmpty)
+        #expect(sink.taken.map(\.id) == ["e0", "e1", "e3", "e4"])
+        #expect(try metrics.expectCounter("ballast_events_rejected_total", [("sink", "flaky")]).totalValue == 1)
+        #expect(try await store.outbox(sink: "flaky", limit: 10).events.isEmpty, "the cursor moved past the rejected event")
+    }
+
+    @Test func aFullOutboxDropsTheOldestEventsAndCountsThem() async throws {
+        let store = InMemoryStateStore()
+        try await store.enqueueEvents(events(12, subjects: 3))
+        let sink = FlakySink(failures: .max)
+        let metrics = TestMetrics()
+        let delivery = EventDelivery(outbox: store, sinks: [sink], outboxLimit: 5, retry: fast, metrics: EventMetrics(factory: metrics), logger: quiet)
+        #expect(await delivery.drain(within: .milliseconds(100)) == ["flaky"], "a sink that is down is named as not having everything")
+        #expect(try metrics.expectCounter("ballast_events_dropped_total", [("sink", "flaky")]).totalValue == 7)
+        sink.setFailures(0)
+        #expect(await delivery.drain(within: .seconds(5)).isEmpty)
+        #expect(Set(sink.taken.map(\.id)) == ["e7", "e8", "e9", "e10", "e11"], "the newest events were kept")
+    }
+
+    private func eventually(_ condition: @Sendable () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+}
