@@ -110,9 +110,11 @@ public struct EventDelivery: Sendable {
         }
     }
 
+    /// Every process that writes events keeps the outbox bounded, deliverer or not: a replica
+    /// whose leader has no sink configured must not fill the state.
     private func trimForever() async {
         while !Task.isCancelled {
-            if await isDeliverer() { await trim() }
+            await trim()
             try? await clock.sleep(for: idlePoll)
         }
     }
