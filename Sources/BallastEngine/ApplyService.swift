@@ -35,6 +35,8 @@ public struct ApplyService: Sendable {
     }
 
     func unlock(_ lease: HeldLease) async {
+        // A run woken past its lease learns, and says, whether another run took it.
+        if !executor.leaseDeadline.allowsCall() { _ = await lease.confirmLost(store: store, logger: logger) }
         lease.stopRenewing()
         executor.leaseDeadline.released()
         do { try await store.releaseLock(lease.holder) } catch { logger.error("could not release the state lock", metadata: ["error": "\(error)"]) }

@@ -25,8 +25,7 @@ public final class HeldLease: Sendable {
                     deadline.renewed(askedAt: asked, ttl: current.ttl)
                 } catch let error as StoreError {
                     if case .leaseLost = error {
-                        logger.error("\(error.description)")
-                        self?.lostLease.withLock { $0 = error }
+                        self?.recordLost(error, logger: logger)
                         return
                     }
                     // The store did not answer (busy, restarting): try again at the next tick;
@@ -42,6 +41,31 @@ public final class HeldLease: Sendable {
 
     /// Set once a renewal found the lease lost.
     public var lost: StoreError? { lostLease.withLock { $0 } }
+
+    /// Whether the lease was lost, asked of the store now: for a run that ends while its lease
+    /// may have lapsed (it was paused), so that it says so whether or not a renewal ran first.
+    func confirmLost(store: any StateStore, logger: Logger) async -> StoreError? {
+        if let lost { return lost }
+        do {
+            _ = try await store.renewLock(holder)
+            return nil
+        } catch let error as StoreError {
+            guard case .leaseLost = error else { return nil }
+            recordLost(error, logger: logger)
+            return error
+        } catch {
+            return nil
+        }
+    }
+
+    /// Keeps the first loss found, and says it once.
+    private func recordLost(_ error: StoreError, logger: Logger) {
+        let first = lostLease.withLock { lost -> Bool in
+            defer { lost = lost ?? error }
+            return lost == nil
+        }
+        if first { logger.error("\(error.description)") }
+    }
 
     /// Stops renewing (before the lease is released).
     func stopRenewing() {
