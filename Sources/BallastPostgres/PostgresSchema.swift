@@ -143,6 +143,9 @@ struct PostgresSchema: Sendable {
                 """,
                 "CREATE TABLE \(table("outbox_cursor")) (sink TEXT PRIMARY KEY, delivered_through BIGINT NOT NULL)",
             ]),
+            Migration(version: 5, name: "the journal by resource", statements: [
+                "CREATE INDEX journal_intent_resource ON \(table("journal_intent")) (resource_id, seq)",
+            ]),
         ]
     }
 

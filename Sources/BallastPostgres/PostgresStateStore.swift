@@ -351,14 +351,20 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
-    public func events(since: Date?) async throws -> [JournalEvent] {
-        let rows = try await guarded { [self] in
+    public func events(_ query: JournalQuery) async throws -> [JournalEvent] {
+        let since = query.since?.timeIntervalSince1970 ?? 0
+        // Nil binds match every resource; a limit of nil is no limit.
+        let resource = query.resource?.description
+        let newest = query.newest.map { max(0, $0) }
+        var rows = try await guarded { [self] in
             try await Self.collect(try await client.query("""
                 SELECT i.seq, i.run_id, i.resource_id, i.action, i.spec, i.spec_digest, i.at, i.revision, o.status, o.attempts, o.error, o.outputs, o.at
                 FROM \(unescaped: schema.table("journal_intent")) i LEFT JOIN \(unescaped: schema.table("journal_outcome")) o ON o.intent_seq = i.seq
-                WHERE i.at >= \(since?.timeIntervalSince1970 ?? 0) ORDER BY i.seq
+                WHERE i.at >= \(since) AND (\(resource)::text IS NULL OR i.resource_id = \(resource))
+                ORDER BY i.seq DESC LIMIT \(newest)
                 """, logger: logger).decode((Int64, String, String, String, String, String, Double, String?, String?, Int?, String?, String?, Double?).self))
         }
+        rows.reverse()
         return try readable {
             try rows.map { row throws(StoredRecord.Unreadable) in
                 let record = try StoredRecord.intent(sequence: row.0, runID: row.1, resourceID: row.2, action: row.3, spec: row.4, specDigest: row.5, at: row.6, revision: row.7)

@@ -160,6 +160,9 @@ public final class SQLiteStateStore: StateStore {
                 );
                 """)
         }
+        migrator.registerMigration("v7: the journal by resource") { db in
+            try db.execute(sql: "CREATE INDEX journal_intent_resource ON journal_intent (resource_id, seq)")
+        }
         return migrator
     }
 
@@ -318,14 +321,26 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func events(since: Date?) async throws -> [JournalEvent] {
+    public func events(_ query: JournalQuery) async throws -> [JournalEvent] {
         try await guarded {
             try await pool.read { db in
-                let rows = try Row.fetchAll(db, sql: """
+                var arguments: StatementArguments = [query.since?.timeIntervalSince1970 ?? 0]
+                var condition = "i.at >= ?"
+                if let resource = query.resource {
+                    condition += " AND i.resource_id = ?"
+                    _ = arguments.append(contentsOf: [resource.description])
+                }
+                var order = "ORDER BY i.seq"
+                if let newest = query.newest {
+                    order = "ORDER BY i.seq DESC LIMIT ?"
+                    _ = arguments.append(contentsOf: [max(0, newest)])
+                }
+                var rows = try Row.fetchAll(db, sql: """
                     SELECT i.*, o.status AS o_status, o.attempts AS o_attempts, o.error AS o_error, o.outputs AS o_outputs, o.at AS o_at
                     FROM journal_intent i LEFT JOIN journal_outcome o ON o.intent_seq = i.seq
-                    WHERE i.at >= ? ORDER BY i.seq
-                    """, arguments: [since?.timeIntervalSince1970 ?? 0])
+                    WHERE \(condition) \(order)
+                    """, arguments: arguments)
+                if query.newest != nil { rows.reverse() }
                 return try rows.map { row in
                     let record = try Self.intent(row)
                     var outcome: JournalOutcome?

@@ -101,10 +101,10 @@ public actor InMemoryStateStore: StateStore {
         intents.filter { outcomes[$0.sequence] == nil }
     }
 
-    public func events(since: Date?) -> [JournalEvent] {
-        intents.filter { since == nil || $0.intent.at >= since! }.map { record in
-            JournalEvent(record, outcome: outcomes[record.sequence])
-        }
+    public func events(_ query: JournalQuery) -> [JournalEvent] {
+        var matching = intents.filter { (query.since == nil || $0.intent.at >= query.since!) && (query.resource == nil || $0.intent.id == query.resource!) }
+        if let newest = query.newest { matching = Array(matching.suffix(max(0, newest))) }
+        return matching.map { record in JournalEvent(record, outcome: outcomes[record.sequence]) }
     }
 
     public func acquireLock(_ holder: LockHolder, wait: Duration) async throws -> LockAcquisition {

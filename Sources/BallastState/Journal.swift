@@ -102,3 +102,19 @@ extension JournalEvent {
             outcome: outcome, revision: record.intent.revision)
     }
 }
+
+/// Which journal entries to read.
+public struct JournalQuery: Sendable, Hashable {
+    /// Entries started at or after this time; nil for all.
+    public var since: Date?
+    /// Only the entries about this resource.
+    public var resource: ResourceID?
+    /// Only the newest this many (still returned oldest first).
+    public var newest: Int?
+
+    public init(since: Date? = nil, resource: ResourceID? = nil, newest: Int? = nil) {
+        self.since = since
+        self.resource = resource
+        self.newest = newest
+    }
+}

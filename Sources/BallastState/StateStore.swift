@@ -31,8 +31,8 @@ public protocol StateStore: EventOutbox {
     /// Intents that have no outcome (the process died between the two), oldest first.
     func unfinishedIntents() async throws -> [JournalIntentRecord]
 
-    /// The journal, oldest first: each intent with its outcome, if any.
-    func events(since: Date?) async throws -> [JournalEvent]
+    /// The journal entries `query` asks for, oldest first: each intent with its outcome, if any.
+    func events(_ query: JournalQuery) async throws -> [JournalEvent]
 
     /// Takes the single-writer lease for `holder.ttl`, waiting up to `wait`, with an epoch higher
     /// than any granted before. A lease whose holder is gone or whose expiry passed is taken over.
@@ -86,6 +86,11 @@ public protocol StateStore: EventOutbox {
 }
 
 extension StateStore {
+    /// The journal from `since` (all of it when nil), oldest first.
+    public func events(since: Date?) async throws -> [JournalEvent] {
+        try await events(JournalQuery(since: since))
+    }
+
     /// Appends an outcome that no event reports (no event sink is configured).
     public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange) async throws {
         try await recordOutcome(outcome, change: change, events: [])

@@ -48,7 +48,7 @@ private func events(_ count: Int, subjects: Int) -> [OutboxEvent] {
 @Suite("Event delivery")
 struct EventDeliveryTests {
     @Test func aSinkThatFailsForAWhileGetsEveryEventInOrderPerSubject() async throws {
-        let store = InMemoryStateStore()
+        let store: any StateStore = InMemoryStateStore()
         let written = events(60, subjects: 4)
         try await store.enqueueEvents(written)
         let sink = FlakySink(failures: 9)
@@ -71,7 +71,7 @@ struct EventDeliveryTests {
     }
 
     @Test func anEventTheSinkRejectsIsSkippedAndCountedAndTheRestGoOn() async throws {
-        let store = InMemoryStateStore()
+        let store: any StateStore = InMemoryStateStore()
         try await store.enqueueEvents(events(5, subjects: 1))
         let sink = FlakySink(rejects: ["e2"])
         let metrics = TestMetrics()
@@ -83,7 +83,7 @@ struct EventDeliveryTests {
     }
 
     @Test func aFullOutboxDropsTheOldestEventsAndCountsThem() async throws {
-        let store = InMemoryStateStore()
+        let store: any StateStore = InMemoryStateStore()
         try await store.enqueueEvents(events(12, subjects: 3))
         let sink = FlakySink(failures: .max)
         let metrics = TestMetrics()

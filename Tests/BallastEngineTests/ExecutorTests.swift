@@ -101,7 +101,7 @@ struct ExecutorTests {
         let networkID = provider.world[id("Network/net@s")]?.outputs["id"]
         #expect(provider.world[id("Subnet/sub@s")]?.spec["network"] == networkID)
         #expect(await store.inventory().count == 3)
-        let events = await store.events(since: nil)
+        let events = try await store.events(since: nil)
         #expect(events.count == 3 && events.allSatisfy { $0.outcome?.status == .succeeded })
     }
 
@@ -131,7 +131,7 @@ struct ExecutorTests {
         #expect(report.results.first { $0.id.name == "net" }?.attempts == 1, "terminal errors are not retried")
         #expect(report.results.first { $0.id.name == "sub" }?.blockedBy == id("Network/net@s"))
         #expect(provider.calls.filter { if case .create = $0 { true } else { false } }.count == 2)
-        let statuses = await store.events(since: nil).compactMap(\.outcome?.status)
+        let statuses = try await store.events(since: nil).compactMap(\.outcome?.status)
         #expect(statuses.sorted(by: { $0.rawValue < $1.rawValue }) == [.failed, .skipped, .succeeded])
 
         // Once the cause is fixed, a second run does only what is left.

@@ -66,7 +66,7 @@ struct RedactionTests {
 
         let reported = try #require(report.results.first?.error)
         #expect(reported.contains("password '(sensitive)' is too weak"))
-        let journaled = await store.events(since: nil).compactMap { $0.outcome?.error }
+        let journaled = try await store.events(since: nil).compactMap { $0.outcome?.error }
         #expect(!journaled.isEmpty && journaled.allSatisfy { !$0.contains(secret) }, "\(journaled)")
         let logged = capture.lines.withLock { $0 }
         #expect(!logged.isEmpty)

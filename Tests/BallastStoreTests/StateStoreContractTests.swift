@@ -57,6 +57,23 @@ func expectLeaseLost(_ holder: LockHolder, sourceLocation: Testing.SourceLocatio
 @Suite("State store contract")
 struct StateStoreContractTests {
     @Test(arguments: StoreBackend.all)
+    func theJournalIsReadByResourceAndNewestFirstCut(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (store, _) = try await backend.open(directory)
+        let other = ResourceID(kind: "Bucket", name: "b", site: "s")
+        for (index, resource) in [id, other, id, id, other].enumerated() {
+            let sequence = try await store.recordIntent(JournalIntent(runID: "r\(index)", id: resource, action: .create, spec: Fields(), specDigest: "x", at: Date()))
+            try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: .succeeded, attempts: 1, at: Date()), change: .none)
+        }
+        #expect(try await store.events(JournalQuery(resource: id)).map(\.runID) == ["r0", "r2", "r3"])
+        #expect(try await store.events(JournalQuery(resource: id, newest: 2)).map(\.runID) == ["r2", "r3"], "the newest, oldest first")
+        #expect(try await store.events(JournalQuery(newest: 3)).map(\.runID) == ["r2", "r3", "r4"])
+        #expect(try await store.events(JournalQuery(newest: 3)).allSatisfy { $0.outcome?.status == .succeeded })
+        #expect(try await store.events(since: nil).count == 5)
+    }
+
+    @Test(arguments: StoreBackend.all)
     func outcomesCommitWithTheirInventoryChangeAndTheJournalIsAppendOnly(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

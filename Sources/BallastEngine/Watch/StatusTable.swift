@@ -5,6 +5,10 @@ import Foundation
 /// condition holds for (the `resources by condition` gauge), kept without rescanning.
 public struct StatusTable: Sendable {
     private var statuses: [ResourceID: ResourceStatus] = [:]
+    /// The ids sorted, kept until an id comes or goes (a status change keeps the order).
+    private var sortedIDs: [ResourceID]?
+    /// Counts every change: equal revisions mean an unchanged table (for live views).
+    public private(set) var revision: UInt64 = 0
     public private(set) var counts: [ResourceCondition.Kind: Int] = Dictionary(uniqueKeysWithValues: ResourceCondition.Kind.allCases.map { ($0, 0) })
 
     public init() {}
@@ -13,12 +17,21 @@ public struct StatusTable: Sendable {
     public subscript(id: ResourceID) -> ResourceStatus? { statuses[id] }
 
     /// Every status, sorted by id.
-    public var all: [ResourceStatus] { statuses.keys.sorted().map { statuses[$0]! } }
+    public var all: [ResourceStatus] { (sortedIDs ?? statuses.keys.sorted()).map { statuses[$0]! } }
+
+    /// Every id, sorted; sorted again only after an id came or went.
+    public mutating func ids() -> [ResourceID] {
+        if let sortedIDs { return sortedIDs }
+        let sorted = statuses.keys.sorted()
+        sortedIDs = sorted
+        return sorted
+    }
 
     /// Changes the status of `id` (created pending when absent), keeping the counts right.
     public mutating func update(_ id: ResourceID, declared: Bool? = nil, at now: Date, _ change: (inout ResourceStatus) -> Void) {
         var status = statuses[id] ?? ResourceStatus(id: id, declared: declared ?? true, at: now)
-        if let old = statuses[id] { count(old, by: -1) }
+        if let old = statuses[id] { count(old, by: -1) } else { sortedIDs = nil }
+        revision &+= 1
         if let declared { status.declared = declared }
         change(&status)
         statuses[id] = status
@@ -26,13 +39,18 @@ public struct StatusTable: Sendable {
     }
 
     public mutating func remove(_ id: ResourceID) {
-        if let old = statuses.removeValue(forKey: id) { count(old, by: -1) }
+        if let old = statuses.removeValue(forKey: id) {
+            count(old, by: -1)
+            sortedIDs = nil
+            revision &+= 1
+        }
     }
 
     /// Ids tracked here but in neither set: they stop being reported.
     public mutating func retain(declared: Set<ResourceID>, managed: Set<ResourceID>) {
         for id in statuses.keys where !declared.contains(id) && !managed.contains(id) { remove(id) }
         for id in statuses.keys { statuses[id]!.declared = declared.contains(id) }
+        revision &+= 1
     }
 
     private mutating func count(_ status: ResourceStatus, by delta: Int) {

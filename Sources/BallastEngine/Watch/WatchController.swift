@@ -693,6 +693,11 @@ public actor WatchController {
 
     public func resource(_ id: ResourceID) -> ResourceStatus? { table[id] }
 
+    /// Every id under watch, sorted (sorted again only after ids came or went).
+    func statusIDs() -> [ResourceID] { table.ids() }
+    func statusOf(_ id: ResourceID) -> ResourceStatus? { table[id] }
+    var statusRevision: UInt64 { table.revision }
+
     /// Every declared site (and any still holding managed resources), sorted by name.
     public func siteStatuses() -> [SiteStatus] {
         sites.statuses

@@ -1,0 +1,76 @@
+import BallastCore
+import Foundation
+
+/// What the status console shows at one moment: one page of resources (as filtered), the sites
+/// with their resource counts by condition, and the manifests in force. Taken in one step on
+/// the controller, so its parts agree.
+public struct ConsoleSnapshot: Sendable {
+    /// One resource of the page, with the labels its manifest gives it.
+    public struct Row: Sendable, Hashable {
+        public var status: ResourceStatus
+        public var labels: StringMap
+    }
+
+    /// One site, with how many of its resources each condition holds for.
+    public struct SiteRow: Sendable, Hashable {
+        public var status: SiteStatus
+        public var resources: Int
+        public var counts: [ResourceCondition.Kind: Int]
+    }
+
+    /// How many resources match the filter in all.
+    public var total: Int
+    /// The page: `limit` resources from `offset`, sorted by id.
+    public var rows: [Row]
+    public var offset: Int
+    public var sites: [SiteRow]
+    public var manifests: ManifestReport?
+    public var suspended: Bool
+    /// Kinds and label keys in force, sorted: what the filters offer.
+    public var kinds: [String]
+    public var labelKeys: [String]
+}
+
+extension WatchController {
+    /// A page of resources matching `filter`, and everything around it.
+    public func consoleSnapshot(_ filter: ResourceFilter, offset: Int, limit: Int) -> ConsoleSnapshot {
+        let byID = desired?.byID ?? [:]
+        var total = 0
+        var rows: [ConsoleSnapshot.Row] = []
+        var perSite: [String: (resources: Int, counts: [ResourceCondition.Kind: Int])] = [:]
+        for id in statusIDs() {
+            guard let status = statusOf(id) else { continue }
+            var site = perSite[id.site] ?? (0, [:])
+            site.resources += 1
+            for kind in ResourceCondition.Kind.allCases where status.holds(kind) { site.counts[kind, default: 0] += 1 }
+            perSite[id.site] = site
+            let labels = byID[id]?.labels
+            guard filter.matches(status, labels: labels) else { continue }
+            if total >= offset && rows.count < limit { rows.append(.init(status: status, labels: labels ?? [:])) }
+            total += 1
+        }
+        let sites = siteStatuses().map { site in
+            ConsoleSnapshot.SiteRow(status: site, resources: perSite[site.name]?.resources ?? 0, counts: perSite[site.name]?.counts ?? [:])
+        }
+        var kinds = Set<String>()
+        var labelKeys = Set<String>()
+        for resource in byID.values {
+            kinds.insert(resource.id.kind)
+            for (key, _) in resource.labels { labelKeys.insert(key) }
+        }
+        return ConsoleSnapshot(
+            total: total, rows: rows, offset: offset, sites: sites, manifests: manifests(), suspended: isSuspended,
+            kinds: kinds.sorted(), labelKeys: labelKeys.sorted())
+    }
+
+    /// Changes whenever anything the console shows may have changed: statuses, sites, the
+    /// manifests in force, suspension.
+    public func consoleRevision() -> Int {
+        var hasher = Hasher()
+        hasher.combine(statusRevision)
+        hasher.combine(siteStatuses())
+        hasher.combine(manifests()?.at)
+        hasher.combine(isSuspended)
+        return hasher.finalize()
+    }
+}
