@@ -20,6 +20,8 @@ public struct APIAccess: Sendable {
 
     private let tokens: [(digest: [UInt8], role: Role)]
     public let readsNeedToken: Bool
+    /// The console's sign-in cookies, signed with a key of this process.
+    let session = ConsoleSession()
     /// Looks up a token the state store keeps, by digest.
     private let storedToken: @Sendable ([UInt8]) async throws -> APIToken?
 
@@ -31,12 +33,16 @@ public struct APIAccess: Sendable {
         self.storedToken = storedToken
     }
 
-    /// Routes that answer without a token: probes.
-    public static let openPaths: Set<String> = ["/healthz", "/readyz"]
+    /// Routes that answer without a token: probes, and the console's stylesheet and script.
+    public static let openPaths: Set<String> = ["/healthz", "/readyz", "/console.css", "/console.js"]
 
-    /// Routes that check a signature of their own instead of a token: the git webhook
-    /// (``GitWebhook``), which git hosts sign with a shared secret.
-    public static let signedPaths: Set<String> = ["/v1/hooks/git"]
+    /// Routes that check a credential of their own instead of a bearer token: the git webhook
+    /// (``GitWebhook``), which git hosts sign with a shared secret, and the console's sign-in,
+    /// which takes a token in a form and answers with a cookie.
+    public static let signedPaths: Set<String> = ["/v1/hooks/git", "/signin"]
+
+    /// The console's pages: a browser without a session is sent to sign in, not answered 401.
+    public static func isConsolePage(_ path: String) -> Bool { path == "/" || path.hasPrefix("/resources/") }
 
     /// The role a request needs, or nil when it needs none.
     public func requiredRole(method: String, path: String) -> Role? {
@@ -48,7 +54,12 @@ public struct APIAccess: Sendable {
     /// The role of a presented bearer token; nil when it matches none. Throws when the state
     /// store, asked about a token not given at start-up, cannot answer.
     public func role(ofBearer token: String) async throws -> Role? {
-        let presented = Self.digest(token)
+        try await role(ofDigest: Self.digest(token))
+    }
+
+    /// The role of the token whose SHA-256 digest is `presented` (a console session stands for
+    /// one), checked as ``role(ofBearer:)`` checks a token.
+    public func role(ofDigest presented: [UInt8]) async throws -> Role? {
         var found: Role?
         // Compare against every token, every byte, whatever matches: no timing oracle.
         for entry in tokens {

@@ -56,9 +56,7 @@ struct GetCommand: AsyncParsableCommand {
 /// Inventory entries as JSON, with sensitive spec fields redacted.
 enum InventoryJSON {
     static func encode(_ entry: InventoryEntry, catalog: SchemaCatalog) -> Value {
-        var spec = entry.spec
-        let sensitive = catalog.providers.values.compactMap { $0.kind(entry.id.kind) }.flatMap(\.fields).filter(\.sensitive).map(\.name)
-        for name in sensitive where spec[name] != nil { spec[name] = .string(ValueFormatter.sensitive) }
+        let spec = catalog.redactingSensitive(entry.spec, kind: entry.id.kind)
         return .map(Fields([
             "id": .string(entry.id.description),
             "kind": .string(entry.id.kind),
@@ -69,7 +67,7 @@ enum InventoryJSON {
             "generation": .int(entry.generation),
             "spec": .map(spec),
             "specDigest": .string(entry.specDigest),
-            "outputs": .map(entry.outputs),
+            "outputs": .map(catalog.redactingSensitive(entry.outputs, kind: entry.id.kind, outputs: true)),
             "dependencies": .list(entry.dependencies.map { .string($0.description) }),
             "preventDestroy": .bool(entry.preventDestroy),
             "deletion": .string(entry.deletion.rawValue),

@@ -29,6 +29,17 @@ public struct ConsoleSnapshot: Sendable {
     /// Kinds and label keys in force, sorted: what the filters offer.
     public var kinds: [String]
     public var labelKeys: [String]
+
+    public init(total: Int, rows: [Row], offset: Int, sites: [SiteRow], manifests: ManifestReport?, suspended: Bool, kinds: [String], labelKeys: [String]) {
+        self.total = total
+        self.rows = rows
+        self.offset = offset
+        self.sites = sites
+        self.manifests = manifests
+        self.suspended = suspended
+        self.kinds = kinds
+        self.labelKeys = labelKeys
+    }
 }
 
 extension WatchController {
@@ -73,4 +84,13 @@ extension WatchController {
         hasher.combine(isSuspended)
         return hasher.finalize()
     }
+}
+
+extension WatchController {
+    /// Knows every secret value resolved: text shown to people passes through it.
+    public nonisolated var redactor: SecretRedactor { planner.redactor }
+    /// The kinds' schemas, for hiding sensitive fields.
+    public nonisolated var schemaCatalog: SchemaCatalog { planner.registry.catalog }
+    /// Set once the daemon shuts down: long-lived responses (live streams) end.
+    public var isStopping: Bool { stopping }
 }

@@ -1,0 +1,156 @@
+import BallastCore
+import BallastEngine
+import BallastState
+import Foundation
+import Hummingbird
+
+/// The status console's routes on the daemon's router: the page, a resource's page, the
+/// sign-in, the stylesheet and script, and the live stream. Read-only: nothing here changes
+/// anything, and a session cookie is honoured for reads only (``AccessMiddleware``).
+extension APIRouter {
+    /// How much of the journal the main page shows.
+    static let recentEventCount = 15
+    /// A live stream ends after this long; the browser reconnects (EventSource does on its own).
+    static let streamLifetime: Duration = .seconds(300)
+
+    func addConsole(to router: Router<BasicRequestContext>) {
+        router.get("/") { request, _ in try await consolePage(request) }
+        router.get("/resources/**") { request, _ in try await resourcePage(request) }
+        router.get("/console.css") { _, _ in Self.asset(ConsoleLayout.stylesheet, type: "text/css; charset=utf-8") }
+        router.get("/console.js") { _, _ in Self.asset(ConsoleLayout.script, type: "text/javascript; charset=utf-8") }
+        router.get("/signin") { request, _ in signInPage(request) }
+        router.post("/signin") { request, _ in try await signIn(request) }
+        router.get("/v1/stream") { request, _ in stream(request) }
+    }
+
+    private func page(_ query: ConsoleQuery) async -> ConsolePage {
+        let snapshot = await controller.consoleSnapshot(query.filter, offset: query.offset, limit: query.perPage)
+        let events = (try? await store.events(JournalQuery(newest: Self.recentEventCount))) ?? []
+        return ConsolePage(snapshot: snapshot, query: query, events: events, source: controller.source.status(), html: HTML(redactor: controller.redactor))
+    }
+
+    private func consolePage(_ request: Request) async throws -> Response {
+        Self.html(await page(ConsoleQuery(Self.parameters(request))).document())
+    }
+
+    private func resourcePage(_ request: Request) async throws -> Response {
+        let raw = String(request.uri.path.dropFirst("/resources/".count))
+        let text = raw.removingPercentEncoding ?? raw
+        let html = HTML(redactor: controller.redactor)
+        guard let id = ResourceID(parsing: text) else {
+            return Self.html(ConsoleLayout.document(title: "Not found · Ballast", body: "<main><section><h1>Not a resource id</h1><p>‘\(html.text(text))’ is not <code>Kind/name@site</code>. <a href=\"/\">Back</a></p></section></main>"), status: .badRequest)
+        }
+        let status = await controller.resource(id)
+        let entry = (try? await store.entry(id)) ?? nil
+        guard status != nil || entry != nil else {
+            return Self.html(ConsoleLayout.document(title: "Not found · Ballast", body: "<main><section><h1>\(html.text(id.description))</h1><p>Neither declared nor managed. <a href=\"/\">Back</a></p></section></main>"), status: .notFound)
+        }
+        let events = (try? await store.events(JournalQuery(resource: id, newest: 20))) ?? []
+        return Self.html(ResourcePage(id: id, status: status, entry: entry, events: events, catalog: controller.schemaCatalog, html: html).document())
+    }
+
+    private func signInPage(_ request: Request) -> Response {
+        guard access.readsNeedToken else { return Self.redirect("/") }
+        return Self.html(SignInPage.document(next: Self.safeNext(Self.parameters(request)["next"]), error: nil))
+    }
+
+    /// A token in a form: a read or admin token gets a session cookie for reads.
+    private func signIn(_ request: Request) async throws -> Response {
+        let form = Self.form(try await Self.body(request))
+        let next = Self.safeNext(form["next"])
+        let token = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let role = token.isEmpty ? nil : try? await access.role(ofBearer: token)
+        guard let role, role >= .read else {
+            return Self.html(SignInPage.document(next: next, error: "That token is not valid here."), status: .unauthorized)
+        }
+        var response = Self.redirect(next)
+        let secure = request.headers[.init("X-Forwarded-Proto")!] == "https"
+        response.headers[.setCookie] = access.session.setCookie(access.session.issue(digest: APIAccess.digest(token)), secure: secure)
+        return response
+    }
+
+    /// Server-sent events for the page the query describes: a message when what it shows
+    /// changed, at most one a second (coalesced), and a comment every 15 s to keep proxies open.
+    private func stream(_ request: Request) -> Response {
+        let query = ConsoleQuery(Self.parameters(request))
+        let router = self
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
+            let clock = ContinuousClock()
+            let end = clock.now + Self.streamLifetime
+            var shown: (revision: Int, newest: Int64?)?
+            var quietSince = clock.now
+            while clock.now < end, !Task.isCancelled, await !router.controller.isStopping {
+                let revision = await router.controller.consoleRevision()
+                let newest = (try? await router.store.events(JournalQuery(newest: 1)))?.last?.sequence
+                if shown == nil || shown! != (revision, newest) {
+                    if shown != nil {
+                        let page = await router.page(query)
+                        let json = JSONText.string(.map(Fields(page.fragments().mapValues(Value.string))))
+                        try await writer.write(ByteBuffer(string: "event: update\ndata: \(json)\n\n"))
+                    }
+                    shown = (revision, newest)
+                    quietSince = clock.now
+                } else if clock.now - quietSince > .seconds(15) {
+                    try await writer.write(ByteBuffer(string: ": still here\n\n"))
+                    quietSince = clock.now
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    // MARK: Helpers
+
+    static func parameters(_ request: Request) -> [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters where result[String(key)] == nil {
+            result[String(key)] = String(value).replacingOccurrences(of: "+", with: " ")
+        }
+        return result
+    }
+
+    /// An `application/x-www-form-urlencoded` body.
+    static func form(_ body: [UInt8]) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            if let key = parts.first, result[key] == nil { result[key] = parts.count > 1 ? parts[1] : "" }
+        }
+        return result
+    }
+
+    /// Where to go after signing in: a path on this daemon only, never another site.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains(where: \.isNewline) else { return "/" }
+        return next
+    }
+
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[.init("Content-Security-Policy")!] = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        headers[.init("X-Content-Type-Options")!] = "nosniff"
+        headers[.init("Referrer-Policy")!] = "no-referrer"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func asset(_ text: String, type: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = "max-age=300"
+        headers[.init("X-Content-Type-Options")!] = "nosniff"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        return Response(status: .seeOther, headers: headers)
+    }
+}
