@@ -324,12 +324,17 @@ public final class SQLiteStateStore: StateStore {
     public func events(_ query: JournalQuery) async throws -> [JournalEvent] {
         try await guarded {
             try await pool.read { db in
-                var arguments: StatementArguments = [query.since?.timeIntervalSince1970 ?? 0]
-                var condition = "i.at >= ?"
+                var arguments: StatementArguments = []
+                var conditions: [String] = []
+                if let since = query.since {
+                    conditions.append("i.at >= ?")
+                    _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
+                }
                 if let resource = query.resource {
-                    condition += " AND i.resource_id = ?"
+                    conditions.append("i.resource_id = ?")
                     _ = arguments.append(contentsOf: [resource.description])
                 }
+                let condition = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
                 var order = "ORDER BY i.seq"
                 if let newest = query.newest {
                     order = "ORDER BY i.seq DESC LIMIT ?"

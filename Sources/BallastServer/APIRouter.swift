@@ -20,6 +20,8 @@ public struct APIRouter: Sendable {
 
     /// Bodies larger than this are refused (413).
     static let maxBody = 1 << 20
+    /// The console's live streams open at once, across clients; more are answered 503.
+    let streams = StreamSlots(limit: 64)
 
     public init(
         controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, access: APIAccess, peers: (any ReplicaPeers)? = nil,

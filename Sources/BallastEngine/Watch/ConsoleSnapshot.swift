@@ -46,32 +46,32 @@ extension WatchController {
     /// A page of resources matching `filter`, and everything around it.
     public func consoleSnapshot(_ filter: ResourceFilter, offset: Int, limit: Int) -> ConsoleSnapshot {
         let byID = desired?.byID ?? [:]
+        let ids = statusIDs()
         var total = 0
         var rows: [ConsoleSnapshot.Row] = []
-        var perSite: [String: (resources: Int, counts: [ResourceCondition.Kind: Int])] = [:]
-        for id in statusIDs() {
-            guard let status = statusOf(id) else { continue }
-            var site = perSite[id.site] ?? (0, [:])
-            site.resources += 1
-            for kind in ResourceCondition.Kind.allCases where status.holds(kind) { site.counts[kind, default: 0] += 1 }
-            perSite[id.site] = site
-            let labels = byID[id]?.labels
-            guard filter.matches(status, labels: labels) else { continue }
-            if total >= offset && rows.count < limit { rows.append(.init(status: status, labels: labels ?? [:])) }
-            total += 1
+        if filter.isEmpty {
+            // No filter: the page is a slice of the sorted ids, whatever the estate's size.
+            total = ids.count
+            for id in ids.dropFirst(max(0, offset)).prefix(max(0, limit)) {
+                if let status = statusOf(id) { rows.append(.init(status: status, labels: byID[id]?.labels ?? [:])) }
+            }
+        } else {
+            let matcher = filter.matcher()
+            for id in ids {
+                guard let status = statusOf(id) else { continue }
+                let labels = byID[id]?.labels
+                guard matcher(status, labels) else { continue }
+                if total >= offset && rows.count < limit { rows.append(.init(status: status, labels: labels ?? [:])) }
+                total += 1
+            }
         }
+        let perSite = siteCounts
         let sites = siteStatuses().map { site in
             ConsoleSnapshot.SiteRow(status: site, resources: perSite[site.name]?.resources ?? 0, counts: perSite[site.name]?.counts ?? [:])
         }
-        var kinds = Set<String>()
-        var labelKeys = Set<String>()
-        for resource in byID.values {
-            kinds.insert(resource.id.kind)
-            for (key, _) in resource.labels { labelKeys.insert(key) }
-        }
         return ConsoleSnapshot(
             total: total, rows: rows, offset: offset, sites: sites, manifests: manifests(), suspended: isSuspended,
-            kinds: kinds.sorted(), labelKeys: labelKeys.sorted())
+            kinds: desiredKinds, labelKeys: desiredLabelKeys)
     }
 
     /// Changes whenever anything the console shows may have changed: statuses, sites, the

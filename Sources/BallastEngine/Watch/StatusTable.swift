@@ -10,6 +10,8 @@ public struct StatusTable: Sendable {
     /// Counts every change: equal revisions mean an unchanged table (for live views).
     public private(set) var revision: UInt64 = 0
     public private(set) var counts: [ResourceCondition.Kind: Int] = Dictionary(uniqueKeysWithValues: ResourceCondition.Kind.allCases.map { ($0, 0) })
+    /// Per site: how many resources it has here, and how many each condition holds for.
+    public private(set) var sites: [String: (resources: Int, counts: [ResourceCondition.Kind: Int])] = [:]
 
     public init() {}
 
@@ -54,6 +56,12 @@ public struct StatusTable: Sendable {
     }
 
     private mutating func count(_ status: ResourceStatus, by delta: Int) {
-        for kind in ResourceCondition.Kind.allCases where status.holds(kind) { counts[kind, default: 0] += delta }
+        var site = sites[status.id.site] ?? (0, [:])
+        site.resources += delta
+        for kind in ResourceCondition.Kind.allCases where status.holds(kind) {
+            counts[kind, default: 0] += delta
+            site.counts[kind, default: 0] += delta
+        }
+        sites[status.id.site] = site.resources == 0 ? nil : site
     }
 }

@@ -48,6 +48,9 @@ public actor WatchController {
     public nonisolated let replicas: ReplicaMembership?
 
     var desired: Reconciler.Desired?
+    /// The kinds and label keys the manifests in force use, sorted (for the console's filters).
+    var desiredKinds: [String] = []
+    var desiredLabelKeys: [String] = []
     /// The manifests as last loaded; nil forces the next poll to load them again.
     var fingerprint: ManifestFingerprint?
     private var table = StatusTable()
@@ -634,6 +637,14 @@ public actor WatchController {
     func adopt(_ new: Reconciler.Desired, loaded: LoadedManifests, warnings: Diagnostics = Diagnostics()) {
         metrics.source(revision: new.revision?.commit, previous: desired?.revision?.commit)
         desired = new
+        var kinds = Set<String>()
+        var labelKeys = Set<String>()
+        for resource in new.byID.values {
+            kinds.insert(resource.id.kind)
+            for (key, _) in resource.labels { labelKeys.insert(key) }
+        }
+        desiredKinds = kinds.sorted()
+        desiredLabelKeys = labelKeys.sorted()
         let now = Date()
         if fingerprint == nil { fingerprint = source.fingerprint(extraFiles: DesiredChanges.watchedFiles(of: new)) }
         let rendered = DiagnosticRenderer(files: loaded.files).render(warnings)
@@ -697,6 +708,7 @@ public actor WatchController {
     func statusIDs() -> [ResourceID] { table.ids() }
     func statusOf(_ id: ResourceID) -> ResourceStatus? { table[id] }
     var statusRevision: UInt64 { table.revision }
+    var siteCounts: [String: (resources: Int, counts: [ResourceCondition.Kind: Int])] { table.sites }
 
     /// Every declared site (and any still holding managed resources), sorted by name.
     public func siteStatuses() -> [SiteStatus] {

@@ -78,6 +78,13 @@ extension APIRouter {
         headers[.contentType] = "text/event-stream; charset=utf-8"
         headers[.cacheControl] = "no-store"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            // Taken here, where it is also given back: a slot never outlives its stream.
+            guard router.streams.take() else {
+                try await writer.write(ByteBuffer(string: "retry: 30000\nevent: busy\ndata: {}\n\n"))
+                try await writer.finish(nil)
+                return
+            }
+            defer { router.streams.give() }
             try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
             let clock = ContinuousClock()
             let end = clock.now + Self.streamLifetime
