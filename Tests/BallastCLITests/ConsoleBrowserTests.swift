@@ -5,23 +5,15 @@ import Testing
 
 private let root = Repository.root(from: #filePath)
 
-/// Whether chromium can start here: the browser test runs only where it can, and says so.
-private let chromiumStarts: Bool = {
-    let probe = Process()
-    probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    probe.arguments = ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--dump-dom", "about:blank"]
-    probe.standardOutput = FileHandle.nullDevice
-    probe.standardError = FileHandle.nullDevice
-    guard (try? probe.run()) != nil else { return false }
-    let deadline = Date().addingTimeInterval(30)
-    while probe.isRunning && Date() < deadline { usleep(100_000) }
-    if probe.isRunning { probe.terminate() }
-    return probe.terminationStatus == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
-}()
+/// Whether chromium and its driver are installed: the browser test runs only where they are,
+/// and says so otherwise. (Checked without starting anything: a trait's condition runs on the
+/// test pool, which must not wait on a browser. Installed but unable to start is a failure the
+/// test reports, with the browser's own words.)
+private let chromiumInstalled = ["/usr/bin/chromium", "/usr/bin/chromedriver"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
 
 @Suite("Status console in a browser")
 struct ConsoleBrowserTests {
-    @Test(.enabled(if: chromiumStarts, "chromium or chromedriver cannot start here (apt-get install chromium chromium-driver); the console's browser test is skipped"))
+    @Test(.enabled(if: chromiumInstalled, "chromium or chromedriver is not installed here (apt-get install chromium chromium-driver); the console's browser test is skipped"))
     func theConsoleListsTheEstateAndShowsDriftAndHealsLive() async throws {
         // The orders database does not heal itself: its drift stays until it is put back.
         let daemon = try await Daemon(edit: { text in

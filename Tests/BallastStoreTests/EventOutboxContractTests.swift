@@ -85,17 +85,16 @@ struct EventOutboxContractTests {
             }
             group.addTask {
                 var seen: [String] = []
-                var quiet = 0
-                // Reads and acknowledges while the writers commit, until nothing new comes for a while.
-                while quiet < 20 {
+                // Reads and acknowledges while the writers commit, until every event came (or a
+                // generous time passed: then the count below says what was skipped).
+                let deadline = ContinuousClock.now + .seconds(120)
+                while seen.count < 2 * perWriter, ContinuousClock.now < deadline {
                     let batch = try await first.outbox(sink: "a", limit: 7)
                     if let last = batch.events.last {
                         seen += batch.events.map(\.event.id)
                         try await first.acknowledge(sink: "a", from: batch.cursor, through: last.sequence)
-                        quiet = 0
                     } else {
-                        quiet += 1
-                        try await Task.sleep(for: .milliseconds(25))
+                        try await Task.sleep(for: .milliseconds(10))
                     }
                 }
                 return seen
