@@ -135,6 +135,15 @@ public final class GitManifestSource: ManifestSource {
         mirror.removeTrees(keeping: Set([commit, latest].compactMap { $0 }), keepingNewest: 3)
     }
 
+    /// After a one-off command read the newest commit: removes older checkouts, keeping the
+    /// one read, the one a daemon on the same data directory has in force, and the `newest` last
+    /// checked out (a saved plan names the files of the commit it was made from, and is applied
+    /// soon after).
+    public func pruneAfterReading(keepingNewest newest: Int = 10) {
+        let latest = state.withLock { $0.latest?.commit }
+        mirror.removeTrees(keeping: Set([latest, recordedInForce()].compactMap { $0 }), keepingNewest: newest)
+    }
+
     /// Why the last fetch failed, if it did (cleared by the next one that works).
     public var lastError: GitError? { state.withLock { $0.error } }
 

@@ -20,6 +20,7 @@ struct ManifestCheckout {
             await source.look()
             if let error = source.lastError { throw error }
             guard let latest = source.status().latest else { throw GitError(.local, "nothing was fetched from \(remote.redactedURL)") }
+            source.pruneAfterReading()
             let subject = latest.subject.map { " \"\($0)\"" } ?? ""
             Terminal.standardError("ballast: reading commit \(latest.short)\(TerminalText.safe(subject)) of \(TerminalText.safe(remote.redactedURL)) \(TerminalText.safe(remote.ref))\n")
             return ManifestCheckout(paths: source.paths(for: ManifestFingerprint(revision: latest)), revision: latest)

@@ -36,6 +36,29 @@ struct GitManifestSourceTests {
         }
     }
 
+    @Test func oneOffReadsKeepTheNewestCheckoutsAndTheOneADaemonHasInForce() async throws {
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); data.remove() }
+        let first = try repository.commit(["estates/prod/app.yaml": "0\n"], message: "c0")
+        // A daemon on the same data directory has the first commit in force.
+        let daemon = try source(repository)
+        daemon.adopted(try await daemon.initial())
+        var read: [String] = [first]
+        for index in 1...6 {
+            read.append(try repository.commit(["estates/prod/app.yaml": "\(index)\n"], message: "c\(index)"))
+            let oneOff = try source(repository)
+            await oneOff.look()
+            #expect(oneOff.status().latest?.commit == read.last)
+            // Each read checks its commit out: it is there to load.
+            #expect(FileManager.default.fileExists(atPath: oneOff.paths(for: ManifestFingerprint(revision: try #require(oneOff.status().latest)))[0] + "/app.yaml"))
+            oneOff.pruneAfterReading(keepingNewest: 3)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let mirror = try GitMirror(remote: try GitRemote(url: repository.url, ref: repository.branch), dataDirectory: data.path, timeout: .seconds(30))
+        let kept = read.filter { mirror.hasTree($0) }
+        #expect(kept == [first] + read.suffix(3), "the one in force, and the 3 newest")
+    }
+
     @Test func followsCommitsKeepsEachCommitApartAndReportsAForcePush() async throws {
         let repository = try GitRepositoryFixture()
         defer { repository.remove(); data.remove() }

@@ -5,7 +5,8 @@ Usage: console_check.py URL BALLAST STATE EXPECTED.json SCREENSHOT.png
 EXPECTED.json: {"sites": [...], "resources": [...], "reported": ID, "healed": ID}. Checks that the
 page lists every site and resource; that drift made with `ballast sim drift` on a resource that
 does not heal itself appears live and goes away live; that a heal on another resource shows in
-the recent events live; all without a reload. Prints one line per failure; exit 0 when all
+the recent events live; all without a reload; and that both resources' pages list their drift
+history. Prints one line per failure; exit 0 when all
 passed, 1 on a failure, 77 when chromium cannot start.
 """
 import json, os, subprocess, sys, time
@@ -96,6 +97,14 @@ try:
     if driver.execute_script("return window.ballastMarker") != 42:
         failures.append("the page was reloaded: live updates must not reload it")
     driver.save_screenshot(screenshot)
+
+    # Each resource's page keeps its drift history: reported with the field, or healed.
+    for resource, words in [(reported, ["reported", "sizeGb"]), (healed, ["healed", "by update"])]:
+        driver.get(url + "/resources/" + resource.replace("/", "%2F").replace("@", "%40"))
+        history = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=drift-heading]").text
+        for word in words:
+            if word not in history:
+                failures.append(f"the drift history of {resource} lacks '{word}': {history!r}")
 finally:
     driver.quit()
 

@@ -48,6 +48,8 @@ public actor WatchController {
     public nonisolated let replicas: ReplicaMembership?
 
     var desired: Reconciler.Desired?
+    /// Per resource, the drifts found since start-up, newest last (at most ``DriftRecord/limit``).
+    private var drifts: [ResourceID: [DriftRecord]] = [:]
     /// The kinds and label keys the manifests in force use, sorted (for the console's filters).
     var desiredKinds: [String] = []
     var desiredLabelKeys: [String] = []
@@ -262,6 +264,7 @@ public actor WatchController {
         switch outcome {
         case .applied(.delete, _), .unknown:
             table.remove(id)
+            drifts[id] = nil
         default:
             let revision = desired?.revision?.commit
             table.update(id, declared: declared, at: now) { status in
@@ -281,6 +284,7 @@ public actor WatchController {
             } else {
                 managed.insert(id)
                 if ResourceStatus.heals(reason) && !startup {
+                    recordDrift(id, DriftRecord(at: now, fields: [], missing: reason == .vanished, outcome: .healed(action)))
                     if !previouslyDrifted { metrics.driftDetected() }
                     metrics.healed(after: triggeredAt[id].map { clock.now - $0 })
                     logger.info("healed", metadata: ["id": "\(id)", "action": "\(action.rawValue)", "reason": "\(reason.rawValue)"])
@@ -293,6 +297,7 @@ public actor WatchController {
             await retryLater(id)
         case .reported(let changes, let missing):
             if !previouslyDrifted && !startup {
+                recordDrift(id, DriftRecord(at: now, fields: changes.map(\.path).sorted(), missing: missing, outcome: .reported))
                 metrics.driftDetected()
                 logger.warning("drift reported, not reverted", metadata: ["id": "\(id)", "drift": "\(ResourceStatus.driftMessage(changes, missing: missing))"])
                 await announce { $0.drifted(id, changes: changes, missing: missing, at: now) }
@@ -309,6 +314,16 @@ public actor WatchController {
         }
         metrics.resources(table.counts)
     }
+
+    private func recordDrift(_ id: ResourceID, _ record: DriftRecord) {
+        var history = drifts[id] ?? []
+        history.append(record)
+        if history.count > DriftRecord.limit { history.removeFirst(history.count - DriftRecord.limit) }
+        drifts[id] = history
+    }
+
+    /// The drifts found on `id` since start-up, oldest first.
+    public func driftHistory(of id: ResourceID) -> [DriftRecord] { drifts[id] ?? [] }
 
     private func succeeded(_ id: ResourceID) async {
         triggeredAt[id] = nil

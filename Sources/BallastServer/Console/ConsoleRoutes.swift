@@ -46,7 +46,8 @@ extension APIRouter {
             return Self.html(ConsoleLayout.document(title: "Not found · Ballast", body: "<main><section><h1>\(html.text(id.description))</h1><p>Neither declared nor managed. <a href=\"/\">Back</a></p></section></main>"), status: .notFound)
         }
         let events = (try? await store.events(JournalQuery(resource: id, newest: 20))) ?? []
-        return Self.html(ResourcePage(id: id, status: status, entry: entry, events: events, catalog: controller.schemaCatalog, html: html).document())
+        let drifts = await controller.driftHistory(of: id)
+        return Self.html(ResourcePage(id: id, status: status, entry: entry, events: events, drifts: drifts, catalog: controller.schemaCatalog, html: html).document())
     }
 
     private func signInPage(_ request: Request) -> Response {

@@ -10,6 +10,7 @@ struct ResourcePage {
     var status: ResourceStatus?
     var entry: InventoryEntry?
     var events: [JournalEvent]
+    var drifts: [DriftRecord]
     var catalog: SchemaCatalog
     var html: HTML
 
@@ -32,6 +33,11 @@ struct ResourcePage {
               <section aria-labelledby="outputs-heading">
                 <h2 id="outputs-heading">Outputs</h2>
                 \(entry.map { fields(catalog.redactingSensitive($0.outputs, kind: id.kind, outputs: true)) } ?? "<p>None.</p>")
+              </section>
+              <section aria-labelledby="drift-heading">
+                <h2 id="drift-heading">Drift history</h2>
+                <p class="count">What this daemon found since it started (the last \(DriftRecord.limit)).</p>
+                \(driftHistory())
               </section>
               <section aria-labelledby="history-heading">
                 <h2 id="history-heading">Recent journal entries</h2>
@@ -60,6 +66,20 @@ struct ResourcePage {
         guard !fields.isEmpty else { return "<p>None.</p>" }
         let items = fields.map { "<dt>\(html.text($0.key))</dt><dd>\(html.text(JSONText.string($0.value)))</dd>" }.joined()
         return "<dl class=\"fields\">\(items)</dl>"
+    }
+
+    private func driftHistory() -> String {
+        guard !drifts.isEmpty else { return "<p>No drift found.</p>" }
+        let items = drifts.reversed().map { record -> String in
+            let what = record.missing ? "the resource was missing" : (record.fields.isEmpty ? "its spec differed" : "differed in " + record.fields.map { "<code>\(html.text($0))</code>" }.joined(separator: ", "))
+            let outcome: String
+            switch record.outcome {
+            case .healed(let action): outcome = "<span class=\"badge ok\">healed</span> by \(action.rawValue)"
+            case .reported: outcome = "<span class=\"badge warn\">reported</span>, left alone"
+            }
+            return "<li>\(ConsoleLayout.time(record.at)) \(outcome): \(what)</li>"
+        }.joined(separator: "\n")
+        return "<ul class=\"events\">\(items)</ul>"
     }
 
     private func history() -> String {
