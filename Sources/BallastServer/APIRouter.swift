@@ -82,7 +82,7 @@ public struct APIRouter: Sendable {
         case .ping:
             return Self.json(.map(Fields(["fetching": .bool(false)])))
         case .push:
-            controller.source.refresh()
+            await controller.sourceChanged()
             return Self.json(.map(Fields(["fetching": .bool(true)])), status: .accepted)
         }
     }

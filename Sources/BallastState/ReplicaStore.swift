@@ -156,6 +156,8 @@ public enum ReplicaHint: Sendable, Hashable {
     case pruneAdmitted
     /// Someone asked for a reconcile: everything (nil), or a site's resources.
     case reconcile(site: String?)
+    /// A git push webhook reached one replica: every replica fetches now.
+    case sourceChanged
 
     /// As sent over the wire (a NOTIFY payload).
     public var payload: String {
@@ -163,6 +165,7 @@ public enum ReplicaHint: Sendable, Hashable {
         case .leasesChanged: "leases"
         case .pruneAdmitted: "prune"
         case .reconcile(let site): "reconcile:" + (site ?? "")
+        case .sourceChanged: "source"
         }
     }
 
@@ -170,6 +173,7 @@ public enum ReplicaHint: Sendable, Hashable {
         switch payload {
         case "leases": self = .leasesChanged
         case "prune": self = .pruneAdmitted
+        case "source": self = .sourceChanged
         case _ where payload.hasPrefix("reconcile:"):
             let site = String(payload.dropFirst("reconcile:".count))
             self = .reconcile(site: site.isEmpty ? nil : site)

@@ -104,6 +104,40 @@ struct GitSourceTests {
         #expect(await watch.terminate() == 0)
     }
 
+    @Test func onReplicasAWebhookToOneReplicaMakesEveryReplicaFetch() async throws {
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let server = try await postgres.value
+        let database = try await offPool { try server.createDatabase() }
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); directory.remove() }
+        try repository.commit(["site.yaml": site, "a.yaml": bucket("a")], message: "first")
+        directory.write("hook.secret", "s3cret-hook\n")
+        // An hour between fetches: only the webhook, and its hint to the other replica, bring a
+        // commit in time.
+        var replicas: [WatchProcess] = []
+        for id in ["r1", "r2"] {
+            let logs = directory.file(id)
+            try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+            replicas.append(try await WatchProcess(cli: runner, arguments: [
+                "--git", repository.url, "--interval", "1h", "--git-webhook-secret-file", directory.file("hook.secret"),
+                "--state", database, "--data-dir", directory.file("data-\(id)"), "--replica-id", id, "--replica-ttl", "3s", "--replica-interval", "1s",
+            ], directory: logs))
+        }
+        defer { for replica in replicas where replica.process.isRunning { kill(replica.process.processIdentifier, SIGKILL) } }
+        let added = try repository.commit(["b.yaml": bucket("b")], message: "add b")
+        let body = #"{"ref": "refs/heads/main"}"#
+        let mac = SpecDigest.hex(HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array("s3cret-hook".utf8))))
+        let hooked = try await replicas[0].post("/v1/hooks/git", body: body, headers: ["X-Hub-Signature-256": "sha256=" + mac, "X-GitHub-Event": "push"], authorized: false)
+        #expect(hooked.status == 202)
+        for replica in replicas {
+            #expect(try await WatchProcess.eventually(timeout: .seconds(20)) {
+                guard case .map(let fields)? = try await replica.get("/v1/manifests").json, case .map(let revision)? = fields["revision"] else { return false }
+                return revision["commit"] == .string(added)
+            }, "\(replica.baseURL) put the pushed commit in force")
+        }
+        for replica in replicas { #expect(await replica.terminate() == 0) }
+    }
+
     @Test func aSignedWebhookFetchesAtOnceSuspendHoldsChangesAndAForcePushIsFollowed() async throws {
         try #require(runner.isAvailable, "build the CLI first: swift build")
         let repository = try GitRepositoryFixture()

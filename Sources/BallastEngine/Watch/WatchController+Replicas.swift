@@ -63,6 +63,7 @@ extension WatchController {
             case .leasesChanged: await replicaRound()
             case .pruneAdmitted: await adoptPruneAdmission()
             case .reconcile(let site): _ = try? await enqueueLocally(site.map { .site($0) } ?? .all)
+            case .sourceChanged: source.refresh()
             }
         }
     }
@@ -172,6 +173,13 @@ extension WatchController {
     }
 
     /// Tells the other replicas of a reconcile request (they queue what is on their sites).
+    /// The manifest source changed (a push webhook): fetch now, and have every other replica
+    /// fetch too (a hint: a replica that misses it fetches at its next interval).
+    public func sourceChanged() async {
+        source.refresh()
+        await replicas?.store.broadcast(.sourceChanged)
+    }
+
     func broadcastReconcile(_ scope: Scope) async {
         guard let replicas else { return }
         switch scope {
