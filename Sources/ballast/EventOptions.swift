@@ -61,8 +61,7 @@ final class EventSinks: Sendable {
         let delivery = EventDelivery(
             outbox: store, sinks: endpoints.map { HTTPEventSink($0, client: client) }, outboxLimit: options.outboxLimit,
             metrics: EventMetrics(factory: factory), logger: logger)
-        let wake = delivery.wake
-        let announcer = EventAnnouncer(source: "urn:ballast:" + ProcessInfo.processInfo.hostName, written: { wake.signal() })
+        let announcer = EventAnnouncer(source: "urn:ballast:" + ProcessInfo.processInfo.hostName, written: { delivery.wakeUp() })
         return EventSinks(delivery: delivery, announcer: announcer, client: client)
     }
 

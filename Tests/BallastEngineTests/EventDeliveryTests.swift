@@ -12,12 +12,14 @@ import Testing
 /// A sink that fails the first `failures` attempts (retryably), rejects the ids in `rejects`,
 /// and records what it took, in order.
 private final class FlakySink: EventSink {
-    let name = "flaky"
-    let key = "flaky"
+    let name: String
+    let key: String
     private let state: Mutex<(failuresLeft: Int, taken: [OutboxEvent], attempts: Int)>
     private let rejects: Set<String>
 
-    init(failures: Int = 0, rejects: Set<String> = []) {
+    init(failures: Int = 0, rejects: Set<String> = [], key: String = "flaky") {
+        self.name = key
+        self.key = key
         state = Mutex((failures, [], 0))
         self.rejects = rejects
     }
@@ -66,8 +68,25 @@ struct EventDeliveryTests {
         #expect(try metrics.expectCounter("ballast_events_delivery_failures_total", [("sink", "flaky")]).totalValue > 0)
         // New events written later are delivered too, once woken.
         try await store.enqueueEvents([OutboxEvent(id: "late", subject: "s0", body: "{}")])
-        delivery.wake.signal()
+        delivery.wakeUp()
         #expect(await eventually { sink.taken.contains { $0.id == "late" } })
+    }
+
+    /// Both sinks' loops sit idle, waiting to be woken, when new events come: each is woken
+    /// (one shared wake-up would hold one waiter, and leave the other loop waiting forever).
+    @Test func everySinkIdleAtOnceIsWokenByNewEvents() async throws {
+        let store: any StateStore = InMemoryStateStore()
+        let first = FlakySink(), second = FlakySink(key: "second")
+        let delivery = EventDelivery(outbox: store, sinks: [first, second], retry: fast, idlePoll: .seconds(3600), metrics: EventMetrics(factory: TestMetrics()), logger: quiet)
+        let running = Task { await delivery.run() }
+        defer { running.cancel() }
+        for round in 0..<3 {
+            // Long enough for both loops to find nothing and wait (an hour, unless woken).
+            try await Task.sleep(for: .milliseconds(200))
+            try await store.enqueueEvents([OutboxEvent(id: "late-\(round)", subject: "s", body: "{}")])
+            delivery.wakeUp()
+            #expect(await eventually { first.taken.count == round + 1 && second.taken.count == round + 1 }, "round \(round): \(first.taken.count), \(second.taken.count)")
+        }
     }
 
     @Test func anEventTheSinkRejectsIsSkippedAndCountedAndTheRestGoOn() async throws {

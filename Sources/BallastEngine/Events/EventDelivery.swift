@@ -28,8 +28,8 @@ public struct EventDelivery: Sendable {
     public var clock: any ControllerClock
     public var metrics: EventMetrics
     public var logger: Logger
-    /// Given by whoever writes events, so that a waiting loop starts at once.
-    public let wake = WakeSignal()
+    /// One per sink: a ``WakeSignal`` has one waiter, and each sink's loop waits on its own.
+    private let wakes: [WakeSignal]
 
     public init(
         outbox: any EventOutbox, sinks: [any EventSink], outboxLimit: Int = Self.defaultOutboxLimit, batchSize: Int = 100, lanes: Int = 4,
@@ -47,13 +47,19 @@ public struct EventDelivery: Sendable {
         self.clock = clock
         self.metrics = metrics
         self.logger = logger
+        wakes = sinks.map { _ in WakeSignal() }
+    }
+
+    /// Called by whoever writes events, so that every waiting sink loop starts at once.
+    public func wakeUp() {
+        for wake in wakes { wake.signal() }
     }
 
     /// Delivers until the task is cancelled.
     public func run() async {
         await withTaskGroup(of: Void.self) { group in
-            for sink in sinks {
-                group.addTask { await self.deliverForever(to: sink) }
+            for (sink, wake) in zip(sinks, wakes) {
+                group.addTask { await self.deliverForever(to: sink, wake: wake) }
             }
             group.addTask { await self.trimForever() }
         }
@@ -90,7 +96,7 @@ public struct EventDelivery: Sendable {
         return waiting
     }
 
-    private func deliverForever(to sink: any EventSink) async {
+    private func deliverForever(to sink: any EventSink, wake: WakeSignal) async {
         var failures = 0
         while !Task.isCancelled {
             guard await isDeliverer() else {
