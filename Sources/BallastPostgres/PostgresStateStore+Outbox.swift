@@ -30,6 +30,9 @@ extension PostgresStateStore {
             try await client.withTransaction(logger: logger) { connection in
                 let events = schema.table("outbox_event")
                 // A new sink starts before the oldest event kept (or after the last ever written).
+                // The sequence counts numbers taken by inserts not yet committed: under the
+                // inserts' lock, every number it has given is committed, so none is skipped.
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(schema.schema + ".outbox")))", logger: logger)
                 try await connection.query("""
                     INSERT INTO \(unescaped: schema.table("outbox_cursor")) (sink, delivered_through)
                     VALUES (\(sink), COALESCE((SELECT min(seq) - 1 FROM \(unescaped: events)),

@@ -159,7 +159,7 @@ struct GitManifestSourceTests {
         let start = try await source.initial()
         let second = try repository.commit(["estates/prod/app.yaml": "two\n"], message: "second")
         source.refresh()
-        let changed = try #require(await next(source, from: start, timeout: .seconds(10)))
+        let changed = try #require(await next(source, from: start, timeout: .seconds(60)))
         #expect(changed.revision?.commit == second)
     }
 
