@@ -309,4 +309,22 @@ struct ErrorPrecisionTests {
             spec: { engine: postgres, sizeGb: 10, endpoint: db.example.com }
             """) == ["9:39: 'endpoint' is an output, computed by the provider; it cannot be set in the Database spec"])
     }
+
+    @Test func doubledDollarWritesALiteralReferenceSign() throws {
+        let loaded = loadManifests(site + """
+            apiVersion: ballast.dev/v1
+            kind: Workload
+            metadata: { name: w, site: a }
+            spec: { image: "x", env: { A: "$${not a reference}", B: "cost: $$5 and $${HOME}" } }
+            """)
+        #expect(!loaded.diagnostics.hasErrors, "\(loaded.diagnostics.items.map(\.message))")
+        let resource = try #require(loaded.desired?.resources.first)
+        guard case .map(let env)? = resource.spec["env"] else {
+            Issue.record("no env")
+            return
+        }
+        #expect(env["A"] == .string("${not a reference}"))
+        #expect(env["B"] == .string("cost: $$5 and ${HOME}"), "only $${ is an escape")
+        #expect(resource.templatePaths.isEmpty)
+    }
 }

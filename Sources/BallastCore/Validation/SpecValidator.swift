@@ -98,9 +98,11 @@ struct SpecValidator {
         return Fields(uniqueKeyEntries: result)
     }
 
-    private mutating func check(_ node: YAMLNode, type: FieldSchema.FieldType, field: FieldSchema, path: PathBuilder) -> Value? {
+    /// `literal`: the string is text already (a template with no reference, `$${` written as
+    /// `${`), never read as a template again.
+    private mutating func check(_ node: YAMLNode, type: FieldSchema.FieldType, field: FieldSchema, path: PathBuilder, literal: Bool = false) -> Value? {
         // A string that is exactly one reference stands for a value of any type.
-        if case .string(let string) = node.value, Template.mayContainReference(string) {
+        if !literal, case .string(let string) = node.value, Template.mayContainReference(string) {
             return template(string, node: node, type: type, field: field, path: path.text)
         }
         switch (type, node.value) {
@@ -172,7 +174,7 @@ struct SpecValidator {
             return nil
         }
         let references = parsed.references
-        if references.isEmpty { return check(YAMLNode(.string(string.replacingOccurrences(of: "$${", with: "${")), at: node.location), type: type, field: field, path: PathBuilder.written(path)) }
+        if references.isEmpty { return check(YAMLNode(.string(string.replacingOccurrences(of: "$${", with: "${")), at: node.location), type: type, field: field, path: PathBuilder.written(path), literal: true) }
         guard allowsReferences else {
             diagnostics.append(.error("references are not allowed in '\(path)'", at: node.location))
             return nil
