@@ -223,7 +223,7 @@ public struct ApplyService: Sendable {
             let resource = declared[id]
             let verdict = DeletionRule.decide(.init(
                 id: id, request: .destroy, recorded: entry.recordedPolicy, declared: resource.map { RecordedPolicy($0.policy) },
-                siteDeclared: desired.sites[id.site] != nil, siteUnavailable: observation.unavailableSites[id.site],
+                sites: desired.sites, siteUnavailable: observation.unavailableSites[id.site],
                 exists: observation.resources[id] != nil))
             switch verdict {
             case .delete(let reason), .forget(let reason):
@@ -232,6 +232,7 @@ public struct ApplyService: Sendable {
                 switch hold {
                 case .preventDestroy: diagnostics.error(hold.message(for: id, request: .destroy), at: resource.flatMap { $0.fieldLocations["policy.preventDestroy"] ?? $0.location })
                 case .siteUndeclared: diagnostics.error(hold.message(for: id, request: .destroy), at: nil)
+                case .managedByAgent: diagnostics.warning(hold.message(for: id, request: .destroy), at: nil)
                 case .siteUnavailable, .declared, .pruneDisabled, .sourceUnsettled: break
                 }
             }

@@ -18,13 +18,22 @@ public struct Observer: Sendable {
         self.logger = logger
     }
 
-    /// Observes the given ids, grouped by site.
+    /// How a pull site reads when nothing is known of its agent.
+    public static let managedByAgent = "managed by its agent"
+
+    /// Observes the given ids, grouped by site. Pull sites are not observed: they are listed in
+    /// ``Observation/agentSites``.
     public func observe(_ ids: [ResourceID], sites: [String: Site]) async -> Observation {
         let bySite = Dictionary(grouping: ids, by: \.site)
         var observation = Observation()
         observation.resources.reserveCapacity(ids.count)
         let work = bySite.keys.sorted().compactMap { name -> (Site, [ResourceID])? in
             guard let site = sites[name] else { return nil }
+            // A pull site's provider is called by its agent alone, never from here.
+            if site.isPull {
+                observation.agentSites[name] = Self.managedByAgent
+                return nil
+            }
             return (site, bySite[name]!.sorted())
         }
         await withTaskGroup(of: (String, Result<[ResourceID: Observed], ProviderError>).self) { group in

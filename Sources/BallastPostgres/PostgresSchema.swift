@@ -146,6 +146,25 @@ struct PostgresSchema: Sendable {
             Migration(version: 5, name: "the journal by resource", statements: [
                 "CREATE INDEX journal_intent_resource ON \(table("journal_intent")) (resource_id, seq)",
             ]),
+            Migration(version: 6, name: "pull sites' published desired states and their agents' reports", statements: [
+                """
+                CREATE TABLE \(table("site_revision")) (
+                    site TEXT PRIMARY KEY,
+                    generation BIGINT NOT NULL,
+                    digest TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    source_revision TEXT,
+                    published_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE \(table("agent_report")) (
+                    site TEXT PRIMARY KEY,
+                    received_at DOUBLE PRECISION NOT NULL,
+                    body TEXT NOT NULL
+                )
+                """,
+            ]),
         ]
     }
 

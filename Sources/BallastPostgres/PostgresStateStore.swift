@@ -521,7 +521,7 @@ public final class PostgresStateStore: StateStore {
         try await guarded { [self] in
             try await client.query("""
                 INSERT INTO \(unescaped: schema.table("api_token")) (name, digest, role, created_at)
-                VALUES (\(token.name), \(token.digestHex), \(token.role.rawValue), \(token.createdAt.timeIntervalSince1970))
+                VALUES (\(token.name), \(token.digestHex), \(token.storedRole), \(token.createdAt.timeIntervalSince1970))
                 ON CONFLICT (name) DO UPDATE SET digest = excluded.digest, role = excluded.role, created_at = excluded.created_at
                 """, logger: logger)
         }
@@ -649,7 +649,7 @@ public final class PostgresStateStore: StateStore {
             for token in snapshot.tokens {
                 try await connection.query("""
                     INSERT INTO \(unescaped: schema.table("api_token")) (name, digest, role, created_at)
-                    VALUES (\(token.name), \(token.digestHex), \(token.role.rawValue), \(token.createdAt.timeIntervalSince1970))
+                    VALUES (\(token.name), \(token.digestHex), \(token.storedRole), \(token.createdAt.timeIntervalSince1970))
                     """, logger: self.logger)
             }
             if let key = snapshot.planKey {

@@ -163,6 +163,23 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v7: the journal by resource") { db in
             try db.execute(sql: "CREATE INDEX journal_intent_resource ON journal_intent (resource_id, seq)")
         }
+        migrator.registerMigration("v8: pull sites' published desired states and their agents' reports") { db in
+            try db.execute(sql: """
+                CREATE TABLE site_revision (
+                    site TEXT PRIMARY KEY NOT NULL,
+                    generation INTEGER NOT NULL,
+                    digest TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    source_revision TEXT,
+                    published_at REAL NOT NULL
+                );
+                CREATE TABLE agent_report (
+                    site TEXT PRIMARY KEY NOT NULL,
+                    received_at REAL NOT NULL,
+                    body TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 
@@ -445,7 +462,7 @@ public final class SQLiteStateStore: StateStore {
         try await guarded { try await pool.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO api_token (name, digest, role, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [token.name, token.digestHex, token.role.rawValue, token.createdAt.timeIntervalSince1970])
+                arguments: [token.name, token.digestHex, token.storedRole, token.createdAt.timeIntervalSince1970])
         } }
     }
 
@@ -467,6 +484,50 @@ public final class SQLiteStateStore: StateStore {
             try db.execute(sql: "DELETE FROM api_token WHERE name = ?", arguments: [name])
             return db.changesCount > 0
         } }
+    }
+
+    // MARK: Agents
+
+    public func publishSiteRevision(site: String, digest: String, payload: String, sourceRevision: String?, at: Date) async throws -> SiteRevision {
+        try await guarded { try await pool.write { db in
+            try self.checkFence(db)
+            if let latest = try Row.fetchOne(db, sql: "SELECT * FROM site_revision WHERE site = ?", arguments: [site]).map(Self.siteRevision), latest.digest == digest {
+                return latest
+            }
+            let generation = (try Int64.fetchOne(db, sql: "SELECT generation FROM site_revision WHERE site = ?", arguments: [site]) ?? 0) + 1
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO site_revision (site, generation, digest, payload, source_revision, published_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [site, generation, digest, payload, sourceRevision, at.timeIntervalSince1970])
+            return SiteRevision(site: site, generation: generation, digest: digest, payload: payload, sourceRevision: sourceRevision, publishedAt: at)
+        } }
+    }
+
+    public func siteRevision(_ site: String) async throws -> SiteRevision? {
+        try await guarded { try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM site_revision WHERE site = ?", arguments: [site]).map(Self.siteRevision)
+        } }
+    }
+
+    public func saveAgentReport(_ report: AgentReport) async throws {
+        try await guarded { try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO agent_report (site, received_at, body) VALUES (?, ?, ?)",
+                arguments: [report.site, report.receivedAt.timeIntervalSince1970, report.body])
+        } }
+    }
+
+    public func agentReports() async throws -> [AgentReport] {
+        try await guarded { try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM agent_report ORDER BY site").map { row in
+                AgentReport(site: row["site"], receivedAt: Date(timeIntervalSince1970: row["received_at"]), body: row["body"])
+            }
+        } }
+    }
+
+    private static func siteRevision(_ row: Row) -> SiteRevision {
+        SiteRevision(
+            site: row["site"], generation: row["generation"], digest: row["digest"], payload: row["payload"], sourceRevision: row["source_revision"],
+            publishedAt: Date(timeIntervalSince1970: row["published_at"]))
     }
 
     // MARK: Plan key
@@ -508,7 +569,7 @@ public final class SQLiteStateStore: StateStore {
                 for outcome in snapshot.outcomes { try Self.insert(outcome, db) }
                 for token in snapshot.tokens {
                     try db.execute(sql: "INSERT INTO api_token (name, digest, role, created_at) VALUES (?, ?, ?, ?)",
-                                   arguments: [token.name, token.digestHex, token.role.rawValue, token.createdAt.timeIntervalSince1970])
+                                   arguments: [token.name, token.digestHex, token.storedRole, token.createdAt.timeIntervalSince1970])
                 }
             }
         }

@@ -13,8 +13,11 @@ import Foundation
 /// Besides the tokens given at start-up, tokens made with `ballast token create` are kept in
 /// the state store (``storedToken``), each with its role; revoking one takes effect at its next
 /// request. Tokens are kept only as SHA-256 digests: the start-up ones are compared in
-/// constant time, stored ones are looked up by digest. Scoped roles (the edge issue's per-site
-/// tokens) extend ``APIToken/Role``.
+/// constant time, stored ones are looked up by digest.
+///
+/// An **agent** token (`ballast token create --site SITE`) may call the agent routes of its own
+/// site, `/v1/agents/SITE/…`, and nothing else; the admin token may call them too. Anything
+/// else an agent token asks for is a 403.
 public struct APIAccess: Sendable {
     public typealias Role = APIToken.Role
 
@@ -44,9 +47,37 @@ public struct APIAccess: Sendable {
     /// The console's pages: a browser without a session is sent to sign in, not answered 401.
     public static func isConsolePage(_ path: String) -> Bool { path == "/" || path.hasPrefix("/resources/") }
 
+    /// The routes of pull sites' agents: `/v1/agents/SITE/...`. Returns the site.
+    public static func agentSite(inPath path: String) -> String? {
+        let prefix = "/v1/agents/"
+        guard path.hasPrefix(prefix) else { return nil }
+        let rest = path.dropFirst(prefix.count)
+        guard let slash = rest.firstIndex(of: "/"), slash > rest.startIndex else { return nil }
+        return String(rest[..<slash])
+    }
+
+    /// What a presented credential may do: its role, and an agent token's site.
+    public struct Grant: Sendable, Hashable {
+        public var role: Role
+        public var site: String?
+    }
+
+    /// Why `grant` may not call a route that needs `needed` on `path`; nil when it may.
+    public func refusal(of grant: Grant, needed: Role, path: String) -> String? {
+        if let site = Self.agentSite(inPath: path) {
+            if grant.role == .admin || (grant.role == .agent && grant.site == site) { return nil }
+            if grant.role == .agent { return "this agent token is for site '\(grant.site ?? "")', not '\(site)'" }
+            return "the agent routes take the site's agent token ('ballast token create --site \(site)') or the admin token"
+        }
+        if grant.role == .agent { return "an agent token may only call its own site's agent routes (/v1/agents/\(grant.site ?? "SITE")/...)" }
+        if grant.role < needed { return "a read token cannot change anything; use the admin token" }
+        return nil
+    }
+
     /// The role a request needs, or nil when it needs none.
     public func requiredRole(method: String, path: String) -> Role? {
         if Self.openPaths.contains(path) || Self.signedPaths.contains(path) { return nil }
+        if Self.agentSite(inPath: path) != nil { return .agent }
         if method == "GET" || method == "HEAD" { return readsNeedToken ? .read : nil }
         return .admin
     }
@@ -54,12 +85,21 @@ public struct APIAccess: Sendable {
     /// The role of a presented bearer token; nil when it matches none. Throws when the state
     /// store, asked about a token not given at start-up, cannot answer.
     public func role(ofBearer token: String) async throws -> Role? {
-        try await role(ofDigest: Self.digest(token))
+        try await grant(ofDigest: Self.digest(token))?.role
+    }
+
+    /// What the token whose SHA-256 digest is `presented` may do; nil when it matches none.
+    public func grant(ofBearer token: String) async throws -> Grant? {
+        try await grant(ofDigest: Self.digest(token))
     }
 
     /// The role of the token whose SHA-256 digest is `presented` (a console session stands for
     /// one), checked as ``role(ofBearer:)`` checks a token.
     public func role(ofDigest presented: [UInt8]) async throws -> Role? {
+        try await grant(ofDigest: presented)?.role
+    }
+
+    private func grant(ofDigest presented: [UInt8]) async throws -> Grant? {
         var found: Role?
         // Compare against every token, every byte, whatever matches: no timing oracle.
         for entry in tokens {
@@ -67,8 +107,8 @@ public struct APIAccess: Sendable {
             for (a, b) in zip(presented, entry.digest) { difference |= a ^ b }
             if difference == 0 { found = max(found ?? entry.role, entry.role) }
         }
-        if let found { return found }
-        return try await storedToken(presented)?.role
+        if let found { return Grant(role: found) }
+        return try await storedToken(presented).map { Grant(role: $0.role, site: $0.site) }
     }
 
     public static func digest(_ token: String) -> [UInt8] {

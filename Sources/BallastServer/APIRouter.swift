@@ -54,6 +54,7 @@ public struct APIRouter: Sendable {
         router.post("/v1/suspend") { _, _ in Self.json(.map(Fields(["suspended": .bool(true), "changed": .bool(await controller.suspend())]))) }
         router.post("/v1/resume") { _, _ in Self.json(.map(Fields(["suspended": .bool(false), "changed": .bool(await controller.resume())]))) }
         addConsole(to: router)
+        addAgentRoutes(to: router)
         return router
     }
 

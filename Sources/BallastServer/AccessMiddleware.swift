@@ -26,20 +26,20 @@ public struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
             return Response(status: .seeOther, headers: headers)
         }
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            let which = needed == .admin ? "an admin token (--token-file, BALLAST_TOKEN or 'ballast token create --role admin')" : "a read or admin token (--read-token-file, BALLAST_READ_TOKEN or 'ballast token create')"
+            let which = needed == .agent ? "the site's agent token ('ballast token create --site SITE')" : needed == .admin ? "an admin token (--token-file, BALLAST_TOKEN or 'ballast token create --role admin')" : "a read or admin token (--read-token-file, BALLAST_READ_TOKEN or 'ballast token create')"
             return APIErrorMiddleware<Context>.response(.unauthorized, "this route needs Authorization: Bearer TOKEN with \(which)", authenticate: true)
         }
-        let role: APIAccess.Role?
+        let grant: APIAccess.Grant?
         do {
-            role = try await access.role(ofBearer: String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces))
+            grant = try await access.grant(ofBearer: String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces))
         } catch {
             return APIErrorMiddleware<Context>.response(.serviceUnavailable, "the token could not be checked: \(error); retry")
         }
-        guard let role else {
+        guard let grant else {
             return APIErrorMiddleware<Context>.response(.unauthorized, "the bearer token does not match", authenticate: true)
         }
-        guard role >= needed else {
-            return APIErrorMiddleware<Context>.response(.forbidden, "a read token cannot change anything; use the admin token")
+        if let refusal = access.refusal(of: grant, needed: needed, path: request.uri.path) {
+            return APIErrorMiddleware<Context>.response(.forbidden, refusal)
         }
         return try await next(request, context)
     }

@@ -28,6 +28,27 @@ public enum StatusJSON {
         return .map(fields)
     }
 
+    /// A resource's status read back from ``resource(_:)``'s JSON (an agent's report); nil
+    /// when it is not one.
+    public static func resourceStatus(_ value: Value) -> ResourceStatus? {
+        guard case .map(let fields) = value, let text = fields["id"]?.stringValue, let id = ResourceID(parsing: text),
+              case .list(let conditions)? = fields["conditions"] else { return nil }
+        var status = ResourceStatus(id: id, declared: fields["declared"]?.boolValue ?? true, at: Date())
+        status.lastReconciled = fields["lastReconciled"]?.stringValue.flatMap(Timestamp.parse)
+        status.revision = fields["revision"]?.stringValue
+        for case .map(let condition) in conditions {
+            guard let type = condition["type"]?.stringValue, let kind = ResourceCondition.Kind(rawValue: type),
+                  let reason = condition["reason"]?.stringValue, let time = condition["lastTransitionTime"]?.stringValue.flatMap(Timestamp.parse) else { return nil }
+            let value: Bool? = switch condition["status"]?.stringValue {
+            case "True": true
+            case "False": false
+            default: nil
+            }
+            status.set(kind, value, reason: ConditionReason(rawValue: reason), message: condition["message"]?.stringValue ?? "", at: time)
+        }
+        return status
+    }
+
     public static func resources(_ statuses: [ResourceStatus]) -> Value {
         .map(Fields(["formatVersion": .int(1), "resources": .list(statuses.map(resource))]))
     }
@@ -46,9 +67,25 @@ public enum StatusJSON {
                     "since": .string(Timestamp.string(site.since)),
                     "resources": .int(site.resources),
                 ])
+                if let agent = site.agent { fields["agent"] = Self.agent(agent) }
+                fields["mode"] = .string(site.agent == nil ? "push" : "pull")
                 if let revision { fields["revision"] = .string(revision) }
                 return .map(fields)
             }),
+        ]))
+    }
+
+    /// A pull site's agent as the hub knows it: when it last reported and how long ago, whether
+    /// it is stale, the generation published and the one applied.
+    public static func agent(_ agent: SiteStatus.AgentSite, now: Date = Date()) -> Value {
+        .map(Fields([
+            "lastSeen": agent.lastSeen.map { .string(Timestamp.string($0, fractionalSeconds: true)) } ?? .null,
+            "ageSeconds": agent.lastSeen.map { .number((now.timeIntervalSince($0) * 10).rounded() / 10) } ?? .null,
+            "stale": .bool(agent.stale),
+            "desiredGeneration": agent.desiredGeneration.map { .int(Int($0)) } ?? .null,
+            "appliedGeneration": agent.appliedGeneration.map { .int(Int($0)) } ?? .null,
+            "error": agent.error.map(Value.string) ?? .null,
+            "waiting": .list(agent.waiting.map(Value.string)),
         ]))
     }
 

@@ -1,7 +1,9 @@
 import BallastEngine
 import BallastState
 import Hummingbird
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 
@@ -20,6 +22,8 @@ public struct WatchDaemon: Sendable {
     public var lease: HeldLease?
     /// The git push webhook's secret check, when the daemon follows a repository with one.
     public var gitWebhook: GitWebhook?
+    /// Serve HTTPS with this certificate and key (``TLSFiles``); nil serves plain HTTP.
+    public var tls: TLSConfiguration?
 
     public init(
         controller: WatchController, store: any StateStore, metrics: PrometheusCollectorRegistry, listen: ListenAddress, access: APIAccess, lease: HeldLease? = nil,
@@ -38,7 +42,7 @@ public struct WatchDaemon: Sendable {
     /// Thrown when start-up did not succeed (the manifests or the plan have errors).
     public struct StartupFailed: Error, Sendable {}
 
-    /// Runs until a shutdown signal. `onListening` gets the bound address (`HOST:PORT`);
+    /// Runs until a shutdown signal. `onListening` gets the bound URL (`http(s)://HOST:PORT`);
     /// `onStartup` gets the start-up report and says whether to go on.
     public func run(
         onListening: @escaping @Sendable (String) -> Void,
@@ -53,10 +57,11 @@ public struct WatchDaemon: Sendable {
         let (listening, signalListening) = AsyncStream<Void>.makeStream()
         let application = Application(
             router: router,
+            server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "ballast"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listen.port
-                onListening(ListenAddress(host: listen.host, port: port).description)
+                onListening((tls == nil ? "http://" : "https://") + ListenAddress(host: listen.host, port: port).description)
                 signalListening.yield()
                 signalListening.finish()
             },

@@ -15,6 +15,8 @@ public actor InMemoryStateStore: StateStore {
     private var outboxEvents: [StoredOutboxEvent] = []
     private var outboxSequence: Int64 = 0
     private var cursors: [String: Int64] = [:]
+    private var siteRevisions: [String: SiteRevision] = [:]
+    private var reports: [String: AgentReport] = [:]
 
     public init(_ entries: [InventoryEntry] = []) {
         self.entries = Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) })
@@ -194,4 +196,21 @@ public actor InMemoryStateStore: StateStore {
         }
         return key
     }
+
+    // MARK: Agents
+
+    public func publishSiteRevision(site: String, digest: String, payload: String, sourceRevision: String?, at: Date) throws -> SiteRevision {
+        try checkFence()
+        if let latest = siteRevisions[site], latest.digest == digest { return latest }
+        let revision = SiteRevision(
+            site: site, generation: (siteRevisions[site]?.generation ?? 0) + 1, digest: digest, payload: payload, sourceRevision: sourceRevision, publishedAt: at)
+        siteRevisions[site] = revision
+        return revision
+    }
+
+    public func siteRevision(_ site: String) -> SiteRevision? { siteRevisions[site] }
+
+    public func saveAgentReport(_ report: AgentReport) { reports[report.site] = report }
+
+    public func agentReports() -> [AgentReport] { reports.values.sorted { $0.site < $1.site } }
 }

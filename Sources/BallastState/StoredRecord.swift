@@ -75,10 +75,10 @@ public enum StoredRecord {
 
     /// An API token record from its stored columns (the digest as hexadecimal text).
     public static func token(name: String, digestHex: String, role: String, createdAt: Double) throws(Unreadable) -> APIToken {
-        guard let digest = SpecDigest.bytes(hex: digestHex), digest.count == 32, let role = APIToken.Role(rawValue: role) else {
+        guard let digest = SpecDigest.bytes(hex: digestHex), digest.count == 32, let (role, site) = APIToken.parse(storedRole: role) else {
             throw Unreadable("the API token '\(name)' cannot be read")
         }
-        return APIToken(name: name, digest: digest, role: role, createdAt: Date(timeIntervalSince1970: createdAt))
+        return APIToken(name: name, digest: digest, role: role, site: site, createdAt: Date(timeIntervalSince1970: createdAt))
     }
 
     /// A JSON object stored as text.

@@ -68,7 +68,8 @@ public final class WatchProcess: @unchecked Sendable {
         return try await send("POST", path, body: body, headers: headers)
     }
 
-    func send(_ method: String, _ path: String, body: String?, headers: [String: String]) async throws -> Reply {
+    /// Any request, with exactly the headers given.
+    public func send(_ method: String, _ path: String, body: String? = nil, headers: [String: String]) async throws -> Reply {
         var request = URLRequest(url: URL(string: baseURL + path)!)
         request.httpMethod = method
         request.timeoutInterval = 30

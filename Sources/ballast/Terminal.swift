@@ -50,17 +50,9 @@ enum Terminal {
         standardError("ballast: warning: recovered an interrupted run: \(parts.joined(separator: "; "))\n")
     }
 
-    /// Parses `60s`, `2m`, `500ms`, `1h` or a plain number of seconds, from zero to a year;
-    /// nil for anything else (negative, not a number, infinite, absurdly long).
+    /// A duration option's value (``DurationText/parse(_:)``).
     static func duration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("", 1)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let number = Double(text.dropLast(suffix.count)), number.isFinite, number >= 0 else { continue }
-            let seconds = number * scale
-            guard seconds <= 366 * 86_400 else { return nil }
-            return .milliseconds(Int64((seconds * 1000).rounded()))
-        }
-        return nil
+        DurationText.parse(text)
     }
 
     /// The one check of a duration option: the error names the option, the value given and the

@@ -25,7 +25,9 @@ struct WatchCommand: AsyncParsableCommand {
         of PATHS: fetched every --interval and on a push webhook (POST /v1/hooks/git, with \
         --git-webhook-secret-file); a commit whose manifests do not validate is held and the \
         last good one stays in force. POST /v1/suspend and /v1/resume (or 'ballast suspend' \
-        and 'ballast resume') stop and restart syncing; healing goes on. One daemon per SQLite state. On a PostgreSQL state (--state \
+        and 'ballast resume') stop and restart syncing; healing goes on. Pull sites (spec.mode: pull) \
+        are left to their agents ('ballast agent'), which fetch their desired state from \
+        /v1/agents/SITE/… and report back. One daemon per SQLite state. On a PostgreSQL state (--state \
         postgres://…) any number of daemons form one control plane: each is a replica that owns \
         a share of the sites through per-site leases, and takes over the sites of a replica that \
         stops or dies.
@@ -80,7 +82,18 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "With a PostgreSQL state: how often a replica renews its leases and looks for sites to take (e.g. 5s); at most a third of --replica-ttl.")
     var replicaInterval = "5s"
 
+    @Option(help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (with --tls-key).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(parsing: .unconditional, help: "How often pull sites' agents report (their --heartbeat); a site with no report for three of these is stale.")
+    var agentHeartbeat = "10s"
+
     func validate() throws {
+        try Terminal.requireDuration(agentHeartbeat, option: "--agent-heartbeat", atLeast: .milliseconds(100))
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         guard ListenAddress(parsing: listen) != nil else { throw ValidationError("--listen takes HOST:PORT, such as 127.0.0.1:7070 or [::1]:7070") }
         try Terminal.requireCount(workers, option: "--workers", in: 1...1000)
         try Terminal.requireDuration(resync, option: "--resync", atLeast: .seconds(1))
@@ -180,6 +193,7 @@ struct WatchCommand: AsyncParsableCommand {
         configuration.rateBurst = max(1, Int(rateLimit * 5))
         configuration.pruneDelay = Terminal.duration(pruneDelay)!
         configuration.approvedDeletions = approveDeletions
+        configuration.agents.heartbeat = Terminal.duration(agentHeartbeat)!
         let registry = exported.registry
         let metrics = WatchMetrics(factory: exported.factory)
         await replicas?.export(to: metrics)
@@ -188,8 +202,18 @@ struct WatchCommand: AsyncParsableCommand {
             paths: manifests.paths, applier: service, configuration: configuration, metrics: metrics, source: source, replicas: replicas, logger: context.logger)
         let readToken = try Self.token(file: readTokenFile, variable: "BALLAST_READ_TOKEN", option: "--read-token-file")
         let access = APIAccess(adminToken: token, readToken: readToken, readsNeedToken: !address.isLoopback, storedToken: { try await store.token(digest: $0) })
-        let daemon = WatchDaemon(
+        var daemon = WatchDaemon(
             controller: controller, store: store, metrics: registry, listen: address, access: access, lease: lease, gitWebhook: webhook, logger: context.logger)
+        if let tlsCert, let tlsKey {
+            do {
+                daemon.tls = try TLSFiles.serverConfiguration(certificate: tlsCert, key: tlsKey)
+            } catch {
+                Terminal.standardError("ballast: error: \(error)\n")
+                throw ExitCode.failure
+            }
+        } else if !address.isLoopback {
+            Terminal.standardError("ballast: warning: serving plain HTTP on \(address), which is not a loopback address: tokens, and pull sites' secrets, travel in clear; pass --tls-cert and --tls-key\n")
+        }
         let files = context
         // Events go out while the daemon runs; among replicas, the leader delivers them.
         let delivering = exported.sinks.map { sinks in
@@ -200,14 +224,15 @@ struct WatchCommand: AsyncParsableCommand {
         defer { delivering?.cancel() }
         do {
             try await daemon.run(
-                onListening: { bound in
+                onListening: { url in
+                    let bound = url.hasPrefix("https://") ? String(url.dropFirst(8)) : url.hasPrefix("http://") ? String(url.dropFirst(7)) : url
                     if let replicas {
                         // Other replicas point users here: a wildcard address names no machine.
                         var advertised = ListenAddress(parsing: bound) ?? address
                         if ["0.0.0.0", "::"].contains(advertised.host) { advertised.host = ProcessInfo.processInfo.hostName }
                         Task { await replicas.setListen(advertised.description) }
                     }
-                    Terminal.standardOutput("ballast watch: listening on http://\(bound)\n")
+                    Terminal.standardOutput("ballast watch: listening on \(url)\n")
                 },
                 onStartup: { report in Self.reportStartup(report, runtime: files, replica: replicas?.id) })
         } catch {

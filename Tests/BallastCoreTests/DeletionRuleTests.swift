@@ -11,10 +11,10 @@ struct DeletionCase: CustomTestStringConvertible, Sendable {
     var expected: DeletionRule.Verdict
     var testDescription: String { reason }
 
-    init(_ reason: String, _ expected: DeletionRule.Verdict, request: DeletionRule.Request = .prune, recorded: RecordedPolicy = RecordedPolicy(), declared: RecordedPolicy? = nil, siteDeclared: Bool = true, siteUnavailable: String? = nil, exists: Bool = true, settled: Bool = true) {
+    init(_ reason: String, _ expected: DeletionRule.Verdict, request: DeletionRule.Request = .prune, recorded: RecordedPolicy = RecordedPolicy(), declared: RecordedPolicy? = nil, siteDeclared: Bool = true, pullSite: Bool = false, siteUnavailable: String? = nil, exists: Bool = true, settled: Bool = true) {
         self.reason = reason
         self.expected = expected
-        candidate = .init(id: id, request: request, recorded: recorded, declared: declared, siteDeclared: siteDeclared, siteUnavailable: siteUnavailable, exists: exists, sourceSettled: settled)
+        candidate = .init(id: id, request: request, recorded: recorded, declared: declared, siteDeclared: siteDeclared, siteManagedByAgent: pullSite, siteUnavailable: siteUnavailable, exists: exists, sourceSettled: settled)
     }
 }
 
@@ -27,6 +27,9 @@ private let cases: [DeletionCase] = [
     .init("a declared resource is never pruned", .keep(.declared), declared: RecordedPolicy()),
     .init("a dark site hides whether it exists: kept", .keep(.siteUnavailable("timeout")), siteUnavailable: "timeout"),
     .init("an undeclared site cannot be reached: kept", .keep(.siteUndeclared), siteDeclared: false),
+    .init("on a pull site only its agent deletes: the hub keeps", .keep(.managedByAgent), pullSite: true),
+    .init("on a pull site the hub keeps even an orphan-policy resource (the agent forgets it)", .keep(.managedByAgent), recorded: orphan, pullSite: true),
+    .init("destroy on the hub refuses a pull site's resource", .keep(.managedByAgent), request: .destroy, declared: RecordedPolicy(), pullSite: true),
     .init("preventDestroy as applied refuses the prune", .keep(.preventDestroy), recorded: protected),
     .init("preventDestroy still refuses before the source settles (an error, not a wait)", .keep(.preventDestroy), recorded: protected, settled: false),
     .init("prune: false keeps it", .keep(.pruneDisabled), recorded: unpruned),

@@ -6,19 +6,33 @@ public struct Site: Sendable, Hashable {
         case edge
     }
 
+    /// Who calls the site's provider.
+    public enum Mode: String, Sendable, Hashable, CaseIterable, Codable {
+        /// The hub (or the one process running a command) calls it: the default.
+        case push
+        /// The site's agent (`ballast agent`) calls it, on its own machine, from the desired
+        /// state it pulls from the hub. The hub never observes, changes or deletes anything there.
+        case pull
+    }
+
     public var name: String
     public var siteClass: SiteClass
     public var provider: String
     public var labels: StringMap
     public var config: Fields
+    public var mode: Mode
     public var location: SourceLocation?
 
-    public init(name: String, siteClass: SiteClass, provider: String, labels: StringMap = [:], config: Fields = Fields(), location: SourceLocation? = nil) {
+    public init(name: String, siteClass: SiteClass, provider: String, labels: StringMap = [:], config: Fields = Fields(), mode: Mode = .push, location: SourceLocation? = nil) {
         self.name = name
+        self.mode = mode
         self.siteClass = siteClass
         self.provider = provider
         self.labels = labels
         self.config = config
         self.location = location
     }
+
+    /// Whether its agent, not the hub, acts on it (``Mode/pull``).
+    public var isPull: Bool { mode == .pull }
 }

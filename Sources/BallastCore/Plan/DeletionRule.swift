@@ -24,6 +24,8 @@ public enum DeletionRule {
         public var declared: RecordedPolicy?
         /// Whether the resource's site is still declared (a provider can reach it).
         public var siteDeclared: Bool
+        /// Whether the site is a pull site: its agent, not this process, acts on it.
+        public var siteManagedByAgent: Bool
         /// Why the site could not be observed, when it could not.
         public var siteUnavailable: String?
         /// Whether the resource was observed to exist.
@@ -32,8 +34,9 @@ public enum DeletionRule {
         /// prune delay; always true for a one-shot command, which reads its files once).
         public var sourceSettled: Bool
 
-        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, siteDeclared: Bool = true, siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true) {
+        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, siteDeclared: Bool = true, siteManagedByAgent: Bool = false, siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true) {
             self.id = id
+            self.siteManagedByAgent = siteManagedByAgent
             self.request = request
             self.recorded = recorded
             self.declared = declared
@@ -41,6 +44,15 @@ public enum DeletionRule {
             self.siteUnavailable = siteUnavailable
             self.exists = exists
             self.sourceSettled = sourceSettled
+        }
+
+        /// A candidate whose site facts come from the declared `sites`: declared or not, and
+        /// whether its agent acts on it.
+        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, sites: [String: Site], siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true) {
+            let site = sites[id.site]
+            self.init(
+                id: id, request: request, recorded: recorded, declared: declared, siteDeclared: site != nil, siteManagedByAgent: site?.isPull ?? false,
+                siteUnavailable: siteUnavailable, exists: exists, sourceSettled: sourceSettled)
         }
     }
 
@@ -58,12 +70,15 @@ public enum DeletionRule {
         case pruneDisabled
         /// The manifests changed too recently to trust that it was really removed.
         case sourceUnsettled
+        /// Its site is a pull site: only its agent deletes there, when a newer desired state
+        /// omits the resource.
+        case managedByAgent
 
         /// Whether the hold is an error the user must act on (not a wait, not a choice).
         public var isError: Bool {
             switch self {
             case .preventDestroy: true
-            case .declared, .siteUnavailable, .siteUndeclared, .pruneDisabled, .sourceUnsettled: false
+            case .declared, .siteUnavailable, .siteUndeclared, .pruneDisabled, .sourceUnsettled, .managedByAgent: false
             }
         }
 
@@ -81,6 +96,11 @@ public enum DeletionRule {
             case .pruneDisabled:
                 "\(id) is no longer declared, but policy.prune is false: it is kept; run 'ballast forget \(id)' to stop managing it, or destroy it explicitly"
             case .sourceUnsettled: "\(id) is no longer declared; its removal waits until the manifests have settled"
+            case .managedByAgent:
+                switch request {
+                case .destroy: "\(id) is on pull site '\(id.site)': only its agent deletes there; remove the resource from the manifests and the agent deletes it"
+                case .prune: "\(id) is on pull site '\(id.site)': its agent deletes it once its desired state omits it"
+                }
             }
         }
     }
@@ -109,6 +129,9 @@ public enum DeletionRule {
 
     public static func decide(_ candidate: Candidate) -> Verdict {
         if candidate.request == .prune && candidate.declared != nil { return .keep(.declared) }
+        // The hub never deletes on a pull site, whatever its inventory holds (a site switched
+        // from push to pull): the agent owns it.
+        if candidate.siteManagedByAgent { return .keep(.managedByAgent) }
         guard candidate.siteDeclared else { return .keep(.siteUndeclared) }
         if let reason = candidate.siteUnavailable { return .keep(.siteUnavailable(reason)) }
         if candidate.request == .prune && !candidate.recorded.prune { return .keep(.pruneDisabled) }

@@ -3,6 +3,9 @@
 public struct Observation: Sendable {
     public var resources: [ResourceID: Observed]
     public var unavailableSites: [String: String]
+    /// Pull sites, never observed by this process: their agents act on them. Each with what is
+    /// known of its agent (its last report and how old it is).
+    public var agentSites: [String: String] = [:]
 
     public init(resources: [ResourceID: Observed] = [:], unavailableSites: [String: String] = [:]) {
         self.resources = resources

@@ -93,7 +93,7 @@ public struct Planner: Sendable {
             guard let entry = input.inventory[id] else { continue }
             let observed = input.observation.resources[id]
             let verdict = DeletionRule.decide(.init(
-                id: id, request: .prune, recorded: entry.recordedPolicy, siteDeclared: input.desired.sites[id.site] != nil,
+                id: id, request: .prune, recorded: entry.recordedPolicy, sites: input.desired.sites,
                 siteUnavailable: input.observation.unavailableSites[id.site], exists: observed != nil, sourceSettled: input.sourceSettled))
             switch verdict {
             case .delete(let reason), .forget(let reason):
@@ -104,7 +104,7 @@ public struct Planner: Sendable {
                 case .siteUnavailable(let reason): unknown.append(UnknownResource(id: id, reason: reason))
                 case .preventDestroy: diagnostics.append(.error(hold.message(for: id, request: .prune), at: nil))
                 case .siteUndeclared, .pruneDisabled, .sourceUnsettled: warnings.append(hold.message(for: id, request: .prune))
-                case .declared: break
+                case .declared, .managedByAgent: break
                 }
             }
         }
@@ -128,7 +128,7 @@ public struct Planner: Sendable {
     private func planResource(_ resource: DesiredResource, input: Input, schemas: SiteSchemas, resolver: SpecResolver, outputsUnknown: Set<ResourceID>, into slice: inout Slice) {
         let id = resource.id
         let layer = resource.layer
-        if let reason = input.observation.unavailableSites[id.site] {
+        if let reason = input.observation.unavailableSites[id.site] ?? input.observation.agentSites[id.site] {
             slice.unknown.append(UnknownResource(id: id, reason: reason))
             slice.outputsUnknown.append(id)
             return

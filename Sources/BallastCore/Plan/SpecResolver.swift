@@ -61,7 +61,8 @@ public struct SpecResolver: Sendable {
         }
     }
 
-    static func text(_ value: Value) -> String {
+    /// A value as it reads inside a string template.
+    public static func text(_ value: Value) -> String {
         switch value {
         case .string(let string): string
         case .int(let int): String(int)
@@ -111,7 +112,8 @@ public struct SpecResolver: Sendable {
     }
 
     /// Sets the value at `path`; nil removes a map key (and changes nothing when it is absent).
-    static func set(_ value: Value?, at path: String, in fields: inout Fields) {
+    /// Sets (or with nil, removes) the value at a spec path.
+    public static func set(_ value: Value?, at path: String, in fields: inout Fields) {
         var root = Value.map(fields)
         set(value, at: components(path)[...], in: &root)
         if case .map(let updated) = root { fields = updated }

@@ -8,7 +8,7 @@ public struct ManifestDecoder: Sendable {
     static let envelopeKeys = ["apiVersion", "kind", "metadata", "spec", "policy"]
     static let metadataKeys = ["name", "site", "labels", "annotations", "dependsOn"]
     static let policyKeys = ["preventDestroy", "ignoreChanges", "deletion", "management", "selfHeal", "prune"]
-    static let siteSpecKeys = ["class", "provider", "config"]
+    static let siteSpecKeys = ["class", "provider", "config", "mode"]
     /// The policy settings an `Estate` gives defaults for (`ignoreChanges` names a kind's fields).
     static let defaultPolicyKeys = ["preventDestroy", "deletion", "management", "selfHeal", "prune"]
     static let placementKeys = ["sites", "selector", "failover"]
@@ -180,10 +180,19 @@ public struct ManifestDecoder: Sendable {
         if let provider, catalog.providers[provider.value] == nil, !provider.value.hasPrefix("plugin:") {
             diagnostics.append(.error("unknown provider '\(provider.value)'\(Suggestion.hint(for: provider.value, among: catalog.providerNames))", at: provider.location))
         }
+        var mode = Site.Mode.push
+        if let text = spec.string("mode", diagnostics: &diagnostics) {
+            if let parsed = Site.Mode(rawValue: text.value) {
+                mode = parsed
+            } else {
+                let allowed = Site.Mode.allCases.map(\.rawValue)
+                diagnostics.append(.error("'\(text.value)' is not a site mode: expected push (the hub calls the provider) or pull (the site's agent does)\(Suggestion.hint(for: text.value, among: allowed))", at: text.location))
+            }
+        }
         guard let provider else { return nil }
         // A bad class has its error above; the site still takes part in the checks across
         // documents (a duplicate name is its own mistake), and nothing is planned from it.
-        return .site(SiteManifest(name: name, location: root.location, siteClass: siteClass ?? .cloud, provider: provider, labels: labels, config: spec["config"]?.value))
+        return .site(SiteManifest(name: name, location: root.location, siteClass: siteClass ?? .cloud, provider: provider, labels: labels, config: spec["config"]?.value, mode: mode))
     }
 
     /// A `kind: Estate` document: `spec.policy` holds the estate's default policy.

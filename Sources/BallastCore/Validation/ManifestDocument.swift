@@ -38,6 +38,7 @@ public struct SiteManifest: Sendable {
     public var provider: Located<String>
     public var labels: StringMap
     public var config: YAMLNode?
+    public var mode: Site.Mode = .push
 }
 
 /// A resource document. A class, so that the hundreds of thousands a large estate holds are

@@ -391,7 +391,7 @@ public struct ManifestValidator: Sendable {
             } else if let node = manifest.config {
                 config = Self.plainFields(node)
             }
-            sites[manifest.name.value] = Site(name: manifest.name.value, siteClass: manifest.siteClass, provider: manifest.provider.value, labels: manifest.labels, config: config, location: manifest.location)
+            sites[manifest.name.value] = Site(name: manifest.name.value, siteClass: manifest.siteClass, provider: manifest.provider.value, labels: manifest.labels, config: config, mode: manifest.mode, location: manifest.location)
         }
         return sites
     }

@@ -116,7 +116,7 @@ public struct Reconciler: Sendable {
         let id = entry.id
         func decide(siteUnavailable: String? = nil, exists: Bool = true) -> DeletionRule.Verdict {
             DeletionRule.decide(.init(
-                id: id, request: .prune, recorded: entry.recordedPolicy, siteDeclared: desired.state.sites[id.site] != nil,
+                id: id, request: .prune, recorded: entry.recordedPolicy, sites: desired.state.sites,
                 siteUnavailable: siteUnavailable, exists: exists, sourceSettled: desired.admittedPrunes.contains(id)))
         }
         // What the rule says before observing (policy, site, settled source) holds either way.
@@ -142,7 +142,7 @@ public struct Reconciler: Sendable {
         switch hold {
         case .siteUnavailable(let reason): .siteUnavailable(reason)
         case .declared: .upToDate
-        case .sourceUnsettled: .held(hold.message(for: id, request: .prune))
+        case .sourceUnsettled, .managedByAgent: .held(hold.message(for: id, request: .prune))
         case .preventDestroy, .pruneDisabled, .siteUndeclared: .refused(hold.message(for: id, request: .prune))
         }
     }

@@ -34,6 +34,10 @@ public struct ConditionReason: RawRepresentable, Sendable, Hashable, CustomStrin
     public static let waiting = ConditionReason(rawValue: "Waiting")
     public static let siteUnavailable = ConditionReason(rawValue: "SiteUnavailable")
     public static let deletionHeld = ConditionReason(rawValue: "DeletionHeld")
+    /// A pull site's resource whose agent has not reported for three heartbeats.
+    public static let agentStale = ConditionReason(rawValue: "AgentStale")
+    /// A pull site's resource whose agent has not reported since the hub started.
+    public static let agentNotReported = ConditionReason(rawValue: "AgentNotReported")
 
     /// `CreateFailed`, `UpdateFailed`, `ReplaceFailed`, `DeleteFailed`; `ReconcileError` when no
     /// action was under way.

@@ -7,6 +7,8 @@ public struct SourceStatus: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {
         case directory
         case git
+        /// An edge agent's: the desired state its hub publishes for its site.
+        case hub
     }
 
     public var kind: Kind

@@ -27,6 +27,8 @@ public struct WatchConfiguration: Sendable {
     public var deletionBudget: DeletionBudget = .standard
     /// The digest of held deletions approved in advance (`--approve-deletions`).
     public var approvedDeletions: String?
+    /// Pull sites' agents: their heartbeat, and when a site is stale.
+    public var agents = AgentHub.Configuration()
 
     public init() {}
 }

@@ -31,6 +31,7 @@ extension WatchController {
         managed = Set(outcome.inventory.keys)
         desired.managedDependents = Self.dependents(outcome.inventory)
         adopt(desired, loaded: loaded)
+        await publishToAgents(inventory: outcome.inventory)
         source.adopted(beforeLoading)
         if source.fingerprint(extraFiles: []) != beforeLoading { fingerprint = nil }
         await seedDeletionWindow()
@@ -130,6 +131,8 @@ extension WatchController {
             logger.warning("could not recover the sites' open actions; the next owner tries again", metadata: ["error": "\(error)"])
         }
         await refreshManaged()
+        // A pull site's new owner publishes its desired state (nothing new when unchanged).
+        if names.contains(where: { state.sites[$0]?.isPull == true }) { await publishToAgents(inventory: nil) }
         for name in names.sorted() { _ = try? await enqueueLocally(.site(name)) }
     }
 

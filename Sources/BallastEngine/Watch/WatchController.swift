@@ -46,6 +46,16 @@ public actor WatchController {
     /// This process's membership among watch replicas sharing a PostgreSQL state; nil for the
     /// one daemon of a state, which acts on every site.
     public nonisolated let replicas: ReplicaMembership?
+    /// Pull sites' agents: their desired states, long-polls and reports.
+    public nonisolated let agents: AgentHub
+    /// What each pull site's agent last said, as ``agents`` knows it (for the sync status).
+    var agentStates: [String: AgentHub.AgentState] = [:]
+    /// Outputs pull sites' agents reported, for references from other sites.
+    var agentOutputs: [ResourceID: Fields] = [:]
+    /// Pull sites whose agents are stale now.
+    var staleSites = Set<String>()
+    /// When this controller started: a pull site with no report since is stale after a while.
+    let startedAt = Date()
 
     var desired: Reconciler.Desired?
     /// Per resource, the drifts found since start-up, newest last (at most ``DriftRecord/limit``).
@@ -55,7 +65,7 @@ public actor WatchController {
     var desiredLabelKeys: [String] = []
     /// The manifests as last loaded; nil forces the next poll to load them again.
     var fingerprint: ManifestFingerprint?
-    private var table = StatusTable()
+    var table = StatusTable()
     private var sites: SiteBreakers
     var managed = Set<ResourceID>()
     var manifestReport: ManifestReport?
@@ -97,6 +107,7 @@ public actor WatchController {
         self.bucket = TokenBucket(rate: configuration.rateLimit, burst: configuration.rateBurst, now: clock.now)
         self.sites = SiteBreakers(threshold: configuration.breakerThreshold, cooldown: configuration.breakerCooldown)
         self.gate = PruneGate(budget: configuration.deletionBudget, pruneDelay: configuration.pruneDelay, preApproved: configuration.approvedDeletions)
+        self.agents = AgentHub(store: applier.store, key: applier.planner.planKey, configuration: configuration.agents, logger: logger)
     }
 
     // MARK: Start-up
@@ -142,6 +153,7 @@ public actor WatchController {
         managed = Set(inventory.keys)
         desired.managedDependents = Self.dependents(inventory)
         adopt(desired, loaded: loaded)
+        await publishToAgents(inventory: inventory)
         source.adopted(beforeLoading)
         await announce { $0.source(revision: beforeLoading.revision, held: false, resources: desired.byID.count, at: Date()) }
         if source.fingerprint(extraFiles: []) != beforeLoading { fingerprint = nil }
@@ -214,6 +226,7 @@ public actor WatchController {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.followManifests() }
             group.addTask { await self.resyncPeriodically() }
+            group.addTask { await self.watchAgentStaleness() }
             if let replicas = self.replicas {
                 group.addTask { await self.followReplicas(replicas) }
                 group.addTask { await self.followReplicaHints() }
@@ -229,7 +242,7 @@ public actor WatchController {
     }
 
     private func reconcile(_ id: ResourceID) async {
-        guard desired != nil, owns(id.site) else { return }
+        guard desired != nil, actsOn(id.site) else { return }
         inFlight[id.site, default: 0] += 1
         defer { inFlight[id.site] = inFlight[id.site].map { $0 - 1 }.flatMap { $0 > 0 ? $0 : nil } }
         guard sites.admit(id, at: clock.now) else { return }
@@ -237,7 +250,7 @@ public actor WatchController {
         if wait > .zero { try? await clock.sleep(for: wait) }
         // Read after the wait: a reload meanwhile may declare the resource again, and the site
         // may have gone to another replica.
-        guard let desired, owns(id.site) else { return }
+        guard let desired, actsOn(id.site) else { return }
         let start = clock.now
         let outcome: Reconciler.Outcome
         do {
@@ -424,7 +437,7 @@ public actor WatchController {
         // What would really be deleted (not merely forgotten) counts against the budget.
         let deleting = candidates.filter { id in
             guard let entry = inventory[id] else { return false }
-            return DeletionRule.decide(.init(id: id, request: .prune, recorded: entry.recordedPolicy, siteDeclared: desired?.state.sites[id.site] != nil, exists: true)).deletesInTheWorld
+            return DeletionRule.decide(.init(id: id, request: .prune, recorded: entry.recordedPolicy, sites: desired?.state.sites ?? [:], exists: true)).deletesInTheWorld
         }
         // Re-read after the inventory read: a reload may have come in meanwhile.
         guard fingerprintNow() == fingerprint, candidates == undeclaredManaged() else {
@@ -559,7 +572,8 @@ public actor WatchController {
 
     func enqueue(_ id: ResourceID) async {
         // A replica queues only what is on its own sites; the owners of the others do the rest.
-        guard owns(id.site) else { return }
+        // A pull site's agent reconciles its resources.
+        guard actsOn(id.site) else { return }
         if triggeredAt[id] == nil { triggeredAt[id] = clock.now }
         await queue.add(id)
     }
@@ -629,6 +643,7 @@ public actor WatchController {
         if replicas != nil, let inventory { managed = Set(inventory.keys) }
         let affected = DesiredChanges.affected(from: desired, to: new)
         adopt(new, loaded: loaded, warnings: diagnostics)
+        await publishToAgents(inventory: inventory)
         source.adopted(current)
         // What was held is weighed again after the delay, on what is undeclared now.
         let undeclared = undeclaredManaged()
@@ -684,7 +699,7 @@ public actor WatchController {
             feed.task.cancel()
             feeds[name] = nil
         }
-        for (name, site) in declared where feeds[name] == nil {
+        for (name, site) in declared where feeds[name] == nil && !site.isPull {
             guard let stream = planner.registry.provider(named: site.provider)?.changes(site: site) else { continue }
             let task = Task {
                 for await id in stream {
@@ -727,7 +742,16 @@ public actor WatchController {
 
     /// Every declared site (and any still holding managed resources), sorted by name.
     public func siteStatuses() -> [SiteStatus] {
-        sites.statuses
+        let now = Date()
+        return sites.statuses.map { status in
+            var status = status
+            status.agent = agentSite(status.name, now: now)
+            if let agent = status.agent {
+                status.up = !agent.stale
+                if agent.stale { status.reason = "its agent has not reported for \(agent.lastSeen.map { "\(Int(now.timeIntervalSince($0))) s" } ?? "as long as the hub has run")" }
+            }
+            return status
+        }
     }
 
     public func manifests() -> ManifestReport? { manifestReport }

@@ -1,0 +1,190 @@
+import BallastCore
+import BallastState
+import Foundation
+import Logging
+
+/// The hub's side of pull sites: publishes each site's desired state (``SiteBundle``) under a
+/// generation kept in the state store, answers agents' long-polls, and keeps what agents
+/// report: when each was last heard from, and what it applied.
+///
+/// A site's generation rises only when its bundle's digest changes: an edit elsewhere, or a
+/// reload that changes nothing for the site, wakes no agent.
+public actor AgentHub {
+    /// How often agents report, and after how many missed reports a site is stale.
+    public struct Configuration: Sendable {
+        public var heartbeat: Duration = .seconds(10)
+        public var staleAfterMissedReports: Int = 3
+        /// The longest long-poll an agent may ask for.
+        public var maxWait: Duration = .seconds(120)
+
+        public init() {}
+
+        /// A site whose agent has not reported for this long is `Stale`.
+        public var staleAfter: Duration { heartbeat * staleAfterMissedReports }
+    }
+
+    /// The answer to an agent's fetch.
+    public enum Answer: Sendable {
+        /// A revision newer than the agent's, with the values of its secret references.
+        case revision(SiteRevision, secrets: [String: String])
+        /// Nothing newer within the wait; the latest generation (nil before the first).
+        case unchanged(Int64?)
+    }
+
+    public enum HubError: Error, Sendable, CustomStringConvertible {
+        case notPullSite(String)
+        case secretUnknown(site: String, reference: String)
+
+        public var description: String {
+            switch self {
+            case .notPullSite(let site): "'\(site)' is not a pull site of this hub's manifests (spec.mode: pull)"
+            case .secretUnknown(let site, let reference):
+                "the desired state of '\(site)' uses \(reference), which this hub could not read; it is not sent until the hub can"
+            }
+        }
+    }
+
+    /// What is known of a pull site's agent.
+    public struct AgentState: Sendable, Hashable {
+        public var lastReport: Date?
+        public var appliedGeneration: Int64?
+        public var desiredGeneration: Int64?
+        /// What the agent said went wrong (a desired state it refused, an apply that failed).
+        public var error: String?
+        /// Why the hub holds the site's next desired state back (outputs not known yet).
+        public var waiting: [String] = []
+    }
+
+    public let configuration: Configuration
+    private let store: any StateStore
+    private let key: [UInt8]
+    private let logger: Logger
+    private var pullSites = Set<String>()
+    private var secrets: [ReferenceExpression: String] = [:]
+    private var states: [String: AgentState] = [:]
+    private var listeners: [String: [ObjectIdentifier: WakeSignal]] = [:]
+    private var reportsLoaded = false
+
+    public init(store: any StateStore, key: [UInt8], configuration: Configuration = Configuration(), logger: Logger) {
+        self.store = store
+        self.key = key
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Puts `desired` in force for the agents: publishes the bundle of each pull site in
+    /// `publishing` (this process owns the site), wakes the agents whose generation rose, and
+    /// forgets sites no longer declared or no longer pull sites. `outputs` holds the known
+    /// outputs of the resources on other sites that pull sites' resources refer to.
+    public func adopt(_ desired: DesiredState, secrets: [ReferenceExpression: String], revision: String?, outputs: [ResourceID: Fields], publishing: Set<String>) async {
+        let pulled = desired.sites.values.filter(\.isPull).map(\.name)
+        pullSites = Set(pulled)
+        self.secrets = secrets
+        if !reportsLoaded { await loadReports() }
+        for site in states.keys where !pullSites.contains(site) { states[site] = nil }
+        for site in pulled.sorted() where publishing.contains(site) {
+            let bundle = SiteBundle.make(site: site, desired: desired, outputs: { outputs[$0] })
+            var state = states[site] ?? AgentState()
+            state.waiting = bundle.waiting
+            states[site] = state
+            guard bundle.waiting.isEmpty else {
+                logger.warning("the desired state of a pull site is held: it needs outputs not known yet", metadata: ["site": "\(site)", "waiting": "\(bundle.waiting.joined(separator: "; "))"])
+                continue
+            }
+            let missing = bundle.secretReferences.filter { secrets[$0] == nil }
+            guard missing.isEmpty else {
+                logger.warning("the desired state of a pull site is held: a secret could not be read", metadata: ["site": "\(site)", "references": "\(missing.map(\.description))"])
+                continue
+            }
+            do {
+                let published = try await store.publishSiteRevision(
+                    site: site, digest: bundle.digest(secrets: secrets, key: key), payload: bundle.payload, sourceRevision: revision, at: Date())
+                if states[site]?.desiredGeneration != published.generation {
+                    states[site]?.desiredGeneration = published.generation
+                    logger.info("pull site desired state published", metadata: ["site": "\(site)", "generation": "\(published.generation)"])
+                    wake(site)
+                }
+            } catch {
+                logger.warning("could not publish a pull site's desired state; the next reload tries again", metadata: ["site": "\(site)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Wakes the long-polls of `site` (a revision was published, here or by another replica).
+    public func wake(_ site: String) {
+        for signal in listeners[site]?.values ?? [:].values { signal.signal() }
+    }
+
+    /// The revision of `site` newer than `after` (any, when nil), waiting up to `wait` for one.
+    public func desired(site: String, after: Int64?, wait: Duration, clock: any ControllerClock) async throws -> Answer {
+        guard pullSites.contains(site) else { throw HubError.notPullSite(site) }
+        if let answer = try await newer(site, after: after) { return answer }
+        let wait = min(wait, configuration.maxWait)
+        if wait > .zero {
+            let signal = WakeSignal()
+            let id = ObjectIdentifier(signal)
+            listeners[site, default: [:]][id] = signal
+            defer { listeners[site]?[id] = nil }
+            // Asked again after registering: a publication in between is not missed.
+            if let answer = try await newer(site, after: after) { return answer }
+            _ = await signal.wait(for: wait, clock: clock)
+            if let answer = try await newer(site, after: after) { return answer }
+        }
+        return .unchanged(try await store.siteRevision(site)?.generation)
+    }
+
+    private func newer(_ site: String, after: Int64?) async throws -> Answer? {
+        guard let latest = try await store.siteRevision(site), latest.generation > (after ?? 0) else { return nil }
+        var values: [String: String] = [:]
+        guard let bundle = try? JSONValueParser.parse(latest.payload), case .map(let fields) = bundle, case .list(let references)? = fields["secretReferences"] else {
+            return .revision(latest, secrets: [:])
+        }
+        for case .string(let text) in references {
+            guard let expression = secrets.first(where: { $0.key.description == text })?.key, let value = secrets[expression] else {
+                throw HubError.secretUnknown(site: site, reference: text)
+            }
+            values[text] = value
+        }
+        return .revision(latest, secrets: values)
+    }
+
+    /// What a restarted hub knows of its agents: their last reports, from the state store.
+    private func loadReports() async {
+        guard let reports = try? await store.agentReports() else { return }
+        reportsLoaded = true
+        for report in reports {
+            var state = states[report.site] ?? AgentState()
+            state.lastReport = report.receivedAt
+            if case .map(let fields)? = try? JSONValueParser.parse(report.body) {
+                state.appliedGeneration = fields["appliedGeneration"]?.intValue.map(Int64.init)
+                state.error = fields["error"]?.stringValue
+            }
+            states[report.site] = state
+        }
+    }
+
+    /// Records a report from `site`'s agent, received now.
+    public func reported(site: String, body: String, appliedGeneration: Int64?, error: String?, at now: Date) async throws {
+        guard pullSites.contains(site) else { throw HubError.notPullSite(site) }
+        try await store.saveAgentReport(AgentReport(site: site, receivedAt: now, body: body))
+        var state = states[site] ?? AgentState()
+        state.lastReport = now
+        state.appliedGeneration = appliedGeneration
+        state.error = error
+        states[site] = state
+    }
+
+    /// What is known of each pull site's agent, by site.
+    public func agentStates() -> [String: AgentState] {
+        var result: [String: AgentState] = [:]
+        for site in pullSites { result[site] = states[site] ?? AgentState() }
+        return result
+    }
+
+    /// Whether `site`'s agent is stale at `now`: no report for ``Configuration/staleAfter``
+    /// (since `since`, when it never reported: the hub's start).
+    public func isStale(_ site: String, at now: Date, since start: Date) -> Bool {
+        let last = states[site]?.lastReport ?? start
+        return now.timeIntervalSince(last) >= Double(configuration.staleAfter.components.seconds) + Double(configuration.staleAfter.components.attoseconds) / 1e18
+    }
+}

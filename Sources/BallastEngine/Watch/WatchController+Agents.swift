@@ -1,0 +1,96 @@
+import BallastCore
+import BallastState
+import Foundation
+
+/// Pull sites on the hub: the controller never reconciles them (their agents do); it publishes
+/// their desired state to ``AgentHub``, takes their agents' reports into its status table, and
+/// marks their resources `Unknown` once an agent is stale.
+extension WatchController {
+    /// Whether this process reconciles resources on `site`: it owns it (one daemon, or the
+    /// replica holding its lease), and no agent acts on it.
+    func actsOn(_ site: String) -> Bool {
+        owns(site) && desired?.state.sites[site]?.isPull != true
+    }
+
+    /// Publishes the desired state in force to the pull sites' agents, with the outputs the
+    /// inventory (and, for pull sites, their agents' reports) hold for references across sites.
+    func publishToAgents(inventory: [ResourceID: InventoryEntry]?) async {
+        guard let desired, desired.state.sites.values.contains(where: \.isPull) else {
+            await agents.adopt(desired?.state ?? DesiredState(sites: [:], resources: []), secrets: [:], revision: nil, outputs: [:], publishing: [])
+            return
+        }
+        // Only the outputs pull sites' resources refer to, on other sites.
+        var targets = Set<ResourceID>()
+        for resource in desired.state.resources where desired.state.sites[resource.id.site]?.isPull == true {
+            for dependency in resource.dependencies where dependency.site != resource.id.site { targets.insert(dependency) }
+        }
+        var outputs: [ResourceID: Fields] = [:]
+        if !targets.isEmpty {
+            var read = inventory
+            if read == nil { read = try? await applier.store.inventory() }
+            let inventory = read ?? [:]
+            for id in targets {
+                if let fields = agentOutputs[id] ?? inventory[id]?.outputs { outputs[id] = fields }
+            }
+        }
+        let publishing = Set(desired.state.sites.values.filter { $0.isPull && owns($0.name) }.map(\.name))
+        await agents.adopt(desired.state, secrets: desired.secrets, revision: desired.revision?.commit, outputs: outputs, publishing: publishing)
+        agentStates = await agents.agentStates()
+    }
+
+    /// A report from `site`'s agent: its resources' conditions go into the status table as
+    /// reported (the agent reconciled them), and its outputs feed references from other sites.
+    public func agentReported(site: String, body: String, resources: [ResourceStatus], outputs: [ResourceID: Fields], appliedGeneration: Int64?, error: String?) async throws {
+        let now = Date()
+        try await agents.reported(site: site, body: body, appliedGeneration: appliedGeneration, error: error, at: now)
+        agentStates = await agents.agentStates()
+        let declared = Set(desired?.byID.keys.filter { $0.site == site } ?? [])
+        for status in resources where status.id.site == site && declared.contains(status.id) {
+            table.update(status.id, declared: true, at: now) { $0 = status }
+        }
+        for (id, fields) in outputs where id.site == site { agentOutputs[id] = fields }
+        staleSites.remove(site)
+        metrics.resources(table.counts)
+    }
+
+    /// Every heartbeat: a pull site whose agent stopped reporting has its resources marked
+    /// `Unknown`, with the age of the last report; they never read `Ready` from an old report.
+    nonisolated func watchAgentStaleness() async {
+        while !Task.isCancelled {
+            try? await clock.sleep(for: configuration.agents.heartbeat / 2)
+            if Task.isCancelled { return }
+            await markStaleAgents()
+        }
+    }
+
+    func markStaleAgents() async {
+        guard let desired else { return }
+        let now = Date()
+        agentStates = await agents.agentStates()
+        for site in desired.state.sites.values where site.isPull {
+            guard await agents.isStale(site.name, at: now, since: startedAt) else { continue }
+            let last = agentStates[site.name]?.lastReport
+            let reason: ConditionReason = last == nil ? .agentNotReported : .agentStale
+            let message = last.map { "no report from the site's agent for \(Int(now.timeIntervalSince($0))) s (last at \(Timestamp.string($0))); its state is not known" }
+                ?? "the site's agent has not reported since the hub started"
+            if staleSites.insert(site.name).inserted {
+                logger.warning("pull site stale: its agent stopped reporting", metadata: ["site": "\(site.name)"])
+            }
+            for id in desired.byID.keys where id.site == site.name {
+                table.update(id, declared: true, at: now) { status in
+                    for kind in ResourceCondition.Kind.allCases { status.set(kind, Bool?.none, reason: reason, message: message, at: now) }
+                }
+            }
+        }
+        metrics.resources(table.counts)
+    }
+
+    /// What is known of a pull site's agent, for status.
+    func agentSite(_ name: String, now: Date) -> SiteStatus.AgentSite? {
+        guard desired?.state.sites[name]?.isPull == true else { return nil }
+        let state = agentStates[name]
+        return SiteStatus.AgentSite(
+            lastSeen: state?.lastReport, stale: staleSites.contains(name), desiredGeneration: state?.desiredGeneration,
+            appliedGeneration: state?.appliedGeneration, error: state?.error, waiting: state?.waiting ?? [])
+    }
+}

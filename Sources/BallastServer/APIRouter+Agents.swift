@@ -1,0 +1,97 @@
+import BallastCore
+import BallastEngine
+import Foundation
+import Hummingbird
+
+/// The routes of pull sites' agents (protocol version ``SiteBundle/protocolVersion``, docs/edge.md),
+/// each for one site and its agent token (``APIAccess``):
+///
+/// - `GET /v1/agents/SITE/desired?after=GENERATION&wait=60s`: the site's desired state newer
+///   than `after`, waiting up to `wait` (at most 120 s) for one. `{"changed": false, …}` when
+///   none came.
+/// - `POST /v1/agents/SITE/report`: the agent's report; its heartbeat too.
+extension APIRouter {
+    func addAgentRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/v1/agents/:site/desired") { request, context in try await agentDesired(request, site: context.parameters.get("site") ?? "") }
+        router.post("/v1/agents/:site/report") { request, context in try await agentReport(request, site: context.parameters.get("site") ?? "") }
+    }
+
+    private func agentDesired(_ request: Request, site: String) async throws -> Response {
+        let query = request.uri.queryParameters
+        var after: Int64?
+        if let text = query.get("after") {
+            guard let value = Int64(text), value >= 0 else { return Self.error("after takes a generation: a whole number, 0 or more", status: .badRequest) }
+            after = value
+        }
+        var wait = Duration.zero
+        if let text = query.get("wait") {
+            guard let value = DurationText.parse(text) else { return Self.error("wait takes a duration such as 60s, 500ms or 2m", status: .badRequest) }
+            wait = value
+        }
+        let answer: AgentHub.Answer
+        do {
+            answer = try await controller.agents.desired(site: site, after: after, wait: wait, clock: SystemControllerClock())
+        } catch let error as AgentHub.HubError {
+            switch error {
+            case .notPullSite: return Self.error(error.description, status: .notFound)
+            case .secretUnknown: return Self.error(error.description, status: .serviceUnavailable)
+            }
+        }
+        var fields = Fields(["protocolVersion": .int(SiteBundle.protocolVersion), "site": .string(site)])
+        switch answer {
+        case .unchanged(let generation):
+            fields["changed"] = .bool(false)
+            fields["generation"] = generation.map { .int(Int($0)) } ?? .null
+        case .revision(let revision, let secrets):
+            guard let bundle = try? JSONValueParser.parse(revision.payload) else {
+                return Self.error("the stored desired state of '\(site)' cannot be read", status: .internalServerError)
+            }
+            fields["changed"] = .bool(true)
+            fields["generation"] = .int(Int(revision.generation))
+            fields["digest"] = .string(revision.digest)
+            fields["sourceRevision"] = revision.sourceRevision.map(Value.string) ?? .null
+            fields["publishedAt"] = .string(Timestamp.string(revision.publishedAt, fractionalSeconds: true))
+            fields["bundle"] = bundle
+            fields["secrets"] = .map(Fields(secrets.map { ($0.key, Value.string($0.value)) }))
+        }
+        var response = Self.json(.map(fields))
+        // The answer may hold the site's secrets: never kept by a cache on the way.
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    private func agentReport(_ request: Request, site: String) async throws -> Response {
+        let body = try await Self.body(request)
+        guard case .map(let fields)? = try? JSONValueParser.parse(body) else { return Self.error("the report must be a JSON object", status: .badRequest) }
+        guard fields["protocolVersion"]?.intValue == SiteBundle.protocolVersion else {
+            return Self.error("this hub speaks agent protocol version \(SiteBundle.protocolVersion)", status: .badRequest)
+        }
+        guard fields["site"]?.stringValue == site else { return Self.error("the report is for another site than '\(site)'", status: .badRequest) }
+        var statuses: [ResourceStatus] = []
+        if case .list(let items)? = fields["resources"] {
+            for item in items {
+                guard let status = StatusJSON.resourceStatus(item) else { return Self.error("a resource status in the report cannot be read", status: .badRequest) }
+                guard status.id.site == site else { return Self.error("the report names \(status.id), which is not on '\(site)'", status: .badRequest) }
+                statuses.append(status)
+            }
+        }
+        var outputs: [ResourceID: Fields] = [:]
+        if case .map(let reported)? = fields["outputs"] {
+            for (key, value) in reported.map({ ($0.key, $0.value) }) {
+                guard let id = ResourceID(parsing: key), id.site == site, case .map(let values) = value else {
+                    return Self.error("the report's outputs name '\(key)', which is not a resource on '\(site)'", status: .badRequest)
+                }
+                outputs[id] = values
+            }
+        }
+        do {
+            try await controller.agentReported(
+                site: site, body: String(decoding: body, as: UTF8.self), resources: statuses, outputs: outputs,
+                appliedGeneration: fields["appliedGeneration"]?.intValue.map(Int64.init), error: fields["error"]?.stringValue)
+        } catch let error as AgentHub.HubError {
+            return Self.error(error.description, status: .notFound)
+        }
+        let desired = await controller.agents.agentStates()[site]?.desiredGeneration
+        return Self.json(.map(Fields(["accepted": .bool(true), "desiredGeneration": desired.map { .int(Int($0)) } ?? .null])))
+    }
+}

@@ -1,0 +1,220 @@
+import BallastCore
+import BallastTesting
+import Foundation
+import Testing
+
+/// Makes edge-berlin of the hybrid example a pull site.
+private func berlinPulls(_ text: String) -> String {
+    text.replacingOccurrences(
+        of: "name: edge-berlin\n  labels: { class: edge, region: eu, tier: edge }\nspec:\n  class: edge\n",
+        with: "name: edge-berlin\n  labels: { class: edge, region: eu, tier: edge }\nspec:\n  class: edge\n  mode: pull\n")
+}
+
+/// A hub (`ballast watch` on the hybrid example with edge-berlin pulled) and what its agents need.
+private struct Hub {
+    let daemon: Daemon
+    let heartbeat = "1s"
+
+    init() async throws {
+        daemon = try await Daemon(arguments: ["--agent-heartbeat", heartbeat, "--prune-delay", "1s"], edit: berlinPulls)
+    }
+
+    /// A token for `site`, written to a file the agent reads.
+    func tokenFile(site: String, name: String? = nil) async throws -> String {
+        let result = try await daemon.cli(["token", "create", "--site", site] + (name.map { [$0] } ?? []))
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        let path = daemon.directory.file("\(name ?? site).token")
+        try Data(result.stdout.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func site(_ name: String) async throws -> Fields? {
+        guard case .map(let document)? = try await daemon.watch.get("/v1/sites").json, case .list(let sites)? = document["sites"] else { return nil }
+        for case .map(let site) in sites where site["name"]?.stringValue == name { return site }
+        return nil
+    }
+
+    func agent(_ name: String) async throws -> Fields? {
+        guard case .map(let agent)? = try await site(name)?["agent"] else { return nil }
+        return agent
+    }
+}
+
+/// The agent's sim world line for `id`, from its own state.
+private func world(_ runner: CLIRunner, state: String, _ id: String) async throws -> String? {
+    try await runner.run(["sim", "ls", "--state", state]).stdout.split(separator: "\n").first { $0.hasPrefix(id + " ") }.map(String.init)
+}
+
+/// The actions of every journal entry of a state, oldest first.
+private func journalActions(_ runner: CLIRunner, state: String) async throws -> [String] {
+    let output = try await runner.run(["events", "-o", "json", "--state", state]).stdout
+    guard case .map(let fields) = try JSONValueParser.parse(output), case .list(let events)? = fields["events"] else { return [] }
+    return events.compactMap { event in
+        guard case .map(let entry) = event else { return nil }
+        return entry["action"]?.stringValue
+    }
+}
+
+@Suite("Edge agents", .serialized)
+struct EdgeAgentTests {
+    @Test func anAgentRunsItsSiteFollowsTheHubAndKeepsHealingWhileTheHubIsDown() async throws {
+        let hub = try await Hub()
+        defer { Task { await hub.daemon.stop() } }
+        let runner = hub.daemon.runner
+        let token = try await hub.tokenFile(site: "edge-berlin")
+        let agentState = hub.daemon.directory.file("agent")
+        var agent = try await AgentProcess(
+            cli: runner, hub: hub.daemon.watch.baseURL, site: "edge-berlin", tokenFile: token, state: agentState, directory: hub.daemon.directory.path,
+            arguments: ["--prune-delay", "1s"])
+        let cache = "Workload/edge-cache@edge-berlin"
+        // The agent applied its site; the hub never touched it.
+        #expect(try await world(runner, state: agentState, cache) != nil, "\(agent.standardError)")
+        #expect(try await hub.daemon.world(cache) == nil, "the hub never calls a pull site's provider")
+        #expect(try await hub.daemon.world("Workload/edge-cache@edge-paris") != nil, "push sites are unchanged")
+        // Its reports reach the hub: the site is fresh and its resources Ready, as the agent says.
+        #expect(try await WatchProcess.eventually { try await hub.daemon.watch.condition("Ready", of: cache)?.status == "True" })
+        let fresh = try #require(try await hub.agent("edge-berlin"))
+        #expect(fresh["stale"] == .bool(false))
+        #expect(fresh["desiredGeneration"] == .int(1) && fresh["appliedGeneration"] == .int(1), "\(fresh)")
+        #expect(try await hub.site("edge-berlin")?["mode"] == .string("pull"))
+
+        // An edit on the hub reaches the agent at once (a long-poll, no interval) and is applied.
+        let edge = try String(contentsOfFile: hub.daemon.manifests + "/edge.yaml", encoding: .utf8)
+        try hub.daemon.writeManifest("edge.yaml", edge.replacingOccurrences(of: "edge-cache:2.4.1", with: "edge-cache:2.5.0"))
+        #expect(try await WatchProcess.eventually { try await world(runner, state: agentState, cache)?.contains("2.5.0") == true })
+        #expect(try await WatchProcess.eventually { try await hub.agent("edge-berlin")?["appliedGeneration"] == .int(2) })
+
+        // Drift at the edge is healed by the agent.
+        _ = try await runner.run(["sim", "drift", cache, "image=tampered", "--state", agentState])
+        #expect(try await WatchProcess.eventually { try await world(runner, state: agentState, cache)?.contains("2.5.0") == true })
+
+        // The hub dies. The agent keeps healing alone, also after its own restart, for 30 s.
+        kill(hub.daemon.watch.process.processIdentifier, SIGKILL)
+        _ = await hub.daemon.watch.process.exit(within: .seconds(10))
+        let downSince = ContinuousClock.now
+        _ = try await runner.run(["sim", "delete", cache, "--state", agentState])
+        #expect(try await WatchProcess.eventually { try await world(runner, state: agentState, cache) != nil }, "a vanished resource is recreated with no hub")
+        #expect(await agent.terminate() == 0)
+        agent = try await AgentProcess(
+            cli: runner, hub: hub.daemon.watch.baseURL, site: "edge-berlin", tokenFile: token, state: agentState, directory: hub.daemon.directory.path,
+            arguments: ["--prune-delay", "1s"])
+        #expect(agent.standardOutput.contains("starting from generation 2"))
+        try await Task.sleep(until: downSince + .seconds(25))
+        _ = try await runner.run(["sim", "drift", cache, "image=tampered-again", "--state", agentState])
+        #expect(try await WatchProcess.eventually { try await world(runner, state: agentState, cache)?.contains("2.5.0") == true })
+        try await Task.sleep(until: downSince + .seconds(30))
+
+        // The hub comes back: the agent reports again and the site is fresh; nothing was deleted.
+        // On the same address: the agent knows no other.
+        try FileManager.default.createDirectory(atPath: hub.daemon.directory.file("again"), withIntermediateDirectories: true)
+        let restarted = try await WatchProcess(
+            cli: runner, arguments: [hub.daemon.manifests, "--state", hub.daemon.state, "--agent-heartbeat", "1s"], directory: hub.daemon.directory.file("again"),
+            listen: String(hub.daemon.watch.baseURL.dropFirst("http://".count)))
+        defer { Task { _ = await restarted.terminate() } }
+        #expect(try await WatchProcess.eventually {
+            guard case .map(let document)? = try await restarted.get("/v1/sites").json, case .list(let sites)? = document["sites"] else { return false }
+            return sites.contains { site in
+                guard case .map(let fields) = site, fields["name"]?.stringValue == "edge-berlin", case .map(let agent)? = fields["agent"] else { return false }
+                return agent["stale"] == .bool(false) && agent["appliedGeneration"] == .int(2) && agent["desiredGeneration"] == .int(2)
+            }
+        }, "the restarted hub continues the generations and sees the agent again")
+        let actions = try await journalActions(runner, state: agentState)
+        #expect(actions.contains("create"), "the journal was read: \(actions)")
+        #expect(!actions.contains("delete"), "losing the hub deleted nothing")
+        #expect(await agent.terminate() == 0)
+    }
+
+    @Test func aStoppedAgentMakesItsSiteStaleAndItsResourcesUnknown() async throws {
+        let hub = try await Hub()
+        defer { Task { await hub.daemon.stop() } }
+        let token = try await hub.tokenFile(site: "edge-berlin")
+        let agent = try await AgentProcess(
+            cli: hub.daemon.runner, hub: hub.daemon.watch.baseURL, site: "edge-berlin", tokenFile: token, state: hub.daemon.directory.file("agent"),
+            directory: hub.daemon.directory.path)
+        let cache = "Workload/edge-cache@edge-berlin"
+        #expect(try await WatchProcess.eventually { try await hub.daemon.watch.condition("Ready", of: cache)?.status == "True" })
+        await agent.kill9()
+        // Three heartbeats of 1 s, checked every half heartbeat: stale within 4 s.
+        #expect(try await WatchProcess.eventually(timeout: .seconds(8)) { try await hub.agent("edge-berlin")?["stale"] == .bool(true) })
+        let ready = try await hub.daemon.watch.condition("Ready", of: cache)
+        #expect(ready?.status == "Unknown" && ready?.reason == "AgentStale", "never Ready from an old report: \(String(describing: ready))")
+        #expect(try await hub.site("edge-berlin")?["up"] == .bool(false))
+    }
+
+    @Test func anAgentTokenReachesItsOwnSiteAndNothingElse() async throws {
+        let hub = try await Hub()
+        defer { Task { await hub.daemon.stop() } }
+        let berlin = try String(contentsOfFile: try await hub.tokenFile(site: "edge-berlin"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let paris = try String(contentsOfFile: try await hub.tokenFile(site: "edge-paris"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let watch = hub.daemon.watch
+        func fetch(_ site: String, _ token: String?) async throws -> Int {
+            try await watch.send("GET", "/v1/agents/\(site)/desired", headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:]).status
+        }
+        #expect(try await fetch("edge-berlin", berlin) == 200)
+        #expect(try await fetch("edge-berlin", nil) == 401)
+        #expect(try await fetch("edge-berlin", "not-a-token") == 401)
+        #expect(try await fetch("edge-berlin", paris) == 403, "a token for site A gets nothing of site B")
+        #expect(try await fetch("edge-paris", paris) == 404, "edge-paris is not a pull site")
+        let report = try await watch.send("POST", "/v1/agents/edge-berlin/report", body: "{}", headers: ["Authorization": "Bearer \(paris)"])
+        #expect(report.status == 403)
+        // (On loopback, reads are open to anyone; an agent token changes nothing.)
+        #expect(try await watch.send("POST", "/v1/reconcile", body: "{}", headers: ["Authorization": "Bearer \(berlin)"]).status == 403)
+        #expect(try await watch.send("POST", "/v1/suspend", headers: ["Authorization": "Bearer \(berlin)"]).status == 403)
+        let answer = try #require(try await watch.send("GET", "/v1/agents/edge-berlin/desired", headers: ["Authorization": "Bearer \(berlin)"]).json)
+        guard case .map(let fields) = answer, case .map(let bundle)? = fields["bundle"], case .list(let documents)? = bundle["documents"] else {
+            Issue.record("no bundle: \(answer)")
+            return
+        }
+        #expect(!JSONText.string(.list(documents)).contains("edge-paris"), "the desired state of one site only")
+        // Revoked: refused from the next request on.
+        #expect(try await hub.daemon.cli(["token", "revoke", "edge-berlin"]).exitCode == 0)
+        #expect(try await fetch("edge-berlin", berlin) == 401)
+    }
+}
+
+@Suite("Edge agents: a hub that misbehaves")
+struct EdgeAgentBadHubTests {
+    private static let site = #"{"apiVersion":"ballast.dev/v1","kind":"Site","metadata":{"name":"edge-x"},"spec":{"class":"edge","provider":"sim"}}"#
+    private static let bucket = #"{"apiVersion":"ballast.dev/v1","kind":"Bucket","metadata":{"name":"keep","site":"edge-x"},"spec":{"versioning":true}}"#
+
+    private static func answer(generation: Int, digest: Character, documents: [String]) -> String {
+        #"{"protocolVersion":1,"site":"edge-x","changed":true,"generation":\#(generation),"digest":"\#(String(repeating: digest, count: 64))","bundle":{"documents":[\#(documents.joined(separator: ","))],"secretReferences":[]},"secrets":{}}"#
+    }
+
+    @Test func malformedEmptyAndOlderDesiredStatesAreReportedAndNothingIsDeleted() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-agent")
+        defer { directory.remove() }
+        let runner = CLIRunner(workingDirectory: Repository.root(from: #filePath))
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let hub = try await FakeHubServer()
+        defer { hub.stop() }
+        try await hub.answer(Self.answer(generation: 5, digest: "a", documents: [Self.site, Self.bucket]))
+        let token = directory.file("token")
+        try Data("agent-token\n".utf8).write(to: URL(fileURLWithPath: token))
+        let state = directory.file("agent")
+        let agent = try await AgentProcess(cli: runner, hub: hub.url, site: "edge-x", tokenFile: token, state: state, directory: directory.path, arguments: ["--prune-delay", "0s"])
+        defer { Task { _ = await agent.terminate() } }
+        #expect(try await world(runner, state: state, "Bucket/keep@edge-x") != nil)
+
+        let bad: [(String, String)] = [
+            ("{not json", "not a JSON object"),
+            (#"{"protocolVersion":1,"site":"edge-x","changed":true,"generation":6}"#, "lacks its generation"),
+            (Self.answer(generation: 7, digest: "b", documents: [Self.site]), "declares no resources while the site holds some"),
+            (Self.answer(generation: 8, digest: "c", documents: [Self.bucket.replacingOccurrences(of: "edge-x", with: "edge-y"), Self.site]), "on a site other than edge-x"),
+            (Self.answer(generation: 9, digest: "d", documents: [Self.site, Self.bucket.replacingOccurrences(of: "true", with: "\"yes please\"")]), "does not validate here"),
+            (Self.answer(generation: 3, digest: "e", documents: [Self.site]), "lower than the one held here"),
+            (#"{"protocolVersion":1,"site":"edge-x","changed":false,"generation":2}"#, "latest generation 2 is lower than the one held here, 5"),
+        ]
+        for (body, expected) in bad {
+            try await hub.answer(body)
+            let reported = try await WatchProcess.eventually(timeout: .seconds(15)) { try await hub.reports().last?.contains(expected) == true }
+            let last = try await hub.reports().last ?? "none"
+            #expect(reported, "expected a report saying '\(expected)'; last: \(last)")
+            #expect(try await world(runner, state: state, "Bucket/keep@edge-x") != nil, "nothing deleted after: \(expected)")
+        }
+        let actions = try await journalActions(runner, state: state)
+        #expect(actions.contains("create"), "the journal was read: \(actions)")
+        #expect(!actions.contains("delete"))
+        #expect(try await hub.reports().last?.contains("\"heldGeneration\":5") == true, "the last good generation stays in force")
+    }
+}
