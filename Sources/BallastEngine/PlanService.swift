@@ -1,6 +1,7 @@
 import BallastCore
 import BallastProviders
 import BallastState
+import Foundation
 import Logging
 
 /// Loads manifests, observes the sites and plans: the whole of `ballast plan`.
@@ -116,6 +117,9 @@ public struct PlanService: Sendable {
             let more = await observer.observe(undeclared, sites: desired.sites)
             observation.resources.merge(more.resources) { first, _ in first }
             observation.unavailableSites.merge(more.unavailableSites) { first, _ in first }
+        }
+        for site in observation.agentSites.keys {
+            observation.agentSites[site] = await AgentHub.describe(site: site, store: store, now: Date())
         }
         logger.debug("read the inventory and observed sites", metadata: ["managed": "\(inventory.count)", "observed": "\(observation.resources.count)", "elapsed": "\(ContinuousClock.now - start)"])
         let planStart = ContinuousClock.now

@@ -17,6 +17,9 @@ public struct Plan: Sendable, Hashable {
     public var drift: [DriftReport]
     /// Resources on sites that could not be observed.
     public var unknown: [UnknownResource]
+    /// Resources on pull sites: their agents plan and apply them, never this run (each with
+    /// what is known of its agent). Not an error, unlike ``unknown``.
+    public var agentManaged: [UnknownResource] = []
     public var warnings: [String]
     /// Resources that need no action but whose policy (`preventDestroy`, `deletion`, `prune`)
     /// changed: applying records it. Sorted.

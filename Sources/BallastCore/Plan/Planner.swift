@@ -41,6 +41,7 @@ public struct Planner: Sendable {
         var actions: [PlannedAction] = []
         var drift: [DriftReport] = []
         var unknown: [UnknownResource] = []
+        var agentManaged: [UnknownResource] = []
         var diagnostics: [Diagnostic] = []
         /// Resources whose outputs will not be known when applying (created, replaced, or on
         /// a site that could not be observed).
@@ -59,6 +60,7 @@ public struct Planner: Sendable {
         actions.reserveCapacity(input.desired.resources.count)
         var drift: [DriftReport] = []
         var unknown: [UnknownResource] = []
+        var agentManaged: [UnknownResource] = []
         var warnings: [String] = []
         let schemas = SiteSchemas(sites: input.desired.sites, catalog: catalog)
         let resolver = SpecResolver(secrets: input.secrets)
@@ -79,6 +81,7 @@ public struct Planner: Sendable {
                 actions.append(contentsOf: slice.actions)
                 drift.append(contentsOf: slice.drift)
                 unknown.append(contentsOf: slice.unknown)
+                agentManaged.append(contentsOf: slice.agentManaged)
                 diagnostics.append(contentsOf: slice.diagnostics)
                 outputsUnknown.formUnion(slice.outputsUnknown)
                 policyChanges.append(contentsOf: slice.policyChanges)
@@ -121,6 +124,7 @@ public struct Planner: Sendable {
             inputs: input.inputs, inputDigest: input.inputDigest, secretsDigest: Self.secretsDigest(input.secrets, key: input.secretsKey),
             actions: actions, drift: drift, unknown: unknown.sorted { $0.id < $1.id }, warnings: warnings)
         plan.policyChanges = policyChanges.sorted()
+        plan.agentManaged = agentManaged.sorted { $0.id < $1.id }
         plan.massDeletion = input.budget?.check(pruned, managed: input.inventory.count)
         return (plan, diagnostics)
     }
@@ -128,7 +132,12 @@ public struct Planner: Sendable {
     private func planResource(_ resource: DesiredResource, input: Input, schemas: SiteSchemas, resolver: SpecResolver, outputsUnknown: Set<ResourceID>, into slice: inout Slice) {
         let id = resource.id
         let layer = resource.layer
-        if let reason = input.observation.unavailableSites[id.site] ?? input.observation.agentSites[id.site] {
+        if let agent = input.observation.agentSites[id.site] {
+            slice.agentManaged.append(UnknownResource(id: id, reason: agent))
+            slice.outputsUnknown.append(id)
+            return
+        }
+        if let reason = input.observation.unavailableSites[id.site] {
             slice.unknown.append(UnknownResource(id: id, reason: reason))
             slice.outputsUnknown.append(id)
             return

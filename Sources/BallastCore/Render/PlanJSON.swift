@@ -17,6 +17,7 @@ public enum PlanJSON {
                 .map(Fields(["id": .string(report.id.description), "missing": .bool(report.missing), "changes": .list(report.changes.map(encode))]))
             }),
             "unknown": .list(plan.unknown.map { .map(Fields(["id": .string($0.id.description), "reason": .string($0.reason)])) }),
+            "agentManaged": .list(plan.agentManaged.map { .map(Fields(["id": .string($0.id.description), "agent": .string($0.reason)])) }),
             "warnings": .list(plan.warnings.map(Value.string)),
         ]
         root["hasChanges"] = .bool(plan.hasChanges)

@@ -41,6 +41,12 @@ public struct PlanTextRenderer: Sendable {
                 }
             }
         }
+        if !plan.agentManaged.isEmpty {
+            out += "\nManaged by the agents of pull sites (planned and applied there, not here):\n"
+            for resource in plan.agentManaged {
+                out += "  ~ \(resource.id)  (\(TerminalText.safe(resource.reason)))\n"
+            }
+        }
         if !plan.unknown.isEmpty {
             out += "\nUnknown (site not observed, nothing planned):\n"
             for resource in plan.unknown {

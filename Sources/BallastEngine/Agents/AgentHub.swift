@@ -163,6 +163,19 @@ public actor AgentHub {
         }
     }
 
+    /// What the state store knows of `site`'s agent, for a person: the generation published,
+    /// and the last report with its age and the generation applied.
+    public static func describe(site: String, store: any StateStore, now: Date) async -> String {
+        let published = (try? await store.siteRevision(site))?.generation
+        guard let report = (try? await store.agentReports())?.first(where: { $0.site == site }) else {
+            return "managed by its agent; no report yet" + (published.map { ", generation \($0) published" } ?? ", nothing published yet")
+        }
+        var applied: Int?
+        if case .map(let fields)? = try? JSONValueParser.parse(report.body) { applied = fields["appliedGeneration"]?.intValue }
+        let age = Int(now.timeIntervalSince(report.receivedAt).rounded())
+        return "managed by its agent; last report \(age) s ago, generation \(applied.map(String.init) ?? "none") applied of \(published.map(String.init) ?? "none") published"
+    }
+
     /// Records a report from `site`'s agent, received now.
     public func reported(site: String, body: String, appliedGeneration: Int64?, error: String?, at now: Date) async throws {
         guard pullSites.contains(site) else { throw HubError.notPullSite(site) }
