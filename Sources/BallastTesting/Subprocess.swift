@@ -2,8 +2,8 @@ import Foundation
 
 /// Runs a helper command (`initdb`, `ip`, …) to completion: its exit status and what it printed
 /// on standard output and standard error together.
-enum Subprocess {
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+public enum Subprocess {
+    public static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: arguments[0])
         child.arguments = Array(arguments.dropFirst())

@@ -13,7 +13,7 @@ struct Daemon {
     var manifests: String { directory.file("manifests") }
     var state: String { directory.file("state") }
 
-    init(arguments: [String] = [], environment: [String: String] = [:], edit: (String) -> String = { $0 }) async throws {
+    init(arguments: [String] = [], environment: [String: String] = [:], listen: String = "127.0.0.1:0", edit: (String) -> String = { $0 }) async throws {
         runner = CLIRunner(workingDirectory: root, environment: environment)
         try #require(runner.isAvailable, "build the CLI first: swift build")
         try FileManager.default.copyItem(atPath: root + "/manifests/examples/hybrid", toPath: directory.file("manifests"))
@@ -23,7 +23,7 @@ struct Daemon {
             try Data(edit(try String(contentsOfFile: path, encoding: .utf8)).utf8).write(to: URL(fileURLWithPath: path))
         }
         watch = try await WatchProcess(
-            cli: runner, arguments: [directory.file("manifests"), "--state", directory.file("state")] + arguments, directory: directory.path)
+            cli: runner, arguments: [directory.file("manifests"), "--state", directory.file("state")] + arguments, directory: directory.path, listen: listen)
     }
 
     @discardableResult

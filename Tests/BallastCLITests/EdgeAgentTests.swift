@@ -15,8 +15,8 @@ private struct Hub {
     let daemon: Daemon
     let heartbeat = "1s"
 
-    init() async throws {
-        daemon = try await Daemon(arguments: ["--agent-heartbeat", heartbeat, "--prune-delay", "1s"], edit: berlinPulls)
+    init(listen: String = "127.0.0.1:0", arguments: [String] = []) async throws {
+        daemon = try await Daemon(arguments: ["--agent-heartbeat", heartbeat, "--prune-delay", "1s"] + arguments, listen: listen, edit: berlinPulls)
     }
 
     /// A token for `site`, written to a file the agent reads.
@@ -29,7 +29,8 @@ private struct Hub {
     }
 
     func site(_ name: String) async throws -> Fields? {
-        guard case .map(let document)? = try await daemon.watch.get("/v1/sites").json, case .list(let sites)? = document["sites"] else { return nil }
+        let reply = try await daemon.watch.send("GET", "/v1/sites", headers: ["Authorization": "Bearer \(daemon.watch.token)"])
+        guard case .map(let document)? = reply.json, case .list(let sites)? = document["sites"] else { return nil }
         for case .map(let site) in sites where site["name"]?.stringValue == name { return site }
         return nil
     }
@@ -169,6 +170,88 @@ struct EdgeAgentTests {
         // Revoked: refused from the next request on.
         #expect(try await hub.daemon.cli(["token", "revoke", "edge-berlin"]).exitCode == 0)
         #expect(try await fetch("edge-berlin", berlin) == 401)
+    }
+}
+
+@Suite("Edge agents: partitions and TLS", .serialized)
+struct EdgeAgentNetworkTests {
+    @Test func aPartitionMakesTheSiteStaleWhileTheAgentHealsAndTheyConvergeAfterIt() async throws {
+        // The agent runs in a network namespace of its own, joined to the host by a veth pair;
+        // the hub listens on the host's end.
+        let namespace: NetworkNamespace
+        do {
+            namespace = try await offPool { try NetworkNamespace() }
+        } catch {
+            print("skipped: network namespaces cannot be made here (\(error))")
+            return
+        }
+        let hub = try await Hub(listen: namespace.hostAddress + ":0")
+        defer { Task { await hub.daemon.stop() } }
+        let runner = hub.daemon.runner
+        let agentState = hub.daemon.directory.file("agent")
+        let agent = try await AgentProcess(
+            cli: runner, hub: hub.daemon.watch.baseURL, site: "edge-berlin", tokenFile: try await hub.tokenFile(site: "edge-berlin"), state: agentState,
+            directory: hub.daemon.directory.path, arguments: ["--prune-delay", "1s", "--wait", "5s"], launcher: namespace.launcher)
+        defer { Task { _ = await agent.terminate() } }
+        let cache = "Workload/edge-cache@edge-berlin"
+        #expect(try await WatchProcess.eventually { try await hub.agent("edge-berlin")?["appliedGeneration"] == .int(1) })
+        let createsBefore = try await journalActions(runner, state: agentState).count { $0 == "create" }
+
+        // The link drops: the hub calls the site stale within four heartbeats (of 1 s; the bound
+        // here is generous for a loaded machine, the figure is printed), and the agent heals alone.
+        try await offPool { try namespace.partition() }
+        let cut = ContinuousClock.now
+        #expect(try await WatchProcess.eventually(timeout: .seconds(15)) { try await hub.agent("edge-berlin")?["stale"] == .bool(true) })
+        print("edge partition: the hub called the site stale \(ContinuousClock.now - cut) after the link dropped (heartbeat 1 s)")
+        let ready = try await hub.daemon.watch.send("GET", "/v1/resources/\(cache)", headers: ["Authorization": "Bearer \(hub.daemon.watch.token)"])
+        #expect(ready.body.contains("AgentStale"), "\(ready.body)")
+        _ = try await runner.run(["sim", "delete", cache, "--state", agentState])
+        #expect(try await WatchProcess.eventually { try await world(runner, state: agentState, cache) != nil }, "the agent healed during the partition")
+
+        // The link returns: the agent reports again; nothing deleted, nothing created twice.
+        try await offPool { try namespace.heal() }
+        #expect(try await WatchProcess.eventually(timeout: .seconds(90)) { try await hub.agent("edge-berlin")?["stale"] == .bool(false) }, "\(agent.standardError.suffix(2000))")
+        let actions = try await journalActions(runner, state: agentState)
+        #expect(!actions.contains("delete"))
+        #expect(actions.count { $0 == "create" } == createsBefore + 1, "one create: the resource deleted during the partition")
+        #expect(try await hub.daemon.world(cache) == nil, "the hub never acted on the site")
+    }
+
+    @Test func anAgentChecksTheHubsCertificate() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-tls")
+        defer { directory.remove() }
+        // A throwaway CA and a certificate for 127.0.0.1 signed by it, and a second CA.
+        func openssl(_ arguments: [String]) async throws {
+            let (status, text) = try await offPool { try Subprocess.run(["/usr/bin/openssl"] + arguments) }
+            try #require(status == 0, "openssl \(arguments.joined(separator: " ")): \(text)")
+        }
+        for name in ["ca", "other-ca"] {
+            try await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=\(name)", "-keyout", directory.file("\(name).key"), "-out", directory.file("\(name).pem")])
+        }
+        try await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", directory.file("hub.key"), "-out", directory.file("hub.csr")])
+        try Data("subjectAltName=IP:127.0.0.1\n".utf8).write(to: URL(fileURLWithPath: directory.file("san.ext")))
+        try await openssl([
+            "x509", "-req", "-in", directory.file("hub.csr"), "-CA", directory.file("ca.pem"), "-CAkey", directory.file("ca.key"), "-CAcreateserial", "-days", "1",
+            "-extfile", directory.file("san.ext"), "-out", directory.file("hub.pem"),
+        ])
+        let hub = try await Hub(arguments: ["--tls-cert", directory.file("hub.pem"), "--tls-key", directory.file("hub.key")])
+        defer { Task { await hub.daemon.stop() } }
+        #expect(hub.daemon.watch.baseURL.hasPrefix("https://127.0.0.1:"))
+        let token = try await hub.tokenFile(site: "edge-berlin")
+        let runner = hub.daemon.runner
+        // The wrong CA: the agent refuses the hub and applies nothing.
+        let refused = try await AgentProcess(
+            cli: runner, hub: hub.daemon.watch.baseURL, site: "edge-berlin", tokenFile: token, state: hub.daemon.directory.file("wrong"),
+            directory: hub.daemon.directory.path, arguments: ["--ca", directory.file("other-ca.pem")], waitForStart: false)
+        #expect(await WatchProcess.eventually { refused.standardError.contains("cannot reach the hub") })
+        #expect(!refused.standardOutput.contains("ballast agent: started"))
+        await refused.kill9()
+        // The right CA: it runs the site.
+        let agent = try await AgentProcess(
+            cli: runner, hub: hub.daemon.watch.baseURL, site: "edge-berlin", tokenFile: token, state: hub.daemon.directory.file("right"),
+            directory: hub.daemon.directory.path, arguments: ["--ca", directory.file("ca.pem")])
+        defer { Task { _ = await agent.terminate() } }
+        #expect(try await world(runner, state: hub.daemon.directory.file("right"), "Workload/edge-cache@edge-berlin") != nil)
     }
 }
 
