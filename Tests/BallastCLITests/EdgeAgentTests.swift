@@ -140,6 +140,8 @@ struct EdgeAgentTests {
         let ready = try await hub.daemon.watch.condition("Ready", of: cache)
         #expect(ready?.status == "Unknown" && ready?.reason == "AgentStale", "never Ready from an old report: \(String(describing: ready))")
         #expect(try await hub.site("edge-berlin")?["up"] == .bool(false))
+        let metrics = try await hub.daemon.watch.get("/metrics").body
+        #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("ballast_agent_stale{site=\"edge-berlin\"} 1") }, "\(metrics.split(separator: "\n").filter { $0.contains("agent") })")
     }
 
     @Test func anAgentTokenReachesItsOwnSiteAndNothingElse() async throws {

@@ -68,7 +68,12 @@ extension WatchController {
         let now = Date()
         agentStates = await agents.agentStates()
         for site in desired.state.sites.values where site.isPull {
-            guard await agents.isStale(site.name, at: now, since: startedAt) else { continue }
+            let state = agentStates[site.name]
+            let stale = await agents.isStale(site.name, at: now, since: startedAt)
+            metrics.agent(
+                site.name, stale: stale, reportAge: state?.lastReport.map { now.timeIntervalSince($0) }, desired: state?.desiredGeneration,
+                applied: state?.appliedGeneration)
+            guard stale else { continue }
             let last = agentStates[site.name]?.lastReport
             let reason: ConditionReason = last == nil ? .agentNotReported : .agentStale
             let message = last.map { "no report from the site's agent for \(Int(now.timeIntervalSince($0))) s (last at \(Timestamp.string($0))); its state is not known" }
