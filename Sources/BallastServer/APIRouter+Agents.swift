@@ -86,7 +86,7 @@ extension APIRouter {
         }
         do {
             try await controller.agentReported(
-                site: site, body: String(decoding: body, as: UTF8.self), resources: statuses, outputs: outputs,
+                site: site, instance: fields["instance"]?.stringValue, body: String(decoding: body, as: UTF8.self), resources: statuses, outputs: outputs,
                 appliedGeneration: fields["appliedGeneration"]?.intValue.map(Int64.init), error: fields["error"]?.stringValue)
         } catch let error as AgentHub.HubError {
             return Self.error(error.description, status: .notFound)

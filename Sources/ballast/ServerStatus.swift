@@ -58,7 +58,18 @@ struct ServerStatus {
             let up = site["up"]?.boolValue == true
             let name = site["name"]?.stringValue ?? ""
             let owner = replicas == nil ? [] : ["owner \(owners[name] ?? "no owner")"]
-            siteRows.append([name, up ? "up" : "down", "\(site["resources"]?.intValue ?? 0) resources"] + owner + [up ? "" : site["reason"]?.stringValue ?? ""])
+            var note = up ? "" : site["reason"]?.stringValue ?? ""
+            if case .map(let agent)? = site["agent"] {
+                // A pull site: what its agent last said, and how long ago.
+                let age = agent["ageSeconds"].flatMap { value -> String? in
+                    if case .number(let seconds) = value { return String(format: "%.0f s ago", seconds) }
+                    return value.intValue.map { "\($0) s ago" }
+                } ?? "never"
+                let generations = "generation \(agent["appliedGeneration"]?.intValue.map(String.init) ?? "none") of \(agent["desiredGeneration"]?.intValue.map(String.init) ?? "none")"
+                note = "pull: agent reported \(age), \(generations)" + (agent["stale"]?.boolValue == true ? ", STALE" : "")
+                    + (agent["error"]?.stringValue.map { "; agent error: \($0)" } ?? "")
+            }
+            siteRows.append([name, up ? "up" : "down", "\(site["resources"]?.intValue ?? 0) resources"] + owner + [note])
         }
         out += table(siteRows, indent: "  ")
         let kinds = ["Ready", "Synced", "Drifted", "Failed"]

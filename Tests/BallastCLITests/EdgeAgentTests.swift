@@ -78,6 +78,8 @@ struct EdgeAgentTests {
         #expect(fresh["stale"] == .bool(false))
         #expect(fresh["desiredGeneration"] == .int(1) && fresh["appliedGeneration"] == .int(1), "\(fresh)")
         #expect(try await hub.site("edge-berlin")?["mode"] == .string("pull"))
+        let status = try await runner.run(["status", "--server", hub.daemon.watch.baseURL]).stdout
+        #expect(status.contains("pull: agent reported"), "\(status)")
 
         // An edit on the hub reaches the agent at once (a long-poll, no interval) and is applied.
         let edge = try String(contentsOfFile: hub.daemon.manifests + "/edge.yaml", encoding: .utf8)
@@ -125,7 +127,7 @@ struct EdgeAgentTests {
         #expect(await agent.terminate() == 0)
     }
 
-    @Test func aStoppedAgentMakesItsSiteStaleAndItsResourcesUnknown() async throws {
+    @Test func aStoppedAgentMakesItsSiteStaleAndItsResourcesUnknownAndASecondAgentIsCalledOut() async throws {
         let hub = try await Hub()
         defer { Task { await hub.daemon.stop() } }
         let token = try await hub.tokenFile(site: "edge-berlin")
@@ -134,6 +136,12 @@ struct EdgeAgentTests {
             directory: hub.daemon.directory.path)
         let cache = "Workload/edge-cache@edge-berlin"
         #expect(try await WatchProcess.eventually { try await hub.daemon.watch.condition("Ready", of: cache)?.status == "True" })
+        // A second agent on the same site (another machine, a copied unit file) is called out.
+        let second = try await AgentProcess(
+            cli: hub.daemon.runner, hub: hub.daemon.watch.baseURL, site: "edge-berlin", tokenFile: token, state: hub.daemon.directory.file("second"),
+            directory: hub.daemon.directory.path)
+        #expect(try await WatchProcess.eventually { try await hub.agent("edge-berlin")?["error"]?.stringValue?.contains("more than one agent reports for this site") == true })
+        await second.kill9()
         await agent.kill9()
         // Three heartbeats of 1 s, checked every half heartbeat: stale within 4 s.
         #expect(try await WatchProcess.eventually(timeout: .seconds(8)) { try await hub.agent("edge-berlin")?["stale"] == .bool(true) })

@@ -53,6 +53,9 @@ public actor AgentHub {
         public var error: String?
         /// Why the hub holds the site's next desired state back (outputs not known yet).
         public var waiting: [String] = []
+        /// When each agent instance (`host/pid/start`) last reported: two within the stale time
+        /// means two agents run the same site.
+        var instances: [String: Date] = [:]
     }
 
     public let configuration: Configuration
@@ -176,14 +179,24 @@ public actor AgentHub {
         return "managed by its agent; last report \(age) s ago, generation \(applied.map(String.init) ?? "none") applied of \(published.map(String.init) ?? "none") published"
     }
 
-    /// Records a report from `site`'s agent, received now.
-    public func reported(site: String, body: String, appliedGeneration: Int64?, error: String?, at now: Date) async throws {
+    /// Records a report from `site`'s agent instance `instance`, received now.
+    public func reported(site: String, instance: String?, body: String, appliedGeneration: Int64?, error: String?, at now: Date) async throws {
         guard pullSites.contains(site) else { throw HubError.notPullSite(site) }
         try await store.saveAgentReport(AgentReport(site: site, receivedAt: now, body: body))
         var state = states[site] ?? AgentState()
         state.lastReport = now
         state.appliedGeneration = appliedGeneration
         state.error = error
+        if let instance {
+            let window = Double(configuration.staleAfter.components.seconds) + Double(configuration.staleAfter.components.attoseconds) / 1e18
+            state.instances[instance] = now
+            state.instances = state.instances.filter { now.timeIntervalSince($0.value) < window }
+            if state.instances.count > 1 {
+                let names = state.instances.keys.sorted().joined(separator: ", ")
+                logger.error("two agents report for one pull site: each acts on it", metadata: ["site": "\(site)", "agents": "\(names)"])
+                state.error = "more than one agent reports for this site (\(names)): stop all but one" + (error.map { "; " + $0 } ?? "")
+            }
+        }
         states[site] = state
     }
 

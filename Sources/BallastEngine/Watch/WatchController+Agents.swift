@@ -40,9 +40,11 @@ extension WatchController {
 
     /// A report from `site`'s agent: its resources' conditions go into the status table as
     /// reported (the agent reconciled them), and its outputs feed references from other sites.
-    public func agentReported(site: String, body: String, resources: [ResourceStatus], outputs: [ResourceID: Fields], appliedGeneration: Int64?, error: String?) async throws {
+    public func agentReported(
+        site: String, instance: String?, body: String, resources: [ResourceStatus], outputs: [ResourceID: Fields], appliedGeneration: Int64?, error: String?
+    ) async throws {
         let now = Date()
-        try await agents.reported(site: site, body: body, appliedGeneration: appliedGeneration, error: error, at: now)
+        try await agents.reported(site: site, instance: instance, body: body, appliedGeneration: appliedGeneration, error: error, at: now)
         agentStates = await agents.agentStates()
         let declared = Set(desired?.byID.keys.filter { $0.site == site } ?? [])
         for status in resources where status.id.site == site && declared.contains(status.id) {

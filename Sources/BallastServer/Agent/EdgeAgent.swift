@@ -40,6 +40,9 @@ public actor EdgeAgent {
     /// The newest journal entry the hub has taken.
     private var reportedJournal: Int64 = 0
 
+    /// Names this process in its reports: two agents on one site are told apart.
+    let instance = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(Int(Date().timeIntervalSince1970))"
+
     /// Journal entries sent per report at most.
     public static let journalLimit = 200
 
@@ -250,7 +253,8 @@ public actor EdgeAgent {
 
     func reportBody(journal: [JournalEvent]) async -> String {
         var fields = Fields([
-            "protocolVersion": .int(SiteBundle.protocolVersion), "site": .string(site), "sentAt": .string(Timestamp.string(Date(), fractionalSeconds: true)),
+            "protocolVersion": .int(SiteBundle.protocolVersion), "site": .string(site), "instance": .string(instance),
+            "sentAt": .string(Timestamp.string(Date(), fractionalSeconds: true)),
             "journal": .list(journal.map(JournalEventJSON.encode)),
         ])
         fields["heldGeneration"] = cache.entry.map { .int(Int($0.generation)) } ?? .null
