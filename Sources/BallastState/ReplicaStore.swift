@@ -158,6 +158,9 @@ public enum ReplicaHint: Sendable, Hashable {
     case reconcile(site: String?)
     /// A git push webhook reached one replica: every replica fetches now.
     case sourceChanged
+    /// A pull site's desired state got a new generation: every replica wakes its agents'
+    /// long-polls.
+    case sitePublished(String)
 
     /// As sent over the wire (a NOTIFY payload).
     public var payload: String {
@@ -166,6 +169,7 @@ public enum ReplicaHint: Sendable, Hashable {
         case .pruneAdmitted: "prune"
         case .reconcile(let site): "reconcile:" + (site ?? "")
         case .sourceChanged: "source"
+        case .sitePublished(let site): "published:" + site
         }
     }
 
@@ -174,6 +178,8 @@ public enum ReplicaHint: Sendable, Hashable {
         case "leases": self = .leasesChanged
         case "prune": self = .pruneAdmitted
         case "source": self = .sourceChanged
+        case _ where payload.hasPrefix("published:") && payload.count > "published:".count:
+            self = .sitePublished(String(payload.dropFirst("published:".count)))
         case _ where payload.hasPrefix("reconcile:"):
             let site = String(payload.dropFirst("reconcile:".count))
             self = .reconcile(site: site.isEmpty ? nil : site)

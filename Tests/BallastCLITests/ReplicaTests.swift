@@ -436,4 +436,45 @@ struct ReplicaTests {
         await set.stopAll()
         try await offPool { server.stop() }
     }
+
+    @Test func anAgentLongPollingOneReplicaGetsWhatTheSitesOwnerPublishesAtOnce() async throws {
+        let server = try await postgres.value
+        var set = try await ReplicaSet(server: server)
+        defer { set.workspace.directory.remove() }
+        let sites = set.workspace.manifests + "/sites.yaml"
+        let text = try String(contentsOfFile: sites, encoding: .utf8)
+        try Data(text.replacingOccurrences(
+            of: "name: edge-berlin\n  labels: { class: edge, region: eu, tier: edge }\nspec:\n  class: edge\n",
+            with: "name: edge-berlin\n  labels: { class: edge, region: eu, tier: edge }\nspec:\n  class: edge\n  mode: pull\n").utf8).write(to: URL(fileURLWithPath: sites))
+        try await set.start("r1")
+        try await set.start("r2")
+        #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1") != nil)
+        let view = try #require(await set.ownership(asSeenBy: "r1"))
+        let owner = try #require(view.owners["edge-berlin"])
+        let other = owner == "r1" ? "r2" : "r1"
+        let token = try await set.run(["token", "create", "--site", "edge-berlin"])
+        let tokenFile = set.workspace.directory.file("berlin.token")
+        try Data(token.stdout.utf8).write(to: URL(fileURLWithPath: tokenFile))
+        // The agent asks the replica that does not own the site, with long waits: only the
+        // owner's NOTIFY can wake it before its minute is up.
+        let agentState = set.workspace.directory.file("agent")
+        let agent = try await AgentProcess(
+            cli: set.workspace.runner, hub: set[other].baseURL, site: "edge-berlin", tokenFile: tokenFile, state: agentState,
+            directory: set.workspace.directory.path, arguments: ["--wait", "60s"])
+        defer { Task { _ = await agent.terminate() } }
+        let cache = "Workload/edge-cache@edge-berlin"
+        func image() async throws -> String? {
+            try await set.workspace.runner.run(["sim", "ls", "--state", agentState]).stdout.split(separator: "\n").first { $0.hasPrefix(cache + " ") }.map(String.init)
+        }
+        #expect(try await image()?.contains("2.4.1") == true)
+        try await Task.sleep(for: .seconds(2))
+        let edge = set.workspace.manifests + "/edge.yaml"
+        let started = ContinuousClock.now
+        try Data(try String(contentsOfFile: edge, encoding: .utf8).replacingOccurrences(of: "edge-cache:2.4.1", with: "edge-cache:2.5.0").utf8)
+            .write(to: URL(fileURLWithPath: edge + ".tmp"))
+        _ = rename(edge + ".tmp", edge)
+        #expect(try await WatchProcess.eventually(timeout: .seconds(30)) { try await image()?.contains("2.5.0") == true }, "\(agent.standardError.suffix(2000))")
+        print("replicas: a manifest edit reached an agent long-polling the other replica in \(ContinuousClock.now - started)")
+        await set.stopAll()
+    }
 }

@@ -78,8 +78,11 @@ public actor AgentHub {
     /// Puts `desired` in force for the agents: publishes the bundle of each pull site in
     /// `publishing` (this process owns the site), wakes the agents whose generation rose, and
     /// forgets sites no longer declared or no longer pull sites. `outputs` holds the known
-    /// outputs of the resources on other sites that pull sites' resources refer to.
-    public func adopt(_ desired: DesiredState, secrets: [ReferenceExpression: String], revision: String?, outputs: [ResourceID: Fields], publishing: Set<String>) async {
+    /// outputs of the resources on other sites that pull sites' resources refer to. Returns the
+    /// sites whose generation rose (for other replicas to wake their long-polls too).
+    @discardableResult
+    public func adopt(_ desired: DesiredState, secrets: [ReferenceExpression: String], revision: String?, outputs: [ResourceID: Fields], publishing: Set<String>) async -> [String] {
+        var published: [String] = []
         let pulled = desired.sites.values.filter(\.isPull).map(\.name)
         pullSites = Set(pulled)
         self.secrets = secrets
@@ -100,17 +103,19 @@ public actor AgentHub {
                 continue
             }
             do {
-                let published = try await store.publishSiteRevision(
+                let current = try await store.publishSiteRevision(
                     site: site, digest: bundle.digest(secrets: secrets, key: key), payload: bundle.payload, sourceRevision: revision, at: Date())
-                if states[site]?.desiredGeneration != published.generation {
-                    states[site]?.desiredGeneration = published.generation
-                    logger.info("pull site desired state published", metadata: ["site": "\(site)", "generation": "\(published.generation)"])
+                if states[site]?.desiredGeneration != current.generation {
+                    states[site]?.desiredGeneration = current.generation
+                    logger.info("pull site desired state published", metadata: ["site": "\(site)", "generation": "\(current.generation)"])
                     wake(site)
+                    published.append(site)
                 }
             } catch {
                 logger.warning("could not publish a pull site's desired state; the next reload tries again", metadata: ["site": "\(site)", "error": "\(error)"])
             }
         }
+        return published
     }
 
     /// Wakes the long-polls of `site` (a revision was published, here or by another replica).
@@ -137,7 +142,10 @@ public actor AgentHub {
     }
 
     private func newer(_ site: String, after: Int64?) async throws -> Answer? {
-        guard let latest = try await store.siteRevision(site), latest.generation > (after ?? 0) else { return nil }
+        let latest = try await store.siteRevision(site)
+        // Another replica may have published it: what this one shows follows the store.
+        if let generation = latest?.generation { states[site, default: AgentState()].desiredGeneration = generation }
+        guard let latest, latest.generation > (after ?? 0) else { return nil }
         var values: [String: String] = [:]
         guard let bundle = try? JSONValueParser.parse(latest.payload), case .map(let fields) = bundle, case .list(let references)? = fields["secretReferences"] else {
             return .revision(latest, secrets: [:])

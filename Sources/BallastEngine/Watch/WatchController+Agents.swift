@@ -34,8 +34,10 @@ extension WatchController {
             }
         }
         let publishing = Set(desired.state.sites.values.filter { $0.isPull && owns($0.name) }.map(\.name))
-        await agents.adopt(desired.state, secrets: desired.secrets, revision: desired.revision?.commit, outputs: outputs, publishing: publishing)
+        let published = await agents.adopt(desired.state, secrets: desired.secrets, revision: desired.revision?.commit, outputs: outputs, publishing: publishing)
         agentStates = await agents.agentStates()
+        // Agents long-polling another replica hear of it at once.
+        if let replicas { for site in published { await replicas.store.broadcast(.sitePublished(site)) } }
     }
 
     /// A report from `site`'s agent: its resources' conditions go into the status table as

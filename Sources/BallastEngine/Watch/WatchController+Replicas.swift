@@ -65,6 +65,7 @@ extension WatchController {
             case .pruneAdmitted: await adoptPruneAdmission()
             case .reconcile(let site): _ = try? await enqueueLocally(site.map { .site($0) } ?? .all)
             case .sourceChanged: source.refresh()
+            case .sitePublished(let site): await agents.wake(site)
             }
         }
     }
