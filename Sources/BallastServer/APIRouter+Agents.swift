@@ -61,33 +61,15 @@ extension APIRouter {
     }
 
     private func agentReport(_ request: Request, site: String) async throws -> Response {
-        let body = try await Self.body(request)
-        guard case .map(let fields)? = try? JSONValueParser.parse(body) else { return Self.error("the report must be a JSON object", status: .badRequest) }
-        guard fields["protocolVersion"]?.intValue == SiteBundle.protocolVersion else {
-            return Self.error("this hub speaks agent protocol version \(SiteBundle.protocolVersion)", status: .badRequest)
-        }
-        guard fields["site"]?.stringValue == site else { return Self.error("the report is for another site than '\(site)'", status: .badRequest) }
-        var statuses: [ResourceStatus] = []
-        if case .list(let items)? = fields["resources"] {
-            for item in items {
-                guard let status = StatusJSON.resourceStatus(item) else { return Self.error("a resource status in the report cannot be read", status: .badRequest) }
-                guard status.id.site == site else { return Self.error("the report names \(status.id), which is not on '\(site)'", status: .badRequest) }
-                statuses.append(status)
-            }
-        }
-        var outputs: [ResourceID: Fields] = [:]
-        if case .map(let reported)? = fields["outputs"] {
-            for (key, value) in reported.map({ ($0.key, $0.value) }) {
-                guard let id = ResourceID(parsing: key), id.site == site, case .map(let values) = value else {
-                    return Self.error("the report's outputs name '\(key)', which is not a resource on '\(site)'", status: .badRequest)
-                }
-                outputs[id] = values
-            }
+        let text = String(decoding: try await Self.body(request), as: UTF8.self)
+        let report: AgentReportDocument
+        do {
+            report = try AgentReportDocument(text, site: site)
+        } catch {
+            return Self.error(error.description, status: .badRequest)
         }
         do {
-            try await controller.agentReported(
-                site: site, instance: fields["instance"]?.stringValue, body: String(decoding: body, as: UTF8.self), resources: statuses, outputs: outputs,
-                appliedGeneration: fields["appliedGeneration"]?.intValue.map(Int64.init), error: fields["error"]?.stringValue)
+            try await controller.agentReported(site: site, body: text, report: report)
         } catch let error as AgentHub.HubError {
             return Self.error(error.description, status: .notFound)
         }

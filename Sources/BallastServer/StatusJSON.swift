@@ -5,49 +5,8 @@ import Foundation
 /// The daemon's JSON documents: resource and site statuses and the manifest report. Keys are
 /// sorted, lists are sorted by id or name, times are RFC 3339.
 public enum StatusJSON {
-    public static func resource(_ status: ResourceStatus) -> Value {
-        var fields = Fields([
-            "id": .string(status.id.description),
-            "kind": .string(status.id.kind),
-            "name": .string(status.id.name),
-            "site": .string(status.id.site),
-            "declared": .bool(status.declared),
-            "lastReconciled": status.lastReconciled.map { .string(Timestamp.string($0, fractionalSeconds: true)) } ?? .null,
-            "conditions": .list(ResourceCondition.Kind.allCases.map { kind in
-                let condition = status[kind]
-                return .map(Fields([
-                    "type": .string(kind.rawValue),
-                    "status": .string(condition.statusText),
-                    "reason": .string(condition.reason.rawValue),
-                    "message": .string(condition.message),
-                    "lastTransitionTime": .string(Timestamp.string(condition.lastTransitionTime, fractionalSeconds: true)),
-                ]))
-            }),
-        ])
-        if let revision = status.revision { fields["revision"] = .string(revision) }
-        return .map(fields)
-    }
-
-    /// A resource's status read back from ``resource(_:)``'s JSON (an agent's report); nil
-    /// when it is not one.
-    public static func resourceStatus(_ value: Value) -> ResourceStatus? {
-        guard case .map(let fields) = value, let text = fields["id"]?.stringValue, let id = ResourceID(parsing: text),
-              case .list(let conditions)? = fields["conditions"] else { return nil }
-        var status = ResourceStatus(id: id, declared: fields["declared"]?.boolValue ?? true, at: Date())
-        status.lastReconciled = fields["lastReconciled"]?.stringValue.flatMap(Timestamp.parse)
-        status.revision = fields["revision"]?.stringValue
-        for case .map(let condition) in conditions {
-            guard let type = condition["type"]?.stringValue, let kind = ResourceCondition.Kind(rawValue: type),
-                  let reason = condition["reason"]?.stringValue, let time = condition["lastTransitionTime"]?.stringValue.flatMap(Timestamp.parse) else { return nil }
-            let value: Bool? = switch condition["status"]?.stringValue {
-            case "True": true
-            case "False": false
-            default: nil
-            }
-            status.set(kind, value, reason: ConditionReason(rawValue: reason), message: condition["message"]?.stringValue ?? "", at: time)
-        }
-        return status
-    }
+    /// A resource's status (``ResourceStatus/json``).
+    public static func resource(_ status: ResourceStatus) -> Value { status.json }
 
     public static func resources(_ statuses: [ResourceStatus]) -> Value {
         .map(Fields(["formatVersion": .int(1), "resources": .list(statuses.map(resource))]))

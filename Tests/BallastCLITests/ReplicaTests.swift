@@ -53,7 +53,7 @@ struct ReplicaSet {
 
     /// Starts replica `id` and waits until it has started. `namespace`: run it there, reaching
     /// the database at the namespace's host address.
-    mutating func start(_ id: String, in namespace: NetworkNamespace? = nil) async throws {
+    mutating func start(_ id: String, in namespace: NetworkNamespace? = nil, arguments: [String] = []) async throws {
         let directory = workspace.directory.file(id)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var state = workspace.state
@@ -61,7 +61,7 @@ struct ReplicaSet {
         replicas[id] = try await WatchProcess(cli: workspace.runner, arguments: [
             workspace.manifests, "--state", state, "--data-dir", workspace.directory.file("data"), "--replica-id", id,
             "--replica-ttl", "3s", "--replica-interval", "1s", "--prune-delay", "1s",
-        ], directory: directory, listen: namespace.map { "\($0.namespaceAddress):0" } ?? "127.0.0.1:0", launcher: namespace?.launcher ?? [])
+        ] + arguments, directory: directory, listen: namespace.map { "\($0.namespaceAddress):0" } ?? "127.0.0.1:0", launcher: namespace?.launcher ?? [])
     }
 
     /// Starts r1 and r2 (r2 in `namespace`, if given), and waits until they share the sites
@@ -446,8 +446,8 @@ struct ReplicaTests {
         try Data(text.replacingOccurrences(
             of: "name: edge-berlin\n  labels: { class: edge, region: eu, tier: edge }\nspec:\n  class: edge\n",
             with: "name: edge-berlin\n  labels: { class: edge, region: eu, tier: edge }\nspec:\n  class: edge\n  mode: pull\n").utf8).write(to: URL(fileURLWithPath: sites))
-        try await set.start("r1")
-        try await set.start("r2")
+        try await set.start("r1", arguments: ["--agent-heartbeat", "1s"])
+        try await set.start("r2", arguments: ["--agent-heartbeat", "1s"])
         #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r1") != nil)
         let view = try #require(await set.ownership(asSeenBy: "r1"))
         let owner = try #require(view.owners["edge-berlin"])
@@ -475,6 +475,19 @@ struct ReplicaTests {
         _ = rename(edge + ".tmp", edge)
         #expect(try await WatchProcess.eventually(timeout: .seconds(30)) { try await image()?.contains("2.5.0") == true }, "\(agent.standardError.suffix(2000))")
         print("replicas: a manifest edit reached an agent long-polling the other replica in \(ContinuousClock.now - started)")
+        // The owner never hears from the agent itself: it reads the reports the other replica
+        // stored, and shows the site fresh, at the generation applied (never stale).
+        func agentOnOwner() async throws -> Fields? {
+            guard case .map(let document)? = try await set[owner].get("/v1/sites?local=1").json, case .list(let sites)? = document["sites"] else { return nil }
+            for case .map(let site) in sites where site["name"]?.stringValue == "edge-berlin" {
+                if case .map(let agent)? = site["agent"] { return agent }
+            }
+            return nil
+        }
+        #expect(try await WatchProcess.eventually(timeout: .seconds(20)) { try await agentOnOwner()?["appliedGeneration"] == .int(2) })
+        try await Task.sleep(for: .seconds(5))
+        let later = try await agentOnOwner()
+        #expect(later?["stale"] == .bool(false), "five heartbeats later: \(String(describing: later))")
         await set.stopAll()
     }
 }

@@ -163,15 +163,7 @@ public actor AgentHub {
     private func loadReports() async {
         guard let reports = try? await store.agentReports() else { return }
         reportsLoaded = true
-        for report in reports {
-            var state = states[report.site] ?? AgentState()
-            state.lastReport = report.receivedAt
-            if case .map(let fields)? = try? JSONValueParser.parse(report.body) {
-                state.appliedGeneration = fields["appliedGeneration"]?.intValue.map(Int64.init)
-                state.error = fields["error"]?.stringValue
-            }
-            states[report.site] = state
-        }
+        for report in reports { _ = tookNewer(report, anySite: true) }
     }
 
     /// What the state store knows of `site`'s agent, for a person: the generation published,
@@ -206,6 +198,20 @@ public actor AgentHub {
             }
         }
         states[site] = state
+    }
+
+    /// Takes a report another replica stored, if it is newer than the last one this process
+    /// knows of the site; true when it was.
+    public func tookNewer(_ record: AgentReport, anySite: Bool = false) -> Bool {
+        guard anySite || pullSites.contains(record.site), record.receivedAt > (states[record.site]?.lastReport ?? .distantPast) else { return false }
+        var state = states[record.site] ?? AgentState()
+        state.lastReport = record.receivedAt
+        if case .map(let fields)? = try? JSONValueParser.parse(record.body) {
+            state.appliedGeneration = fields["appliedGeneration"]?.intValue.map(Int64.init)
+            state.error = fields["error"]?.stringValue
+        }
+        states[record.site] = state
+        return true
     }
 
     /// What is known of each pull site's agent, by site.

@@ -42,19 +42,33 @@ extension WatchController {
 
     /// A report from `site`'s agent: its resources' conditions go into the status table as
     /// reported (the agent reconciled them), and its outputs feed references from other sites.
-    public func agentReported(
-        site: String, instance: String?, body: String, resources: [ResourceStatus], outputs: [ResourceID: Fields], appliedGeneration: Int64?, error: String?
-    ) async throws {
+    public func agentReported(site: String, body: String, report: AgentReportDocument) async throws {
         let now = Date()
-        try await agents.reported(site: site, instance: instance, body: body, appliedGeneration: appliedGeneration, error: error, at: now)
+        try await agents.reported(site: site, instance: report.instance, body: body, appliedGeneration: report.appliedGeneration, error: report.error, at: now)
         agentStates = await agents.agentStates()
+        take(report, site: site, at: now)
+    }
+
+    /// Puts a report's conditions and outputs in force here.
+    private func take(_ report: AgentReportDocument, site: String, at now: Date) {
         let declared = Set(desired?.byID.keys.filter { $0.site == site } ?? [])
-        for status in resources where status.id.site == site && declared.contains(status.id) {
+        for status in report.resources where declared.contains(status.id) {
             table.update(status.id, declared: true, at: now) { $0 = status }
         }
-        for (id, fields) in outputs where id.site == site { agentOutputs[id] = fields }
+        for (id, fields) in report.outputs { agentOutputs[id] = fields }
         staleSites.remove(site)
         metrics.resources(table.counts)
+    }
+
+    /// With replicas, an agent reports to whichever it reaches: the others read its reports
+    /// from the state store, so that every replica shows the site as it is.
+    func takeStoredReports() async {
+        guard replicas != nil, let desired, let stored = try? await applier.store.agentReports() else { return }
+        for record in stored where desired.state.sites[record.site]?.isPull == true {
+            guard await agents.tookNewer(record),
+                  let report = try? AgentReportDocument(record.body, site: record.site) else { continue }
+            take(report, site: record.site, at: record.receivedAt)
+        }
     }
 
     /// Every heartbeat: a pull site whose agent stopped reporting has its resources marked
@@ -68,6 +82,7 @@ extension WatchController {
     }
 
     func markStaleAgents() async {
+        await takeStoredReports()
         guard let desired else { return }
         let now = Date()
         agentStates = await agents.agentStates()
