@@ -11,6 +11,10 @@ import Hummingbird
 ///   none came.
 /// - `POST /v1/agents/SITE/report`: the agent's report; its heartbeat too.
 extension APIRouter {
+    /// A report lists every resource of its site: bodies up to this size are taken (a site of
+    /// 20,000 resources reports about 15 MiB).
+    static let maxReport = 64 << 20
+
     func addAgentRoutes(to router: Router<BasicRequestContext>) {
         router.get("/v1/agents/:site/desired") { request, context in try await agentDesired(request, site: context.parameters.get("site") ?? "") }
         router.post("/v1/agents/:site/report") { request, context in try await agentReport(request, site: context.parameters.get("site") ?? "") }
@@ -61,7 +65,7 @@ extension APIRouter {
     }
 
     private func agentReport(_ request: Request, site: String) async throws -> Response {
-        let text = String(decoding: try await Self.body(request), as: UTF8.self)
+        let text = String(decoding: try await Self.body(request, limit: Self.maxReport), as: UTF8.self)
         let report: AgentReportDocument
         do {
             report = try AgentReportDocument(text, site: site)

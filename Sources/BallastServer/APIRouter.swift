@@ -272,12 +272,12 @@ public struct APIRouter: Sendable {
         return Self.json(.map(Fields(fields)), status: .accepted)
     }
 
-    static func body(_ request: Request) async throws -> [UInt8] {
+    static func body(_ request: Request, limit: Int = maxBody) async throws -> [UInt8] {
         do {
-            let buffer = try await request.body.collect(upTo: maxBody)
+            let buffer = try await request.body.collect(upTo: limit)
             return Array(buffer.readableBytesView)
         } catch {
-            throw HTTPError(.contentTooLarge, message: "the body is larger than \(maxBody) bytes")
+            throw HTTPError(.contentTooLarge, message: "the body is larger than \(limit) bytes")
         }
     }
 
