@@ -61,29 +61,13 @@ public final class EventSinkServer: @unchecked Sendable {
 
     public func stop() { server.stop() }
 
-    private static func request(_ port: Int, _ method: String, _ path: String) async throws -> Data {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 5
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw TestServerUnavailable(description: "the event sink answered \(path) with an error") }
-        return data
+    private static func request(_ port: Int, _ method: String, _ path: String, body: String? = nil) async throws -> Data {
+        try await SupervisedServer.request(port, method, path, body: body, what: "the event sink")
     }
 
-    static let script = #"""
-    import json, sys, threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    port = int(sys.argv[1])
-    lock = threading.Lock()
+    static let script = SupervisedServer.pythonPrelude + #"""
     state = {"status": 200, "received": [], "refusals": 0, "headers": {}}
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        def reply(self, status, body=b""):
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    class Handler(JSONHandler):
         def do_GET(self):
             with lock:
                 if self.path == "/received": return self.reply(200, json.dumps(state["received"]).encode())
@@ -96,7 +80,7 @@ public final class EventSinkServer: @unchecked Sendable {
                 return self.reply(200)
             self.reply(404)
         def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = self.body()
             with lock:
                 state["headers"] = {"Content-Type": self.headers.get("Content-Type", ""), "Authorization": self.headers.get("Authorization", "")}
                 if state["status"] != 200:
@@ -107,8 +91,6 @@ public final class EventSinkServer: @unchecked Sendable {
                 except ValueError:
                     return self.reply(400)
             self.reply(202)
-        def log_message(self, *arguments):
-            pass
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    serve(Handler)
     """#
 }

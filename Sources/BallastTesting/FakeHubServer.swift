@@ -34,31 +34,12 @@ public final class FakeHubServer: @unchecked Sendable {
     public func stop() { server.stop() }
 
     private static func request(_ port: Int, _ method: String, _ path: String, body: String? = nil) async throws -> Data {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 5
-        if let body { request.httpBody = Data(body.utf8) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw TestServerUnavailable(description: "the fake hub answered \(path) with an error") }
-        return data
+        try await SupervisedServer.request(port, method, path, body: body, what: "the fake hub")
     }
 
-    static let script = #"""
-    import json, sys, threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    port = int(sys.argv[1])
-    lock = threading.Lock()
+    static let script = SupervisedServer.pythonPrelude + #"""
     state = {"answer": b'{"error": "no answer set"}', "reports": []}
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        def reply(self, status, body=b""):
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        def body(self):
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    class Handler(JSONHandler):
         def do_GET(self):
             with lock:
                 if self.path == "/reports": return self.reply(200, json.dumps(state["reports"]).encode())
@@ -78,8 +59,6 @@ public final class FakeHubServer: @unchecked Sendable {
                 except ValueError:
                     return self.reply(400)
             self.reply(200, b'{"accepted": true}')
-        def log_message(self, *arguments):
-            pass
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    serve(Handler)
     """#
 }

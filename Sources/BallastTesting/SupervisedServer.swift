@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// A test server process run under ``ServerSupervisor`` on 127.0.0.1: started, waited for
 /// until `ready` says so, and stopped with the test (or by the supervisor when the test
@@ -37,4 +40,41 @@ final class SupervisedServer: @unchecked Sendable {
     }
 
     deinit { stop() }
+
+    /// One request to a test server's control routes on 127.0.0.1:`port`; throws unless it
+    /// answers 200.
+    static func request(_ port: Int, _ method: String, _ path: String, body: String? = nil, what: String) async throws -> Data {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 5
+        if let body { request.httpBody = Data(body.utf8) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw TestServerUnavailable(description: "\(what) answered \(path) with an error") }
+        return data
+    }
+
+    /// The start of a test server's Python script: imports, the port from argv, a lock, and a
+    /// handler base class with JSON replies (`reply`), the request body (`body`) and no logging.
+    /// A script defines `Handler(JSONHandler)` and ends with `serve(Handler)`.
+    static let pythonPrelude = #"""
+    import json, sys, threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    port = int(sys.argv[1])
+    lock = threading.Lock()
+    class JSONHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        def reply(self, status, body=b""):
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        def body(self):
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        def log_message(self, *arguments):
+            pass
+    def serve(handler):
+        ThreadingHTTPServer(("127.0.0.1", port), handler).serve_forever()
+
+    """#
 }

@@ -47,14 +47,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Address of the agent's own API (health, metrics, the site's resources): HOST:PORT, port 0 picks a free one.")
     var listen = "127.0.0.1:7071"
 
-    @Option(parsing: .unconditional, help: "Reconciles run at once.")
-    var workers = 4
-
-    @Option(parsing: .unconditional, help: "Reconcile every resource at least this often (e.g. 10m).")
-    var resync = "10m"
-
-    @Option(parsing: .unconditional, help: "Prune what a new generation leaves out only once it has been in force this long (e.g. 10s).")
-    var pruneDelay = "10s"
+    @OptionGroup var loop: LoopOptions
 
     func validate() throws {
         guard NameRules.isValidName(site) else { throw ValidationError("'\(TerminalText.escaping(site))' is not a site name") }
@@ -62,9 +55,6 @@ struct AgentCommand: AsyncParsableCommand {
         guard address.isLoopback else { throw ValidationError("--listen: the agent's API has no token of its own; it listens on loopback only") }
         try Terminal.requireDuration(heartbeat, option: "--heartbeat", atLeast: .milliseconds(100))
         try Terminal.requireDuration(wait, option: "--wait")
-        try Terminal.requireDuration(resync, option: "--resync", atLeast: .seconds(1))
-        try Terminal.requireDuration(pruneDelay, option: "--prune-delay")
-        try Terminal.requireCount(workers, option: "--workers", in: 1...1000)
     }
 
     func run() async throws {
@@ -105,9 +95,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     private func serve(agent: EdgeAgent, source: HubManifestSource, service: ApplyService, store: any StateStore, context: Runtime, lease: HeldLease) async throws {
         var configuration = WatchConfiguration()
-        configuration.workers = workers
-        configuration.resync = Terminal.duration(resync)!
-        configuration.pruneDelay = Terminal.duration(pruneDelay)!
+        loop.configure(&configuration)
         let registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)
         let controller = WatchController(paths: [], applier: service, configuration: configuration, metrics: WatchMetrics(factory: factory), source: source, logger: context.logger)
@@ -144,19 +132,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     /// The agent token from --token-file, else $BALLAST_AGENT_TOKEN.
     private func agentToken() throws -> String {
-        if let tokenFile {
-            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                Terminal.standardError("ballast: error: --token-file \(tokenFile) cannot be read\n")
-                throw ExitCode.failure
-            }
-            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !token.isEmpty else {
-                Terminal.standardError("ballast: error: --token-file \(tokenFile) is empty\n")
-                throw ExitCode.failure
-            }
-            return token
-        }
-        if let token = ProcessInfo.processInfo.environment["BALLAST_AGENT_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty { return token }
+        if let token = try TokenInput.read(file: tokenFile, variable: "BALLAST_AGENT_TOKEN", option: "--token-file") { return token }
         Terminal.standardError("ballast: error: the agent needs its site's token: --token-file FILE or $BALLAST_AGENT_TOKEN (make one on the hub with 'ballast token create --site \(site)')\n")
         throw ExitCode.failure
     }

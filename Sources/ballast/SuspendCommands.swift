@@ -17,15 +17,8 @@ struct DaemonOptions: ParsableArguments {
     }
 
     func client() throws -> DaemonClient {
-        var token = ProcessInfo.processInfo.environment["BALLAST_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let tokenFile {
-            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                Terminal.standardError("ballast: error: --token-file \(tokenFile) cannot be read\n")
-                throw ExitCode.failure
-            }
-            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        return DaemonClient(baseURL: server, timeout: Terminal.duration(timeout)!, token: token?.isEmpty == false ? token : nil)
+        let token = try TokenInput.read(file: tokenFile, variable: "BALLAST_TOKEN", option: "--token-file")
+        return DaemonClient(baseURL: server, timeout: Terminal.duration(timeout)!, token: token)
     }
 
     /// Posts to `path` and prints what changed.

@@ -41,11 +41,7 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Address to serve the HTTP API on: HOST:PORT (port 0 picks a free one).")
     var listen = "127.0.0.1:7070"
 
-    @Option(parsing: .unconditional, help: "Reconciles run at once.")
-    var workers = 4
-
-    @Option(parsing: .unconditional, help: "Reconcile every resource at least this often (e.g. 10m, 1h).")
-    var resync = "10m"
+    @OptionGroup var loop: LoopOptions
 
     @Option(parsing: .unconditional, help: "At most this many reconciles per second (bursts up to 5 times as many).")
     var rateLimit = 100.0
@@ -58,9 +54,6 @@ struct WatchCommand: AsyncParsableCommand {
 
     @Option(parsing: .unconditional, help: "How long to wait for the state lock held by another run (e.g. 30s).")
     var lockTimeout = "0s"
-
-    @Option(parsing: .unconditional, help: "Prune resources removed from the manifests only once the manifests have been unchanged this long (e.g. 10s, 1m).")
-    var pruneDelay = "10s"
 
     @Option(help: "Approve, by its digest, a set of deletions held over the deletion budget (as /v1/manifests reports it).")
     var approveDeletions: String?
@@ -95,11 +88,8 @@ struct WatchCommand: AsyncParsableCommand {
         try Terminal.requireDuration(agentHeartbeat, option: "--agent-heartbeat", atLeast: .milliseconds(100))
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         guard ListenAddress(parsing: listen) != nil else { throw ValidationError("--listen takes HOST:PORT, such as 127.0.0.1:7070 or [::1]:7070") }
-        try Terminal.requireCount(workers, option: "--workers", in: 1...1000)
-        try Terminal.requireDuration(resync, option: "--resync", atLeast: .seconds(1))
         guard rateLimit.isFinite, rateLimit > 0, rateLimit <= 1_000_000 else { throw ValidationError("--rate-limit takes a number of reconciles per second above 0 and up to 1000000 (got \(rateLimit))") }
         try Terminal.requireDuration(lockTimeout, option: "--lock-timeout")
-        try Terminal.requireDuration(pruneDelay, option: "--prune-delay")
         try Terminal.requireDuration(replicaTtl, option: "--replica-ttl", atLeast: .seconds(1))
         try Terminal.requireDuration(replicaInterval, option: "--replica-interval", atLeast: .milliseconds(100))
         guard Terminal.duration(replicaInterval)! * 3 <= Terminal.duration(replicaTtl)! else {
@@ -187,11 +177,9 @@ struct WatchCommand: AsyncParsableCommand {
     private func serve(context: Runtime, service: ApplyService, store: any StateStore, address: ListenAddress, lease: HeldLease?, replicas: ReplicaMembership?, metrics exported: Metrics) async throws {
         let token = try configuredToken() ?? generateToken(dataDirectory: context.dataDirectory)
         var configuration = WatchConfiguration()
-        configuration.workers = workers
-        configuration.resync = Terminal.duration(resync)!
+        loop.configure(&configuration)
         configuration.rateLimit = rateLimit
         configuration.rateBurst = max(1, Int(rateLimit * 5))
-        configuration.pruneDelay = Terminal.duration(pruneDelay)!
         configuration.approvedDeletions = approveDeletions
         configuration.agents.heartbeat = Terminal.duration(agentHeartbeat)!
         let registry = exported.registry
@@ -200,7 +188,7 @@ struct WatchCommand: AsyncParsableCommand {
         let (source, webhook) = try manifestSource(context)
         let controller = WatchController(
             paths: manifests.paths, applier: service, configuration: configuration, metrics: metrics, source: source, replicas: replicas, logger: context.logger)
-        let readToken = try Self.token(file: readTokenFile, variable: "BALLAST_READ_TOKEN", option: "--read-token-file")
+        let readToken = try TokenInput.read(file: readTokenFile, variable: "BALLAST_READ_TOKEN", option: "--read-token-file")
         let access = APIAccess(adminToken: token, readToken: readToken, readsNeedToken: !address.isLoopback, storedToken: { try await store.token(digest: $0) })
         var daemon = WatchDaemon(
             controller: controller, store: store, metrics: registry, listen: address, access: access, lease: lease, gitWebhook: webhook, logger: context.logger)
@@ -285,27 +273,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     /// The admin token from --token-file, else $BALLAST_TOKEN; nil when neither is given.
     private func configuredToken() throws -> String? {
-        try Self.token(file: tokenFile, variable: "BALLAST_TOKEN", option: "--token-file")
-    }
-
-    /// A token from a file option, else an environment variable; nil when neither is given.
-    private static func token(file: String?, variable: String, option: String) throws -> String? {
-        if let file {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                Terminal.standardError("ballast: error: \(option) \(file) cannot be read\n")
-                throw ExitCode.failure
-            }
-            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !token.isEmpty else {
-                Terminal.standardError("ballast: error: \(option) \(file) is empty\n")
-                throw ExitCode.failure
-            }
-            return token
-        }
-        if let token = ProcessInfo.processInfo.environment[variable]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
-            return token
-        }
-        return nil
+        try TokenInput.read(file: tokenFile, variable: "BALLAST_TOKEN", option: "--token-file")
     }
 
     /// A random token written to DATA/watch.token (mode 0600), for a loopback daemon started
