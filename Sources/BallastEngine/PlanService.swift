@@ -118,8 +118,13 @@ public struct PlanService: Sendable {
             observation.resources.merge(more.resources) { first, _ in first }
             observation.unavailableSites.merge(more.unavailableSites) { first, _ in first }
         }
-        for site in observation.agentSites.keys {
-            observation.agentSites[site] = await AgentHub.describe(site: site, store: store, now: Date())
+        if !observation.agentSites.isEmpty {
+            let reports = (try? await store.agentReports()) ?? []
+            for site in observation.agentSites.keys {
+                observation.agentSites[site] = await AgentHub.describe(site: site, store: store, now: Date())
+                guard let stored = reports.first(where: { $0.site == site }), let report = try? AgentReportDocument(stored.body, site: site) else { continue }
+                for status in report.resources { observation.agentReported[status.id] = status.summary }
+            }
         }
         logger.debug("read the inventory and observed sites", metadata: ["managed": "\(inventory.count)", "observed": "\(observation.resources.count)", "elapsed": "\(ContinuousClock.now - start)"])
         let planStart = ContinuousClock.now

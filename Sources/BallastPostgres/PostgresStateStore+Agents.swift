@@ -4,7 +4,17 @@ import PostgresNIO
 
 /// Pull sites' published desired states and their agents' reports (see ``AgentStore``).
 extension PostgresStateStore {
-    public func publishSiteRevision(site: String, digest: String, payload: String, sourceRevision: String?, at: Date) async throws -> SiteRevision {
+    /// One transaction per site: each is fenced by the lease on its own site.
+    public func publishSiteRevisions(_ publications: [SitePublication], at: Date) async throws -> [SiteRevision] {
+        var revisions: [SiteRevision] = []
+        for publication in publications {
+            revisions.append(try await publish(
+                site: publication.site, digest: publication.digest, payload: publication.payload, sourceRevision: publication.sourceRevision, at: at))
+        }
+        return revisions
+    }
+
+    private func publish(site: String, digest: String, payload: String, sourceRevision: String?, at: Date) async throws -> SiteRevision {
         let table = schema.table("site_revision")
         // Fenced by the lease on the site: only the replica that owns it publishes.
         return try await write(site: site) { connection in

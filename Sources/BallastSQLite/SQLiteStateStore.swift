@@ -488,17 +488,20 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: Agents
 
-    public func publishSiteRevision(site: String, digest: String, payload: String, sourceRevision: String?, at: Date) async throws -> SiteRevision {
+    public func publishSiteRevisions(_ publications: [SitePublication], at: Date) async throws -> [SiteRevision] {
         try await guarded { try await pool.write { db in
             try self.checkFence(db)
-            if let latest = try Row.fetchOne(db, sql: "SELECT * FROM site_revision WHERE site = ?", arguments: [site]).map(Self.siteRevision), latest.digest == digest {
-                return latest
+            return try publications.map { publication in
+                let latest = try Row.fetchOne(db, sql: "SELECT * FROM site_revision WHERE site = ?", arguments: [publication.site]).map(Self.siteRevision)
+                if let latest, latest.digest == publication.digest { return latest }
+                let generation = (latest?.generation ?? 0) + 1
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO site_revision (site, generation, digest, payload, source_revision, published_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [publication.site, generation, publication.digest, publication.payload, publication.sourceRevision, at.timeIntervalSince1970])
+                return SiteRevision(
+                    site: publication.site, generation: generation, digest: publication.digest, payload: publication.payload,
+                    sourceRevision: publication.sourceRevision, publishedAt: at)
             }
-            let generation = (try Int64.fetchOne(db, sql: "SELECT generation FROM site_revision WHERE site = ?", arguments: [site]) ?? 0) + 1
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO site_revision (site, generation, digest, payload, source_revision, published_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [site, generation, digest, payload, sourceRevision, at.timeIntervalSince1970])
-            return SiteRevision(site: site, generation: generation, digest: digest, payload: payload, sourceRevision: sourceRevision, publishedAt: at)
         } }
     }
 

@@ -77,7 +77,7 @@ extension APIRouter {
         } catch let error as AgentHub.HubError {
             return Self.error(error.description, status: .notFound)
         }
-        let desired = await controller.agents.agentStates()[site]?.desiredGeneration
+        let desired = await controller.agents.agentState(site)?.desiredGeneration
         return Self.json(.map(Fields(["accepted": .bool(true), "desiredGeneration": desired.map { .int(Int($0)) } ?? .null])))
     }
 }

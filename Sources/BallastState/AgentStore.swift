@@ -24,6 +24,21 @@ public struct SiteRevision: Sendable, Hashable {
     }
 }
 
+/// A desired state to publish for a pull site (``AgentStore/publishSiteRevisions(_:at:)``).
+public struct SitePublication: Sendable, Hashable {
+    public var site: String
+    public var digest: String
+    public var payload: String
+    public var sourceRevision: String?
+
+    public init(site: String, digest: String, payload: String, sourceRevision: String?) {
+        self.site = site
+        self.digest = digest
+        self.payload = payload
+        self.sourceRevision = sourceRevision
+    }
+}
+
 /// The last report of a pull site's agent, as the hub received it.
 public struct AgentReport: Sendable, Hashable {
     public var site: String
@@ -43,12 +58,12 @@ public struct AgentReport: Sendable, Hashable {
 /// with its generation, and each agent's last report. Kept in the state store, so that a
 /// restarted hub, or another replica, continues the generations and knows what was reported.
 public protocol AgentStore: Sendable {
-    /// Publishes `payload` as `site`'s desired state when `digest` differs from the latest
-    /// published one, under a generation one higher (the first is 1); returns the latest
-    /// revision, new or not. Atomic: two publishers never take the same generation, and a
-    /// generation never goes down. Fenced like inventory writes (a paused hub that lost its
-    /// lease publishes nothing).
-    func publishSiteRevision(site: String, digest: String, payload: String, sourceRevision: String?, at: Date) async throws -> SiteRevision
+    /// Publishes each payload as its site's desired state when its digest differs from the
+    /// latest published one, under a generation one higher (the first is 1); returns the latest
+    /// revision of each, new or not, in order. Atomic per site: two publishers never take the
+    /// same generation, and a generation never goes down. Fenced like inventory writes (a paused
+    /// hub that lost its lease publishes nothing). A store may write them all in one transaction.
+    func publishSiteRevisions(_ publications: [SitePublication], at: Date) async throws -> [SiteRevision]
 
     /// The latest published revision of `site`, or nil before the first.
     func siteRevision(_ site: String) async throws -> SiteRevision?
@@ -59,4 +74,11 @@ public protocol AgentStore: Sendable {
 
     /// The last report of every site that has one, sorted by site.
     func agentReports() async throws -> [AgentReport]
+}
+
+extension AgentStore {
+    /// Publishes one site's desired state (``publishSiteRevisions(_:at:)``).
+    public func publishSiteRevision(site: String, digest: String, payload: String, sourceRevision: String?, at: Date) async throws -> SiteRevision {
+        try await publishSiteRevisions([SitePublication(site: site, digest: digest, payload: payload, sourceRevision: sourceRevision)], at: at)[0]
+    }
 }

@@ -199,13 +199,16 @@ public actor InMemoryStateStore: StateStore {
 
     // MARK: Agents
 
-    public func publishSiteRevision(site: String, digest: String, payload: String, sourceRevision: String?, at: Date) throws -> SiteRevision {
+    public func publishSiteRevisions(_ publications: [SitePublication], at: Date) throws -> [SiteRevision] {
         try checkFence()
-        if let latest = siteRevisions[site], latest.digest == digest { return latest }
-        let revision = SiteRevision(
-            site: site, generation: (siteRevisions[site]?.generation ?? 0) + 1, digest: digest, payload: payload, sourceRevision: sourceRevision, publishedAt: at)
-        siteRevisions[site] = revision
-        return revision
+        return publications.map { publication in
+            if let latest = siteRevisions[publication.site], latest.digest == publication.digest { return latest }
+            let revision = SiteRevision(
+                site: publication.site, generation: (siteRevisions[publication.site]?.generation ?? 0) + 1, digest: publication.digest, payload: publication.payload,
+                sourceRevision: publication.sourceRevision, publishedAt: at)
+            siteRevisions[publication.site] = revision
+            return revision
+        }
     }
 
     public func siteRevision(_ site: String) -> SiteRevision? { siteRevisions[site] }

@@ -6,6 +6,9 @@ public struct Observation: Sendable {
     /// Pull sites, never observed by this process: their agents act on them. Each with what is
     /// known of its agent (its last report and how old it is).
     public var agentSites: [String: String] = [:]
+    /// What pull sites' agents last reported of each resource (`Ready`, or why not), as of the
+    /// report ``agentSites`` describes.
+    public var agentReported: [ResourceID: String] = [:]
 
     public init(resources: [ResourceID: Observed] = [:], unavailableSites: [String: String] = [:]) {
         self.resources = resources

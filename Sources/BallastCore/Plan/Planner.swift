@@ -133,7 +133,8 @@ public struct Planner: Sendable {
         let id = resource.id
         let layer = resource.layer
         if let agent = input.observation.agentSites[id.site] {
-            slice.agentManaged.append(UnknownResource(id: id, reason: agent))
+            let reported = input.observation.agentReported[id].map { "; reported \($0)" } ?? ""
+            slice.agentManaged.append(UnknownResource(id: id, reason: agent + reported))
             slice.outputsUnknown.append(id)
             return
         }

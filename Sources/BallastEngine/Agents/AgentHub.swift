@@ -67,6 +67,9 @@ public actor AgentHub {
     private var states: [String: AgentState] = [:]
     private var listeners: [String: [ObjectIdentifier: WakeSignal]] = [:]
     private var reportsLoaded = false
+    /// The latest revision this process published or read, per site, with its secret
+    /// references: a long-poll woken by a publication here is answered without a read.
+    private var latest: [String: (revision: SiteRevision, references: [String])] = [:]
 
     public init(store: any StateStore, key: [UInt8], configuration: Configuration = Configuration(), logger: Logger) {
         self.store = store
@@ -88,8 +91,13 @@ public actor AgentHub {
         self.secrets = secrets
         if !reportsLoaded { await loadReports() }
         for site in states.keys where !pullSites.contains(site) { states[site] = nil }
+        var publications: [SitePublication] = []
+        var references: [String: [String]] = [:]
+        // Grouped once: a bundle per site never scans the whole estate.
+        var bySite: [String: [DesiredResource]] = [:]
+        for resource in desired.resources where publishing.contains(resource.id.site) { bySite[resource.id.site, default: []].append(resource) }
         for site in pulled.sorted() where publishing.contains(site) {
-            let bundle = SiteBundle.make(site: site, desired: desired, outputs: { outputs[$0] })
+            let bundle = SiteBundle.make(site: desired.sites[site], named: site, resources: bySite[site] ?? [], outputs: { outputs[$0] })
             var state = states[site] ?? AgentState()
             state.waiting = bundle.waiting
             states[site] = state
@@ -102,19 +110,26 @@ public actor AgentHub {
                 logger.warning("the desired state of a pull site is held: a secret could not be read", metadata: ["site": "\(site)", "references": "\(missing.map(\.description))"])
                 continue
             }
-            do {
-                let current = try await store.publishSiteRevision(
-                    site: site, digest: bundle.digest(secrets: secrets, key: key), payload: bundle.payload, sourceRevision: revision, at: Date())
-                if states[site]?.desiredGeneration != current.generation {
-                    states[site]?.desiredGeneration = current.generation
-                    logger.info("pull site desired state published", metadata: ["site": "\(site)", "generation": "\(current.generation)"])
-                    wake(site)
-                    published.append(site)
-                }
-            } catch {
-                logger.warning("could not publish a pull site's desired state; the next reload tries again", metadata: ["site": "\(site)", "error": "\(error)"])
-            }
+            publications.append(SitePublication(site: site, digest: bundle.digest(secrets: secrets, key: key), payload: bundle.payload, sourceRevision: revision))
+            references[site] = bundle.secretReferences.map(\.description)
         }
+        // All in one write where the store can: a reload that changes a thousand sites publishes
+        // them together, and every agent is woken right after.
+        let current: [SiteRevision]
+        do {
+            current = try await store.publishSiteRevisions(publications, at: Date())
+        } catch {
+            logger.warning("could not publish pull sites' desired states; the next reload tries again", metadata: ["sites": "\(publications.count)", "error": "\(error)"])
+            return []
+        }
+        for revision in current {
+            latest[revision.site] = (revision, references[revision.site] ?? [])
+            guard states[revision.site]?.desiredGeneration != revision.generation else { continue }
+            states[revision.site]?.desiredGeneration = revision.generation
+            logger.info("pull site desired state published", metadata: ["site": "\(revision.site)", "generation": "\(revision.generation)"])
+            published.append(revision.site)
+        }
+        for site in published { wake(site) }
         return published
     }
 
@@ -142,21 +157,32 @@ public actor AgentHub {
     }
 
     private func newer(_ site: String, after: Int64?) async throws -> Answer? {
-        let latest = try await store.siteRevision(site)
-        // Another replica may have published it: what this one shows follows the store.
-        if let generation = latest?.generation { states[site, default: AgentState()].desiredGeneration = generation }
-        guard let latest, latest.generation > (after ?? 0) else { return nil }
-        var values: [String: String] = [:]
-        guard let bundle = try? JSONValueParser.parse(latest.payload), case .map(let fields) = bundle, case .list(let references)? = fields["secretReferences"] else {
-            return .revision(latest, secrets: [:])
+        var known = latest[site]
+        if (known?.revision.generation ?? 0) <= (after ?? 0) {
+            // Another replica (or an earlier run) may have published a newer one.
+            if let stored = try await store.siteRevision(site), stored.generation > (known?.revision.generation ?? 0) {
+                known = (stored, Self.references(in: stored.payload))
+                latest[site] = known
+            }
         }
-        for case .string(let text) in references {
+        guard let (revision, references) = known else { return nil }
+        // What this one shows follows the store.
+        states[site, default: AgentState()].desiredGeneration = revision.generation
+        guard revision.generation > (after ?? 0) else { return nil }
+        var values: [String: String] = [:]
+        for text in references {
             guard let expression = secrets.first(where: { $0.key.description == text })?.key, let value = secrets[expression] else {
                 throw HubError.secretUnknown(site: site, reference: text)
             }
             values[text] = value
         }
-        return .revision(latest, secrets: values)
+        return .revision(revision, secrets: values)
+    }
+
+    /// The secret references a stored bundle lists.
+    private static func references(in payload: String) -> [String] {
+        guard case .map(let fields)? = try? JSONValueParser.parse(payload), case .list(let items)? = fields["secretReferences"] else { return [] }
+        return items.compactMap(\.stringValue)
     }
 
     /// What a restarted hub knows of its agents: their last reports, from the state store.
@@ -214,6 +240,11 @@ public actor AgentHub {
         return true
     }
 
+    /// What is known of one pull site's agent; nil for a site that is not one.
+    public func agentState(_ site: String) -> AgentState? {
+        pullSites.contains(site) ? states[site] ?? AgentState() : nil
+    }
+
     /// What is known of each pull site's agent, by site.
     public func agentStates() -> [String: AgentState] {
         var result: [String: AgentState] = [:]
@@ -224,7 +255,21 @@ public actor AgentHub {
     /// Whether `site`'s agent is stale at `now`: no report for ``Configuration/staleAfter``
     /// (since `since`, when it never reported: the hub's start).
     public func isStale(_ site: String, at now: Date, since start: Date) -> Bool {
-        let last = states[site]?.lastReport ?? start
+        isStale(states[site], at: now, since: start)
+    }
+
+    /// Every pull site's agent as known now, and whether it is stale: one call for all of them.
+    public func agentStates(at now: Date, since start: Date) -> [String: (state: AgentState, stale: Bool)] {
+        var result: [String: (state: AgentState, stale: Bool)] = [:]
+        for site in pullSites {
+            let state = states[site] ?? AgentState()
+            result[site] = (state, isStale(state, at: now, since: start))
+        }
+        return result
+    }
+
+    private func isStale(_ state: AgentState?, at now: Date, since start: Date) -> Bool {
+        let last = state?.lastReport ?? start
         return now.timeIntervalSince(last) >= Double(configuration.staleAfter.components.seconds) + Double(configuration.staleAfter.components.attoseconds) / 1e18
     }
 }

@@ -27,13 +27,19 @@ public struct SiteBundle: Sendable, Hashable {
     /// The bundle of pull site `site` in `desired`; `outputs` gives the known outputs of resources
     /// on other sites (the hub's inventory, agents' reports).
     public static func make(site name: String, desired: DesiredState, outputs: (ResourceID) -> Fields?) -> SiteBundle {
+        make(site: desired.sites[name], named: name, resources: desired.resources.filter { $0.id.site == name }, outputs: outputs)
+    }
+
+    /// The bundle of `site` with its `resources` (in the desired state's order), for a caller
+    /// that grouped the resources by site once for every site.
+    public static func make(site: Site?, named name: String, resources: [DesiredResource], outputs: (ResourceID) -> Fields?) -> SiteBundle {
         var documents: [Value] = []
         var secrets = Set<ReferenceExpression>()
         var waiting: [String] = []
-        if let site = desired.sites[name] {
+        if let site {
             documents.append(siteDocument(site))
         }
-        for resource in desired.resources where resource.id.site == name {
+        for resource in resources {
             var waitedFor = Set<ResourceID>()
             var spec = escapingLiterals(resource.spec, keeping: Set(resource.templatePaths))
             for path in resource.templatePaths {

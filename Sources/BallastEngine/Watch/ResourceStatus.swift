@@ -36,6 +36,16 @@ public struct ResourceStatus: Sendable, Hashable {
         set(kind, status, reason: reason, message: message, at: now)
     }
 
+    /// In a few words: `Ready`, or the condition that says why not (`Failed: …`, `Drifted: …`,
+    /// `not Ready: …`).
+    public var summary: String {
+        if holds(.failed) { return "Failed: \(self[.failed].message)" }
+        if holds(.drifted) { return "Drifted: \(self[.drifted].message)" }
+        if holds(.ready) { return "Ready" }
+        let ready = self[.ready]
+        return "not Ready (\(ready.reason.rawValue))" + (ready.message.isEmpty ? "" : ": \(ready.message)")
+    }
+
     /// Whether the condition holds (is True).
     public func holds(_ kind: ResourceCondition.Kind) -> Bool { conditions[kind]?.status == true }
 }

@@ -45,13 +45,13 @@ extension WatchController {
     public func agentReported(site: String, body: String, report: AgentReportDocument) async throws {
         let now = Date()
         try await agents.reported(site: site, instance: report.instance, body: body, appliedGeneration: report.appliedGeneration, error: report.error, at: now)
-        agentStates = await agents.agentStates()
+        agentStates[site] = await agents.agentState(site)
         take(report, site: site, at: now)
     }
 
     /// Puts a report's conditions and outputs in force here.
     private func take(_ report: AgentReportDocument, site: String, at now: Date) {
-        let declared = Set(desired?.byID.keys.filter { $0.site == site } ?? [])
+        let declared = Set(pullSiteIDs[site] ?? [])
         for status in report.resources where declared.contains(status.id) {
             table.update(status.id, declared: true, at: now) { $0 = status }
         }
@@ -83,30 +83,39 @@ extension WatchController {
 
     func markStaleAgents() async {
         await takeStoredReports()
-        guard let desired else { return }
+        guard desired != nil else { return }
         let now = Date()
-        agentStates = await agents.agentStates()
-        for site in desired.state.sites.values where site.isPull {
-            let state = agentStates[site.name]
-            let stale = await agents.isStale(site.name, at: now, since: startedAt)
-            metrics.agent(
-                site.name, stale: stale, reportAge: state?.lastReport.map { now.timeIntervalSince($0) }, desired: state?.desiredGeneration,
-                applied: state?.appliedGeneration)
+        let known = await agents.agentStates(at: now, since: startedAt)
+        agentStates = known.mapValues(\.state)
+        for (site, (state, stale)) in known {
+            let exported = AgentExport(stale: stale, lastReport: state.lastReport, desired: state.desiredGeneration, applied: state.appliedGeneration)
+            if exportedAgents[site] != exported {
+                exportedAgents[site] = exported
+                metrics.agent(site, stale: stale, lastReport: state.lastReport, desired: state.desiredGeneration, applied: state.appliedGeneration)
+            }
             guard stale else { continue }
-            let last = agentStates[site.name]?.lastReport
+            let last = state.lastReport
             let reason: ConditionReason = last == nil ? .agentNotReported : .agentStale
             let message = last.map { "no report from the site's agent for \(Int(now.timeIntervalSince($0))) s (last at \(Timestamp.string($0))); its state is not known" }
                 ?? "the site's agent has not reported since the hub started"
-            if staleSites.insert(site.name).inserted {
-                logger.warning("pull site stale: its agent stopped reporting", metadata: ["site": "\(site.name)"])
+            if staleSites.insert(site).inserted {
+                logger.warning("pull site stale: its agent stopped reporting", metadata: ["site": "\(site)"])
             }
-            for id in desired.byID.keys where id.site == site.name {
+            for id in pullSiteIDs[site] ?? [] {
                 table.update(id, declared: true, at: now) { status in
                     for kind in ResourceCondition.Kind.allCases { status.set(kind, Bool?.none, reason: reason, message: message, at: now) }
                 }
             }
         }
         metrics.resources(table.counts)
+    }
+
+    /// What the agent metrics last said of a site: exported again only when it changes.
+    struct AgentExport: Equatable {
+        var stale: Bool
+        var lastReport: Date?
+        var desired: Int64?
+        var applied: Int64?
     }
 
     /// What is known of a pull site's agent, for status.

@@ -54,6 +54,10 @@ public actor WatchController {
     var agentOutputs: [ResourceID: Fields] = [:]
     /// Pull sites whose agents are stale now.
     var staleSites = Set<String>()
+    /// The declared resources of each pull site, sorted.
+    var pullSiteIDs: [String: [ResourceID]] = [:]
+    /// What the agent metrics last said, per pull site.
+    var exportedAgents: [String: AgentExport] = [:]
     /// When this controller started: a pull site with no report since is stale after a while.
     let startedAt = Date()
 
@@ -682,7 +686,12 @@ public actor WatchController {
             valid: true, at: now, inputDigest: loaded.inputDigest,
             diagnostics: rendered.split(separator: "\n").map(String.init), resources: new.byID.count, revision: new.revision)
         var counts: [String: Int] = [:]
-        for id in new.byID.keys { counts[id.site, default: 0] += 1 }
+        var pulled: [String: [ResourceID]] = [:]
+        for id in new.byID.keys {
+            counts[id.site, default: 0] += 1
+            if new.state.sites[id.site]?.isPull == true { pulled[id.site, default: []].append(id) }
+        }
+        pullSiteIDs = pulled.mapValues { $0.sorted() }
         let managed = self.managed
         let (added, dropped) = sites.adopt(new.state.sites, resources: counts, keep: { name in managed.contains { $0.site == name } }, date: now)
         for name in added { metrics.site(name, up: true) }

@@ -72,12 +72,13 @@ public struct WatchMetrics: Sendable {
         Gauge(label: "ballast_unowned_sites", dimensions: [], factory: factory).record(unowned)
     }
 
-    /// A pull site's agent: stale or not (`ballast_agent_stale{site}`), the age of its last
-    /// report (`ballast_agent_report_age_seconds{site}`, -1 before the first), and the
-    /// generations published and applied (`ballast_agent_generation{site,which}`).
-    public func agent(_ site: String, stale: Bool, reportAge: Double?, desired: Int64?, applied: Int64?) {
+    /// A pull site's agent: stale or not (`ballast_agent_stale{site}`), when it last reported
+    /// (`ballast_agent_last_report_timestamp_seconds{site}`, Unix time, 0 before the first; the
+    /// age is `time() -` it), and the generations published and applied
+    /// (`ballast_agent_generation{site,which}`).
+    public func agent(_ site: String, stale: Bool, lastReport: Date?, desired: Int64?, applied: Int64?) {
         Gauge(label: "ballast_agent_stale", dimensions: [("site", site)], factory: factory).record(stale ? 1 : 0)
-        Gauge(label: "ballast_agent_report_age_seconds", dimensions: [("site", site)], factory: factory).record(reportAge ?? -1)
+        Gauge(label: "ballast_agent_last_report_timestamp_seconds", dimensions: [("site", site)], factory: factory).record(lastReport?.timeIntervalSince1970 ?? 0)
         Gauge(label: "ballast_agent_generation", dimensions: [("site", site), ("which", "desired")], factory: factory).record(desired ?? 0)
         Gauge(label: "ballast_agent_generation", dimensions: [("site", site), ("which", "applied")], factory: factory).record(applied ?? 0)
     }
