@@ -57,6 +57,34 @@ extension PostgresStateStore {
         }
     }
 
+    public func siteRevisions() async throws -> [SiteRevision] {
+        try await guarded { [self] in
+            var revisions: [SiteRevision] = []
+            let rows = try await client.query(
+                "SELECT site, generation, digest, payload, source_revision, published_at FROM \(unescaped: schema.table("site_revision")) ORDER BY site", logger: logger)
+            for try await row in rows.decode((String, Int64, String, String, String?, Double).self) {
+                revisions.append(SiteRevision(site: row.0, generation: row.1, digest: row.2, payload: row.3, sourceRevision: row.4, publishedAt: Date(timeIntervalSince1970: row.5)))
+            }
+            return revisions
+        }
+    }
+
+    /// Writes copied revisions and reports as they are (``StateStore/restore(_:)``).
+    func restoreAgents(_ snapshot: StateSnapshot, _ connection: PostgresConnection) async throws {
+        for revision in snapshot.siteRevisions {
+            try await connection.query("""
+                INSERT INTO \(unescaped: schema.table("site_revision")) (site, generation, digest, payload, source_revision, published_at)
+                VALUES (\(revision.site), \(revision.generation), \(revision.digest), \(revision.payload), \(revision.sourceRevision), \(revision.publishedAt.timeIntervalSince1970))
+                """, logger: logger)
+        }
+        for report in snapshot.agentReports {
+            try await connection.query("""
+                INSERT INTO \(unescaped: schema.table("agent_report")) (site, received_at, body)
+                VALUES (\(report.site), \(report.receivedAt.timeIntervalSince1970), \(report.body))
+                """, logger: logger)
+        }
+    }
+
     public func saveAgentReport(_ report: AgentReport) async throws {
         try await guarded { [self] in
             try await client.query("""

@@ -602,7 +602,7 @@ public final class PostgresStateStore: StateStore {
                 return (records, intents, outcomes, tokens, key)
             }
         }
-        return try readable {
+        var snapshot = try readable {
             let inventory = try records.map { record throws(StoredRecord.Unreadable) in try record.entry() }
             let intents = try intentRows.map { row throws(StoredRecord.Unreadable) in
                 try StoredRecord.intent(sequence: row.0, runID: row.1, resourceID: row.2, action: row.3, spec: row.4, specDigest: row.5, at: row.6, revision: row.7)
@@ -618,6 +618,9 @@ public final class PostgresStateStore: StateStore {
             guard key.map({ $0.utf8.count == 64 && SpecDigest.bytes(hex: $0) != nil }) ?? true else { throw StoredRecord.Unreadable("the plan key is not 64 hexadecimal digits") }
             return StateSnapshot(inventory: inventory, intents: intents, outcomes: outcomes, tokens: tokens, planKey: key.flatMap { SpecDigest.bytes(hex: $0) })
         }
+        snapshot.siteRevisions = try await siteRevisions()
+        snapshot.agentReports = try await agentReports()
+        return snapshot
     }
 
     public func restore(_ snapshot: StateSnapshot) async throws {
@@ -658,6 +661,7 @@ public final class PostgresStateStore: StateStore {
                     ON CONFLICT (id) DO UPDATE SET key = excluded.key
                     """, logger: self.logger)
             }
+            try await self.restoreAgents(snapshot, connection)
         }
     }
 

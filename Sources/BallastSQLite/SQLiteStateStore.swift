@@ -511,6 +511,12 @@ public final class SQLiteStateStore: StateStore {
         } }
     }
 
+    public func siteRevisions() async throws -> [SiteRevision] {
+        try await guarded { try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM site_revision ORDER BY site").map(Self.siteRevision)
+        } }
+    }
+
     public func saveAgentReport(_ report: AgentReport) async throws {
         try await guarded { try await pool.write { db in
             try db.execute(
@@ -553,7 +559,9 @@ public final class SQLiteStateStore: StateStore {
             }
         }
         let inventory = try readable { try records.map { record throws(StoredRecord.Unreadable) in try record.entry() } }
-        return StateSnapshot(inventory: inventory, intents: intents, outcomes: outcomes, tokens: tokens, planKey: try await planKey(create: false))
+        return StateSnapshot(
+            inventory: inventory, intents: intents, outcomes: outcomes, tokens: tokens, planKey: try await planKey(create: false),
+            siteRevisions: try await siteRevisions(), agentReports: try await agentReports())
     }
 
     public func restore(_ snapshot: StateSnapshot) async throws {
@@ -573,6 +581,16 @@ public final class SQLiteStateStore: StateStore {
                 for token in snapshot.tokens {
                     try db.execute(sql: "INSERT INTO api_token (name, digest, role, created_at) VALUES (?, ?, ?, ?)",
                                    arguments: [token.name, token.digestHex, token.storedRole, token.createdAt.timeIntervalSince1970])
+                }
+                for revision in snapshot.siteRevisions {
+                    try db.execute(
+                        sql: "INSERT INTO site_revision (site, generation, digest, payload, source_revision, published_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        arguments: [revision.site, revision.generation, revision.digest, revision.payload, revision.sourceRevision, revision.publishedAt.timeIntervalSince1970])
+                }
+                for report in snapshot.agentReports {
+                    try db.execute(
+                        sql: "INSERT INTO agent_report (site, received_at, body) VALUES (?, ?, ?)",
+                        arguments: [report.site, report.receivedAt.timeIntervalSince1970, report.body])
                 }
             }
         }

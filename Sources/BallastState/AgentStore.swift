@@ -68,6 +68,9 @@ public protocol AgentStore: Sendable {
     /// The latest published revision of `site`, or nil before the first.
     func siteRevision(_ site: String) async throws -> SiteRevision?
 
+    /// The latest published revision of every pull site, sorted by site.
+    func siteRevisions() async throws -> [SiteRevision]
+
     /// Keeps `report` as its site's last report, replacing the one before. Not fenced: any
     /// replica takes an agent's reports.
     func saveAgentReport(_ report: AgentReport) async throws

@@ -15,7 +15,7 @@ public actor InMemoryStateStore: StateStore {
     private var outboxEvents: [StoredOutboxEvent] = []
     private var outboxSequence: Int64 = 0
     private var cursors: [String: Int64] = [:]
-    private var siteRevisions: [String: SiteRevision] = [:]
+    private var publishedRevisions: [String: SiteRevision] = [:]
     private var reports: [String: AgentReport] = [:]
 
     public init(_ entries: [InventoryEntry] = []) {
@@ -176,12 +176,16 @@ public actor InMemoryStateStore: StateStore {
     }
 
     public func snapshot() -> StateSnapshot {
-        StateSnapshot(inventory: Array(entries.values), intents: intents, outcomes: Array(outcomes.values), tokens: Array(apiTokens.values), planKey: key)
+        StateSnapshot(
+            inventory: Array(entries.values), intents: intents, outcomes: Array(outcomes.values), tokens: Array(apiTokens.values), planKey: key,
+            siteRevisions: Array(publishedRevisions.values), agentReports: Array(reports.values))
     }
 
     public func restore(_ snapshot: StateSnapshot) throws {
         try checkFence()
         guard self.snapshot().isEmpty else { throw StoreError.refused(path: "memory", reason: "the state is not empty") }
+        publishedRevisions = Dictionary(uniqueKeysWithValues: snapshot.siteRevisions.map { ($0.site, $0) })
+        reports = Dictionary(uniqueKeysWithValues: snapshot.agentReports.map { ($0.site, $0) })
         entries = Dictionary(uniqueKeysWithValues: snapshot.inventory.map { ($0.id, $0) })
         intents = snapshot.intents
         outcomes = Dictionary(uniqueKeysWithValues: snapshot.outcomes.map { ($0.intentSequence, $0) })
@@ -202,16 +206,18 @@ public actor InMemoryStateStore: StateStore {
     public func publishSiteRevisions(_ publications: [SitePublication], at: Date) throws -> [SiteRevision] {
         try checkFence()
         return publications.map { publication in
-            if let latest = siteRevisions[publication.site], latest.digest == publication.digest { return latest }
+            if let latest = publishedRevisions[publication.site], latest.digest == publication.digest { return latest }
             let revision = SiteRevision(
-                site: publication.site, generation: (siteRevisions[publication.site]?.generation ?? 0) + 1, digest: publication.digest, payload: publication.payload,
+                site: publication.site, generation: (publishedRevisions[publication.site]?.generation ?? 0) + 1, digest: publication.digest, payload: publication.payload,
                 sourceRevision: publication.sourceRevision, publishedAt: at)
-            siteRevisions[publication.site] = revision
+            publishedRevisions[publication.site] = revision
             return revision
         }
     }
 
-    public func siteRevision(_ site: String) -> SiteRevision? { siteRevisions[site] }
+    public func siteRevision(_ site: String) -> SiteRevision? { publishedRevisions[site] }
+
+    public func siteRevisions() -> [SiteRevision] { publishedRevisions.values.sorted { $0.site < $1.site } }
 
     public func saveAgentReport(_ report: AgentReport) { reports[report.site] = report }
 

@@ -14,7 +14,7 @@ struct StateCommand: AsyncParsableCommand {
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "migrate",
-            abstract: "Copy a state (inventory, journal, API tokens, plan key) into an empty one, and verify the copy.",
+            abstract: "Copy a state (inventory, journal, API tokens, plan key, pull sites' desired states and reports) into an empty one, and verify the copy.",
             discussion: """
             Both states are locked for the copy, so nothing writes to either meanwhile: stop \
             daemons on the source first. The target must be empty; it is written in one \

@@ -209,8 +209,13 @@ struct StateStoreContractTests {
         _ = try await source.recordIntent(JournalIntent(runID: "r2", id: id, action: .update, spec: Fields(), specDigest: "y", at: Date(timeIntervalSince1970: 12), revision: String(repeating: "c", count: 40)))
         try await source.saveToken(APIToken(name: "ci", digest: Array(repeating: 7, count: 32), role: .admin, createdAt: Date(timeIntervalSince1970: 5)))
         _ = try await source.planKey(create: true)
+        // A pull site at generation 3: a copy carries on from it (an agent refuses lower ones).
+        for digest in ["a", "b", "c"] {
+            _ = try await source.publishSiteRevision(site: "edge", digest: digest, payload: "{\"d\":\"\(digest)\"}", sourceRevision: nil, at: Date(timeIntervalSince1970: 20))
+        }
+        try await source.saveAgentReport(AgentReport(site: "edge", receivedAt: Date(timeIntervalSince1970: 21), body: "{}"))
         let snapshot = try await source.snapshot()
-        #expect(snapshot.counts.map(\.rows) == [1, 2, 1, 1, 1])
+        #expect(snapshot.counts.map(\.rows) == [1, 2, 1, 1, 1, 1, 1])
         let (target, _) = try await backend.open(other)
         if backend.name == "in-memory" { return }  // one store per backend there: nothing to copy into
         try await target.restore(snapshot)
@@ -218,6 +223,7 @@ struct StateStoreContractTests {
         #expect(try await target.unfinishedIntents().map(\.sequence) == [first + 1], "what was unfinished stays unfinished")
         let next = try await target.recordIntent(JournalIntent(runID: "r3", id: id, action: .delete, spec: Fields(), specDigest: "z", at: Date()))
         #expect(next > first + 1, "new intents continue after the copied ones")
+        #expect(try await target.publishSiteRevision(site: "edge", digest: "d", payload: "{}", sourceRevision: nil, at: Date()).generation == 4, "generations continue")
         await #expect(throws: StoreError.self, "a state that holds anything is never copied into") { try await target.restore(snapshot) }
     }
 
