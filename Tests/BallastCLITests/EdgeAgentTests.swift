@@ -152,6 +152,39 @@ struct EdgeAgentTests {
         #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("ballast_agent_stale{site=\"edge-berlin\"} 1") }, "\(metrics.split(separator: "\n").filter { $0.contains("agent") })")
     }
 
+    @Test func aSiteHeldForAnotherSitesOutputIsPublishedOnceTheOutputExists() async throws {
+        let hub = try await Hub()
+        defer { Task { await hub.daemon.stop() } }
+        let runner = hub.daemon.runner
+        let agentState = hub.daemon.directory.file("agent")
+        let agent = try await AgentProcess(
+            cli: runner, hub: hub.daemon.watch.baseURL, site: "edge-berlin", tokenFile: try await hub.tokenFile(site: "edge-berlin"), state: agentState,
+            directory: hub.daemon.directory.path)
+        defer { Task { _ = await agent.terminate() } }
+        // A new edge function needs the URL of a bucket on a cloud site that is down: the site's
+        // next desired state is held (never sent without the function).
+        try await hub.daemon.cli(["sim", "outage", "eu-central", "on"])
+        try hub.daemon.writeManifest("late.yaml", """
+            apiVersion: ballast.dev/v1
+            kind: Bucket
+            metadata: { name: late, site: eu-central }
+            spec: {}
+            ---
+            apiVersion: ballast.dev/v1
+            kind: EdgeFunction
+            metadata: { name: late-fn, site: edge-berlin }
+            spec: { runtime: javascript, code: "export default () => 1", env: { ASSETS: "${Bucket/late@eu-central.outputs.url}" } }
+
+            """)
+        #expect(try await WatchProcess.eventually { try await hub.agent("edge-berlin")?["waiting"].map { JSONText.string($0).contains("Bucket/late@eu-central") } == true })
+        #expect(try await hub.agent("edge-berlin")?["desiredGeneration"] == .int(1))
+        // The cloud site comes back and the hub creates the bucket: the held state goes out with
+        // no further edit.
+        try await hub.daemon.cli(["sim", "outage", "eu-central", "off"])
+        #expect(try await WatchProcess.eventually(timeout: .seconds(40)) { try await world(runner, state: agentState, "EdgeFunction/late-fn@edge-berlin") != nil })
+        #expect(try await hub.agent("edge-berlin")?["desiredGeneration"] == .int(2))
+    }
+
     @Test func anAgentTokenReachesItsOwnSiteAndNothingElse() async throws {
         let hub = try await Hub()
         defer { Task { await hub.daemon.stop() } }

@@ -136,4 +136,16 @@ struct AgentHubTests {
         await hub.adopt(try desired(), secrets: secrets, revision: nil, outputs: [network: Fields(["networkId": .string("n")])], publishing: [])
         #expect(await store.siteRevision("edge") == nil)
     }
+
+    @Test func aSiteHeldForAnOutputIsPublishedOnceTheOutputIsKnownWithoutAReload() async throws {
+        let store = InMemoryStateStore()
+        let hub = AgentHub(store: store, key: [], logger: Logger(label: "test"))
+        let state = try desired()
+        await hub.adopt(state, secrets: secrets, revision: nil, outputs: [:], publishing: ["edge"])
+        #expect(await store.siteRevision("edge") == nil, "held: Network/core@cloud's output is not known")
+        #expect(await hub.needsAnotherTry, "the controller tries again without waiting for a reload")
+        await hub.adopt(state, secrets: secrets, revision: nil, outputs: [network: Fields(["networkId": .string("n")])], publishing: ["edge"])
+        #expect(await store.siteRevision("edge")?.generation == 1)
+        #expect(await !hub.needsAnotherTry)
+    }
 }

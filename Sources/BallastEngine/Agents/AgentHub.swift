@@ -67,6 +67,9 @@ public actor AgentHub {
     private var states: [String: AgentState] = [:]
     private var listeners: [String: [ObjectIdentifier: WakeSignal]] = [:]
     private var reportsLoaded = false
+    /// A publication failed, or a site waits for outputs: the controller calls ``adopt`` again
+    /// soon (``needsAnotherTry``), not only at the next reload.
+    private var unfinished = false
     /// The latest revision this process published or read, per site, with its secret
     /// references: a long-poll woken by a publication here is answered without a read.
     private var latest: [String: (revision: SiteRevision, references: [String])] = [:]
@@ -96,17 +99,20 @@ public actor AgentHub {
         // Grouped once: a bundle per site never scans the whole estate.
         var bySite: [String: [DesiredResource]] = [:]
         for resource in desired.resources where publishing.contains(resource.id.site) { bySite[resource.id.site, default: []].append(resource) }
+        unfinished = false
         for site in pulled.sorted() where publishing.contains(site) {
             let bundle = SiteBundle.make(site: desired.sites[site], named: site, resources: bySite[site] ?? [], outputs: { outputs[$0] })
             var state = states[site] ?? AgentState()
             state.waiting = bundle.waiting
             states[site] = state
             guard bundle.waiting.isEmpty else {
+                unfinished = true
                 logger.warning("the desired state of a pull site is held: it needs outputs not known yet", metadata: ["site": "\(site)", "waiting": "\(bundle.waiting.joined(separator: "; "))"])
                 continue
             }
             let missing = bundle.secretReferences.filter { secrets[$0] == nil }
             guard missing.isEmpty else {
+                unfinished = true
                 logger.warning("the desired state of a pull site is held: a secret could not be read", metadata: ["site": "\(site)", "references": "\(missing.map(\.description))"])
                 continue
             }
@@ -119,7 +125,8 @@ public actor AgentHub {
         do {
             current = try await store.publishSiteRevisions(publications, at: Date())
         } catch {
-            logger.warning("could not publish pull sites' desired states; the next reload tries again", metadata: ["sites": "\(publications.count)", "error": "\(error)"])
+            logger.warning("could not publish pull sites' desired states; trying again within a heartbeat", metadata: ["sites": "\(publications.count)", "error": "\(error)"])
+            unfinished = true
             return []
         }
         for revision in current {
@@ -132,6 +139,10 @@ public actor AgentHub {
         for site in published { wake(site) }
         return published
     }
+
+    /// Whether the last ``adopt`` left something unpublished that may go through now: the store
+    /// did not answer (a database restart), or outputs a site waits for may have appeared since.
+    public var needsAnotherTry: Bool { unfinished }
 
     /// Wakes the long-polls of `site` (a revision was published, here or by another replica).
     public func wake(_ site: String) {

@@ -82,6 +82,8 @@ extension WatchController {
     }
 
     func markStaleAgents() async {
+        // What a failed write or a missing output held back is tried again every half heartbeat.
+        if await agents.needsAnotherTry { await publishToAgents(inventory: nil) }
         await takeStoredReports()
         guard desired != nil else { return }
         let now = Date()
