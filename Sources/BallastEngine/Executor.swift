@@ -89,6 +89,7 @@ public struct Executor: Sendable {
         var ready = actions.indices.filter { remaining[$0] == 0 }
         var outputs: [ResourceID: Fields] = [:]
         for (id, observed) in input.observation.resources { outputs[id] = observed.outputs }
+        for (id, reported) in input.observation.reportedOutputs { outputs[id] = reported }
         var report = ApplyReport()
         var finished = Set<Int>()
         var running = 0

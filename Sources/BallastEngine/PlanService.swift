@@ -124,6 +124,7 @@ public struct PlanService: Sendable {
                 observation.agentSites[site] = await AgentHub.describe(site: site, store: store, now: Date())
                 guard let stored = reports.first(where: { $0.site == site }), let report = try? AgentReportDocument(stored.body, site: site) else { continue }
                 for status in report.resources { observation.agentReported[status.id] = status.summary }
+                for (id, outputs) in report.outputs where desired.sites[id.site]?.isPull == true { observation.reportedOutputs[id] = outputs }
             }
         }
         logger.debug("read the inventory and observed sites", metadata: ["managed": "\(inventory.count)", "observed": "\(observation.resources.count)", "elapsed": "\(ContinuousClock.now - start)"])

@@ -12,8 +12,9 @@ struct ApplyCommand: AsyncParsableCommand {
         With manifest paths: plan, show the plan, ask for 'yes' (or --auto-approve), then apply. \
         With one saved plan file (from plan --out): refuse it if the manifests, a secret or any \
         affected resource moved since, else execute exactly its actions. Exit code 1 when any \
-        action failed or a site could not be observed (its resources were not applied); running \
-        apply again resumes with what is left.
+        action failed, a site could not be observed, or a resource waits for outputs a pull \
+        site's agent has not reported (those resources were not applied); running apply again \
+        resumes with what is left.
         """
     )
 
@@ -53,7 +54,7 @@ struct ApplyCommand: AsyncParsableCommand {
             guard let plan = outcome.plan, let desired = outcome.loaded.desired else { throw ExitCode.failure }
             Terminal.standardOutput(PlanTextRenderer(style: Terminal.style, sites: desired.sites).render(plan))
             guard plan.hasChanges else {
-                try Self.failIfUnreached(plan.unknown)
+                try Self.failIfIncomplete(plan)
                 return
             }
             let approved = try approveMassDeletion(plan)
@@ -100,15 +101,20 @@ struct ApplyCommand: AsyncParsableCommand {
             let failed = report.results.filter { $0.status == .failed }
             Terminal.standardError("ballast: error: \(failed.count) action\(failed.count == 1 ? "" : "s") failed; run apply again to retry what is left\n")
         }
-        try Self.failIfUnreached(outcome.plan?.unknown ?? [])
+        if let current = outcome.plan { try Self.failIfIncomplete(current) }
         if !report.succeeded { throw ExitCode.failure }
     }
 
-    /// Resources on sites that could not be observed were neither planned nor applied: the
-    /// estate has not converged, and a pipeline must not read the run as a success.
-    private static func failIfUnreached(_ unreached: [UnknownResource]) throws {
-        guard !unreached.isEmpty else { return }
-        Terminal.standardError("ballast: error: \(Unobserved.describe(unreached)) \(unreached.count == 1 ? "was" : "were") not applied; apply again when they are back\n")
-        throw ExitCode.failure
+    /// Resources on sites that could not be observed, and resources waiting for outputs that
+    /// pull sites' agents have not reported, were neither planned nor applied: the estate has
+    /// not converged, and a pipeline must not read the run as a success.
+    private static func failIfIncomplete(_ plan: Plan) throws {
+        if !plan.unknown.isEmpty {
+            Terminal.standardError("ballast: error: \(Unobserved.describe(plan.unknown)) \(plan.unknown.count == 1 ? "was" : "were") not applied; apply again when they are back\n")
+        }
+        if !plan.waiting.isEmpty {
+            Terminal.standardError("ballast: error: \(Unobserved.describeWaiting(plan.waiting)); they were not applied. The hub daemon (ballast watch) applies them when the reports arrive, or apply again then\n")
+        }
+        if !plan.unknown.isEmpty || !plan.waiting.isEmpty { throw ExitCode.failure }
     }
 }

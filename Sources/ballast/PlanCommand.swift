@@ -64,6 +64,10 @@ struct PlanCommand: AsyncParsableCommand {
             Terminal.standardError("ballast: error: \(Unobserved.describe(plan.unknown)); the plan is incomplete\n")
             ProcessExit.now(1, keepingAlive: (outcome, store))
         }
+        if detailedExitcode && !plan.waiting.isEmpty {
+            Terminal.standardError("ballast: error: \(Unobserved.describeWaiting(plan.waiting)); the plan is incomplete\n")
+            ProcessExit.now(1, keepingAlive: (outcome, store))
+        }
         ProcessExit.now(detailedExitcode && plan.hasChanges ? 2 : 0, keepingAlive: (outcome, store))
     }
 

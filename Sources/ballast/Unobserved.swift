@@ -8,4 +8,10 @@ enum Unobserved {
         let sites = Set(unknown.map(\.id.site)).sorted().joined(separator: ", ")
         return "\(unknown.count) resource\(unknown.count == 1 ? "" : "s") on sites that could not be observed (\(sites))"
     }
+
+    /// `2 resources wait for outputs that pull sites' agents have not reported (DNSRecord/api@cloud, …)`.
+    static func describeWaiting(_ waiting: [UnknownResource]) -> String {
+        let shown = waiting.prefix(5).map(\.id.description).joined(separator: ", ") + (waiting.count > 5 ? ", …" : "")
+        return "\(waiting.count) resource\(waiting.count == 1 ? "" : "s") wait\(waiting.count == 1 ? "s" : "") for outputs that pull sites' agents have not reported (\(TerminalText.safe(shown)))"
+    }
 }

@@ -185,6 +185,66 @@ struct EdgeAgentTests {
         #expect(try await hub.agent("edge-berlin")?["desiredGeneration"] == .int(2))
     }
 
+    @Test func aCloudRecordWaitsForAnEdgeFunctionsURLUntilTheAgentReportsIt() async throws {
+        let link = """
+            apiVersion: ballast.dev/v1
+            kind: EdgeFunction
+            metadata: { name: link-fn, site: edge-berlin }
+            spec: { runtime: javascript, code: "export default () => 1" }
+            ---
+            apiVersion: ballast.dev/v1
+            kind: DNSRecord
+            metadata: { name: link, site: eu-central }
+            spec: { zone: example.com, record: link, type: CNAME, value: "${EdgeFunction/link-fn@edge-berlin.outputs.url}" }
+
+            """
+        let record = "DNSRecord/link@eu-central"
+
+        // A one-off apply with no agent report: everything else is applied, the record is not,
+        // and the run exits 1 naming it.
+        let workspace = try Workspace(edit: berlinPulls)
+        try Data(link.utf8).write(to: URL(fileURLWithPath: workspace.manifests + "/link.yaml"))
+        let applied = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(applied.exitCode == 1)
+        #expect(applied.stdout.contains("Waiting for pull sites' agents to report outputs"), "\(applied.stdout)")
+        #expect(applied.stderr.contains("1 resource waits for outputs that pull sites' agents have not reported (\(record))"), "\(applied.stderr)")
+        let world = try await workspace.run(["sim", "ls"]).stdout
+        #expect(world.contains("Bucket/backups@eu-central"), "what needs no report was applied")
+        #expect(!world.contains(record))
+
+        // On the hub daemon the record waits, with a condition that says so, and is applied with
+        // the function's URL once the agent reports it.
+        let hub = try await Hub()
+        defer { Task { await hub.daemon.stop() } }
+        let runner = hub.daemon.runner
+        try hub.daemon.writeManifest("link.yaml", link)
+        let auth = ["Authorization": "Bearer \(hub.daemon.watch.token)"]
+        #expect(try await WatchProcess.eventually {
+            try await hub.daemon.watch.send("GET", "/v1/resources/\(record)", headers: auth).body.contains("AwaitingAgentOutputs")
+        })
+        #expect(try await hub.daemon.world(record) == nil)
+        let agentState = hub.daemon.directory.file("agent")
+        let agent = try await AgentProcess(
+            cli: runner, hub: hub.daemon.watch.baseURL, site: "edge-berlin", tokenFile: try await hub.tokenFile(site: "edge-berlin"), state: agentState,
+            directory: hub.daemon.directory.path)
+        defer { Task { _ = await agent.terminate() } }
+        #expect(try await WatchProcess.eventually(timeout: .seconds(40)) { try await hub.daemon.world(record) != nil }, "\(agent.standardError.suffix(2000))")
+        let edgeWorld = try await runner.run(["sim", "ls", "-o", "json", "--state", agentState]).stdout
+        guard case .map(let edge) = try JSONValueParser.parse(edgeWorld), case .list(let resources)? = edge["resources"],
+              let function = resources.compactMap(\.fieldsValue).first(where: { $0["id"]?.stringValue == "EdgeFunction/link-fn@edge-berlin" }),
+              let url = function["outputs"]?.fieldsValue?["url"]?.stringValue else {
+            Issue.record("the agent's world has no link-fn URL: \(edgeWorld)")
+            return
+        }
+        #expect(try await hub.daemon.world(record)?.contains(url) == true)
+
+        // A one-off plan afterwards reads the stored report: nothing waits, nothing to do.
+        _ = await hub.daemon.watch.terminate()
+        let plan = try await hub.daemon.cli(["plan", hub.daemon.manifests, "--detailed-exitcode"])
+        #expect(plan.exitCode == 0, "\(plan.stdout)\n\(plan.stderr)")
+        #expect(!plan.stdout.contains("Waiting for"))
+    }
+
     @Test func anAgentTokenReachesItsOwnSiteAndNothingElse() async throws {
         let hub = try await Hub()
         defer { Task { await hub.daemon.stop() } }

@@ -9,6 +9,10 @@ public struct Observation: Sendable {
     /// What pull sites' agents last reported of each resource (`Ready`, or why not), as of the
     /// report ``agentSites`` describes.
     public var agentReported: [ResourceID: String] = [:]
+    /// The outputs pull sites' agents last reported, one entry per resource an agent has applied
+    /// (empty when it has none): they fill references from resources on other sites. A resource
+    /// on a pull site with no entry has not been reported yet.
+    public var reportedOutputs: [ResourceID: Fields] = [:]
 
     public init(resources: [ResourceID: Observed] = [:], unavailableSites: [String: String] = [:]) {
         self.resources = resources

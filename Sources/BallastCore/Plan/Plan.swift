@@ -20,6 +20,10 @@ public struct Plan: Sendable, Hashable {
     /// Resources on pull sites: their agents plan and apply them, never this run (each with
     /// what is known of its agent). Not an error, unlike ``unknown``.
     public var agentManaged: [UnknownResource] = []
+    /// Resources that wait for outputs pull sites' agents have not reported
+    /// (``AwaitedOutputs``): neither planned nor applied. Applying leaves them for the hub
+    /// daemon, which applies them when the reports arrive. Sorted.
+    public var waiting: [UnknownResource] = []
     public var warnings: [String]
     /// Resources that need no action but whose policy (`preventDestroy`, `deletion`, `prune`)
     /// changed: applying records it. Sorted.

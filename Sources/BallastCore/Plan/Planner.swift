@@ -42,6 +42,7 @@ public struct Planner: Sendable {
         var drift: [DriftReport] = []
         var unknown: [UnknownResource] = []
         var agentManaged: [UnknownResource] = []
+        var waiting: [UnknownResource] = []
         var diagnostics: [Diagnostic] = []
         /// Resources whose outputs will not be known when applying (created, replaced, or on
         /// a site that could not be observed).
@@ -61,6 +62,8 @@ public struct Planner: Sendable {
         var drift: [DriftReport] = []
         var unknown: [UnknownResource] = []
         var agentManaged: [UnknownResource] = []
+        var waiting: [UnknownResource] = []
+        var waitingIDs = Set<ResourceID>()
         var warnings: [String] = []
         let schemas = SiteSchemas(sites: input.desired.sites, catalog: catalog)
         let resolver = SpecResolver(secrets: input.secrets)
@@ -72,9 +75,12 @@ public struct Planner: Sendable {
             var layerEnd = layerStart + 1
             while layerEnd < resources.count && resources[layerEnd].layer == resources[layerStart].layer { layerEnd += 1 }
             let unknownSoFar = outputsUnknown
+            let waitingSoFar = waitingIDs
             let slices = ParallelSlices.map(layerStart..<layerEnd, maximumSlices: parallelism * 2) { range in
                 var slice = Slice()
-                for index in range { planResource(resources[index], input: input, schemas: schemas, resolver: resolver, outputsUnknown: unknownSoFar, into: &slice) }
+                for index in range {
+                    planResource(resources[index], input: input, schemas: schemas, resolver: resolver, outputsUnknown: unknownSoFar, waiting: waitingSoFar, into: &slice)
+                }
                 return slice
             }
             for slice in slices {
@@ -82,6 +88,8 @@ public struct Planner: Sendable {
                 drift.append(contentsOf: slice.drift)
                 unknown.append(contentsOf: slice.unknown)
                 agentManaged.append(contentsOf: slice.agentManaged)
+                waiting.append(contentsOf: slice.waiting)
+                waitingIDs.formUnion(slice.waiting.map(\.id))
                 diagnostics.append(contentsOf: slice.diagnostics)
                 outputsUnknown.formUnion(slice.outputsUnknown)
                 policyChanges.append(contentsOf: slice.policyChanges)
@@ -125,28 +133,35 @@ public struct Planner: Sendable {
             actions: actions, drift: drift, unknown: unknown.sorted { $0.id < $1.id }, warnings: warnings)
         plan.policyChanges = policyChanges.sorted()
         plan.agentManaged = agentManaged.sorted { $0.id < $1.id }
+        plan.waiting = waiting.sorted { $0.id < $1.id }
         plan.massDeletion = input.budget?.check(pruned, managed: input.inventory.count)
         return (plan, diagnostics)
     }
 
-    private func planResource(_ resource: DesiredResource, input: Input, schemas: SiteSchemas, resolver: SpecResolver, outputsUnknown: Set<ResourceID>, into slice: inout Slice) {
+    private func planResource(_ resource: DesiredResource, input: Input, schemas: SiteSchemas, resolver: SpecResolver, outputsUnknown: Set<ResourceID>, waiting: Set<ResourceID>, into slice: inout Slice) {
         let id = resource.id
         let layer = resource.layer
-        if let agent = input.observation.agentSites[id.site] {
-            let reported = input.observation.agentReported[id].map { "; reported \($0)" } ?? ""
+        let observation = input.observation
+        if let agent = observation.agentSites[id.site] {
+            let reported = observation.agentReported[id].map { "; reported \($0)" } ?? ""
             slice.agentManaged.append(UnknownResource(id: id, reason: agent + reported))
-            slice.outputsUnknown.append(id)
+            if observation.reportedOutputs[id] == nil { slice.outputsUnknown.append(id) }
             return
         }
-        if let reason = input.observation.unavailableSites[id.site] {
+        if let reason = observation.unavailableSites[id.site] {
             slice.unknown.append(UnknownResource(id: id, reason: reason))
             slice.outputsUnknown.append(id)
             return
         }
+        if !observation.agentSites.isEmpty, let awaited = AwaitedOutputs.awaited(by: resource, observation: observation, waiting: waiting) {
+            slice.waiting.append(UnknownResource(id: id, reason: AwaitedOutputs.reason(awaited, observation: observation)))
+            return
+        }
         let schema = schemas[id.site]?.kinds[id.kind]
-        let observed = input.observation.resources[id]
+        let observed = observation.resources[id]
         let (spec, unknownPaths, typeProblems) = resolver.resolve(resource, schema: schema) {
-            outputsUnknown.isEmpty || !outputsUnknown.contains($0) ? input.observation.resources[$0]?.outputs : nil
+            guard outputsUnknown.isEmpty || !outputsUnknown.contains($0) else { return nil }
+            return observation.resources[$0]?.outputs ?? observation.reportedOutputs[$0]
         }
         if !typeProblems.isEmpty {
             for problem in typeProblems { slice.diagnostics.append(.error("\(id): \(problem.message)", at: resource.fieldLocations[problem.path] ?? resource.location)) }

@@ -18,6 +18,7 @@ public enum PlanJSON {
             }),
             "unknown": .list(plan.unknown.map { .map(Fields(["id": .string($0.id.description), "reason": .string($0.reason)])) }),
             "agentManaged": .list(plan.agentManaged.map { .map(Fields(["id": .string($0.id.description), "agent": .string($0.reason)])) }),
+            "waiting": .list(plan.waiting.map { .map(Fields(["id": .string($0.id.description), "reason": .string($0.reason)])) }),
             "warnings": .list(plan.warnings.map(Value.string)),
         ]
         root["hasChanges"] = .bool(plan.hasChanges)

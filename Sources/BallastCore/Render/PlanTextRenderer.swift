@@ -47,6 +47,12 @@ public struct PlanTextRenderer: Sendable {
                 out += "  ~ \(resource.id)  (\(TerminalText.safe(resource.reason)))\n"
             }
         }
+        if !plan.waiting.isEmpty {
+            out += "\nWaiting for pull sites' agents to report outputs (nothing planned):\n"
+            for resource in plan.waiting {
+                out += "  * \(resource.id)  (\(TerminalText.safe(resource.reason)))\n"
+            }
+        }
         if !plan.unknown.isEmpty {
             out += "\nUnknown (site not observed, nothing planned):\n"
             for resource in plan.unknown {

@@ -77,9 +77,14 @@ public struct Reconciler: Sendable {
         /// Must wait for another resource: a dependency not created yet, or (when pruning) a
         /// dependent not deleted yet.
         case waiting(for: ResourceID)
+        /// Must wait for outputs that a pull site's agent has not reported (``AwaitedOutputs``):
+        /// not retried; the report queues it again.
+        case awaitingOutputs(String)
     }
 
-    public func reconcile(_ id: ResourceID, desired: Desired) async throws -> Outcome {
+    /// Reconciles `id`. `reportedOutputs` holds what pull sites' agents last reported of their
+    /// resources (``Observation/reportedOutputs``), for references to them.
+    public func reconcile(_ id: ResourceID, desired: Desired, reportedOutputs: [ResourceID: Fields] = [:]) async throws -> Outcome {
         let entry = try await store.entry(id)
         guard let resource = desired.byID[id] else {
             guard let entry else { return .unknown }
@@ -88,9 +93,19 @@ public struct Reconciler: Sendable {
         // Observe the resource and its dependencies (their outputs fill references).
         var members = [resource]
         for dependency in resource.dependencies { if let other = desired.byID[dependency] { members.append(other) } }
-        let observation = await Observer(registry: registry, logger: logger).observe(members.map(\.id), sites: desired.state.sites)
+        var observation = await Observer(registry: registry, logger: logger).observe(members.map(\.id), sites: desired.state.sites)
         if let reason = observation.unavailableSites[id.site] { return .siteUnavailable(reason) }
-        if let absent = resource.dependencies.first(where: { desired.byID[$0] != nil && observation.resources[$0] == nil && observation.unavailableSites[$0.site] == nil }) {
+        if !observation.agentSites.isEmpty {
+            for dependency in resource.dependencies where observation.agentSites[dependency.site] != nil {
+                observation.reportedOutputs[dependency] = reportedOutputs[dependency]
+            }
+            if let awaited = AwaitedOutputs.awaited(by: resource, observation: observation) {
+                return .awaitingOutputs(AwaitedOutputs.reason(awaited, observation: observation))
+            }
+        }
+        if let absent = resource.dependencies.first(where: {
+            desired.byID[$0] != nil && observation.resources[$0] == nil && observation.unavailableSites[$0.site] == nil && observation.agentSites[$0.site] == nil
+        }) {
             return .waiting(for: absent)
         }
         // Only the target is planned; its dependencies are observed just for their outputs

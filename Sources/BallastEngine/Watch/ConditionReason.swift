@@ -39,6 +39,9 @@ public struct ConditionReason: RawRepresentable, Sendable, Hashable, CustomStrin
     /// A pull site's resource whose agent has not reported since the hub started.
     public static let agentNotReported = ConditionReason(rawValue: "AgentNotReported")
 
+    /// A resource that refers to an output a pull site's agent has not reported yet.
+    public static let awaitingAgentOutputs = ConditionReason(rawValue: "AwaitingAgentOutputs")
+
     /// `CreateFailed`, `UpdateFailed`, `ReplaceFailed`, `DeleteFailed`; `ReconcileError` when no
     /// action was under way.
     public static func failed(_ action: Action) -> ConditionReason {

@@ -47,6 +47,8 @@ extension ResourceStatus {
             set(.synced, false, reason: .waiting, message: "waiting for \(other)", at: now)
         case .held(let message):
             set(.synced, false, reason: .deletionHeld, message: message, at: now)
+        case .awaitingOutputs(let message):
+            set(.synced, false, reason: .awaitingAgentOutputs, message: message, at: now)
         case .unknown:
             return
         }

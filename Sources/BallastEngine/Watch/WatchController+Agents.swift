@@ -46,18 +46,32 @@ extension WatchController {
         let now = Date()
         try await agents.reported(site: site, instance: report.instance, body: body, appliedGeneration: report.appliedGeneration, error: report.error, at: now)
         agentStates[site] = await agents.agentState(site)
-        take(report, site: site, at: now)
+        await take(report, site: site, at: now)
     }
 
-    /// Puts a report's conditions and outputs in force here.
-    private func take(_ report: AgentReportDocument, site: String, at now: Date) {
+    /// Puts a report's conditions and outputs in force here. Resources that depend on an output
+    /// that appeared or changed are reconciled again (they may have been waiting for it), and
+    /// pull sites that refer to it get it in their next bundle.
+    private func take(_ report: AgentReportDocument, site: String, at now: Date) async {
         let declared = Set(pullSiteIDs[site] ?? [])
         for status in report.resources where declared.contains(status.id) {
             table.update(status.id, declared: true, at: now) { $0 = status }
         }
-        for (id, fields) in report.outputs { agentOutputs[id] = fields }
+        var changed: [ResourceID] = []
+        for (id, fields) in report.outputs where declared.contains(id) && agentOutputs[id] != fields {
+            agentOutputs[id] = fields
+            changed.append(id)
+        }
         staleSites.remove(site)
         metrics.resources(table.counts)
+        guard !changed.isEmpty, let desired else { return }
+        var republish = false
+        for id in changed.sorted() {
+            for dependent in desired.dependents[id] ?? [] {
+                if desired.state.sites[dependent.site]?.isPull == true { republish = republish || dependent.site != site } else { await enqueue(dependent) }
+            }
+        }
+        if republish { await publishToAgents(inventory: nil) }
     }
 
     /// With replicas, an agent reports to whichever it reaches: the others read its reports
@@ -67,7 +81,7 @@ extension WatchController {
         for record in stored where desired.state.sites[record.site]?.isPull == true {
             guard await agents.tookNewer(record),
                   let report = try? AgentReportDocument(record.body, site: record.site) else { continue }
-            take(report, site: record.site, at: record.receivedAt)
+            await take(report, site: record.site, at: record.receivedAt)
         }
     }
 

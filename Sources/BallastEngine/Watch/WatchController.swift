@@ -157,6 +157,9 @@ public actor WatchController {
         managed = Set(inventory.keys)
         desired.managedDependents = Self.dependents(inventory)
         adopt(desired, loaded: loaded)
+        // What the agents reported before this start (stored): references to their outputs
+        // resolve at once, not after their next heartbeat.
+        agentOutputs = outcome.observation?.reportedOutputs ?? [:]
         await publishToAgents(inventory: inventory)
         source.adopted(beforeLoading)
         await announce { $0.source(revision: beforeLoading.revision, held: false, resources: desired.byID.count, at: Date()) }
@@ -261,7 +264,7 @@ public actor WatchController {
             if desired.byID[id] == nil, desired.admittedPrunes.contains(id), !sourceUnchangedForPruning() {
                 outcome = Reconciler.outcome(of: .sourceUnsettled, id: id)
             } else {
-                outcome = try await reconciler.reconcile(id, desired: desired)
+                outcome = try await reconciler.reconcile(id, desired: desired, reportedOutputs: agentOutputs)
             }
         } catch {
             outcome = .failed(.noop, message: "\(error)", retryable: (error as? StoreError)?.isRetryable ?? true)
@@ -290,7 +293,7 @@ public actor WatchController {
             }
         }
         switch outcome {
-        case .upToDate, .refused, .held, .unknown:
+        case .upToDate, .refused, .held, .unknown, .awaitingOutputs:
             if case .refused(let message) = outcome { logger.warning("reconcile refused", metadata: ["id": "\(id)", "error": "\(message)"]) }
             await succeeded(id)
         case .applied(let action, let reason):
@@ -799,7 +802,7 @@ public actor WatchController {
         case .reported: "reported"
         case .siteUnavailable: "site_unavailable"
         case .refused: "refused"
-        case .waiting: "waiting"
+        case .waiting, .awaitingOutputs: "waiting"
         case .held: "held"
         case .unknown: "unknown"
         }

@@ -267,11 +267,11 @@ public actor EdgeAgent {
         } else {
             fields["resources"] = .list([])
         }
+        // Every resource applied here, with no outputs too: the hub learns that it exists, and
+        // resources on other sites that depend on it stop waiting.
         var outputs = Fields()
         if let inventory = try? await store.inventory() {
-            for (id, entry) in inventory where id.site == site {
-                if !entry.outputs.isEmpty { outputs[id.description] = .map(entry.outputs) }
-            }
+            for (id, entry) in inventory where id.site == site { outputs[id.description] = .map(entry.outputs) }
         }
         fields["outputs"] = .map(outputs)
         fields["error"] = problems.isEmpty ? .null : .string(planner.redactor.redact(problems.joined(separator: "\n")))
