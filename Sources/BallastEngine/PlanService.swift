@@ -25,8 +25,12 @@ public struct PlanService: Sendable {
     /// Where relative data paths in site config are resolved (``SiteDataPaths``): the state
     /// directory, made absolute. Nil leaves them as written.
     public var dataDirectory: String?
+    /// The schemas pull sites' agents report, registered in ``registry`` as a source; nil when
+    /// this process does not take them (an agent).
+    public var reportedSchemas: ReportedProviderSchemas?
 
-    public init(registry: ProviderRegistry, store: any StateStore, secrets: any SecretSource = SystemSecretSource(), observeTimeout: Duration = .seconds(30), loader: ManifestLoader? = nil, planKey: [UInt8] = [], budget: DeletionBudget? = .standard, redactor: SecretRedactor = SecretRedactor(), dataDirectory: String? = nil, logger: Logger) {
+    public init(registry: ProviderRegistry, store: any StateStore, secrets: any SecretSource = SystemSecretSource(), observeTimeout: Duration = .seconds(30), loader: ManifestLoader? = nil, planKey: [UInt8] = [], budget: DeletionBudget? = .standard, redactor: SecretRedactor = SecretRedactor(), dataDirectory: String? = nil, reportedSchemas: ReportedProviderSchemas? = nil, logger: Logger) {
+        self.reportedSchemas = reportedSchemas
         self.registry = registry
         self.store = store
         self.secrets = secrets
@@ -73,15 +77,26 @@ public struct PlanService: Sendable {
                 current = ManifestLoader(catalog: catalog, yaml: loader.yaml)
                 loaded = current.load(paths: paths, readStandardInput: readOnce)
             }
-            // A site whose plugin is missing or did not answer cannot be validated or planned.
+            // A site whose plugin is missing or did not answer cannot be validated or planned;
+            // unless only pull sites use it: their agents have it, and check the manifests until
+            // one reports its schema (ReportedProviderSchemas).
             var problems: [Diagnostic] = []
+            let pullOnly = loaded.providersOnlyPullSitesUse
+            if loaded.siteProviders.keys.contains(where: { current.catalog.providers[$0] == nil && pullOnly.contains($0) }) {
+                current = ManifestLoader(catalog: current.catalog, yaml: loader.yaml, acceptsUnknownKinds: true)
+                loaded = current.load(paths: paths, readStandardInput: readOnce)
+            }
             for (name, location) in loaded.siteProviders where current.catalog.providers[name] == nil {
                 guard let problem = registry.unavailability(of: name) else { continue }
-                problems.append(.error("provider '\(name)' is not available: \(problem)", at: location))
+                if pullOnly.contains(name) {
+                    problems.append(.warning("provider '\(name)' is not installed here, and no agent of a pull site that uses it has reported its schema yet: those sites' resources are checked only by their agents until one does", at: location))
+                } else {
+                    problems.append(.error("provider '\(name)' is not available: \(problem)", at: location))
+                }
             }
             if !problems.isEmpty {
                 loaded.diagnostics = Diagnostics(loaded.diagnostics.items + problems)
-                loaded.desired = nil
+                if problems.contains(where: { $0.severity == .error }) { loaded.desired = nil }
             }
         }
         if let dataDirectory, loaded.desired != nil { SiteDataPaths.resolve(&loaded.desired!, catalog: current.catalog, directory: dataDirectory) }
@@ -90,8 +105,33 @@ public struct PlanService: Sendable {
     }
 
     public func plan(_ paths: [String], readStandardInput: @escaping () -> [UInt8] = { [] }) async throws -> Outcome {
-        let loaded = load(paths, readStandardInput: readStandardInput)
+        var loaded = load(paths, readStandardInput: readStandardInput)
+        // Pull sites whose plugin only their agents have: loaded again against the schemas the
+        // agents reported, when the state holds some.
+        if await learnReportedSchemas(for: loaded) {
+            var input: [UInt8]?
+            loaded = load(paths, readStandardInput: {
+                if input == nil { input = readStandardInput() }
+                return input!
+            })
+        }
         return try await plan(loaded, inputs: paths)
+    }
+
+    /// Learns, from the agents' reports the state holds, the schemas of plugins only pull sites
+    /// use and this machine does not have: each agent's for its own site's provider. True when
+    /// one was new.
+    func learnReportedSchemas(for loaded: LoadedManifests) async -> Bool {
+        guard let reportedSchemas else { return false }
+        let wanted = loaded.providersOnlyPullSitesUse.filter { registry.catalog.providers[$0] == nil || reportedSchemas.knows($0) }
+        guard !wanted.isEmpty, let reports = try? await store.agentReports() else { return false }
+        var learned = false
+        for record in reports.sorted(by: { $0.receivedAt < $1.receivedAt }) {
+            guard let provider = loaded.pullSiteProviders[record.site], wanted.contains(provider),
+                  let report = try? AgentReportDocument(record.body, site: record.site), let schema = report.schemas[provider] else { continue }
+            if reportedSchemas.learn(schema) { learned = true }
+        }
+        return learned
     }
 
     public func plan(_ loaded: LoadedManifests, inputs: [String]) async throws -> Outcome {

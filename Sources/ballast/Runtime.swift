@@ -22,6 +22,9 @@ struct Runtime {
     let logger: Logger
     let simWorld: SimWorldStore
     let registry: ProviderRegistry
+    /// Schemas of plugins only pull sites' agents have, as they report them (a source of
+    /// ``registry``, after the plugins found here).
+    let reportedSchemas = ReportedProviderSchemas()
     /// Shared by everything this run prints, logs or stores: knows every secret value resolved.
     let redactor = SecretRedactor()
 
@@ -70,6 +73,7 @@ struct Runtime {
             stateDirectory: dataDirectory, path: environment["PATH"],
             callTimeout: pluginTimeout ?? .seconds(30), probeTimeout: pluginTimeout ?? .seconds(10),
             logger: logger))
+        registry.register(reportedSchemas)
         self.registry = registry
     }
 
@@ -145,7 +149,7 @@ struct Runtime {
     }
 
     func planService(store: any StateStore, planKey: [UInt8] = []) -> PlanService {
-        PlanService(registry: registry, store: store, planKey: planKey, redactor: redactor, dataDirectory: absoluteDataDirectory, logger: logger)
+        PlanService(registry: registry, store: store, planKey: planKey, redactor: redactor, dataDirectory: absoluteDataDirectory, reportedSchemas: reportedSchemas, logger: logger)
     }
 
     /// The state's plan key; created with the state by commands that write (`creating`), a

@@ -3,6 +3,8 @@ import BallastTesting
 import Foundation
 import Testing
 
+private let root = Repository.root(from: #filePath)
+
 /// Makes edge-berlin of the hybrid example a pull site.
 private func berlinPulls(_ text: String) -> String {
     text.replacingOccurrences(
@@ -243,6 +245,62 @@ struct EdgeAgentTests {
         let plan = try await hub.daemon.cli(["plan", hub.daemon.manifests, "--detailed-exitcode"])
         #expect(plan.exitCode == 0, "\(plan.stdout)\n\(plan.stderr)")
         #expect(!plan.stdout.contains("Waiting for"))
+    }
+
+    @Test func aPluginOnlyTheEdgeHasIsValidatedOnTheHubOnceItsAgentReportsItsSchema() async throws {
+        // The ipam example with its data centre made a pull site: the plugin is installed only
+        // where the agent runs (BALLAST_PLUGIN_PATH), never on the hub.
+        let directory = TemporaryDirectory(prefix: "ballast-edge-plugin")
+        defer { directory.remove() }
+        let example = try String(contentsOfFile: root + "/manifests/examples/ipam/estate.yaml", encoding: .utf8)
+        let estate = example.replacingOccurrences(of: "  provider: plugin:ipam\n", with: "  provider: plugin:ipam\n  mode: pull\n")
+        #expect(estate != example)
+        directory.write("manifests/estate.yaml", estate)
+        let hubCLI = CLIRunner(workingDirectory: root)
+        let watch = try await WatchProcess(
+            cli: hubCLI, arguments: [directory.file("manifests"), "--state", directory.file("state"), "--agent-heartbeat", "1s"], directory: directory.path)
+        defer { Task { _ = await watch.terminate() } }
+        #expect(watch.standardError.contains("provider 'plugin:ipam' is not installed here, and no agent of a pull site that uses it has reported its schema yet"), "\(watch.standardError)")
+        let token = try await hubCLI.run(["token", "create", "--site", "dc-lab", "--state", directory.file("state")])
+        directory.write("dc-lab.token", token.stdout)
+
+        let agentCLI = CLIRunner(workingDirectory: root, environment: ["BALLAST_PLUGIN_PATH": root + "/examples/providers"])
+        let agentState = directory.file("agent")
+        let agent = try await AgentProcess(
+            cli: agentCLI, hub: watch.baseURL, site: "dc-lab", tokenFile: directory.file("dc-lab.token"), state: agentState, directory: directory.path)
+        defer { Task { _ = await agent.terminate() } }
+        #expect(try await WatchProcess.eventually {
+            ((try? String(contentsOfFile: agentState + "/ipam/dc-lab.json", encoding: .utf8)) ?? "").contains("web-1.lab.example")
+        }, "\(agent.standardError.suffix(2000))")
+        let auth = ["Authorization": "Bearer \(watch.token)"]
+        func manifests() async throws -> Fields? { try await watch.send("GET", "/v1/manifests", headers: auth).json?.fieldsValue }
+        func generation() async throws -> Value? {
+            let sites = try await watch.send("GET", "/v1/sites", headers: auth).json?.fieldsValue?["sites"]
+            guard case .list(let list)? = sites else { return nil }
+            return list.compactMap(\.fieldsValue).first { $0["name"]?.stringValue == "dc-lab" }?["agent"]?.fieldsValue?["desiredGeneration"]
+        }
+        // The agent's report brings the schema: the hub validates again, and the warning is gone.
+        let validated = try await WatchProcess.eventually {
+            let current = try await manifests()
+            return current?["valid"] == .bool(true) && current?["diagnostics"] == .list([])
+        }
+        let shown = JSONText.string(.map(try await manifests() ?? Fields()))
+        #expect(validated, "\(shown)")
+        let before = try await generation()
+
+        // A field the plugin does not have is now an error on the hub, at its own position, and
+        // never reaches the agent.
+        let typo = estate.replacingOccurrences(of: "  hostname: web-1.lab.example", with: "  hostnme: web-1.lab.example")
+        #expect(typo != estate)
+        let path = directory.file("manifests/estate.yaml")
+        try Data(typo.utf8).write(to: URL(fileURLWithPath: path + ".tmp"))
+        _ = rename(path + ".tmp", path)
+        #expect(try await WatchProcess.eventually { try await manifests()?["valid"] == .bool(false) })
+        let diagnostics = JSONText.string(try await manifests()?["diagnostics"] ?? .null)
+        let line = typo.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("hostnme") }! + 1
+        #expect(diagnostics.contains("estate.yaml:\(line):3: error:") && diagnostics.contains("hostnme"), "\(diagnostics)")
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await generation() == before, "the agent was sent nothing")
     }
 
     @Test func anAgentTokenReachesItsOwnSiteAndNothingElse() async throws {

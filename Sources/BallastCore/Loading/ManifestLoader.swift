@@ -15,16 +15,24 @@ public struct LoadedManifests: Sendable {
     /// the found providers (plugins) to describe before the manifests can be validated against
     /// their schemas.
     public var siteProviders: [String: SourceLocation] = [:]
+    /// The providers only pull sites name (``Site/Mode/providersOnlyPullSitesUse(_:)``), valid
+    /// or not: the hub may lack them, as their agents have them.
+    public var providersOnlyPullSitesUse: Set<String> = []
+    /// The provider of each pull site the Site manifests declare, valid or not.
+    public var pullSiteProviders: [String: String] = [:]
 }
 
 /// Loads manifests from files, directories or standard input, and validates them.
 public struct ManifestLoader: Sendable {
     public var catalog: SchemaCatalog
     public var yaml: YAMLLoader
+    /// See ``ManifestDecoder/acceptsUnknownKinds``.
+    public var acceptsUnknownKinds: Bool
 
-    public init(catalog: SchemaCatalog, yaml: YAMLLoader = YAMLLoader()) {
+    public init(catalog: SchemaCatalog, yaml: YAMLLoader = YAMLLoader(), acceptsUnknownKinds: Bool = false) {
         self.catalog = catalog
         self.yaml = yaml
+        self.acceptsUnknownKinds = acceptsUnknownKinds
         // Part of the manifest format, whatever YAML settings are given.
         self.yaml.parser.textMaps = ManifestDecoder.textMaps
     }
@@ -47,7 +55,7 @@ public struct ManifestLoader: Sendable {
         var documentCount = 0
         var isStandardInput: [Bool] = []
         var digests: [String] = []
-        let decoder = ManifestDecoder(catalog: catalog)
+        let decoder = ManifestDecoder(catalog: catalog, acceptsUnknownKinds: acceptsUnknownKinds)
         for index in inputs.indices {
             let file = files.add(inputs[index].path)
             isStandardInput.append(inputs[index].path == "<stdin>")
@@ -85,7 +93,14 @@ public struct ManifestLoader: Sendable {
         for case .site(let manifest) in documents.joined() where siteProviders[manifest.provider.value] == nil {
             siteProviders[manifest.provider.value] = manifest.provider.location
         }
-        return LoadedManifests(files: files, diagnostics: collected, desired: collected.hasErrors ? nil : desired, inputDigest: digest, documentCount: documentCount, siteProviders: siteProviders)
+        var loaded = LoadedManifests(files: files, diagnostics: collected, desired: collected.hasErrors ? nil : desired, inputDigest: digest, documentCount: documentCount, siteProviders: siteProviders)
+        var sites: [(provider: String, mode: Site.Mode)] = []
+        for case .site(let manifest) in documents.joined() {
+            sites.append((manifest.provider.value, manifest.mode))
+            if manifest.mode == .pull { loaded.pullSiteProviders[manifest.name.value] = manifest.provider.value }
+        }
+        loaded.providersOnlyPullSitesUse = Site.Mode.providersOnlyPullSitesUse(sites)
+        return loaded
     }
 
     /// Fields such as a host File's `source`: the named file (relative to the manifest) is

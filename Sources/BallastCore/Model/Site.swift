@@ -13,6 +13,17 @@ public struct Site: Sendable, Hashable {
         /// The site's agent (`ballast agent`) calls it, on its own machine, from the desired
         /// state it pulls from the hub. The hub never observes, changes or deletes anything there.
         case pull
+
+        /// The providers that only pull sites use, from each site's provider and mode: a hub
+        /// may lack them (their agents have them).
+        public static func providersOnlyPullSitesUse(_ sites: some Sequence<(provider: String, mode: Mode)>) -> Set<String> {
+            var pulled = Set<String>()
+            var pushed = Set<String>()
+            for site in sites {
+                if site.mode == .pull { pulled.insert(site.provider) } else { pushed.insert(site.provider) }
+            }
+            return pulled.subtracting(pushed)
+        }
     }
 
     public var name: String

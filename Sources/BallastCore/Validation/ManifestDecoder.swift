@@ -20,9 +20,15 @@ public struct ManifestDecoder: Sendable {
     /// For each kind, the one provider serving it (kinds served by several are absent).
     private let soleProvider: [String: ProviderSchema]
     private let allKinds: [String]
+    /// Whether a kind no provider here serves is decoded as written rather than refused: set
+    /// when some site's provider is a plugin this machine does not have (only pull sites' agents
+    /// do). Such a resource is then checked where it is placed: a site of that plugin takes it
+    /// unvalidated, any other site refuses the kind.
+    public let acceptsUnknownKinds: Bool
 
-    public init(catalog: SchemaCatalog) {
+    public init(catalog: SchemaCatalog, acceptsUnknownKinds: Bool = false) {
         self.catalog = catalog
+        self.acceptsUnknownKinds = acceptsUnknownKinds
         var servers: [String: [ProviderSchema]] = [:]
         for schema in catalog.providers.values {
             for kind in schema.kinds { servers[kind.kind, default: []].append(schema) }
@@ -119,7 +125,7 @@ public struct ManifestDecoder: Sendable {
         if kind.value == "Estate" {
             return decodeEstate(root: root, name: name, fields: fields, metadata: metadata, diagnostics: &diagnostics)
         }
-        guard allKinds.contains(kind.value) else {
+        guard acceptsUnknownKinds || allKinds.contains(kind.value) else {
             diagnostics.append(.error("unknown kind '\(kind.value)'\(Suggestion.hint(for: kind.value, among: allKinds + ["Site", "Estate"]))", at: kind.location))
             return nil
         }

@@ -12,6 +12,10 @@ public struct AgentReportDocument: Sendable {
     public var resources: [ResourceStatus]
     /// Outputs as the agent reported them, every one on the site.
     public var outputs: [ResourceID: Fields]
+    /// The schemas of the plugins the agent has, by provider name (`plugin:…`): the hub takes
+    /// the one its site uses when it has no such plugin itself (``ReportedProviderSchemas``).
+    /// A malformed one is left out, not an error: the hub then validates as if none came.
+    public var schemas: [String: ProviderSchema] = [:]
 
     public struct Invalid: Error, Sendable, CustomStringConvertible {
         public var description: String
@@ -44,6 +48,14 @@ public struct AgentReportDocument: Sendable {
         }
         self.resources = resources
         self.outputs = outputs
+        if case .map(let reported)? = fields["schemas"] {
+            for entry in reported where entry.key.hasPrefix("plugin:") {
+                let name = entry.key
+                if let schema = try? ProviderSchemaJSON.decode(entry.value, provider: name, origin: "the schema of \(name) that the agent of '\(site)' reported") {
+                    schemas[name] = schema
+                }
+            }
+        }
         instance = fields["instance"]?.stringValue
         appliedGeneration = fields["appliedGeneration"]?.intValue.map(Int64.init)
         error = fields["error"]?.stringValue

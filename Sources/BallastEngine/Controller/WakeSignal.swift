@@ -42,6 +42,12 @@ public final class WakeSignal: Sendable {
         }
     }
 
+    /// Returns true when signalled (now or before), false once the task is cancelled.
+    public func wait() async -> Bool {
+        if state.withLock({ state in defer { state.pending = false }; return state.pending }) { return true }
+        return await signalled()
+    }
+
     /// True when a signal woke it, false when cancelled.
     private func signalled() async -> Bool {
         await withTaskCancellationHandler {

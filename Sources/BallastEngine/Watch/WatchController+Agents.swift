@@ -64,6 +64,7 @@ extension WatchController {
         }
         staleSites.remove(site)
         metrics.resources(table.counts)
+        learnSchema(from: report, site: site)
         guard !changed.isEmpty, let desired else { return }
         var republish = false
         for id in changed.sorted() {
@@ -72,6 +73,19 @@ extension WatchController {
             }
         }
         if republish { await publishToAgents(inventory: nil) }
+    }
+
+    /// The schema of a plugin only the pull sites' agents have, from `site`'s agent: once it is
+    /// new or changed, the manifests in force are validated again against it (a field the
+    /// plugin does not have is then an error here, before any agent sees it).
+    private func learnSchema(from report: AgentReportDocument, site: String) {
+        guard let reportedSchemas = planner.reportedSchemas, let desired, let provider = desired.state.sites[site]?.provider,
+              let schema = report.schemas[provider],
+              Site.Mode.providersOnlyPullSitesUse(desired.state.sites.values.map { ($0.provider, $0.mode) }).contains(provider),
+              reportedSchemas.knows(provider) || planner.registry.catalog.providers[provider] == nil,
+              reportedSchemas.learn(schema) else { return }
+        logger.info("validating the manifests again with the schema a pull site's agent reported", metadata: ["site": "\(site)", "provider": "\(provider)"])
+        revalidation.signal()
     }
 
     /// With replicas, an agent reports to whichever it reaches: the others read its reports
@@ -132,6 +146,11 @@ extension WatchController {
         var lastReport: Date?
         var desired: Int64?
         var applied: Int64?
+    }
+
+    /// The provider `name` uses in the manifests in force; nil before any are in force.
+    public func provider(ofSite name: String) -> String? {
+        desired?.state.sites[name]?.provider
     }
 
     /// What is known of a pull site's agent, for status.

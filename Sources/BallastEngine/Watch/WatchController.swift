@@ -69,6 +69,9 @@ public actor WatchController {
     var desiredLabelKeys: [String] = []
     /// The manifests as last loaded; nil forces the next poll to load them again.
     var fingerprint: ManifestFingerprint?
+    /// Given when the manifests in force must be validated again without changing (a pull
+    /// site's agent reported the schema of a plugin the hub does not have).
+    let revalidation = WakeSignal()
     var table = StatusTable()
     private var sites: SiteBreakers
     var managed = Set<ResourceID>()
@@ -597,20 +600,58 @@ public actor WatchController {
         while !Task.isCancelled {
             await untilResumed()
             let loadedFingerprint = await fingerprint
-            guard let current = await source.nextChange(from: loadedFingerprint, extraFiles: { await self.watchedFiles() }) else { return }
+            let current: ManifestFingerprint
+            switch await nextManifests(after: loadedFingerprint) {
+            case .stopped: return
+            case .changed(let changed): current = changed
+            case .revalidate:
+                guard let loadedFingerprint else { continue }
+                current = loadedFingerprint
+            }
             // Suspended meanwhile: the change waits for the resume (and is looked for again then).
             guard await !suspended else { continue }
-            let loaded = planner.load(source.paths(for: current), readStandardInput: { [] })
-            var diagnostics = loaded.diagnostics
-            var secrets: [ReferenceExpression: String] = [:]
-            if let state = loaded.desired {
-                let resolved = SecretResolver(source: planner.secrets).resolve(state)
-                planner.redactor.learn(resolved.secrets)
-                secrets = resolved.secrets
-                diagnostics.append(contentsOf: resolved.diagnostics)
-            }
-            await reload(loaded, diagnostics: diagnostics, secrets: secrets, fingerprint: current)
+            await loadAndReload(current)
         }
+    }
+
+    private enum ManifestWake: Sendable {
+        case changed(ManifestFingerprint)
+        case revalidate
+        case stopped
+    }
+
+    /// The source's next change, or a request to validate the manifests in force again, which
+    /// comes through here so that loads never overlap (one older than another never wins).
+    private nonisolated func nextManifests(after loaded: ManifestFingerprint?) async -> ManifestWake {
+        await withTaskGroup(of: ManifestWake?.self) { group in
+            group.addTask {
+                guard let changed = await self.source.nextChange(from: loaded, extraFiles: { await self.watchedFiles() }) else { return .stopped }
+                return .changed(changed)
+            }
+            group.addTask { await self.revalidation.wait() ? .revalidate : nil }
+            var first: ManifestWake?
+            while first == nil, let next = await group.next() {
+                first = next
+                if next == nil, Task.isCancelled { break }
+            }
+            group.cancelAll()
+            return first ?? .stopped
+        }
+    }
+
+    /// Loads the manifests of `current`, resolves their secrets, and puts them in force when
+    /// they are valid (``reload(_:diagnostics:secrets:fingerprint:)``).
+    private nonisolated func loadAndReload(_ current: ManifestFingerprint) async {
+        let loaded = planner.load(source.paths(for: current), readStandardInput: { [] })
+        var diagnostics = loaded.diagnostics
+        var secrets: [ReferenceExpression: String] = [:]
+        if let state = loaded.desired {
+            let resolved = SecretResolver(source: planner.secrets).resolve(state)
+            planner.redactor.learn(resolved.secrets)
+            secrets = resolved.secrets
+            diagnostics.append(contentsOf: resolved.diagnostics)
+        }
+        await reload(loaded, diagnostics: diagnostics, secrets: secrets, fingerprint: current)
     }
 
     /// The files secrets and `source` fields of the manifests in force read: watched too.

@@ -76,8 +76,16 @@ public actor EdgeAgent {
     /// the task is cancelled. Errors are logged and retried with backoff.
     public func fetchFirst() async {
         var failures = 0
+        var reportedAt: ContinuousClock.Instant?
         while !Task.isCancelled, cache.entry == nil {
-            failures = await pace(fetchOnce(), failures: failures)
+            let fetch = await fetchOnce()
+            // A refused first state is reported, with this machine's plugin schemas, so that the
+            // hub shows why and can validate the site's manifests itself.
+            if case .quiet = fetch, lastError != nil, reportedAt.map({ ContinuousClock.now - $0 >= heartbeat }) ?? true {
+                reportedAt = ContinuousClock.now
+                _ = await reportOnce()
+            }
+            failures = await pace(fetch, failures: failures)
         }
     }
 
@@ -251,6 +259,18 @@ public actor EdgeAgent {
         }
     }
 
+    /// The schemas of the plugins this machine has for its site (all it has, before the first
+    /// desired state names the site's provider): the hub validates the site's manifests against
+    /// them when it does not have the plugin itself. Built-in providers are left out.
+    func pluginSchemas() async -> Fields {
+        let names = await controller?.provider(ofSite: site).map { [$0] } ?? planner.registry.names
+        var schemas = Fields()
+        for name in names where name.hasPrefix("plugin:") {
+            if let provider = planner.registry.provider(named: name) { schemas[name] = ProviderSchemaJSON.encode(provider.schema()) }
+        }
+        return schemas
+    }
+
     func reportBody(journal: [JournalEvent]) async -> String {
         var fields = Fields([
             "protocolVersion": .int(SiteBundle.protocolVersion), "site": .string(site), "instance": .string(instance),
@@ -274,6 +294,7 @@ public actor EdgeAgent {
             for (id, entry) in inventory where id.site == site { outputs[id.description] = .map(entry.outputs) }
         }
         fields["outputs"] = .map(outputs)
+        fields["schemas"] = .map(await pluginSchemas())
         fields["error"] = problems.isEmpty ? .null : .string(planner.redactor.redact(problems.joined(separator: "\n")))
         return JSONText.string(.map(fields))
     }
