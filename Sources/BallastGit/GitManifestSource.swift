@@ -100,7 +100,7 @@ public final class GitManifestSource: ManifestSource {
                 // A commit's files never change: a new commit alone is ready at once. Files
                 // outside the repository (secrets) may be mid-save, and settle first.
                 if let loaded, current.files == loaded.files { return current }
-                guard let settled = await PolledManifestSource.settled(current, after: settle, clock: clock, look: { fingerprint(extraFiles: await extraFiles()) }) else {
+                guard let settled = await DirectoryManifestSource.settled(current, after: settle, clock: clock, look: { fingerprint(extraFiles: await extraFiles()) }) else {
                     return nil
                 }
                 if settled != loaded { return settled }

@@ -1,3 +1,4 @@
+import BallastCore
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -65,46 +66,18 @@ final class SimWorldWatcher: Sendable {
         previous?()
     }
 
-    /// A reader thread blocked in poll() on inotify and on a stop pipe: no CPU while idle.
+    /// A reader thread blocked in poll() on inotify (``InotifyWatch``): no CPU while idle.
     private func startInotify() -> (@Sendable () -> Void)? {
-        let descriptor = inotify_init1(Int32(IN_CLOEXEC))
-        guard descriptor >= 0, inotify_add_watch(descriptor, directory, UInt32(IN_MODIFY | IN_MOVED_TO | IN_CREATE)) >= 0 else {
-            if descriptor >= 0 { close(descriptor) }
+        // Readers open and lock world.lock too; only changes to the world files count, or every
+        // reader (the feeds included) would wake every feed, forever.
+        guard let watch = InotifyWatch(onEvents: { [weak self] names in
+            if names.contains(where: { $0 != "world.lock" }) { self?.broadcast() }
+        }) else { return nil }
+        guard watch.watch(directory, mask: UInt32(IN_MODIFY | IN_MOVED_TO | IN_CREATE)) else {
+            watch.stop()
             return nil
         }
-        var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else {
-            close(descriptor)
-            return nil
-        }
-        let (stopRead, stopWrite) = (pipeEnds[0], pipeEnds[1])
-        _ = fcntl(stopRead, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(stopWrite, F_SETFD, FD_CLOEXEC)
-        let reader = Thread { [weak self] in
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            var watched = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: stopRead, events: Int16(POLLIN), revents: 0)]
-            while true {
-                watched[0].revents = 0
-                watched[1].revents = 0
-                let ready = poll(&watched, 2, -1)
-                if ready < 0 && errno == EINTR { continue }
-                guard ready > 0, watched[1].revents == 0 else { break }
-                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
-                // Readers open and lock world.lock too; only changes to the world files count,
-                // or every reader (the feeds included) would wake every feed, forever.
-                if Self.touchesWorld(buffer, count: count) { self?.broadcast() }
-            }
-            close(descriptor)
-            close(stopRead)
-        }
-        reader.start()
-        return {
-            var byte: UInt8 = 1
-            _ = write(stopWrite, &byte, 1)
-            close(stopWrite)
-        }
+        return { watch.stop() }
     }
 
     /// Without inotify: the world file's modification time, every ``pollInterval``.
@@ -132,18 +105,5 @@ final class SimWorldWatcher: Sendable {
             times[name] = (try? FileManager.default.attributesOfItem(atPath: directory + "/" + name))?[.modificationDate] as? Date
         }
         return times
-    }
-
-    /// Whether a batch of inotify events names a file other than the lock file.
-    static func touchesWorld(_ buffer: [UInt8], count: Int) -> Bool {
-        let header = MemoryLayout<inotify_event>.size
-        var offset = 0
-        while offset + header <= count {
-            let length = buffer.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)) }
-            let nameBytes = buffer[(offset + header)..<min(count, offset + header + length)].prefix { $0 != 0 }
-            if String(decoding: nameBytes, as: UTF8.self) != "world.lock" { return true }
-            offset += header + length
-        }
-        return false
     }
 }

@@ -175,7 +175,8 @@ struct WatchControllerTests {
     @Test func prunesInFlightStopWhenTheFilesComeBack() async throws {
         let clock = ManualClock()
         let watched = try Watched(clock: clock) { configuration in
-            // A slow poll: the files come back long before the daemon reloads them.
+            // A slow poll (no inotify): the files come back long before the daemon reloads them.
+            configuration.manifestNotify = false
             configuration.manifestPollInterval = .seconds(5)
             configuration.manifestSettle = .milliseconds(10)
             configuration.pruneDelay = .seconds(1)

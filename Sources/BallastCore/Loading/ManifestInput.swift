@@ -68,6 +68,18 @@ public struct ManifestInput: Sendable {
         }
     }
 
+    /// Every directory under `directory` (not itself), as ``yamlFiles(under:)`` walks them:
+    /// where watch mode looks for changes.
+    public static func directories(under directory: String) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var directories: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            guard enumerator.fileAttributes?[.type] as? FileAttributeType == .typeDirectory else { continue }
+            directories.append(directory.hasSuffix("/") ? directory + relative : directory + "/" + relative)
+        }
+        return directories.sorted()
+    }
+
     static func yamlFiles(under directory: String) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         var files: [String] = []

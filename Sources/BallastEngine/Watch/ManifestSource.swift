@@ -2,8 +2,8 @@ import BallastCore
 import Foundation
 
 /// Where watch mode's manifests come from, and how it learns that they changed: a directory
-/// polled with `stat` (``PolledManifestSource``) or a git checkout (`GitManifestSource`), and
-/// next an inotify watch (the scale issue), behind the same requirements.
+/// watched with inotify (``DirectoryManifestSource``) or a git checkout (`GitManifestSource`), behind
+/// the same requirements.
 public protocol ManifestSource: Sendable {
     /// The manifests to start from: what the source holds now, or for a versioned source that
     /// cannot be reached, the revision last put in force. Throws when there is nothing to start
@@ -36,18 +36,29 @@ public protocol ManifestSource: Sendable {
     func status() -> SourceStatus
 }
 
-/// Files and directories checked with `stat` every `interval`, on the controller's clock.
-public struct PolledManifestSource: ManifestSource {
+/// Manifest files and directories, on the local file system. A change is noticed through
+/// inotify (``ManifestDirectoryWatch``: every directory the manifests are in, each subdirectory,
+/// and the directories of the files secrets read), then confirmed by comparing fingerprints
+/// (`stat` only). Idle, it costs nothing but a fingerprint every `verifyInterval`, in case a
+/// change went unreported (a network file system). Where inotify cannot be used, or a directory
+/// cannot be watched, it polls the fingerprint every `interval` instead.
+public struct DirectoryManifestSource: ManifestSource {
     public let paths: [String]
     public var interval: Duration
     public var settle: Duration
+    /// With inotify, how often the fingerprint is compared anyway.
+    public var verifyInterval: Duration
     public var clock: any ControllerClock
+    private let watch: ManifestDirectoryWatch?
 
-    public init(paths: [String], interval: Duration = .seconds(1), settle: Duration = .milliseconds(250), clock: any ControllerClock = SystemControllerClock()) {
+    /// `notify: false` polls every `interval` whatever inotify could do.
+    public init(paths: [String], interval: Duration = .seconds(1), settle: Duration = .milliseconds(250), verifyInterval: Duration = .seconds(30), notify: Bool = true, clock: any ControllerClock = SystemControllerClock()) {
         self.paths = paths
         self.interval = interval
         self.settle = settle
+        self.verifyInterval = verifyInterval
         self.clock = clock
+        watch = notify ? ManifestDirectoryWatch() : nil
     }
 
     public func initial() async throws -> ManifestFingerprint {
@@ -61,8 +72,17 @@ public struct PolledManifestSource: ManifestSource {
     }
 
     public func nextChange(from loaded: ManifestFingerprint?, extraFiles: @Sendable () async -> [String]) async -> ManifestFingerprint? {
+        var first = true
         while !Task.isCancelled {
-            try? await clock.sleep(for: interval)
+            // Watch first, then look: a change made before a directory was watched is seen by
+            // the look, one made after it wakes the wait.
+            switch watch?.arm(paths: paths, extraFiles: await extraFiles()) ?? .unavailable {
+            case .watching(let added):
+                if !first && !added { _ = await watch!.changed.wait(for: verifyInterval, clock: clock) }
+            case .unavailable:
+                try? await clock.sleep(for: interval)
+            }
+            first = false
             if Task.isCancelled { return nil }
             let current = fingerprint(extraFiles: await extraFiles())
             guard current != loaded else { continue }

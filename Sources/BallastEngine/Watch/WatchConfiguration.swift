@@ -7,8 +7,13 @@ public struct WatchConfiguration: Sendable {
     public var workers: Int = 4
     /// Every resource is reconciled at least this often (`--resync`).
     public var resync: Duration = .seconds(600)
-    /// How often the manifest files are checked for changes.
+    /// Whether changes to manifest directories are noticed through inotify (then the files are
+    /// compared only when something changed there, and every `manifestVerifyInterval`).
+    public var manifestNotify = true
+    /// How often the manifest files are compared without inotify.
     public var manifestPollInterval: Duration = .seconds(1)
+    /// How often they are compared anyway with inotify, in case a change went unreported.
+    public var manifestVerifyInterval: Duration = .seconds(30)
     /// How long a changed manifest must stay unchanged before it is loaded.
     public var manifestSettle: Duration = .milliseconds(250)
     /// The global rate limit on reconciles: per second, and the burst it allows.

@@ -103,7 +103,9 @@ public actor WatchController {
     ) {
         self.clock = clock
         self.replicas = replicas
-        self.source = source ?? PolledManifestSource(paths: paths, interval: configuration.manifestPollInterval, settle: configuration.manifestSettle, clock: clock)
+        self.source = source ?? DirectoryManifestSource(
+            paths: paths, interval: configuration.manifestPollInterval, settle: configuration.manifestSettle, verifyInterval: configuration.manifestVerifyInterval,
+            notify: configuration.manifestNotify, clock: clock)
         self.planner = applier.planner
         self.applier = applier
         self.reconciler = Reconciler(registry: applier.planner.registry, store: applier.store, executor: applier.executor, secretsKey: applier.planner.planKey, logger: logger)

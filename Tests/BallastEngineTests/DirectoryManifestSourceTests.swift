@@ -1,0 +1,86 @@
+import BallastCore
+import BallastEngine
+import BallastTesting
+import Foundation
+import Synchronization
+import Testing
+
+/// The manifest directory source notices changes through inotify: these tests give it a poll
+/// interval and a verify interval of an hour on a manual clock that moves a few seconds at
+/// most, so only an inotify event can make it look.
+@Suite("Manifest directories watched with inotify")
+struct DirectoryManifestSourceTests {
+    private static let document = "apiVersion: ballast.dev/v1\nkind: Site\nmetadata: { name: s1 }\nspec: { class: cloud, provider: sim }\n"
+
+    /// Runs `edit` while `nextChange` waits, moving the manual clock 10 ms at a time (settle is
+    /// 10 ms); the fingerprint it returned, or nil after 3 s of clock time.
+    private func change(in directory: TemporaryDirectory, paths: [String]? = nil, extraFiles: [String] = [], _ edit: () throws -> Void) async throws -> ManifestFingerprint? {
+        let clock = ManualClock()
+        let source = DirectoryManifestSource(
+            paths: paths ?? [directory.file("manifests")], interval: .seconds(3600), settle: .milliseconds(10), verifyInterval: .seconds(3600), clock: clock)
+        let loaded = source.fingerprint(extraFiles: extraFiles)
+        let done = Mutex(false)
+        let waiting = Task {
+            let next = await source.nextChange(from: loaded, extraFiles: { extraFiles })
+            done.withLock { $0 = true }
+            return next
+        }
+        // Let it arm and look once before the edit.
+        try await Task.sleep(for: .milliseconds(200))
+        try edit()
+        for _ in 0..<300 where !done.withLock({ $0 }) {
+            try await Task.sleep(for: .milliseconds(10))
+            clock.advance(by: .milliseconds(10))
+            if clock.sleepers == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        waiting.cancel()
+        let result = await waiting.value
+        return result == loaded ? nil : result
+    }
+
+    @Test func aNewFileIsNoticedWithoutPolling() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-inotify")
+        defer { directory.remove() }
+        directory.write("manifests/sites.yaml", Self.document)
+        let changed = try await change(in: directory) { directory.write("manifests/more.yaml", Self.document.replacingOccurrences(of: "s1", with: "s2")) }
+        #expect(changed?.files.keys.contains(directory.file("manifests/more.yaml")) == true)
+    }
+
+    @Test func aFileInADirectoryMadeAfterTheWatchStartedIsNoticed() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-inotify")
+        defer { directory.remove() }
+        directory.write("manifests/sites.yaml", Self.document)
+        let changed = try await change(in: directory) {
+            try FileManager.default.createDirectory(atPath: directory.file("manifests/team-a/apps"), withIntermediateDirectories: true)
+            directory.write("manifests/team-a/apps/app.yaml", Self.document.replacingOccurrences(of: "s1", with: "s3"))
+        }
+        #expect(changed?.files.keys.contains(directory.file("manifests/team-a/apps/app.yaml")) == true)
+    }
+
+    @Test func aNamedFileReplacedByARenameAndASecretFileAreNoticed() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-inotify")
+        defer { directory.remove() }
+        directory.write("manifests/sites.yaml", Self.document)
+        let file = directory.file("manifests/sites.yaml")
+        let replaced = try await change(in: directory, paths: [file]) {
+            directory.write("manifests/.sites.yaml.tmp", Self.document + "# edited\n")
+            _ = rename(directory.file("manifests/.sites.yaml.tmp"), file)
+        }
+        #expect(replaced != nil)
+        directory.write("secrets/token", "one")
+        let secret = try await change(in: directory, extraFiles: [directory.file("secrets/token")]) { directory.write("secrets/token", "two") }
+        #expect(secret != nil)
+    }
+
+    @Test func nothingChangedIsNotAChange() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-inotify")
+        defer { directory.remove() }
+        directory.write("manifests/sites.yaml", Self.document)
+        // An editor's swap file comes and goes; the manifests stay as they were.
+        let changed = try await change(in: directory) {
+            directory.write("manifests/.sites.yaml.swp", "x")
+            try FileManager.default.removeItem(atPath: directory.file("manifests/.sites.yaml.swp"))
+        }
+        #expect(changed == nil)
+    }
+}
