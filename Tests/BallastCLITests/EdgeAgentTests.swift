@@ -303,6 +303,50 @@ struct EdgeAgentTests {
         #expect(try await generation() == before, "the agent was sent nothing")
     }
 
+    @Test func aKilledProcessAtTheEdgeIsRestartedByTheAgentWhileTheHubIsDown() async throws {
+        // A pull site on the host provider: the agent runs a real process on its own machine.
+        let directory = TemporaryDirectory(prefix: "ballast-edge-host")
+        defer { directory.remove() }
+        directory.write("manifests/edge.yaml", """
+            apiVersion: ballast.dev/v1
+            kind: Site
+            metadata: { name: kiosk }
+            spec: { class: edge, provider: host, mode: pull, config: { root: kiosk-root } }
+            ---
+            apiVersion: ballast.dev/v1
+            kind: Process
+            metadata: { name: worker, site: kiosk }
+            spec: { command: sleep, args: ["600"] }
+
+            """)
+        let runner = CLIRunner(workingDirectory: root)
+        let watch = try await WatchProcess(
+            cli: runner, arguments: [directory.file("manifests"), "--state", directory.file("state"), "--agent-heartbeat", "1s"], directory: directory.path)
+        let token = try await runner.run(["token", "create", "--site", "kiosk", "--state", directory.file("state")])
+        directory.write("kiosk.token", token.stdout)
+        let agentState = directory.file("agent")
+        let agent = try await AgentProcess(
+            cli: runner, hub: watch.baseURL, site: "kiosk", tokenFile: directory.file("kiosk.token"), state: agentState, directory: directory.path,
+            arguments: ["--resync", "1s"])
+        let pidFile = agentState + "/kiosk-root/.ballast-host/Process.worker.pid"
+        func pid() -> Int32? { (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }
+        func alive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 && !((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") ?? true) }
+        defer {
+            if let last = pid() { kill(last, SIGKILL) }
+            Task { _ = await agent.terminate() }
+        }
+        #expect(try await WatchProcess.eventually { pid().map(alive) == true }, "\(agent.standardError.suffix(2000))")
+        let first = try #require(pid())
+
+        // The hub dies; then the process is killed. The agent alone starts it again.
+        // A SIGTERM answers the agent's long-poll (60 s) rather than waiting it out.
+        #expect(await watch.terminate(timeout: .seconds(15)) == 0, "the hub stops at once, whatever long-polls are under way")
+        kill(first, SIGKILL)
+        #expect(try await WatchProcess.eventually(timeout: .seconds(30)) { pid().map { $0 != first && alive($0) } == true }, "\(agent.standardError.suffix(2000))")
+        let journal = try await runner.run(["events", "-o", "json", "--state", agentState]).stdout
+        #expect(!journal.contains("\"delete\""), "nothing deleted")
+    }
+
     @Test func anAgentTokenReachesItsOwnSiteAndNothingElse() async throws {
         let hub = try await Hub()
         defer { Task { await hub.daemon.stop() } }

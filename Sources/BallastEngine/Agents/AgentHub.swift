@@ -66,6 +66,9 @@ public actor AgentHub {
     private var secrets: [ReferenceExpression: String] = [:]
     private var states: [String: AgentState] = [:]
     private var listeners: [String: [ObjectIdentifier: WakeSignal]] = [:]
+    /// Set when the daemon shuts down: long-polls are answered at once, so that the HTTP server,
+    /// which waits for the requests under way, stops without waiting out a long-poll.
+    private var closing = false
     private var reportsLoaded = false
     /// A publication failed, or a site waits for outputs: the controller calls ``adopt`` again
     /// soon (``needsAnotherTry``), not only at the next reload.
@@ -144,6 +147,15 @@ public actor AgentHub {
     /// did not answer (a database restart), or outputs a site waits for may have appeared since.
     public var needsAnotherTry: Bool { unfinished }
 
+    /// Answers every long-poll under way now, and every later one at once (the daemon is
+    /// shutting down); the agents ask again, of whichever hub answers then.
+    public func close() {
+        closing = true
+        for signals in listeners.values {
+            for signal in signals.values { signal.signal() }
+        }
+    }
+
     /// Wakes the long-polls of `site` (a revision was published, here or by another replica).
     public func wake(_ site: String) {
         for signal in listeners[site]?.values ?? [:].values { signal.signal() }
@@ -154,7 +166,7 @@ public actor AgentHub {
         guard pullSites.contains(site) else { throw HubError.notPullSite(site) }
         if let answer = try await newer(site, after: after) { return answer }
         let wait = min(wait, configuration.maxWait)
-        if wait > .zero {
+        if wait > .zero, !closing {
             let signal = WakeSignal()
             let id = ObjectIdentifier(signal)
             listeners[site, default: [:]][id] = signal

@@ -231,6 +231,7 @@ public actor WatchController {
     /// Stops taking work: workers finish what they hold, then ``run()`` returns.
     public func stop() async {
         stopping = true
+        await agents.close()
         await queue.shutDown()
     }
 
