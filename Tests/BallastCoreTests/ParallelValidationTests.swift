@@ -77,4 +77,57 @@ struct ParallelValidationTests {
         #expect(actions.isSuperset(of: [.create, .update, .noop, .delete]), "\(actions)")
         #expect(!one.plan.unknown.isEmpty)
     }
+
+    /// Loads `inputs` with every step on `parallelism` cores; a low threshold cuts even these
+    /// small files into chunks, as large ones are.
+    static func load(_ inputs: [ManifestInput], parallelism: Int) -> LoadedManifests {
+        ManifestLoader(catalog: catalog, yaml: YAMLLoader(parallelism: parallelism, parallelThreshold: 1 << 14)).load(inputs)
+    }
+
+    @Test func aTreeOfFilesLoadsAsOneFileOnAnyNumberOfCores() throws {
+        let tree = ManifestCorpus.generateTree(resources: 3_000, files: 60)
+        let many = tree.map { ManifestInput(path: "repo/" + $0.path, bytes: Array($0.text.utf8)) }
+        let one = [ManifestInput(path: "repo/all.yaml", bytes: Array(tree.map(\.text).joined(separator: "\n").utf8))]
+        let manyOnOne = Self.load(many, parallelism: 1), manyOnFour = Self.load(many, parallelism: 4)
+        let oneOnOne = Self.load(one, parallelism: 1), oneOnFour = Self.load(one, parallelism: 4)
+        let resources = try #require(manyOnOne.desired?.resources, "\(manyOnOne.diagnostics.items.prefix(3).map(\.message))")
+        #expect(resources.count == 3_000)
+        #expect(manyOnFour.desired?.resources == resources)
+        #expect(manyOnFour.inputDigest == manyOnOne.inputDigest)
+        #expect(oneOnFour.desired?.resources == oneOnOne.desired?.resources)
+        // Across layouts, the same estate but for where each document was written; and the
+        // same plan.
+        func placeless(_ resources: [DesiredResource]?) -> [DesiredResource] {
+            (resources ?? []).map { resource in
+                var resource = resource
+                resource.location = nil
+                resource.fieldLocations = [:]
+                resource.sourceDirectory = nil
+                return resource
+            }
+        }
+        #expect(placeless(oneOnOne.desired?.resources) == placeless(resources))
+        let plans = try [manyOnOne, oneOnFour].map { loaded in
+            try Planner(catalog: Self.catalog, parallelism: 2).plan(.init(
+                desired: #require(loaded.desired), observation: Observation(), inventory: [:], secrets: [:], inputs: [], inputDigest: "")).plan
+        }
+        #expect(plans[0] == plans[1])
+        #expect(plans[0].count(.create) == 3_000)
+    }
+
+    @Test func mistakesSpreadOverATreeGiveTheSameDiagnosticsOnAnyNumberOfCores() {
+        var tree = ManifestCorpus.generateTree(resources: 3_000, files: 60)
+        tree[7].text += "---\napiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: lost, site: site-99 }\nspec: { versioning: true }\n"
+        tree[31].text += "---\napiVersion: ballast.dev/v1\nkind: Bukcet\nmetadata: { name: typo, site: site-1 }\nspec: {}\n"
+        tree[52].text += "---\n" + tree[12].text.components(separatedBy: "---\n")[1]
+        let many = tree.map { ManifestInput(path: "repo/" + $0.path, bytes: Array($0.text.utf8)) }
+        let rendered = [1, 4].map { parallelism in
+            let loaded = Self.load(many, parallelism: parallelism)
+            return DiagnosticRenderer(files: loaded.files).render(loaded.diagnostics)
+        }
+        for expected in ["unknown site 'site-99'", "unknown kind 'Bukcet'", "duplicate resource"] {
+            #expect(rendered[0].contains(expected), "\(rendered[0])")
+        }
+        #expect(rendered[1] == rendered[0])
+    }
 }

@@ -19,6 +19,9 @@ public struct ManifestInput: Sendable {
     public static func gather(_ paths: [String], readStandardInput: () -> [UInt8], diagnostics: inout [Diagnostic]) -> [ManifestInput] {
         var inputs: [ManifestInput] = []
         var seen = Set<String>()
+        // Files are listed first, then read on every core: a thousand small files cost a
+        // thousand opens and reads, which one thread would do one after another.
+        var listed: [(index: Int, path: String)] = []
         let fileManager = FileManager.default
         for path in paths {
             if path == "-" {
@@ -38,13 +41,32 @@ public struct ManifestInput: Sendable {
                 files = [path]
             }
             for file in files where seen.insert(file).inserted {
-                guard let bytes = readFile(file) else {
-                    diagnostics.append(.error("\(file): cannot be read", at: nil))
-                    continue
-                }
-                inputs.append(ManifestInput(path: file, bytes: bytes))
+                listed.append((inputs.count, file))
+                inputs.append(ManifestInput(path: file, bytes: []))
             }
         }
+        let read = UnsafeMutableBufferPointer<[UInt8]?>.allocate(capacity: listed.count)
+        read.initialize(repeating: nil)
+        defer {
+            read.deinitialize()
+            read.deallocate()
+        }
+        nonisolated(unsafe) let slots = read
+        let files = listed.map(\.path)
+        ParallelSlices.each(files.count, workers: listed.count >= 16 ? System.activeProcessorCount : 1) { slot in
+            slots[slot] = readFile(files[slot])
+        }
+        var unreadable = Set<Int>()
+        for (slot, entry) in listed.enumerated() {
+            guard let bytes = read[slot] else {
+                diagnostics.append(.error("\(entry.path): cannot be read", at: nil))
+                unreadable.insert(entry.index)
+                continue
+            }
+            read[slot] = nil
+            inputs[entry.index].bytes = bytes
+        }
+        if !unreadable.isEmpty { inputs = inputs.enumerated().filter { !unreadable.contains($0.offset) }.map(\.element) }
         return inputs
     }
 

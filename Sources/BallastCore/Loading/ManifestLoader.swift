@@ -56,17 +56,39 @@ public struct ManifestLoader: Sendable {
         var isStandardInput: [Bool] = []
         var digests: [String] = []
         let decoder = ManifestDecoder(catalog: catalog, acceptsUnknownKinds: acceptsUnknownKinds)
+        var fileIDs: [UInt32] = []
         for index in inputs.indices {
-            let file = files.add(inputs[index].path)
+            fileIDs.append(files.add(inputs[index].path))
             isStandardInput.append(inputs[index].path == "<stdin>")
-            digests.append(inputs[index].path + "\u{0}" + InputDigest.digest(inputs[index].bytes))
-            let (decoded, problems) = yaml.loadChunks(taking: &inputs[index].bytes, file: file) {
-                var session = ManifestDecoder.Session()
-                return { root, diagnostics in decoder.decode(root, session: &session, diagnostics: &diagnostics) }
+        }
+        // Files are parsed and decoded on every core, each taken by the next free worker; a
+        // large file is also cut into chunks that run on every core (YAMLLoader).
+        let parsed = UnsafeMutableBufferPointer<(documents: [[ManifestDocument]], diagnostics: [Diagnostic], digest: String)>.allocate(capacity: inputs.count)
+        parsed.initialize(repeating: ([], [], ""))
+        defer {
+            parsed.deinitialize()
+            parsed.deallocate()
+        }
+        inputs.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let items = buffer
+            nonisolated(unsafe) let slots = parsed
+            let yaml = self.yaml
+            let fileIDs = fileIDs
+            ParallelSlices.each(items.count, workers: yaml.parallelism) { index in
+                let digest = items[index].path + "\u{0}" + InputDigest.digest(items[index].bytes)
+                let (decoded, problems) = yaml.loadChunks(taking: &items[index].bytes, file: fileIDs[index]) {
+                    var session = ManifestDecoder.Session()
+                    return { root, diagnostics in decoder.decode(root, session: &session, diagnostics: &diagnostics) }
+                }
+                slots[index] = (decoded, problems, digest)
             }
-            documentCount += decoded.reduce(0) { $0 + $1.count }
-            documents.append(contentsOf: decoded)
-            diagnostics.append(contentsOf: problems)
+        }
+        for index in parsed.indices {
+            documentCount += parsed[index].documents.reduce(0) { $0 + $1.count }
+            documents.append(contentsOf: parsed[index].documents)
+            parsed[index].documents = []
+            diagnostics.append(contentsOf: parsed[index].diagnostics)
+            digests.append(parsed[index].digest)
         }
         var digest = SpecDigest.digest(digests.joined(separator: "\n"))
         if documentCount == 0 && !inputs.isEmpty && !diagnostics.contains(where: { $0.severity == .error }) {

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 extension Array where Element: Sendable {
     /// `map` on every core, in contiguous slices, keeping the order. For CPU-bound work on
@@ -39,6 +40,27 @@ public enum ParallelSlices {
             if start < end { output[slice] = body(start..<end) }
         }
         return results.compactMap { $0 }
+    }
+}
+
+extension ParallelSlices {
+    /// `body` once for each index in `0..<count`, on `workers` threads that take the next index
+    /// as they finish one: for items of uneven cost (files of different sizes). With one
+    /// worker, or one item, it runs on the calling thread, in order.
+    public static func each(_ count: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+        let workers = Swift.min(workers, count)
+        guard workers > 1 else {
+            for index in 0..<count { body(index) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard index < count else { return }
+                body(index)
+            }
+        }
     }
 }
 
