@@ -8,9 +8,11 @@ import Glibc
 /// Pushes the ids of sim resources that changed on one site — whichever process changed them —
 /// as the process's one ``SimWorldWatcher`` reports changes to the world files.
 ///
-/// Each time the world files change, the world is re-read and compared with what was seen
-/// before: records added, removed or given a new revision are reported, and when the site's
-/// outage switches, every resource on it is.
+/// Each time the world files change, the store's change log says which ids on the site were put
+/// or removed since the serial last seen: the cost of a change does not grow with the world.
+/// When the log does not reach back that far (another process folded the journal into a new
+/// snapshot), the site's records are compared with the ids known and the serial last seen; and
+/// when the site's outage switches, every resource on it is reported.
 struct SimChangeFeed: Sendable {
     let world: SimWorldStore
     let site: Site
@@ -19,23 +21,36 @@ struct SimChangeFeed: Sendable {
         let (ids, output) = AsyncStream<ResourceID>.makeStream()
         // Subscribed before the baseline is taken: no change after it goes unnoticed.
         let ticks = world.watcher.changes()
-        let baseline = world.latest.value
+        let baseline = world.latest.value.map { world in (serial: world.serial, revisions: Self.revisions(of: world, site: site), outage: world.outages[site.name]) }
         let watcher = Task { [world, site] in
             var start = baseline
             // Only a store that has never read its world has no baseline yet.
-            if start == nil { start = try? await world.snapshot() }
-            var known = start.map { Self.revisions(of: $0, site: site) } ?? [:]
-            var outage = start?.outages[site.name]
+            if start == nil { start = try? await world.baseline(of: site.name) }
+            var seen = start?.serial ?? 0
+            var known = Set(start?.revisions.keys ?? [:].keys)
+            var outage = start?.outage
             for await _ in ticks {
-                guard let snapshot = try? await world.snapshot() else { continue }
-                let now = Self.revisions(of: snapshot, site: site)
-                var changed = Set(now.filter { known[$0.key] != $0.value }.keys)
-                changed.formUnion(known.keys.filter { now[$0] == nil })
-                if snapshot.outages[site.name] != outage {
-                    changed.formUnion(now.keys)
-                    outage = snapshot.outages[site.name]
+                guard let delta = try? await world.changes(on: site.name, after: seen) else { continue }
+                var changed: Set<ResourceID>
+                if let ids = delta.ids {
+                    changed = Set(ids)
+                    known.formUnion(ids)
+                    known.subtract(delta.removed)
+                } else {
+                    let current = delta.current ?? [:]
+                    changed = Set(current.filter { $0.value > seen }.keys)
+                    changed.formUnion(known.subtracting(current.keys))
+                    known = Set(current.keys)
                 }
-                known = now
+                if delta.outage != outage {
+                    // An outage concerns every resource on the site.
+                    outage = delta.outage
+                    if let all = try? await world.baseline(of: site.name) {
+                        changed.formUnion(all.revisions.keys)
+                        known = Set(all.revisions.keys)
+                    }
+                }
+                seen = delta.serial
                 for id in changed.sorted() { output.yield(id) }
             }
             output.finish()

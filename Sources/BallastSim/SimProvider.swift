@@ -33,14 +33,9 @@ public struct SimProvider: Provider {
 
     public func observe(_ ids: [ResourceID], site: Site) async throws(ProviderError) -> [ResourceID: Observed] {
         try await prepare(site, mutating: false)
-        let snapshot = try await world.snapshot()
-        try checkOutage(site, snapshot)
-        var result: [ResourceID: Observed] = [:]
-        result.reserveCapacity(ids.count)
-        for id in ids {
-            if let record = snapshot.records[id] { result[id] = record.observed }
-        }
-        return result
+        let (records, outages) = try await world.records(ids)
+        try checkOutage(site, outages: outages)
+        return records.mapValues(\.observed)
     }
 
     public func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
@@ -107,8 +102,12 @@ public struct SimProvider: Provider {
     }
 
     private func checkOutage(_ site: Site, _ world: SimWorld) throws(ProviderError) {
+        try checkOutage(site, outages: world.outages)
+    }
+
+    private func checkOutage(_ site: Site, outages: [String: Bool]) throws(ProviderError) {
         let configured = site.config["outage"]?.boolValue ?? false
-        if world.outages[site.name] ?? configured {
+        if outages[site.name] ?? configured {
             throw ProviderError(.unavailable, "site \(site.name) is in outage")
         }
     }

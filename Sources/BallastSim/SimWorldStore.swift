@@ -19,6 +19,12 @@ public actor SimWorldStore {
     private var loaded = false
     private var journalBytesSinceSnapshot = 0
     private var snapshotBytes = 0
+    /// The resource each serial after ``changeLogFloor`` changed, oldest first: change feeds read it
+    /// rather than compare a whole site on every change. Bounded; reset when the world is read
+    /// afresh (another process folded the journal into a snapshot).
+    private var changeLog: [(serial: Int, id: ResourceID, removed: Bool)] = []
+    private var changeLogFloor = 0
+    static let changeLogLimit = 100_000
 
     /// The world as this store last read or wrote it, readable without awaiting the actor: a
     /// change feed takes it as its baseline the moment it starts, so no change made after
@@ -37,6 +43,76 @@ public actor SimWorldStore {
     private var snapshotPath: String { directory + "/world.snapshot" }
     private var journalPath: String { directory + "/world.journal" }
     private var lockPath: String { directory + "/world.lock" }
+
+    /// What changed on a site after a serial, for its change feed.
+    public struct SiteChanges: Sendable {
+        /// The world's serial now: ask after it next time.
+        public var serial: Int
+        /// The ids on the site put or removed since, in order; nil when the change log no longer
+        /// reaches back so far (then ``current`` is set).
+        public var ids: [ResourceID]?
+        /// Of ``ids``, those whose last change removed them.
+        public var removed: Set<ResourceID> = []
+        /// When ``ids`` is nil: every id on the site now, with the serial of its last change.
+        public var current: [ResourceID: Int]?
+        /// The site's outage switch now (`ballast sim outage`; nil when never set).
+        public var outage: Bool?
+    }
+
+    /// What changed on `site` after serial `after`, read from the change log: the cost follows
+    /// the changes, not the size of the world (unless the log does not reach back that far).
+    public func changes(on site: String, after serial: Int) throws(ProviderError) -> SiteChanges {
+        try withLock(LOCK_SH) { () throws(ProviderError) in try updatingLatest { () throws(ProviderError) in try refresh() } }
+        guard serial >= changeLogFloor else {
+            return SiteChanges(serial: world.serial, ids: nil, current: revisions(on: site), outage: world.outages[site])
+        }
+        var ids: [ResourceID] = []
+        var removed = Set<ResourceID>()
+        // The log is in serial order: look back from the end to the first entry not needed.
+        var index = changeLog.endIndex
+        while index > changeLog.startIndex, changeLog[index - 1].serial > serial { index -= 1 }
+        for entry in changeLog[index...] where entry.id.site == site {
+            ids.append(entry.id)
+            if entry.removed { removed.insert(entry.id) } else { removed.remove(entry.id) }
+        }
+        return SiteChanges(serial: world.serial, ids: ids, removed: removed, current: nil, outage: world.outages[site])
+    }
+
+    /// Every id on `site`, with the serial of its last change, and the world's serial: where a
+    /// change feed starts.
+    public func baseline(of site: String) throws(ProviderError) -> (serial: Int, revisions: [ResourceID: Int], outage: Bool?) {
+        try withLock(LOCK_SH) { () throws(ProviderError) in try updatingLatest { () throws(ProviderError) in try refresh() } }
+        return (world.serial, revisions(on: site), world.outages[site])
+    }
+
+    private func revisions(on site: String) -> [ResourceID: Int] {
+        var result: [ResourceID: Int] = [:]
+        for (id, record) in world.records where id.site == site { result[id] = record.revision }
+        return result
+    }
+
+    /// The records of `ids` that exist, and the outage switches, without handing out the whole
+    /// world (a copy shared with a caller makes the next change copy every record).
+    public func records(_ ids: [ResourceID]) throws(ProviderError) -> (records: [ResourceID: SimWorld.Record], outages: [String: Bool]) {
+        try withLock(LOCK_SH) { () throws(ProviderError) in try updatingLatest { () throws(ProviderError) in try refresh() } }
+        var found: [ResourceID: SimWorld.Record] = [:]
+        found.reserveCapacity(ids.count)
+        for id in ids { if let record = world.records[id] { found[id] = record } }
+        return (found, world.outages)
+    }
+
+    private func log(_ change: SimWorld.Change, serial: Int) {
+        switch change {
+        case .put(let record): changeLog.append((serial, record.id, false))
+        case .remove(let id): changeLog.append((serial, id, true))
+        case .outage: break  // read as the switch's value: an outage concerns a whole site
+        }
+        if changeLog.count > Self.changeLogLimit {
+            let dropped = changeLog.count - Self.changeLogLimit / 2
+            changeLogFloor = changeLog[dropped - 1].serial
+            changeLog.removeFirst(dropped)
+        }
+    }
 
     /// The world as it is now on disk.
     public func snapshot() throws(ProviderError) -> SimWorld {
@@ -59,6 +135,7 @@ public actor SimWorldStore {
                     serial += 1
                     text += change.encoded(serial: serial) + "\n"
                     world.apply(change, serial: serial)
+                    log(change, serial: serial)
                 }
                 try append(text)
                 if journalBytesSinceSnapshot > max(1 << 20, snapshotBytes) { try compact() }
@@ -133,6 +210,9 @@ public actor SimWorldStore {
             }
             snapshotInode = currentSnapshot
             loaded = true
+            // What changed before this read is not known one by one.
+            changeLog = []
+            changeLogFloor = world.serial
         }
         let (bytes, size) = try read(journalPath, from: journalOffset)
         if size < journalOffset {
@@ -145,6 +225,7 @@ public actor SimWorldStore {
         for value in Self.parse(lines, in: bytes) {
             guard let value, let (change, serial) = SimWorld.Change.decode(value) else { continue }
             world.apply(change, serial: serial)
+            log(change, serial: serial)
         }
         journalOffset += consumed
         journalBytesSinceSnapshot = journalOffset

@@ -315,7 +315,9 @@ public actor WatchController {
                     metrics.healed(after: triggeredAt[id].map { clock.now - $0 })
                     logger.info("healed", metadata: ["id": "\(id)", "action": "\(action.rawValue)", "reason": "\(reason.rawValue)"])
                 }
-                for dependent in desired?.dependents[id] ?? [] { await enqueue(dependent) }
+                // At start-up the apply took dependents after what they depend on, in the same
+                // plan: queuing them again would reconcile thousands of resources for nothing.
+                if !startup { for dependent in desired?.dependents[id] ?? [] { await enqueue(dependent) } }
             }
             await succeeded(id)
         case .failed(_, let message, let retryable):
