@@ -201,7 +201,10 @@ public actor ReplicaMembership {
         held.removeAll()
         releasing.removeAll()
         do {
-            try await bounded("leaving") { [store, id] in try await store.leave(replica: id) }
+            // Leaving is worth waiting for longer than a lease round (a loaded database): the
+            // sites go to the others at once rather than after the ttl. Past the ttl, they
+            // would have lapsed anyway.
+            try await bounded("leaving", within: ttl) { [store, id] in try await store.leave(replica: id) }
             logger.info("replica left; its sites go to the others", metadata: ["replica": "\(id)"])
         } catch {
             logger.warning("could not give up the site leases; they lapse after the ttl", metadata: ["replica": "\(id)", "error": "\(error)"])
@@ -218,8 +221,8 @@ public actor ReplicaMembership {
     /// A lease round must not wait on the state for longer than half a ttl: a round stuck on a
     /// database that went away would let the leases lapse unnoticed (and `/readyz` report
     /// ready). The call is cancelled and the round fails; the next one tries again.
-    private func bounded<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let limit = max(interval, ttl / 2)
+    private func bounded<T: Sendable>(_ what: String, within given: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let limit = given ?? max(interval, ttl / 2)
         return try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await body() }
             group.addTask {
