@@ -70,8 +70,8 @@ final class SimWorldWatcher: Sendable {
     private func startInotify() -> (@Sendable () -> Void)? {
         // Readers open and lock world.lock too; only changes to the world files count, or every
         // reader (the feeds included) would wake every feed, forever.
-        guard let watch = InotifyWatch(onEvents: { [weak self] names in
-            if names.contains(where: { $0 != "world.lock" }) { self?.broadcast() }
+        guard let watch = InotifyWatch(onEvents: { [weak self] events in
+            if events.contains(where: { $0.name != "world.lock" }) { self?.broadcast() }
         }) else { return nil }
         guard watch.watch(directory, mask: UInt32(IN_MODIFY | IN_MOVED_TO | IN_CREATE)) else {
             watch.stop()

@@ -1,5 +1,5 @@
 import BallastCore
-import BallastEngine
+@testable import BallastEngine
 import BallastTesting
 import Foundation
 import Synchronization
@@ -82,5 +82,38 @@ struct DirectoryManifestSourceTests {
             try FileManager.default.removeItem(atPath: directory.file("manifests/.sites.yaml.swp"))
         }
         #expect(changed == nil)
+    }
+}
+
+/// What wakes the manifest watch: anything under a manifest directory, and in its parent only
+/// what names it (a busy home directory holding the manifests must not wake the daemon).
+@Suite("Manifest directory watch")
+struct ManifestDirectoryWatchTests {
+    @Test func theParentCountsOnlyForTheManifestDirectory() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-inotify")
+        defer { directory.remove() }
+        directory.write("home/manifests/team/app.yaml", "x: 1\n")
+        directory.write("home/notes.txt", "")
+        let manifests = directory.file("home/manifests")
+        let watched = try #require(ManifestDirectoryWatch.directories(paths: [manifests], extraFiles: [directory.file("home/secret")]))
+        #expect(watched[manifests] == .some(nil) && watched[manifests + "/team"] == .some(nil))
+        // The parent holds a secret file too: every name there counts.
+        #expect(watched[directory.file("home")] == .some(nil))
+        let parentOnly = try #require(ManifestDirectoryWatch.directories(paths: [manifests], extraFiles: []))
+        #expect(parentOnly[directory.file("home")] == .some(["manifests"]))
+
+        let watch = ManifestDirectoryWatch()
+        guard case .watching = watch.arm(paths: [manifests], extraFiles: []) else { Issue.record("inotify is not available here"); return }
+        try await Task.sleep(for: .milliseconds(100))
+        _ = await watch.changed.wait(for: .zero, clock: SystemControllerClock())
+        directory.write("home/notes.txt", "busy")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await watch.changed.wait(for: .zero, clock: SystemControllerClock()) == false, "a file beside the manifests woke nothing")
+        directory.write("home/manifests/team/app.yaml", "x: 2\n")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await watch.changed.wait(for: .zero, clock: SystemControllerClock()), "a manifest did")
+        try FileManager.default.moveItem(atPath: manifests, toPath: directory.file("home/manifests.old"))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await watch.changed.wait(for: .zero, clock: SystemControllerClock()), "the directory moved away did")
     }
 }

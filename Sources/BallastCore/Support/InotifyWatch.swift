@@ -5,8 +5,8 @@ import Glibc
 #endif
 
 /// One inotify instance and the thread that reads it: blocked in `poll()` on the instance and a
-/// stop pipe, so it costs no CPU while nothing changes. Each batch of events goes to `onEvents`
-/// as the names they carry (empty for an event on a watched directory itself).
+/// stop pipe, so it costs no CPU while nothing changes. Each batch of events goes to `onEvents`,
+/// each as the path watched and the name it carries (empty for an event on that path itself).
 ///
 /// Shared by the sim world's change feed and watch mode's manifest directories.
 public final class InotifyWatch: Sendable {
@@ -19,11 +19,22 @@ public final class InotifyWatch: Sendable {
     private struct State {
         var stopped = false
         var watches: [String: Int32] = [:]
+        var paths: [Int32: String] = [:]
     }
-    private let state = Mutex(State())
+    /// Shared with the reader thread, which names each event's watched path.
+    private final class Shared: Sendable {
+        let state = Mutex(State())
+    }
+    private let shared = Shared()
+
+    /// One event: the path watched (nil when it is no longer watched), and the name within it.
+    public struct Event: Sendable {
+        public var watched: String?
+        public var name: String
+    }
 
     /// Nil when inotify cannot be used here (no kernel support, or the per-user instance limit).
-    public init?(onEvents: @escaping @Sendable (_ names: [String]) -> Void) {
+    public init?(onEvents: @escaping @Sendable (_ events: [Event]) -> Void) {
         let descriptor = inotify_init1(Int32(IN_CLOEXEC))
         guard descriptor >= 0 else { return nil }
         var pipeEnds: [Int32] = [0, 0]
@@ -36,6 +47,7 @@ public final class InotifyWatch: Sendable {
         _ = fcntl(stopWrite, F_SETFD, FD_CLOEXEC)
         self.descriptor = descriptor
         self.stopWrite = stopWrite
+        let shared = self.shared
         let reader = Thread {
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             var watched = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: stopRead, events: Int16(POLLIN), revents: 0)]
@@ -48,7 +60,9 @@ public final class InotifyWatch: Sendable {
                 let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else { break }
-                onEvents(Self.names(buffer, count: count))
+                let raw = Self.events(buffer, count: count)
+                let paths = shared.state.withLock { $0.paths }
+                onEvents(raw.map { Event(watched: paths[$0.watch], name: $0.name) })
             }
             close(descriptor)
             close(stopRead)
@@ -65,31 +79,35 @@ public final class InotifyWatch: Sendable {
     /// renews its watch, on the inode it names now.
     @discardableResult
     public func watch(_ path: String, mask: UInt32 = directoryEvents) -> Bool {
-        state.withLock { state in
+        shared.state.withLock { state in
             guard !state.stopped else { return false }
             let watch = inotify_add_watch(descriptor, path, mask)
             guard watch >= 0 else { return false }
             state.watches[path] = watch
+            state.paths[watch] = path
             return true
         }
     }
 
     /// Stops watching `path`.
     public func unwatch(_ path: String) {
-        state.withLock { state in
+        shared.state.withLock { state in
             guard !state.stopped, let watch = state.watches.removeValue(forKey: path) else { return }
+            // Two paths may name one directory (one watch): it stays while the other needs it.
+            if state.watches.values.contains(watch) { return }
+            state.paths[watch] = nil
             _ = inotify_rm_watch(descriptor, watch)
         }
     }
 
     /// The paths watched now.
     public var watched: Set<String> {
-        state.withLock { Set($0.watches.keys) }
+        shared.state.withLock { Set($0.watches.keys) }
     }
 
     /// Ends the reader thread, which closes the instance. Further calls do nothing.
     public func stop() {
-        let first = state.withLock { state -> Bool in
+        let first = shared.state.withLock { state -> Bool in
             defer { state.stopped = true }
             return !state.stopped
         }
@@ -99,17 +117,18 @@ public final class InotifyWatch: Sendable {
         close(stopWrite)
     }
 
-    /// The names a batch of events carries, in order.
-    static func names(_ buffer: [UInt8], count: Int) -> [String] {
+    /// The watch descriptor and name of each event in a batch, in order.
+    static func events(_ buffer: [UInt8], count: Int) -> [(watch: Int32, name: String)] {
         let header = MemoryLayout<inotify_event>.size
-        var names: [String] = []
+        var events: [(watch: Int32, name: String)] = []
         var offset = 0
         while offset + header <= count {
+            let watch = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int32.self) }
             let length = buffer.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)) }
             let nameBytes = buffer[(offset + header)..<min(count, offset + header + length)].prefix { $0 != 0 }
-            names.append(String(decoding: nameBytes, as: UTF8.self))
+            events.append((watch, String(decoding: nameBytes, as: UTF8.self)))
             offset += header + length
         }
-        return names
+        return events
     }
 }

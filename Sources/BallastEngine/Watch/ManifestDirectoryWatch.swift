@@ -1,5 +1,6 @@
 import BallastCore
 import Foundation
+import Logging
 import Synchronization
 
 /// The inotify watch on the directories manifests live in, for ``DirectoryManifestSource``: any
@@ -13,6 +14,20 @@ final class ManifestDirectoryWatch: Sendable {
         case unavailable
     }
     private let instance = Mutex(Instance.notStarted)
+    /// For a directory watched only because a manifest directory is in it: the names there
+    /// that count. Other events there (a busy home directory) wake nothing.
+    private let onlyNames = NameFilters()
+
+    /// Shared with the reader thread's callback (which must not hold the watch itself).
+    private final class NameFilters: Sendable {
+        let byDirectory = Mutex([String: Set<String>]())
+    }
+    private let logger: Logger?
+    private let warned = Mutex(false)
+
+    init(logger: Logger? = nil) {
+        self.logger = logger
+    }
 
     /// What arming found.
     enum Armed {
@@ -28,12 +43,26 @@ final class ManifestDirectoryWatch: Sendable {
     /// subdirectories and its parent, and the directory of each file), and stops watching the
     /// others.
     func arm(paths: [String], extraFiles: [String]) -> Armed {
-        guard let directories = Self.directories(paths: paths, extraFiles: extraFiles), let watch = started() else { return .unavailable }
+        guard let directories = Self.directories(paths: paths, extraFiles: extraFiles) else { return .unavailable }
+        guard let watch = started() else {
+            warnOnce("inotify cannot be used here; manifest changes are found by comparing the files every second")
+            return .unavailable
+        }
+        let wanted = Set(directories.keys)
+        onlyNames.byDirectory.withLock { $0 = directories.compactMapValues { $0 } }
         let before = watch.watched
-        for stale in before.subtracting(directories) { watch.unwatch(stale) }
+        for stale in before.subtracting(wanted) { watch.unwatch(stale) }
         // Watching again renews a watch on the directory a path names now (one replaced by a rename).
-        guard directories.allSatisfy({ watch.watch($0) }) else { return .unavailable }
-        return .watching(added: !directories.isSubset(of: before))
+        guard wanted.allSatisfy({ watch.watch($0) }) else {
+            warnOnce("a manifest directory cannot be watched with inotify (fs.inotify.max_user_watches may be reached: raise it with sysctl); manifest changes are found by comparing the files every second")
+            return .unavailable
+        }
+        return .watching(added: !wanted.isSubset(of: before))
+    }
+
+    private func warnOnce(_ message: String) {
+        guard warned.withLock({ state in defer { state = true }; return !state }) else { return }
+        logger?.warning("\(message)")
     }
 
     private func started() -> InotifyWatch? {
@@ -43,7 +72,15 @@ final class ManifestDirectoryWatch: Sendable {
             case .unavailable: return nil
             case .notStarted:
                 let changed = self.changed
-                guard let watch = InotifyWatch(onEvents: { _ in changed.signal() }) else {
+                let onlyNames = self.onlyNames
+                guard let watch = InotifyWatch(onEvents: { events in
+                    let filters = onlyNames.byDirectory.withLock { $0 }
+                    let counts = events.contains { event in
+                        guard let watched = event.watched, let names = filters[watched] else { return true }
+                        return names.contains(event.name) || event.name.isEmpty
+                    }
+                    if counts { changed.signal() }
+                }) else {
                     instance = .unavailable
                     return nil
                 }
@@ -53,9 +90,22 @@ final class ManifestDirectoryWatch: Sendable {
         }
     }
 
-    /// The directories to watch; nil when one that must be watched does not exist.
-    static func directories(paths: [String], extraFiles: [String]) -> Set<String>? {
-        var directories = Set<String>()
+    /// The directories to watch, each with the names in it that count (nil: every name); nil
+    /// when one that must be watched does not exist.
+    static func directories(paths: [String], extraFiles: [String]) -> [String: Set<String>?]? {
+        var directories: [String: Set<String>?] = [:]
+        func add(_ directory: String, counting name: String?) {
+            guard let name else {
+                directories[directory] = .some(nil)
+                return
+            }
+            if case .some(.some(var names)) = directories[directory] {
+                names.insert(name)
+                directories[directory] = .some(names)
+            } else if directories[directory] == nil {
+                directories[directory] = .some([name])
+            }
+        }
         func parent(of path: String) -> String {
             let parent = (path as NSString).deletingLastPathComponent
             return parent.isEmpty ? "." : parent
@@ -66,15 +116,16 @@ final class ManifestDirectoryWatch: Sendable {
         }
         for path in paths + extraFiles where path != "-" {
             if isDirectory(path), !extraFiles.contains(path) {
-                directories.insert(path)
-                directories.formUnion(ManifestInput.directories(under: path))
-                // A manifest directory replaced or removed as a whole shows in its parent.
-                if isDirectory(parent(of: path)) { directories.insert(parent(of: path)) }
+                add(path, counting: nil)
+                for directory in ManifestInput.directories(under: path) { add(directory, counting: nil) }
+                // A manifest directory replaced or removed as a whole shows in its parent; only
+                // events naming it count there.
+                if isDirectory(parent(of: path)) { add(parent(of: path), counting: (path as NSString).lastPathComponent) }
             } else {
                 // A file (or one not there yet) is watched through its directory: editors and
                 // deploy tools replace files by renaming.
                 guard isDirectory(parent(of: path)) else { return nil }
-                directories.insert(parent(of: path))
+                add(parent(of: path), counting: nil)
             }
         }
         return directories

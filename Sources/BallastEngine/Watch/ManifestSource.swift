@@ -1,5 +1,6 @@
 import BallastCore
 import Foundation
+import Logging
 
 /// Where watch mode's manifests come from, and how it learns that they changed: a directory
 /// watched with inotify (``DirectoryManifestSource``) or a git checkout (`GitManifestSource`), behind
@@ -52,13 +53,16 @@ public struct DirectoryManifestSource: ManifestSource {
     private let watch: ManifestDirectoryWatch?
 
     /// `notify: false` polls every `interval` whatever inotify could do.
-    public init(paths: [String], interval: Duration = .seconds(1), settle: Duration = .milliseconds(250), verifyInterval: Duration = .seconds(30), notify: Bool = true, clock: any ControllerClock = SystemControllerClock()) {
+    public init(
+        paths: [String], interval: Duration = .seconds(1), settle: Duration = .milliseconds(250), verifyInterval: Duration = .seconds(30), notify: Bool = true,
+        clock: any ControllerClock = SystemControllerClock(), logger: Logger? = nil
+    ) {
         self.paths = paths
         self.interval = interval
         self.settle = settle
         self.verifyInterval = verifyInterval
         self.clock = clock
-        watch = notify ? ManifestDirectoryWatch() : nil
+        watch = notify ? ManifestDirectoryWatch(logger: logger) : nil
     }
 
     public func initial() async throws -> ManifestFingerprint {

@@ -105,7 +105,7 @@ public actor WatchController {
         self.replicas = replicas
         self.source = source ?? DirectoryManifestSource(
             paths: paths, interval: configuration.manifestPollInterval, settle: configuration.manifestSettle, verifyInterval: configuration.manifestVerifyInterval,
-            notify: configuration.manifestNotify, clock: clock)
+            notify: configuration.manifestNotify, clock: clock, logger: logger)
         self.planner = applier.planner
         self.applier = applier
         self.reconciler = Reconciler(registry: applier.planner.registry, store: applier.store, executor: applier.executor, secretsKey: applier.planner.planKey, logger: logger)
