@@ -355,12 +355,13 @@ public final class PostgresStateStore: StateStore {
         let since = query.since?.timeIntervalSince1970 ?? 0
         // Nil binds match every resource; a limit of nil is no limit.
         let resource = query.resource?.description
+        let action = query.action?.rawValue
         let newest = query.newest.map { max(0, $0) }
         var rows = try await guarded { [self] in
             try await Self.collect(try await client.query("""
                 SELECT i.seq, i.run_id, i.resource_id, i.action, i.spec, i.spec_digest, i.at, i.revision, o.status, o.attempts, o.error, o.outputs, o.at
                 FROM \(unescaped: schema.table("journal_intent")) i LEFT JOIN \(unescaped: schema.table("journal_outcome")) o ON o.intent_seq = i.seq
-                WHERE i.at >= \(since) AND (\(resource)::text IS NULL OR i.resource_id = \(resource))
+                WHERE i.at >= \(since) AND (\(resource)::text IS NULL OR i.resource_id = \(resource)) AND (\(action)::text IS NULL OR i.action = \(action))
                 ORDER BY i.seq DESC LIMIT \(newest)
                 """, logger: logger).decode((Int64, String, String, String, String, String, Double, String?, String?, Int?, String?, String?, Double?).self))
         }

@@ -351,6 +351,10 @@ public final class SQLiteStateStore: StateStore {
                     conditions.append("i.resource_id = ?")
                     _ = arguments.append(contentsOf: [resource.description])
                 }
+                if let action = query.action {
+                    conditions.append("i.action = ?")
+                    _ = arguments.append(contentsOf: [action.rawValue])
+                }
                 let condition = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
                 var order = "ORDER BY i.seq"
                 if let newest = query.newest {

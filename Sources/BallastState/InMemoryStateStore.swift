@@ -104,7 +104,9 @@ public actor InMemoryStateStore: StateStore {
     }
 
     public func events(_ query: JournalQuery) -> [JournalEvent] {
-        var matching = intents.filter { (query.since == nil || $0.intent.at >= query.since!) && (query.resource == nil || $0.intent.id == query.resource!) }
+        var matching = intents.filter {
+            (query.since == nil || $0.intent.at >= query.since!) && (query.resource == nil || $0.intent.id == query.resource!) && (query.action == nil || $0.intent.action == query.action!)
+        }
         if let newest = query.newest { matching = Array(matching.suffix(max(0, newest))) }
         return matching.map { record in JournalEvent(record, outcome: outcomes[record.sequence]) }
     }

@@ -111,10 +111,13 @@ public struct JournalQuery: Sendable, Hashable {
     public var resource: ResourceID?
     /// Only the newest this many (still returned oldest first).
     public var newest: Int?
+    /// Only the entries of this action (the deletions the deletion window counts).
+    public var action: Action?
 
-    public init(since: Date? = nil, resource: ResourceID? = nil, newest: Int? = nil) {
+    public init(since: Date? = nil, resource: ResourceID? = nil, newest: Int? = nil, action: Action? = nil) {
         self.since = since
         self.resource = resource
         self.newest = newest
+        self.action = action
     }
 }

@@ -63,7 +63,8 @@ struct StateStoreContractTests {
         let (store, _) = try await backend.open(directory)
         let other = ResourceID(kind: "Bucket", name: "b", site: "s")
         for (index, resource) in [id, other, id, id, other].enumerated() {
-            let sequence = try await store.recordIntent(JournalIntent(runID: "r\(index)", id: resource, action: .create, spec: Fields(), specDigest: "x", at: Date()))
+            let action: Action = index == 3 ? .delete : .create
+            let sequence = try await store.recordIntent(JournalIntent(runID: "r\(index)", id: resource, action: action, spec: Fields(), specDigest: "x", at: Date()))
             try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: .succeeded, attempts: 1, at: Date()), change: .none)
         }
         #expect(try await store.events(JournalQuery(resource: id)).map(\.runID) == ["r0", "r2", "r3"])
@@ -71,6 +72,8 @@ struct StateStoreContractTests {
         #expect(try await store.events(JournalQuery(newest: 3)).map(\.runID) == ["r2", "r3", "r4"])
         #expect(try await store.events(JournalQuery(newest: 3)).allSatisfy { $0.outcome?.status == .succeeded })
         #expect(try await store.events(since: nil).count == 5)
+        #expect(try await store.events(JournalQuery(action: .delete)).map(\.runID) == ["r3"], "only the deletions")
+        #expect(try await store.events(JournalQuery(resource: other, action: .delete)).isEmpty)
     }
 
     @Test(arguments: StoreBackend.all)

@@ -158,7 +158,8 @@ public actor WatchController {
         immediate.massDeletion = nil
         let report = immediate.hasChanges ? try await applier.execute(immediate, outcome: outcome, progress: SilentProgress()) : ApplyReport()
         var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision, loadedFrom: source.paths(for: beforeLoading))
-        let inventory = try await applier.store.inventory()
+        // Read again only when start-up changed it: planning read it a moment ago.
+        let inventory = immediate.hasChanges ? try await applier.store.inventory() : outcome.inventory
         managed = Set(inventory.keys)
         desired.managedDependents = Self.dependents(inventory)
         adopt(desired, loaded: loaded)
@@ -547,7 +548,8 @@ public actor WatchController {
     func seedDeletionWindow(pending: Int = 0) async {
         let window = configuration.deletionBudget.window
         let since = Date().addingTimeInterval(-Double(window.components.seconds))
-        guard let events = try? await applier.store.events(since: since) else { return }
+        // Only deletions: after a large apply the window holds every create too.
+        guard let events = try? await applier.store.events(JournalQuery(since: since, action: .delete)) else { return }
         let now = Date()
         let ages = events.compactMap { event -> Duration? in
             guard event.action == .delete, event.outcome?.status == .succeeded, event.runID.hasPrefix("watch-") else { return nil }
