@@ -295,7 +295,7 @@ struct ReplicaTests {
         print("replica takeover after kill -9: \(takeover) s; handover after SIGTERM: \(handover) s (database clock)")
         #expect(await set[leaving].terminate() == 0)
         // It left rather than lapsed: a lapsed replica's row stays for an hour, a leaving one deletes it.
-        #expect(try await set.query("SELECT count(*) FROM ballast.replica WHERE id = '\(leaving)'") == "0", "\(leaving) left its row behind")
+        #expect(try await set.query("SELECT count(*) FROM ballast.replica WHERE id = '\(leaving)'") == "0", "\(leaving) left its row behind:\n\(set[leaving].standardError.suffix(3000))")
 
         // A second process under a live replica's id is refused once the old heartbeat would
         // have lapsed (it has not: the other process is alive).

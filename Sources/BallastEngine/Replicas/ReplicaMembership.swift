@@ -34,6 +34,9 @@ public actor ReplicaMembership {
     private var unownedSince: [String: ContinuousClock.Instant] = [:]
     private var exportedOwners: [String: String] = [:]
     private var left = false
+    /// Heartbeats under way: leaving waits for them, or one answered after the leave would
+    /// write the replica's row again.
+    private var beating = 0
     /// The last view of the other replicas, for the API; nil before the first heartbeat.
     public private(set) var lastView: ReplicaView?
     /// The last assignment computed, for the API.
@@ -86,6 +89,8 @@ public actor ReplicaMembership {
         let view: ReplicaView
         do {
             let beat = self.beat
+            beating += 1
+            defer { beating -= 1 }
             view = try await bounded("the heartbeat") { [store, ttl] in try await store.heartbeat(beat, ttl: ttl) }
             lastHeartbeat = asked
             if lastError != nil { logger.info("the state answers again; replica resumes", metadata: ["replica": "\(id)"]) }
@@ -197,6 +202,8 @@ public actor ReplicaMembership {
     public func leave() async {
         guard !left else { return }
         left = true
+        let waitedFrom = ContinuousClock.now
+        while beating > 0, !Task.isCancelled, ContinuousClock.now - waitedFrom < ttl { try? await Task.sleep(for: .milliseconds(10)) }
         for key in held.keys { deadline.dropped(key: key) }
         held.removeAll()
         releasing.removeAll()
@@ -204,7 +211,7 @@ public actor ReplicaMembership {
             // Leaving is worth waiting for longer than a lease round (a loaded database): the
             // sites go to the others at once rather than after the ttl. Past the ttl, they
             // would have lapsed anyway.
-            try await bounded("leaving", within: ttl) { [store, id] in try await store.leave(replica: id) }
+            try await bounded("leaving", within: max(ttl, .seconds(5))) { [store, id] in try await store.leave(replica: id) }
             logger.info("replica left; its sites go to the others", metadata: ["replica": "\(id)"])
         } catch {
             logger.warning("could not give up the site leases; they lapse after the ttl", metadata: ["replica": "\(id)", "error": "\(error)"])
