@@ -12,7 +12,9 @@ extension PostgresStateStore: ReplicaStore {
     public func heartbeat(_ beat: ReplicaHeartbeat, ttl: Duration) async throws -> ReplicaView {
         let milliseconds = Self.milliseconds(ttl)
         return try await guarded { [self] in
-            try await client.withTransaction(logger: logger) { connection in
+            heartbeatsRunning.withLock { $0 += 1 }
+            defer { heartbeatsRunning.withLock { $0 -= 1 } }
+            return try await client.withTransaction(logger: logger) { connection in
                 try await self.refuseBesideOneOffWriter(connection)
                 try await self.refuseDuplicate(beat, connection)
                 // Replicas gone for an hour (and leases nobody renewed for as long) are forgotten.
@@ -79,6 +81,11 @@ extension PostgresStateStore: ReplicaStore {
     }
 
     public func leave(replica: String) async throws {
+        // A heartbeat still running (its caller may have given up on it) must end first.
+        let waitedFrom = ContinuousClock.now
+        while heartbeatsRunning.withLock({ $0 }) > 0, !Task.isCancelled, ContinuousClock.now - waitedFrom < operationTimeout {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         try await guarded { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("DELETE FROM \(unescaped: self.schema.table("site_lease")) WHERE owner = \(replica)", logger: self.logger)

@@ -22,7 +22,7 @@ public final class PostgresStateStore: StateStore {
     private let pool: Mutex<(client: PostgresClient, runner: Task<Void, Never>)>
     private let configuration: PostgresClient.Configuration
     var client: PostgresClient { pool.withLock { $0.client } }
-    private let operationTimeout: Duration
+    let operationTimeout: Duration
     let logger: Logger
     let schema: PostgresSchema
     /// The lease this store's writes are fenced by, once one was granted.
@@ -30,6 +30,10 @@ public final class PostgresStateStore: StateStore {
     /// A watch replica's site leases, once it has some: writes for a resource are fenced by the
     /// lease on its site (``ReplicaStore/fence(replica:epochs:)``).
     let siteFence = Mutex<(replica: String, epochs: [String: Int64])?>(nil)
+    /// Heartbeat transactions still running, including those whose caller stopped waiting (a
+    /// deadline, a cancelled round): a leave waits for them, or one committing after it would
+    /// write the replica's row again.
+    let heartbeatsRunning = Mutex(0)
     /// Wake-ups from other replicas (LISTEN), started on first use.
     let listener = Mutex<ReplicaListener?>(nil)
 

@@ -34,9 +34,6 @@ public actor ReplicaMembership {
     private var unownedSince: [String: ContinuousClock.Instant] = [:]
     private var exportedOwners: [String: String] = [:]
     private var left = false
-    /// Heartbeats under way: leaving waits for them, or one answered after the leave would
-    /// write the replica's row again.
-    private var beating = 0
     /// The last view of the other replicas, for the API; nil before the first heartbeat.
     public private(set) var lastView: ReplicaView?
     /// The last assignment computed, for the API.
@@ -89,8 +86,6 @@ public actor ReplicaMembership {
         let view: ReplicaView
         do {
             let beat = self.beat
-            beating += 1
-            defer { beating -= 1 }
             view = try await bounded("the heartbeat") { [store, ttl] in try await store.heartbeat(beat, ttl: ttl) }
             lastHeartbeat = asked
             if lastError != nil { logger.info("the state answers again; replica resumes", metadata: ["replica": "\(id)"]) }
@@ -202,8 +197,6 @@ public actor ReplicaMembership {
     public func leave() async {
         guard !left else { return }
         left = true
-        let waitedFrom = ContinuousClock.now
-        while beating > 0, !Task.isCancelled, ContinuousClock.now - waitedFrom < ttl { try? await Task.sleep(for: .milliseconds(10)) }
         for key in held.keys { deadline.dropped(key: key) }
         held.removeAll()
         releasing.removeAll()
