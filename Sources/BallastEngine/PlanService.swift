@@ -73,19 +73,17 @@ public struct PlanService: Sendable {
         let undescribed = loaded.siteProviders.keys.filter { current.catalog.providers[$0] == nil }
         if !loaderWasGiven, !undescribed.isEmpty {
             let catalog = registry.catalog(describing: undescribed)
-            if catalog.providers.count > current.catalog.providers.count {
-                current = ManifestLoader(catalog: catalog, yaml: loader.yaml)
-                loaded = current.load(paths: paths, readStandardInput: readOnce)
-            }
             // A site whose plugin is missing or did not answer cannot be validated or planned;
             // unless only pull sites use it: their agents have it, and check the manifests until
-            // one reports its schema (ReportedProviderSchemas).
-            var problems: [Diagnostic] = []
+            // one reports its schema (ReportedProviderSchemas). Its kinds are then taken as
+            // written, in the same second load.
             let pullOnly = loaded.providersOnlyPullSitesUse
-            if loaded.siteProviders.keys.contains(where: { current.catalog.providers[$0] == nil && pullOnly.contains($0) }) {
-                current = ManifestLoader(catalog: current.catalog, yaml: loader.yaml, acceptsUnknownKinds: true)
+            let acceptsUnknownKinds = undescribed.contains { catalog.providers[$0] == nil && pullOnly.contains($0) }
+            if acceptsUnknownKinds || catalog.providers.count > current.catalog.providers.count {
+                current = ManifestLoader(catalog: catalog, yaml: loader.yaml, acceptsUnknownKinds: acceptsUnknownKinds)
                 loaded = current.load(paths: paths, readStandardInput: readOnce)
             }
+            var problems: [Diagnostic] = []
             for (name, location) in loaded.siteProviders where current.catalog.providers[name] == nil {
                 guard let problem = registry.unavailability(of: name) else { continue }
                 if pullOnly.contains(name) {
