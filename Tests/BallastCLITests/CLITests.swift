@@ -114,6 +114,26 @@ struct CLITests {
         #expect(!result.stdout.contains("\u{1B}["), "no colour without a terminal")
     }
 
+    /// `ballast cost` prices the example by its price books, per currency, as the golden
+    /// table says; JSON keeps the currencies apart; a bad grouping is a usage error.
+    @Test func costGroupsTheEstateByLabel() async throws {
+        let session = Session()
+        defer { session.state.remove() }
+        let text = try await session.run(["cost", "manifests/examples/hybrid", "--by", "label:team"])
+        #expect(text.exitCode == 0, "\(text.stderr)")
+        let mismatch = Golden.mismatch(text.stdout, file: root + "/Tests/BallastCLITests/Golden/cost-hybrid-by-team.txt")
+        #expect(mismatch == nil, "\(mismatch ?? "")")
+        let json = try await session.run(["cost", "manifests/examples/hybrid", "--by", "site", "-o", "json"])
+        #expect(json.exitCode == 0, "\(json.stderr)")
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let totals = try #require(root["totals"] as? [[String: Any]])
+        #expect(totals.map { $0["currency"] as? String } == ["EUR", "USD"])
+        #expect(totals.map { $0["monthly"] as? Double } == [356.15, 381.75])
+        #expect((root["unpriced"] as? [Any])?.isEmpty == true)
+        #expect(try await session.run(["cost", "manifests/examples/hybrid", "--by", "colour"]).exitCode == 64)
+        #expect(try await session.run(["cost", "manifests/examples/invalid"]).exitCode == 1)
+    }
+
     @Test func detailedExitCodes() async throws {
         let session = Session()
         defer { session.state.remove() }
@@ -130,7 +150,7 @@ struct CLITests {
         let result = try await session.run(["plan", "manifests/examples/hybrid", "-o", "json", "--out", planFile])
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("{\n  \"actions\": ["))
-        #expect(result.stdout.contains("\"formatVersion\": 2"))
+        #expect(result.stdout.contains("\"formatVersion\": 3"))
         #expect(!result.stdout.contains("s3cr3t"), "secrets never appear in plans")
         // The saved plan is the same JSON, sealed with the state's key.
         let saved = String(decoding: FileManager.default.contents(atPath: planFile) ?? Data(), as: UTF8.self)

@@ -3,10 +3,13 @@ public struct DesiredState: Sendable {
     public var sites: [String: Site]
     /// Every placed resource, sorted by (graph layer, id): an order in which creates can run.
     public var resources: [DesiredResource]
+    /// The `PriceBook` documents, sorted by name.
+    public var priceBooks: [PriceBook]
 
-    public init(sites: [String: Site], resources: [DesiredResource]) {
+    public init(sites: [String: Site], resources: [DesiredResource], priceBooks: [PriceBook] = []) {
         self.sites = sites
         self.resources = resources
+        self.priceBooks = priceBooks
     }
 
     /// The dependency graph, built on demand from the resources.

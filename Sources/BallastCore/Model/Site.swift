@@ -32,9 +32,13 @@ public struct Site: Sendable, Hashable {
     public var labels: StringMap
     public var config: Fields
     public var mode: Mode
+    /// The grid intensity and PUE that turn its resources' energy into carbon; nil when the
+    /// site declares none (its resources' carbon is then unknown).
+    public var carbon: SiteCarbon?
     public var location: SourceLocation?
 
-    public init(name: String, siteClass: SiteClass, provider: String, labels: StringMap = [:], config: Fields = Fields(), mode: Mode = .push, location: SourceLocation? = nil) {
+    public init(name: String, siteClass: SiteClass, provider: String, labels: StringMap = [:], config: Fields = Fields(), mode: Mode = .push, carbon: SiteCarbon? = nil, location: SourceLocation? = nil) {
+        self.carbon = carbon
         self.name = name
         self.mode = mode
         self.siteClass = siteClass

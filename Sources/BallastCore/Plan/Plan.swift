@@ -5,7 +5,9 @@
 /// `secretsDigest` and each action's `observedRevision` first, and that every action is still
 /// what planning now would choose).
 public struct Plan: Sendable, Hashable {
-    public static let formatVersion = 2
+    public static let formatVersion = 3
+    /// The oldest saved-plan format this Ballast still reads: version 2 lacks only costs.
+    public static let oldestReadableFormatVersion = 2
 
     public var inputs: [String]
     public var inputDigest: String
@@ -42,6 +44,12 @@ public struct Plan: Sendable, Hashable {
         self.warnings = warnings
     }
 
+    /// The monthly cost and carbon before and after the plan, when price books are declared.
+    public var costTotals: CostTotals? {
+        guard actions.contains(where: { $0.cost != nil }) else { return nil }
+        return CostTotals(actions.lazy.compactMap(\.cost))
+    }
+
     /// Whether applying would change anything: an action, or a recorded policy.
     public var hasChanges: Bool { !policyChanges.isEmpty || actions.contains { $0.action.changesSomething } }
 
@@ -67,6 +75,9 @@ public struct PlannedAction: Sendable, Hashable {
     public var observedRevision: String?
     /// For replace: the immutable fields that force it.
     public var forcedBy: [String]
+    /// What the resource costs a month before and after the action; nil when no price book
+    /// covers any site (the plan then shows no costs).
+    public var cost: CostChange?
 
     public init(id: ResourceID, action: Action, reason: ActionReason, changes: [FieldChange] = [], layer: Int, observedRevision: String?, forcedBy: [String] = []) {
         self.id = id

@@ -49,6 +49,9 @@ public struct Planner: Sendable {
         var outputsUnknown: [ResourceID] = []
         /// Resources that need no action but whose recorded policy differs from the manifest.
         var policyChanges: [ResourceID] = []
+        /// The resolved spec and the observed one of the resource just planned, for its cost.
+        var pricedSpec: Fields?
+        var observedSpec: Fields?
     }
 
     /// The plan, and errors that forbid it (such as `preventDestroy`).
@@ -67,6 +70,8 @@ public struct Planner: Sendable {
         var warnings: [String] = []
         let schemas = SiteSchemas(sites: input.desired.sites, catalog: catalog)
         let resolver = SpecResolver(secrets: input.secrets)
+        let costs = CostEstimator(sites: input.desired.sites, priceBooks: input.desired.priceBooks, catalog: catalog)
+        let pricing = costs.hasPrices ? costs : nil
         let resources = input.desired.resources
         var outputsUnknown = Set<ResourceID>()
         var policyChanges: [ResourceID] = []
@@ -79,7 +84,7 @@ public struct Planner: Sendable {
             let slices = ParallelSlices.map(layerStart..<layerEnd, maximumSlices: parallelism * 2) { range in
                 var slice = Slice()
                 for index in range {
-                    planResource(resources[index], input: input, schemas: schemas, resolver: resolver, outputsUnknown: unknownSoFar, waiting: waitingSoFar, into: &slice)
+                    planResource(resources[index], input: input, schemas: schemas, resolver: resolver, pricing: pricing, outputsUnknown: unknownSoFar, waiting: waitingSoFar, into: &slice)
                 }
                 return slice
             }
@@ -109,7 +114,9 @@ public struct Planner: Sendable {
             switch verdict {
             case .delete(let reason), .forget(let reason):
                 if verdict.deletesInTheWorld { pruned.append(id) }
-                deletes.append(PlannedAction(id: id, action: .delete, reason: reason, layer: 0, observedRevision: observed?.revision))
+                var delete = PlannedAction(id: id, action: .delete, reason: reason, layer: 0, observedRevision: observed?.revision)
+                delete.cost = pricing.map { pricing in CostChange(before: observed.map { pricing.estimate(id, spec: $0.spec) }, after: nil) }
+                deletes.append(delete)
             case .keep(let hold):
                 switch hold {
                 case .siteUnavailable(let reason): unknown.append(UnknownResource(id: id, reason: reason))
@@ -138,7 +145,27 @@ public struct Planner: Sendable {
         return (plan, diagnostics)
     }
 
-    private func planResource(_ resource: DesiredResource, input: Input, schemas: SiteSchemas, resolver: SpecResolver, outputsUnknown: Set<ResourceID>, waiting: Set<ResourceID>, into slice: inout Slice) {
+    private func planResource(_ resource: DesiredResource, input: Input, schemas: SiteSchemas, resolver: SpecResolver, pricing: CostEstimator?, outputsUnknown: Set<ResourceID>, waiting: Set<ResourceID>, into slice: inout Slice) {
+        let first = slice.actions.count
+        planAction(resource, input: input, schemas: schemas, resolver: resolver, outputsUnknown: outputsUnknown, waiting: waiting, into: &slice)
+        guard let pricing, slice.actions.count > first, let spec = slice.pricedSpec else { return }
+        let index = slice.actions.count - 1
+        let action = slice.actions[index]
+        var after = action.action == .delete ? nil : pricing.estimate(resource.id, spec: spec, annotations: resource.annotations)
+        var before: CostEstimate?
+        switch action.action {
+        case .create: before = nil
+        case .noop: before = after
+            // An observe-only resource that does not exist costs nothing on either side.
+            if resource.policy.management == .observe, slice.observedSpec == nil { (before, after) = (nil, nil) }
+        case .update, .replace, .delete: before = slice.observedSpec.map { pricing.estimate(resource.id, spec: $0, annotations: resource.annotations) }
+        }
+        slice.actions[index].cost = CostChange(before: before, after: after)
+    }
+
+    private func planAction(_ resource: DesiredResource, input: Input, schemas: SiteSchemas, resolver: SpecResolver, outputsUnknown: Set<ResourceID>, waiting: Set<ResourceID>, into slice: inout Slice) {
+        slice.pricedSpec = nil
+        slice.observedSpec = nil
         let id = resource.id
         let layer = resource.layer
         let observation = input.observation
@@ -168,6 +195,8 @@ public struct Planner: Sendable {
             return
         }
         var diff = SpecDiff(schema: schema, resource: resource)
+        slice.pricedSpec = spec
+        slice.observedSpec = observed?.spec
 
         if resource.policy.management == .observe {
             let changes = observed.map { diff.changes(desired: spec, observed: $0.spec, unknown: unknownPaths) } ?? []

@@ -29,7 +29,59 @@ public enum PlanJSON {
                 "managed": .int(mass.managed), "rule": .string(mass.rule), "digest": .string(mass.digest),
             ]))
         } ?? .null
+        root["cost"] = plan.costTotals.map(encode) ?? .null
         return .map(Fields(root))
+    }
+
+    /// The plan's totals: per currency, carbon in kilograms, and the unpriced count.
+    static func encode(_ totals: CostTotals) -> Value {
+        .map(Fields([
+            "monthly": .list(totals.money.map { money in
+                .map(Fields([
+                    "currency": .string(money.currency), "before": .number(cents(money.before)),
+                    "after": .number(cents(money.after)), "delta": .number(cents(money.delta)),
+                ]))
+            }),
+            "carbonKgPerMonth": .map(Fields([
+                "before": .number(grams(totals.carbonBeforeGrams)), "after": .number(grams(totals.carbonAfterGrams)),
+                "delta": .number(grams(totals.carbonDeltaGrams)),
+            ])),
+            "unpriced": .int(totals.unpriced),
+            "carbonUnknown": .int(totals.carbonUnknown),
+        ]))
+    }
+
+    /// One side of an action's cost: the estimate, or why there is none.
+    static func encode(_ estimate: CostEstimate?) -> Value {
+        switch estimate {
+        case nil: .null
+        case .unpriced(let reason)?: .map(Fields(["unpriced": .string(reason)]))
+        case .priced(let cost)?:
+            .map(Fields([
+                "currency": .string(cost.currency), "monthly": .number(cents(cost.monthly)),
+                "energyKWhPerMonth": .number(rounded(cost.energyKWh, places: 4)),
+                "carbonKgPerMonth": cost.carbonGrams.map { .number(grams($0)) } ?? .null,
+                "priceBook": .string(cost.priceBook),
+            ]))
+        }
+    }
+
+    static func encode(_ change: CostChange) -> Value {
+        var fields: [String: Value] = ["before": encode(change.before), "after": encode(change.after)]
+        fields["monthlyDelta"] = change.monthlyDelta.map { .number(cents($0.amount)) } ?? .null
+        fields["carbonKgDelta"] = change.carbonDeltaGrams.map { .number(grams($0)) } ?? .null
+        return .map(Fields(fields))
+    }
+
+    /// Amounts to the cent and carbon to the gram, so that sums print without float noise.
+    static func cents(_ amount: Double) -> Double { rounded(amount, places: 2) }
+    static func grams(_ grams: Double) -> Double { rounded(grams / 1000, places: 3) }
+
+    static func rounded(_ value: Double, places: Int) -> Double {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let result = (value * scale).rounded(.toNearestOrAwayFromZero) / scale
+        return result == 0 ? 0 : result
     }
 
     public static func encode(_ action: PlannedAction) -> Value {
@@ -45,6 +97,7 @@ public enum PlanJSON {
             "changes": .list(action.changes.map(encode)),
         ]
         if !action.forcedBy.isEmpty { fields["forcedBy"] = .list(action.forcedBy.map(Value.string)) }
+        if let cost = action.cost { fields["cost"] = encode(cost) }
         return .map(Fields(fields))
     }
 
@@ -67,8 +120,8 @@ public enum PlanJSON {
     public static func decode(_ value: Value) throws(DecodingFailure) -> Plan {
         guard case .map(let root) = value else { throw DecodingFailure(description: "a plan file must hold a JSON object") }
         guard let version = root["formatVersion"]?.intValue else { throw DecodingFailure(description: "not a Ballast plan file (no formatVersion)") }
-        guard version == Plan.formatVersion else {
-            throw DecodingFailure(description: "plan format version \(version) is not supported (this Ballast reads version \(Plan.formatVersion))")
+        guard (Plan.oldestReadableFormatVersion...Plan.formatVersion).contains(version) else {
+            throw DecodingFailure(description: "plan format version \(version) is not supported (this Ballast reads versions \(Plan.oldestReadableFormatVersion) to \(Plan.formatVersion))")
         }
         func string(_ fields: Fields, _ key: String) throws(DecodingFailure) -> String {
             guard let text = fields[key]?.stringValue else { throw DecodingFailure(description: "plan file: '\(key)' is missing or not a string") }

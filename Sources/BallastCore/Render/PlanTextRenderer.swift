@@ -14,6 +14,7 @@ public struct PlanTextRenderer: Sendable {
         if changing.isEmpty && plan.policyChanges.isEmpty {
             let managed = plan.actions.count
             out += "No changes. The infrastructure matches the manifests (\(managed) resource\(managed == 1 ? "" : "s") up to date).\n"
+            if let totals = plan.costTotals { out += totals.summaryLine + "\n" }
         } else {
             out += "Ballast will perform the following actions:\n"
             for (site, actions) in Self.groupBySite(changing) {
@@ -25,6 +26,7 @@ public struct PlanTextRenderer: Sendable {
                 for id in plan.policyChanges { out += "  " + style.yellow("~ \(id)") + "  " + style.dim("(policy changed)") + "\n" }
             }
             out += "\n" + style.bold(plan.summaryLine) + "\n"
+            if let totals = plan.costTotals { out += style.bold(totals.summaryLine) + "\n" }
         }
         if let mass = plan.massDeletion {
             out += "\n" + style.red("Deletion budget exceeded: \(mass.message).") + "\n"
@@ -76,9 +78,24 @@ public struct PlanTextRenderer: Sendable {
         if action.action == .replace {
             note = "replace: \(action.forcedBy.joined(separator: ", ")) cannot change in place"
         }
-        var out = "  " + style.action(action.action, "\(action.action.symbol) \(action.id)") + "  " + style.dim("(\(note))") + "\n"
+        var out = "  " + style.action(action.action, "\(action.action.symbol) \(action.id)") + "  " + style.dim("(\(note))") + Self.costNote(action.cost) + "\n"
         out += changes(action.changes, action: action.action)
         return out
+    }
+
+    /// `  +€61.32/mo`, `  (unpriced: no price book covering site 'x' lists sim Bucket)`.
+    static func costNote(_ cost: CostChange?) -> String {
+        guard let cost else { return "" }
+        if cost.isUnpriced {
+            let reason: String
+            switch cost.after ?? cost.before {
+            case .unpriced(let text)?: reason = text
+            default: reason = "no price"
+            }
+            return "  unpriced: \(TerminalText.safe(reason))"
+        }
+        guard let delta = cost.monthlyDelta else { return "" }
+        return "  \(MoneyText.amount(delta.amount, currency: delta.currency, signed: true))/mo"
     }
 
     private func changes(_ changes: [FieldChange], action: Action) -> String {

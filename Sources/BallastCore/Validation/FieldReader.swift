@@ -97,3 +97,28 @@ struct FieldReader {
         return StringMap(result)
     }
 }
+
+extension FieldReader {
+    /// A number (an int or a float), finite, within `range`.
+    func number(_ key: String, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude, diagnostics: inout [Diagnostic]) -> Double? {
+        guard let entry = self[key] else { return nil }
+        return Self.number(entry.value, named: key, in: range, diagnostics: &diagnostics)
+    }
+
+    static func number(_ node: YAMLNode, named key: String, in range: ClosedRange<Double>, diagnostics: inout [Diagnostic]) -> Double? {
+        let value: Double
+        switch node.value {
+        case .int(let int): value = Double(int)
+        case .double(let double): value = double
+        default:
+            diagnostics.append(.error("'\(key)' must be a number, found \(node.typeName)", at: node.location))
+            return nil
+        }
+        guard value.isFinite, range.contains(value) else {
+            let bound = range.upperBound == .greatestFiniteMagnitude ? "at least \(DecimalText.plain(range.lowerBound))" : "from \(DecimalText.plain(range.lowerBound)) to \(DecimalText.plain(range.upperBound))"
+            diagnostics.append(.error("'\(key)' is \(DecimalText.plain(value)); it must be \(bound)", at: node.location))
+            return nil
+        }
+        return value
+    }
+}

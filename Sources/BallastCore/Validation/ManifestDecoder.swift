@@ -8,7 +8,7 @@ public struct ManifestDecoder: Sendable {
     static let envelopeKeys = ["apiVersion", "kind", "metadata", "spec", "policy"]
     static let metadataKeys = ["name", "site", "labels", "annotations", "dependsOn"]
     static let policyKeys = ["preventDestroy", "ignoreChanges", "deletion", "management", "selfHeal", "prune"]
-    static let siteSpecKeys = ["class", "provider", "config", "mode"]
+    static let siteSpecKeys = ["class", "provider", "config", "mode", "carbon"]
     /// The policy settings an `Estate` gives defaults for (`ignoreChanges` names a kind's fields).
     static let defaultPolicyKeys = ["preventDestroy", "deletion", "management", "selfHeal", "prune"]
     static let placementKeys = ["sites", "selector", "failover"]
@@ -125,8 +125,11 @@ public struct ManifestDecoder: Sendable {
         if kind.value == "Estate" {
             return decodeEstate(root: root, name: name, fields: fields, metadata: metadata, diagnostics: &diagnostics)
         }
+        if kind.value == "PriceBook" {
+            return PriceBookDecoder(catalog: catalog).decode(root: root, name: name, fields: fields, metadata: metadata, diagnostics: &diagnostics).map(ManifestDocument.priceBook)
+        }
         guard acceptsUnknownKinds || allKinds.contains(kind.value) else {
-            diagnostics.append(.error("unknown kind '\(kind.value)'\(Suggestion.hint(for: kind.value, among: allKinds + ["Site", "Estate"]))", at: kind.location))
+            diagnostics.append(.error("unknown kind '\(kind.value)'\(Suggestion.hint(for: kind.value, among: allKinds + ["Site", "Estate", "PriceBook"]))", at: kind.location))
             return nil
         }
         let site = metadata.string("site", diagnostics: &diagnostics)
@@ -195,10 +198,20 @@ public struct ManifestDecoder: Sendable {
                 diagnostics.append(.error("'\(text.value)' is not a site mode: expected push (the hub calls the provider) or pull (the site's agent does)\(Suggestion.hint(for: text.value, among: allowed))", at: text.location))
             }
         }
+        var carbon: SiteCarbon?
+        if let carbonFields = PriceBookDecoder.mapping(spec["carbon"], named: "carbon", owner: specEntry.value.location, required: nil, diagnostics: &diagnostics) {
+            carbonFields.rejectUnknown(["gridIntensity", "pue"], context: "the Site's carbon", diagnostics: &diagnostics)
+            let intensity = carbonFields.number("gridIntensity", in: 0...Double.greatestFiniteMagnitude, diagnostics: &diagnostics)
+            if intensity == nil, carbonFields["gridIntensity"] == nil {
+                diagnostics.append(.error("missing required field 'gridIntensity' (gCO2e per kWh) in the Site's carbon", at: carbonFields.owner))
+            }
+            let pue = carbonFields.number("pue", in: 1...10, diagnostics: &diagnostics) ?? 1
+            carbon = intensity.map { SiteCarbon(gridIntensity: $0, pue: pue) }
+        }
         guard let provider else { return nil }
         // A bad class has its error above; the site still takes part in the checks across
         // documents (a duplicate name is its own mistake), and nothing is planned from it.
-        return .site(SiteManifest(name: name, location: root.location, siteClass: siteClass ?? .cloud, provider: provider, labels: labels, config: spec["config"]?.value, mode: mode))
+        return .site(SiteManifest(name: name, location: root.location, siteClass: siteClass ?? .cloud, provider: provider, labels: labels, config: spec["config"]?.value, mode: mode, carbon: carbon))
     }
 
     /// A `kind: Estate` document: `spec.policy` holds the estate's default policy.

@@ -8,6 +8,8 @@ public enum ManifestDocument: Sendable {
     case resource(ResourceManifest)
     /// At most one per estate.
     indirect case estate(EstateManifest)
+    /// Prices and power for the kinds on the sites it covers.
+    indirect case priceBook(PriceBook)
 }
 
 /// A `kind: Estate` document: settings for the whole estate, such as its default policy.
@@ -39,6 +41,7 @@ public struct SiteManifest: Sendable {
     public var labels: StringMap
     public var config: YAMLNode?
     public var mode: Site.Mode = .push
+    public var carbon: SiteCarbon?
 }
 
 /// A resource document. A class, so that the hundreds of thousands a large estate holds are

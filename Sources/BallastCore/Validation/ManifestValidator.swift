@@ -112,6 +112,7 @@ public struct ManifestValidator: Sendable {
     public func validate(chunks: consuming [[ManifestDocument]], sourceDirectories: [String?] = [], diagnostics: inout [Diagnostic]) -> DesiredState? {
         let sites = collectSites(chunks, diagnostics: &diagnostics)
         let estate = collectEstate(chunks, diagnostics: &diagnostics)
+        let priceBooks = collectPriceBooks(chunks, sites: sites, diagnostics: &diagnostics)
         let policyDefaults = estate?.policyDefaults ?? PolicyDefaults()
         let defaultPreventDestroyAt = estate?.preventDestroyAt
         let schemas = SiteSchemas(sites: sites, catalog: catalog)
@@ -241,7 +242,7 @@ public struct ManifestValidator: Sendable {
             }
             initialized = count
         }
-        return DesiredState(sites: sites, resources: resources)
+        return DesiredState(sites: sites, resources: resources, priceBooks: priceBooks)
     }
 
     /// What resolving the edges of a stretch of nodes produced, in node order.
@@ -378,6 +379,27 @@ public struct ManifestValidator: Sendable {
         return estate
     }
 
+    /// The price books, sorted by name: unique names, declared sites, and no two equally
+    /// specific books pricing one kind on one site.
+    private func collectPriceBooks(_ chunks: [[ManifestDocument]], sites: [String: Site], diagnostics: inout [Diagnostic]) -> [PriceBook] {
+        var books: [String: PriceBook] = [:]
+        for case .priceBook(let book) in chunks.joined() {
+            if let first = books[book.name] {
+                diagnostics.append(.error("duplicate PriceBook '\(book.name)'", at: book.location, notes: first.location.map { [.init("PriceBook '\(book.name)' was first defined here", at: $0)] } ?? []))
+                continue
+            }
+            for name in book.scope.sites ?? [] where sites[name] == nil {
+                diagnostics.append(.error("PriceBook '\(book.name)' names site '\(name)', which is not declared\(Suggestion.hint(for: name, among: sites.keys.sorted()))", at: book.siteLocations[name] ?? book.location))
+            }
+            books[book.name] = book
+        }
+        let sorted = books.values.sorted { $0.name < $1.name }
+        for conflict in CostEstimator(sites: sites, priceBooks: sorted, catalog: catalog).conflicts {
+            diagnostics.append(.error("PriceBooks \(conflict.books.map { "'\($0)'" }.joined(separator: " and ")) both price \(conflict.provider) \(conflict.kind) on site '\(conflict.site)': name the site in one of them, or narrow a selector", at: conflict.location))
+        }
+        return sorted
+    }
+
     private func collectSites(_ chunks: [[ManifestDocument]], diagnostics: inout [Diagnostic]) -> [String: Site] {
         var sites: [String: Site] = [:]
         for case .site(let manifest) in chunks.joined() {
@@ -391,7 +413,7 @@ public struct ManifestValidator: Sendable {
             } else if let node = manifest.config {
                 config = Self.plainFields(node)
             }
-            sites[manifest.name.value] = Site(name: manifest.name.value, siteClass: manifest.siteClass, provider: manifest.provider.value, labels: manifest.labels, config: config, mode: manifest.mode, location: manifest.location)
+            sites[manifest.name.value] = Site(name: manifest.name.value, siteClass: manifest.siteClass, provider: manifest.provider.value, labels: manifest.labels, config: config, mode: manifest.mode, carbon: manifest.carbon, location: manifest.location)
         }
         return sites
     }
