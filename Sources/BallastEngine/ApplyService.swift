@@ -90,10 +90,15 @@ public struct ApplyService: Sendable {
     public enum Refusal: Error, Sendable, Hashable, CustomStringConvertible {
         /// The plan prunes more than the deletion budget allows, and no approval was given.
         case overBudget(MassDeletion)
+        /// The plan takes blocking `Budget`s over their limits, and `--allow-over-budget` was
+        /// not given.
+        case budgetExceeded([BudgetUse])
 
         public var description: String {
             switch self {
             case .overBudget(let mass): "\(mass.message); nothing was applied. Pass --allow-mass-delete to apply these deletions (digest \(mass.digest))"
+            case .budgetExceeded(let uses):
+                "this plan goes over \(uses.count == 1 ? "a blocking budget" : "\(uses.count) blocking budgets"): \(uses.map(\.overrunMessage).joined(separator: "; ")); nothing was applied. Pass --allow-over-budget to apply it anyway (recorded in the journal)"
             }
         }
     }
@@ -102,14 +107,28 @@ public struct ApplyService: Sendable {
     /// then records the policies of resources that needed no action.
     ///
     /// A plan over the deletion budget is refused unless `approvedDeletions` names its digest.
-    public func execute(_ plan: Plan, outcome: PlanService.Outcome, approvedDeletions: String? = nil, progress: any ApplyProgress) async throws -> ApplyReport {
+    /// A plan that takes a blocking `Budget` over its limit is refused unless
+    /// `allowOverBudget`; the budgets are those of the plan made now (`outcome.plan`), never
+    /// figures read from a saved plan, and an override is journaled with every intent.
+    public func execute(_ plan: Plan, outcome: PlanService.Outcome, approvedDeletions: String? = nil, allowOverBudget: Bool = false, progress: any ApplyProgress) async throws -> ApplyReport {
         guard let desired = outcome.loaded.desired else { return ApplyReport() }
         if let mass = plan.massDeletion, approvedDeletions != mass.digest { throw Refusal.overBudget(mass) }
+        let approval = try Self.budgetApproval(outcome.plan ?? plan, allowOverBudget: allowOverBudget)
         let report = await executor.execute(.init(
             plan: plan, desired: desired, observation: outcome.observation ?? Observation(), inventory: outcome.inventory,
-            secrets: outcome.secrets, runID: UUID().uuidString, revision: outcome.revision, secretsKey: planner.planKey), progress: progress)
+            secrets: outcome.secrets, runID: UUID().uuidString, revision: outcome.revision, secretsKey: planner.planKey, approval: approval), progress: progress)
         try await refreshPolicies(desired, plan: plan)
         return report
+    }
+
+    /// The one budget gate: nil when `plan` breaks no blocking budget; the approval to journal
+    /// when it does and `allowOverBudget`; else the refusal. Commands call it before asking for
+    /// a confirmation, and ``execute`` calls it again.
+    public static func budgetApproval(_ plan: Plan, allowOverBudget: Bool) throws(Refusal) -> String? {
+        let overLimit = plan.blockingBudgets
+        guard !overLimit.isEmpty else { return nil }
+        guard allowOverBudget else { throw Refusal.budgetExceeded(overLimit) }
+        return "--allow-over-budget: " + overLimit.map(\.overrunMessage).joined(separator: "; ")
     }
 
     /// Keeps the policy and dependencies the inventory remembers in step with the manifests for

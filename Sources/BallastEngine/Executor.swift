@@ -66,8 +66,12 @@ public struct Executor: Sendable {
         /// The state's plan key: keys the secret part of the digest the inventory records
         /// (``AppliedInput``).
         public var secretsKey: [UInt8]
+        /// An approval the run was made under (``JournalIntent/approval``), journaled with
+        /// each of its intents.
+        public var approval: String?
 
-        public init(plan: Plan, desired: DesiredState, observation: Observation, inventory: [ResourceID: InventoryEntry], secrets: [ReferenceExpression: String], runID: String, revision: String? = nil, secretsKey: [UInt8] = []) {
+        public init(plan: Plan, desired: DesiredState, observation: Observation, inventory: [ResourceID: InventoryEntry], secrets: [ReferenceExpression: String], runID: String, revision: String? = nil, secretsKey: [UInt8] = [], approval: String? = nil) {
+            self.approval = approval
             self.secretsKey = secretsKey
             self.revision = revision
             self.plan = plan
@@ -170,7 +174,7 @@ public struct Executor: Sendable {
         let spec = resource?.spec ?? existing?.spec ?? Fields()
         failpoints.reach("before-intent")
         let sequence: Int64
-        let intent = JournalIntent(runID: input.runID, id: id, action: planned.action, spec: spec, specDigest: resource.map { AppliedInput.digest($0, secrets: input.secrets, key: input.secretsKey) } ?? SpecDigest.digest(spec), at: now(), revision: input.revision)
+        let intent = JournalIntent(runID: input.runID, id: id, action: planned.action, spec: spec, specDigest: resource.map { AppliedInput.digest($0, secrets: input.secrets, key: input.secretsKey) } ?? SpecDigest.digest(spec), at: now(), revision: input.revision, approval: input.approval)
         do {
             sequence = try await store.recordIntent(intent)
         } catch {
@@ -306,7 +310,7 @@ public struct Executor: Sendable {
     private func journalSkip(_ planned: PlannedAction, input: Input, resource: DesiredResource?, blockedBy: ResourceID) async {
         let spec = resource?.spec ?? input.inventory[planned.id]?.spec ?? Fields()
         do {
-            let intent = JournalIntent(runID: input.runID, id: planned.id, action: planned.action, spec: spec, specDigest: SpecDigest.digest(spec), at: now(), revision: input.revision)
+            let intent = JournalIntent(runID: input.runID, id: planned.id, action: planned.action, spec: spec, specDigest: SpecDigest.digest(spec), at: now(), revision: input.revision, approval: input.approval)
             let sequence = try await store.recordIntent(intent)
             try await store.recordOutcome(JournalOutcome(intentSequence: sequence, status: .skipped, attempts: 0, error: "skipped: \(blockedBy) failed", at: now()), of: intent, planned: planned, change: .none, announcer: announcer)
         } catch {

@@ -165,6 +165,9 @@ struct PostgresSchema: Sendable {
                 )
                 """,
             ]),
+            Migration(version: 7, name: "the approval a journal intent was made under", statements: [
+                "ALTER TABLE \(table("journal_intent")) ADD COLUMN approval TEXT",
+            ]),
         ]
     }
 

@@ -308,9 +308,9 @@ public final class PostgresStateStore: StateStore {
     public func recordIntent(_ intent: JournalIntent) async throws -> Int64 {
         try await write(site: intent.id.site) { connection in
             let rows = try await connection.query("""
-                INSERT INTO \(unescaped: self.schema.table("journal_intent")) (run_id, resource_id, action, spec, spec_digest, at, revision)
+                INSERT INTO \(unescaped: self.schema.table("journal_intent")) (run_id, resource_id, action, spec, spec_digest, at, revision, approval)
                 VALUES (\(intent.runID), \(intent.id.description), \(intent.action.rawValue), \(JSONText.string(.map(intent.spec))),
-                    \(intent.specDigest), \(intent.at.timeIntervalSince1970), \(intent.revision))
+                    \(intent.specDigest), \(intent.at.timeIntervalSince1970), \(intent.revision), \(intent.approval))
                 RETURNING seq
                 """, logger: self.logger)
             var sequence: Int64 = 0
@@ -343,14 +343,14 @@ public final class PostgresStateStore: StateStore {
     public func unfinishedIntents() async throws -> [JournalIntentRecord] {
         let rows = try await guarded { [self] in
             try await Self.collect(try await client.query("""
-                SELECT i.seq, i.run_id, i.resource_id, i.action, i.spec, i.spec_digest, i.at, i.revision
+                SELECT i.seq, i.run_id, i.resource_id, i.action, i.spec, i.spec_digest, i.at, i.revision, i.approval
                 FROM \(unescaped: schema.table("journal_intent")) i LEFT JOIN \(unescaped: schema.table("journal_outcome")) o ON o.intent_seq = i.seq
                 WHERE o.intent_seq IS NULL ORDER BY i.seq
-                """, logger: logger).decode((Int64, String, String, String, String, String, Double, String?).self))
+                """, logger: logger).decode((Int64, String, String, String, String, String, Double, String?, String?).self))
         }
         return try readable {
             try rows.map { row throws(StoredRecord.Unreadable) in
-                try StoredRecord.intent(sequence: row.0, runID: row.1, resourceID: row.2, action: row.3, spec: row.4, specDigest: row.5, at: row.6, revision: row.7)
+                try StoredRecord.intent(sequence: row.0, runID: row.1, resourceID: row.2, action: row.3, spec: row.4, specDigest: row.5, at: row.6, revision: row.7, approval: row.8)
             }
         }
     }
@@ -363,22 +363,22 @@ public final class PostgresStateStore: StateStore {
         let newest = query.newest.map { max(0, $0) }
         var rows = try await guarded { [self] in
             try await Self.collect(try await client.query("""
-                SELECT i.seq, i.run_id, i.resource_id, i.action, i.spec, i.spec_digest, i.at, i.revision, o.status, o.attempts, o.error, o.outputs, o.at
+                SELECT i.seq, i.run_id, i.resource_id, i.action, i.spec, i.spec_digest, i.at, i.revision, i.approval, o.status, o.attempts, o.error, o.outputs, o.at
                 FROM \(unescaped: schema.table("journal_intent")) i LEFT JOIN \(unescaped: schema.table("journal_outcome")) o ON o.intent_seq = i.seq
                 WHERE i.at >= \(since) AND (\(resource)::text IS NULL OR i.resource_id = \(resource)) AND (\(action)::text IS NULL OR i.action = \(action))
                 ORDER BY i.seq DESC LIMIT \(newest)
-                """, logger: logger).decode((Int64, String, String, String, String, String, Double, String?, String?, Int?, String?, String?, Double?).self))
+                """, logger: logger).decode((Int64, String, String, String, String, String, Double, String?, String?, String?, Int?, String?, String?, Double?).self))
         }
         rows.reverse()
         return try readable {
             try rows.map { row throws(StoredRecord.Unreadable) in
-                let record = try StoredRecord.intent(sequence: row.0, runID: row.1, resourceID: row.2, action: row.3, spec: row.4, specDigest: row.5, at: row.6, revision: row.7)
+                let record = try StoredRecord.intent(sequence: row.0, runID: row.1, resourceID: row.2, action: row.3, spec: row.4, specDigest: row.5, at: row.6, revision: row.7, approval: row.8)
                 var outcome: JournalOutcome?
-                if let text = row.8 {
+                if let text = row.9 {
                     guard let status = JournalOutcome.Status(rawValue: text) else { throw StoredRecord.Unreadable("journal entry \(row.0): unknown outcome '\(text)'") }
                     outcome = JournalOutcome(
-                        intentSequence: record.sequence, status: status, attempts: row.9 ?? 0, error: row.10,
-                        outputs: try row.11.map { text throws(StoredRecord.Unreadable) in try StoredRecord.fields(text) }, at: Date(timeIntervalSince1970: row.12 ?? 0))
+                        intentSequence: record.sequence, status: status, attempts: row.10 ?? 0, error: row.11,
+                        outputs: try row.12.map { text throws(StoredRecord.Unreadable) in try StoredRecord.fields(text) }, at: Date(timeIntervalSince1970: row.13 ?? 0))
                 }
                 return JournalEvent(record, outcome: outcome)
             }
@@ -594,8 +594,8 @@ public final class PostgresStateStore: StateStore {
                 let records = try await Self.inventoryRecords(try await connection.query(
                     "SELECT \(unescaped: Self.inventoryColumns) FROM \(unescaped: schema.table("inventory"))", logger: self.logger))
                 let intents = try await Self.collect(try await connection.query(
-                    "SELECT seq, run_id, resource_id, action, spec, spec_digest, at, revision FROM \(unescaped: schema.table("journal_intent")) ORDER BY seq", logger: self.logger
-                ).decode((Int64, String, String, String, String, String, Double, String?).self))
+                    "SELECT seq, run_id, resource_id, action, spec, spec_digest, at, revision, approval FROM \(unescaped: schema.table("journal_intent")) ORDER BY seq", logger: self.logger
+                ).decode((Int64, String, String, String, String, String, Double, String?, String?).self))
                 let outcomes = try await Self.collect(try await connection.query(
                     "SELECT intent_seq, status, attempts, error, outputs, at FROM \(unescaped: schema.table("journal_outcome")) ORDER BY intent_seq", logger: self.logger
                 ).decode((Int64, String, Int, String?, String?, Double).self))
@@ -610,7 +610,7 @@ public final class PostgresStateStore: StateStore {
         var snapshot = try readable {
             let inventory = try records.map { record throws(StoredRecord.Unreadable) in try record.entry() }
             let intents = try intentRows.map { row throws(StoredRecord.Unreadable) in
-                try StoredRecord.intent(sequence: row.0, runID: row.1, resourceID: row.2, action: row.3, spec: row.4, specDigest: row.5, at: row.6, revision: row.7)
+                try StoredRecord.intent(sequence: row.0, runID: row.1, resourceID: row.2, action: row.3, spec: row.4, specDigest: row.5, at: row.6, revision: row.7, approval: row.8)
             }
             let outcomes = try outcomeRows.map { row throws(StoredRecord.Unreadable) in
                 guard let status = JournalOutcome.Status(rawValue: row.1) else { throw StoredRecord.Unreadable("journal entry \(row.0): unknown outcome '\(row.1)'") }
@@ -643,9 +643,9 @@ public final class PostgresStateStore: StateStore {
             for record in snapshot.intents {
                 let intent = record.intent
                 try await connection.query("""
-                    INSERT INTO \(unescaped: schema.table("journal_intent")) (seq, run_id, resource_id, action, spec, spec_digest, at, revision)
+                    INSERT INTO \(unescaped: schema.table("journal_intent")) (seq, run_id, resource_id, action, spec, spec_digest, at, revision, approval)
                     VALUES (\(record.sequence), \(intent.runID), \(intent.id.description), \(intent.action.rawValue), \(JSONText.string(.map(intent.spec))),
-                        \(intent.specDigest), \(intent.at.timeIntervalSince1970), \(intent.revision))
+                        \(intent.specDigest), \(intent.at.timeIntervalSince1970), \(intent.revision), \(intent.approval))
                     """, logger: self.logger)
             }
             if let last = snapshot.intents.last?.sequence {

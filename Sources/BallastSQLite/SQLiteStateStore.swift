@@ -23,7 +23,7 @@ public final class SQLiteStateStore: StateStore {
     /// read (the state directory may be read-only, or another user's). Writes then fail.
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.deletingLastComponent(path)
         if !directory.isEmpty && !readOnly {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
@@ -61,7 +61,7 @@ public final class SQLiteStateStore: StateStore {
             _ = try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
             return pool
         } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_CANTOPEN {
-            let directory = (path as NSString).deletingLastPathComponent
+            let directory = PathText.deletingLastComponent(path)
             guard access(directory.isEmpty ? "." : directory, W_OK) != 0, !FileManager.default.fileExists(atPath: path + "-wal") else { throw error }
             let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
             return try DatabaseQueue(path: "file:\(encoded)?immutable=1", configuration: configuration)
@@ -180,6 +180,9 @@ public final class SQLiteStateStore: StateStore {
                 );
                 """)
         }
+        migrator.registerMigration("v9: the approval a journal intent was made under") { db in
+            try db.execute(sql: "ALTER TABLE journal_intent ADD COLUMN approval TEXT")
+        }
         return migrator
     }
 
@@ -239,8 +242,8 @@ public final class SQLiteStateStore: StateStore {
             try await pool.write { db in
                 try checkFence(db)
                 try db.execute(
-                    sql: "INSERT INTO journal_intent (run_id, resource_id, action, spec, spec_digest, at, revision) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970, intent.revision])
+                    sql: "INSERT INTO journal_intent (run_id, resource_id, action, spec, spec_digest, at, revision, approval) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970, intent.revision, intent.approval])
                 return db.lastInsertedRowID
             }
         }
@@ -547,7 +550,7 @@ public final class SQLiteStateStore: StateStore {
 
     /// Kept in its own file beside the database (`plan.key`, mode 0600), as it always was.
     public func planKey(create: Bool) async throws -> [UInt8]? {
-        try PlanKey.load(stateDirectory: (path as NSString).deletingLastPathComponent, create: create)
+        try PlanKey.load(stateDirectory: PathText.deletingLastComponent(path), create: create)
     }
 
     // MARK: Copying a whole state
@@ -578,8 +581,8 @@ public final class SQLiteStateStore: StateStore {
                 for record in snapshot.intents {
                     let intent = record.intent
                     try db.execute(
-                        sql: "INSERT INTO journal_intent (seq, run_id, resource_id, action, spec, spec_digest, at, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        arguments: [record.sequence, intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970, intent.revision])
+                        sql: "INSERT INTO journal_intent (seq, run_id, resource_id, action, spec, spec_digest, at, revision, approval) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [record.sequence, intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970, intent.revision, intent.approval])
                 }
                 for outcome in snapshot.outcomes { try Self.insert(outcome, db) }
                 for token in snapshot.tokens {
@@ -598,7 +601,7 @@ public final class SQLiteStateStore: StateStore {
                 }
             }
         }
-        if let key = snapshot.planKey { try PlanKey.install(key, stateDirectory: (path as NSString).deletingLastPathComponent) }
+        if let key = snapshot.planKey { try PlanKey.install(key, stateDirectory: PathText.deletingLastComponent(path)) }
     }
 
     private static func insert(_ outcome: JournalOutcome, _ db: Database) throws {
@@ -665,7 +668,7 @@ public final class SQLiteStateStore: StateStore {
     static func intent(_ row: Row) throws -> JournalIntentRecord {
         try StoredRecord.intent(
             sequence: row["seq"], runID: row["run_id"], resourceID: row["resource_id"], action: row["action"], spec: row["spec"],
-            specDigest: row["spec_digest"], at: row["at"], revision: row["revision"])
+            specDigest: row["spec_digest"], at: row["at"], revision: row["revision"], approval: row["approval"])
     }
 
     static func holder(_ row: Row) -> LockHolder {

@@ -12,8 +12,12 @@ public struct JournalIntent: Sendable, Hashable {
     public var at: Date
     /// The source revision (a git commit) the manifests were read at; nil for files.
     public var revision: String?
+    /// An approval that let the run go past a guard, recorded with each of its intents
+    /// (`--allow-over-budget: budget 'payments': …`); nil for most runs.
+    public var approval: String?
 
-    public init(runID: String, id: ResourceID, action: Action, spec: Fields, specDigest: String, at: Date, revision: String? = nil) {
+    public init(runID: String, id: ResourceID, action: Action, spec: Fields, specDigest: String, at: Date, revision: String? = nil, approval: String? = nil) {
+        self.approval = approval
         self.runID = runID
         self.id = id
         self.action = action
@@ -82,8 +86,11 @@ public struct JournalEvent: Sendable, Hashable {
     public var outcome: JournalOutcome?
     /// The source revision (a git commit) of the manifests acted on; nil for files.
     public var revision: String?
+    /// The approval that let the run past a guard (``JournalIntent/approval``).
+    public var approval: String?
 
-    public init(sequence: Int64, runID: String, id: ResourceID, action: Action, startedAt: Date, outcome: JournalOutcome?, revision: String? = nil) {
+    public init(sequence: Int64, runID: String, id: ResourceID, action: Action, startedAt: Date, outcome: JournalOutcome?, revision: String? = nil, approval: String? = nil) {
+        self.approval = approval
         self.sequence = sequence
         self.runID = runID
         self.id = id
@@ -99,7 +106,7 @@ extension JournalEvent {
     public init(_ record: JournalIntentRecord, outcome: JournalOutcome?) {
         self.init(
             sequence: record.sequence, runID: record.intent.runID, id: record.intent.id, action: record.intent.action, startedAt: record.intent.at,
-            outcome: outcome, revision: record.intent.revision)
+            outcome: outcome, revision: record.intent.revision, approval: record.intent.approval)
     }
 }
 

@@ -17,6 +17,7 @@ public enum JournalEventJSON {
         ])
         // Only from a versioned source (git): entries from files keep their earlier shape.
         if let revision = event.revision { fields["revision"] = .string(revision) }
+        if let approval = event.approval { fields["approval"] = .string(approval) }
         return .map(fields)
     }
 }

@@ -66,11 +66,11 @@ public enum StoredRecord {
     }
 
     /// A journal intent from its stored columns.
-    public static func intent(sequence: Int64, runID: String, resourceID: String, action: String, spec: String, specDigest: String, at: Double, revision: String?) throws(Unreadable) -> JournalIntentRecord {
+    public static func intent(sequence: Int64, runID: String, resourceID: String, action: String, spec: String, specDigest: String, at: Double, revision: String?, approval: String? = nil) throws(Unreadable) -> JournalIntentRecord {
         guard let parsed = Action(rawValue: action) else { throw Unreadable("journal entry \(sequence): unknown action '\(action)'") }
         return JournalIntentRecord(sequence: sequence, intent: JournalIntent(
             runID: runID, id: try id(resourceID), action: parsed, spec: try fields(spec, what: "journal entry \(sequence): spec"),
-            specDigest: specDigest, at: Date(timeIntervalSince1970: at), revision: revision))
+            specDigest: specDigest, at: Date(timeIntervalSince1970: at), revision: revision, approval: approval))
     }
 
     /// An API token record from its stored columns (the digest as hexadecimal text).

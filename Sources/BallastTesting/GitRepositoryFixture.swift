@@ -1,3 +1,4 @@
+import BallastCore
 import Foundation
 
 /// A real git repository for tests: a bare repository (the "remote", cloned over `file://`)
@@ -35,7 +36,7 @@ public final class GitRepositoryFixture: @unchecked Sendable {
         for (name, text) in files {
             let path = work + "/" + name
             if let text {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: PathText.deletingLastComponent(path), withIntermediateDirectories: true)
                 try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             } else {
                 try? FileManager.default.removeItem(atPath: path)

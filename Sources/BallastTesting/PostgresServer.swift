@@ -1,3 +1,4 @@
+import BallastCore
 import Foundation
 import Synchronization
 
@@ -108,7 +109,7 @@ public final class PostgresServer: Sendable {
         for version in versions where FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/initdb") {
             return "\(root)/\(version)/bin"
         }
-        if let initdb = MotoServer.which("initdb") { return (initdb as NSString).deletingLastPathComponent }
+        if let initdb = MotoServer.which("initdb") { return PathText.deletingLastComponent(initdb) }
         throw TestServerUnavailable(description: "PostgreSQL is not installed (no initdb in /usr/lib/postgresql/*/bin or on PATH): apt-get install postgresql")
     }
 

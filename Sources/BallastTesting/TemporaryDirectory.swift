@@ -1,3 +1,4 @@
+import BallastCore
 import Foundation
 
 /// A fresh directory under the system temporary directory, removed by `remove()`.
@@ -16,7 +17,7 @@ public struct TemporaryDirectory: Sendable {
 
     public func write(_ name: String, _ text: String) {
         let full = file(name)
-        try? FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: PathText.deletingLastComponent(full), withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: full, contents: Data(text.utf8))
     }
 

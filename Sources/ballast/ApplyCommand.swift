@@ -58,6 +58,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 return
             }
             let approved = try approveMassDeletion(plan)
+            try refuseOverBudget(plan)
             try Approval.confirm(autoApprove: change.autoApprove, verb: "apply")
             try await execute(plan, outcome: outcome, approvedDeletions: approved, service: service)
         }
@@ -83,7 +84,20 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         Terminal.standardOutput("Applying the saved plan \(path): \(saved.summaryLine)\n")
         let approved = try approveMassDeletion(saved)
+        // The budgets of the plan made now: a saved plan's figures are never trusted.
+        if let fresh = current.plan { try refuseOverBudget(fresh) }
         try await execute(saved, outcome: current, approvedDeletions: approved, service: service)
+    }
+
+    /// Stops before anything is asked or done when the plan breaks a blocking budget and
+    /// `--allow-over-budget` was not given.
+    private func refuseOverBudget(_ plan: Plan) throws {
+        do {
+            _ = try ApplyService.budgetApproval(plan, allowOverBudget: change.allowOverBudget)
+        } catch {
+            Terminal.standardError("ballast: error: \(error)\n")
+            throw ExitCode.failure
+        }
     }
 
     private func approveMassDeletion(_ plan: Plan) throws -> String? {
@@ -94,7 +108,7 @@ struct ApplyCommand: AsyncParsableCommand {
     private func execute(_ plan: Plan, outcome: PlanService.Outcome, approvedDeletions: String?, service: ApplyService) async throws {
         Terminal.standardOutput("\n")
         let printer = ProgressPrinter(style: Terminal.style, live: Terminal.errorIsTerminal)
-        let report = try await service.execute(plan, outcome: outcome, approvedDeletions: approvedDeletions, progress: printer)
+        let report = try await service.execute(plan, outcome: outcome, approvedDeletions: approvedDeletions, allowOverBudget: change.allowOverBudget, progress: printer)
         printer.done()
         Terminal.standardOutput("\n" + report.summaryLine + "\n")
         if !report.succeeded {

@@ -11,6 +11,8 @@ struct ChangeOptions: ParsableArguments {
     var lockTimeout: String = "0s"
     @Flag(help: "Apply deletions of resources no longer declared beyond the deletion budget (the larger of 10 and 20% of what is managed).")
     var allowMassDelete = false
+    @Flag(help: "Apply a plan that takes a blocking Budget over its limit; the override is recorded in the journal.")
+    var allowOverBudget = false
 
     func validate() throws {
         try Terminal.requireCount(parallelism, option: "--parallelism", in: 1...1000)

@@ -217,7 +217,8 @@ struct EventsCommand: AsyncParsableCommand {
                 let attempts = (event.outcome?.attempts ?? 0) > 1 ? " after \(event.outcome!.attempts) attempts" : ""
                 let error = event.outcome?.error.map { ": \($0)" } ?? ""
                 let revision = event.revision.map { " (commit \($0.prefix(12)))" } ?? ""
-                Terminal.standardOutput("#\(event.sequence) \(Timestamp.string(event.startedAt)) \(event.action.rawValue) \(event.id) \(status)\(attempts)\(revision)\(error)\n")
+                let approval = event.approval.map { " (\(TerminalText.safe($0)))" } ?? ""
+                Terminal.standardOutput("#\(event.sequence) \(Timestamp.string(event.startedAt)) \(event.action.rawValue) \(event.id) \(status)\(attempts)\(revision)\(approval)\(error)\n")
             }
         }
     }

@@ -98,7 +98,7 @@ public struct ManifestLoader: Sendable {
         // directory (the working directory for standard input).
         let directories = files.paths.indices.map { index -> String? in
             guard !isStandardInput[index] else { return nil }
-            let directory = (files.path(UInt32(index)) as NSString).deletingLastPathComponent
+            let directory = PathText.deletingLastComponent(files.path(UInt32(index)))
             return directory.isEmpty ? "." : directory
         }
         var desired = ManifestValidator(catalog: catalog, parallelism: yaml.parallelism).validate(chunks: documents, sourceDirectories: directories, diagnostics: &diagnostics)

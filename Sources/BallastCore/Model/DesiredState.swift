@@ -5,11 +5,14 @@ public struct DesiredState: Sendable {
     public var resources: [DesiredResource]
     /// The `PriceBook` documents, sorted by name.
     public var priceBooks: [PriceBook]
+    /// The `Budget` documents, sorted by name.
+    public var budgets: [Budget]
 
-    public init(sites: [String: Site], resources: [DesiredResource], priceBooks: [PriceBook] = []) {
+    public init(sites: [String: Site], resources: [DesiredResource], priceBooks: [PriceBook] = [], budgets: [Budget] = []) {
         self.sites = sites
         self.resources = resources
         self.priceBooks = priceBooks
+        self.budgets = budgets
     }
 
     /// The dependency graph, built on demand from the resources.

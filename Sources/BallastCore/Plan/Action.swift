@@ -40,6 +40,11 @@ public enum ActionReason: String, Sendable, Hashable, Codable {
     case orphaned
     case upToDate = "up-to-date"
 
+    /// Whether the action puts back what the world changed (drift, a vanished resource) rather
+    /// than carrying out a change of the manifests: self-healing, which `selfHeal: false`
+    /// suspends and no budget blocks.
+    public var undoesDrift: Bool { self == .drifted || self == .vanished }
+
     public var text: String {
         switch self {
         case .new: "new"

@@ -33,6 +33,12 @@ public struct Plan: Sendable, Hashable {
     /// Set when the deletions that pruning makes exceed the deletion budget: applying the plan
     /// then needs an explicit approval.
     public var massDeletion: MassDeletion?
+    /// Each declared `Budget`'s use before and after the plan, sorted by name.
+    public var budgets: [BudgetUse] = []
+
+    /// The blocking budgets the plan takes over their limits: applying needs
+    /// `--allow-over-budget`.
+    public var blockingBudgets: [BudgetUse] { budgets.filter(\.blocks) }
 
     public init(inputs: [String], inputDigest: String, secretsDigest: String, actions: [PlannedAction], drift: [DriftReport] = [], unknown: [UnknownResource] = [], warnings: [String] = []) {
         self.inputs = inputs

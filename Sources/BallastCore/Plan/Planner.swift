@@ -142,6 +142,14 @@ public struct Planner: Sendable {
         plan.agentManaged = agentManaged.sorted { $0.id < $1.id }
         plan.waiting = waiting.sorted { $0.id < $1.id }
         plan.massDeletion = input.budget?.check(pruned, managed: input.inventory.count)
+        if pricing != nil, !input.desired.budgets.isEmpty {
+            var labels: [ResourceID: StringMap] = [:]
+            if input.desired.budgets.contains(where: { $0.matchLabels != nil }) {
+                labels.reserveCapacity(resources.count)
+                for resource in resources { labels[resource.id] = resource.labels }
+            }
+            plan.budgets = BudgetUse.evaluate(input.desired.budgets, actions: plan.actions, sites: input.desired.sites) { labels[$0] }
+        }
         return (plan, diagnostics)
     }
 

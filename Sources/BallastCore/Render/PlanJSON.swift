@@ -30,7 +30,25 @@ public enum PlanJSON {
             ]))
         } ?? .null
         root["cost"] = plan.costTotals.map(encode) ?? .null
+        root["budgets"] = .list(plan.budgets.map(encode))
         return .map(Fields(root))
+    }
+
+    static func encode(_ use: BudgetUse) -> Value {
+        func figures(_ figures: BudgetUse.Figures?, _ round: (Double) -> Double) -> Value {
+            guard let figures else { return .null }
+            return .map(Fields([
+                "limit": .number(round(figures.limit)), "before": .number(round(figures.before)), "after": .number(round(figures.after)),
+                "afterChanges": .number(round(figures.afterChanges)), "breaks": .bool(figures.breaks),
+            ]))
+        }
+        return .map(Fields([
+            "name": .string(use.budget.name), "enforce": .string(use.budget.enforce.rawValue),
+            "currency": use.budget.currency.map(Value.string) ?? .null,
+            "monthly": figures(use.money, cents), "carbonKgPerMonth": figures(use.carbonKg) { grams($0 * 1000) },
+            "otherCurrency": .int(use.otherCurrency), "unpriced": .int(use.unpriced),
+            "breaks": .bool(use.breaks), "blocks": .bool(use.blocks),
+        ]))
     }
 
     /// The plan's totals: per currency, carbon in kilograms, and the unpriced count.

@@ -28,6 +28,10 @@ public struct PlanTextRenderer: Sendable {
             out += "\n" + style.bold(plan.summaryLine) + "\n"
             if let totals = plan.costTotals { out += style.bold(totals.summaryLine) + "\n" }
         }
+        if !plan.budgets.isEmpty {
+            out += "\nBudgets (monthly):\n"
+            for use in plan.budgets { out += budgetLine(use) }
+        }
         if let mass = plan.massDeletion {
             out += "\n" + style.red("Deletion budget exceeded: \(mass.message).") + "\n"
             out += "  These deletions need an explicit approval (digest \(mass.digest)).\n"
@@ -81,6 +85,26 @@ public struct PlanTextRenderer: Sendable {
         var out = "  " + style.action(action.action, "\(action.action.symbol) \(action.id)") + "  " + style.dim("(\(note))") + Self.costNote(action.cost) + "\n"
         out += changes(action.changes, action: action.action)
         return out
+    }
+
+    /// `  payments  €66.51 → €80.00 of €100.00 (block)`, and what breaks it.
+    private func budgetLine(_ use: BudgetUse) -> String {
+        var figures: [String] = []
+        if let money = use.money, let currency = use.budget.currency {
+            figures.append("\(MoneyText.amount(money.before, currency: currency)) → \(MoneyText.amount(money.after, currency: currency)) of \(MoneyText.amount(money.limit, currency: currency))")
+        }
+        if let carbon = use.carbonKg {
+            figures.append("\(MoneyText.carbon(grams: carbon.before * 1000)) → \(MoneyText.carbon(grams: carbon.after * 1000)) of \(MoneyText.carbon(grams: carbon.limit * 1000))")
+        }
+        var notes: [String] = []
+        if use.otherCurrency > 0 { notes.append("\(use.otherCurrency) in another currency not counted") }
+        if use.unpriced > 0 { notes.append("\(use.unpriced) unpriced not counted") }
+        var line = "  \(TerminalText.safe(use.budget.name))  " + figures.joined(separator: "; ") + "  (\(use.budget.enforce.rawValue)\(notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")))\n"
+        if use.breaks {
+            let verdict = use.blocks ? "over budget: apply refuses this plan unless --allow-over-budget" : "over budget (warn only)"
+            line += "    " + (use.blocks ? style.red(verdict) : style.yellow(verdict)) + ": " + use.overrunMessage + "\n"
+        }
+        return line
     }
 
     /// `  +€61.32/mo`, `  (unpriced: no price book covering site 'x' lists sim Bucket)`.

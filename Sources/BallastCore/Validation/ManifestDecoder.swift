@@ -128,8 +128,11 @@ public struct ManifestDecoder: Sendable {
         if kind.value == "PriceBook" {
             return PriceBookDecoder(catalog: catalog).decode(root: root, name: name, fields: fields, metadata: metadata, diagnostics: &diagnostics).map(ManifestDocument.priceBook)
         }
+        if kind.value == "Budget" {
+            return BudgetDecoder().decode(root: root, name: name, fields: fields, metadata: metadata, diagnostics: &diagnostics).map(ManifestDocument.budget)
+        }
         guard acceptsUnknownKinds || allKinds.contains(kind.value) else {
-            diagnostics.append(.error("unknown kind '\(kind.value)'\(Suggestion.hint(for: kind.value, among: allKinds + ["Site", "Estate", "PriceBook"]))", at: kind.location))
+            diagnostics.append(.error("unknown kind '\(kind.value)'\(Suggestion.hint(for: kind.value, among: allKinds + ["Site", "Estate", "PriceBook", "Budget"]))", at: kind.location))
             return nil
         }
         let site = metadata.string("site", diagnostics: &diagnostics)

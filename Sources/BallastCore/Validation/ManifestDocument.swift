@@ -10,6 +10,8 @@ public enum ManifestDocument: Sendable {
     indirect case estate(EstateManifest)
     /// Prices and power for the kinds on the sites it covers.
     indirect case priceBook(PriceBook)
+    /// A monthly limit on cost or carbon.
+    indirect case budget(Budget)
 }
 
 /// A `kind: Estate` document: settings for the whole estate, such as its default policy.

@@ -113,6 +113,10 @@ public struct ManifestValidator: Sendable {
         let sites = collectSites(chunks, diagnostics: &diagnostics)
         let estate = collectEstate(chunks, diagnostics: &diagnostics)
         let priceBooks = collectPriceBooks(chunks, sites: sites, diagnostics: &diagnostics)
+        let budgets = collectBudgets(chunks, sites: sites, diagnostics: &diagnostics)
+        if priceBooks.isEmpty, let first = budgets.first {
+            diagnostics.append(.warning("Budget '\(first.name)' counts nothing: no PriceBook is declared, so no resource has a cost or carbon", at: first.location))
+        }
         let policyDefaults = estate?.policyDefaults ?? PolicyDefaults()
         let defaultPreventDestroyAt = estate?.preventDestroyAt
         let schemas = SiteSchemas(sites: sites, catalog: catalog)
@@ -242,7 +246,7 @@ public struct ManifestValidator: Sendable {
             }
             initialized = count
         }
-        return DesiredState(sites: sites, resources: resources, priceBooks: priceBooks)
+        return DesiredState(sites: sites, resources: resources, priceBooks: priceBooks, budgets: budgets)
     }
 
     /// What resolving the edges of a stretch of nodes produced, in node order.
@@ -398,6 +402,22 @@ public struct ManifestValidator: Sendable {
             diagnostics.append(.error("PriceBooks \(conflict.books.map { "'\($0)'" }.joined(separator: " and ")) both price \(conflict.provider) \(conflict.kind) on site '\(conflict.site)': name the site in one of them, or narrow a selector", at: conflict.location))
         }
         return sorted
+    }
+
+    /// The budgets, sorted by name: unique names, declared sites.
+    private func collectBudgets(_ chunks: [[ManifestDocument]], sites: [String: Site], diagnostics: inout [Diagnostic]) -> [Budget] {
+        var budgets: [String: Budget] = [:]
+        for case .budget(let budget) in chunks.joined() {
+            if let first = budgets[budget.name] {
+                diagnostics.append(.error("duplicate Budget '\(budget.name)'", at: budget.location, notes: first.location.map { [.init("Budget '\(budget.name)' was first defined here", at: $0)] } ?? []))
+                continue
+            }
+            for name in budget.sites.sites ?? [] where sites[name] == nil {
+                diagnostics.append(.error("Budget '\(budget.name)' names site '\(name)', which is not declared\(Suggestion.hint(for: name, among: sites.keys.sorted()))", at: budget.siteLocations[name] ?? budget.location))
+            }
+            budgets[budget.name] = budget
+        }
+        return budgets.values.sorted { $0.name < $1.name }
     }
 
     private func collectSites(_ chunks: [[ManifestDocument]], diagnostics: inout [Diagnostic]) -> [String: Site] {

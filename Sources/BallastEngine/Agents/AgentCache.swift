@@ -128,7 +128,7 @@ public final class AgentCache: Sendable {
             unlink(temporary)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
-        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY)
+        let directory = open(PathText.deletingLastComponent(path), O_RDONLY)
         if directory >= 0 {
             fsync(directory)
             close(directory)

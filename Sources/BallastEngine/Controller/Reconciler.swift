@@ -43,6 +43,26 @@ public struct Reconciler: Sendable {
         /// Undeclared resources that may be pruned: the manifests have settled since they were
         /// removed and the deletion budget (or an approval) allows it. Others are held.
         public var admittedPrunes: Set<ResourceID> = []
+        /// Resources whose change a blocking budget holds back (``BudgetHolds``).
+        public var overBudget: [ResourceID: HeldOverBudget] = [:]
+
+        /// What is in force for each declared resource: its declaration, or for one held over
+        /// budget, the declaration kept for it (absent when it has none).
+        public var inForceSpecs: [ResourceID: Fields] {
+            var specs = byID.mapValues(\.spec)
+            for (id, held) in overBudget { specs[id] = held.inForce?.spec }
+            return specs
+        }
+
+        /// Holds back what would take a blocking budget over its limit, weighed against what
+        /// is in force (`inForce`: the previous manifests' declarations, or at start-up what
+        /// was last applied). `previous` supplies the declarations kept for held resources.
+        public mutating func holdOverBudget(inForce: [ResourceID: Fields], previous: Desired?, catalog: SchemaCatalog) {
+            let holds = BudgetHolds.compute(declared: state, inForce: inForce, catalog: catalog)
+            overBudget = holds.mapValues { hold in
+                HeldOverBudget(hold: hold, inForce: previous.flatMap { $0.overBudget[hold.id]?.inForce ?? $0.byID[hold.id] })
+            }
+        }
         /// The source revision these manifests were read at (git), recorded in the journal.
         public let revision: SourceRevision?
         /// The files and directories the manifests were loaded from: each revision of a git
@@ -80,16 +100,47 @@ public struct Reconciler: Sendable {
         /// Must wait for outputs that a pull site's agent has not reported (``AwaitedOutputs``):
         /// not retried; the report queues it again.
         case awaitingOutputs(String)
+        /// Its change would take a blocking budget over its limit (``BudgetHolds``): not
+        /// applied, and not retried until the manifests change. The declaration in force was
+        /// reconciled instead (drift healed), when there is one.
+        case overBudget(String)
+    }
+
+    /// A resource a blocking budget holds back, with the declaration kept in force for it.
+    public struct HeldOverBudget: Sendable {
+        public var hold: BudgetHolds.Hold
+        /// What the manifests in force declared before (nil: it is new, and not created).
+        public var inForce: DesiredResource?
+
+        public init(hold: BudgetHolds.Hold, inForce: DesiredResource?) {
+            self.hold = hold
+            self.inForce = inForce
+        }
     }
 
     /// Reconciles `id`. `reportedOutputs` holds what pull sites' agents last reported of their
     /// resources (``Observation/reportedOutputs``), for references to them.
     public func reconcile(_ id: ResourceID, desired: Desired, reportedOutputs: [ResourceID: Fields] = [:]) async throws -> Outcome {
         let entry = try await store.entry(id)
+        if let held = desired.overBudget[id] {
+            // The change waits; what is in force is kept converged (a heal is never blocked).
+            guard let inForce = held.inForce else { return .overBudget(held.hold.message) }
+            let outcome = try await reconcile(inForce, entry: entry, desired: desired, reportedOutputs: reportedOutputs)
+            switch outcome {
+            case .upToDate, .applied: return .overBudget(held.hold.message)
+            default: return outcome
+            }
+        }
         guard let resource = desired.byID[id] else {
             guard let entry else { return .unknown }
             return try await prune(entry, desired: desired)
         }
+        return try await reconcile(resource, entry: entry, desired: desired, reportedOutputs: reportedOutputs)
+    }
+
+    /// Observes, plans and acts on one declared resource.
+    private func reconcile(_ resource: DesiredResource, entry: InventoryEntry?, desired: Desired, reportedOutputs: [ResourceID: Fields]) async throws -> Outcome {
+        let id = resource.id
         // Observe the resource and its dependencies (their outputs fill references).
         var members = [resource]
         for dependency in resource.dependencies { if let other = desired.byID[dependency] { members.append(other) } }
@@ -120,7 +171,7 @@ public struct Reconciler: Sendable {
         guard let action = plan.actions.first(where: { $0.id == id }) else { return try await upToDate(entry) }
         if let problem = problems.first { return .refused(problem.message) }
         guard action.action.changesSomething else { return try await upToDate(entry) }
-        if !resource.policy.selfHeal, [.drifted, .vanished].contains(action.reason) {
+        if !resource.policy.selfHeal, action.reason.undoesDrift {
             try await markDrifted(entry)
             return .reported(action.changes, missing: action.reason == .vanished)
         }

@@ -41,7 +41,7 @@ public struct EventAnnouncer: Sendable {
     /// drift found, then the action that healed it.
     public func outcome(_ intent: JournalIntent, sequence: Int64, outcome: JournalOutcome, planned: PlannedAction? = nil) -> [OutboxEvent] {
         var events: [OutboxEvent] = []
-        if let planned, planned.reason == .drifted || planned.reason == .vanished {
+        if let planned, planned.reason.undoesDrift {
             events.append(drifted(intent.id, changes: planned.changes, missing: planned.reason == .vanished, at: intent.at))
         }
         let type: BallastEventType

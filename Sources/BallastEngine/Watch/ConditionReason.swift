@@ -42,6 +42,10 @@ public struct ConditionReason: RawRepresentable, Sendable, Hashable, CustomStrin
     /// A resource that refers to an output a pull site's agent has not reported yet.
     public static let awaitingAgentOutputs = ConditionReason(rawValue: "AwaitingAgentOutputs")
 
+    /// A change held back because it would take a blocking `Budget` over its limit
+    /// (``BudgetHolds``); the declaration in force stays.
+    public static let overBudget = ConditionReason(rawValue: "OverBudget")
+
     /// `CreateFailed`, `UpdateFailed`, `ReplaceFailed`, `DeleteFailed`; `ReconcileError` when no
     /// action was under way.
     public static func failed(_ action: Action) -> ConditionReason {

@@ -107,7 +107,7 @@ final class ManifestDirectoryWatch: Sendable {
             }
         }
         func parent(of path: String) -> String {
-            let parent = (path as NSString).deletingLastPathComponent
+            let parent = PathText.deletingLastComponent(path)
             return parent.isEmpty ? "." : parent
         }
         func isDirectory(_ path: String) -> Bool {

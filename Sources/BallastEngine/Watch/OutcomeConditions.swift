@@ -49,13 +49,16 @@ extension ResourceStatus {
             set(.synced, false, reason: .deletionHeld, message: message, at: now)
         case .awaitingOutputs(let message):
             set(.synced, false, reason: .awaitingAgentOutputs, message: message, at: now)
+        case .overBudget(let message):
+            set(.synced, false, reason: .overBudget, message: message, at: now)
+            lastReconciled = now
         case .unknown:
             return
         }
     }
 
     /// Whether an action for `reason` undoes drift (the world changed; Ballast put it back).
-    public static func heals(_ reason: ActionReason) -> Bool { [.drifted, .vanished].contains(reason) }
+    public static func heals(_ reason: ActionReason) -> Bool { reason.undoesDrift }
 
     /// The words for reported drift: "the resource is missing" or "differs in a, b".
     public static func driftMessage(_ changes: [FieldChange], missing: Bool) -> String {

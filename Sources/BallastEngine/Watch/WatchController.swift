@@ -156,8 +156,15 @@ public actor WatchController {
         var immediate = plan
         immediate.actions.removeAll { $0.action == .delete && $0.reason == .notDeclared }
         immediate.massDeletion = nil
-        let report = immediate.hasChanges ? try await applier.execute(immediate, outcome: outcome, progress: SilentProgress()) : ApplyReport()
         var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision, loadedFrom: source.paths(for: beforeLoading))
+        // What would take a blocking budget over its limit waits, weighed against what was
+        // last applied; the rest is applied now, and the holds stand in for the plan's gate.
+        desired.holdOverBudget(inForce: outcome.inventory.mapValues(\.spec), previous: nil, catalog: planner.registry.catalog)
+        immediate.actions.removeAll { desired.overBudget[$0.id] != nil }
+        immediate.budgets = []
+        var startup = outcome
+        startup.plan = immediate
+        let report = immediate.hasChanges ? try await applier.execute(immediate, outcome: startup, progress: SilentProgress()) : ApplyReport()
         // Read again only when start-up changed it: planning read it a moment ago.
         let inventory = immediate.hasChanges ? try await applier.store.inventory() : outcome.inventory
         managed = Set(inventory.keys)
@@ -172,6 +179,7 @@ public actor WatchController {
         if source.fingerprint(extraFiles: []) != beforeLoading { fingerprint = nil }
         await seedDeletionWindow()
         await recordStartup(plan: immediate, report: report)
+        for id in desired.overBudget.keys.sorted() { await enqueue(id) }
         if !undeclaredManaged().isEmpty {
             gate.manifestsChanged(at: clock.now)
             schedulePruneCheck(after: configuration.pruneDelay)
@@ -300,7 +308,7 @@ public actor WatchController {
             }
         }
         switch outcome {
-        case .upToDate, .refused, .held, .unknown, .awaitingOutputs:
+        case .upToDate, .refused, .held, .unknown, .awaitingOutputs, .overBudget:
             if case .refused(let message) = outcome { logger.warning("reconcile refused", metadata: ["id": "\(id)", "error": "\(message)"]) }
             await succeeded(id)
         case .applied(let action, let reason):
@@ -694,9 +702,12 @@ public actor WatchController {
         // One inventory read per reload, so pruning never rescans it per resource.
         let inventory = try? await applier.store.inventory()
         new.managedDependents = inventory.map(Self.dependents)
+        new.holdOverBudget(inForce: desired?.inForceSpecs ?? inventory?.mapValues(\.spec) ?? [:], previous: desired, catalog: planner.registry.catalog)
         // Other replicas create and delete too: what is managed is what the inventory says.
         if replicas != nil, let inventory { managed = Set(inventory.keys) }
-        let affected = DesiredChanges.affected(from: desired, to: new)
+        var affected = DesiredChanges.affected(from: desired, to: new)
+        // Held or released by a budget, its declaration unchanged (a limit raised, a price changed).
+        affected.formUnion(Set((desired?.overBudget ?? [:]).keys).symmetricDifference(new.overBudget.keys))
         adopt(new, loaded: loaded, warnings: diagnostics)
         await publishToAgents(inventory: inventory)
         source.adopted(current)
@@ -721,6 +732,10 @@ public actor WatchController {
     /// Puts a validated desired state in force: sites, their breakers and change streams.
     func adopt(_ new: Reconciler.Desired, loaded: LoadedManifests, warnings: Diagnostics = Diagnostics()) {
         metrics.source(revision: new.revision?.commit, previous: desired?.revision?.commit)
+        metrics.resourcesOverBudget(new.overBudget.count)
+        if let first = new.overBudget.values.min(by: { $0.hold.id < $1.hold.id }) {
+            logger.warning("changes held: they would take a blocking budget over its limit", metadata: ["resources": "\(new.overBudget.count)", "budget": "\(first.hold.message)"])
+        }
         desired = new
         var kinds = Set<String>()
         var labelKeys = Set<String>()
@@ -852,6 +867,7 @@ public actor WatchController {
         case .refused: "refused"
         case .waiting, .awaitingOutputs: "waiting"
         case .held: "held"
+        case .overBudget: "over_budget"
         case .unknown: "unknown"
         }
     }

@@ -3,7 +3,7 @@ import Foundation
 
 /// The metrics watch mode exports, made from an injected factory (never the global one).
 public struct WatchMetrics: Sendable {
-    public static let results = ["up_to_date", "applied", "failed", "reported", "site_unavailable", "refused", "waiting", "held", "unknown"]
+    public static let results = ["up_to_date", "applied", "failed", "reported", "site_unavailable", "refused", "waiting", "held", "over_budget", "unknown"]
 
     private let reconciles: [String: Counter]
     private let reconcileDuration: CoreMetrics.Timer
@@ -15,10 +15,12 @@ public struct WatchMetrics: Sendable {
     private let manifestReloads: [String: Counter]
     private let factory: any MetricsFactory
     private let heldDeletions: Gauge
+    private let overBudget: Gauge
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
         heldDeletions = Gauge(label: "ballast_deletions_held", dimensions: [], factory: factory)
+        overBudget = Gauge(label: "ballast_resources_over_budget", dimensions: [], factory: factory)
         reconciles = Dictionary(uniqueKeysWithValues: Self.results.map {
             ($0, Counter(label: "ballast_reconciles_total", dimensions: [("result", $0)], factory: factory))
         })
@@ -44,6 +46,9 @@ public struct WatchMetrics: Sendable {
 
     /// Deletions held over the deletion budget, waiting for an approval.
     public func deletionsHeld(_ count: Int) { heldDeletions.record(count) }
+
+    /// Resources whose change a blocking budget holds back (condition reason `OverBudget`).
+    public func resourcesOverBudget(_ count: Int) { overBudget.record(count) }
 
     public func healed(after duration: Duration?) {
         heals.increment()

@@ -1,0 +1,137 @@
+import BallastTesting
+import Testing
+@testable import BallastCore
+
+/// The one rule for budgets: a plan breaks a limit when its changes (not its heals) take the
+/// total over the limit and above where it was.
+@Suite("Budget rule")
+struct BudgetRuleTests {
+    static let sites = ["a": Site(name: "a", siteClass: .cloud, provider: "sim", labels: ["tier": "cloud"]), "b": Site(name: "b", siteClass: .edge, provider: "sim")]
+
+    static func action(_ id: String, _ reason: ActionReason = .changed, before: Double?, after: Double?, currency: String = "EUR") -> PlannedAction {
+        func side(_ amount: Double?) -> CostEstimate? {
+            amount.map { .priced(ResourceCost(currency: currency, monthly: $0, energyKWh: 0, carbonGrams: $0 * 1000, priceBook: "p")) }
+        }
+        var action = PlannedAction(id: ResourceID(parsing: id)!, action: .update, reason: reason, layer: 0, observedRevision: nil)
+        action.cost = CostChange(before: side(before), after: side(after))
+        return action
+    }
+
+    static func use(_ budget: Budget, _ actions: [PlannedAction], labels: [String: StringMap] = [:]) -> BudgetUse {
+        BudgetUse.evaluate([budget], actions: actions, sites: sites) { labels[$0.description] }[0]
+    }
+
+    let block = Budget(name: "cap", monthly: 100, currency: "EUR", enforce: .block)
+
+    @Test func aChangeOverTheLimitBlocksAndAWarningOnlyWarns() {
+        let actions = [Self.action("Bucket/x@a", before: 60, after: 60), Self.action("Bucket/y@a", before: nil, after: 50)]
+        let use = Self.use(block, actions)
+        #expect(use.money?.before == 60 && use.money?.after == 110)
+        #expect(use.breaks && use.blocks)
+        #expect(use.overrunMessage == "budget 'cap': €110.00 a month against a limit of €100.00, €10.00 over")
+        var warn = block
+        warn.enforce = .warn
+        #expect(Self.use(warn, actions).breaks && !Self.use(warn, actions).blocks)
+    }
+
+    @Test func loweringAnEstateAlreadyOverItsLimitIsAllowed() {
+        let use = Self.use(block, [Self.action("Bucket/x@a", before: 150, after: 120)])
+        #expect(!use.breaks, "over the limit, but less than before")
+    }
+
+    @Test func healsAreNeverCountedAgainstTheLimit() {
+        let use = Self.use(block, [
+            Self.action("Bucket/x@a", .drifted, before: 40, after: 90),
+            Self.action("Bucket/y@a", .vanished, before: nil, after: 80),
+        ])
+        #expect(use.money?.after == 170)
+        #expect(!use.breaks, "drift healed back to what was declared is not a change of the manifests")
+    }
+
+    @Test func scopeByLabelsSitesAndCurrency() {
+        var team = block
+        team.matchLabels = ["team": "payments"]
+        let actions = [
+            Self.action("Bucket/mine@a", before: nil, after: 90),
+            Self.action("Bucket/other@a", before: nil, after: 90),
+            Self.action("Bucket/gone@a", before: 500, after: nil),
+            Self.action("Bucket/dollars@a", before: nil, after: 90, currency: "USD"),
+        ]
+        let labels: [String: StringMap] = ["Bucket/mine@a": ["team": "payments"], "Bucket/other@a": ["team": "data"], "Bucket/dollars@a": ["team": "payments"]]
+        let use = Self.use(team, actions, labels: labels)
+        #expect(use.money?.after == 90 && use.money?.before == 0, "only labelled resources count; a delete's labels are not known")
+        #expect(use.otherCurrency == 1)
+        var siteB = block
+        siteB.sites = SiteScope(sites: ["b"])
+        #expect(Self.use(siteB, actions).money?.after == 0)
+        var cloud = block
+        cloud.sites = SiteScope(matchLabels: ["tier": "cloud"])
+        #expect(Self.use(cloud, actions).money?.after == 180)
+    }
+
+    @Test func carbonLimitsInKilograms() {
+        let carbon = Budget(name: "green", carbonKg: 100, enforce: .block)
+        let use = Self.use(carbon, [Self.action("Bucket/x@a", before: 50, after: 120)])
+        #expect(use.carbonKg?.afterChanges == 120 && use.blocks)
+        #expect(use.overrunMessage == "budget 'green': 120.0 kgCO2e a month against a limit of 100.0 kgCO2e, 20.0 kgCO2e over")
+    }
+
+    // MARK: Watch mode's holds
+
+    static let estate = """
+    apiVersion: ballast.dev/v1
+    kind: Site
+    metadata: { name: cloud-a }
+    spec: { class: cloud, provider: sim }
+    ---
+    apiVersion: ballast.dev/v1
+    kind: PriceBook
+    metadata: { name: prices }
+    spec:
+      currency: EUR
+      models:
+        - provider: sim
+          kind: Database
+          terms: [{ name: storage, quantity: { field: sizeGb }, perMonth: 1 }]
+    ---
+    apiVersion: ballast.dev/v1
+    kind: Budget
+    metadata: { name: cap }
+    spec: { monthly: LIMIT, currency: EUR }
+    ---
+    apiVersion: ballast.dev/v1
+    kind: Database
+    metadata: { name: steady, site: cloud-a }
+    spec: { engine: postgres, sizeGb: 40 }
+    ---
+    apiVersion: ballast.dev/v1
+    kind: Database
+    metadata: { name: growing, site: cloud-a }
+    spec: { engine: postgres, sizeGb: GROWING }
+    ---
+    apiVersion: ballast.dev/v1
+    kind: Database
+    metadata: { name: shrinking, site: cloud-a }
+    spec: { engine: postgres, sizeGb: 10 }
+
+    """
+
+    static func holds(limit: Int, growing: Int, inForce: [String: Int]) throws -> [String] {
+        let loaded = TestManifests.load(estate.replacingOccurrences(of: "LIMIT", with: String(limit)).replacingOccurrences(of: "GROWING", with: String(growing)))
+        let desired = try #require(loaded.desired)
+        let specs = Dictionary(uniqueKeysWithValues: inForce.map { (ResourceID(parsing: $0.key)!, Fields(["engine": .string("postgres"), "sizeGb": .int($0.value)])) })
+        return BudgetHolds.compute(declared: desired, inForce: specs, catalog: TestManifests.catalog).keys.map(\.description).sorted()
+    }
+
+    @Test func watchHoldsOnlyWhatRaisesTheTotalOverTheLimit() throws {
+        let before = ["Database/steady@cloud-a": 40, "Database/growing@cloud-a": 20, "Database/shrinking@cloud-a": 30]
+        // 40 + 80 + 10 = 130 > 100, up from 90: only the growing database is held.
+        #expect(try Self.holds(limit: 100, growing: 80, inForce: before) == ["Database/growing@cloud-a"])
+        // Within the limit: nothing held.
+        #expect(try Self.holds(limit: 200, growing: 80, inForce: before).isEmpty)
+        // New resources count from nothing.
+        #expect(try Self.holds(limit: 100, growing: 80, inForce: ["Database/steady@cloud-a": 40]) == ["Database/growing@cloud-a", "Database/shrinking@cloud-a"])
+        // Over the limit but lower than what is in force: the change goes ahead.
+        #expect(try Self.holds(limit: 50, growing: 20, inForce: ["Database/steady@cloud-a": 40, "Database/growing@cloud-a": 60, "Database/shrinking@cloud-a": 10]).isEmpty)
+    }
+}
