@@ -82,8 +82,13 @@ public struct PlannedAction: Sendable, Hashable {
     /// For replace: the immutable fields that force it.
     public var forcedBy: [String]
     /// What the resource costs a month before and after the action; nil when no price book
-    /// covers any site (the plan then shows no costs).
-    public var cost: CostChange?
+    /// covers any site (the plan then shows no costs). Boxed: a million actions without
+    /// prices pay 8 bytes each for it, not 128.
+    public var cost: CostChange? {
+        get { costBox?.change }
+        set { costBox = newValue.map(CostBox.init) }
+    }
+    private var costBox: CostBox?
 
     public init(id: ResourceID, action: Action, reason: ActionReason, changes: [FieldChange] = [], layer: Int, observedRevision: String?, forcedBy: [String] = []) {
         self.id = id
@@ -94,6 +99,18 @@ public struct PlannedAction: Sendable, Hashable {
         self.observedRevision = observedRevision
         self.forcedBy = forcedBy
     }
+}
+
+/// A ``CostChange`` kept behind one reference; compared and hashed by value.
+private final class CostBox: Sendable, Hashable {
+    let change: CostChange
+
+    init(_ change: CostChange) {
+        self.change = change
+    }
+
+    static func == (left: CostBox, right: CostBox) -> Bool { left.change == right.change }
+    func hash(into hasher: inout Hasher) { hasher.combine(change) }
 }
 
 /// Drift on an observe-only resource.

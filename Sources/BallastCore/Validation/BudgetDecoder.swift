@@ -20,7 +20,7 @@ struct BudgetDecoder {
             diagnostics.append(.error("the Budget spec takes 'sites' or 'siteSelector', not both", at: entry.keyLocation))
         }
         budget.matchLabels = Self.matchLabels(spec, key: "selector", diagnostics: &diagnostics)
-        budget.monthly = spec.number("monthly", in: PriceBookDecoder.nonNegative, diagnostics: &diagnostics)
+        budget.monthly = spec.number("monthly", in: PriceBookDecoder.figureRange, diagnostics: &diagnostics)
         if let text = spec.string("currency", diagnostics: &diagnostics) {
             if text.value.count == 3, text.value.allSatisfy({ $0.isASCII && $0.isUppercase }) {
                 budget.currency = text.value
@@ -34,7 +34,7 @@ struct BudgetDecoder {
         if spec["currency"] != nil, spec["monthly"] == nil, let entry = spec["currency"] {
             diagnostics.append(.error("'currency' without 'monthly' limits nothing", at: entry.keyLocation))
         }
-        budget.carbonKg = spec.number("carbonKg", in: PriceBookDecoder.nonNegative, diagnostics: &diagnostics)
+        budget.carbonKg = spec.number("carbonKg", in: PriceBookDecoder.figureRange, diagnostics: &diagnostics)
         if spec["monthly"] == nil, spec["carbonKg"] == nil {
             diagnostics.append(.error("a Budget needs a limit: 'monthly' (with 'currency'), 'carbonKg', or both", at: spec.owner))
         }

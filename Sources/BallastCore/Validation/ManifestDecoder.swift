@@ -204,7 +204,7 @@ public struct ManifestDecoder: Sendable {
         var carbon: SiteCarbon?
         if let carbonFields = PriceBookDecoder.mapping(spec["carbon"], named: "carbon", owner: specEntry.value.location, required: nil, diagnostics: &diagnostics) {
             carbonFields.rejectUnknown(["gridIntensity", "pue"], context: "the Site's carbon", diagnostics: &diagnostics)
-            let intensity = carbonFields.number("gridIntensity", in: 0...Double.greatestFiniteMagnitude, diagnostics: &diagnostics)
+            let intensity = carbonFields.number("gridIntensity", in: 0...10_000, diagnostics: &diagnostics)
             if intensity == nil, carbonFields["gridIntensity"] == nil {
                 diagnostics.append(.error("missing required field 'gridIntensity' (gCO2e per kWh) in the Site's carbon", at: carbonFields.owner))
             }

@@ -5,7 +5,9 @@ struct PriceBookDecoder {
     static let modelKeys = ["provider", "kind", "terms", "multipliers", "usage"]
     static let termKeys = ["name", "quantity", "perHour", "perMonth", "watts", "kWhPerMonth"]
     static let rateKeys = ["perHour", "perMonth", "watts", "kWhPerMonth"]
-    static let nonNegative = 0.0...Double.greatestFiniteMagnitude
+    /// Every figure a price book or budget holds: not negative, and at most a trillion, so that
+    /// no product or sum of them overflows.
+    static let figureRange = 0.0...1e12
 
     let catalog: SchemaCatalog
 
@@ -138,7 +140,7 @@ struct PriceBookDecoder {
         var usage: [String: Double] = [:]
         if let usageFields = Self.mapping(model["usage"], named: "usage", owner: node.location, required: nil, diagnostics: &diagnostics) {
             for entry in usageFields.entries {
-                if let value = FieldReader.number(entry.value, named: "usage.\(entry.key)", in: Self.nonNegative, diagnostics: &diagnostics) { usage[entry.key] = value }
+                if let value = FieldReader.number(entry.value, named: "usage.\(entry.key)", in: Self.figureRange, diagnostics: &diagnostics) { usage[entry.key] = value }
             }
         }
         return PriceModel(provider: provider.value, kind: kind.value, terms: terms, multipliers: multipliers, usage: usage, location: node.location)
@@ -193,7 +195,7 @@ struct PriceBookDecoder {
         guard let entry else { return nil }
         switch entry.value.value {
         case .int, .double:
-            return FieldReader.number(entry.value, named: entry.key, in: Self.nonNegative, diagnostics: &diagnostics).map(PriceRate.flat)
+            return FieldReader.number(entry.value, named: entry.key, in: Self.figureRange, diagnostics: &diagnostics).map(PriceRate.flat)
         case .mapping(let entries):
             let fields = FieldReader(entries: entries, owner: entry.value.location)
             fields.rejectUnknown(["by", "values"], context: "'\(entry.key)'", diagnostics: &diagnostics)
@@ -225,7 +227,7 @@ struct PriceBookDecoder {
                 diagnostics.append(.error("'\(byText.value)' is a bool: its values are true and false, not '\(entry.key)'", at: entry.keyLocation))
                 continue
             }
-            if let figure = FieldReader.number(entry.value, named: entry.key, in: Self.nonNegative, diagnostics: &diagnostics) { table[entry.key] = figure }
+            if let figure = FieldReader.number(entry.value, named: entry.key, in: Self.figureRange, diagnostics: &diagnostics) { table[entry.key] = figure }
         }
         guard let path else { return nil }
         return (path, table)
@@ -240,7 +242,7 @@ struct PriceBookDecoder {
         fields.rejectUnknown(["field", "factor"], context: "a multiplier", diagnostics: &diagnostics)
         let text = fields.string("field", diagnostics: &diagnostics)
         if text == nil, fields["field"] == nil { diagnostics.append(.error("missing required field 'field' in a multiplier", at: node.location)) }
-        let factor = fields.number("factor", in: Self.nonNegative, diagnostics: &diagnostics)
+        let factor = fields.number("factor", in: Self.figureRange, diagnostics: &diagnostics)
         guard let path = checkedPath(text, schema: schema, wants: factor == nil ? .numeric : .bool, diagnostics: &diagnostics) else { return nil }
         if let factor { return .whenTrue(path, factor: factor) }
         if let schema, case .success(let leaf) = path.leaf(in: schema), case .bool = leaf.type {
