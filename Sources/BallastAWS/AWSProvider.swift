@@ -77,6 +77,27 @@ public struct AWSProvider: Provider {
         return result
     }
 
+    /// Every bucket (ListBuckets), queue (ListQueues) and table (ListTables) of the account in
+    /// the site's region. A FIFO queue's id drops its `.fifo` suffix, as its manifest does.
+    public func list(site: Site) async throws(ProviderError) -> [Observed]? {
+        let services = try services(site)
+        var result: [Observed] = []
+        for name in try await services.s3.bucketNames().sorted() {
+            let id = ResourceID(kind: "Bucket", name: name, site: site.name)
+            result.append(Self.observed(id, spec: try await services.s3.observe(name), outputs: services.s3.outputs(name)))
+        }
+        for (queue, url) in try await services.sqs.queueURLs().sorted(by: { $0.key < $1.key }) {
+            let name = queue.hasSuffix(".fifo") ? String(queue.dropLast(5)) : queue
+            let (spec, outputs) = try await services.sqs.observe(url: url)
+            result.append(Self.observed(ResourceID(kind: "Queue", name: name, site: site.name), spec: spec, outputs: outputs))
+        }
+        for name in try await services.dynamodb.tableNames().sorted() {
+            let (spec, outputs) = try await services.dynamodb.observe(name)
+            result.append(Self.observed(ResourceID(kind: "Table", name: name, site: site.name), spec: spec, outputs: outputs))
+        }
+        return result.sorted { $0.id < $1.id }
+    }
+
     public func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
         let services = try services(site)
         let id = resource.id

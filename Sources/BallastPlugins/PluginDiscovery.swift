@@ -92,8 +92,8 @@ public final class PluginDiscovery: ProviderSource {
 
     private func probe(_ name: String, path: String) -> Result<PluginProvider, ProviderError> {
         do throws(ProviderError) {
-            let (schema, pushes) = try PluginProbe(name: name, executable: path, timeout: probeTimeout).describe()
-            return .success(PluginProvider(pluginName: name, executable: path, schema: schema, pushesChanges: pushes, callTimeout: callTimeout, logger: logger))
+            let (schema, capabilities) = try PluginProbe(name: name, executable: path, timeout: probeTimeout).describe()
+            return .success(PluginProvider(pluginName: name, executable: path, schema: schema, capabilities: capabilities, callTimeout: callTimeout, logger: logger))
         } catch {
             logger.debug("plugin did not describe itself: \(error.message)", metadata: ["plugin": "\(name)", "path": "\(path)"])
             return .failure(error)

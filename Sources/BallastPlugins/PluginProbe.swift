@@ -12,7 +12,7 @@ struct PluginProbe {
     let executable: String
     let timeout: Duration
 
-    func describe() throws(ProviderError) -> (ProviderSchema, pushesChanges: Bool) {
+    func describe() throws(ProviderError) -> (ProviderSchema, capabilities: PluginCapabilities) {
         let child: ChildProcess
         do throws(ProviderError) {
             child = try ChildProcess(executable, input: .pipe, output: .pipe)
@@ -59,7 +59,7 @@ struct PluginProbe {
         guard version == JSONRPC.protocolVersion else {
             throw ProviderError(.invalid, "plugin \(name) speaks protocol version \(version); Ballast speaks \(JSONRPC.protocolVersion)")
         }
-        let pushes = handshake.fieldsValue?["capabilities"]?.fieldsValue?["changes"]?.boolValue ?? false
-        return (try PluginSchemaDecoder.decode(try answers[2]!.get(), provider: "plugin:" + name), pushes)
+        let capabilities = PluginCapabilities(handshake.fieldsValue?["capabilities"])
+        return (try PluginSchemaDecoder.decode(try answers[2]!.get(), provider: "plugin:" + name), capabilities)
     }
 }

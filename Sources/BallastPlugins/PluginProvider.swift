@@ -10,13 +10,13 @@ public struct PluginProvider: Provider {
     let pluginName: String
     let cachedSchema: ProviderSchema
     let connection: PluginConnection
-    let pushesChanges: Bool
+    let capabilities: PluginCapabilities
 
-    init(pluginName: String, executable: String, schema: ProviderSchema, pushesChanges: Bool, callTimeout: Duration, logger: Logger) {
+    init(pluginName: String, executable: String, schema: ProviderSchema, capabilities: PluginCapabilities, callTimeout: Duration, logger: Logger) {
         self.name = "plugin:" + pluginName
         self.pluginName = pluginName
         self.cachedSchema = schema
-        self.pushesChanges = pushesChanges
+        self.capabilities = capabilities
         connection = PluginConnection(name: pluginName, executable: executable, callTimeout: callTimeout, logger: logger)
     }
 
@@ -36,6 +36,22 @@ public struct PluginProvider: Provider {
         return result
     }
 
+    /// `list`, when the plugin's handshake says it can (`capabilities.list`): every resource
+    /// of its kinds on the site. Ids for another site are dropped.
+    public func list(site: Site) async throws(ProviderError) -> [Observed]? {
+        guard capabilities.list else { return nil }
+        let answer = try await connection.call("list", site: site, Fields())
+        guard case .list(let items)? = answer.fieldsValue?["resources"] else {
+            throw ProviderError(.failed, "plugin \(pluginName): list must answer {\"resources\": [...]}")
+        }
+        var result: [ResourceID: Observed] = [:]
+        for item in items {
+            let observed = try PluginWire.decodeObserved(item, plugin: pluginName)
+            if observed.id.site == site.name { result[observed.id] = observed }
+        }
+        return result.values.sorted { $0.id < $1.id }
+    }
+
     public func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
         let answer = try await connection.call("create", site: site, Fields(["resource": PluginWire.resource(resource)]))
         return try resourceAnswer(answer, "create")
@@ -51,7 +67,7 @@ public struct PluginProvider: Provider {
     }
 
     public func changes(site: Site) -> AsyncStream<ResourceID>? {
-        guard pushesChanges else { return nil }
+        guard capabilities.changes else { return nil }
         let connection = self.connection
         return AsyncStream { continuation in
             let task = Task {

@@ -34,10 +34,17 @@ public protocol Provider: Sendable {
     /// Pushes the ids of resources that changed outside Ballast, for event-driven reconcile;
     /// nil means the provider can only be polled.
     func changes(site: Site) -> AsyncStream<ResourceID>?
+
+    /// Every resource of the provider's kinds that exists on the site, whoever made it, sorted
+    /// by id: what `ballast unmanaged` compares with the manifests and the inventory. Nil when
+    /// the provider cannot list (the capability is optional). Side-effect free; throws a
+    /// retryable error when the site cannot be reached.
+    func list(site: Site) async throws(ProviderError) -> [Observed]?
 }
 
 extension Provider {
     public func changes(site: Site) -> AsyncStream<ResourceID>? { nil }
+    public func list(site: Site) async throws(ProviderError) -> [Observed]? { nil }
 }
 
 /// A desired resource with every template filled: what providers are asked to make real.

@@ -38,6 +38,13 @@ public struct SimProvider: Provider {
         return records.mapValues(\.observed)
     }
 
+    public func list(site: Site) async throws(ProviderError) -> [Observed]? {
+        try await prepare(site, mutating: false)
+        let (records, outage) = try await world.records(on: site.name)
+        try checkOutage(site, outages: [site.name: outage])
+        return records.map(\.observed)
+    }
+
     public func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
         try await prepare(site, mutating: true)
         let schema = SimSchema.schema.kind(resource.id.kind)

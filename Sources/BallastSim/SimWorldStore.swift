@@ -101,6 +101,12 @@ public actor SimWorldStore {
         return (found, world.outages)
     }
 
+    /// Every record on `site`, sorted by id, and whether the site is in outage.
+    public func records(on site: String) throws(ProviderError) -> (records: [SimWorld.Record], outage: Bool) {
+        try withLock(LOCK_SH) { () throws(ProviderError) in try updatingLatest { () throws(ProviderError) in try refresh() } }
+        return (world.records.values.filter { $0.id.site == site }.sorted { $0.id < $1.id }, world.outages[site] ?? false)
+    }
+
     private func log(_ change: SimWorld.Change, serial: Int) {
         switch change {
         case .put(let record): changeLog.append((serial, record.id, false))

@@ -12,7 +12,7 @@ struct Ballast: AsyncParsableCommand {
         exists through provider adapters, and plans the changes that make the world match.
         """,
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, DriftCommand.self, GetCommand.self, StatusCommand.self, WatchCommand.self, SuspendCommand.self, ResumeCommand.self, EventsCommand.self, ForgetCommand.self, ForceUnlockCommand.self, StateCommand.self, TokenCommand.self, GraphCommand.self, CostCommand.self, SimCommand.self, ProvidersCommand.self, AgentCommand.self]
+        subcommands: [ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DestroyCommand.self, DriftCommand.self, GetCommand.self, StatusCommand.self, WatchCommand.self, SuspendCommand.self, ResumeCommand.self, EventsCommand.self, ForgetCommand.self, ForceUnlockCommand.self, StateCommand.self, TokenCommand.self, GraphCommand.self, CostCommand.self, UnmanagedCommand.self, ImportCommand.self, SimCommand.self, ProvidersCommand.self, AgentCommand.self]
     )
 
     /// SIGPIPE is ignored before anything runs: a closed pipe, to a plugin or to `| head`, is

@@ -117,6 +117,38 @@ struct AWSTests {
         #expect(try estate.boto(#"print(len(s3.list_buckets()["Buckets"]))"#) == "0")
     }
 
+    /// A bucket and a queue made out of band with boto3 are found by `unmanaged` (exit 2);
+    /// `.ballastignore` silences the queue; `import` adopts the bucket, and the next plan is empty.
+    @Test func unmanagedFindsWhatBoto3MadeAndImportAdoptsIt() async throws {
+        let estate = try await Estate("""
+        apiVersion: ballast.dev/v1
+        kind: Bucket
+        metadata: { name: declared, site: aws-eu }
+        spec: {}
+
+        """)
+        defer { estate.directory.remove() }
+        #expect(try await estate.apply().exitCode == 0)
+        _ = try estate.boto(#"s3.create_bucket(Bucket="stray", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}); s3.put_bucket_versioning(Bucket="stray", VersioningConfiguration={"Status": "Enabled"}); sqs.create_queue(QueueName="leftover")"#)
+        let found = try await estate.ballast(["unmanaged", estate.manifests])
+        #expect(found.exitCode == 2, "\(found.stderr)")
+        #expect(found.stdout.contains("  ? Bucket/stray@aws-eu\n") && found.stdout.contains("  ? Queue/leftover@aws-eu\n"), "\(found.stdout)")
+        #expect(!found.stdout.contains("Bucket/declared"))
+
+        estate.directory.write("manifests/.ballastignore", "# known: the team's scratch queue\nQueue/left*@aws-eu\n")
+        let ignored = try await estate.ballast(["unmanaged", estate.manifests, "-o", "json"])
+        #expect(ignored.exitCode == 2)
+        #expect(ignored.stdout.contains(#""ignored": 1"#) && !ignored.stdout.contains("leftover"), "\(ignored.stdout)")
+
+        let imported = try await estate.ballast(["import", "Bucket/stray@aws-eu", estate.manifests, "--to", estate.manifests + "/imported.yaml"])
+        #expect(imported.exitCode == 0, "\(imported.stderr)")
+        let manifest = try String(contentsOfFile: estate.manifests + "/imported.yaml", encoding: .utf8)
+        #expect(manifest.contains("kind: Bucket") && manifest.contains("  versioning: true"), "\(manifest)")
+        #expect(try await estate.plan().exitCode == 0, "the imported bucket plans as up to date")
+        #expect(try await estate.ballast(["unmanaged", estate.manifests]).exitCode == 0)
+        #expect(try await estate.ballast(["events"]).stdout.contains("Bucket/stray@aws-eu adopted"))
+    }
+
     @Test func queueLifecycle() async throws {
         let estate = try await Estate("""
         apiVersion: ballast.dev/v1

@@ -269,7 +269,7 @@ struct EdgeAgentTests {
         let agent = try await AgentProcess(
             cli: agentCLI, hub: watch.baseURL, site: "dc-lab", tokenFile: directory.file("dc-lab.token"), state: agentState, directory: directory.path)
         defer { Task { _ = await agent.terminate() } }
-        #expect(try await WatchProcess.eventually {
+        #expect(await WatchProcess.eventually {
             ((try? String(contentsOfFile: agentState + "/ipam/dc-lab.json", encoding: .utf8)) ?? "").contains("web-1.lab.example")
         }, "\(agent.standardError.suffix(2000))")
         let auth = ["Authorization": "Bearer \(watch.token)"]
@@ -335,14 +335,14 @@ struct EdgeAgentTests {
             if let last = pid() { kill(last, SIGKILL) }
             Task { _ = await agent.terminate() }
         }
-        #expect(try await WatchProcess.eventually { pid().map(alive) == true }, "\(agent.standardError.suffix(2000))")
+        #expect(await WatchProcess.eventually { pid().map(alive) == true }, "\(agent.standardError.suffix(2000))")
         let first = try #require(pid())
 
         // The hub dies; then the process is killed. The agent alone starts it again.
         // A SIGTERM answers the agent's long-poll (60 s) rather than waiting it out.
         #expect(await watch.terminate(timeout: .seconds(15)) == 0, "the hub stops at once, whatever long-polls are under way")
         kill(first, SIGKILL)
-        #expect(try await WatchProcess.eventually(timeout: .seconds(30)) { pid().map { $0 != first && alive($0) } == true }, "\(agent.standardError.suffix(2000))")
+        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { pid().map { $0 != first && alive($0) } == true }, "\(agent.standardError.suffix(2000))")
         let journal = try await runner.run(["events", "-o", "json", "--state", agentState]).stdout
         #expect(!journal.contains("\"delete\""), "nothing deleted")
     }

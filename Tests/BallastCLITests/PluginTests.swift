@@ -99,6 +99,18 @@ struct PluginTests {
         #expect(try estate.address("web-1")?["hostname"] == .string("web-1.lab.example"))
         // A computed output reaches the state: `get` shows the allocated address.
         #expect(try await estate.ballast(["get", "Address/db-1@dc-lab"]).stdout.contains(dbIP))
+        // The plugin declares `list`: a prefix added to its database by hand is unmanaged.
+        #expect(try await estate.ballast(["unmanaged", estate.manifests]).exitCode == 0)
+        records = try estate.records()
+        var prefixes = try #require(records["Prefix"]?.fieldsValue)
+        prefixes["spare"] = .map(Fields(["cidr": .string("10.99.0.0/28"), "description": .string("by hand")]))
+        records["Prefix"] = .map(prefixes)
+        try Data(JSONText.string(.map(records)).utf8).write(to: URL(fileURLWithPath: estate.database))
+        let sprawl = try await estate.ballast(["unmanaged", estate.manifests])
+        #expect(sprawl.exitCode == 2 && sprawl.stdout.contains("  ? Prefix/spare@dc-lab\n"), "\(sprawl.stdout)\(sprawl.stderr)")
+        prefixes["spare"] = nil
+        records["Prefix"] = .map(prefixes)
+        try Data(JSONText.string(.map(records)).utf8).write(to: URL(fileURLWithPath: estate.database))
         let destroyed = try await estate.ballast(["destroy", estate.manifests, "--auto-approve"])
         #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
         #expect(try estate.records()["Address"] == .map(Fields()) && estate.records()["Prefix"] == .map(Fields()))

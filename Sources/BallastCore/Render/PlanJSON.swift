@@ -52,7 +52,7 @@ public enum PlanJSON {
     }
 
     /// The plan's totals: per currency, carbon in kilograms, and the unpriced count.
-    static func encode(_ totals: CostTotals) -> Value {
+    public static func encode(_ totals: CostTotals) -> Value {
         .map(Fields([
             "monthly": .list(totals.money.map { money in
                 .map(Fields([
@@ -70,7 +70,7 @@ public enum PlanJSON {
     }
 
     /// One side of an action's cost: the estimate, or why there is none.
-    static func encode(_ estimate: CostEstimate?) -> Value {
+    public static func encode(_ estimate: CostEstimate?) -> Value {
         switch estimate {
         case nil: .null
         case .unpriced(let reason)?: .map(Fields(["unpriced": .string(reason)]))
