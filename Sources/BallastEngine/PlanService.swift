@@ -133,8 +133,9 @@ public struct PlanService: Sendable {
     }
 
     public func plan(_ loaded: LoadedManifests, inputs: [String]) async throws -> Outcome {
+        var loaded = loaded
         var diagnostics = loaded.diagnostics
-        guard let desired = loaded.desired else {
+        guard var desired = loaded.desired else {
             return Outcome(loaded: loaded, diagnostics: diagnostics, plan: nil, observation: nil)
         }
         let (secretValues, secretProblems) = SecretResolver(source: secrets).resolve(desired)
@@ -150,6 +151,13 @@ public struct PlanService: Sendable {
         async let declaredObservation = observer.observe(desired.resources.map(\.id), sites: desired.sites)
         let inventory = try await inventoryRead
         var observation = await declaredObservation
+        if !desired.countPlacements.isEmpty {
+            // Where `count` placements go, given where their instances exist now.
+            let (chosen, problems) = PlacementChooser.choose(desired, existing: Set(inventory.keys), catalog: loaderWasGiven ? loader.catalog : registry.catalog)
+            desired = chosen
+            loaded.desired = chosen
+            diagnostics.append(contentsOf: problems)
+        }
         let undeclared = Planner.undeclared(inventory, declared: desired.resources).filter { desired.sites[$0.site] != nil }
         if !undeclared.isEmpty {
             let more = await observer.observe(undeclared, sites: desired.sites)

@@ -70,7 +70,7 @@ enum SimSchema {
             FieldSchema("type", .string, required: true, allowed: ["A", "AAAA", "CNAME", "TXT", "MX"]),
             FieldSchema("value", .string, required: true),
             FieldSchema("ttl", .int, default: .int(300), range: 0...2_147_483_647),
-        ], outputs: [id(), FieldSchema("fqdn", .string, computed: true)]),
+        ], outputs: [id(), FieldSchema("fqdn", .string, computed: true)], relocatable: true),
         KindSchema(kind: "Workload", summary: "A containerised workload.", fields: [
             FieldSchema("image", .string, required: true),
             FieldSchema("replicas", .int, default: .int(1), range: 0...10_000),
@@ -82,14 +82,14 @@ enum SimSchema {
                 FieldSchema("memory", .string),
             ])),
             FieldSchema("placement", .object([]), summary: "Reserved: spec.placement chooses the sites."),
-        ].filter { $0.name != "placement" }, outputs: [id(), FieldSchema("endpoint", .string, computed: true)]),
+        ].filter { $0.name != "placement" }, outputs: [id(), FieldSchema("endpoint", .string, computed: true)], relocatable: true),
         KindSchema(kind: "EdgeFunction", summary: "A function run at edge locations.", fields: [
             FieldSchema("runtime", .string, required: true, allowed: ["javascript", "wasm"], immutable: true),
             FieldSchema("code", .string, required: true, summary: "Source or artifact reference."),
             FieldSchema("routes", .list(.string)),
             FieldSchema("memoryMb", .int, default: .int(128), range: 1...1_048_576),
             FieldSchema("env", .map(.string)),
-        ], outputs: [id(), FieldSchema("url", .string, computed: true)]),
+        ], outputs: [id(), FieldSchema("url", .string, computed: true)], relocatable: true),
     ]
 
     static let siteConfig: [FieldSchema] = [

@@ -23,8 +23,14 @@ struct CostCommand: AsyncParsableCommand {
         let context = try Runtime(runtime)
         let loaded = context.load(try await ManifestCheckout.resolve(manifests, runtime: context).paths)
         Terminal.report(loaded.diagnostics, files: loaded.files)
-        guard let desired = loaded.desired else { throw ExitCode(1) }
-        let catalog = context.registry.catalog(describing: desired.sites.values.map(\.provider))
+        guard let declared = loaded.desired else { throw ExitCode(1) }
+        let catalog = context.registry.catalog(describing: declared.sites.values.map(\.provider))
+        // `count` placements priced where a fresh placement would put them (no state is read).
+        let (desired, problems) = PlacementChooser.choose(declared, existing: [], catalog: catalog)
+        if !problems.isEmpty {
+            Terminal.report(Diagnostics(problems), files: loaded.files)
+            throw ExitCode(1)
+        }
         let report = CostReport(desired: desired, catalog: catalog, by: by.grouping)
         switch output {
         case .text: Terminal.standardOutput(CostReportRenderer.text(report))

@@ -17,13 +17,13 @@ struct ProviderSchemaJSONTests {
                     return field
                 }
             }
-            expected.kinds = expected.kinds.map { KindSchema(kind: $0.kind, summary: $0.summary, fields: strip($0.fields), outputs: strip($0.outputs)) }
+            expected.kinds = expected.kinds.map { KindSchema(kind: $0.kind, summary: $0.summary, fields: strip($0.fields), outputs: strip($0.outputs), relocatable: $0.relocatable) }
             expected.siteConfig = strip(expected.siteConfig)
             let text = JSONText.string(ProviderSchemaJSON.encode(schema))
             let decoded = try ProviderSchemaJSON.decode(try JSONValueParser.parse(text), provider: schema.provider, origin: "test")
             #expect(decoded.kinds.map(\.kind) == expected.kinds.map(\.kind))
             for (got, want) in zip(decoded.kinds, expected.kinds) {
-                #expect(got.summary == want.summary)
+                #expect(got.summary == want.summary && got.relocatable == want.relocatable)
                 for (field, wanted) in zip(got.fields + got.outputs, want.fields + want.outputs) {
                     #expect(field == wanted, "\(schema.provider) \(got.kind).\(field.name)")
                 }

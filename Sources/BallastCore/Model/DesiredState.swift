@@ -7,6 +7,11 @@ public struct DesiredState: Sendable {
     public var priceBooks: [PriceBook]
     /// The `Budget` documents, sorted by name.
     public var budgets: [Budget]
+    /// Manifests placed with `spec.placement.count`, by `Kind/name`: until
+    /// ``PlacementChooser`` has chosen, `resources` holds an instance on every candidate site.
+    public var countPlacements: [String: CountPlacement] = [:]
+    /// Why each instance of a count placement is where it is, once chosen (for the plan).
+    public var placementNotes: [ResourceID: String] = [:]
 
     public init(sites: [String: Site], resources: [DesiredResource], priceBooks: [PriceBook] = [], budgets: [Budget] = []) {
         self.sites = sites

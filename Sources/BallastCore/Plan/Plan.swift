@@ -85,10 +85,15 @@ public struct PlannedAction: Sendable, Hashable {
     /// covers any site (the plan then shows no costs). Boxed: a million actions without
     /// prices pay 8 bytes each for it, not 128.
     public var cost: CostChange? {
-        get { costBox?.change }
-        set { costBox = newValue.map(CostBox.init) }
+        get { extras?.cost }
+        set { extras = ActionExtras(cost: newValue, placement: placement) }
     }
-    private var costBox: CostBox?
+    /// For an instance of a `count` placement: why it is on this site (``PlacementChooser``).
+    public var placement: String? {
+        get { extras?.placement }
+        set { extras = ActionExtras(cost: cost, placement: newValue) }
+    }
+    private var extras: ActionExtras?
 
     public init(id: ResourceID, action: Action, reason: ActionReason, changes: [FieldChange] = [], layer: Int, observedRevision: String?, forcedBy: [String] = []) {
         self.id = id
@@ -101,16 +106,23 @@ public struct PlannedAction: Sendable, Hashable {
     }
 }
 
-/// A ``CostChange`` kept behind one reference; compared and hashed by value.
-private final class CostBox: Sendable, Hashable {
-    let change: CostChange
+/// What few actions carry, behind one reference; compared and hashed by value.
+private final class ActionExtras: Sendable, Hashable {
+    let cost: CostChange?
+    let placement: String?
 
-    init(_ change: CostChange) {
-        self.change = change
+    /// Nil when there is nothing to keep.
+    init?(cost: CostChange?, placement: String?) {
+        guard cost != nil || placement != nil else { return nil }
+        self.cost = cost
+        self.placement = placement
     }
 
-    static func == (left: CostBox, right: CostBox) -> Bool { left.change == right.change }
-    func hash(into hasher: inout Hasher) { hasher.combine(change) }
+    static func == (left: ActionExtras, right: ActionExtras) -> Bool { (left.cost, left.placement) == (right.cost, right.placement) }
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(cost)
+        hasher.combine(placement)
+    }
 }
 
 /// Drift on an observe-only resource.

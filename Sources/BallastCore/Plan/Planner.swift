@@ -142,6 +142,11 @@ public struct Planner: Sendable {
         plan.agentManaged = agentManaged.sorted { $0.id < $1.id }
         plan.waiting = waiting.sorted { $0.id < $1.id }
         plan.massDeletion = input.budget?.check(pruned, managed: input.inventory.count)
+        if !input.desired.placementNotes.isEmpty {
+            for index in plan.actions.indices {
+                if let note = input.desired.placementNotes[plan.actions[index].id] { plan.actions[index].placement = note }
+            }
+        }
         if pricing != nil, !input.desired.budgets.isEmpty {
             var labels: [ResourceID: StringMap] = [:]
             if input.desired.budgets.contains(where: { $0.matchLabels != nil }) {

@@ -116,6 +116,7 @@ public enum PlanJSON {
         ]
         if !action.forcedBy.isEmpty { fields["forcedBy"] = .list(action.forcedBy.map(Value.string)) }
         if let cost = action.cost { fields["cost"] = encode(cost) }
+        if let placement = action.placement { fields["placement"] = .string(placement) }
         return .map(Fields(fields))
     }
 

@@ -5,8 +5,13 @@ public struct KindSchema: Sendable, Hashable {
     /// Output fields the provider reports after create (ids, addresses); always computed.
     public var outputs: [FieldSchema]
     public var summary: String
+    /// Stateless: an instance can be made on another site and lose nothing (a workload, an
+    /// edge function, a DNS record). Only such kinds may fail over; a database or bucket moved
+    /// elsewhere would come back empty.
+    public var relocatable: Bool
 
-    public init(kind: String, summary: String = "", fields: [FieldSchema], outputs: [FieldSchema] = []) {
+    public init(kind: String, summary: String = "", fields: [FieldSchema], outputs: [FieldSchema] = [], relocatable: Bool = false) {
+        self.relocatable = relocatable
         self.kind = kind
         self.summary = summary
         self.fields = fields

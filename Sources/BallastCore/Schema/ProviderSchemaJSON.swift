@@ -11,10 +11,12 @@ public enum ProviderSchemaJSON {
     public static func encode(_ schema: ProviderSchema) -> Value {
         .map(Fields([
             "kinds": .list(schema.kinds.map { kind in
-                .map(Fields([
+                var fields: [String: Value] = [
                     "kind": .string(kind.kind), "summary": .string(kind.summary),
                     "fields": .list(kind.fields.map(encode)), "outputs": .list(kind.outputs.map(encode)),
-                ]))
+                ]
+                if kind.relocatable { fields["relocatable"] = .bool(true) }
+                return .map(Fields(fields))
             }),
             "siteConfig": .list(schema.siteConfig.map(encode)),
         ]))
@@ -63,7 +65,8 @@ public enum ProviderSchemaJSON {
                     var output = field
                     output.computed = true
                     return output
-                }))
+                },
+                relocatable: kindFields["relocatable"]?.boolValue ?? false))
         }
         return ProviderSchema(provider: provider, kinds: decoded, siteConfig: try fieldList(fields["siteConfig"], origin: origin, at: "siteConfig"))
     }

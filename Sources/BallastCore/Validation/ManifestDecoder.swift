@@ -11,7 +11,7 @@ public struct ManifestDecoder: Sendable {
     static let siteSpecKeys = ["class", "provider", "config", "mode", "carbon"]
     /// The policy settings an `Estate` gives defaults for (`ignoreChanges` names a kind's fields).
     static let defaultPolicyKeys = ["preventDestroy", "deletion", "management", "selfHeal", "prune"]
-    static let placementKeys = ["sites", "selector", "failover"]
+    static let placementKeys = ["sites", "selector", "failover", "count", "prefer"]
     /// The maps whose values are text exactly as written (``YAMLParser/textMaps``): labels and
     /// annotations, and the selectors that match labels.
     public static let textMaps = [["metadata", "labels"], ["metadata", "annotations"], ["spec", "placement", "selector", "matchLabels"]]
@@ -276,7 +276,7 @@ public struct ManifestDecoder: Sendable {
         }
         let fields = FieldReader(entries: entries, owner: entry.value.location)
         fields.rejectUnknown(Self.placementKeys, context: "spec.placement", diagnostics: &diagnostics)
-        var placement = PlacementSpec(location: entry.keyLocation, sites: nil, matchLabels: nil, failover: false)
+        var placement = PlacementSpec(location: entry.keyLocation, sites: nil, matchLabels: nil, failover: false, failoverAt: fields["failover"]?.keyLocation)
         if fields["sites"] != nil { placement.sites = fields.stringList("sites", diagnostics: &diagnostics) }
         if let selector = fields["selector"] {
             if case .mapping(let selectorEntries) = selector.value.value {
@@ -288,6 +288,17 @@ public struct ManifestDecoder: Sendable {
             }
         }
         placement.failover = fields.bool("failover", diagnostics: &diagnostics) ?? false
+        if let entry = fields["count"] {
+            if case .int(let count) = entry.value.value, (1...10_000).contains(count) {
+                placement.count = Located(count, at: entry.value.location)
+            } else {
+                diagnostics.append(.error("'spec.placement.count' must be a whole number from 1 to 10000, found \(entry.value.typeName)", at: entry.value.location))
+            }
+        }
+        placement.prefer = fields.enumeration("prefer", CountPlacement.Preference.self, diagnostics: &diagnostics)
+        if placement.prefer != nil, fields["count"] == nil, let entry = fields["prefer"] {
+            diagnostics.append(.error("'spec.placement.prefer' chooses among the matching sites, so it needs 'count'", at: entry.keyLocation))
+        }
         if placement.sites == nil && placement.matchLabels == nil {
             diagnostics.append(.error("'spec.placement' needs 'sites' or 'selector.matchLabels'", at: entry.value.location))
         } else if placement.sites != nil && placement.matchLabels != nil {

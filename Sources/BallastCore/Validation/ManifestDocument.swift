@@ -147,6 +147,11 @@ public struct PlacementSpec: Sendable {
     public var sites: [Located<String>]?
     public var matchLabels: StringMap?
     public var failover: Bool
+    /// Where `failover` is written, for the error on a kind that cannot move.
+    public var failoverAt: SourceLocation?
+    /// `count: N`: N of the matching sites, not all of them (``PlacementChooser``).
+    public var count: Located<Int>?
+    public var prefer: CountPlacement.Preference?
 }
 
 /// A resource's spec: validated in phase one when only one provider serves the kind,

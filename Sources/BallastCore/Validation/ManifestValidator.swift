@@ -168,6 +168,7 @@ public struct ManifestValidator: Sendable {
 
         var nodes = Nodes(placed: placed, manifests: ordered, siteNames: siteNames)
         placed = []
+        let countPlacements = countPlacements(ordered, nodes: nodes, placements: placements, schemas: schemas, diagnostics: &diagnostics)
 
         // References and dependencies, as edges between placed nodes: resolved on every core,
         // added to the graph in node order.
@@ -246,7 +247,9 @@ public struct ManifestValidator: Sendable {
             }
             initialized = count
         }
-        return DesiredState(sites: sites, resources: resources, priceBooks: priceBooks, budgets: budgets)
+        var state = DesiredState(sites: sites, resources: resources, priceBooks: priceBooks, budgets: budgets)
+        state.countPlacements = countPlacements
+        return state
     }
 
     /// What resolving the edges of a stretch of nodes produced, in node order.
@@ -402,6 +405,28 @@ public struct ManifestValidator: Sendable {
             diagnostics.append(.error("PriceBooks \(conflict.books.map { "'\($0)'" }.joined(separator: " and ")) both price \(conflict.provider) \(conflict.kind) on site '\(conflict.site)': name the site in one of them, or narrow a selector", at: conflict.location))
         }
         return sorted
+    }
+
+    /// The manifests placed with `count`, by `Kind/name`, with their candidate sites; and the
+    /// check that a manifest asking to fail over is of a kind that can move.
+    private func countPlacements(_ manifests: [ResourceManifest], nodes: Nodes, placements: NodeRanges, schemas: SiteSchemas, diagnostics: inout [Diagnostic]) -> [String: CountPlacement] {
+        var result: [String: CountPlacement] = [:]
+        for (index, manifest) in manifests.enumerated() {
+            guard let placement = manifest.placement else { continue }
+            let candidates = placements[index].map { nodes.site($0) }.sorted()
+            if placement.failover {
+                let fixed = Set(candidates.compactMap { site in schemas[site]?.kinds[manifest.kind].flatMap { $0.relocatable ? nil : schemas[site]?.site.provider } }).sorted()
+                if !fixed.isEmpty {
+                    diagnostics.append(.error("'\(manifest.unplacedID)' asks to fail over, but \(manifest.kind) is not relocatable (\(fixed.joined(separator: ", ")) would bring it back empty elsewhere, and references would silently point at the new one); only stateless kinds such as Workload, EdgeFunction and DNSRecord fail over", at: placement.failoverAt ?? placement.location))
+                }
+            }
+            guard let count = placement.count else { continue }
+            if count.value > candidates.count, !candidates.isEmpty {
+                diagnostics.append(.error("'\(manifest.unplacedID)' asks for \(count.value) sites, but only \(candidates.count) match (\(candidates.joined(separator: ", ")))", at: count.location))
+            }
+            result["\(manifest.kind)/\(manifest.name.value)"] = CountPlacement(count: min(count.value, candidates.count), prefer: placement.prefer, candidates: candidates)
+        }
+        return result
     }
 
     /// The budgets, sorted by name: unique names, declared sites.

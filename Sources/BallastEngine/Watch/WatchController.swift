@@ -657,8 +657,15 @@ public actor WatchController {
     /// Loads the manifests of `current`, resolves their secrets, and puts them in force when
     /// they are valid (``reload(_:diagnostics:secrets:fingerprint:)``).
     private nonisolated func loadAndReload(_ current: ManifestFingerprint) async {
-        let loaded = planner.load(source.paths(for: current), readStandardInput: { [] })
+        var loaded = planner.load(source.paths(for: current), readStandardInput: { [] })
         var diagnostics = loaded.diagnostics
+        if let state = loaded.desired, !state.countPlacements.isEmpty {
+            // `count` placements keep their instances where they exist now.
+            let existing = (try? await applier.store.inventory()).map { Set($0.keys) } ?? []
+            let (chosen, problems) = PlacementChooser.choose(state, existing: existing, catalog: planner.registry.catalog)
+            loaded.desired = chosen
+            diagnostics.append(contentsOf: problems)
+        }
         var secrets: [ReferenceExpression: String] = [:]
         if let state = loaded.desired {
             let resolved = SecretResolver(source: planner.secrets).resolve(state)
