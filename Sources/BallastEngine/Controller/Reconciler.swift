@@ -57,8 +57,13 @@ public struct Reconciler: Sendable {
         /// Holds back what would take a blocking budget over its limit, weighed against what
         /// is in force (`inForce`: the previous manifests' declarations, or at start-up what
         /// was last applied). `previous` supplies the declarations kept for held resources.
-        public mutating func holdOverBudget(inForce: [ResourceID: Fields], previous: Desired?, catalog: SchemaCatalog) {
-            let holds = BudgetHolds.compute(declared: state, inForce: inForce, catalog: catalog)
+        /// `inForce` is called only when a blocking budget is declared: most estates pay nothing.
+        public mutating func holdOverBudget(inForce: () -> [ResourceID: Fields], previous: Desired?, catalog: SchemaCatalog) {
+            guard state.budgets.contains(where: { $0.enforce == .block }), !state.priceBooks.isEmpty else {
+                overBudget = [:]
+                return
+            }
+            let holds = BudgetHolds.compute(declared: state, inForce: inForce(), catalog: catalog)
             overBudget = holds.mapValues { hold in
                 HeldOverBudget(hold: hold, inForce: previous.flatMap { $0.overBudget[hold.id]?.inForce ?? $0.byID[hold.id] })
             }

@@ -28,7 +28,7 @@ extension WatchController {
             return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics)
         }
         var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision, loadedFrom: source.paths(for: beforeLoading))
-        desired.holdOverBudget(inForce: outcome.inventory.mapValues(\.spec), previous: nil, catalog: planner.registry.catalog)
+        desired.holdOverBudget(inForce: { outcome.inventory.mapValues(\.spec) }, previous: nil, catalog: planner.registry.catalog)
         managed = Set(outcome.inventory.keys)
         desired.managedDependents = Self.dependents(outcome.inventory)
         adopt(desired, loaded: loaded)

@@ -159,7 +159,7 @@ public actor WatchController {
         var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision, loadedFrom: source.paths(for: beforeLoading))
         // What would take a blocking budget over its limit waits, weighed against what was
         // last applied; the rest is applied now, and the holds stand in for the plan's gate.
-        desired.holdOverBudget(inForce: outcome.inventory.mapValues(\.spec), previous: nil, catalog: planner.registry.catalog)
+        desired.holdOverBudget(inForce: { outcome.inventory.mapValues(\.spec) }, previous: nil, catalog: planner.registry.catalog)
         immediate.actions.removeAll { desired.overBudget[$0.id] != nil }
         immediate.budgets = []
         var startup = outcome
@@ -709,7 +709,8 @@ public actor WatchController {
         // One inventory read per reload, so pruning never rescans it per resource.
         let inventory = try? await applier.store.inventory()
         new.managedDependents = inventory.map(Self.dependents)
-        new.holdOverBudget(inForce: desired?.inForceSpecs ?? inventory?.mapValues(\.spec) ?? [:], previous: desired, catalog: planner.registry.catalog)
+        let previous = desired
+        new.holdOverBudget(inForce: { previous?.inForceSpecs ?? inventory?.mapValues(\.spec) ?? [:] }, previous: previous, catalog: planner.registry.catalog)
         // Other replicas create and delete too: what is managed is what the inventory says.
         if replicas != nil, let inventory { managed = Set(inventory.keys) }
         var affected = DesiredChanges.affected(from: desired, to: new)
