@@ -278,15 +278,7 @@ public struct ManifestDecoder: Sendable {
         fields.rejectUnknown(Self.placementKeys, context: "spec.placement", diagnostics: &diagnostics)
         var placement = PlacementSpec(location: entry.keyLocation, sites: nil, matchLabels: nil, failover: false, failoverAt: fields["failover"]?.keyLocation)
         if fields["sites"] != nil { placement.sites = fields.stringList("sites", diagnostics: &diagnostics) }
-        if let selector = fields["selector"] {
-            if case .mapping(let selectorEntries) = selector.value.value {
-                let selectorFields = FieldReader(entries: selectorEntries, owner: selector.value.location)
-                selectorFields.rejectUnknown(["matchLabels"], context: "spec.placement.selector", diagnostics: &diagnostics)
-                placement.matchLabels = selectorFields.labels("matchLabels", diagnostics: &diagnostics)
-            } else {
-                diagnostics.append(.error("'spec.placement.selector' must be a mapping with 'matchLabels', found \(selector.value.typeName)", at: selector.value.location))
-            }
-        }
+        placement.matchLabels = fields.selector("selector", context: "spec.placement.selector", diagnostics: &diagnostics)
         placement.failover = fields.bool("failover", diagnostics: &diagnostics) ?? false
         if let entry = fields["count"] {
             if case .int(let count) = entry.value.value, (1...10_000).contains(count) {

@@ -389,22 +389,34 @@ public struct ManifestValidator: Sendable {
     /// The price books, sorted by name: unique names, declared sites, and no two equally
     /// specific books pricing one kind on one site.
     private func collectPriceBooks(_ chunks: [[ManifestDocument]], sites: [String: Site], diagnostics: inout [Diagnostic]) -> [PriceBook] {
-        var books: [String: PriceBook] = [:]
-        for case .priceBook(let book) in chunks.joined() {
-            if let first = books[book.name] {
-                diagnostics.append(.error("duplicate PriceBook '\(book.name)'", at: book.location, notes: first.location.map { [.init("PriceBook '\(book.name)' was first defined here", at: $0)] } ?? []))
-                continue
-            }
-            for name in book.scope.sites ?? [] where sites[name] == nil {
-                diagnostics.append(.error("PriceBook '\(book.name)' names site '\(name)', which is not declared\(Suggestion.hint(for: name, among: sites.keys.sorted()))", at: book.siteLocations[name] ?? book.location))
-            }
-            books[book.name] = book
-        }
-        let sorted = books.values.sorted { $0.name < $1.name }
-        for conflict in CostEstimator(sites: sites, priceBooks: sorted, catalog: catalog).conflicts {
+        let books = Self.uniquelyNamed(
+            chunks.joined().compactMap { if case .priceBook(let book) = $0 { book } else { nil } }, kind: "PriceBook",
+            sites: sites, diagnostics: &diagnostics) { ($0.name, $0.location, $0.scope, $0.siteLocations) }
+        for conflict in CostEstimator(sites: sites, priceBooks: books, catalog: catalog).conflicts {
             diagnostics.append(.error("PriceBooks \(conflict.books.map { "'\($0)'" }.joined(separator: " and ")) both price \(conflict.provider) \(conflict.kind) on site '\(conflict.site)': name the site in one of them, or narrow a selector", at: conflict.location))
         }
-        return sorted
+        return books
+    }
+
+    /// Documents of one kind that are known by name (price books, budgets), sorted by name:
+    /// a second document of a name, and a site named in a scope that is not declared, are errors.
+    private static func uniquelyNamed<Document>(
+        _ documents: [Document], kind: String, sites: [String: Site], diagnostics: inout [Diagnostic],
+        _ describe: (Document) -> (name: String, location: SourceLocation?, scope: SiteScope, siteLocations: [String: SourceLocation])
+    ) -> [Document] {
+        var byName: [String: (Document, SourceLocation?)] = [:]
+        for document in documents {
+            let (name, location, scope, siteLocations) = describe(document)
+            if let first = byName[name] {
+                diagnostics.append(.error("duplicate \(kind) '\(name)'", at: location, notes: first.1.map { [.init("\(kind) '\(name)' was first defined here", at: $0)] } ?? []))
+                continue
+            }
+            for site in scope.sites ?? [] where sites[site] == nil {
+                diagnostics.append(.error("\(kind) '\(name)' names site '\(site)', which is not declared\(Suggestion.hint(for: site, among: sites.keys.sorted()))", at: siteLocations[site] ?? location))
+            }
+            byName[name] = (document, location)
+        }
+        return byName.sorted { $0.key < $1.key }.map(\.value.0)
     }
 
     /// The manifests placed with `count`, by `Kind/name`, with their candidate sites; and the
@@ -431,18 +443,9 @@ public struct ManifestValidator: Sendable {
 
     /// The budgets, sorted by name: unique names, declared sites.
     private func collectBudgets(_ chunks: [[ManifestDocument]], sites: [String: Site], diagnostics: inout [Diagnostic]) -> [Budget] {
-        var budgets: [String: Budget] = [:]
-        for case .budget(let budget) in chunks.joined() {
-            if let first = budgets[budget.name] {
-                diagnostics.append(.error("duplicate Budget '\(budget.name)'", at: budget.location, notes: first.location.map { [.init("Budget '\(budget.name)' was first defined here", at: $0)] } ?? []))
-                continue
-            }
-            for name in budget.sites.sites ?? [] where sites[name] == nil {
-                diagnostics.append(.error("Budget '\(budget.name)' names site '\(name)', which is not declared\(Suggestion.hint(for: name, among: sites.keys.sorted()))", at: budget.siteLocations[name] ?? budget.location))
-            }
-            budgets[budget.name] = budget
-        }
-        return budgets.values.sorted { $0.name < $1.name }
+        Self.uniquelyNamed(
+            chunks.joined().compactMap { if case .budget(let budget) = $0 { budget } else { nil } }, kind: "Budget",
+            sites: sites, diagnostics: &diagnostics) { ($0.name, $0.location, $0.sites, $0.siteLocations) }
     }
 
     private func collectSites(_ chunks: [[ManifestDocument]], diagnostics: inout [Diagnostic]) -> [String: Site] {

@@ -12,23 +12,15 @@ struct PriceBookDecoder {
     let catalog: SchemaCatalog
 
     func decode(root: YAMLNode, name: Located<String>, fields: FieldReader, metadata: FieldReader, diagnostics: inout [Diagnostic]) -> PriceBook? {
-        var ignored: [Diagnostic] = []
         for key in ["site", "dependsOn"] {
             if let entry = metadata[key] { diagnostics.append(.error("'metadata.\(key)' does not apply to a PriceBook; 'spec.sites' or 'spec.selector' chooses its sites", at: entry.keyLocation)) }
         }
         if let entry = fields["policy"] { diagnostics.append(.error("'policy' does not apply to a PriceBook", at: entry.keyLocation)) }
         guard let spec = Self.mapping(fields["spec"], named: "spec", owner: root.location, required: "a PriceBook needs spec.currency and spec.models", diagnostics: &diagnostics) else { return nil }
         spec.rejectUnknown(Self.specKeys, context: "the PriceBook spec", diagnostics: &diagnostics)
-        let scope = Self.scope(spec, context: "the PriceBook spec", diagnostics: &diagnostics)
-        let siteLocations = Dictionary(spec.stringList("sites", diagnostics: &ignored).map { ($0.value, $0.location) }, uniquingKeysWith: { first, _ in first })
-        var currency = "USD"
-        if let text = spec.string("currency", diagnostics: &diagnostics) {
-            if text.value.count == 3, text.value.allSatisfy({ $0.isASCII && $0.isUppercase }) {
-                currency = text.value
-            } else {
-                diagnostics.append(.error("'currency' is '\(text.value)'; write an ISO 4217 code such as EUR or USD", at: text.location))
-            }
-        } else if spec["currency"] == nil {
+        let (scope, siteLocations) = spec.siteScope(selectorKey: "selector", context: "the PriceBook spec", diagnostics: &diagnostics)
+        let currency = spec.currency("currency", diagnostics: &diagnostics) ?? "USD"
+        if spec["currency"] == nil {
             diagnostics.append(.error("missing required field 'spec.currency' (an ISO 4217 code such as EUR)", at: spec.owner))
         }
         let hours = spec.number("hoursPerMonth", in: 1...744, diagnostics: &diagnostics) ?? PriceBook.defaultHoursPerMonth
@@ -55,31 +47,6 @@ struct PriceBookDecoder {
         var book = PriceBook(name: name.value, location: root.location, scope: scope, currency: currency, hoursPerMonth: hours, models: models)
         book.siteLocations = siteLocations
         return book
-    }
-
-    /// `sites: [...]` or `selector: { matchLabels: {...} }`; neither covers every site.
-    static func scope(_ spec: FieldReader, context: String, diagnostics: inout [Diagnostic]) -> SiteScope {
-        var scope = SiteScope()
-        if spec["sites"] != nil {
-            let names = spec.stringList("sites", diagnostics: &diagnostics)
-            for site in names where !NameRules.isValidName(site.value) {
-                diagnostics.append(.error("'\(site.value)' is not a site name", at: site.location))
-            }
-            scope.sites = names.map(\.value)
-        }
-        if let selector = spec["selector"] {
-            if case .mapping(let entries) = selector.value.value {
-                let selectorFields = FieldReader(entries: entries, owner: selector.value.location)
-                selectorFields.rejectUnknown(["matchLabels"], context: "\(context)'s selector", diagnostics: &diagnostics)
-                scope.matchLabels = selectorFields.labels("matchLabels", diagnostics: &diagnostics)
-            } else {
-                diagnostics.append(.error("'selector' must be a mapping with 'matchLabels', found \(selector.value.typeName)", at: selector.value.location))
-            }
-        }
-        if scope.sites != nil && scope.matchLabels != nil, let entry = spec["selector"] {
-            diagnostics.append(.error("\(context) takes 'sites' or 'selector', not both", at: entry.keyLocation))
-        }
-        return scope
     }
 
     static func mapping(_ entry: YAMLEntry?, named name: String, owner: SourceLocation, required: String?, diagnostics: inout [Diagnostic]) -> FieldReader? {
