@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Scaling run: how validate, plan, apply and watch heal grow with the estate, in both layouts.
+
+For each size (default 1k, 10k, 100k; add 1000000 for the million, which takes tens of minutes)
+and each layout (`one`: one generated file; `tree`: the repository-shaped tree of files, one per
+100 resources), this measures as whole processes, on this machine, in one run:
+
+  - the libyaml C event scan of the same bytes (the yardstick every ratio divides by);
+  - `ballast validate`: wall time and peak memory;
+  - `ballast apply` (sim, 0 ms latency, fresh state): wall time and peak memory;
+  - `ballast plan` of the applied estate (nothing to change): wall time and peak memory;
+  - watch mode: drift -> healed p50/p99 over DRIFTS drifts (watch-heal-latency), the daemon's
+    resident memory after start-up.
+
+It prints a Markdown table, writes scaling.csv and scaling.png (time and memory per resource
+against estate size, log axes) into --out (default: the current directory).
+
+  Benchmarks/scripts/scaling.py [--sizes 1000,10000,100000] [--layouts one,tree] [--drifts 200] [--out DIR]
+
+Needs matplotlib for the plot (pip install matplotlib); without it the table and CSV are still
+written. Expects ../shared/bench/yaml_events.c (or BALLAST_SHARED) for the C scan.
+"""
+import argparse
+import csv
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # Benchmarks/
+ROOT = os.path.dirname(HERE)
+SHARED = os.environ.get("BALLAST_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
+BALLAST = os.path.join(ROOT, ".build/release/ballast")
+GENERATE = os.path.join(HERE, ".build/release/generate-manifests")
+HEAL = os.path.join(HERE, ".build/release/watch-heal-latency")
+
+
+def build(work):
+    subprocess.run(["swift", "build", "-c", "release", "--product", "ballast"], cwd=ROOT, check=True, capture_output=True)
+    for product in ["generate-manifests", "watch-heal-latency"]:
+        subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=HERE, check=True, capture_output=True)
+    scan = os.path.join(work, "yaml_events")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "yaml-0.1"], check=True, capture_output=True, text=True).stdout.split()
+    subprocess.run(["gcc", "-O2", "-o", scan, os.path.join(SHARED, "bench/yaml_events.c")] + flags, check=True)
+    return scan
+
+
+def timed(command):
+    """Wall seconds and peak resident MiB of one process (GNU time)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", report.name] + command, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds, kib = report.read().split()[-2:]
+    return float(seconds), int(kib) / 1024
+
+
+def heal(paths, state, drifts):
+    """Starts `ballast watch`, waits for ready and an empty queue, reads its RSS, then drifts."""
+    out = open(os.path.join(state, "..", "watch.out"), "w")
+    err = open(os.path.join(state, "..", "watch.err"), "w")
+    daemon = subprocess.Popen([BALLAST, "watch"] + paths + ["--state", state, "--listen", "127.0.0.1:0", "--resync", "1h"], stdout=out, stderr=err)
+    try:
+        url = None
+        deadline = time.time() + 3600
+        while time.time() < deadline:
+            text = open(out.name).read()
+            match = re.search(r"listening on (http://[0-9.:]+)", text)
+            if match:
+                url = match.group(1)
+            if url and "started:" in text:
+                break
+            if daemon.poll() is not None:
+                raise RuntimeError(open(err.name).read())
+            time.sleep(0.2)
+        for _ in range(300):
+            metrics = urllib.request.urlopen(url + "/metrics").read().decode()
+            depth = re.search(r"^ballast_queue_depth (\S+)", metrics, re.M)
+            if depth and float(depth.group(1)) == 0:
+                break
+            time.sleep(0.2)
+        rss = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{daemon.pid}/status").read()).group(1)) / 1024
+        line = subprocess.run([HEAL, state, str(drifts)], check=True, capture_output=True, text=True).stdout
+        p50 = float(re.search(r"p50 ([0-9.]+) ms", line).group(1))
+        p99 = float(re.search(r"p99 ([0-9.]+) ms", line).group(1))
+        return p50, p99, rss
+    finally:
+        daemon.terminate()
+        daemon.wait()
+
+
+def measure(size, layout, drifts, scan, work):
+    case = os.path.join(work, f"{layout}-{size}")
+    os.makedirs(case)
+    one = os.path.join(case, "estate.yaml")
+    if layout == "tree":
+        tree = os.path.join(case, "tree")
+        subprocess.run([GENERATE, str(size), tree, "--tree", str(max(1, (size + 99) // 100))], check=True, capture_output=True)
+        with open(one, "wb") as joined:
+            for directory, _, files in sorted(os.walk(tree)):
+                for name in sorted(files):
+                    if name.endswith(".yaml"):
+                        with open(os.path.join(directory, name), "rb") as part:
+                            shutil.copyfileobj(part, joined)
+        paths = [tree]
+    else:
+        subprocess.run([GENERATE, str(size), one, "--latency-ms", "0"], check=True, capture_output=True)
+        paths = [one]
+    row = {"layout": layout, "resources": size, "bytes": os.path.getsize(one)}
+    row["scan_s"], _ = timed([scan, one])
+    row["validate_s"], row["validate_mib"] = timed([BALLAST, "validate"] + paths + ["--state", os.path.join(case, "none")])
+    state = os.path.join(case, "state")
+    row["apply_s"], row["apply_mib"] = timed([BALLAST, "apply"] + paths + ["--auto-approve", "--state", state])
+    row["plan_s"], row["plan_mib"] = timed([BALLAST, "plan"] + paths + ["--state", state])
+    row["heal_p50_ms"], row["heal_p99_ms"], row["watch_rss_mib"] = heal(paths, state, drifts)
+    shutil.rmtree(case, ignore_errors=True)
+    return row
+
+
+def table(rows):
+    lines = [
+        "| layout | resources | MB | C scan s | validate s (×C) | validate MiB | apply s | apply MiB | plan s (×C) | plan MiB | heal p50/p99 ms | watch RSS MiB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['layout']} | {r['resources']:,} | {r['bytes'] / 1e6:.1f} | {r['scan_s']:.2f} | "
+            f"{r['validate_s']:.2f} ({r['validate_s'] / max(r['scan_s'], 0.01):.1f}) | {r['validate_mib']:.0f} | "
+            f"{r['apply_s']:.2f} | {r['apply_mib']:.0f} | {r['plan_s']:.2f} ({r['plan_s'] / max(r['scan_s'], 0.01):.1f}) | {r['plan_mib']:.0f} | "
+            f"{r['heal_p50_ms']:.1f} / {r['heal_p99_ms']:.1f} | {r['watch_rss_mib']:.0f} |")
+    return "\n".join(lines)
+
+
+def plot(rows, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plot (pip install matplotlib)", file=sys.stderr)
+        return
+    figure, (times, memory) = plt.subplots(1, 2, figsize=(12, 4.5))
+    colours = {"validate": "tab:blue", "plan": "tab:orange", "apply": "tab:green", "C scan": "tab:gray", "watch RSS": "tab:red"}
+    for layout, style in [("one", "-"), ("tree", "--")]:
+        chosen = [r for r in rows if r["layout"] == layout]
+        for axis, series, scale in [
+            (times, [("validate_s", "validate"), ("plan_s", "plan"), ("apply_s", "apply"), ("scan_s", "C scan")], 1e6),
+            (memory, [("validate_mib", "validate"), ("plan_mib", "plan"), ("apply_mib", "apply"), ("watch_rss_mib", "watch RSS")], 1024),
+        ]:
+            for key, label in series:
+                # GNU time reads 0.00 s below 10 ms: such points have no place on a log axis.
+                points = [(r["resources"], r[key] * scale / r["resources"]) for r in chosen if r[key] > 0]
+                if points:
+                    axis.plot(*zip(*points), style, marker="o", color=colours[label], label=f"{label} ({layout})")
+    for axis, title, unit in [(times, "time per resource", "µs per resource"), (memory, "peak memory per resource", "KiB per resource")]:
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("resources in the estate")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--layouts", default="one,tree")
+    parser.add_argument("--drifts", type=int, default=200)
+    parser.add_argument("--out", default=".")
+    options = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="ballast-scaling.")
+    try:
+        scan = build(work)
+        rows = []
+        for size in [int(s) for s in options.sizes.split(",")]:
+            for layout in options.layouts.split(","):
+                print(f"measuring {layout} at {size:,} resources...", file=sys.stderr)
+                rows.append(measure(size, layout, options.drifts, scan, work))
+        rows.sort(key=lambda r: (r["layout"], r["resources"]))
+        os.makedirs(options.out, exist_ok=True)
+        with open(os.path.join(options.out, "scaling.csv"), "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0].keys()))
+            writer.writeheader()
+            writer.writerows(rows)
+        plot(rows, os.path.join(options.out, "scaling.png"))
+        print(table(rows))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
