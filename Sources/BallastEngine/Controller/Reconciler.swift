@@ -65,7 +65,12 @@ public struct Reconciler: Sendable {
             }
             let holds = BudgetHolds.compute(declared: state, inForce: inForce(), catalog: catalog)
             overBudget = holds.mapValues { hold in
-                HeldOverBudget(hold: hold, inForce: previous.flatMap { $0.overBudget[hold.id]?.inForce ?? $0.byID[hold.id] })
+                HeldOverBudget(hold: hold, inForce: previous.flatMap { previous in
+                    // Held before: what was in force then (nothing, for a new resource), never
+                    // the held declaration itself; else the previous manifests' declaration.
+                    if let held = previous.overBudget[hold.id] { return held.inForce }
+                    return previous.byID[hold.id]
+                })
             }
         }
         /// The source revision these manifests were read at (git), recorded in the journal.
