@@ -41,6 +41,6 @@ public struct Budget: Sendable, Hashable {
         guard sites.covers(site) else { return false }
         guard let matchLabels else { return true }
         guard let labels else { return false }
-        return matchLabels.allSatisfy { labels[$0.key] == $0.value }
+        return labels.matches(matchLabels)
     }
 }

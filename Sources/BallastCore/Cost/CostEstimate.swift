@@ -63,11 +63,13 @@ public struct CostChange: Sendable, Hashable {
 
     /// The change in monthly carbon, in grams, when both sides that exist know theirs.
     public var carbonDeltaGrams: Double? {
-        switch (before?.cost, after?.cost) {
-        case (nil, let new?) where before == nil: new.carbonGrams
-        case (let old?, nil) where after == nil: old.carbonGrams.map { -$0 }
-        case (let old?, let new?): old.carbonGrams.flatMap { old in new.carbonGrams.map { $0 - old } }
-        default: nil
+        // A side that does not exist emits nothing; an unpriced side, or one on a site without
+        // carbon data, is unknown.
+        func grams(_ side: CostEstimate?) -> Double?? {
+            guard let side else { return .some(0) }
+            return side.cost?.carbonGrams
         }
+        guard before != nil || after != nil, case let old?? = grams(before), case let new?? = grams(after) else { return nil }
+        return new - old
     }
 }

@@ -49,7 +49,7 @@ public struct SiteScope: Sendable, Hashable {
 
     public func covers(_ site: Site) -> Bool {
         if let sites, !sites.contains(site.name) { return false }
-        if let matchLabels, !matchLabels.allSatisfy({ site.labels[$0.key] == $0.value }) { return false }
+        if let matchLabels, !site.labels.matches(matchLabels) { return false }
         return true
     }
 

@@ -61,3 +61,11 @@ public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
         "[" + pairs.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "]"
     }
 }
+
+extension StringMap {
+    /// Whether these labels include every pair of `selector` (`matchLabels`): the one rule for
+    /// placement, price book and budget selectors.
+    public func matches(_ selector: StringMap) -> Bool {
+        selector.allSatisfy { self[$0.key] == $0.value }
+    }
+}

@@ -50,7 +50,7 @@ public enum PlacementChooser {
         result.resources = desired.resources.filter { !dropped.contains($0.id) }
         for resource in result.resources {
             for dependency in resource.dependencies where dropped.contains(dependency) {
-                let reference = resource.referenceTargets.first { $0.value == dependency }?.key ?? dependency.description
+                let reference = resource.referenceTargets.filter { $0.value == dependency }.keys.min() ?? dependency.description
                 diagnostics.append(.error("\(resource.id) refers to \(reference) on site '\(dependency.site)', but placement did not choose that site for \(dependency.kind)/\(dependency.name); refer to it by its site (\(dependency.kind)/\(dependency.name)@SITE) on one that is chosen", at: resource.location))
             }
         }

@@ -531,7 +531,7 @@ public struct ManifestValidator: Sendable {
             }
             guard let matchLabels = placement.matchLabels else { return [] }
             let matched = siteNames.filter { name in
-                matchLabels.allSatisfy { sites[name]!.labels[$0.key] == $0.value }
+                sites[name]!.labels.matches(matchLabels)
             }
             if matched.isEmpty {
                 let selector = matchLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
