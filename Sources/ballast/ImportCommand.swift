@@ -29,6 +29,27 @@ struct ImportCommand: AsyncParsableCommand {
         guard ResourceID(parsing: id) != nil else { throw ValidationError("'\(id)' is not a resource id: write Kind/name@site") }
         guard manifests.gitURL == nil else { throw ValidationError("import writes a manifest file: give PATHS, not --git") }
         try Terminal.requireDuration(lockTimeout, option: "--lock-timeout")
+        guard !manifests.paths.isEmpty, !manifests.paths.contains("-") else { throw ValidationError("give the manifest files or directories (PATHS) the resource's site is declared in") }
+        // A manifest written outside the paths later runs read would leave the adopted resource
+        // managed but undeclared: the next apply of PATHS would prune it.
+        guard Self.isCovered(to, by: manifests.paths) else {
+            throw ValidationError("--to \(to) is not inside the manifest paths (\(manifests.paths.joined(separator: ", "))): write the manifest where later plans read it, or the next apply would delete what was imported")
+        }
+    }
+
+    /// Whether `file` is one of `paths`, or inside one of them that is a directory.
+    static func isCovered(_ file: String, by paths: [String]) -> Bool {
+        func absolute(_ path: String) -> String {
+            let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            return URL(fileURLWithPath: full).standardizedFileURL.path
+        }
+        let target = absolute(file)
+        return paths.contains { path in
+            let base = absolute(path)
+            var isDirectory: ObjCBool = false
+            if target == base { return true }
+            return FileManager.default.fileExists(atPath: base, isDirectory: &isDirectory) && isDirectory.boolValue && target.hasPrefix(base.hasSuffix("/") ? base : base + "/")
+        }
     }
 
     func run() async throws {

@@ -57,6 +57,10 @@ struct SprawlTests {
         #expect(found.stdout.contains("  ? Database/billing@cloud-a  €15.00/mo\n"), "\(found.stdout)")
         #expect(found.stdout.contains("1 unmanaged resource, €15.00/mo."), "\(found.stdout)")
 
+        // Written where later plans would not read it, the import would be pruned: refused.
+        let outside = try await workspace.run(["import", "Database/billing@cloud-a", workspace.manifests, "--to", workspace.directory.file("elsewhere.yaml")])
+        #expect(outside.exitCode == 64 && outside.stderr.contains("is not inside the manifest paths"), "\(outside.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.directory.file("elsewhere.yaml")))
         let target = workspace.manifests + "/imported.yaml"
         let imported = try await workspace.run(["import", "Database/billing@cloud-a", workspace.manifests, "--to", target])
         #expect(imported.exitCode == 0, "\(imported.stderr)")
