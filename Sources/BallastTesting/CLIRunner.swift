@@ -62,13 +62,53 @@ public struct CLIRunner: Sendable {
         nonisolated(unsafe) var errorData = Data()
         group.enter()
         DispatchQueue.global().async {
-            errorData = errors.fileHandleForReading.readDataToEndOfFile()
+            errorData = Self.readUntilExit(errors.fileHandleForReading, of: process)
             group.leave()
         }
-        let outputData = stdoutClosed ? Data() : output.fileHandleForReading.readDataToEndOfFile()
+        let outputData = stdoutClosed ? Data() : Self.readUntilExit(output.fileHandleForReading, of: process)
         group.wait()
         process.waitUntilExit()
         return Result(exitCode: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self), stderr: String(decoding: errorData, as: UTF8.self))
+    }
+
+    /// Everything the child writes to a pipe: until end of file, or, once the child has exited,
+    /// what is left in the pipe. End of file alone is not enough: a process another test starts
+    /// at the same moment (a database server's supervisor) can inherit the pipe's write end and
+    /// hold it open for the whole suite, and a read waiting for it would never return.
+    static func readUntilExit(_ handle: FileHandle, of process: Process) -> Data {
+        let descriptor = handle.fileDescriptor
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var watched = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&watched, 1, 100)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return data
+            }
+            if ready == 0 {
+                // Nothing for 100 ms: done when the child is; what it wrote is already here.
+                if !process.isRunning { return data + drain(descriptor) }
+                continue
+            }
+            let count = read(descriptor, &chunk, chunk.count)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return data }
+            data.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    /// What is in the pipe now, without waiting.
+    private static func drain(_ descriptor: Int32) -> Data {
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var watched = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&watched, 1, 0) > 0 else { return data }
+            let count = read(descriptor, &chunk, chunk.count)
+            guard count > 0 else { return data }
+            data.append(contentsOf: chunk[..<count])
+        }
     }
 
     /// Starts the CLI without waiting; output goes to files. Wait with `waitUntilExit()`.
