@@ -210,7 +210,8 @@ public struct Executor: Sendable {
                     id: id, spec: resource.spec, specDigest: AppliedInput.digest(resource, secrets: input.secrets, key: input.secretsKey), outputs: observed.outputs, status: .ready,
                     generation: (existing?.generation ?? 0) + 1, dependencies: resource.dependencies,
                     preventDestroy: resource.policy.preventDestroy, deletion: resource.policy.deletion, prune: resource.policy.prune,
-                    createdAt: planned.action == .update ? (existing?.createdAt ?? now()) : now(), updatedAt: now()))
+                    createdAt: planned.action == .update ? (existing?.createdAt ?? now()) : now(), updatedAt: now(),
+                    standsInFor: resource.standsInFor))
             } else {
                 change = .none
             }

@@ -152,8 +152,15 @@ public struct PlanService: Sendable {
         let inventory = try await inventoryRead
         var observation = await declaredObservation
         if !desired.countPlacements.isEmpty {
-            // Where `count` placements go, given where their instances exist now.
-            let (chosen, problems) = PlacementChooser.choose(desired, existing: Set(inventory.keys), catalog: loaderWasGiven ? loader.catalog : registry.catalog)
+            // Where `count` placements go, given where their instances exist now and which
+            // sites could not be observed (failed, for failover: this run cannot know for how long).
+            let seen = observation
+            let facts = PlacementFacts(
+                existing: PlacementFacts.instances(of: desired, inventory: inventory) { entry in
+                    entry.status != .failed && seen.resources[entry.id] != nil && seen.unavailableSites[entry.id.site] == nil
+                },
+                outages: observation.unavailableSites.mapValues { PlacementFacts.Outage(lasted: nil, reason: $0) })
+            let (chosen, problems) = PlacementChooser.choose(desired, facts: facts, catalog: loaderWasGiven ? loader.catalog : registry.catalog)
             desired = chosen
             loaded.desired = chosen
             diagnostics.append(contentsOf: problems)

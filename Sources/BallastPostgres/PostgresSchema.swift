@@ -168,6 +168,9 @@ struct PostgresSchema: Sendable {
             Migration(version: 7, name: "the approval a journal intent was made under", statements: [
                 "ALTER TABLE \(table("journal_intent")) ADD COLUMN approval TEXT",
             ]),
+            Migration(version: 8, name: "the site a failed-over instance stands in for", statements: [
+                "ALTER TABLE \(table("inventory")) ADD COLUMN stands_in_for TEXT",
+            ]),
         ]
     }
 

@@ -183,6 +183,9 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v9: the approval a journal intent was made under") { db in
             try db.execute(sql: "ALTER TABLE journal_intent ADD COLUMN approval TEXT")
         }
+        migrator.registerMigration("v10: the site a failed-over instance stands in for") { db in
+            try db.execute(sql: "ALTER TABLE inventory ADD COLUMN stands_in_for TEXT")
+        }
         return migrator
     }
 
@@ -646,12 +649,13 @@ public final class SQLiteStateStore: StateStore {
         try db.execute(
             sql: """
                 INSERT OR REPLACE INTO inventory (id, kind, name, site, spec, spec_digest, outputs, status, last_error, generation,
-                    dependencies, prevent_destroy, deletion, prune, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    dependencies, prevent_destroy, deletion, prune, created_at, updated_at, stands_in_for)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 record.id, entry.id.kind, entry.id.name, entry.id.site, record.spec, record.specDigest, record.outputs, record.status, record.lastError,
                 record.generation, record.dependencies, record.preventDestroy, record.deletion, record.prune, record.createdAt, record.updatedAt,
+                record.standsInFor,
             ])
     }
 
@@ -662,7 +666,7 @@ public final class SQLiteStateStore: StateStore {
     static func inventoryRecord(_ row: Row) -> StoredRecord.Inventory {
         StoredRecord.Inventory(
             id: row[0], spec: row[1], specDigest: row[2], outputs: row[3], status: row[4], lastError: row[5], generation: row[6],
-            dependencies: row[7], preventDestroy: row[8], deletion: row[9], prune: row[10], createdAt: row[11], updatedAt: row[12])
+            dependencies: row[7], preventDestroy: row[8], deletion: row[9], prune: row[10], createdAt: row[11], updatedAt: row[12], standsInFor: row[13])
     }
 
     static func intent(_ row: Row) throws -> JournalIntentRecord {

@@ -18,13 +18,14 @@ public enum StoredRecord {
     public struct Inventory: Sendable, Hashable {
         public var id: String, spec: String, specDigest: String, outputs: String, status: String, lastError: String?
         public var generation: Int, dependencies: String, preventDestroy: Bool, deletion: String, prune: Bool, createdAt: Double, updatedAt: Double
+        public var standsInFor: String?
 
         /// The column names, in the order of the memberwise initialiser.
-        public static let columns = ["id", "spec", "spec_digest", "outputs", "status", "last_error", "generation", "dependencies", "prevent_destroy", "deletion", "prune", "created_at", "updated_at"]
+        public static let columns = ["id", "spec", "spec_digest", "outputs", "status", "last_error", "generation", "dependencies", "prevent_destroy", "deletion", "prune", "created_at", "updated_at", "stands_in_for"]
 
         public init(
             id: String, spec: String, specDigest: String, outputs: String, status: String, lastError: String?, generation: Int, dependencies: String,
-            preventDestroy: Bool, deletion: String, prune: Bool, createdAt: Double, updatedAt: Double
+            preventDestroy: Bool, deletion: String, prune: Bool, createdAt: Double, updatedAt: Double, standsInFor: String? = nil
         ) {
             self.id = id
             self.spec = spec
@@ -39,6 +40,7 @@ public enum StoredRecord {
             self.prune = prune
             self.createdAt = createdAt
             self.updatedAt = updatedAt
+            self.standsInFor = standsInFor
         }
 
         public init(_ entry: InventoryEntry) {
@@ -47,7 +49,7 @@ public enum StoredRecord {
                 status: entry.status.rawValue, lastError: entry.lastError, generation: entry.generation,
                 dependencies: JSONText.string(.list(entry.dependencies.map { .string($0.description) })),
                 preventDestroy: entry.preventDestroy, deletion: entry.deletion.rawValue, prune: entry.prune,
-                createdAt: entry.createdAt.timeIntervalSince1970, updatedAt: entry.updatedAt.timeIntervalSince1970)
+                createdAt: entry.createdAt.timeIntervalSince1970, updatedAt: entry.updatedAt.timeIntervalSince1970, standsInFor: entry.standsInFor)
         }
 
         public func entry() throws(Unreadable) -> InventoryEntry {
@@ -61,7 +63,7 @@ public enum StoredRecord {
                 id: try StoredRecord.id(id), spec: try StoredRecord.fields(spec, what: "\(id): spec"), specDigest: specDigest,
                 outputs: try StoredRecord.fields(outputs, what: "\(id): outputs"), status: status, lastError: lastError, generation: generation,
                 dependencies: ids, preventDestroy: preventDestroy, deletion: deletion, prune: prune,
-                createdAt: Date(timeIntervalSince1970: createdAt), updatedAt: Date(timeIntervalSince1970: updatedAt))
+                createdAt: Date(timeIntervalSince1970: createdAt), updatedAt: Date(timeIntervalSince1970: updatedAt), standsInFor: standsInFor)
         }
     }
 

@@ -31,6 +31,8 @@ public enum BudgetHolds {
         var declaredIDs = Set<ResourceID>()
         for resource in declared.resources {
             declaredIDs.insert(resource.id)
+            // A failover replacement is a heal: no budget holds it, and it does not count.
+            if resource.standsInFor != nil, inForce[resource.id] == nil { continue }
             let now = estimator.estimate(resource.id, spec: resource.spec, annotations: resource.annotations)
             let before = inForce[resource.id].map { estimator.estimate(resource.id, spec: $0, annotations: resource.annotations) }
             changes.append((resource.id, resource.labels, CostChange(before: before, after: now)))

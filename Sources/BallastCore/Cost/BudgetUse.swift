@@ -60,7 +60,7 @@ public struct BudgetUse: Sendable, Hashable {
         for action in actions {
             guard let cost = action.cost, let site = sites[action.id.site] else { continue }
             let resourceLabels = labels(action.id)
-            let heal = action.reason.undoesDrift
+            let heal = action.reason.passesBudgets
             for index in uses.indices where uses[index].budget.covers(site: site, labels: resourceLabels) {
                 uses[index].add(cost, heal: heal)
             }

@@ -31,6 +31,9 @@ public struct DesiredResource: Sendable, Hashable {
     /// Files read into the spec when the manifests were loaded (a host File's `source`):
     /// watched and digested like the manifests themselves.
     public var readFiles: [String] = []
+    /// For an instance failover placed: the site whose instance it stands in for. Recorded in
+    /// the inventory with it (``InventoryEntry/standsInFor``), so that a restart keeps the decision.
+    public var standsInFor: String?
 
     public init(
         id: ResourceID,

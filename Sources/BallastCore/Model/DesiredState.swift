@@ -12,6 +12,11 @@ public struct DesiredState: Sendable {
     public var countPlacements: [String: CountPlacement] = [:]
     /// Why each instance of a count placement is where it is, once chosen (for the plan).
     public var placementNotes: [ResourceID: String] = [:]
+    /// Instances of count placements that exist but were not chosen, and why (the reason their
+    /// deletion shows): retired by a failback, or beyond a smaller `count`.
+    public var retiredInstances: [ResourceID: String] = [:]
+    /// What failover decided, once chosen.
+    public var failover = FailoverReport()
 
     public init(sites: [String: Site], resources: [DesiredResource], priceBooks: [PriceBook] = [], budgets: [Budget] = []) {
         self.sites = sites

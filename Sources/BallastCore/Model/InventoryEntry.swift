@@ -24,11 +24,14 @@ public struct InventoryEntry: Sendable, Hashable {
     public var prune: Bool
     public var createdAt: Date
     public var updatedAt: Date
+    /// For an instance placed by failover: the site whose instance it stands in for (the
+    /// placement decision, kept with the instance so that a restart does not flip it).
+    public var standsInFor: String?
 
     public init(
         id: ResourceID, spec: Fields, specDigest: String, outputs: Fields = Fields(), status: Status = .ready,
         lastError: String? = nil, generation: Int = 1, dependencies: [ResourceID] = [], preventDestroy: Bool = false,
-        deletion: Policy.Deletion = .delete, prune: Bool = true, createdAt: Date, updatedAt: Date
+        deletion: Policy.Deletion = .delete, prune: Bool = true, createdAt: Date, updatedAt: Date, standsInFor: String? = nil
     ) {
         self.id = id
         self.spec = spec
@@ -43,6 +46,7 @@ public struct InventoryEntry: Sendable, Hashable {
         self.prune = prune
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.standsInFor = standsInFor
     }
 
     /// The deletion-related policy remembered from the manifest as last applied.

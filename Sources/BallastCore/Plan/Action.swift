@@ -39,11 +39,19 @@ public enum ActionReason: String, Sendable, Hashable, Codable {
     /// No longer declared, `deletion: orphan`: forgotten, not deleted.
     case orphaned
     case upToDate = "up-to-date"
+    /// Created on another site because its own site failed (`placement.failover`).
+    case failover
+    /// Retired by placement: a failback, or beyond a smaller `count`.
+    case relocated
 
     /// Whether the action puts back what the world changed (drift, a vanished resource) rather
     /// than carrying out a change of the manifests: self-healing, which `selfHeal: false`
     /// suspends and no budget blocks.
     public var undoesDrift: Bool { self == .drifted || self == .vanished }
+
+    /// Whether budgets let the action through whatever it costs: healing drift, and failover
+    /// (a replacement for an instance whose site failed).
+    public var passesBudgets: Bool { undoesDrift || self == .failover }
 
     public var text: String {
         switch self {
@@ -58,6 +66,8 @@ public enum ActionReason: String, Sendable, Hashable, Codable {
         case .destroyRequested: "destroy"
         case .orphaned: "no longer declared; deletion: orphan (forgotten, not deleted)"
         case .upToDate: "up to date"
+        case .failover: "failover: stands in for an instance whose site failed"
+        case .relocated: "placement retired it"
         }
     }
 }

@@ -112,8 +112,9 @@ public struct Planner: Sendable {
                 id: id, request: .prune, recorded: entry.recordedPolicy, sites: input.desired.sites,
                 siteUnavailable: input.observation.unavailableSites[id.site], exists: observed != nil, sourceSettled: input.sourceSettled))
             switch verdict {
-            case .delete(let reason), .forget(let reason):
+            case .delete(var reason), .forget(var reason):
                 if verdict.deletesInTheWorld { pruned.append(id) }
+                if reason == .notDeclared, input.desired.retiredInstances[id] != nil { reason = .relocated }
                 var delete = PlannedAction(id: id, action: .delete, reason: reason, layer: 0, observedRevision: observed?.revision)
                 delete.cost = pricing.map { pricing in CostChange(before: observed.map { pricing.estimate(id, spec: $0.spec) }, after: nil) }
                 deletes.append(delete)
@@ -142,9 +143,10 @@ public struct Planner: Sendable {
         plan.agentManaged = agentManaged.sorted { $0.id < $1.id }
         plan.waiting = waiting.sorted { $0.id < $1.id }
         plan.massDeletion = input.budget?.check(pruned, managed: input.inventory.count)
-        if !input.desired.placementNotes.isEmpty {
+        if !input.desired.placementNotes.isEmpty || !input.desired.retiredInstances.isEmpty {
             for index in plan.actions.indices {
-                if let note = input.desired.placementNotes[plan.actions[index].id] { plan.actions[index].placement = note }
+                let id = plan.actions[index].id
+                if let note = input.desired.placementNotes[id] ?? input.desired.retiredInstances[id] { plan.actions[index].placement = note }
             }
         }
         if pricing != nil, !input.desired.budgets.isEmpty {
@@ -221,7 +223,7 @@ public struct Planner: Sendable {
         }
         guard let observed else {
             let changes = diff.changes(desired: spec, observed: nil, unknown: unknownPaths)
-            let reason: ActionReason = input.inventory[id] == nil ? .new : .vanished
+            let reason: ActionReason = input.inventory[id] != nil ? .vanished : resource.standsInFor != nil ? .failover : .new
             slice.actions.append(PlannedAction(id: id, action: .create, reason: reason, changes: changes, layer: layer, observedRevision: nil))
             slice.outputsUnknown.append(id)
             return

@@ -12,4 +12,17 @@ public enum DurationText {
         }
         return nil
     }
+
+    /// A duration as people read it, to the second: `45s`, `2m`, `1m30s`, `2h5m`; below a
+    /// second, in milliseconds (`500ms`).
+    public static func format(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        if seconds < 1 { return "\(max(0, attoseconds / 1_000_000_000_000_000))ms" }
+        let hours = seconds / 3600, minutes = seconds % 3600 / 60, rest = seconds % 60
+        var text = ""
+        if hours > 0 { text += "\(hours)h" }
+        if minutes > 0 { text += "\(minutes)m" }
+        if rest > 0 || text.isEmpty { text += "\(rest)s" }
+        return text
+    }
 }

@@ -11,7 +11,7 @@ public struct ManifestDecoder: Sendable {
     static let siteSpecKeys = ["class", "provider", "config", "mode", "carbon"]
     /// The policy settings an `Estate` gives defaults for (`ignoreChanges` names a kind's fields).
     static let defaultPolicyKeys = ["preventDestroy", "deletion", "management", "selfHeal", "prune"]
-    static let placementKeys = ["sites", "selector", "failover", "count", "prefer"]
+    static let placementKeys = ["sites", "selector", "failover", "failoverAfter", "failback", "count", "prefer"]
     /// The maps whose values are text exactly as written (``YAMLParser/textMaps``): labels and
     /// annotations, and the selectors that match labels.
     public static let textMaps = [["metadata", "labels"], ["metadata", "annotations"], ["spec", "placement", "selector", "matchLabels"]]
@@ -290,6 +290,27 @@ public struct ManifestDecoder: Sendable {
         placement.prefer = fields.enumeration("prefer", CountPlacement.Preference.self, diagnostics: &diagnostics)
         if placement.prefer != nil, fields["count"] == nil, let entry = fields["prefer"] {
             diagnostics.append(.error("'spec.placement.prefer' chooses among the matching sites, so it needs 'count'", at: entry.keyLocation))
+        }
+        if placement.failover, fields["count"] == nil, let entry = fields["failover"] {
+            diagnostics.append(.error("'spec.placement.failover' moves an instance to another of the matching sites, so it needs 'count' (how many of them run one)", at: entry.keyLocation))
+        }
+        if let entry = fields["failoverAfter"] {
+            let written: Duration? = switch entry.value.value {
+            case .string(let text): DurationText.parse(text)
+            case .int(let seconds): (0...604_800).contains(seconds) ? .seconds(seconds) : nil
+            default: nil
+            }
+            if let written, written >= .seconds(1), written <= .seconds(604_800) {
+                placement.failoverAfter = written
+            } else {
+                diagnostics.append(.error("'spec.placement.failoverAfter' must be a duration from 1s to 168h such as '60s' or '5m', found \(entry.value.typeName)", at: entry.value.location))
+            }
+        }
+        placement.failback = fields.enumeration("failback", CountPlacement.Failover.Failback.self, diagnostics: &diagnostics) ?? .auto
+        for key in ["failoverAfter", "failback"] where !placement.failover {
+            if let entry = fields[key] {
+                diagnostics.append(.error("'spec.placement.\(key)' applies only with 'failover: true'", at: entry.keyLocation))
+            }
         }
         if placement.sites == nil && placement.matchLabels == nil {
             diagnostics.append(.error("'spec.placement' needs 'sites' or 'selector.matchLabels'", at: entry.value.location))

@@ -152,6 +152,9 @@ public struct PlacementSpec: Sendable {
     /// `count: N`: N of the matching sites, not all of them (``PlacementChooser``).
     public var count: Located<Int>?
     public var prefer: CountPlacement.Preference?
+    /// `failoverAfter` and `failback`, defaulted when not written.
+    public var failoverAfter = CountPlacement.Failover.defaultAfter
+    public var failback = CountPlacement.Failover.Failback.auto
 }
 
 /// A resource's spec: validated in phase one when only one provider serves the kind,

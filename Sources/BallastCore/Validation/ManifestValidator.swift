@@ -436,7 +436,8 @@ public struct ManifestValidator: Sendable {
             if count.value > candidates.count, !candidates.isEmpty {
                 diagnostics.append(.error("'\(manifest.unplacedID)' asks for \(count.value) sites, but only \(candidates.count) match (\(candidates.joined(separator: ", ")))", at: count.location))
             }
-            result["\(manifest.kind)/\(manifest.name.value)"] = CountPlacement(count: min(count.value, candidates.count), prefer: placement.prefer, candidates: candidates)
+            let failover = placement.failover ? CountPlacement.Failover(after: placement.failoverAfter, failback: placement.failback) : nil
+            result["\(manifest.kind)/\(manifest.name.value)"] = CountPlacement(count: min(count.value, candidates.count), prefer: placement.prefer, candidates: candidates, failover: failover)
         }
         return result
     }
