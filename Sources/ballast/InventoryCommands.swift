@@ -47,7 +47,8 @@ struct GetCommand: AsyncParsableCommand {
             if entries.isEmpty { Terminal.standardOutput("Ballast manages no resources in this state.\n") }
             for entry in entries {
                 let outputs = entry.outputs.entries.map { "\($0.key)=\(ValueFormatter.format($0.value))" }.joined(separator: " ")
-                Terminal.standardOutput("\(entry.id)  \(entry.status.rawValue)  gen \(entry.generation)  \(outputs)\(entry.lastError.map { "  error: \($0)" } ?? "")\n")
+                let standsIn = entry.standsInFor.map { "  stands in for \($0)" } ?? ""
+                Terminal.standardOutput("\(entry.id)  \(entry.status.rawValue)  gen \(entry.generation)  \(outputs)\(standsIn)\(entry.lastError.map { "  error: \($0)" } ?? "")\n")
             }
         }
     }
@@ -57,7 +58,7 @@ struct GetCommand: AsyncParsableCommand {
 enum InventoryJSON {
     static func encode(_ entry: InventoryEntry, catalog: SchemaCatalog) -> Value {
         let spec = catalog.redactingSensitive(entry.spec, kind: entry.id.kind)
-        return .map(Fields([
+        var fields = Fields([
             "id": .string(entry.id.description),
             "kind": .string(entry.id.kind),
             "name": .string(entry.id.name),
@@ -73,7 +74,10 @@ enum InventoryJSON {
             "deletion": .string(entry.deletion.rawValue),
             "createdAt": .string(Timestamp.string(entry.createdAt)),
             "updatedAt": .string(Timestamp.string(entry.updatedAt)),
-        ]))
+        ])
+        // Only for an instance failover placed: the site it stands in for.
+        if let site = entry.standsInFor { fields["standsInFor"] = .string(site) }
+        return .map(fields)
     }
 }
 

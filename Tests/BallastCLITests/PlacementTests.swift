@@ -54,3 +54,55 @@ struct PlacementTests {
         #expect(after.stdout.contains(#""placement": "kept: it exists here (2 of 4 matching sites)""#), "JSON says why each instance stays")
     }
 }
+
+/// `placement.failover` through the real CLI and the sim: a site in outage at plan time gets
+/// its instance placed elsewhere; when it returns, the replacement is retired.
+@Suite("Failover through apply")
+struct FailoverApplyTests {
+    static let api = """
+
+    ---
+    apiVersion: ballast.dev/v1
+    kind: Workload
+    metadata: { name: failover-api }
+    spec:
+      placement:
+        selector: { matchLabels: { tier: edge } }
+        count: 1
+        prefer: greenest
+        failover: true
+      image: registry.example.com/api:1.0
+
+    """
+
+    @Test func anOutageAtPlanTimeMovesTheInstanceAndItsReturnRetiresTheReplacement() async throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        let edge = workspace.manifests + "/edge.yaml"
+        try Data((try String(contentsOfFile: edge, encoding: .utf8) + Self.api).utf8).write(to: URL(fileURLWithPath: edge))
+        try FileManager.default.createDirectory(atPath: workspace.state, withIntermediateDirectories: true)
+        let first = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(first.exitCode == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("Workload/failover-api@edge-paris"), "Paris is the greenest: \(first.stdout)")
+
+        #expect(try await workspace.run(["sim", "outage", "edge-paris", "on"]).exitCode == 0)
+        let plan = try await workspace.run(["plan", workspace.manifests])
+        #expect(plan.exitCode == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("+ Workload/failover-api@edge-berlin  (failover; placed: stands in for edge-paris, which is unavailable"), "\(plan.stdout)")
+        // The replacement is created; what sits on the site in outage is not, and says so.
+        let moved = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(moved.exitCode == 1, "\(moved.stderr)")
+        #expect(moved.stderr.contains("on sites that could not be observed (edge-paris) were not applied"), "\(moved.stderr)")
+        let state = try await workspace.run(["get", "Workload/failover-api@edge-berlin", "-o", "json"])
+        #expect(state.stdout.contains(#""standsInFor": "edge-paris""#), "the decision is recorded with the instance: \(state.stdout)")
+        let again = try await workspace.run(["plan", workspace.manifests])
+        #expect(!again.stdout.contains("+ Workload/failover-api"), "a second plan during the outage moves nothing more: \(again.stdout)")
+
+        #expect(try await workspace.run(["sim", "outage", "edge-paris", "off"]).exitCode == 0)
+        let back = try await workspace.run(["plan", workspace.manifests])
+        #expect(back.stdout.contains("- Workload/failover-api@edge-berlin  (retired by placement: failback: edge-paris is healthy again and Workload/failover-api@edge-paris is Ready)"), "\(back.stdout)")
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let settled = try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
+        #expect(settled.exitCode == 0, "nothing left to do: \(settled.stdout)")
+    }
+}

@@ -46,7 +46,7 @@ struct FailoverChooserTests {
         let replacement = try #require(desired.resources.first { $0.id == Self.id("Workload/api@edge-b") })
         #expect(replacement.standsInFor == "edge-d")
         #expect(desired.failover.moves == [.init(direction: .failover, manifest: "Workload/api", from: "edge-d", to: "edge-b")])
-        #expect(desired.placementNotes[replacement.id] == "failover: stands in for edge-d, which has been unavailable for 1m1s (connection refused); cheapest, €20.00/mo here")
+        #expect(desired.placementNotes[replacement.id] == "stands in for edge-d, which has been unavailable for 1m1s (connection refused); cheapest, €20.00/mo here")
         let record = try #require(desired.resources.first { $0.id.kind == "DNSRecord" })
         #expect(record.dependencies == [replacement.id], "the reference follows the replacement")
         #expect(record.referenceTargets["Workload/api@edge-d"] == replacement.id)

@@ -117,7 +117,7 @@ struct FailoverSlots {
                     }
                 }
             } else if let target = ranked.first(where: { !used.contains($0.site) && !isDown($0.site) }) {
-                take(target.id, note: "failover: stands in for \(site), which \(down) (\(outage.reason)); \(why(target))")
+                take(target.id, note: "stands in for \(site), which \(down) (\(outage.reason)); \(why(target))")
                 standsInFor[target.id] = site
                 added.append(target.id)
                 used.insert(target.site)

@@ -66,8 +66,8 @@ public enum ActionReason: String, Sendable, Hashable, Codable {
         case .destroyRequested: "destroy"
         case .orphaned: "no longer declared; deletion: orphan (forgotten, not deleted)"
         case .upToDate: "up to date"
-        case .failover: "failover: stands in for an instance whose site failed"
-        case .relocated: "placement retired it"
+        case .failover: "failover"
+        case .relocated: "retired by placement"
         }
     }
 }

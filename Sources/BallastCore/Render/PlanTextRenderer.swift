@@ -79,7 +79,10 @@ public struct PlanTextRenderer: Sendable {
 
     private func render(_ action: PlannedAction) -> String {
         var note = action.reason.text
-        if action.action == .create, let placement = action.placement { note += "; placed: \(TerminalText.safe(placement))" }
+        if let placement = action.placement {
+            if action.action == .create { note += "; placed: \(TerminalText.safe(placement))" }
+            if action.action == .delete { note += ": \(TerminalText.safe(placement))" }
+        }
         if action.action == .replace {
             note = "replace: \(action.forcedBy.joined(separator: ", ")) cannot change in place"
         }
