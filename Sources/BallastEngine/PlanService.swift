@@ -28,6 +28,10 @@ public struct PlanService: Sendable {
     /// The schemas pull sites' agents report, registered in ``registry`` as a source; nil when
     /// this process does not take them (an agent).
     public var reportedSchemas: ReportedProviderSchemas?
+    /// How long a site that could not be observed while planning is taken to have been
+    /// unavailable, for failover. Nil (`plan`, `apply`): long enough to fail over, since one
+    /// run cannot time an outage. Watch mode's start-up says zero: it times outages itself.
+    public var plannedOutageAge: Duration?
 
     public init(registry: ProviderRegistry, store: any StateStore, secrets: any SecretSource = SystemSecretSource(), observeTimeout: Duration = .seconds(30), loader: ManifestLoader? = nil, planKey: [UInt8] = [], budget: DeletionBudget? = .standard, redactor: SecretRedactor = SecretRedactor(), dataDirectory: String? = nil, reportedSchemas: ReportedProviderSchemas? = nil, logger: Logger) {
         self.reportedSchemas = reportedSchemas
@@ -159,7 +163,7 @@ public struct PlanService: Sendable {
                 existing: PlacementFacts.instances(of: desired, inventory: inventory) { entry in
                     entry.status != .failed && seen.resources[entry.id] != nil && seen.unavailableSites[entry.id.site] == nil
                 },
-                outages: observation.unavailableSites.mapValues { PlacementFacts.Outage(lasted: nil, reason: $0) })
+                outages: observation.unavailableSites.mapValues { [plannedOutageAge] in PlacementFacts.Outage(lasted: plannedOutageAge, reason: $0) })
             let (chosen, problems) = PlacementChooser.choose(desired, facts: facts, catalog: loaderWasGiven ? loader.catalog : registry.catalog)
             desired = chosen
             loaded.desired = chosen

@@ -26,4 +26,6 @@ public enum BallastEventType: String, Sendable, Hashable, CaseIterable {
     case sourceHeld = "dev.ballast.source.held"
     /// Removals over the deletion budget were held for an approval.
     case deletionsHeld = "dev.ballast.deletions.held"
+    /// Failover placed an instance on another site, or retired it when its site came back.
+    case placementMoved = "dev.ballast.placement.moved"
 }

@@ -102,6 +102,15 @@ public struct EventAnnouncer: Sendable {
         return event(.deletionsHeld, subject: "deletions/\(digest)", time: time, data: data)
     }
 
+    /// An instance moved off a failed site, or back (`data.direction`).
+    public func placementMoved(_ move: FailoverReport.Move, at time: Date) -> OutboxEvent {
+        let data = Fields([
+            "direction": .string(move.direction.rawValue), "manifest": .string(move.manifest),
+            "from": .string(move.from), "to": .string(move.to),
+        ] as [String: Value])
+        return event(.placementMoved, subject: "placement/\(move.manifest)", time: time, data: data)
+    }
+
     private static func resource(_ id: ResourceID) -> Fields {
         Fields(["id": .string(id.description), "kind": .string(id.kind), "name": .string(id.name), "site": .string(id.site)] as [String: Value])
     }

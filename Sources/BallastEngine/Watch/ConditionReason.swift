@@ -46,6 +46,10 @@ public struct ConditionReason: RawRepresentable, Sendable, Hashable, CustomStrin
     /// (``BudgetHolds``); the declaration in force stays.
     public static let overBudget = ConditionReason(rawValue: "OverBudget")
 
+    /// An instance whose site failed, with no other matching site to move to: nothing is
+    /// deleted, and the reason names what was tried.
+    public static let failoverImpossible = ConditionReason(rawValue: "FailoverImpossible")
+
     /// `CreateFailed`, `UpdateFailed`, `ReplaceFailed`, `DeleteFailed`; `ReconcileError` when no
     /// action was under way.
     public static func failed(_ action: Action) -> ConditionReason {

@@ -94,6 +94,12 @@ public actor WatchController {
     /// Syncing is suspended (`POST /v1/suspend`): manifest changes wait, healing goes on.
     var suspended = false
     var resumeWaiters: [CheckedContinuation<Void, Never>] = []
+    /// When sites went down or came back, for failover.
+    var availability = SiteAvailabilityClock()
+    /// Asks the chooser again when an outage or a recovery will have lasted long enough.
+    var failoverRecheck: Task<Void, Never>?
+    /// Instances on a failed site that could not move, and why (condition `FailoverImpossible`).
+    var failoverImpossible: [ResourceID: String] = [:]
 
     /// `clock` drives every timer of the controller and its queue: the resync, the manifest poll,
     /// breakers and probes, the prune delay, backoff and the rate limit.
@@ -101,6 +107,10 @@ public actor WatchController {
         paths: [String], applier: ApplyService, configuration: WatchConfiguration, metrics: WatchMetrics, clock: any ControllerClock = SystemControllerClock(),
         source: (any ManifestSource)? = nil, replicas: ReplicaMembership? = nil, logger: Logger
     ) {
+        // Watch mode times outages itself: a site found down while starting has been down for
+        // no time yet, and fails over only once it stays down for `failoverAfter`.
+        var applier = applier
+        applier.planner.plannedOutageAge = .zero
         self.clock = clock
         self.replicas = replicas
         self.source = source ?? DirectoryManifestSource(
@@ -170,6 +180,8 @@ public actor WatchController {
         managed = Set(inventory.keys)
         desired.managedDependents = Self.dependents(inventory)
         adopt(desired, loaded: loaded)
+        for site in (outcome.observation?.unavailableSites.keys).map(Array.init) ?? [] { availability.wentDown(site, at: clock.now) }
+        await failoverDecided(state.failover)
         // What the agents reported before this start (stored): references to their outputs
         // resolve at once, not after their next heartbeat.
         agentOutputs = outcome.observation?.reportedOutputs ?? [:]
@@ -235,6 +247,8 @@ public actor WatchController {
         probes.removeAll()
         pruneCheck?.cancel()
         pruneCheck = nil
+        failoverRecheck?.cancel()
+        failoverRecheck = nil
     }
 
     /// Stops taking work: workers finish what they hold, then ``run()`` returns.
@@ -302,9 +316,11 @@ public actor WatchController {
             drifts[id] = nil
         default:
             let revision = desired?.revision?.commit
+            let cannotMove = failoverImpossible[id]
             table.update(id, declared: declared, at: now) { status in
                 status.record(outcome, observeOnly: observeOnly, at: now)
                 status.revision = revision
+                if let cannotMove { status.set(.ready, false, reason: .failoverImpossible, message: cannotMove, at: now) }
             }
         }
         switch outcome {
@@ -374,6 +390,7 @@ public actor WatchController {
     private func siteFailed(_ id: ResourceID, reason: String, at now: Date) async {
         guard let failure = sites.recordFailure(id, reason: reason, at: clock.now, date: now) else { return }
         if failure.wentDown {
+            siteAvailabilityChanged(id.site, up: false)
             metrics.site(id.site, up: false)
             logger.warning("site down: circuit open", metadata: ["site": "\(id.site)", "reason": "\(reason)"])
             await announce { $0.site(id.site, up: false, reason: planner.redactor.redact(reason), at: now) }
@@ -387,6 +404,7 @@ public actor WatchController {
 
     /// After a success on a site whose circuit just closed: everything on it is resynced.
     private func siteRecovered(_ name: String, parked: [ResourceID]) async {
+        siteAvailabilityChanged(name, up: true)
         metrics.site(name, up: true)
         logger.info("site up: circuit closed; resyncing its resources", metadata: ["site": "\(name)"])
         await announce { $0.site(name, up: true, reason: nil, at: Date()) }
@@ -660,9 +678,18 @@ public actor WatchController {
         var loaded = planner.load(source.paths(for: current), readStandardInput: { [] })
         var diagnostics = loaded.diagnostics
         if let state = loaded.desired, !state.countPlacements.isEmpty {
-            // `count` placements keep their instances where they exist now.
-            let existing = (try? await applier.store.inventory()).map { Set($0.keys) } ?? []
-            let (chosen, problems) = PlacementChooser.choose(state, existing: existing, catalog: planner.registry.catalog)
+            // `count` placements keep their instances where they exist now. Without the
+            // inventory nothing is chosen: choosing afresh would retire every instance.
+            let inventory: [ResourceID: InventoryEntry]
+            do {
+                inventory = try await applier.store.inventory()
+            } catch {
+                logger.warning("the state could not be read to place the manifests; the manifests in force stay, and are loaded again shortly", metadata: ["error": "\(error)"])
+                await retryLoadingLater()
+                return
+            }
+            let facts = await placementFacts(for: state, inventory: inventory)
+            let (chosen, problems) = PlacementChooser.choose(state, facts: facts, catalog: planner.registry.catalog)
             loaded.desired = chosen
             diagnostics.append(contentsOf: problems)
         }
@@ -734,6 +761,7 @@ public actor WatchController {
         var metadata: Logger.Metadata = ["resources": "\(new.byID.count)", "affected": "\(affected.count)"]
         if let revision = current.revision { metadata["revision"] = "\(revision.commit)" }
         logger.info("manifests reloaded", metadata: metadata)
+        await failoverDecided(state.failover)
         for id in affected.sorted() { await enqueue(id) }
     }
 

@@ -1,3 +1,4 @@
+import BallastCore
 import CoreMetrics
 import Foundation
 
@@ -49,6 +50,11 @@ public struct WatchMetrics: Sendable {
 
     /// Resources whose change a blocking budget holds back (condition reason `OverBudget`).
     public func resourcesOverBudget(_ count: Int) { overBudget.record(count) }
+
+    /// One instance moved by failover or back (`ballast_failovers_total{direction}`).
+    public func failedOver(_ direction: FailoverReport.Move.Direction) {
+        Counter(label: "ballast_failovers_total", dimensions: [("direction", direction.rawValue)], factory: factory).increment()
+    }
 
     public func healed(after duration: Duration?) {
         heals.increment()
