@@ -106,3 +106,34 @@ struct FailoverApplyTests {
         #expect(settled.exitCode == 0, "nothing left to do: \(settled.stdout)")
     }
 }
+
+/// End to end: `ballast watch` on the sim, `ballast sim outage` takes the workload's site
+/// down, the daemon moves it, and moves it back once the site returns.
+@Suite("Failover in ballast watch")
+struct FailoverWatchCLITests {
+    @Test func aSimOutageMovesTheWorkloadAndTheSitesReturnMovesItBack() async throws {
+        let api = FailoverApplyTests.api.replacingOccurrences(of: "failover: true", with: "failover: true\n    failoverAfter: 2s")
+        let daemon = try await Daemon(arguments: ["--prune-delay", "1s"], edit: { $0.hasPrefix("# Edge:") ? $0 + api : $0 })
+        #expect(try await daemon.world("Workload/failover-api@edge-paris") != nil, "\(daemon.watch.standardError)")
+        try await daemon.cli(["sim", "outage", "edge-paris", "on"])
+        // A change on the site makes the daemon call it, and find it down.
+        try await daemon.cli(["sim", "drift", "Workload/failover-api@edge-paris", "image=evil:1"])
+        let moved = try await WatchProcess.eventually(timeout: .seconds(60)) { try await daemon.world("Workload/failover-api@edge-berlin") != nil }
+        #expect(moved, "\(daemon.watch.standardError)")
+        let metrics = try await daemon.watch.get("/metrics").body
+        #expect(metrics.contains(#"ballast_failovers_total{direction="failover"} 1"#), "\(metrics.split(separator: "\n").filter { $0.contains("failover") })")
+        #expect(try await daemon.world("Workload/failover-api@edge-paris") != nil, "nothing is deleted on the site in outage")
+
+        try await daemon.cli(["sim", "outage", "edge-paris", "off"])
+        let back = try await WatchProcess.eventually(timeout: .seconds(60)) { try await daemon.world("Workload/failover-api@edge-berlin") == nil }
+        #expect(back, "\(daemon.watch.standardError)")
+        let home = try await daemon.world("Workload/failover-api@edge-paris")
+        #expect(home?.contains(#"image="registry.example.com/api:1.0""#) == true, "the instance on Paris is healed and kept: \(home ?? "gone")")
+        let events = try await daemon.journal().compactMap { event -> String? in
+            guard case .map(let fields) = event else { return nil }
+            return "\(fields["action"]?.stringValue ?? "") \(fields["id"]?.stringValue ?? "")"
+        }
+        #expect(events.contains("create Workload/failover-api@edge-berlin") && events.contains("delete Workload/failover-api@edge-berlin"), "\(events)")
+        await daemon.stop()
+    }
+}
