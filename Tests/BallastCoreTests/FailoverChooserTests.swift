@@ -119,6 +119,28 @@ struct FailoverChooserTests {
         #expect(desired.retiredInstances[Self.home] != nil, "the one on d goes when d can be reached again")
     }
 
+    @Test func noBudgetHoldsAFailover() throws {
+        // €15 a month on the edge: the €10 instance on d fits; its €20 replacement on b would not.
+        let budget = """
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Budget
+        metadata: { name: edge }
+        spec: { siteSelector: { matchLabels: { tier: edge } }, monthly: 15, currency: EUR, enforce: block }
+
+        """
+        let desired = try Self.choose(Self.api + budget, PlacementFacts(existing: [Self.home: .init()], outages: ["edge-d": Self.outage(61)]))
+        let replacement = Self.id("Workload/api@edge-b")
+        #expect(desired.resources.contains { $0.id == replacement })
+        let inForce = Dictionary(uniqueKeysWithValues: desired.resources.filter { $0.id == Self.home }.map { ($0.id, $0.spec) })
+        #expect(BudgetHolds.compute(declared: desired, inForce: inForce, catalog: TestManifests.catalog).isEmpty, "a failover is a heal")
+        // The same instance declared as a change of the manifests would be held.
+        var declared = desired
+        for index in declared.resources.indices { declared.resources[index].standsInFor = nil }
+        #expect(BudgetHolds.compute(declared: declared, inForce: inForce, catalog: TestManifests.catalog)[replacement] != nil)
+        #expect(ActionReason.failover.passesBudgets && !ActionReason.new.passesBudgets)
+    }
+
     @Test func newInstancesAvoidSitesThatAreDown() throws {
         let desired = try Self.choose(Self.api, PlacementFacts(outages: ["edge-d": Self.outage(1)]))
         #expect(Self.sites(desired) == ["edge-b"])

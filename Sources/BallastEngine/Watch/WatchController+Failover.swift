@@ -17,6 +17,9 @@ extension WatchController {
         let existing = PlacementFacts.instances(of: state, inventory: inventory) { [availability, table] entry in
             entry.status != .failed && !availability.isDown(entry.id.site) && table[entry.id]?.holds(.ready) == true
         }
+        // Replicas each see only the sites they own: none of them may decide a move alone.
+        // Until the leader gathers every site's health, replicas do not fail over.
+        guard replicas == nil else { return PlacementFacts(existing: existing) }
         let reasons = Dictionary(uniqueKeysWithValues: siteStatuses().compactMap { status in status.reason.map { (status.name, $0) } })
         return availability.facts(existing: existing, reasons: reasons, now: clock.now)
     }
@@ -31,6 +34,10 @@ extension WatchController {
     /// new moves, marks what cannot move, and asks again when an outage or a recovery will
     /// have lasted long enough.
     func failoverDecided(_ report: FailoverReport) async {
+        if replicas != nil, failsOver, !warnedReplicasDoNotFailOver {
+            warnedReplicasDoNotFailOver = true
+            logger.warning("placement.failover is not carried out by watch replicas sharing a PostgreSQL state yet: each sees only its own sites' health; run one daemon, or apply, to fail over")
+        }
         for move in availability.newMoves(report) {
             metrics.failedOver(move.direction)
             logger.warning("\(move.direction == .failover ? "failing over" : "failing back") \(move.manifest): \(move.from) → \(move.to)", metadata: ["manifest": "\(move.manifest)", "from": "\(move.from)", "to": "\(move.to)"])
