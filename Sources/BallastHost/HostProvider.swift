@@ -69,6 +69,25 @@ public struct HostProvider: Provider {
                 continue
             }
         }
+        var observed = try await run(script, targets: targets, context: context, site: site)
+        // Files and directories adopted by `import` and never written since have no index:
+        // they are found under the name listing gave them.
+        let adopted = ids.filter { ($0.kind == "File" || $0.kind == "Directory") && observed[$0] == nil && HostListing.isGenerated($0.name) }
+        guard !adopted.isEmpty else { return observed }
+        let paths = try await adoptedPaths(adopted, site: site)
+        var fallback = HostScripts.prelude(root: context.root)
+        var fallbackTargets: [Int: ResourceID] = [:]
+        for (index, id) in adopted.enumerated() {
+            guard let relative = paths[id] else { continue }
+            fallbackTargets[index] = id
+            fallback += HostScripts.observePath(index: index, kind: id.kind, relative: relative)
+        }
+        guard !fallbackTargets.isEmpty else { return observed }
+        observed.merge(try await run(fallback, targets: fallbackTargets, context: context, site: site)) { first, _ in first }
+        return observed
+    }
+
+    private func run(_ script: String, targets: [Int: ResourceID], context: Context, site: Site) async throws(ProviderError) -> [ResourceID: Observed] {
         let result = try await context.transport.run(script, timeout: context.timeout)
         guard result.status == 0 else { throw ProviderError(.failed, "observe on \(site.name) failed: \(result.errors.trimmingCharacters(in: .whitespacesAndNewlines))") }
         var observed: [ResourceID: Observed] = [:]
@@ -80,17 +99,35 @@ public struct HostProvider: Provider {
         return observed
     }
 
+    /// Where the adopted files and directories `ids` lie, relative to the root, as listing
+    /// finds them now.
+    private func adoptedPaths(_ ids: [ResourceID], site: Site) async throws(ProviderError) -> [ResourceID: String] {
+        let wanted = Set(ids)
+        var paths: [ResourceID: String] = [:]
+        for observed in try await list(site: site) ?? [] where wanted.contains(observed.id) {
+            paths[observed.id] = observed.spec["path"]?.stringValue
+        }
+        return paths
+    }
+
+    public func list(site: Site) async throws(ProviderError) -> [Observed]? {
+        let context = try context(site)
+        let result = try await context.transport.run(HostScripts.prelude(root: context.root) + HostScripts.list(), timeout: context.timeout)
+        guard result.status == 0 else { throw ProviderError(.failed, "listing \(site.name) failed: \(result.errors.trimmingCharacters(in: .whitespacesAndNewlines))") }
+        return HostListing.parse(result.output, site: site.name)
+    }
+
     public func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
         try await apply(resource, site: site)
     }
 
     public func update(_ resource: ResolvedResource, current: Observed, site: Site) async throws(ProviderError) -> Observed {
-        try await apply(resource, site: site)
+        try await apply(resource, site: site, managed: true)
     }
 
-    private func apply(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
+    private func apply(_ resource: ResolvedResource, site: Site, managed: Bool = false) async throws(ProviderError) -> Observed {
         let context = try context(site)
-        let script = try HostScripts.prelude(root: context.root) + HostScripts.put(resource, root: context.root)
+        let script = try HostScripts.prelude(root: context.root) + HostScripts.put(resource, root: context.root, managed: managed)
         let result = try await context.transport.run(script, timeout: context.timeout)
         try Self.check(result, resource.id)
         guard let observed = try await observe([resource.id], site: site)[resource.id] else {
@@ -101,7 +138,11 @@ public struct HostProvider: Provider {
 
     public func delete(_ id: ResourceID, site: Site) async throws(ProviderError) {
         let context = try context(site)
-        let result = try await context.transport.run(HostScripts.prelude(root: context.root) + HostScripts.remove(id), timeout: context.timeout)
+        var script = HostScripts.prelude(root: context.root) + HostScripts.remove(id)
+        if (id.kind == "File" || id.kind == "Directory") && HostListing.isGenerated(id.name), let relative = try await adoptedPaths([id], site: site)[id] {
+            script += HostScripts.removePath(kind: id.kind, relative: relative)
+        }
+        let result = try await context.transport.run(script, timeout: context.timeout)
         try Self.check(result, id)
     }
 

@@ -84,7 +84,9 @@ enum HostScripts {
         return mode
     }
 
-    static func put(_ resource: ResolvedResource, root: String) throws(ProviderError) -> String {
+    /// Writes a resource. `managed` says Ballast manages it already (an update): a file there
+    /// is then its own even without an index (one it adopted with `import`).
+    static func put(_ resource: ResolvedResource, root: String, managed: Bool = false) throws(ProviderError) -> String {
         let id = resource.id
         let spec = resource.spec
         let escape = #"{ echo "the path leaves the site's root through a symlink" >&2; exit 3; }"#
@@ -108,7 +110,7 @@ enum HostScripts {
                 t="$p.ballast-tmp.$$"
                 printf '%s' \(q(content)) | base64 -d > "$t"
                 # Never overwrite a file Ballast did not write (unless it already holds this content).
-                if [ -e "$p" ] && [ ! -f \(index(id)).target ] && ! cmp -s -- "$t" "$p"; then
+                if \(managed ? "false" : "true") && [ -e "$p" ] && [ ! -f \(index(id)).target ] && ! cmp -s -- "$t" "$p"; then
                   rm -f -- "$t"; echo "$p already exists and Ballast did not write it; move it away first" >&2; exit 3
                 fi
                 chmod \(mode) "$t"
@@ -162,6 +164,13 @@ enum HostScripts {
         """
     }
 
+    /// The command that removes the file or directory at `$p`.
+    static func removal(kind: String) -> String {
+        kind == "File"
+            ? #"rm -f -- "$p""#
+            : #"rmdir -- "$p" 2>/dev/null || { echo "the directory is not empty; Ballast removes only empty directories" >&2; exit 4; }"#
+    }
+
     static func remove(_ id: ResourceID) -> String {
         switch id.kind {
         case "Process":
@@ -178,9 +187,7 @@ enum HostScripts {
             """
         default:
             let flag = id.kind == "File" ? "f" : "d"
-            let removal = id.kind == "File"
-                ? #"rm -f -- "$p""#
-                : #"rmdir -- "$p" 2>/dev/null || { echo "the directory is not empty; Ballast removes only empty directories" >&2; exit 4; }"#
+            let removal = removal(kind: id.kind)
             return """
             if [ -f \(index(id)).target ]; then
               p=$(realpath -m -- "$(cat \(index(id)).target)")

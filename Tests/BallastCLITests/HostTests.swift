@@ -203,6 +203,44 @@ struct HostTests {
         #expect(try await estate.ballast(["apply", estate.manifests, "--auto-approve"]).exitCode == 0)
     }
 
+    @Test func whatNobodyDeclaredUnderTheRootIsListedAndCanBeImported() async throws {
+        let estate = try HostEstate(transport: "transport: local")
+        defer { estate.directory.remove() }
+        #expect(try await estate.ballast(["apply", estate.manifests, "--auto-approve"]).exitCode == 0)
+        #expect(try await estate.ballast(["unmanaged", estate.manifests]).exitCode == 0, "what Ballast wrote is not sprawl")
+        // Out of band: a file, an empty directory, and a file whose name is hostile.
+        estate.directory.write("root/notes/todo list.txt", "buy milk\n")
+        try FileManager.default.createDirectory(atPath: estate.siteRoot + "/spare", withIntermediateDirectories: true)
+        estate.directory.write("root/notes/" + HostEstate.hostileName, "x")
+        let found = try await estate.ballast(["unmanaged", estate.manifests, "-o", "json"])
+        #expect(found.exitCode == 2, "\(found.stdout)\(found.stderr)")
+        let ids = found.stdout.split(separator: "\"").map(String.init).filter { $0.hasSuffix("@box") }
+        let todo = try #require(ids.first { $0.hasPrefix("File/notes-todo-list-txt-") }, "\(found.stdout)")
+        #expect(ids.contains { $0.hasPrefix("Directory/spare-") })
+        #expect(ids.contains { $0.hasPrefix("File/notes-it-s-touch-pwned-rm-rf-x-id-txt-") }, "\(ids)")
+        #expect(!ids.contains { $0.hasPrefix("File/config@") || $0.hasPrefix("Directory/conf@") || $0.hasPrefix("Process/") }, "\(ids)")
+        #expect(!found.stdout.contains("ballast-host") && !found.stdout.contains("etc-my-app"), "neither Ballast's own files nor parents of what it wrote")
+        #expect(!FileManager.default.fileExists(atPath: estate.siteRoot + "/notes/pwned"))
+
+        // Adopted: the next plan is empty; an edit of the manifest rewrites it; removing the
+        // manifest deletes it.
+        let target = estate.manifests + "/imported.yaml"
+        let imported = try await estate.ballast(["import", todo, estate.manifests, "--to", target])
+        #expect(imported.exitCode == 0, "\(imported.stderr)")
+        let manifest = try String(contentsOfFile: target, encoding: .utf8)
+        #expect(manifest.contains("path: notes/todo list.txt") || manifest.contains(#"path: "notes/todo list.txt""#), "\(manifest)")
+        let plan = try await estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
+        #expect(plan.exitCode == 0, "\(plan.stdout)\(plan.stderr)")
+        try Data(manifest.replacingOccurrences(of: "buy milk", with: "buy bread").utf8).write(to: URL(fileURLWithPath: target))
+        let edited = try await estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        #expect(edited.exitCode == 0, "\(edited.stdout)\(edited.stderr)")
+        #expect(try String(contentsOfFile: estate.siteRoot + "/notes/todo list.txt", encoding: .utf8) == "buy bread\n")
+        try FileManager.default.removeItem(atPath: target)
+        let removed = try await estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        #expect(removed.exitCode == 0, "\(removed.stdout)\(removed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: estate.siteRoot + "/notes/todo list.txt"))
+    }
+
     @Test func aSymlinkOutOfTheRootIsRefusedOnTheHost() async throws {
         let estate = try HostEstate(transport: "transport: local")
         defer { estate.directory.remove() }
