@@ -55,16 +55,15 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let id = ResourceID(parsing: id)!
         let context = try Runtime(runtime)
-        let store = try await context.store()
-        let service = try await context.applyService(store: store, creatingKey: true)
         let paths = manifests.paths.contains(to) ? manifests.paths : manifests.paths + (FileManager.default.fileExists(atPath: to) ? [to] : [])
-        let loaded = service.planner.load(paths, readStandardInput: { [] })
+        let loaded = context.load(paths)
         Terminal.report(loaded.diagnostics, files: loaded.files)
         guard let desired = loaded.desired else { throw ExitCode.failure }
         guard let site = desired.sites[id.site] else { fail("site '\(id.site)' is not declared in \(paths.joined(separator: ", "))") }
         guard !site.isPull else { fail("\(id) is on a pull site: its agent manages it, not this command") }
         if desired.resources.contains(where: { $0.id == id }) { fail("\(id) is already declared in the manifests") }
-        if try await store.entry(id) != nil { fail("\(id) is already managed by Ballast") }
+        // Read only: a refusal never creates a state (a missing one manages nothing).
+        if try await context.open(context.state, .readOnly, newEstate: true).entry(id) != nil { fail("\(id) is already managed by Ballast") }
         guard let provider = context.registry.provider(named: site.provider), let kind = provider.schema().kind(id.kind) else {
             fail("provider '\(site.provider)' of site '\(site.name)' does not serve the kind \(id.kind)")
         }
@@ -82,6 +81,8 @@ struct ImportCommand: AsyncParsableCommand {
             fail(error.description)
         }
 
+        let store = try await context.store()
+        let service = try await context.applyService(store: store, creatingKey: true)
         do {
             try await adopt(id, observed: observed, document: document.text, service: service, store: store)
         } catch is Invalid {

@@ -81,5 +81,10 @@ struct SprawlTests {
         let missing = try await workspace.run(["import", "Database/nothing@cloud-a", workspace.manifests, "--to", target])
         #expect(missing.exitCode == 1 && missing.stderr.contains("does not exist"), "\(missing.stderr)")
         #expect(try String(contentsOfFile: target, encoding: .utf8) == manifest, "a refused import leaves the file alone")
+        // Nor does it create a state that was not there.
+        let fresh = workspace.directory.file("fresh-state")
+        let refused = try await workspace.runner.run(["import", "Database/nothing@cloud-a", workspace.manifests, "--to", target, "--state", fresh])
+        #expect(refused.exitCode == 1 && refused.stderr.contains("does not exist"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fresh + "/state.db"), "a refused import created a state")
     }
 }
