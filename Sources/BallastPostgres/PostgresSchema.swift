@@ -171,6 +171,9 @@ struct PostgresSchema: Sendable {
             Migration(version: 8, name: "the site a failed-over instance stands in for", statements: [
                 "ALTER TABLE \(table("inventory")) ADD COLUMN stands_in_for TEXT",
             ]),
+            Migration(version: 9, name: "the health of the sites each replica owns", statements: [
+                "ALTER TABLE \(table("replica")) ADD COLUMN site_health TEXT NOT NULL DEFAULT ''",
+            ]),
         ]
     }
 

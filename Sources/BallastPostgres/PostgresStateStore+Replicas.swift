@@ -23,12 +23,12 @@ extension PostgresStateStore: ReplicaStore {
                 try await connection.query(
                     "DELETE FROM \(unescaped: self.schema.table("site_lease")) WHERE expires_at < now() - interval '1 hour'", logger: self.logger)
                 try await connection.query("""
-                    INSERT INTO \(unescaped: self.schema.table("replica")) (id, host, pid, listen, manifest_digest, started_at, last_seen, expires_at)
+                    INSERT INTO \(unescaped: self.schema.table("replica")) (id, host, pid, listen, manifest_digest, started_at, last_seen, expires_at, site_health)
                     VALUES (\(beat.id), \(beat.host), \(Int(beat.pid)), \(beat.listen), \(beat.manifestDigest), \(beat.startedAt.timeIntervalSince1970),
-                        now(), now() + \(milliseconds) * interval '1 millisecond')
+                        now(), now() + \(milliseconds) * interval '1 millisecond', \(ReplicaSiteHealth.encode(beat.siteHealth)))
                     ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, listen = excluded.listen,
                         manifest_digest = excluded.manifest_digest, started_at = excluded.started_at, last_seen = excluded.last_seen,
-                        expires_at = excluded.expires_at
+                        expires_at = excluded.expires_at, site_health = excluded.site_health
                     """, logger: self.logger)
                 // Renewal keeps the epoch: a lease renewed is the same lease.
                 try await connection.query("""
@@ -232,12 +232,14 @@ extension PostgresStateStore: ReplicaStore {
 
     private func view(_ connection: PostgresConnection) async throws -> ReplicaView {
         var replicas: [ReplicaRecord] = []
-        for try await (id, host, pid, listen, digest, startedAt, lastSeen, expiresAt, alive) in try await connection.query("""
-            SELECT id, host, pid, listen, manifest_digest, started_at, last_seen, expires_at, expires_at > now()
+        for try await (id, host, pid, listen, digest, startedAt, lastSeen, expiresAt, alive, siteHealth) in try await connection.query("""
+            SELECT id, host, pid, listen, manifest_digest, started_at, last_seen, expires_at, expires_at > now(), site_health
             FROM \(unescaped: schema.table("replica")) ORDER BY id
-            """, logger: logger).decode((String, String, Int, String, String, Double, Date, Date, Bool).self) {
+            """, logger: logger).decode((String, String, Int, String, String, Double, Date, Date, Bool, String).self) {
             replicas.append(ReplicaRecord(
-                beat: ReplicaHeartbeat(id: id, host: host, pid: Int32(truncatingIfNeeded: pid), listen: listen, manifestDigest: digest, startedAt: Date(timeIntervalSince1970: startedAt)),
+                beat: ReplicaHeartbeat(
+                    id: id, host: host, pid: Int32(truncatingIfNeeded: pid), listen: listen, manifestDigest: digest, startedAt: Date(timeIntervalSince1970: startedAt),
+                    siteHealth: ReplicaSiteHealth.decode(siteHealth)),
                 lastSeen: lastSeen, expiresAt: expiresAt, alive: alive))
         }
         let leases = try await Self.leases(try await connection.query(

@@ -64,14 +64,17 @@ public struct ReplicaHeartbeat: Sendable, Hashable {
     /// The digest of the manifests it has in force: replicas that disagree are shown.
     public var manifestDigest: String
     public var startedAt: Date
+    /// The sites it owns that are down, or came back since it started, for failover.
+    public var siteHealth: [String: ReplicaSiteHealth]
 
-    public init(id: String, host: String, pid: Int32, listen: String, manifestDigest: String, startedAt: Date) {
+    public init(id: String, host: String, pid: Int32, listen: String, manifestDigest: String, startedAt: Date, siteHealth: [String: ReplicaSiteHealth] = [:]) {
         self.id = id
         self.host = host
         self.pid = pid
         self.listen = listen
         self.manifestDigest = manifestDigest
         self.startedAt = startedAt
+        self.siteHealth = siteHealth
     }
 }
 

@@ -67,8 +67,30 @@ public struct CLIRunner: Sendable {
         }
         let outputData = stdoutClosed ? Data() : Self.readUntilExit(output.fileHandleForReading, of: process)
         group.wait()
-        process.waitUntilExit()
-        return Result(exitCode: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self), stderr: String(decoding: errorData, as: UTF8.self))
+        return Result(exitCode: Self.exitStatus(of: process), stdout: String(decoding: outputData, as: UTF8.self), stderr: String(decoding: errorData, as: UTF8.self))
+    }
+
+    /// Whether the child has exited, asked of the kernel without reaping it: Foundation's
+    /// `Process` has been seen to miss a child's exit when many start and end at once (the child
+    /// stayed a zombie, `isRunning` true, and the suite hung).
+    static func hasExited(_ process: Process) -> Bool {
+        guard process.isRunning else { return true }
+        var info = siginfo_t()
+        return waitid(P_PID, id_t(process.processIdentifier), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_signo == SIGCHLD
+    }
+
+    /// The child's exit status: Foundation's, or, when it missed the exit, reaped here.
+    static func exitStatus(of process: Process) -> Int32 {
+        let deadline = Date().addingTimeInterval(2)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        guard process.isRunning else { return process.terminationStatus }
+        var status: Int32 = 0
+        guard waitpid(process.processIdentifier, &status, 0) == process.processIdentifier else {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        // WIFEXITED / WEXITSTATUS; for a signal, its number, as Foundation reports it.
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f
     }
 
     /// Everything the child writes to a pipe: until end of file, or, once the child has exited,
@@ -88,7 +110,7 @@ public struct CLIRunner: Sendable {
             }
             if ready == 0 {
                 // Nothing for 100 ms: done when the child is; what it wrote is already here.
-                if !process.isRunning { return data + drain(descriptor) }
+                if hasExited(process) { return data + drain(descriptor) }
                 continue
             }
             let count = read(descriptor, &chunk, chunk.count)

@@ -56,3 +56,20 @@ public final class ManualClock: ControllerClock {
         for sleeper in due { sleeper.continuation.resume() }
     }
 }
+
+extension ManualClock {
+    /// Moves the clock forward in steps of `step`, letting the tasks that sleep on it run between
+    /// them, until `condition` holds or `limit` of clock time has passed; returns whether it held.
+    /// Time moves only here.
+    public func advance(by step: Duration, upTo limit: Duration, until condition: () async throws -> Bool = { false }) async rethrows -> Bool {
+        var moved = Duration.zero
+        while moved < limit {
+            advance(by: step)
+            moved += step
+            for _ in 0..<20 { await Task.yield() }
+            try? await Task.sleep(for: .milliseconds(2))
+            if try await condition() { return true }
+        }
+        return try await condition()
+    }
+}

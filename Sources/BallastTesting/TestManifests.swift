@@ -5,6 +5,26 @@ import Foundation
 
 /// Manifest fixtures for tests.
 public enum TestManifests {
+    /// To append to the hybrid example: a workload on one of its three edge sites (Paris, the
+    /// greenest), failing over after `after` (the default, 60 s, when nil).
+    public static func failoverWorkload(after: String? = nil) -> String {
+        """
+
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Workload
+        metadata: { name: failover-api }
+        spec:
+          placement:
+            selector: { matchLabels: { tier: edge } }
+            count: 1
+            prefer: greenest
+            failover: true
+        \(after.map { "    failoverAfter: \($0)\n" } ?? "")  image: registry.example.com/api:1.0
+
+        """
+    }
+
     /// The schema catalog of the built-in providers.
     public static var catalog: SchemaCatalog {
         ProviderRegistry([SimProvider(world: SimWorldStore(directory: "/nonexistent"))]).catalog

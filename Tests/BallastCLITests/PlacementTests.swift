@@ -59,21 +59,7 @@ struct PlacementTests {
 /// its instance placed elsewhere; when it returns, the replacement is retired.
 @Suite("Failover through apply")
 struct FailoverApplyTests {
-    static let api = """
-
-    ---
-    apiVersion: ballast.dev/v1
-    kind: Workload
-    metadata: { name: failover-api }
-    spec:
-      placement:
-        selector: { matchLabels: { tier: edge } }
-        count: 1
-        prefer: greenest
-        failover: true
-      image: registry.example.com/api:1.0
-
-    """
+    static let api = TestManifests.failoverWorkload()
 
     @Test func anOutageAtPlanTimeMovesTheInstanceAndItsReturnRetiresTheReplacement() async throws {
         let workspace = try Workspace()
@@ -112,7 +98,7 @@ struct FailoverApplyTests {
 @Suite("Failover in ballast watch")
 struct FailoverWatchCLITests {
     @Test func aSimOutageMovesTheWorkloadAndTheSitesReturnMovesItBack() async throws {
-        let api = FailoverApplyTests.api.replacingOccurrences(of: "failover: true", with: "failover: true\n    failoverAfter: 2s")
+        let api = TestManifests.failoverWorkload(after: "2s")
         let daemon = try await Daemon(arguments: ["--prune-delay", "1s"], edit: { $0.hasPrefix("# Edge:") ? $0 + api : $0 })
         #expect(try await daemon.world("Workload/failover-api@edge-paris") != nil, "\(daemon.watch.standardError)")
         try await daemon.cli(["sim", "outage", "edge-paris", "on"])

@@ -406,6 +406,36 @@ struct ReplicaTests {
         await set.stopAll()
     }
 
+    @Test func replicasFailOverBySharingTheirSitesHealthAndTheLeaderCountsTheMove() async throws {
+        let server = try await postgres.value
+        var set = try await ReplicaSet(server: server)
+        defer { set.workspace.directory.remove() }
+        try await set.startTwo()
+        // The sites are shared; Paris's owner alone sees Paris go down, and Berlin's owner must
+        // create the replacement from what Paris's owner reports.
+        set.workspace.directory.write("manifests/failover.yaml", TestManifests.failoverWorkload(after: "2s"))
+        func world() async -> String { (try? await set.run(["sim", "ls"]).stdout) ?? "" }
+        #expect(await WatchProcess.eventually(timeout: .seconds(30)) { await world().contains("Workload/failover-api@edge-paris ") })
+        let view = try #require(await set.ownership(asSeenBy: "r1"))
+        let leader = try #require(view.leader)
+        try await set.run(["sim", "outage", "edge-paris", "on"])
+        try await set.run(["sim", "drift", "Workload/failover-api@edge-paris", "image=evil:1"])
+        let moved = await WatchProcess.eventually(timeout: .seconds(60)) { await world().contains("Workload/failover-api@edge-berlin ") }
+        #expect(moved, "paris owned by \(view.owners["edge-paris"] ?? "?"), berlin by \(view.owners["edge-berlin"] ?? "?"): \(set["r1"].standardError)\n\(set["r2"].standardError)")
+        let line = #"ballast_failovers_total{direction="failover"} 1"#
+        #expect(try await set[leader].get("/metrics").body.contains(line), "the leader counts the move")
+        #expect(try await !set[leader == "r1" ? "r2" : "r1"].get("/metrics").body.contains(line), "once")
+
+        try await set.run(["sim", "outage", "edge-paris", "off"])
+        let back = await WatchProcess.eventually(timeout: .seconds(60)) {
+            let now = await world()
+            return !now.contains("Workload/failover-api@edge-berlin ") && now.contains("Workload/failover-api@edge-paris ")
+        }
+        #expect(back, "\(set["r1"].standardError)\n\(set["r2"].standardError)")
+        #expect(try await set.unfinishedEvents() == 0)
+        await set.stopAll()
+    }
+
     @Test func aReplicaCutOffFromTheDatabaseStopsActingAndRejoinsWhenTheNetworkHeals() async throws {
         // r2 runs in a network namespace of its own, joined to the host by a veth pair; the
         // database listens on the host's end too.

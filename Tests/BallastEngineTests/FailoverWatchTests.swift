@@ -10,26 +10,8 @@ import Testing
 
 private let root = Repository.root(from: #filePath)
 
-/// A workload on one of the three edge sites (Paris, the greenest), failing over after 60 s.
-private let failoverAPI = """
-
----
-apiVersion: ballast.dev/v1
-kind: Workload
-metadata: { name: failover-api }
-spec:
-  placement:
-    selector: { matchLabels: { tier: edge } }
-    count: 1
-    prefer: greenest
-    failover: true
-    failoverAfter: 60s
-  image: registry.example.com/api:1.0
-
-"""
-
-/// Watch mode over the hybrid example plus ``failoverAPI``, on a manual clock: failover is
-/// decided on the controller's clock, never on real time.
+/// Watch mode over the hybrid example plus ``TestManifests/failoverWorkload(after:)``, on a
+/// manual clock: failover is decided on the controller's clock, never on real time.
 @Suite("Failover in watch mode")
 struct FailoverWatchTests {
     static let home = ResourceID(parsing: "Workload/failover-api@edge-paris")!
@@ -47,7 +29,7 @@ struct FailoverWatchTests {
             if !FileManager.default.fileExists(atPath: manifests) {
                 try FileManager.default.copyItem(atPath: root + "/manifests/examples/hybrid", toPath: manifests)
                 let edge = manifests + "/edge.yaml"
-                try Data((try String(contentsOfFile: edge, encoding: .utf8) + failoverAPI).utf8).write(to: URL(fileURLWithPath: edge))
+                try Data((try String(contentsOfFile: edge, encoding: .utf8) + TestManifests.failoverWorkload(after: "60s")).utf8).write(to: URL(fileURLWithPath: edge))
             }
             let planner = PlanService(registry: harness.registry, store: harness.store, logger: quietLogger)
             let executor = Executor(registry: harness.registry, store: harness.store, logger: quietLogger, sleep: { _ in })
@@ -72,20 +54,6 @@ struct FailoverWatchTests {
         }
     }
 
-    /// Moves the clock in steps, letting the controller's tasks run, until `condition` holds or
-    /// `limit` of clock time has passed.
-    static func advance(_ clock: ManualClock, by step: Duration, upTo limit: Duration, until condition: () async throws -> Bool = { false }) async rethrows -> Bool {
-        var moved = Duration.zero
-        while moved < limit {
-            clock.advance(by: step)
-            moved += step
-            for _ in 0..<20 { await Task.yield() }
-            try? await Task.sleep(for: .milliseconds(2))
-            if try await condition() { return true }
-        }
-        return try await condition()
-    }
-
     @Test func aLongOutageMovesTheWorkloadARestartKeepsItAndTheReturnMovesItBack() async throws {
         let clock = ManualClock()
         let harness = SimHarness()
@@ -96,15 +64,15 @@ struct FailoverWatchTests {
         #expect(try await watched.exists(Self.home))
 
         try await watched.control.setOutage(site: "edge-paris", on: true)
-        let down = await Self.advance(clock, by: .milliseconds(100), upTo: .seconds(10)) { await watched.site("edge-paris") == false }
+        let down = await clock.advance(by: .milliseconds(100), upTo: .seconds(10)) { await watched.site("edge-paris") == false }
         #expect(down, "the outage is noticed")
         // Shorter than failoverAfter: nothing moves.
-        _ = try await Self.advance(clock, by: .seconds(1), upTo: .seconds(30))
+        _ = try await clock.advance(by: .seconds(1), upTo: .seconds(30))
         #expect(try await !watched.exists(Self.replacement), "moved before failoverAfter")
         #expect(watched.failovers("failover") == 0)
         // Past it: the replacement is created on Berlin (Madrid has no carbon data), and the
         // instance on Paris is kept (it cannot be deleted while Paris is down, nor should be).
-        let moved = try await Self.advance(clock, by: .seconds(1), upTo: .seconds(60)) { try await watched.exists(Self.replacement) }
+        let moved = try await clock.advance(by: .seconds(1), upTo: .seconds(60)) { try await watched.exists(Self.replacement) }
         #expect(moved)
         #expect(watched.failovers("failover") == 1)
         let recorded = await harness.store.entry(Self.replacement)
@@ -117,17 +85,17 @@ struct FailoverWatchTests {
         watched = try Watched(harness: harness, clock: clock)
         _ = try await watched.controller.start()
         running = Task { [watched] in await watched.controller.run() }
-        _ = try await Self.advance(clock, by: .seconds(1), upTo: .seconds(5))
+        _ = try await clock.advance(by: .seconds(1), upTo: .seconds(5))
         #expect(try await watched.exists(Self.replacement), "the replacement survives a restart")
         #expect(try await watched.exists(Self.home))
 
         // Paris returns: the replacement stays until Paris has been healthy for failoverAfter.
         try await watched.control.setOutage(site: "edge-paris", on: false)
-        let up = await Self.advance(clock, by: .milliseconds(200), upTo: .seconds(10)) { await watched.site("edge-paris") == true }
+        let up = await clock.advance(by: .milliseconds(200), upTo: .seconds(10)) { await watched.site("edge-paris") == true }
         #expect(up)
-        _ = try await Self.advance(clock, by: .seconds(1), upTo: .seconds(20))
+        _ = try await clock.advance(by: .seconds(1), upTo: .seconds(20))
         #expect(try await watched.exists(Self.replacement), "moved back before Paris was healthy for failoverAfter")
-        let back = try await Self.advance(clock, by: .seconds(1), upTo: .seconds(90)) { try await !watched.exists(Self.replacement) }
+        let back = try await clock.advance(by: .seconds(1), upTo: .seconds(90)) { try await !watched.exists(Self.replacement) }
         #expect(back, "the replacement is retired once Paris has been healthy for 60 s")
         #expect(try await watched.exists(Self.home), "the instance on Paris was never deleted")
         #expect(watched.failovers("failback") == 1)
@@ -143,9 +111,9 @@ struct FailoverWatchTests {
         _ = try await watched.controller.start()
         let running = Task { await watched.controller.run() }
         for site in ["edge-paris", "edge-berlin", "edge-madrid"] { try await watched.control.setOutage(site: site, on: true) }
-        let down = await Self.advance(clock, by: .milliseconds(100), upTo: .seconds(10)) { await watched.site("edge-paris") == false }
+        let down = await clock.advance(by: .milliseconds(100), upTo: .seconds(10)) { await watched.site("edge-paris") == false }
         #expect(down)
-        let impossible = await Self.advance(clock, by: .seconds(1), upTo: .seconds(90)) {
+        let impossible = await clock.advance(by: .seconds(1), upTo: .seconds(90)) {
             await watched.controller.resource(Self.home)?[.ready].reason == .failoverImpossible
         }
         #expect(impossible)

@@ -47,20 +47,6 @@ private func eventually(_ condition: () async throws -> Bool) async rethrows -> 
     return false
 }
 
-/// Moves a manual clock forward in steps, letting the controller's tasks run between them,
-/// until `condition` holds or `limit` of clock time has passed. Time moves only here.
-private func advance(_ clock: ManualClock, by step: Duration, upTo limit: Duration, until condition: () async throws -> Bool = { false }) async rethrows -> Bool {
-    var moved = Duration.zero
-    while moved < limit {
-        clock.advance(by: step)
-        moved += step
-        for _ in 0..<20 { await Task.yield() }
-        try? await Task.sleep(for: .milliseconds(2))
-        if try await condition() { return true }
-    }
-    return try await condition()
-}
-
 @Suite("Watch controller")
 struct WatchControllerTests {
     @Test func aRemovalWaitsForThePruneDelayOnTheControllersClock() async throws {
@@ -76,13 +62,13 @@ struct WatchControllerTests {
         let analytics = ResourceID(parsing: "Database/analytics@us-east")!
         try FileManager.default.removeItem(atPath: watched.manifests + "/us-east.yaml")
         // The reload is seen within a few poll intervals of clock time...
-        let reloaded = await advance(clock, by: .milliseconds(50), upTo: .seconds(1)) { await watched.controller.manifests()?.resources == 20 }
+        let reloaded = await clock.advance(by: .milliseconds(50), upTo: .seconds(1)) { await watched.controller.manifests()?.resources == 20 }
         #expect(reloaded)
         // ...but nothing is pruned for 10 s of clock time, however long real time takes.
-        _ = try await advance(clock, by: .milliseconds(500), upTo: .seconds(9))
+        _ = try await clock.advance(by: .milliseconds(500), upTo: .seconds(9))
         #expect(try await watched.harness.world.snapshot().records[analytics] != nil, "pruned before the prune delay")
         #expect(await watched.controller.resource(analytics)?[.synced].reason == .deletionHeld)
-        let pruned = try await advance(clock, by: .milliseconds(500), upTo: .seconds(5)) {
+        let pruned = try await clock.advance(by: .milliseconds(500), upTo: .seconds(5)) {
             try await watched.harness.world.snapshot().records[analytics] == nil
         }
         #expect(pruned)
@@ -155,7 +141,7 @@ struct WatchControllerTests {
         let running = Task { await watched.controller.run() }
         let file = watched.manifests + "/us-east.yaml", away = watched.harness.directory.file("us-east.yaml")
         try FileManager.default.moveItem(atPath: file, toPath: away)
-        let held = await advance(clock, by: .milliseconds(50), upTo: .seconds(5)) { await watched.controller.heldDeletions() != nil }
+        let held = await clock.advance(by: .milliseconds(50), upTo: .seconds(5)) { await watched.controller.heldDeletions() != nil }
         #expect(held, "two removals are over a budget of one")
         let digest = try #require(await watched.controller.heldDeletions()?.digest)
         // Put back before the daemon has reloaded (its clock stands still): the approval of what
@@ -163,9 +149,9 @@ struct WatchControllerTests {
         try FileManager.default.moveItem(atPath: away, toPath: file)
         await #expect(throws: PruneGate.ApprovalError.manifestsChanged) { _ = try await watched.controller.approveDeletions(digest) }
         #expect(await watched.controller.heldDeletions() == nil)
-        let reloaded = await advance(clock, by: .milliseconds(50), upTo: .seconds(5)) { await watched.controller.manifests()?.resources == 22 }
+        let reloaded = await clock.advance(by: .milliseconds(50), upTo: .seconds(5)) { await watched.controller.manifests()?.resources == 22 }
         #expect(reloaded)
-        _ = try await advance(clock, by: .milliseconds(200), upTo: .seconds(3))
+        _ = try await clock.advance(by: .milliseconds(200), upTo: .seconds(3))
         let world = try await watched.harness.world.snapshot().records
         #expect(world[ResourceID(parsing: "Bucket/assets@us-east")!] != nil && world[ResourceID(parsing: "Database/analytics@us-east")!] != nil, "nothing was deleted")
         await watched.controller.stop()
@@ -195,18 +181,18 @@ struct WatchControllerTests {
         func inWorld() async throws -> Set<ResourceID> {
             Set(try await watched.harness.world.snapshot().records.keys).intersection([assets, analytics])
         }
-        let first = try await advance(clock, by: .milliseconds(50), upTo: .seconds(20)) { try await inWorld().count < 2 }
+        let first = try await clock.advance(by: .milliseconds(50), upTo: .seconds(20)) { try await inWorld().count < 2 }
         #expect(first, "one of the two is pruned")
         try FileManager.default.moveItem(atPath: away, toPath: file)
         // The other prune's turn comes before the next poll: it finds the files moved and stops.
-        _ = try await advance(clock, by: .milliseconds(100), upTo: .seconds(2))
+        _ = try await clock.advance(by: .milliseconds(100), upTo: .seconds(2))
         #expect(try await inWorld().count == 1, "the prune in flight went ahead although the file was back")
         // The reload then declares both again: the one pruned is created again.
-        let restored = try await advance(clock, by: .milliseconds(100), upTo: .seconds(10)) { try await inWorld().count == 2 }
+        let restored = try await clock.advance(by: .milliseconds(100), upTo: .seconds(10)) { try await inWorld().count == 2 }
         #expect(restored)
         // A worker may be waiting for the rate limit on the manual clock: keep it moving.
         await watched.controller.stop()
-        _ = try await advance(clock, by: .seconds(1), upTo: .seconds(30))
+        _ = try await clock.advance(by: .seconds(1), upTo: .seconds(30))
         await running.value
     }
 

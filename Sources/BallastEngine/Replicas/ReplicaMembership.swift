@@ -78,9 +78,10 @@ public actor ReplicaMembership {
     public var isLeader: Bool { held[ReplicaView.leaderKey] != nil && deadline.allowsCall(site: ReplicaView.leaderKey) }
 
     /// One round: heartbeat and renewals, then the claims and releases the decision asks for.
-    public func tick(sites: Set<String>, manifestDigest: String) async -> Changes {
+    public func tick(sites: Set<String>, manifestDigest: String, siteHealth: [String: ReplicaSiteHealth] = [:]) async -> Changes {
         guard !left else { return Changes() }
         beat.manifestDigest = manifestDigest
+        beat.siteHealth = siteHealth
         var changes = Changes()
         let asked = ContinuousClock.now
         let view: ReplicaView

@@ -1,4 +1,5 @@
 import BallastCore
+import BallastState
 
 /// When each site went down or came back, on the controller's clock: what failover needs to
 /// know beside the breakers (``PlacementFacts``). Also remembers the moves already counted,
@@ -7,6 +8,10 @@ struct SiteAvailabilityClock: Sendable {
     private(set) var downSince: [String: ContinuousClock.Instant] = [:]
     private(set) var upSince: [String: ContinuousClock.Instant] = [:]
     private var counted = Set<FailoverReport.Move>()
+    /// What other replicas reported of the sites they own, on this clock.
+    private var remoteDownSince: [String: ContinuousClock.Instant] = [:]
+    private var remoteUpSince: [String: ContinuousClock.Instant] = [:]
+    private var remoteReasons: [String: String] = [:]
 
     /// A site found unavailable; an outage already running keeps its start.
     mutating func wentDown(_ site: String, at now: ContinuousClock.Instant) {
@@ -20,16 +25,49 @@ struct SiteAvailabilityClock: Sendable {
         upSince[site] = now
     }
 
-    func isDown(_ site: String) -> Bool { downSince[site] != nil }
+    /// Whether the site is down, by this process's breakers or (for a site another replica
+    /// owns) by its owner's report.
+    func isDown(_ site: String) -> Bool { downSince[site] != nil || remoteDownSince[site] != nil }
 
     /// What the chooser is told of the sites, at `now`; `reasons` are the breakers' last errors.
-    func facts(existing: [ResourceID: PlacementFacts.Instance], reasons: [String: String], now: ContinuousClock.Instant) -> PlacementFacts {
-        PlacementFacts(
-            existing: existing,
-            outages: downSince.reduce(into: [:]) { result, item in
-                result[item.key] = PlacementFacts.Outage(lasted: now - item.value, reason: reasons[item.key] ?? "unavailable")
-            },
-            recovered: upSince.mapValues { now - $0 })
+    /// `owned`: the sites this replica owns, whose health it knows itself (nil: every site);
+    /// the others' come from their owners' reports.
+    func facts(existing: [ResourceID: PlacementFacts.Instance], reasons: [String: String], owned: Set<String>? = nil, now: ContinuousClock.Instant) -> PlacementFacts {
+        var outages: [String: PlacementFacts.Outage] = [:]
+        var recovered: [String: Duration] = [:]
+        let mine = { (site: String) in owned?.contains(site) ?? true }
+        for (site, since) in downSince where mine(site) { outages[site] = PlacementFacts.Outage(lasted: now - since, reason: reasons[site] ?? "unavailable") }
+        for (site, since) in upSince where mine(site) { recovered[site] = now - since }
+        for (site, since) in remoteDownSince where !mine(site) { outages[site] = PlacementFacts.Outage(lasted: now - since, reason: remoteReasons[site] ?? "unavailable") }
+        for (site, since) in remoteUpSince where !mine(site) { recovered[site] = now - since }
+        return PlacementFacts(existing: existing, outages: outages, recovered: recovered)
+    }
+
+    /// What this replica reports of the sites it owns with its heartbeat.
+    func report(owned: Set<String>, reasons: [String: String], now: ContinuousClock.Instant) -> [String: ReplicaSiteHealth] {
+        var reports: [String: ReplicaSiteHealth] = [:]
+        for (site, since) in downSince where owned.contains(site) { reports[site] = ReplicaSiteHealth(downFor: now - since, reason: reasons[site]) }
+        for (site, since) in upSince where owned.contains(site) { reports[site] = ReplicaSiteHealth(upFor: now - since) }
+        return reports
+    }
+
+    /// Takes the other replicas' reports (each with how old it is); returns whether which sites
+    /// are down or back changed.
+    mutating func adoptRemote(_ reports: [String: (health: ReplicaSiteHealth, age: Duration)], now: ContinuousClock.Instant) -> Bool {
+        let before = (Set(remoteDownSince.keys), Set(remoteUpSince.keys))
+        var down: [String: ContinuousClock.Instant] = [:]
+        var up: [String: ContinuousClock.Instant] = [:]
+        var reasons: [String: String] = [:]
+        for (site, report) in reports {
+            if let downFor = report.health.downFor {
+                down[site] = now - downFor - report.age
+                reasons[site] = report.health.reason
+            } else if let upFor = report.health.upFor {
+                up[site] = now - upFor - report.age
+            }
+        }
+        (remoteDownSince, remoteUpSince, remoteReasons) = (down, up, reasons)
+        return before != (Set(down.keys), Set(up.keys))
     }
 
     /// The moves of `report` not counted before; those no longer decided are forgotten.

@@ -13,15 +13,39 @@ extension WatchController {
 
     /// What the chooser is told now: the instances the inventory records, Ready as their
     /// conditions say, and the sites' outages on the controller's clock.
-    func placementFacts(for state: DesiredState, inventory: [ResourceID: InventoryEntry]) -> PlacementFacts {
-        let existing = PlacementFacts.instances(of: state, inventory: inventory) { [availability, table] entry in
-            entry.status != .failed && !availability.isDown(entry.id.site) && table[entry.id]?.holds(.ready) == true
+    func placementFacts(for state: DesiredState, inventory: [ResourceID: InventoryEntry]) async -> PlacementFacts {
+        let reasons = siteReasons()
+        guard let replicas else {
+            let existing = PlacementFacts.instances(of: state, inventory: inventory) { [availability, table] entry in
+                entry.status != .failed && !availability.isDown(entry.id.site) && table[entry.id]?.holds(.ready) == true
+            }
+            return availability.facts(existing: existing, reasons: reasons, now: clock.now)
         }
-        // Replicas each see only the sites they own: none of them may decide a move alone.
-        // Until the leader gathers every site's health, replicas do not fail over.
-        guard replicas == nil else { return PlacementFacts(existing: existing) }
-        let reasons = Dictionary(uniqueKeysWithValues: siteStatuses().compactMap { status in status.reason.map { (status.name, $0) } })
-        return availability.facts(existing: existing, reasons: reasons, now: clock.now)
+        // Replicas decide alike from what they share: the inventory's statuses (each owner
+        // writes its sites'), and every site's health as its owner reports it.
+        let existing = PlacementFacts.instances(of: state, inventory: inventory) { [availability] entry in
+            entry.status == .ready && !availability.isDown(entry.id.site)
+        }
+        return availability.facts(existing: existing, reasons: reasons, owned: Set(await replicas.ownedSites()), now: clock.now)
+    }
+
+    /// The breakers' last errors, by site.
+    func siteReasons() -> [String: String] {
+        Dictionary(uniqueKeysWithValues: siteStatuses().compactMap { status in status.reason.map { (status.name, $0) } })
+    }
+
+    /// After a replica's heartbeat: takes the health other replicas reported of their sites, and
+    /// chooses the placements again when which sites are down or back changed.
+    func adoptReplicaSiteHealth(_ view: ReplicaView, me: String) {
+        guard let mine = view.replicas.first(where: { $0.beat.id == me }) else { return }
+        var reports: [String: (health: ReplicaSiteHealth, age: Duration)] = [:]
+        for record in view.alive where record.beat.id != me {
+            let age = Duration.milliseconds(Int64(max(0, mine.lastSeen.timeIntervalSince(record.lastSeen)) * 1000))
+            for (site, health) in record.beat.siteHealth where view.holder(of: site)?.owner == record.beat.id {
+                reports[site] = (health, age)
+            }
+        }
+        if availability.adoptRemote(reports, now: clock.now), failsOver { revalidation.signal() }
     }
 
     /// A site's availability changed: placements that fail over are chosen again.
@@ -34,11 +58,9 @@ extension WatchController {
     /// new moves, marks what cannot move, and asks again when an outage or a recovery will
     /// have lasted long enough.
     func failoverDecided(_ report: FailoverReport) async {
-        if replicas != nil, failsOver, !warnedReplicasDoNotFailOver {
-            warnedReplicasDoNotFailOver = true
-            logger.warning("placement.failover is not carried out by watch replicas sharing a PostgreSQL state yet: each sees only its own sites' health; run one daemon, or apply, to fail over")
-        }
-        for move in availability.newMoves(report) {
+        // Every replica decides alike; the leader alone counts and announces the moves.
+        let announces = replicas == nil ? true : decidesPrunes
+        for move in availability.newMoves(report) where announces {
             metrics.failedOver(move.direction)
             logger.warning("\(move.direction == .failover ? "failing over" : "failing back") \(move.manifest): \(move.from) → \(move.to)", metadata: ["manifest": "\(move.manifest)", "from": "\(move.from)", "to": "\(move.to)"])
             await announce { $0.placementMoved(move, at: Date()) }

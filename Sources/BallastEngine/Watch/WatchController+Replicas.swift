@@ -87,7 +87,9 @@ extension WatchController {
 
     private func oneRound() async {
         guard let replicas, !stopping else { return }
-        let changes = await replicas.tick(sites: Set(desired?.state.sites.keys ?? [:].keys), manifestDigest: manifestReport?.inputDigest ?? "")
+        let health = availability.report(owned: Set(await replicas.ownedSites()), reasons: siteReasons(), now: clock.now)
+        let changes = await replicas.tick(sites: Set(desired?.state.sites.keys ?? [:].keys), manifestDigest: manifestReport?.inputDigest ?? "", siteHealth: health)
+        if let view = await replicas.lastView { adoptReplicaSiteHealth(view, me: replicas.id) }
         if !changes.releasing.isEmpty { releaseWhenIdle(changes.releasing, replicas: replicas) }
         if !changes.gained.isEmpty { await gained(changes.gained) }
         if changes.becameLeader, !undeclaredManaged().isEmpty {

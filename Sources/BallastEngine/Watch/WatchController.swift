@@ -100,7 +100,6 @@ public actor WatchController {
     var failoverRecheck: Task<Void, Never>?
     /// Instances on a failed site that could not move, and why (condition `FailoverImpossible`).
     var failoverImpossible: [ResourceID: String] = [:]
-    var warnedReplicasDoNotFailOver = false
 
     /// `clock` drives every timer of the controller and its queue: the resync, the manifest poll,
     /// breakers and probes, the prune delay, backoff and the rate limit.
