@@ -100,6 +100,31 @@ struct CostEstimatorTests {
         #expect(abs((cost.carbonGrams ?? 0) - 24.6 * 1.5 * 400) < 1e-6)
     }
 
+    @Test func embodiedEmissionsAddToTheOperationalOnes() throws {
+        // CCF's embodied share, M = TE × (TR ÷ EL) × (RR ÷ TR): 0.26 kg per vCPU-month here.
+        let withEmbodied = Self.book.replacingOccurrences(of: "watts: 10\n", with: "watts: 10\n          embodiedKgPerMonth: { by: size, values: { small: 0.26, medium: 0.26 } }\n")
+        let loaded = TestManifests.load(Self.sites + withEmbodied + """
+        ---
+        apiVersion: ballast.dev/v1
+        kind: VirtualMachine
+        metadata: { name: vm, site: cloud-a }
+        spec: { image: debian-12, size: small, count: 3 }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: VirtualMachine
+        metadata: { name: vm2, site: cloud-b }
+        spec: { image: debian-12, size: small }
+
+        """)
+        let desired = try #require(loaded.desired, "\(messages(loaded))")
+        let estimator = CostEstimator(sites: desired.sites, priceBooks: desired.priceBooks, catalog: TestManifests.catalog)
+        let cost = try #require(try Self.cost("VirtualMachine/vm@cloud-a", in: desired, estimator).cost)
+        // Operational (1 × 10 W × 700 h ÷ 1000) × 3 kWh × 1.5 × 400, plus 1 × 0.26 kg × 3 embodied.
+        #expect(abs((cost.carbonGrams ?? 0) - (21 * 1.5 * 400 + 780)) < 1e-6)
+        #expect(abs(cost.energyKWh - 21) < 1e-9, "embodied emissions are not energy")
+        #expect(try Self.cost("VirtualMachine/vm2@cloud-b", in: desired, estimator).cost?.carbonGrams == nil, "without the site's carbon data the total is unknown")
+    }
+
     @Test func aFieldLeftOutTakesItsSchemaDefault() throws {
         // size defaults to medium (2 vCPU), count to 1, no disks.
         let (desired, estimator) = try Self.estimate("""

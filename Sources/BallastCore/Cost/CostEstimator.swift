@@ -78,6 +78,7 @@ public struct CostEstimator: Sendable {
         let book = chosen.book
         var monthly = 0.0
         var energy = 0.0
+        var embodied = 0.0
         for term in model.terms {
             let quantity: Double
             switch Self.quantity(term.quantity, spec: spec, fields: chosen.fields, annotations: annotations, model: model) {
@@ -85,7 +86,7 @@ public struct CostEstimator: Sendable {
             case .failure(let problem): return .unpriced(reason: "\(problem.message) (PriceBook/\(book.name), term '\(term.name)')")
             }
             var rates: [Double] = []
-            for rate in [term.perHour, term.perMonth, term.watts, term.kWhPerMonth] {
+            for rate in [term.perHour, term.perMonth, term.watts, term.kWhPerMonth, term.embodiedKgPerMonth] {
                 switch Self.rate(rate, spec: spec, fields: chosen.fields) {
                 case .success(let value): rates.append(value)
                 case .failure(let problem): return .unpriced(reason: "\(problem.message) (PriceBook/\(book.name), term '\(term.name)')")
@@ -93,6 +94,7 @@ public struct CostEstimator: Sendable {
             }
             monthly += quantity * (rates[0] * book.hoursPerMonth + rates[1])
             energy += quantity * (rates[2] * book.hoursPerMonth / 1000 + rates[3])
+            embodied += quantity * rates[4]
         }
         var factor = 1.0
         for multiplier in model.multipliers {
@@ -105,7 +107,10 @@ public struct CostEstimator: Sendable {
         }
         monthly *= factor
         energy *= factor
-        return .priced(ResourceCost(currency: book.currency, monthly: monthly, energyKWh: energy, carbonGrams: site.carbon?.grams(forKWh: energy), priceBook: book.name))
+        embodied *= factor
+        // Operational (energy × PUE × grid) plus embodied; unknown without the site's carbon data.
+        let carbon = site.carbon.map { $0.grams(forKWh: energy) + embodied * 1000 }
+        return .priced(ResourceCost(currency: book.currency, monthly: monthly, energyKWh: energy, carbonGrams: carbon, priceBook: book.name))
     }
 
     struct Problem: Error {

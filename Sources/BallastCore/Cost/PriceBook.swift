@@ -61,6 +61,7 @@ public struct SiteScope: Sendable, Hashable {
 ///
 ///     monthly cost  = Π multipliers × Σ quantity × (perHour × hoursPerMonth + perMonth)
 ///     energy (kWh)  = Π multipliers × Σ quantity × (watts × hoursPerMonth ÷ 1000 + kWhPerMonth)
+///     embodied (kg) = Π multipliers × Σ quantity × embodiedKgPerMonth
 public struct PriceModel: Sendable, Hashable {
     public var provider: String
     public var kind: String
@@ -94,6 +95,10 @@ public struct PriceTerm: Sendable, Hashable {
     public var watts: PriceRate?
     /// Energy per unit and month, in kWh (for example storage per GB-month).
     public var kWhPerMonth: PriceRate?
+    /// Embodied emissions per unit and month, in kgCO2e: the hardware's manufacturing emissions
+    /// amortised over its life and shared by what runs on it (Cloud Carbon Footprint's embodied
+    /// emissions). Counted whatever the site's grid.
+    public var embodiedKgPerMonth: PriceRate?
 
     public init(name: String, quantity: PriceQuantity = .one, perHour: PriceRate? = nil, perMonth: PriceRate? = nil, watts: PriceRate? = nil, kWhPerMonth: PriceRate? = nil) {
         self.name = name

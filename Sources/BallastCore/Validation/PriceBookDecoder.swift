@@ -3,8 +3,8 @@
 struct PriceBookDecoder {
     static let specKeys = ["sites", "selector", "currency", "hoursPerMonth", "models"]
     static let modelKeys = ["provider", "kind", "terms", "multipliers", "usage"]
-    static let termKeys = ["name", "quantity", "perHour", "perMonth", "watts", "kWhPerMonth"]
-    static let rateKeys = ["perHour", "perMonth", "watts", "kWhPerMonth"]
+    static let termKeys = ["name", "quantity", "perHour", "perMonth", "watts", "kWhPerMonth", "embodiedKgPerMonth"]
+    static let rateKeys = ["perHour", "perMonth", "watts", "kWhPerMonth", "embodiedKgPerMonth"]
     /// Every figure a price book or budget holds: not negative, and at most a trillion, so that
     /// no product or sum of them overflows.
     static let figureRange = 0.0...1e12
@@ -128,8 +128,9 @@ struct PriceBookDecoder {
         term.perMonth = decodeRate(fields["perMonth"], schema: schema, diagnostics: &diagnostics)
         term.watts = decodeRate(fields["watts"], schema: schema, diagnostics: &diagnostics)
         term.kWhPerMonth = decodeRate(fields["kWhPerMonth"], schema: schema, diagnostics: &diagnostics)
+        term.embodiedKgPerMonth = decodeRate(fields["embodiedKgPerMonth"], schema: schema, diagnostics: &diagnostics)
         if !Self.rateKeys.contains(where: { fields[$0] != nil }) {
-            diagnostics.append(.error("price term '\(term.name)' has no rate: give perHour, perMonth, watts or kWhPerMonth", at: node.location))
+            diagnostics.append(.error("price term '\(term.name)' has no rate: give perHour, perMonth, watts, kWhPerMonth or embodiedKgPerMonth", at: node.location))
         }
         return term
     }
