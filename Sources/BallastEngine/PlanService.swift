@@ -168,6 +168,9 @@ public struct PlanService: Sendable {
             desired = chosen
             loaded.desired = chosen
             diagnostics.append(contentsOf: problems)
+            for (id, reason) in chosen.failover.impossible.sorted(by: { $0.key < $1.key }) {
+                diagnostics.warning("\(id) cannot fail over: \(reason)", at: nil)
+            }
         }
         let undeclared = Planner.undeclared(inventory, declared: desired.resources).filter { desired.sites[$0.site] != nil }
         if !undeclared.isEmpty {

@@ -84,6 +84,13 @@ struct FailoverApplyTests {
         let again = try await workspace.run(["plan", workspace.manifests])
         #expect(!again.stdout.contains("+ Workload/failover-api"), "a second plan during the outage moves nothing more: \(again.stdout)")
 
+        // With every other edge site down too, nothing can move: the plan says so, and deletes nothing.
+        for site in ["edge-berlin", "edge-madrid"] { #expect(try await workspace.run(["sim", "outage", site, "on"]).exitCode == 0) }
+        let stuck = try await workspace.run(["plan", workspace.manifests])
+        #expect(stuck.stderr.contains("warning: Workload/failover-api@edge-paris cannot fail over: site 'edge-paris' is unavailable") || stuck.stdout.contains("cannot fail over"), "\(stuck.stdout)\(stuck.stderr)")
+        #expect(!stuck.stdout.contains("- Workload/failover-api"), "\(stuck.stdout)")
+        for site in ["edge-berlin", "edge-madrid"] { #expect(try await workspace.run(["sim", "outage", site, "off"]).exitCode == 0) }
+
         #expect(try await workspace.run(["sim", "outage", "edge-paris", "off"]).exitCode == 0)
         let back = try await workspace.run(["plan", workspace.manifests])
         #expect(back.stdout.contains("- Workload/failover-api@edge-berlin  (retired by placement: failback: edge-paris is healthy again and Workload/failover-api@edge-paris is Ready)"), "\(back.stdout)")
