@@ -54,22 +54,49 @@ public struct HostProvider: Provider {
 
     public func observe(_ ids: [ResourceID], site: Site) async throws(ProviderError) -> [ResourceID: Observed] {
         let context = try context(site)
-        var script = HostScripts.prelude(root: context.root)
+        // Observe gets ids, not specs: the path of each file and directory Ballast wrote is
+        // kept in ROOT/.ballast-host/KIND.NAME.path (as written) and .target (resolved).
+        var processes = ""
+        var files: [Int: ResourceID] = [:]
         var targets: [Int: ResourceID] = [:]
         for (index, id) in ids.enumerated() {
-            targets[index] = id
             switch id.kind {
             case "File", "Directory":
-                // Observe gets ids, not specs: the path of each file and directory Ballast wrote
-                // is kept in ROOT/.ballast-host/KIND.NAME.path.
-                script += HostScripts.observeIndexed(index: index, id: id)
+                files[index] = id
             case "Process":
-                script += HostScripts.observeProcess(index: index, name: id.name)
+                targets[index] = id
+                processes += HostScripts.observeProcess(index: index, name: id.name)
             default:
                 continue
             }
         }
-        var observed = try await run(script, targets: targets, context: context, site: site)
+        // One script, one round trip: the processes, then every file and directory at once.
+        // A few files (the read-back after a write) cost fewer processes one at a time.
+        let prelude = HostScripts.prelude(root: context.root)
+        let batched = files.count >= HostBatchObserve.threshold
+        var script = prelude + processes
+        if batched {
+            script += HostBatchObserve.script(files)
+        } else {
+            for (index, id) in files { script += HostScripts.observeIndexed(index: index, id: id) }
+            targets.merge(files) { first, _ in first }
+        }
+        let result = try await context.transport.run(script, timeout: context.timeout)
+        var observed: [ResourceID: Observed]
+        if !batched {
+            guard result.status == 0 else { throw ProviderError(.failed, "observe on \(site.name) failed: \(result.errors.trimmingCharacters(in: .whitespacesAndNewlines))") }
+            observed = Self.parse(result.output, targets: targets)
+        } else if result.status == 0, let batch = HostBatchObserve.parse(Self.after(result.output, marker: "#keep"), targets: files) {
+            observed = Self.parse(Self.before(result.output, marker: "#keep"), targets: targets)
+            observed.merge(batch) { first, _ in first }
+        } else if result.status == 0 || result.status == HostBatchObserve.misaligned {
+            // A file changed between the passes (or a path cannot be lined up): each on its own.
+            var script = prelude + processes
+            for (index, id) in files { script += HostScripts.observeIndexed(index: index, id: id) }
+            observed = try await run(script, targets: targets.merging(files) { first, _ in first }, context: context, site: site)
+        } else {
+            throw ProviderError(.failed, "observe on \(site.name) failed: \(result.errors.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
         // Files and directories adopted by `import` and never written since have no index:
         // they are found under the name listing gave them.
         let adopted = ids.filter { ($0.kind == "File" || $0.kind == "Directory") && observed[$0] == nil && HostListing.isGenerated($0.name) }
@@ -90,13 +117,28 @@ public struct HostProvider: Provider {
     private func run(_ script: String, targets: [Int: ResourceID], context: Context, site: Site) async throws(ProviderError) -> [ResourceID: Observed] {
         let result = try await context.transport.run(script, timeout: context.timeout)
         guard result.status == 0 else { throw ProviderError(.failed, "observe on \(site.name) failed: \(result.errors.trimmingCharacters(in: .whitespacesAndNewlines))") }
+        return Self.parse(result.output, targets: targets)
+    }
+
+    /// The per-resource lines (``HostScripts``'s `INDEX|KIND|…`) read back.
+    static func parse(_ output: String, targets: [Int: ResourceID]) -> [ResourceID: Observed] {
         var observed: [ResourceID: Observed] = [:]
-        for line in result.output.split(separator: "\n") {
+        for line in output.split(separator: "\n") {
             let parts = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             guard parts.count >= 3, let index = Int(parts[0]), let id = targets[index] else { continue }
             if let found = HostScripts.parse(parts, id: id) { observed[id] = found }
         }
         return observed
+    }
+
+    /// The output before the line `marker` (all of it when there is none), and from it on.
+    static func before(_ output: String, marker: String) -> String {
+        output.range(of: "\n" + marker + "\n").map { String(output[..<$0.lowerBound]) } ?? (output.hasPrefix(marker + "\n") ? "" : output)
+    }
+
+    static func after(_ output: String, marker: String) -> String {
+        if output.hasPrefix(marker + "\n") { return output }
+        return output.range(of: "\n" + marker + "\n").map { String(output[output.index(after: $0.lowerBound)...]) } ?? ""
     }
 
     /// Where the adopted files and directories `ids` lie, relative to the root, as listing

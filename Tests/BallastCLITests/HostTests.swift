@@ -241,6 +241,44 @@ struct HostTests {
         #expect(!FileManager.default.fileExists(atPath: estate.siteRoot + "/notes/todo list.txt"))
     }
 
+    @Test func aPathThatCannotBeLinedUpIsObservedOnItsOwn() async throws {
+        // A symbolic link whose target holds a newline: the batched passes (four resources or
+        // more), one line per file, cannot line it up, and observing falls back to one at a time.
+        let estate = try HostEstate(transport: "transport: local")
+        defer { estate.directory.remove() }
+        try FileManager.default.createDirectory(atPath: estate.siteRoot + "/odd\ndir", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: estate.siteRoot + "/link", withDestinationPath: "odd\ndir")
+        estate.directory.write("manifests/resources.yaml", """
+        apiVersion: ballast.dev/v1
+        kind: File
+        metadata: { name: through, site: box }
+        spec: { path: link/x.txt, content: "through the link\\n" }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: File
+        metadata: { name: plain, site: box }
+        spec: { path: plain.txt, content: "plain\\n" }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: File
+        metadata: { name: second, site: box }
+        spec: { path: second.txt, content: "second\\n" }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Directory
+        metadata: { name: spare, site: box }
+        spec: { path: spare }
+        """)
+        let applied = try await estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        #expect(applied.exitCode == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(try String(contentsOfFile: estate.siteRoot + "/odd\ndir/x.txt", encoding: .utf8) == "through the link\n")
+        let plan = try await estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
+        #expect(plan.exitCode == 0, "both are observed as they are: \(plan.stdout)\(plan.stderr)")
+        try Data("edited\n".utf8).write(to: URL(fileURLWithPath: estate.siteRoot + "/plain.txt"))
+        let drifted = try await estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
+        #expect(drifted.exitCode == 2 && drifted.stdout.contains("~ File/plain@box  (drifted)") && !drifted.stdout.contains("File/through"), "\(drifted.stdout)")
+    }
+
     @Test func aSymlinkOutOfTheRootIsRefusedOnTheHost() async throws {
         let estate = try HostEstate(transport: "transport: local")
         defer { estate.directory.remove() }
