@@ -51,7 +51,8 @@ enum HostSchema {
     checked before any call, and after symlinks, checked on the host) is refused. Scripts go to
     `sh -s` on the host's standard input and every manifest value in them is single-quoted, so
     names with spaces, quotes, `$(…)` or `;` are only ever data. Observe sends one script per
-    site for all its resources (one SSH round trip). A file Ballast did not write is never
+    site for all its resources (one SSH round trip), which starts a constant number of
+    processes however many files there are: one `realpath`, one `stat` and one `cat` pass. A file Ballast did not write is never
     overwritten (unless it already holds the desired content, which is adopted), and only empty
     directories are removed. Processes run detached (`setsid nohup`), with their pid, spec and
     log in `ROOT/.ballast-host/`.
