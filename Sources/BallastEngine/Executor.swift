@@ -211,7 +211,7 @@ public struct Executor: Sendable {
                     generation: (existing?.generation ?? 0) + 1, dependencies: resource.dependencies,
                     preventDestroy: resource.policy.preventDestroy, deletion: resource.policy.deletion, prune: resource.policy.prune,
                     createdAt: planned.action == .update ? (existing?.createdAt ?? now()) : now(), updatedAt: now(),
-                    standsInFor: resource.standsInFor))
+                    standsInFor: resource.standsInFor, labels: resource.labels))
             } else {
                 change = .none
             }

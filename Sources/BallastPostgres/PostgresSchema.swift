@@ -174,6 +174,9 @@ struct PostgresSchema: Sendable {
             Migration(version: 9, name: "the health of the sites each replica owns", statements: [
                 "ALTER TABLE \(table("replica")) ADD COLUMN site_health TEXT NOT NULL DEFAULT ''",
             ]),
+            Migration(version: 10, name: "the labels of each managed resource", statements: [
+                "ALTER TABLE \(table("inventory")) ADD COLUMN labels TEXT NOT NULL DEFAULT '{}'",
+            ]),
         ]
     }
 

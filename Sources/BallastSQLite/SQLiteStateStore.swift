@@ -186,6 +186,9 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v10: the site a failed-over instance stands in for") { db in
             try db.execute(sql: "ALTER TABLE inventory ADD COLUMN stands_in_for TEXT")
         }
+        migrator.registerMigration("v11: the labels of each managed resource") { db in
+            try db.execute(sql: "ALTER TABLE inventory ADD COLUMN labels TEXT NOT NULL DEFAULT '{}'")
+        }
         return migrator
     }
 
@@ -649,13 +652,13 @@ public final class SQLiteStateStore: StateStore {
         try db.execute(
             sql: """
                 INSERT OR REPLACE INTO inventory (id, kind, name, site, spec, spec_digest, outputs, status, last_error, generation,
-                    dependencies, prevent_destroy, deletion, prune, created_at, updated_at, stands_in_for)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    dependencies, prevent_destroy, deletion, prune, created_at, updated_at, stands_in_for, labels)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 record.id, entry.id.kind, entry.id.name, entry.id.site, record.spec, record.specDigest, record.outputs, record.status, record.lastError,
                 record.generation, record.dependencies, record.preventDestroy, record.deletion, record.prune, record.createdAt, record.updatedAt,
-                record.standsInFor,
+                record.standsInFor, record.labels,
             ])
     }
 
@@ -666,7 +669,7 @@ public final class SQLiteStateStore: StateStore {
     static func inventoryRecord(_ row: Row) -> StoredRecord.Inventory {
         StoredRecord.Inventory(
             id: row[0], spec: row[1], specDigest: row[2], outputs: row[3], status: row[4], lastError: row[5], generation: row[6],
-            dependencies: row[7], preventDestroy: row[8], deletion: row[9], prune: row[10], createdAt: row[11], updatedAt: row[12], standsInFor: row[13])
+            dependencies: row[7], preventDestroy: row[8], deletion: row[9], prune: row[10], createdAt: row[11], updatedAt: row[12], standsInFor: row[13], labels: row[14])
     }
 
     static func intent(_ row: Row) throws -> JournalIntentRecord {

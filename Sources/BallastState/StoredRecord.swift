@@ -19,13 +19,15 @@ public enum StoredRecord {
         public var id: String, spec: String, specDigest: String, outputs: String, status: String, lastError: String?
         public var generation: Int, dependencies: String, preventDestroy: Bool, deletion: String, prune: Bool, createdAt: Double, updatedAt: Double
         public var standsInFor: String?
+        /// The labels as a JSON object of strings.
+        public var labels: String
 
         /// The column names, in the order of the memberwise initialiser.
-        public static let columns = ["id", "spec", "spec_digest", "outputs", "status", "last_error", "generation", "dependencies", "prevent_destroy", "deletion", "prune", "created_at", "updated_at", "stands_in_for"]
+        public static let columns = ["id", "spec", "spec_digest", "outputs", "status", "last_error", "generation", "dependencies", "prevent_destroy", "deletion", "prune", "created_at", "updated_at", "stands_in_for", "labels"]
 
         public init(
             id: String, spec: String, specDigest: String, outputs: String, status: String, lastError: String?, generation: Int, dependencies: String,
-            preventDestroy: Bool, deletion: String, prune: Bool, createdAt: Double, updatedAt: Double, standsInFor: String? = nil
+            preventDestroy: Bool, deletion: String, prune: Bool, createdAt: Double, updatedAt: Double, standsInFor: String? = nil, labels: String = "{}"
         ) {
             self.id = id
             self.spec = spec
@@ -41,6 +43,7 @@ public enum StoredRecord {
             self.createdAt = createdAt
             self.updatedAt = updatedAt
             self.standsInFor = standsInFor
+            self.labels = labels
         }
 
         public init(_ entry: InventoryEntry) {
@@ -49,7 +52,8 @@ public enum StoredRecord {
                 status: entry.status.rawValue, lastError: entry.lastError, generation: entry.generation,
                 dependencies: JSONText.string(.list(entry.dependencies.map { .string($0.description) })),
                 preventDestroy: entry.preventDestroy, deletion: entry.deletion.rawValue, prune: entry.prune,
-                createdAt: entry.createdAt.timeIntervalSince1970, updatedAt: entry.updatedAt.timeIntervalSince1970, standsInFor: entry.standsInFor)
+                createdAt: entry.createdAt.timeIntervalSince1970, updatedAt: entry.updatedAt.timeIntervalSince1970, standsInFor: entry.standsInFor,
+                labels: JSONText.string(.map(Fields(entry.labels.map { ($0.0, Value.string($0.1)) }))))
         }
 
         public func entry() throws(Unreadable) -> InventoryEntry {
@@ -59,11 +63,19 @@ public enum StoredRecord {
             }
             guard let status = InventoryEntry.Status(rawValue: status) else { throw Unreadable("\(id): unknown status '\(status)'") }
             guard let deletion = Policy.Deletion(rawValue: deletion) else { throw Unreadable("\(id): unknown deletion policy '\(deletion)'") }
+            var labelPairs: [(String, String)] = []
+            if case .map(let fields) = try StoredRecord.json(labels, what: "\(id): labels") {
+                for field in fields {
+                    guard let text = field.value.stringValue else { throw Unreadable("\(id): label '\(field.key)' is not text") }
+                    labelPairs.append((field.key, text))
+                }
+            }
             return InventoryEntry(
                 id: try StoredRecord.id(id), spec: try StoredRecord.fields(spec, what: "\(id): spec"), specDigest: specDigest,
                 outputs: try StoredRecord.fields(outputs, what: "\(id): outputs"), status: status, lastError: lastError, generation: generation,
                 dependencies: ids, preventDestroy: preventDestroy, deletion: deletion, prune: prune,
-                createdAt: Date(timeIntervalSince1970: createdAt), updatedAt: Date(timeIntervalSince1970: updatedAt), standsInFor: standsInFor)
+                createdAt: Date(timeIntervalSince1970: createdAt), updatedAt: Date(timeIntervalSince1970: updatedAt), standsInFor: standsInFor,
+                labels: StringMap(labelPairs))
         }
     }
 

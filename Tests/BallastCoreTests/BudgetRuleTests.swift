@@ -123,6 +123,46 @@ struct BudgetRuleTests {
         return BudgetHolds.compute(declared: desired, inForce: specs, catalog: TestManifests.catalog).keys.map(\.description).sorted()
     }
 
+    @Test func aDeletionCountsAgainstALabelBudgetByTheLabelsLastApplied() throws {
+        // The payments team's budget; its database is no longer declared: the plan deletes it,
+        // and the budget's total before the plan still counts it (its labels are in the state).
+        let text = """
+        apiVersion: ballast.dev/v1
+        kind: Site
+        metadata: { name: cloud-a }
+        spec: { class: cloud, provider: sim }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: PriceBook
+        metadata: { name: prices }
+        spec:
+          currency: EUR
+          models: [{ provider: sim, kind: Database, terms: [{ name: storage, quantity: { field: sizeGb }, perMonth: 1 }] }]
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Budget
+        metadata: { name: payments }
+        spec: { selector: { matchLabels: { team: payments } }, monthly: 100, currency: EUR }
+
+        """
+        let desired = try #require(TestManifests.load(text).desired)
+        let id = ResourceID(parsing: "Database/ledger@cloud-a")!
+        let spec = Fields(["engine": .string("postgres"), "sizeGb": .int(60)])
+        let entry = InventoryEntry(id: id, spec: spec, specDigest: "x", createdAt: .now, updatedAt: .now, labels: ["team": "payments"])
+        let observation = Observation(resources: [id: Observed(id: id, spec: spec, revision: "1")])
+        let (plan, _) = Planner(catalog: TestManifests.catalog).plan(.init(
+            desired: desired, observation: observation, inventory: [id: entry], secrets: [:], inputs: [], inputDigest: ""))
+        #expect(plan.actions.map(\.action) == [.delete])
+        let use = try #require(plan.budgets.first)
+        #expect(use.money?.before == 60 && use.money?.after == 0, "\(String(describing: use.money))")
+        // Recorded without labels (applied before labels were kept): the budget cannot see it.
+        var unlabelled = entry
+        unlabelled.labels = [:]
+        let (blind, _) = Planner(catalog: TestManifests.catalog).plan(.init(
+            desired: desired, observation: observation, inventory: [id: unlabelled], secrets: [:], inputs: [], inputDigest: ""))
+        #expect(blind.budgets.first?.money?.before == 0)
+    }
+
     @Test func watchHoldsOnlyWhatRaisesTheTotalOverTheLimit() throws {
         let before = ["Database/steady@cloud-a": 40, "Database/growing@cloud-a": 20, "Database/shrinking@cloud-a": 30]
         // 40 + 80 + 10 = 130 > 100, up from 90: only the growing database is held.

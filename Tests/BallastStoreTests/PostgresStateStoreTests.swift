@@ -72,7 +72,7 @@ struct PostgresStateStoreTests {
             }
             try await group.waitForAll()
         }
-        #expect(try server.sql("SELECT count(*) FROM ballast.schema_version", database: url.database).trimmingCharacters(in: .whitespacesAndNewlines) == "9", "one row per migration, each applied once")
+        #expect(try server.sql("SELECT count(*) FROM ballast.schema_version", database: url.database).trimmingCharacters(in: .whitespacesAndNewlines) == "10", "one row per migration, each applied once")
     }
 
     @Test func aSchemaNewerThanTheBinaryIsRefusedNamingBothVersions() async throws {
@@ -86,7 +86,7 @@ struct PostgresStateStoreTests {
                 Issue.record("a newer schema must be refused")
             } catch let error as StoreError {
                 #expect(!error.isRetryable)
-                #expect(error.description.contains("version 99") && error.description.contains("up to 9"), "\(error)")
+                #expect(error.description.contains("version 99") && error.description.contains("up to 10"), "\(error)")
             }
         }
     }

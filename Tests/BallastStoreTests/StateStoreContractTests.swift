@@ -57,6 +57,24 @@ func expectLeaseLost(_ holder: LockHolder, sourceLocation: Testing.SourceLocatio
 @Suite("State store contract")
 struct StateStoreContractTests {
     @Test(arguments: StoreBackend.all)
+    func anEntryReadsBackWhole(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (store, other) = try await backend.open(directory)
+        var written = entry()
+        written.standsInFor = "edge-paris"
+        written.labels = ["team": "payments", "tier": "it's \"quoted\""]
+        written.outputs = Fields(["url": .string("https://x")])
+        try await store.upsert(written)
+        #expect(try await other.entry(id) == written, "the failover decision and the labels come back as written")
+        #expect(try await other.inventory()[id] == written)
+        var plain = entry()
+        plain.id = ResourceID(kind: "Bucket", name: "b", site: "s")
+        try await store.upsert(plain)
+        #expect(try await other.entry(plain.id) == plain)
+    }
+
+    @Test(arguments: StoreBackend.all)
     func theJournalIsReadByResourceAndNewestFirstCut(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -47,7 +47,7 @@ public struct BudgetUse: Sendable, Hashable {
     }
 
     /// Each budget's use by the actions of a plan, sorted by budget name. `labels` gives each
-    /// declared resource's labels (a resource being deleted has none known).
+    /// resource's labels: as declared, or for one being deleted as last applied.
     public static func evaluate(_ budgets: [Budget], actions: [PlannedAction], sites: [String: Site], labels: (ResourceID) -> StringMap?) -> [BudgetUse] {
         guard !budgets.isEmpty else { return [] }
         var uses = budgets.sorted { $0.name < $1.name }.map { budget in

@@ -27,11 +27,14 @@ public struct InventoryEntry: Sendable, Hashable {
     /// For an instance placed by failover: the site whose instance it stands in for (the
     /// placement decision, kept with the instance so that a restart does not flip it).
     public var standsInFor: String?
+    /// The labels of the manifest as last applied: what a label-scoped budget counts a
+    /// resource's deletion against once the manifest is gone.
+    public var labels: StringMap
 
     public init(
         id: ResourceID, spec: Fields, specDigest: String, outputs: Fields = Fields(), status: Status = .ready,
         lastError: String? = nil, generation: Int = 1, dependencies: [ResourceID] = [], preventDestroy: Bool = false,
-        deletion: Policy.Deletion = .delete, prune: Bool = true, createdAt: Date, updatedAt: Date, standsInFor: String? = nil
+        deletion: Policy.Deletion = .delete, prune: Bool = true, createdAt: Date, updatedAt: Date, standsInFor: String? = nil, labels: StringMap = [:]
     ) {
         self.id = id
         self.spec = spec
@@ -47,6 +50,7 @@ public struct InventoryEntry: Sendable, Hashable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.standsInFor = standsInFor
+        self.labels = labels
     }
 
     /// The deletion-related policy remembered from the manifest as last applied.

@@ -154,6 +154,10 @@ public struct Planner: Sendable {
             if input.desired.budgets.contains(where: { $0.matchLabels != nil }) {
                 labels.reserveCapacity(resources.count)
                 for resource in resources { labels[resource.id] = resource.labels }
+                // A deletion counts against a label-scoped budget by the labels last applied.
+                for action in plan.actions where action.action == .delete && labels[action.id] == nil {
+                    if let entry = input.inventory[action.id] { labels[action.id] = entry.labels }
+                }
             }
             plan.budgets = BudgetUse.evaluate(input.desired.budgets, actions: plan.actions, sites: input.desired.sites) { labels[$0] }
         }
