@@ -78,7 +78,8 @@ struct BudgetRuleTests {
 
     // MARK: Watch mode's holds
 
-    static let estate = """
+    /// A cloud site, and a price book pricing a database by its size (1 € per GB a month).
+    static let sitePrices = """
     apiVersion: ballast.dev/v1
     kind: Site
     metadata: { name: cloud-a }
@@ -93,6 +94,10 @@ struct BudgetRuleTests {
         - provider: sim
           kind: Database
           terms: [{ name: storage, quantity: { field: sizeGb }, perMonth: 1 }]
+
+    """
+
+    static let estate = sitePrices + """
     ---
     apiVersion: ballast.dev/v1
     kind: Budget
@@ -126,18 +131,7 @@ struct BudgetRuleTests {
     @Test func aDeletionCountsAgainstALabelBudgetByTheLabelsLastApplied() throws {
         // The payments team's budget; its database is no longer declared: the plan deletes it,
         // and the budget's total before the plan still counts it (its labels are in the state).
-        let text = """
-        apiVersion: ballast.dev/v1
-        kind: Site
-        metadata: { name: cloud-a }
-        spec: { class: cloud, provider: sim }
-        ---
-        apiVersion: ballast.dev/v1
-        kind: PriceBook
-        metadata: { name: prices }
-        spec:
-          currency: EUR
-          models: [{ provider: sim, kind: Database, terms: [{ name: storage, quantity: { field: sizeGb }, perMonth: 1 }] }]
+        let text = Self.sitePrices + """
         ---
         apiVersion: ballast.dev/v1
         kind: Budget

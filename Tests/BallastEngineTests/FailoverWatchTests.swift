@@ -103,6 +103,27 @@ struct FailoverWatchTests {
         await running.value
     }
 
+    @Test func aSuspendedDaemonStillFailsOver() async throws {
+        // Suspending stops syncing the manifests; failover is a heal, and goes on.
+        let clock = ManualClock()
+        let harness = SimHarness()
+        defer { harness.directory.remove() }
+        let watched = try Watched(harness: harness, clock: clock)
+        _ = try await watched.controller.start()
+        let running = Task { await watched.controller.run() }
+        // Let the daemon read its manifests once more before suspending (as it does at start).
+        _ = try await clock.advance(by: .milliseconds(100), upTo: .seconds(2))
+        #expect(await watched.controller.suspend())
+        try await watched.control.setOutage(site: "edge-paris", on: true)
+        let down = await clock.advance(by: .milliseconds(100), upTo: .seconds(10)) { await watched.site("edge-paris") == false }
+        #expect(down)
+        let moved = try await clock.advance(by: .seconds(1), upTo: .seconds(90)) { try await watched.exists(Self.replacement) }
+        #expect(moved, "a suspended daemon did not fail over")
+        #expect(watched.failovers("failover") == 1)
+        await watched.controller.stop()
+        await running.value
+    }
+
     @Test func withNowhereToGoNothingIsDeletedAndTheConditionSaysWhy() async throws {
         let clock = ManualClock()
         let harness = SimHarness()

@@ -45,13 +45,13 @@ extension WatchController {
                 reports[site] = (health, age)
             }
         }
-        if availability.adoptRemote(reports, now: clock.now), failsOver { revalidation.signal() }
+        if availability.adoptRemote(reports, now: clock.now), failsOver { placementSignal.signal() }
     }
 
     /// A site's availability changed: placements that fail over are chosen again.
     func siteAvailabilityChanged(_ site: String, up: Bool) {
         if up { availability.cameBack(site, at: clock.now) } else { availability.wentDown(site, at: clock.now) }
-        if failsOver { revalidation.signal() }
+        if failsOver { placementSignal.signal() }
     }
 
     /// Acts on what failover decided in the manifests just put in force: counts and reports
@@ -74,11 +74,56 @@ extension WatchController {
         failoverRecheck?.cancel()
         failoverRecheck = nil
         guard let after = report.recheckAfter else { return }
-        failoverRecheck = Task { [clock, revalidation] in
+        failoverRecheck = Task { [clock, placementSignal] in
             try? await clock.sleep(for: after)
             guard !Task.isCancelled else { return }
-            revalidation.signal()
+            placementSignal.signal()
         }
+    }
+}
+
+/// The manifests in force as loaded, before placement chose among their candidates.
+struct PlacementBase: Sendable {
+    var loaded: LoadedManifests
+    var fingerprint: ManifestFingerprint
+}
+
+extension WatchController {
+    /// Chooses placements again whenever asked (``placementSignal``), suspended or not:
+    /// failover is a heal.
+    nonisolated func followPlacement() async {
+        while !Task.isCancelled {
+            guard await placementSignal.wait() else { return }
+            await choosePlacementsAgain()
+        }
+    }
+
+    /// Chooses the placements of the manifests in force again, from what is known now, and
+    /// puts the result in force (nothing else changes: the files are not read).
+    func choosePlacementsAgain() async {
+        guard let base = placementBase, let state = base.loaded.desired, let secrets = desired?.secrets else { return }
+        let generation = placementGeneration
+        let inventory: [ResourceID: InventoryEntry]
+        do {
+            inventory = try await applier.store.inventory()
+        } catch {
+            // Never placed afresh: without the inventory, every instance would look new.
+            logger.warning("the state could not be read to choose placements again; trying again shortly", metadata: ["error": "\(error)"])
+            Task { [clock, placementSignal] in
+                try? await clock.sleep(for: .seconds(1))
+                placementSignal.signal()
+            }
+            return
+        }
+        let facts = await placementFacts(for: state, inventory: inventory)
+        let (chosen, problems) = PlacementChooser.choose(state, facts: facts, catalog: planner.registry.catalog)
+        // Manifests read from the files meanwhile are newer: their own choice stands.
+        guard generation == placementGeneration else { return }
+        var loaded = base.loaded
+        loaded.desired = chosen
+        var diagnostics = base.loaded.diagnostics
+        diagnostics.append(contentsOf: problems)
+        await reload(loaded, diagnostics: diagnostics, secrets: secrets, fingerprint: base.fingerprint, unplaced: nil, replacing: true)
     }
 }
 

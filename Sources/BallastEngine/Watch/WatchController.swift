@@ -100,6 +100,14 @@ public actor WatchController {
     var failoverRecheck: Task<Void, Never>?
     /// Instances on a failed site that could not move, and why (condition `FailoverImpossible`).
     var failoverImpossible: [ResourceID: String] = [:]
+    /// The manifests in force before placement chose among their candidates: chosen again when
+    /// sites go down or come back, without reading the files (so also while suspended).
+    var placementBase: PlacementBase?
+    /// Given when placements must be chosen again (a site's health changed, a timer ran out).
+    let placementSignal = WakeSignal()
+    /// Counts the manifests put in force from files: a re-choice of placements begun on older
+    /// ones is dropped.
+    var placementGeneration = 0
 
     /// `clock` drives every timer of the controller and its queue: the resync, the manifest poll,
     /// breakers and probes, the prune delay, backoff and the rate limit.
@@ -231,6 +239,9 @@ public actor WatchController {
     /// until ``stop()``. In-flight reconciles finish before this returns.
     public func run() async {
         precondition(started, "start() first")
+        // Placements chosen at start-up are chosen again from what the files declare, which
+        // keeps them to choose again when sites go down or come back.
+        if failsOver && placementBase == nil { revalidation.signal() }
         let background = Task { await self.runBackground() }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, configuration.workers) {
@@ -261,6 +272,7 @@ public actor WatchController {
     private nonisolated func runBackground() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.followManifests() }
+            group.addTask { await self.followPlacement() }
             group.addTask { await self.resyncPeriodically() }
             group.addTask { await self.watchAgentStaleness() }
             if let replicas = self.replicas {
@@ -677,7 +689,9 @@ public actor WatchController {
     private nonisolated func loadAndReload(_ current: ManifestFingerprint) async {
         var loaded = planner.load(source.paths(for: current), readStandardInput: { [] })
         var diagnostics = loaded.diagnostics
+        var unplaced: LoadedManifests?
         if let state = loaded.desired, !state.countPlacements.isEmpty {
+            unplaced = loaded
             // `count` placements keep their instances where they exist now. Without the
             // inventory nothing is chosen: choosing afresh would retire every instance.
             let inventory: [ResourceID: InventoryEntry]
@@ -700,7 +714,7 @@ public actor WatchController {
             secrets = resolved.secrets
             diagnostics.append(contentsOf: resolved.diagnostics)
         }
-        await reload(loaded, diagnostics: diagnostics, secrets: secrets, fingerprint: current)
+        await reload(loaded, diagnostics: diagnostics, secrets: secrets, fingerprint: current, unplaced: unplaced)
     }
 
     /// The files secrets and `source` fields of the manifests in force read: watched too.
@@ -712,7 +726,9 @@ public actor WatchController {
         source.fingerprint(extraFiles: watchedFiles())
     }
 
-    private func reload(_ loaded: LoadedManifests, diagnostics: Diagnostics, secrets: [ReferenceExpression: String], fingerprint current: ManifestFingerprint) async {
+    /// Puts manifests in force. `unplaced`: the same before placement chose (kept to choose
+    /// again); `replacing`: only the placement changed, the manifests are those in force.
+    func reload(_ loaded: LoadedManifests, diagnostics: Diagnostics, secrets: [ReferenceExpression: String], fingerprint current: ManifestFingerprint, unplaced: LoadedManifests?, replacing: Bool = false) async {
         fingerprint = current
         guard let state = loaded.desired, !diagnostics.hasErrors else {
             let rendered = DiagnosticRenderer(files: loaded.files).render(diagnostics)
@@ -731,6 +747,10 @@ public actor WatchController {
                 logger.error("the manifests changed but do not validate; the last good ones stay in force\n\(rendered)")
             }
             return
+        }
+        if !replacing {
+            placementGeneration += 1
+            placementBase = unplaced.map { PlacementBase(loaded: $0, fingerprint: current) }
         }
         var new = Reconciler.Desired(state, secrets: secrets, revision: current.revision, loadedFrom: source.paths(for: current))
         // One inventory read per reload, so pruning never rescans it per resource.
@@ -756,11 +776,15 @@ public actor WatchController {
         } else {
             schedulePruneCheck(after: configuration.pruneDelay)
         }
-        metrics.manifestReload(valid: true)
-        await announce { $0.source(revision: current.revision, held: false, resources: new.byID.count, at: Date()) }
         var metadata: Logger.Metadata = ["resources": "\(new.byID.count)", "affected": "\(affected.count)"]
         if let revision = current.revision { metadata["revision"] = "\(revision.commit)" }
-        logger.info("manifests reloaded", metadata: metadata)
+        if replacing {
+            logger.debug("placements chosen again", metadata: metadata)
+        } else {
+            metrics.manifestReload(valid: true)
+            await announce { $0.source(revision: current.revision, held: false, resources: new.byID.count, at: Date()) }
+            logger.info("manifests reloaded", metadata: metadata)
+        }
         await failoverDecided(state.failover)
         for id in affected.sorted() { await enqueue(id) }
     }
