@@ -169,11 +169,14 @@ public struct HostProvider: Provider {
 
     private func apply(_ resource: ResolvedResource, site: Site, managed: Bool = false) async throws(ProviderError) -> Observed {
         let context = try context(site)
-        let script = try HostScripts.prelude(root: context.root) + HostScripts.put(resource, root: context.root, managed: managed)
+        let id = resource.id
+        // Written and read back in the same script: one round trip, and no second shell.
+        let readBack = id.kind == "Process" ? HostScripts.observeProcess(index: 0, name: id.name) : HostScripts.observeIndexed(index: 0, id: id)
+        let script = try HostScripts.prelude(root: context.root) + HostScripts.put(resource, root: context.root, managed: managed) + readBack
         let result = try await context.transport.run(script, timeout: context.timeout)
-        try Self.check(result, resource.id)
-        guard let observed = try await observe([resource.id], site: site)[resource.id] else {
-            throw ProviderError(.conflict, "\(resource.id) was written but cannot be read back", id: resource.id)
+        try Self.check(result, id)
+        guard let observed = Self.parse(result.output, targets: [0: id])[id] else {
+            throw ProviderError(.conflict, "\(id) was written but cannot be read back", id: id)
         }
         return observed
     }
