@@ -157,6 +157,31 @@ struct BudgetRuleTests {
         #expect(blind.budgets.first?.money?.before == 0)
     }
 
+    @Test func watchWeighsARemovedResourceByItsLabelsThen() throws {
+        // The payments team's €60: its old database (60) goes, its growing one goes 20 → 70.
+        // Counting the removed one, the total falls from 80 to 70: nothing is held.
+        let text = Self.sitePrices + """
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Budget
+        metadata: { name: payments }
+        spec: { selector: { matchLabels: { team: payments } }, monthly: 60, currency: EUR }
+        ---
+        apiVersion: ballast.dev/v1
+        kind: Database
+        metadata: { name: growing, site: cloud-a, labels: { team: payments } }
+        spec: { engine: postgres, sizeGb: 70 }
+
+        """
+        let desired = try #require(TestManifests.load(text).desired)
+        let old = ResourceID(parsing: "Database/old@cloud-a")!, growing = ResourceID(parsing: "Database/growing@cloud-a")!
+        let inForce = [old: Fields(["engine": .string("postgres"), "sizeGb": .int(60)]), growing: Fields(["engine": .string("postgres"), "sizeGb": .int(20)])]
+        let labelled = BudgetHolds.compute(declared: desired, inForce: inForce, inForceLabels: { $0 == old ? ["team": "payments"] : nil }, catalog: TestManifests.catalog)
+        #expect(labelled.isEmpty, "\(labelled.keys)")
+        // Without its labels, the removed one is not counted before, and the growth looks like a rise over the limit.
+        #expect(BudgetHolds.compute(declared: desired, inForce: inForce, catalog: TestManifests.catalog)[growing] != nil)
+    }
+
     @Test func watchHoldsOnlyWhatRaisesTheTotalOverTheLimit() throws {
         let before = ["Database/steady@cloud-a": 40, "Database/growing@cloud-a": 20, "Database/shrinking@cloud-a": 30]
         // 40 + 80 + 10 = 130 > 100, up from 90: only the growing database is held.

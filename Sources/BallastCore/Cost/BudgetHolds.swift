@@ -18,9 +18,9 @@ public enum BudgetHolds {
     }
 
     /// The holds for `declared`, given the spec in force for each resource (`inForce`: what
-    /// the previous manifests declared, or at start-up what was last applied). Empty without
-    /// blocking budgets.
-    public static func compute(declared: DesiredState, inForce: [ResourceID: Fields], catalog: SchemaCatalog) -> [ResourceID: Hold] {
+    /// the previous manifests declared, or at start-up what was last applied) and, for one no
+    /// longer declared, its labels then (`inForceLabels`). Empty without blocking budgets.
+    public static func compute(declared: DesiredState, inForce: [ResourceID: Fields], inForceLabels: (ResourceID) -> StringMap? = { _ in nil }, catalog: SchemaCatalog) -> [ResourceID: Hold] {
         let blocking = declared.budgets.filter { $0.enforce == .block }
         guard !blocking.isEmpty, !declared.priceBooks.isEmpty else { return [:] }
         let estimator = CostEstimator(sites: declared.sites, priceBooks: declared.priceBooks, catalog: catalog)
@@ -38,7 +38,7 @@ public enum BudgetHolds {
             changes.append((resource.id, resource.labels, CostChange(before: before, after: now)))
         }
         for (id, spec) in inForce where !declaredIDs.contains(id) {
-            changes.append((id, nil, CostChange(before: estimator.estimate(id, spec: spec), after: nil)))
+            changes.append((id, inForceLabels(id), CostChange(before: estimator.estimate(id, spec: spec), after: nil)))
         }
         let actions = changes.map { item in
             var action = PlannedAction(id: item.id, action: .update, reason: .changed, layer: 0, observedRevision: nil)

@@ -58,12 +58,12 @@ public struct Reconciler: Sendable {
         /// is in force (`inForce`: the previous manifests' declarations, or at start-up what
         /// was last applied). `previous` supplies the declarations kept for held resources.
         /// `inForce` is called only when a blocking budget is declared: most estates pay nothing.
-        public mutating func holdOverBudget(inForce: () -> [ResourceID: Fields], previous: Desired?, catalog: SchemaCatalog) {
+        public mutating func holdOverBudget(inForce: () -> [ResourceID: Fields], inForceLabels: (ResourceID) -> StringMap? = { _ in nil }, previous: Desired?, catalog: SchemaCatalog) {
             guard state.budgets.contains(where: { $0.enforce == .block }), !state.priceBooks.isEmpty else {
                 overBudget = [:]
                 return
             }
-            let holds = BudgetHolds.compute(declared: state, inForce: inForce(), catalog: catalog)
+            let holds = BudgetHolds.compute(declared: state, inForce: inForce(), inForceLabels: { previous?.byID[$0]?.labels ?? inForceLabels($0) }, catalog: catalog)
             overBudget = holds.mapValues { hold in
                 HeldOverBudget(hold: hold, inForce: previous.flatMap { previous in
                     // Held before: what was in force then (nothing, for a new resource), never

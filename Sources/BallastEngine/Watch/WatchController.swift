@@ -177,7 +177,7 @@ public actor WatchController {
         var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision, loadedFrom: source.paths(for: beforeLoading))
         // What would take a blocking budget over its limit waits, weighed against what was
         // last applied; the rest is applied now, and the holds stand in for the plan's gate.
-        desired.holdOverBudget(inForce: { outcome.inventory.mapValues(\.spec) }, previous: nil, catalog: planner.registry.catalog)
+        desired.holdOverBudget(inForce: { outcome.inventory.mapValues(\.spec) }, inForceLabels: { outcome.inventory[$0]?.labels }, previous: nil, catalog: planner.registry.catalog)
         immediate.actions.removeAll { desired.overBudget[$0.id] != nil }
         immediate.budgets = []
         var startup = outcome
@@ -757,7 +757,9 @@ public actor WatchController {
         let inventory = try? await applier.store.inventory()
         new.managedDependents = inventory.map(Self.dependents)
         let previous = desired
-        new.holdOverBudget(inForce: { previous?.inForceSpecs ?? inventory?.mapValues(\.spec) ?? [:] }, previous: previous, catalog: planner.registry.catalog)
+        new.holdOverBudget(
+            inForce: { previous?.inForceSpecs ?? inventory?.mapValues(\.spec) ?? [:] }, inForceLabels: { inventory?[$0]?.labels },
+            previous: previous, catalog: planner.registry.catalog)
         // Other replicas create and delete too: what is managed is what the inventory says.
         if replicas != nil, let inventory { managed = Set(inventory.keys) }
         var affected = DesiredChanges.affected(from: desired, to: new)
