@@ -51,13 +51,25 @@ struct SiteAvailabilityClock: Sendable {
         return reports
     }
 
+    /// The sites another replica reported down.
+    var remotelyDownSites: [String] { Array(remoteDownSince.keys) }
+
     /// Takes the other replicas' reports (each with how old it is); returns whether which sites
-    /// are down or back changed.
-    mutating func adoptRemote(_ reports: [String: (health: ReplicaSiteHealth, age: Duration)], now: ContinuousClock.Instant) -> Bool {
+    /// are down or back changed. `keeping`: sites reported down before whose owner is gone, kept
+    /// down; `takingOver`: such sites now owned here, whose outage moves into this clock.
+    mutating func adoptRemote(_ reports: [String: (health: ReplicaSiteHealth, age: Duration)], keeping: Set<String> = [], takingOver: Set<String> = [], now: ContinuousClock.Instant) -> Bool {
         let before = (Set(remoteDownSince.keys), Set(remoteUpSince.keys))
         var down: [String: ContinuousClock.Instant] = [:]
         var up: [String: ContinuousClock.Instant] = [:]
         var reasons: [String: String] = [:]
+        for site in keeping {
+            down[site] = remoteDownSince[site]
+            reasons[site] = remoteReasons[site]
+        }
+        for site in takingOver {
+            if downSince[site] == nil { downSince[site] = remoteDownSince[site] }
+            upSince[site] = nil
+        }
         for (site, report) in reports {
             if let downFor = report.health.downFor {
                 down[site] = now - downFor - report.age

@@ -29,6 +29,21 @@ extension WatchController {
         return availability.facts(existing: existing, reasons: reasons, owned: Set(await replicas.ownedSites()), now: clock.now)
     }
 
+    /// `state` with its `count` placements chosen from what is known now; nil when the state
+    /// cannot be read. Never placed afresh: without the inventory every instance would look
+    /// new, and the ones in place would be retired.
+    func place(_ state: DesiredState) async -> (desired: DesiredState, diagnostics: [Diagnostic])? {
+        let inventory: [ResourceID: InventoryEntry]
+        do {
+            inventory = try await applier.store.inventory()
+        } catch {
+            logger.warning("the state could not be read to place the manifests; the placements in force stay, and are chosen again shortly", metadata: ["error": "\(error)"])
+            return nil
+        }
+        let facts = await placementFacts(for: state, inventory: inventory)
+        return PlacementChooser.choose(state, facts: facts, catalog: planner.registry.catalog)
+    }
+
     /// The breakers' last errors, by site.
     func siteReasons() -> [String: String] {
         Dictionary(uniqueKeysWithValues: siteStatuses().compactMap { status in status.reason.map { (status.name, $0) } })
@@ -39,13 +54,26 @@ extension WatchController {
     func adoptReplicaSiteHealth(_ view: ReplicaView, me: String) {
         guard let mine = view.replicas.first(where: { $0.beat.id == me }) else { return }
         var reports: [String: (health: ReplicaSiteHealth, age: Duration)] = [:]
+        let alive = Set(view.alive.map(\.beat.id))
         for record in view.alive where record.beat.id != me {
             let age = Duration.milliseconds(Int64(max(0, mine.lastSeen.timeIntervalSince(record.lastSeen)) * 1000))
             for (site, health) in record.beat.siteHealth where view.holder(of: site)?.owner == record.beat.id {
                 reports[site] = (health, age)
             }
         }
-        if availability.adoptRemote(reports, now: clock.now), failsOver { placementSignal.signal() }
+        // A site whose owner died says nothing of itself, which must not read as healthy: until
+        // a live owner vouches for it, it stays down; the replica that takes it over carries the
+        // outage into its own clock, for its breakers to end.
+        var silent = Set<String>()
+        var takenOver = Set<String>()
+        for site in availability.remotelyDownSites where reports[site] == nil {
+            guard let owner = view.holder(of: site)?.owner, alive.contains(owner) else {
+                silent.insert(site)
+                continue
+            }
+            if owner == me { takenOver.insert(site) }
+        }
+        if availability.adoptRemote(reports, keeping: silent, takingOver: takenOver, now: clock.now), failsOver { placementSignal.signal() }
     }
 
     /// A site's availability changed: placements that fail over are chosen again.
@@ -65,11 +93,12 @@ extension WatchController {
             logger.warning("\(move.direction == .failover ? "failing over" : "failing back") \(move.manifest): \(move.from) → \(move.to)", metadata: ["manifest": "\(move.manifest)", "from": "\(move.from)", "to": "\(move.to)"])
             await announce { $0.placementMoved(move, at: Date()) }
         }
+        let before = failoverImpossible
         failoverImpossible = report.impossible
         let now = Date()
         for (id, reason) in report.impossible.sorted(by: { $0.key < $1.key }) {
             table.update(id, declared: true, at: now) { $0.set(.ready, false, reason: .failoverImpossible, message: reason, at: now) }
-            logger.error("cannot fail over", metadata: ["id": "\(id)", "reason": "\(reason)"])
+            if before[id] == nil { logger.error("cannot fail over", metadata: ["id": "\(id)", "reason": "\(reason)"]) }
         }
         failoverRecheck?.cancel()
         failoverRecheck = nil
@@ -103,20 +132,13 @@ extension WatchController {
     func choosePlacementsAgain() async {
         guard let base = placementBase, let state = base.loaded.desired, let secrets = desired?.secrets else { return }
         let generation = placementGeneration
-        let inventory: [ResourceID: InventoryEntry]
-        do {
-            inventory = try await applier.store.inventory()
-        } catch {
-            // Never placed afresh: without the inventory, every instance would look new.
-            logger.warning("the state could not be read to choose placements again; trying again shortly", metadata: ["error": "\(error)"])
+        guard let (chosen, problems) = await place(state) else {
             Task { [clock, placementSignal] in
                 try? await clock.sleep(for: .seconds(1))
                 placementSignal.signal()
             }
             return
         }
-        let facts = await placementFacts(for: state, inventory: inventory)
-        let (chosen, problems) = PlacementChooser.choose(state, facts: facts, catalog: planner.registry.catalog)
         // Manifests read from the files meanwhile are newer: their own choice stands.
         guard generation == placementGeneration else { return }
         var loaded = base.loaded

@@ -692,18 +692,11 @@ public actor WatchController {
         var unplaced: LoadedManifests?
         if let state = loaded.desired, !state.countPlacements.isEmpty {
             unplaced = loaded
-            // `count` placements keep their instances where they exist now. Without the
-            // inventory nothing is chosen: choosing afresh would retire every instance.
-            let inventory: [ResourceID: InventoryEntry]
-            do {
-                inventory = try await applier.store.inventory()
-            } catch {
-                logger.warning("the state could not be read to place the manifests; the manifests in force stay, and are loaded again shortly", metadata: ["error": "\(error)"])
+            // `count` placements keep their instances where they exist now.
+            guard let (chosen, problems) = await place(state) else {
                 await retryLoadingLater()
                 return
             }
-            let facts = await placementFacts(for: state, inventory: inventory)
-            let (chosen, problems) = PlacementChooser.choose(state, facts: facts, catalog: planner.registry.catalog)
             loaded.desired = chosen
             diagnostics.append(contentsOf: problems)
         }
