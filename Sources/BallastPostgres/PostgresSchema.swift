@@ -177,6 +177,9 @@ struct PostgresSchema: Sendable {
             Migration(version: 10, name: "the labels of each managed resource", statements: [
                 "ALTER TABLE \(table("inventory")) ADD COLUMN labels TEXT NOT NULL DEFAULT '{}'",
             ]),
+            Migration(version: 11, name: "syncing suspended, for every replica of the state", statements: [
+                "CREATE TABLE \(table("sync_suspension")) (id INTEGER PRIMARY KEY CHECK (id = 1), suspended_by TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)",
+            ]),
         ]
     }
 

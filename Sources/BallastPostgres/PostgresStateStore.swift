@@ -562,6 +562,31 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
+    // MARK: Suspension
+
+    public func syncSuspension() async throws -> SyncSuspension? {
+        let rows = try await guarded { [self] in
+            try await Self.collect(try await client.query(
+                "SELECT suspended_by, at FROM \(unescaped: schema.table("sync_suspension")) WHERE id = 1", logger: logger
+            ).decode((String, Double).self))
+        }
+        return rows.first.map { SyncSuspension(by: $0.0, at: Date(timeIntervalSince1970: $0.1)) }
+    }
+
+    public func setSyncSuspension(_ suspension: SyncSuspension?) async throws {
+        let table = schema.table("sync_suspension")
+        try await guarded { [self] in
+            if let suspension {
+                let at = suspension.at.timeIntervalSince1970
+                try await client.query(
+                    "INSERT INTO \(unescaped: table) (id, suspended_by, at) VALUES (1, \(suspension.by), \(at)) ON CONFLICT (id) DO UPDATE SET suspended_by = EXCLUDED.suspended_by, at = EXCLUDED.at",
+                    logger: logger)
+            } else {
+                try await client.query("DELETE FROM \(unescaped: table)", logger: logger)
+            }
+        }
+    }
+
     // MARK: Plan key
 
     public func planKey(create: Bool) async throws -> [UInt8]? {

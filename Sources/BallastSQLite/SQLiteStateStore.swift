@@ -189,6 +189,9 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v11: the labels of each managed resource") { db in
             try db.execute(sql: "ALTER TABLE inventory ADD COLUMN labels TEXT NOT NULL DEFAULT '{}'")
         }
+        migrator.registerMigration("v12: syncing suspended, for every daemon of the state") { db in
+            try db.execute(sql: "CREATE TABLE sync_suspension (id INTEGER PRIMARY KEY CHECK (id = 1), by TEXT NOT NULL, at DOUBLE NOT NULL)")
+        }
         return migrator
     }
 
@@ -550,6 +553,26 @@ public final class SQLiteStateStore: StateStore {
         SiteRevision(
             site: row["site"], generation: row["generation"], digest: row["digest"], payload: row["payload"], sourceRevision: row["source_revision"],
             publishedAt: Date(timeIntervalSince1970: row["published_at"]))
+    }
+
+    // MARK: Suspension
+
+    public func syncSuspension() async throws -> SyncSuspension? {
+        try await guarded { try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT by, at FROM sync_suspension WHERE id = 1").map { row in
+                SyncSuspension(by: row["by"], at: Date(timeIntervalSince1970: row["at"]))
+            }
+        } }
+    }
+
+    public func setSyncSuspension(_ suspension: SyncSuspension?) async throws {
+        try await guarded { try await pool.write { db in
+            if let suspension {
+                try db.execute(sql: "INSERT OR REPLACE INTO sync_suspension (id, by, at) VALUES (1, ?, ?)", arguments: [suspension.by, suspension.at.timeIntervalSince1970])
+            } else {
+                try db.execute(sql: "DELETE FROM sync_suspension")
+            }
+        } }
     }
 
     // MARK: Plan key

@@ -51,8 +51,8 @@ public struct APIRouter: Sendable {
         router.post("/v1/reconcile") { request, _ in try await reconcile(request) }
         router.post("/v1/events/cloudevents") { request, _ in try await cloudEvent(request) }
         router.post("/v1/hooks/git") { request, _ in try await gitHook(request) }
-        router.post("/v1/suspend") { _, _ in Self.json(.map(Fields(["suspended": .bool(true), "changed": .bool(await controller.suspend())]))) }
-        router.post("/v1/resume") { _, _ in Self.json(.map(Fields(["suspended": .bool(false), "changed": .bool(await controller.resume())]))) }
+        router.post("/v1/suspend") { _, _ in await suspension(suspend: true) }
+        router.post("/v1/resume") { _, _ in await suspension(suspend: false) }
         addConsole(to: router)
         addAgentRoutes(to: router)
         return router
@@ -66,7 +66,7 @@ public struct APIRouter: Sendable {
 
     private func manifests() async -> Response {
         Self.json(StatusJSON.manifests(
-            await controller.manifests(), held: await controller.heldDeletions(), source: controller.source.status(), suspended: await controller.isSuspended))
+            await controller.manifests(), held: await controller.heldDeletions(), source: controller.source.status(), suspension: await controller.suspensionRecord))
     }
 
     /// A git host says the repository changed: fetch now (never trusting the body).
@@ -85,6 +85,17 @@ public struct APIRouter: Sendable {
         case .push:
             await controller.sourceChanged()
             return Self.json(.map(Fields(["fetching": .bool(true)])), status: .accepted)
+        }
+    }
+
+    /// Suspends or resumes syncing for every daemon of the state; 503 when the state could not
+    /// record it (nothing changed then).
+    private func suspension(suspend: Bool) async -> Response {
+        do {
+            let changed = suspend ? try await controller.suspend() : try await controller.resume()
+            return Self.json(.map(Fields(["suspended": .bool(suspend), "changed": .bool(changed)])))
+        } catch {
+            return Self.error("the state could not record it: \(error); retry", status: .serviceUnavailable)
         }
     }
 

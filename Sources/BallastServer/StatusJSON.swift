@@ -1,4 +1,5 @@
 import BallastCore
+import BallastState
 import BallastEngine
 import Foundation
 
@@ -49,7 +50,7 @@ public enum StatusJSON {
     }
 
     /// The last manifest load, the deletions held, and where the manifests come from.
-    public static func manifests(_ report: ManifestReport?, held: MassDeletion? = nil, source: SourceStatus? = nil, suspended: Bool = false) -> Value {
+    public static func manifests(_ report: ManifestReport?, held: MassDeletion? = nil, source: SourceStatus? = nil, suspension: SyncSuspension? = nil) -> Value {
         guard let report else { return .map(Fields(["valid": .null])) }
         var fields = Fields([
             "valid": .bool(report.valid),
@@ -58,8 +59,12 @@ public enum StatusJSON {
             "diagnostics": .list(report.diagnostics.map(Value.string)),
             "resources": .int(report.resources),
             "heldDeletions": held.map(heldDeletions) ?? .null,
-            "suspended": .bool(suspended),
+            "suspended": .bool(suspension != nil),
         ])
+        if let suspension {
+            fields["suspendedBy"] = .string(suspension.by)
+            fields["suspendedAt"] = .string(Timestamp.string(suspension.at))
+        }
         if let source { fields["source"] = Self.source(source) }
         if let revision = report.revision { fields["revision"] = Self.revision(revision) }
         if let held = report.heldRevision { fields["heldRevision"] = Self.revision(held) }

@@ -12,6 +12,7 @@ public actor InMemoryStateStore: StateStore {
     private var fence: LockHolder?
     private var apiTokens: [String: APIToken] = [:]
     private var key: [UInt8]?
+    private var suspension: SyncSuspension?
     private var outboxEvents: [StoredOutboxEvent] = []
     private var outboxSequence: Int64 = 0
     private var cursors: [String: Int64] = [:]
@@ -176,6 +177,10 @@ public actor InMemoryStateStore: StateStore {
     public func revokeToken(name: String) -> Bool {
         apiTokens.removeValue(forKey: name) != nil
     }
+
+    public func syncSuspension() -> SyncSuspension? { suspension }
+
+    public func setSyncSuspension(_ suspension: SyncSuspension?) { self.suspension = suspension }
 
     public func snapshot() -> StateSnapshot {
         StateSnapshot(

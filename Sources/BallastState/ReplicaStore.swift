@@ -164,6 +164,8 @@ public enum ReplicaHint: Sendable, Hashable {
     /// A pull site's desired state got a new generation: every replica wakes its agents'
     /// long-polls.
     case sitePublished(String)
+    /// Syncing was suspended or resumed: every replica reads the state's record now.
+    case suspensionChanged
 
     /// As sent over the wire (a NOTIFY payload).
     public var payload: String {
@@ -173,6 +175,7 @@ public enum ReplicaHint: Sendable, Hashable {
         case .reconcile(let site): "reconcile:" + (site ?? "")
         case .sourceChanged: "source"
         case .sitePublished(let site): "published:" + site
+        case .suspensionChanged: "suspension"
         }
     }
 
@@ -181,6 +184,7 @@ public enum ReplicaHint: Sendable, Hashable {
         case "leases": self = .leasesChanged
         case "prune": self = .pruneAdmitted
         case "source": self = .sourceChanged
+        case "suspension": self = .suspensionChanged
         case _ where payload.hasPrefix("published:") && payload.count > "published:".count:
             self = .sitePublished(String(payload.dropFirst("published:".count)))
         case _ where payload.hasPrefix("reconcile:"):

@@ -47,6 +47,8 @@ public final class CountingStateStore: StateStore {
     public func revokeToken(name: String) async throws -> Bool { count(); return try await inner.revokeToken(name: name) }
     public func planKey(create: Bool) async throws -> [UInt8]? { count(); return try await inner.planKey(create: create) }
     public func snapshot() async throws -> StateSnapshot { count(); return try await inner.snapshot() }
+    public func syncSuspension() async throws -> SyncSuspension? { count(); return try await inner.syncSuspension() }
+    public func setSyncSuspension(_ suspension: SyncSuspension?) async throws { count(); try await inner.setSyncSuspension(suspension) }
     public func restore(_ snapshot: StateSnapshot) async throws { count(); try await inner.restore(snapshot) }
     public func publishSiteRevisions(_ publications: [SitePublication], at: Date) async throws -> [SiteRevision] {
         count()

@@ -121,7 +121,11 @@ struct ServerStatus {
             if let error = source["error"]?.stringValue { out += "  last fetch failed: \(error)\n" }
             if let notice = source["notice"]?.stringValue { out += "  \(notice)\n" }
         }
-        if manifests["suspended"]?.boolValue == true { out += "Syncing: suspended (manifest changes wait for 'ballast resume'; healing goes on)\n" }
+        if manifests["suspended"]?.boolValue == true {
+            let since = manifests["suspendedAt"]?.stringValue.map { " since \($0)" } ?? ""
+            let by = manifests["suspendedBy"]?.stringValue.map { " by \($0)" } ?? ""
+            out += "Syncing: suspended\(since)\(by) (manifest changes wait for 'ballast resume'; healing goes on)\n"
+        }
         return TerminalText.safe(out).replacingOccurrences(of: "\\n", with: "\n")
     }
 

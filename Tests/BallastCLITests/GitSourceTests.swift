@@ -114,26 +114,48 @@ struct GitSourceTests {
         directory.write("hook.secret", "s3cret-hook\n")
         // An hour between fetches: only the webhook, and its hint to the other replica, bring a
         // commit in time.
-        var replicas: [WatchProcess] = []
-        for id in ["r1", "r2"] {
+        func start(_ id: String) async throws -> WatchProcess {
             let logs = directory.file(id)
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-            replicas.append(try await WatchProcess(cli: runner, arguments: [
+            return try await WatchProcess(cli: runner, arguments: [
                 "--git", repository.url, "--interval", "1h", "--git-webhook-secret-file", directory.file("hook.secret"),
                 "--state", database, "--data-dir", directory.file("data-\(id)"), "--replica-id", id, "--replica-ttl", "3s", "--replica-interval", "1s",
-            ], directory: logs))
+            ], directory: logs)
         }
+        var replicas = [try await start("r1"), try await start("r2")]
         defer { for replica in replicas where replica.process.isRunning { kill(replica.process.processIdentifier, SIGKILL) } }
+        func hook(_ replica: WatchProcess) async throws -> Int {
+            let body = #"{"ref": "refs/heads/main"}"#
+            let mac = SpecDigest.hex(HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array("s3cret-hook".utf8))))
+            return try await replica.post("/v1/hooks/git", body: body, headers: ["X-Hub-Signature-256": "sha256=" + mac, "X-GitHub-Event": "push"], authorized: false).status
+        }
+        func inForce(_ replica: WatchProcess) async throws -> Value? {
+            guard case .map(let revision)? = try await manifests(replica)["revision"] else { return nil }
+            return revision["commit"]
+        }
         let added = try repository.commit(["b.yaml": bucket("b")], message: "add b")
-        let body = #"{"ref": "refs/heads/main"}"#
-        let mac = SpecDigest.hex(HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array("s3cret-hook".utf8))))
-        let hooked = try await replicas[0].post("/v1/hooks/git", body: body, headers: ["X-Hub-Signature-256": "sha256=" + mac, "X-GitHub-Event": "push"], authorized: false)
-        #expect(hooked.status == 202)
+        #expect(try await hook(replicas[0]) == 202)
         for replica in replicas {
-            #expect(try await WatchProcess.eventually(timeout: .seconds(20)) {
-                guard case .map(let fields)? = try await replica.get("/v1/manifests").json, case .map(let revision)? = fields["revision"] else { return false }
-                return revision["commit"] == .string(added)
-            }, "\(replica.baseURL) put the pushed commit in force")
+            #expect(try await WatchProcess.eventually(timeout: .seconds(20)) { try await inForce(replica) == .string(added) }, "\(replica.baseURL) put the pushed commit in force")
+        }
+
+        // Suspended through one replica: every replica holds the next commit, and a replica
+        // restarted meanwhile stays suspended, on the commit in force.
+        #expect(try await replicas[0].post("/v1/suspend", body: "").status == 200)
+        #expect(try await WatchProcess.eventually(timeout: .seconds(10)) { try await manifests(replicas[1])["suspended"] == .bool(true) }, "r2 follows r1's suspension")
+        let held = try repository.commit(["c.yaml": bucket("c")], message: "add c")
+        #expect(try await hook(replicas[1]) == 202)
+        #expect(await replicas[1].terminate() == 0)
+        replicas[1] = try await start("r2")
+        let restarted = try await manifests(replicas[1])
+        #expect(restarted["suspended"] == .bool(true) && restarted["suspendedBy"] == .string("r1"), "\(restarted)")
+        try await Task.sleep(for: .seconds(2))
+        for replica in replicas { #expect(try await inForce(replica) == .string(added), "\(replica.baseURL) held the commit while suspended") }
+
+        // Resumed through the other replica: both sync again.
+        #expect(try await replicas[1].post("/v1/resume", body: "").status == 200)
+        for replica in replicas {
+            #expect(try await WatchProcess.eventually(timeout: .seconds(20)) { try await inForce(replica) == .string(held) }, "\(replica.baseURL) resumed")
         }
         for replica in replicas { #expect(await replica.terminate() == 0) }
     }
@@ -145,9 +167,8 @@ struct GitSourceTests {
         let first = try repository.commit(["site.yaml": site, "a.yaml": bucket("a")], message: "first")
         directory.write("hook.secret", "s3cret-hook\n")
         // An hour between fetches: only the webhook brings a commit in time.
-        let watch = try await WatchProcess(
-            cli: runner, arguments: ["--git", repository.url, "--interval", "1h", "--git-webhook-secret-file", directory.file("hook.secret"), "--prune-delay", "1s", "--state", state],
-            directory: directory.path)
+        let arguments = ["--git", repository.url, "--interval", "1h", "--git-webhook-secret-file", directory.file("hook.secret"), "--prune-delay", "1s", "--state", state]
+        var watch = try await WatchProcess(cli: runner, arguments: arguments, directory: directory.path)
         defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
         func hook(secret: String) async throws -> Int {
             let body = #"{"ref": "refs/heads/main"}"#
@@ -170,8 +191,14 @@ struct GitSourceTests {
         try await cli(["sim", "delete", "Bucket/a@lab"])
         #expect(try await WatchProcess.eventually { try await world().contains("Bucket/a@lab") }, "healing goes on while suspended")
         #expect(!(try await world().contains("Bucket/c@lab")))
+        // A restart keeps the suspension: the daemon starts from the commit in force, and the
+        // pushed one still waits.
+        #expect(await watch.terminate() == 0)
+        watch = try await WatchProcess(cli: runner, arguments: arguments, directory: directory.path)
+        try await Task.sleep(for: .seconds(1))
+        #expect(!(try await world().contains("Bucket/c@lab")), "a restart does not resume syncing")
         let status = try await runner.run(["status", "--server", watch.baseURL])
-        #expect(status.stdout.contains("Syncing: suspended"), "\(status.stdout)")
+        #expect(status.stdout.contains("Syncing: suspended since "), "\(status.stdout)")
         #expect(status.stdout.contains("Source: \(repository.url) main, commit"), "\(status.stdout)")
         #expect(try await runner.run(["resume", "--server", watch.baseURL], environment: ["BALLAST_TOKEN": watch.token]).exitCode == 0)
         #expect(try await WatchProcess.eventually { try await world().contains("Bucket/c@lab") })

@@ -113,7 +113,7 @@ struct FailoverWatchTests {
         let running = Task { await watched.controller.run() }
         // Let the daemon read its manifests once more before suspending (as it does at start).
         _ = try await clock.advance(by: .milliseconds(100), upTo: .seconds(2))
-        #expect(await watched.controller.suspend())
+        #expect(try await watched.controller.suspend())
         try await watched.control.setOutage(site: "edge-paris", on: true)
         let down = await clock.advance(by: .milliseconds(100), upTo: .seconds(10)) { await watched.site("edge-paris") == false }
         #expect(down)

@@ -67,6 +67,7 @@ extension WatchController {
             case .reconcile(let site): _ = try? await enqueueLocally(site.map { .site($0) } ?? .all)
             case .sourceChanged: source.refresh()
             case .sitePublished(let site): await agents.wake(site)
+            case .suspensionChanged: await refreshSuspension()
             }
         }
     }
@@ -87,6 +88,8 @@ extension WatchController {
 
     private func oneRound() async {
         guard let replicas, !stopping else { return }
+        // Suspension holds for every replica: a lost hint is made up for here.
+        await refreshSuspension()
         let health = availability.report(owned: Set(await replicas.ownedSites()), reasons: siteReasons(), now: clock.now)
         let changes = await replicas.tick(sites: Set(desired?.state.sites.keys ?? [:].keys), manifestDigest: manifestReport?.inputDigest ?? "", siteHealth: health)
         if let view = await replicas.lastView { adoptReplicaSiteHealth(view, me: replicas.id) }

@@ -91,8 +91,10 @@ public actor WatchController {
     private var pruneCheck: Task<Void, Never>?
     /// When the files were last found unchanged since they were loaded, for the prunes in flight.
     var sourceCheckedAt: ContinuousClock.Instant?
-    /// Syncing is suspended (`POST /v1/suspend`): manifest changes wait, healing goes on.
-    var suspended = false
+    /// Syncing is suspended (`POST /v1/suspend`): manifest changes wait, healing goes on. The
+    /// state's record, as this process last read or wrote it.
+    var suspension: SyncSuspension?
+    var suspended: Bool { suspension != nil }
     var resumeWaiters: [CheckedContinuation<Void, Never>] = []
     /// When sites went down or came back, for failover.
     var availability = SiteAvailabilityClock()
@@ -157,6 +159,9 @@ public actor WatchController {
     /// Loads, plans and applies, as `apply --auto-approve` does. Returns nil plan when the
     /// manifests or the plan have errors: the daemon must not start then.
     public func start() async throws -> StartupReport {
+        // Suspended before a restart: still suspended (a git source starts from the commit in
+        // force; a newer one waits for the resume).
+        adoptSuspension(try await applier.store.syncSuspension())
         if replicas != nil { return try await startAsReplica() }
         // Taken before reading: a file changed while start-up plans and applies must be seen
         // as a change afterwards, not taken as what was loaded.
@@ -265,6 +270,7 @@ public actor WatchController {
     /// Stops taking work: workers finish what they hold, then ``run()`` returns.
     public func stop() async {
         stopping = true
+        releaseResumeWaiters()
         await agents.close()
         await queue.shutDown()
     }
@@ -644,6 +650,7 @@ public actor WatchController {
     private nonisolated func followManifests() async {
         while !Task.isCancelled {
             await untilResumed()
+            if await stopping { return }
             let loadedFingerprint = await fingerprint
             let current: ManifestFingerprint
             switch await nextManifests(after: loadedFingerprint) {
