@@ -23,12 +23,17 @@ public struct APIAccess: Sendable {
 
     private let tokens: [(digest: [UInt8], role: Role)]
     public let readsNeedToken: Bool
-    /// The console's sign-in cookies, signed with a key of this process.
-    let session = ConsoleSession()
+    /// The console's sign-in cookies: signed with a key derived from the state's secret key
+    /// when given one (every replica of the state honours them), else with a key of this process.
+    let session: ConsoleSession
     /// Looks up a token the state store keeps, by digest.
     private let storedToken: @Sendable ([UInt8]) async throws -> APIToken?
 
-    public init(adminToken: String, readToken: String? = nil, readsNeedToken: Bool, storedToken: @escaping @Sendable ([UInt8]) async throws -> APIToken? = { _ in nil }) {
+    public init(
+        adminToken: String, readToken: String? = nil, readsNeedToken: Bool, stateKey: [UInt8]? = nil,
+        storedToken: @escaping @Sendable ([UInt8]) async throws -> APIToken? = { _ in nil }
+    ) {
+        session = stateKey.map { ConsoleSession(stateKey: $0) } ?? ConsoleSession()
         var tokens = [(Self.digest(adminToken), Role.admin)]
         if let readToken, !readToken.isEmpty { tokens.append((Self.digest(readToken), .read)) }
         self.tokens = tokens
@@ -41,8 +46,9 @@ public struct APIAccess: Sendable {
 
     /// Routes that check a credential of their own instead of a bearer token: the git webhook
     /// (``GitWebhook``), which git hosts sign with a shared secret, and the console's sign-in,
-    /// which takes a token in a form and answers with a cookie.
-    public static let signedPaths: Set<String> = ["/v1/hooks/git", "/signin"]
+    /// which takes a token in a form and answers with a cookie, and sign-out, which ends the
+    /// session its own cookie stands for (and nothing else).
+    public static let signedPaths: Set<String> = ["/v1/hooks/git", "/signin", "/signout"]
 
     /// The console's pages: a browser without a session is sent to sign in, not answered 401.
     public static func isConsolePage(_ path: String) -> Bool { path == "/" || path.hasPrefix("/resources/") }

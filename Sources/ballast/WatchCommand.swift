@@ -189,7 +189,10 @@ struct WatchCommand: AsyncParsableCommand {
         let controller = WatchController(
             paths: manifests.paths, applier: service, configuration: configuration, metrics: metrics, source: source, replicas: replicas, logger: context.logger)
         let readToken = try TokenInput.read(file: readTokenFile, variable: "BALLAST_READ_TOKEN", option: "--read-token-file")
-        let access = APIAccess(adminToken: token, readToken: readToken, readsNeedToken: !address.isLoopback, storedToken: { try await store.token(digest: $0) })
+        // Console sessions are signed with a key derived from the state's: every replica honours them.
+        let access = APIAccess(
+            adminToken: token, readToken: readToken, readsNeedToken: !address.isLoopback, stateKey: try await store.planKey(create: true),
+            storedToken: { try await store.token(digest: $0) })
         var daemon = WatchDaemon(
             controller: controller, store: store, metrics: registry, listen: address, access: access, lease: lease, gitWebhook: webhook, logger: context.logger)
         if let tlsCert, let tlsKey {

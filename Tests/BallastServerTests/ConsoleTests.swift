@@ -174,7 +174,29 @@ struct ConsoleTests {
             #expect(try await console.get("/", cookie: viewer).status == .ok)
             #expect(try await console.store.revokeToken(name: "viewer"))
             #expect(try await console.get("/", cookie: viewer).status == .seeOther)
+
+            // Signing out ends the session, on the server too: the old cookie reads nothing.
+            #expect(try await console.page("/", cookie: cookie).contains("action=\"/signout\""))
+            #expect(!(try await console.page("/")).contains("action=\"/signout\""), "no sign-out without a session")
+            var signOut = HTTPFields()
+            signOut[.cookie] = cookie
+            let signedOut = try await console.client.execute(uri: "/signout", method: .post, headers: signOut)
+            #expect(signedOut.status == .seeOther && signedOut.headers[.location] == "/signin")
+            #expect(signedOut.headers[.setCookie]?.contains("Max-Age=0") == true)
+            #expect(try await console.get("/", cookie: cookie).status == .seeOther)
+            #expect(try await console.get("/", cookie: admin).status == .ok, "other sessions go on")
         }
+    }
+
+    /// Every replica of a state derives the same session key from the state's secret key, so a
+    /// cookie one replica issued is honoured by the others; a key from another state is not.
+    @Test func sessionsSignedWithAStatesKeyHoldAcrossItsProcessesOnly() {
+        let stateKey = [UInt8](repeating: 7, count: 32)
+        let cookie = ConsoleSession(stateKey: stateKey).issue(digest: [UInt8](repeating: 1, count: 32))
+        #expect(ConsoleSession(stateKey: stateKey).digest(ofCookie: cookie) == [UInt8](repeating: 1, count: 32))
+        #expect(ConsoleSession(stateKey: [UInt8](repeating: 8, count: 32)).digest(ofCookie: cookie) == nil)
+        #expect(ConsoleSession().digest(ofCookie: cookie) == nil)
+        #expect(!cookie.contains(SpecDigest.hex(stateKey)), "the state's key never shows")
     }
 }
 

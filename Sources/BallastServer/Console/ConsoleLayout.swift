@@ -23,6 +23,11 @@ enum ConsoleLayout {
         """
     }
 
+    /// The sign-out button, for a page seen through a session cookie (nothing otherwise).
+    static func signOut(_ signedIn: Bool) -> String {
+        signedIn ? "<form class=\"signout\" method=\"post\" action=\"/signout\"><button type=\"submit\">Sign out</button></form>" : ""
+    }
+
     /// Times as RFC 3339 in UTC, in a `<time>` element.
     static func time(_ date: Date) -> String {
         let text = Timestamp.string(date)
@@ -44,6 +49,7 @@ enum ConsoleLayout {
         code, pre, time { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.9em; }
         .top { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: baseline; padding: 0.8rem 1.5rem; background: var(--panel); border-bottom: 1px solid var(--line); }
         .top h1 { margin: 0; font-size: 1.25rem; } .top h1 a { color: inherit; text-decoration: none; }
+        .signout { margin-left: auto; } .signout button { background: transparent; color: var(--link); }
         .status { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; color: var(--muted); }
         main { padding: 1rem 1.5rem 2rem; max-width: 1400px; }
         section { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 0.5rem 1rem 1rem; margin-bottom: 1.2rem; }

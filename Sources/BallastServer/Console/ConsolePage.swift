@@ -12,6 +12,8 @@ struct ConsolePage {
     var events: [JournalEvent]
     var source: SourceStatus
     var html: HTML
+    /// Seen through a session cookie: the page offers to sign out.
+    var signedIn = false
 
     /// The whole page.
     func document() -> String {
@@ -20,6 +22,7 @@ struct ConsolePage {
             <header class="top">
               <h1><a href="/">Ballast</a></h1>
               <div id="status" class="status">\(parts["status"]!)</div>
+              \(ConsoleLayout.signOut(signedIn))
             </header>
             <main>
               <div id="alerts">\(parts["alerts"]!)</div>

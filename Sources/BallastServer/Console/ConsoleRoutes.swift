@@ -20,6 +20,7 @@ extension APIRouter {
         router.get("/console.js") { _, _ in Self.asset(ConsoleLayout.script, type: "text/javascript; charset=utf-8") }
         router.get("/signin") { request, _ in signInPage(request) }
         router.post("/signin") { request, _ in try await signIn(request) }
+        router.post("/signout") { request, _ in signOut(request) }
         router.get("/v1/stream") { request, _ in stream(request) }
     }
 
@@ -30,7 +31,15 @@ extension APIRouter {
     }
 
     private func consolePage(_ request: Request) async throws -> Response {
-        Self.html(await page(ConsoleQuery(Self.parameters(request))).document())
+        var page = await page(ConsoleQuery(Self.parameters(request)))
+        page.signedIn = hasSession(request)
+        return Self.html(page.document())
+    }
+
+    /// The request carries a session cookie this process honours.
+    private func hasSession(_ request: Request) -> Bool {
+        guard let cookie = request.headers[.cookie], let value = ConsoleSession.value(inCookieHeader: cookie) else { return false }
+        return access.session.digest(ofCookie: value) != nil
     }
 
     private func resourcePage(_ request: Request) async throws -> Response {
@@ -47,7 +56,9 @@ extension APIRouter {
         }
         let events = (try? await store.events(JournalQuery(resource: id, newest: 20))) ?? []
         let drifts = await controller.driftHistory(of: id)
-        return Self.html(ResourcePage(id: id, status: status, entry: entry, events: events, drifts: drifts, catalog: controller.schemaCatalog, html: html).document())
+        return Self.html(ResourcePage(
+            id: id, status: status, entry: entry, events: events, drifts: drifts, catalog: controller.schemaCatalog, html: html, signedIn: hasSession(request)
+        ).document())
     }
 
     private func signInPage(_ request: Request) -> Response {
@@ -67,6 +78,16 @@ extension APIRouter {
         var response = Self.redirect(next)
         let secure = request.headers[.init("X-Forwarded-Proto")!] == "https"
         response.headers[.setCookie] = access.session.setCookie(access.session.issue(digest: APIAccess.digest(token)), secure: secure)
+        return response
+    }
+
+    /// Ends the session the request's own cookie stands for, and clears the cookie. Takes no
+    /// token: it can end no one else's session (a page on another site cannot send the cookie,
+    /// which is SameSite=Strict).
+    private func signOut(_ request: Request) -> Response {
+        if let cookie = request.headers[.cookie], let value = ConsoleSession.value(inCookieHeader: cookie) { access.session.signOut(value) }
+        var response = Self.redirect(access.readsNeedToken ? "/signin" : "/")
+        response.headers[.setCookie] = ConsoleSession.clearCookie
         return response
     }
 

@@ -1,21 +1,46 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// The console's sign-in cookie. A browser's `EventSource` cannot send an `Authorization`
 /// header, so the console signs in once with a read (or admin) token and gets a cookie that
-/// stands for that token: the token's digest and an expiry, signed with a key that lives only
-/// in this process. The cookie grants reads only (GET), never a change, and each request checks
-/// that the token it stands for is still valid: revoking the token ends the session.
+/// stands for that token: the token's digest and an expiry, signed with a key derived from the
+/// state's secret key (so every watch replica of a state honours it), or made for this process
+/// alone. The cookie grants reads only (GET), never a change, and each request checks that the
+/// token it stands for is still valid: revoking the token ends the session. Signing out ends it
+/// too, in the process that took the sign-out (``signOut(_:now:)``).
 struct ConsoleSession: Sendable {
     static let cookieName = "ballast_session"
     static let lifetime: TimeInterval = 12 * 3600
 
     private let keyBytes: [UInt8]
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+    private let signedOut = SignedOutSessions()
 
     /// `keyBytes`: 32 random bytes by default, made once per process.
     init(keyBytes: [UInt8] = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }) {
         self.keyBytes = keyBytes
+    }
+
+    /// Signed with a key derived (HKDF-SHA256) from the state's secret key: the same for every
+    /// process on the state, and never the secret key itself.
+    init(stateKey: [UInt8]) {
+        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: stateKey), info: Data("ballast console session".utf8), outputByteCount: 32)
+        self.init(keyBytes: derived.withUnsafeBytes { Array($0) })
+    }
+
+    /// Ends the session `value` stands for before its expiry: its cookie is refused from now
+    /// on by this process. Returns false for a value this process would not honour anyway.
+    @discardableResult
+    func signOut(_ value: String, now: Date = Date()) -> Bool {
+        guard digest(ofCookie: value, now: now) != nil, let expiry = Self.expiry(value) else { return false }
+        signedOut.add(value, until: expiry, now: now.timeIntervalSince1970)
+        return true
+    }
+
+    private static func expiry(_ value: String) -> TimeInterval? {
+        let parts = value.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 3 ? TimeInterval(parts[1]) : nil
     }
 
     /// The cookie value for a token with `digest`, valid until `now + lifetime`.
@@ -32,7 +57,7 @@ struct ConsoleSession: Sendable {
         let payload = parts[0] + "." + parts[1]
         guard let presented = Data(base64URL: parts[2]),
               HMAC<SHA256>.isValidAuthenticationCode(presented, authenticating: Data(payload.utf8), using: key),
-              let digest = Data(base64URL: parts[0]), digest.count == 32 else { return nil }
+              let digest = Data(base64URL: parts[0]), digest.count == 32, !signedOut.contains(value) else { return nil }
         return Array(digest)
     }
 
@@ -55,6 +80,22 @@ struct ConsoleSession: Sendable {
 
     private func signature(_ payload: String) -> String {
         Data(HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key)).base64URL
+    }
+}
+
+/// Cookies signed out before they expire, kept until they do (then dropped).
+final class SignedOutSessions: Sendable {
+    private let values = Mutex<[String: TimeInterval]>([:])
+
+    func add(_ value: String, until expiry: TimeInterval, now: TimeInterval) {
+        values.withLock { values in
+            values = values.filter { $0.value > now }
+            values[value] = expiry
+        }
+    }
+
+    func contains(_ value: String) -> Bool {
+        values.withLock { $0[value] != nil }
     }
 }
 

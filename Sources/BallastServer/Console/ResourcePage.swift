@@ -13,12 +13,15 @@ struct ResourcePage {
     var drifts: [DriftRecord]
     var catalog: SchemaCatalog
     var html: HTML
+    /// Seen through a session cookie: the page offers to sign out.
+    var signedIn = false
 
     func document() -> String {
         ConsoleLayout.document(title: "\(id) · Ballast", body: """
             <header class="top">
               <h1><a href="/">Ballast</a></h1>
               <nav class="status" aria-label="Breadcrumb"><a href="/">Estate</a> › <a href="/?site=\(HTML.component(id.site))">\(html.text(id.site))</a> › <span aria-current="page">\(html.text(id.kind))/\(html.text(id.name))</span></nav>
+              \(ConsoleLayout.signOut(signedIn))
             </header>
             <main>
               <section aria-labelledby="conditions-heading">
