@@ -150,14 +150,14 @@ public struct APIRouter: Sendable {
     private func merged(_ request: Request, path: String, key: String, sortKey: String, mine: [Value]) async -> Response {
         guard let status = await controller.replicaStatus(), let peers else { return Self.json(.map(Fields(["formatVersion": .int(1), key: .list(mine)]))) }
         let query = request.uri.query.map { $0 + "&local=1" } ?? "local=1"
-        let authorization = request.headers[.authorization]
+        let credentials = Self.credentials(request)
         let others = status.view.alive.filter { $0.beat.id != status.me }
         var items = mine
         var unanswered: [String] = []
         await withTaskGroup(of: (String, [Value]?).self) { group in
             for peer in others {
                 group.addTask {
-                    guard let (code, body) = await peers.get("http://\(peer.beat.listen)\(path)?\(query)", authorization: authorization), code == 200,
+                    guard let (code, body) = await peers.get("http://\(peer.beat.listen)\(path)?\(query)", credentials: credentials), code == 200,
                           case .map(let fields) = try? JSONValueParser.parse(body), case .list(let list)? = fields[key] else { return (peer.beat.id, nil) }
                     return (peer.beat.id, list)
                 }
@@ -170,6 +170,12 @@ public struct APIRouter: Sendable {
         return Self.json(.map(Fields([
             "formatVersion": .int(1), key: .list(items), "unansweredReplicas": .list(unanswered.sorted().map(Value.string)),
         ])))
+    }
+
+    /// What a request to another replica carries on from `request`.
+    static func credentials(_ request: Request) -> PeerCredentials {
+        let session = request.headers[.cookie].flatMap(ConsoleSession.value(inCookieHeader:)).map { "\(ConsoleSession.cookieName)=\($0)" }
+        return PeerCredentials(authorization: request.headers[.authorization], sessionCookie: session)
     }
 
     private static func field(_ value: Value, _ key: String) -> String? {
@@ -190,7 +196,7 @@ public struct APIRouter: Sendable {
            let answered = await controller.sitesAnswered(strictly: false), !answered.contains(id.site), let peers,
            let status = await controller.replicaStatus(), let owner = status.view.holder(of: id.site),
            let peer = status.view.alive.first(where: { $0.beat.id == owner.owner }) {
-            guard let (code, body) = await peers.get("http://\(peer.beat.listen)\(request.uri.path)?local=1", authorization: request.headers[.authorization]) else {
+            guard let (code, body) = await peers.get("http://\(peer.beat.listen)\(request.uri.path)?local=1", credentials: Self.credentials(request)) else {
                 return Self.error("\(id) is on site \(id.site), owned by replica \(owner.owner), which did not answer; retry", status: .serviceUnavailable)
             }
             var headers = HTTPFields()

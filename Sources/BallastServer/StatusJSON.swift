@@ -15,24 +15,42 @@ public enum StatusJSON {
 
     /// `revision`: the source revision in force (git), shown with each site.
     public static func sites(_ sites: [SiteStatus], revision: String? = nil) -> Value {
-        .map(Fields([
-            "formatVersion": .int(1),
-            "sites": .list(sites.map { site in
-                var fields = Fields([
-                    "name": .string(site.name),
-                    "class": .string(site.siteClass),
-                    "provider": .string(site.provider),
-                    "up": .bool(site.up),
-                    "reason": site.reason.map(Value.string) ?? .null,
-                    "since": .string(Timestamp.string(site.since)),
-                    "resources": .int(site.resources),
-                ])
-                if let agent = site.agent { fields["agent"] = Self.agent(agent) }
-                fields["mode"] = .string(site.agent == nil ? "push" : "pull")
-                if let revision { fields["revision"] = .string(revision) }
-                return .map(fields)
-            }),
-        ]))
+        .map(Fields(["formatVersion": .int(1), "sites": .list(sites.map { site($0, revision: revision) })]))
+    }
+
+    /// One site, as `/v1/sites` lists it.
+    public static func site(_ site: SiteStatus, revision: String? = nil) -> Value {
+        var fields = Fields([
+            "name": .string(site.name),
+            "class": .string(site.siteClass),
+            "provider": .string(site.provider),
+            "up": .bool(site.up),
+            "reason": site.reason.map(Value.string) ?? .null,
+            "since": .string(Timestamp.string(site.since)),
+            "resources": .int(site.resources),
+        ])
+        if let agent = site.agent { fields["agent"] = Self.agent(agent) }
+        fields["mode"] = .string(site.agent == nil ? "push" : "pull")
+        if let revision { fields["revision"] = .string(revision) }
+        return .map(fields)
+    }
+
+    /// A site read back from ``site(_:revision:)`` (another replica's answer); nil when it is not one.
+    public static func decodeSite(_ value: Value) -> SiteStatus? {
+        guard case .map(let fields) = value, let name = fields["name"]?.stringValue, let siteClass = fields["class"]?.stringValue,
+              let provider = fields["provider"]?.stringValue, let since = fields["since"]?.stringValue.flatMap(Timestamp.parse) else { return nil }
+        var site = SiteStatus(
+            name: name, siteClass: siteClass, provider: provider, up: fields["up"]?.boolValue ?? true, reason: fields["reason"]?.stringValue, since: since,
+            resources: fields["resources"]?.intValue ?? 0)
+        if case .map(let agent)? = fields["agent"] {
+            var waiting: [String] = []
+            if case .list(let items)? = agent["waiting"] { waiting = items.compactMap(\.stringValue) }
+            site.agent = SiteStatus.AgentSite(
+                lastSeen: agent["lastSeen"]?.stringValue.flatMap(Timestamp.parse), stale: agent["stale"]?.boolValue ?? false,
+                desiredGeneration: agent["desiredGeneration"]?.intValue.map(Int64.init), appliedGeneration: agent["appliedGeneration"]?.intValue.map(Int64.init),
+                error: agent["error"]?.stringValue, waiting: waiting)
+        }
+        return site
     }
 
     /// A pull site's agent as the hub knows it: when it last reported and how long ago, whether

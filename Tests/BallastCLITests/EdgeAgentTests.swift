@@ -138,6 +138,11 @@ struct EdgeAgentTests {
             directory: hub.daemon.directory.path)
         let cache = "Workload/edge-cache@edge-berlin"
         #expect(try await WatchProcess.eventually { try await hub.daemon.watch.condition("Ready", of: cache)?.status == "True" })
+        func consoleRow() async throws -> String {
+            let page = try await hub.daemon.watch.get("/").body
+            return page.components(separatedBy: "<tr>").first { $0.contains(">edge-berlin</a></th>") } ?? ""
+        }
+        #expect(try await consoleRow().contains("pull · agent seen <time"), "the console shows when the agent last reported")
         // A second agent on the same site (another machine, a copied unit file) is called out.
         let second = try await AgentProcess(
             cli: hub.daemon.runner, hub: hub.daemon.watch.baseURL, site: "edge-berlin", tokenFile: token, state: hub.daemon.directory.file("second"),
@@ -150,6 +155,8 @@ struct EdgeAgentTests {
         let ready = try await hub.daemon.watch.condition("Ready", of: cache)
         #expect(ready?.status == "Unknown" && ready?.reason == "AgentStale", "never Ready from an old report: \(String(describing: ready))")
         #expect(try await hub.site("edge-berlin")?["up"] == .bool(false))
+        let row = try await consoleRow()
+        #expect(row.contains(">stale</span>") && row.contains("pull · agent seen"), "\(row)")
         let metrics = try await hub.daemon.watch.get("/metrics").body
         #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("ballast_agent_stale{site=\"edge-berlin\"} 1") }, "\(metrics.split(separator: "\n").filter { $0.contains("agent") })")
     }

@@ -248,6 +248,13 @@ struct ReplicaTests {
         }
         #expect(siteList.count == ReplicaSet.sites)
 
+        // The console of any replica shows the whole control plane: every site and resource,
+        // with the conditions their owners hold, and a resource's page from its owner.
+        let console = try await set["r1"].get("/?per=500").body
+        #expect(console.contains("1–\(ReplicaSet.resources + 1) of \(ReplicaSet.resources + 1)"), "\(console.prefix(3000))")
+        #expect(console.components(separatedBy: "<th scope=\"row\"><a href=\"/?site=").count - 1 == ReplicaSet.sites)
+        #expect(!console.contains("did not answer"))
+
         // A reconcile request sent to a replica that does not own the site reaches its owner.
         let owner = try #require(view.owners[elsewhere])
         let counted = { () async -> Int in
@@ -262,7 +269,17 @@ struct ReplicaTests {
         // A resource on every site deleted out of band: each recreated exactly once, by its owner.
         let leaves = try await set.leafPerSite()
         #expect(leaves.count == ReplicaSet.sites, "\(leaves.count)")
+        let deletedAt = Date().timeIntervalSince1970.rounded(.down)
         try await set.deleteAndExpectRecreatedOnce(leaves.values.sorted(), before: try await set.actions())
+        // What only the owner knows shows on r1's console too: when it healed, and the drift.
+        let healedElsewhere = try #require(leaves[elsewhere])
+        let healedID = try #require(ResourceID(parsing: healedElsewhere))
+        let sitePage = try await set["r1"].get("/?site=\(elsewhere)&per=500").body
+        let healedRow = try #require(sitePage.components(separatedBy: "<tr>").first { $0.contains(">\(healedID.kind)/\(healedID.name)</a>") }, "\(sitePage.prefix(3000))")
+        let reconciled = healedRow.components(separatedBy: "<time datetime=\"").dropFirst().first.map { String($0.prefix(20)) }
+        #expect(reconciled.flatMap(Timestamp.parse).map { $0.timeIntervalSince1970 >= deletedAt } == true, "reconciled by its owner after the delete: \(healedRow)")
+        let detail = try await set["r1"].get("/resources/\(healedElsewhere)")
+        #expect(detail.status == 200 && detail.body.contains("the resource was missing"), "the owner's drift history: \(detail.body.prefix(3000))")
 
         // kill -9 of a replica: its sites are owned again within ttl + interval + 1 s.
         let victim = try #require(view.leader)

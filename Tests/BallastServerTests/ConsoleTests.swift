@@ -61,10 +61,10 @@ private struct Console {
     }
 }
 
-private func withConsole(readsNeedToken: Bool = true, _ body: @Sendable (Console) async throws -> Void) async throws {
+private func withConsole(readsNeedToken: Bool = true, manifests: String = estate, _ body: @Sendable (Console) async throws -> Void) async throws {
     let directory = TemporaryDirectory(prefix: "ballast-console")
     defer { directory.remove() }
-    directory.write("manifests/estate.yaml", estate)
+    directory.write("manifests/estate.yaml", manifests)
     let registry = ProviderRegistry([SimProvider(world: SimWorldStore(directory: directory.file("sim")))])
     let store: any StateStore = InMemoryStateStore()
     let planner = PlanService(registry: registry, store: store, secrets: FixedSecretSource(environment: ["DB_PASSWORD": "s3cr3t-value"]), logger: quiet)
@@ -95,6 +95,37 @@ struct ConsoleTests {
             #expect(!page.contains("s3cr3t-value"))
             #expect(page.contains("1–31 of 31"))
             #expect(page.contains("<script src=\"/console.js\" defer></script>"), "the only script is the console's own")
+        }
+    }
+
+    /// Each site's monthly cost by the price books, and a dash for a site none covers.
+    @Test func eachSiteShowsWhatItCostsAMonth() async throws {
+        let priced = estate + """
+            ---
+            apiVersion: ballast.dev/v1
+            kind: PriceBook
+            metadata: { name: buckets }
+            spec:
+              sites: [cloud-a]
+              currency: EUR
+              models:
+                - provider: sim
+                  kind: Bucket
+                  terms:
+                    - { name: bucket, perMonth: 2.5 }
+
+            """
+        try await withConsole(readsNeedToken: false, manifests: priced) { console in
+            let page = try await console.page("/")
+            let rows = page.components(separatedBy: "<tr>").filter { $0.contains("<th scope=\"row\"><a href=\"/?site=") }
+            let cloud = try #require(rows.first { $0.contains(">cloud-a</a>") })
+            let edge = try #require(rows.first { $0.contains(">edge-b</a>") })
+            #expect(cloud.contains(">€37.50</span>"), "15 buckets at €2.50: \(cloud)")
+            #expect(edge.contains("no price book covers these resources"), "\(edge)")
+        }
+        try await withConsole(readsNeedToken: false) { console in
+            let page = try await console.page("/")
+            #expect(!page.contains("€"), "no price book, no figure")
         }
     }
 

@@ -48,6 +48,14 @@ public struct CostReport: Sendable {
         public var monthly: Double
         /// Nil when no resource of the row knows its carbon.
         public var carbonGrams: Double?
+
+        public init(group: String, currency: String, resources: Int, monthly: Double, carbonGrams: Double?) {
+            self.group = group
+            self.currency = currency
+            self.resources = resources
+            self.monthly = monthly
+            self.carbonGrams = carbonGrams
+        }
     }
 
     public struct Unpriced: Sendable, Hashable {

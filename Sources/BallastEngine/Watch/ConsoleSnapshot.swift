@@ -9,6 +9,11 @@ public struct ConsoleSnapshot: Sendable {
     public struct Row: Sendable, Hashable {
         public var status: ResourceStatus
         public var labels: StringMap
+
+        public init(status: ResourceStatus, labels: StringMap) {
+            self.status = status
+            self.labels = labels
+        }
     }
 
     /// One site, with how many of its resources each condition holds for.
@@ -16,6 +21,16 @@ public struct ConsoleSnapshot: Sendable {
         public var status: SiteStatus
         public var resources: Int
         public var counts: [ResourceCondition.Kind: Int]
+        /// What its declared resources cost a month, one row per currency, by the price books
+        /// (`group` is the site); empty when no price book covers them.
+        public var cost: [CostReport.Row]
+
+        public init(status: SiteStatus, resources: Int, counts: [ResourceCondition.Kind: Int], cost: [CostReport.Row] = []) {
+            self.status = status
+            self.resources = resources
+            self.counts = counts
+            self.cost = cost
+        }
     }
 
     /// How many resources match the filter in all.
@@ -43,13 +58,14 @@ public struct ConsoleSnapshot: Sendable {
 }
 
 extension WatchController {
-    /// A page of resources matching `filter`, and everything around it.
-    public func consoleSnapshot(_ filter: ResourceFilter, offset: Int, limit: Int) -> ConsoleSnapshot {
+    /// A page of resources matching `filter`, and everything around it; only of `sites` when
+    /// given (a replica's share: what it answers for).
+    public func consoleSnapshot(_ filter: ResourceFilter, offset: Int, limit: Int, sites only: Set<String>? = nil) -> ConsoleSnapshot {
         let byID = desired?.byID ?? [:]
         let ids = statusIDs()
         var total = 0
         var rows: [ConsoleSnapshot.Row] = []
-        if filter.isEmpty {
+        if filter.isEmpty && only == nil {
             // No filter: the page is a slice of the sorted ids, whatever the estate's size.
             total = ids.count
             for id in ids.dropFirst(max(0, offset)).prefix(max(0, limit)) {
@@ -58,6 +74,7 @@ extension WatchController {
         } else {
             let matcher = filter.matcher()
             for id in ids {
+                if let only, !only.contains(id.site) { continue }
                 guard let status = statusOf(id) else { continue }
                 let labels = byID[id]?.labels
                 guard matcher(status, labels) else { continue }
@@ -66,8 +83,8 @@ extension WatchController {
             }
         }
         let perSite = siteCounts
-        let sites = siteStatuses().map { site in
-            ConsoleSnapshot.SiteRow(status: site, resources: perSite[site.name]?.resources ?? 0, counts: perSite[site.name]?.counts ?? [:])
+        let sites = siteStatuses().filter { only?.contains($0.name) ?? true }.map { site in
+            ConsoleSnapshot.SiteRow(status: site, resources: perSite[site.name]?.resources ?? 0, counts: perSite[site.name]?.counts ?? [:], cost: siteCosts[site.name] ?? [])
         }
         return ConsoleSnapshot(
             total: total, rows: rows, offset: offset, sites: sites, manifests: manifests(), suspended: isSuspended,

@@ -67,6 +67,8 @@ public actor WatchController {
     /// The kinds and label keys the manifests in force use, sorted (for the console's filters).
     var desiredKinds: [String] = []
     var desiredLabelKeys: [String] = []
+    /// The monthly cost of each site's declared resources, per currency (empty without price books).
+    var siteCosts: [String: [CostReport.Row]] = [:]
     /// The manifests as last loaded; nil forces the next poll to load them again.
     var fingerprint: ManifestFingerprint?
     /// Given when the manifests in force must be validated again without changing (a pull
@@ -807,6 +809,7 @@ public actor WatchController {
         }
         desiredKinds = kinds.sorted()
         desiredLabelKeys = labelKeys.sorted()
+        siteCosts = new.state.priceBooks.isEmpty ? [:] : Dictionary(grouping: CostReport(desired: new.state, catalog: planner.registry.catalog, by: .site).rows, by: \.group)
         let now = Date()
         if fingerprint == nil { fingerprint = source.fingerprint(extraFiles: DesiredChanges.watchedFiles(of: new)) }
         let rendered = DiagnosticRenderer(files: loaded.files).render(warnings)

@@ -60,6 +60,7 @@ enum ConsoleLayout {
         thead th { color: var(--muted); font-weight: 600; font-size: 0.85rem; }
         tbody th { font-weight: 500; }
         .num { text-align: right; font-variant-numeric: tabular-nums; }
+        .muted { color: var(--muted); font-size: 0.85rem; }
         .message { color: var(--muted); max-width: 32rem; overflow-wrap: anywhere; }
         .badge { display: inline-block; padding: 0 0.45rem; border-radius: 999px; font-size: 0.8rem; font-weight: 600; white-space: nowrap; }
         .ok { background: var(--ok-bg); color: var(--ok); } .warn { background: var(--warn-bg); color: var(--warn); }

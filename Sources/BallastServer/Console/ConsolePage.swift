@@ -14,6 +14,8 @@ struct ConsolePage {
     var html: HTML
     /// Seen through a session cookie: the page offers to sign out.
     var signedIn = false
+    /// On replicas: the replicas that did not answer, whose sites are missing from the page.
+    var unansweredReplicas: [String] = []
 
     /// The whole page.
     func document() -> String {
@@ -30,7 +32,8 @@ struct ConsolePage {
                 <h2 id="sites-heading">Sites</h2>
                 <div class="scroll"><table class="sites">
                   <thead><tr><th scope="col">Site</th><th scope="col">Class</th><th scope="col">Provider</th><th scope="col">State</th><th scope="col">Since</th>\
-            <th scope="col" class="num">Resources</th><th scope="col" class="num">Ready</th><th scope="col" class="num">Drifted</th><th scope="col" class="num">Failed</th></tr></thead>
+            <th scope="col" class="num">Resources</th><th scope="col" class="num">Ready</th><th scope="col" class="num">Drifted</th><th scope="col" class="num">Failed</th>\
+            <th scope="col" class="num">Cost / month</th></tr></thead>
                   <tbody id="sites">\(parts["sites"]!)</tbody>
                 </table></div>
               </section>
@@ -80,21 +83,46 @@ struct ConsolePage {
             let lines = manifests.diagnostics.prefix(20).map { html.text($0) }.joined(separator: "\n")
             items.append("<div class=\"alert bad\" role=\"alert\"><strong>\(held).</strong> The last good ones stay in force.<pre>\(lines)</pre></div>")
         }
+        if !unansweredReplicas.isEmpty {
+            let names = unansweredReplicas.map { "<code>\(html.text($0))</code>" }.joined(separator: ", ")
+            items.append("<div class=\"alert warn\" role=\"status\"><strong>Replica \(names) did not answer:</strong> the sites it owns are missing from this page.</div>")
+        }
         if let error = source.error { items.append("<div class=\"alert warn\" role=\"status\"><strong>Source:</strong> \(html.text(error))</div>") }
         if let notice = source.notice { items.append("<div class=\"alert info\" role=\"status\">\(html.text(notice))</div>") }
         return items.joined()
     }
 
     private func sites() -> String {
-        guard !snapshot.sites.isEmpty else { return "<tr><td colspan=\"9\">No sites declared.</td></tr>" }
+        guard !snapshot.sites.isEmpty else { return "<tr><td colspan=\"10\">No sites declared.</td></tr>" }
         return snapshot.sites.map { row in
             let site = row.status
-            let state = site.up ? "<span class=\"badge ok\">up</span>" : "<span class=\"badge bad\" title=\"\(html.text(site.reason ?? ""))\">down · circuit open</span>"
             let link = "/?site=\(HTML.component(site.name))"
             return "<tr><th scope=\"row\"><a href=\"\(link)\">\(html.text(site.name))</a></th><td>\(html.text(site.siteClass))</td><td>\(html.text(site.provider))</td>"
-                + "<td>\(state)</td><td>\(ConsoleLayout.time(site.since))</td><td class=\"num\">\(row.resources)</td>"
-                + "<td class=\"num\">\(row.counts[.ready] ?? 0)</td><td class=\"num\">\(count(row.counts[.drifted] ?? 0, "warn"))</td><td class=\"num\">\(count(row.counts[.failed] ?? 0, "bad"))</td></tr>"
+                + "<td>\(state(site))</td><td>\(ConsoleLayout.time(site.since))</td><td class=\"num\">\(row.resources)</td>"
+                + "<td class=\"num\">\(row.counts[.ready] ?? 0)</td><td class=\"num\">\(count(row.counts[.drifted] ?? 0, "warn"))</td><td class=\"num\">\(count(row.counts[.failed] ?? 0, "bad"))</td>"
+                + "<td class=\"num\">\(cost(row.cost))</td></tr>"
         }.joined(separator: "\n")
+    }
+
+    /// Up or down by its circuit breaker; a pull site also says when its agent last reported,
+    /// and is stale once the agent has been silent for three heartbeats.
+    private func state(_ site: SiteStatus) -> String {
+        let reason = html.text(site.reason ?? "")
+        guard let agent = site.agent else {
+            return site.up ? "<span class=\"badge ok\">up</span>" : "<span class=\"badge bad\" title=\"\(reason)\">down · circuit open</span>"
+        }
+        let badge = agent.stale ? "<span class=\"badge warn\" title=\"\(reason)\">stale</span>" : "<span class=\"badge ok\">up</span>"
+        let seen = agent.lastSeen.map { "agent seen \(ConsoleLayout.time($0))" } ?? "agent not seen since the hub started"
+        return "\(badge) <span class=\"muted\">pull · \(seen)</span>"
+    }
+
+    /// What the site's declared resources cost a month, by the price books; "—" when none covers them.
+    private func cost(_ rows: [CostReport.Row]) -> String {
+        guard !rows.isEmpty else { return "<span class=\"muted\" title=\"no price book covers these resources\">—</span>" }
+        return rows.map { row in
+            let carbon = row.carbonGrams.map { "; \(MoneyText.carbon(grams: $0))/mo" } ?? ""
+            return "<span title=\"\(row.resources) priced resources\(html.text(carbon))\">\(html.text(MoneyText.amount(row.monthly, currency: row.currency)))</span>"
+        }.joined(separator: "<br>")
     }
 
     private func count(_ value: Int, _ tone: String) -> String {

@@ -12,6 +12,8 @@ extension APIRouter {
     static let recentEventCount = 15
     /// A live stream ends after this long; the browser reconnects (EventSource does on its own).
     static let streamLifetime: Duration = .seconds(300)
+    /// On replicas, how often a live stream renders its page to look for changes.
+    static let replicatedStreamInterval: Duration = .seconds(2)
 
     func addConsole(to router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in try await consolePage(request) }
@@ -22,16 +24,69 @@ extension APIRouter {
         router.post("/signin") { request, _ in try await signIn(request) }
         router.post("/signout") { request, _ in signOut(request) }
         router.get("/v1/stream") { request, _ in stream(request) }
+        router.get("/v1/console") { request, _ in await consoleShare(request) }
     }
 
-    private func page(_ query: ConsoleQuery) async -> ConsolePage {
-        let snapshot = await controller.consoleSnapshot(query.filter, offset: query.offset, limit: query.perPage)
+    /// The most rows another replica is asked for: a page deeper than this into one replica's
+    /// share is cut short there (and says so through its total).
+    static let maxShareRows = 20_000
+
+    /// The page `query` describes. On replicas: this replica's share (the sites it answers for)
+    /// merged with every other live replica's (`GET /v1/console?local=1`, asked with the
+    /// caller's credentials), so any replica's console shows the whole control plane.
+    private func page(_ query: ConsoleQuery, credentials: PeerCredentials) async -> ConsolePage {
         let events = (try? await store.events(JournalQuery(newest: Self.recentEventCount))) ?? []
-        return ConsolePage(snapshot: snapshot, query: query, events: events, source: controller.source.status(), html: HTML(redactor: controller.redactor))
+        let html = HTML(redactor: controller.redactor)
+        guard let status = await controller.replicaStatus(), let peers, let mine = await controller.sitesAnswered(strictly: false) else {
+            let snapshot = await controller.consoleSnapshot(query.filter, offset: query.offset, limit: query.perPage)
+            return ConsolePage(snapshot: snapshot, query: query, events: events, source: controller.source.status(), html: html)
+        }
+        let wanted = min(query.offset + query.perPage, Self.maxShareRows)
+        var snapshot = await controller.consoleSnapshot(query.filter, offset: 0, limit: wanted, sites: mine)
+        let others = status.view.alive.filter { $0.beat.id != status.me }
+        let parameters = [query.queryString(page: 1), "local=1", "offset=0", "limit=\(wanted)"].filter { !$0.isEmpty }.joined(separator: "&")
+        var unanswered: [String] = []
+        await withTaskGroup(of: (String, (total: Int, rows: [ConsoleSnapshot.Row], sites: [ConsoleSnapshot.SiteRow])?).self) { group in
+            for peer in others {
+                group.addTask {
+                    guard let (code, body) = await peers.get("http://\(peer.beat.listen)/v1/console?\(parameters)", credentials: credentials), code == 200,
+                          let value = try? JSONValueParser.parse(body) else { return (peer.beat.id, nil) }
+                    return (peer.beat.id, ConsoleSnapshotJSON.decode(value))
+                }
+            }
+            for await (id, share) in group {
+                guard let share else {
+                    unanswered.append(id)
+                    continue
+                }
+                snapshot.total += share.total
+                snapshot.rows += share.rows
+                // A site two replicas report (a lease changing hands) is shown once.
+                snapshot.sites += share.sites.filter { site in !snapshot.sites.contains { $0.status.name == site.status.name } }
+            }
+        }
+        snapshot.rows = Array(snapshot.rows.sorted { $0.status.id < $1.status.id }.dropFirst(query.offset).prefix(query.perPage))
+        snapshot.offset = query.offset
+        snapshot.sites.sort { $0.status.name < $1.status.name }
+        var page = ConsolePage(snapshot: snapshot, query: query, events: events, source: controller.source.status(), html: html)
+        page.unansweredReplicas = unanswered.sorted()
+        return page
+    }
+
+    /// This replica's share of a console page, for the replica rendering it: `offset`/`limit`
+    /// rows of what it answers for (strictly, with `local`: the sites it holds) matching the
+    /// page's filters.
+    private func consoleShare(_ request: Request) async -> Response {
+        let parameters = Self.parameters(request)
+        let query = ConsoleQuery(parameters)
+        let offset = max(0, parameters["offset"].flatMap { Int($0) } ?? 0)
+        let limit = min(max(0, parameters["limit"].flatMap { Int($0) } ?? query.perPage), Self.maxShareRows)
+        let sites = await controller.sitesAnswered(strictly: parameters["local"] != nil)
+        return Self.json(ConsoleSnapshotJSON.encode(await controller.consoleSnapshot(query.filter, offset: offset, limit: limit, sites: sites)))
     }
 
     private func consolePage(_ request: Request) async throws -> Response {
-        var page = await page(ConsoleQuery(Self.parameters(request)))
+        var page = await page(ConsoleQuery(Self.parameters(request)), credentials: Self.credentials(request))
         page.signedIn = hasSession(request)
         return Self.html(page.document())
     }
@@ -48,6 +103,16 @@ extension APIRouter {
         let html = HTML(redactor: controller.redactor)
         guard let id = ResourceID(parsing: text) else {
             return Self.html(ConsoleLayout.document(title: "Not found · Ballast", body: "<main><section><h1>Not a resource id</h1><p>‘\(html.text(text))’ is not <code>Kind/name@site</code>. <a href=\"/\">Back</a></p></section></main>"), status: .badRequest)
+        }
+        // On replicas, the owner of the resource's site renders its page (it holds its conditions
+        // and drift history). Asked by another replica, with `local`, it answers from what it has.
+        if Self.parameters(request)["local"] == nil, let answered = await controller.sitesAnswered(strictly: false), !answered.contains(id.site), let peers,
+           let replicas = await controller.replicaStatus(), let owner = replicas.view.holder(of: id.site),
+           let peer = replicas.view.alive.first(where: { $0.beat.id == owner.owner }) {
+            guard let (code, body) = await peers.get("http://\(peer.beat.listen)\(request.uri.path)?local=1", credentials: Self.credentials(request)) else {
+                return Self.html(ConsoleLayout.document(title: "Unavailable · Ballast", body: "<main><section><h1>\(html.text(id.description))</h1><p>Its site, \(html.text(id.site)), is owned by replica <code>\(html.text(owner.owner))</code>, which did not answer. Reload to try again. <a href=\"/\">Back</a></p></section></main>"), status: .serviceUnavailable)
+            }
+            return Self.html(String(decoding: body, as: UTF8.self), status: .init(code: code))
         }
         let status = await controller.resource(id)
         let entry = (try? await store.entry(id)) ?? nil
@@ -93,8 +158,11 @@ extension APIRouter {
 
     /// Server-sent events for the page the query describes: a message when what it shows
     /// changed, at most one a second (coalesced), and a comment every 15 s to keep proxies open.
+    /// On replicas, where other replicas' changes have no revision here, the page is rendered
+    /// every ``replicatedStreamInterval`` and sent when its parts differ.
     private func stream(_ request: Request) -> Response {
         let query = ConsoleQuery(Self.parameters(request))
+        let credentials = Self.credentials(request)
         let router = self
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream; charset=utf-8"
@@ -112,12 +180,30 @@ extension APIRouter {
             let end = clock.now + Self.streamLifetime
             var shown: (revision: Int, newest: Int64?)?
             var quietSince = clock.now
+            if await router.controller.replicaStatus() != nil, router.peers != nil {
+                var sent = await router.page(query, credentials: credentials).fragments()
+                while clock.now < end, !Task.isCancelled, await !router.controller.isStopping {
+                    try await Task.sleep(for: Self.replicatedStreamInterval)
+                    let parts = await router.page(query, credentials: credentials).fragments()
+                    if parts != sent {
+                        let json = JSONText.string(.map(Fields(parts.mapValues(Value.string))))
+                        try await writer.write(ByteBuffer(string: "event: update\ndata: \(json)\n\n"))
+                        sent = parts
+                        quietSince = clock.now
+                    } else if clock.now - quietSince > .seconds(15) {
+                        try await writer.write(ByteBuffer(string: ": still here\n\n"))
+                        quietSince = clock.now
+                    }
+                }
+                try await writer.finish(nil)
+                return
+            }
             while clock.now < end, !Task.isCancelled, await !router.controller.isStopping {
                 let revision = await router.controller.consoleRevision()
                 let newest = (try? await router.store.events(JournalQuery(newest: 1)))?.last?.sequence
                 if shown == nil || shown! != (revision, newest) {
                     if shown != nil {
-                        let page = await router.page(query)
+                        let page = await router.page(query, credentials: credentials)
                         let json = JSONText.string(.map(Fields(page.fragments().mapValues(Value.string))))
                         try await writer.write(ByteBuffer(string: "event: update\ndata: \(json)\n\n"))
                     }
