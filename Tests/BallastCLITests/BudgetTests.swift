@@ -53,7 +53,9 @@ struct BudgetTests {
     }
 
     @Test func watchHoldsTheChangeAndHealsWhatIsInForce() async throws {
-        let daemon = try await Daemon()
+        let sink = try await EventSinkServer()
+        defer { sink.stop() }
+        let daemon = try await Daemon(arguments: ["--events-sink", sink.url()])
         defer { Task { await daemon.stop() } }
         let id = "Database/orders@eu-central"
         let file = daemon.manifests + "/eu-central.yaml"
@@ -63,6 +65,9 @@ struct BudgetTests {
         #expect(try await daemon.world(id)?.contains("sizeGb=50 ") == true, "the change is held")
         let metrics = try await daemon.watch.get("/metrics").body
         #expect(metrics.contains("ballast_resources_over_budget 1"), "\(metrics)")
+        let heldEvent = await WatchProcess.eventually { ((try? await sink.received()) ?? []).contains { $0.type == "dev.ballast.budget.held" && $0.data.contains("orders@eu-central") } }
+        let budgetEvents = try await sink.received().filter { $0.type.contains("budget") }.map(\.data)
+        #expect(heldEvent, "the hold is announced to the event sinks: \(budgetEvents)")
 
         // Drift on the held resource is healed to the declaration in force.
         #expect(try await daemon.cli(["sim", "drift", id, "sizeGb=10"]).exitCode == 0)
@@ -75,6 +80,8 @@ struct BudgetTests {
         let applied = await WatchProcess.eventually { (try? await daemon.world(id))?.contains("sizeGb=600 ") == true }
         #expect(applied, "\(daemon.watch.standardError)")
         #expect(try await daemon.watch.condition("Synced", of: id)?.reason == "Updated")
+        let released = await WatchProcess.eventually { ((try? await sink.received()) ?? []).contains { $0.type == "dev.ballast.budget.held" && $0.data.contains("\"count\":0") } }
+        #expect(released, "and so is its release")
     }
 
     /// `ballast watch .` from the manifests' own directory: Foundation's path code trapped on

@@ -31,9 +31,12 @@ struct EventAnnouncerTests {
         events.append(announcer.site("edge-paris", up: true, reason: nil, at: at))
         events.append(announcer.source(revision: SourceRevision(commit: String(repeating: "cd", count: 20)), held: true, resources: 21, diagnostics: ["a.yaml:3:5: error: unknown field 'sizeGB'"], at: at))
         events.append(announcer.deletionsHeld([id], limit: 10, digest: "abc123", at: at))
+        events.append(announcer.placementMoved(FailoverReport.Move(direction: .failover, manifest: "Workload/api", from: "edge-paris", to: "edge-berlin"), at: at))
+        events.append(announcer.budgetHeld("eu-cloud", ids: [id], message: "budget 'eu-cloud': €106.21 a month against a limit of €100.00, €6.21 over", at: at))
+        events.append(announcer.budgetHeld("eu-cloud", ids: [], message: nil, at: at))
         let text = events.map(\.body).joined(separator: "\n") + "\n"
         #expect(!text.contains("s3cr3t"), "no spec, output or drifted value is ever in an event")
-        #expect(events.map(\.subject) == [id.description, id.description, id.description, id.description, "site/edge-paris", "site/edge-paris", "source/" + String(repeating: "cd", count: 20), "deletions/abc123"])
+        #expect(events.map(\.subject) == [id.description, id.description, id.description, id.description, "site/edge-paris", "site/edge-paris", "source/" + String(repeating: "cd", count: 20), "deletions/abc123", "placement/Workload/api", "budget/eu-cloud", "budget/eu-cloud"])
         let mismatch = Golden.mismatch(text, file: golden + "events.jsonl")
         #expect(mismatch == nil, "\(mismatch ?? "")")
         // Each is a CloudEvent Ballast itself can read back.

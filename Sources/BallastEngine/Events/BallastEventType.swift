@@ -28,4 +28,7 @@ public enum BallastEventType: String, Sendable, Hashable, CaseIterable {
     case deletionsHeld = "dev.ballast.deletions.held"
     /// Failover placed an instance on another site, or retired it when its site came back.
     case placementMoved = "dev.ballast.placement.moved"
+    /// A blocking cost or carbon budget holds changes back (watch mode): the resources it holds
+    /// changed. An empty `resources` means the budget holds nothing any more.
+    case budgetHeld = "dev.ballast.budget.held"
 }

@@ -111,6 +111,15 @@ public struct EventAnnouncer: Sendable {
         return event(.placementMoved, subject: "placement/\(move.manifest)", time: time, data: data)
     }
 
+    /// The resources a blocking budget holds back now (none: it released them), and why.
+    public func budgetHeld(_ budget: String, ids: [ResourceID], message: String?, at time: Date) -> OutboxEvent {
+        let data = Fields([
+            "budget": .string(budget), "count": .int(ids.count), "message": message.map(Value.string) ?? .null,
+            "resources": .list(ids.map(\.description).sorted().map(Value.string)),
+        ] as [String: Value])
+        return event(.budgetHeld, subject: "budget/\(budget)", time: time, data: data)
+    }
+
     private static func resource(_ id: ResourceID) -> Fields {
         Fields(["id": .string(id.description), "kind": .string(id.kind), "name": .string(id.name), "site": .string(id.site)] as [String: Value])
     }

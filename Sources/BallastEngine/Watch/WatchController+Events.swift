@@ -16,4 +16,24 @@ extension WatchController {
             logger.warning("could not write an event to the outbox", metadata: ["subject": "\(event.subject)", "error": "\(error)"])
         }
     }
+
+    /// Announces each blocking budget whose held resources changed since last announced: what
+    /// it holds now, or that it holds nothing any more.
+    func announceBudgetHolds(_ held: [ResourceID: Reconciler.HeldOverBudget]) {
+        var now: [String: Set<ResourceID>] = [:]
+        var messages: [String: String] = [:]
+        for (id, hold) in held {
+            now[hold.hold.budget, default: []].insert(id)
+            messages[hold.hold.budget] = messages[hold.hold.budget] ?? hold.hold.message
+        }
+        let changed = Set(now.keys).union(announcedBudgetHolds.keys).filter { now[$0] != announcedBudgetHolds[$0] }.sorted()
+        announcedBudgetHolds = now
+        guard !changed.isEmpty else { return }
+        let at = Date()
+        Task {
+            for budget in changed {
+                await announce { $0.budgetHeld(budget, ids: Array(now[budget] ?? []), message: messages[budget], at: at) }
+            }
+        }
+    }
 }

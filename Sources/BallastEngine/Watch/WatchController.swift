@@ -67,6 +67,8 @@ public actor WatchController {
     /// The kinds and label keys the manifests in force use, sorted (for the console's filters).
     var desiredKinds: [String] = []
     var desiredLabelKeys: [String] = []
+    /// What each blocking budget held back, as last announced (`dev.ballast.budget.held`).
+    var announcedBudgetHolds: [String: Set<ResourceID>] = [:]
     /// The monthly cost of each site's declared resources, per currency (empty without price books).
     var siteCosts: [String: [CostReport.Row]] = [:]
     /// The manifests as last loaded; nil forces the next poll to load them again.
@@ -801,6 +803,7 @@ public actor WatchController {
             logger.warning("changes held: they would take a blocking budget over its limit", metadata: ["resources": "\(new.overBudget.count)", "budget": "\(first.hold.message)"])
         }
         desired = new
+        announceBudgetHolds(new.overBudget)
         var kinds = Set<String>()
         var labelKeys = Set<String>()
         for resource in new.byID.values {
