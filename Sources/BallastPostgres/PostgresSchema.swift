@@ -180,6 +180,14 @@ struct PostgresSchema: Sendable {
             Migration(version: 11, name: "syncing suspended, for every replica of the state", statements: [
                 "CREATE TABLE \(table("sync_suspension")) (id INTEGER PRIMARY KEY CHECK (id = 1), suspended_by TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)",
             ]),
+            Migration(version: 12, name: "each resource's drift history", statements: [
+                """
+                CREATE TABLE \(table("drift")) (
+                    seq BIGSERIAL PRIMARY KEY, resource_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,
+                    fields TEXT NOT NULL, missing BOOLEAN NOT NULL, outcome TEXT NOT NULL)
+                """,
+                "CREATE INDEX drift_by_resource ON \(table("drift")) (resource_id, seq)",
+            ]),
         ]
     }
 

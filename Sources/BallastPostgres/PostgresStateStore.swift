@@ -562,6 +562,41 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
+    // MARK: Drift history
+
+    public func recordDrift(_ record: DriftRecord, of id: ResourceID, keep: Int) async throws {
+        let table = schema.table("drift")
+        let resource = id.description
+        let at = record.at.timeIntervalSince1970
+        let fields = record.fieldsJSON
+        let outcome = record.storedOutcome
+        try await guarded { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    "INSERT INTO \(unescaped: table) (resource_id, at, fields, missing, outcome) VALUES (\(resource), \(at), \(fields), \(record.missing), \(outcome))",
+                    logger: self.logger)
+                try await connection.query(
+                    "DELETE FROM \(unescaped: table) WHERE resource_id = \(resource) AND seq NOT IN (SELECT seq FROM \(unescaped: table) WHERE resource_id = \(resource) ORDER BY seq DESC LIMIT \(keep))",
+                    logger: self.logger)
+            }
+        }
+    }
+
+    public func drifts(of id: ResourceID) async throws -> [DriftRecord] {
+        let rows = try await guarded { [self] in
+            try await Self.collect(try await client.query(
+                "SELECT at, fields, missing, outcome FROM \(unescaped: schema.table("drift")) WHERE resource_id = \(id.description) ORDER BY seq", logger: logger
+            ).decode((Double, String, Bool, String).self))
+        }
+        return rows.compactMap { DriftRecord(at: Date(timeIntervalSince1970: $0.0), fieldsJSON: $0.1, missing: $0.2, storedOutcome: $0.3) }
+    }
+
+    public func forgetDrifts(of id: ResourceID) async throws {
+        try await guarded { [self] in
+            try await client.query("DELETE FROM \(unescaped: schema.table("drift")) WHERE resource_id = \(id.description)", logger: logger)
+        }
+    }
+
     // MARK: Suspension
 
     public func syncSuspension() async throws -> SyncSuspension? {

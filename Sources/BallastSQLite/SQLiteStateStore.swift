@@ -192,6 +192,14 @@ public final class SQLiteStateStore: StateStore {
         migrator.registerMigration("v12: syncing suspended, for every daemon of the state") { db in
             try db.execute(sql: "CREATE TABLE sync_suspension (id INTEGER PRIMARY KEY CHECK (id = 1), by TEXT NOT NULL, at DOUBLE NOT NULL)")
         }
+        migrator.registerMigration("v13: each resource's drift history") { db in
+            try db.execute(sql: """
+                CREATE TABLE drift (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT, resource_id TEXT NOT NULL, at DOUBLE NOT NULL,
+                    fields TEXT NOT NULL, missing INTEGER NOT NULL, outcome TEXT NOT NULL);
+                CREATE INDEX drift_by_resource ON drift (resource_id, seq);
+                """)
+        }
         return migrator
     }
 
@@ -553,6 +561,31 @@ public final class SQLiteStateStore: StateStore {
         SiteRevision(
             site: row["site"], generation: row["generation"], digest: row["digest"], payload: row["payload"], sourceRevision: row["source_revision"],
             publishedAt: Date(timeIntervalSince1970: row["published_at"]))
+    }
+
+    // MARK: Drift history
+
+    public func recordDrift(_ record: DriftRecord, of id: ResourceID, keep: Int) async throws {
+        try await guarded { try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO drift (resource_id, at, fields, missing, outcome) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id.description, record.at.timeIntervalSince1970, record.fieldsJSON, record.missing, record.storedOutcome])
+            try db.execute(
+                sql: "DELETE FROM drift WHERE resource_id = ? AND seq NOT IN (SELECT seq FROM drift WHERE resource_id = ? ORDER BY seq DESC LIMIT ?)",
+                arguments: [id.description, id.description, keep])
+        } }
+    }
+
+    public func drifts(of id: ResourceID) async throws -> [DriftRecord] {
+        try await guarded { try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT at, fields, missing, outcome FROM drift WHERE resource_id = ? ORDER BY seq", arguments: [id.description]).compactMap { row in
+                DriftRecord(at: Date(timeIntervalSince1970: row["at"]), fieldsJSON: row["fields"], missing: row["missing"], storedOutcome: row["outcome"])
+            }
+        } }
+    }
+
+    public func forgetDrifts(of id: ResourceID) async throws {
+        try await guarded { try await pool.write { db in try db.execute(sql: "DELETE FROM drift WHERE resource_id = ?", arguments: [id.description]) } }
     }
 
     // MARK: Suspension

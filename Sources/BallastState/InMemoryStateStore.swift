@@ -13,6 +13,7 @@ public actor InMemoryStateStore: StateStore {
     private var apiTokens: [String: APIToken] = [:]
     private var key: [UInt8]?
     private var suspension: SyncSuspension?
+    private var driftHistories: [ResourceID: [DriftRecord]] = [:]
     private var outboxEvents: [StoredOutboxEvent] = []
     private var outboxSequence: Int64 = 0
     private var cursors: [String: Int64] = [:]
@@ -177,6 +178,17 @@ public actor InMemoryStateStore: StateStore {
     public func revokeToken(name: String) -> Bool {
         apiTokens.removeValue(forKey: name) != nil
     }
+
+    public func recordDrift(_ record: DriftRecord, of id: ResourceID, keep: Int) {
+        var history = driftHistories[id] ?? []
+        history.append(record)
+        if history.count > keep { history.removeFirst(history.count - keep) }
+        driftHistories[id] = history
+    }
+
+    public func drifts(of id: ResourceID) -> [DriftRecord] { driftHistories[id] ?? [] }
+
+    public func forgetDrifts(of id: ResourceID) { driftHistories[id] = nil }
 
     public func syncSuspension() -> SyncSuspension? { suspension }
 

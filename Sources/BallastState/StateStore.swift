@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Implementations are safe to call from many tasks at once, and every write is atomic: it
 /// happens entirely or not at all, and once a call returns it survives the process dying.
-public protocol StateStore: EventOutbox, AgentStore, SuspensionStore {
+public protocol StateStore: EventOutbox, AgentStore, SuspensionStore, DriftHistoryStore {
     /// Every resource Ballast manages, by id. Ballast never deletes what is absent here.
     func inventory() async throws -> [ResourceID: InventoryEntry]
 

@@ -48,6 +48,9 @@ public final class CountingStateStore: StateStore {
     public func planKey(create: Bool) async throws -> [UInt8]? { count(); return try await inner.planKey(create: create) }
     public func snapshot() async throws -> StateSnapshot { count(); return try await inner.snapshot() }
     public func syncSuspension() async throws -> SyncSuspension? { count(); return try await inner.syncSuspension() }
+    public func recordDrift(_ record: DriftRecord, of id: ResourceID, keep: Int) async throws { count(); try await inner.recordDrift(record, of: id, keep: keep) }
+    public func drifts(of id: ResourceID) async throws -> [DriftRecord] { count(); return try await inner.drifts(of: id) }
+    public func forgetDrifts(of id: ResourceID) async throws { count(); try await inner.forgetDrifts(of: id) }
     public func setSyncSuspension(_ suspension: SyncSuspension?) async throws { count(); try await inner.setSyncSuspension(suspension) }
     public func restore(_ snapshot: StateSnapshot) async throws { count(); try await inner.restore(snapshot) }
     public func publishSiteRevisions(_ publications: [SitePublication], at: Date) async throws -> [SiteRevision] {

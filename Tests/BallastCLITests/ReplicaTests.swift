@@ -279,7 +279,9 @@ struct ReplicaTests {
         let reconciled = healedRow.components(separatedBy: "<time datetime=\"").dropFirst().first.map { String($0.prefix(20)) }
         #expect(reconciled.flatMap(Timestamp.parse).map { $0.timeIntervalSince1970 >= deletedAt } == true, "reconciled by its owner after the delete: \(healedRow)")
         let detail = try await set["r1"].get("/resources/\(healedElsewhere)")
-        #expect(detail.status == 200 && detail.body.contains("the resource was missing"), "the owner's drift history: \(detail.body.prefix(3000))")
+        #expect(detail.status == 200 && detail.body.contains("the resource was missing"), "its drift history, from the state: \(detail.body.prefix(3000))")
+        let detailReconciled = detail.body.components(separatedBy: "last reconciled <time datetime=\"").dropFirst().first.map { String($0.prefix(20)) }
+        #expect(detailReconciled.flatMap(Timestamp.parse).map { $0.timeIntervalSince1970 >= deletedAt } == true, "rendered by its owner: \(detail.body.prefix(3000))")
 
         // kill -9 of a replica: its sites are owned again within ttl + interval + 1 s.
         let victim = try #require(view.leader)

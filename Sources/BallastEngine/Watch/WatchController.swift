@@ -63,7 +63,6 @@ public actor WatchController {
 
     var desired: Reconciler.Desired?
     /// Per resource, the drifts found since start-up, newest last (at most ``DriftRecord/limit``).
-    private var drifts: [ResourceID: [DriftRecord]] = [:]
     /// The kinds and label keys the manifests in force use, sorted (for the console's filters).
     var desiredKinds: [String] = []
     var desiredLabelKeys: [String] = []
@@ -335,7 +334,7 @@ public actor WatchController {
         switch outcome {
         case .applied(.delete, _), .unknown:
             table.remove(id)
-            drifts[id] = nil
+            if case .applied(.delete, _) = outcome { try? await applier.store.forgetDrifts(of: id) }
         default:
             let revision = desired?.revision?.commit
             let cannotMove = failoverImpossible[id]
@@ -357,7 +356,7 @@ public actor WatchController {
             } else {
                 managed.insert(id)
                 if ResourceStatus.heals(reason) && !startup {
-                    recordDrift(id, DriftRecord(at: now, fields: [], missing: reason == .vanished, outcome: .healed(action)))
+                    await recordDrift(id, DriftRecord(at: now, fields: [], missing: reason == .vanished, outcome: .healed(action)))
                     if !previouslyDrifted { metrics.driftDetected() }
                     metrics.healed(after: triggeredAt[id].map { clock.now - $0 })
                     logger.info("healed", metadata: ["id": "\(id)", "action": "\(action.rawValue)", "reason": "\(reason.rawValue)"])
@@ -372,7 +371,7 @@ public actor WatchController {
             await retryLater(id)
         case .reported(let changes, let missing):
             if !previouslyDrifted && !startup {
-                recordDrift(id, DriftRecord(at: now, fields: changes.map(\.path).sorted(), missing: missing, outcome: .reported))
+                await recordDrift(id, DriftRecord(at: now, fields: changes.map(\.path).sorted(), missing: missing, outcome: .reported))
                 metrics.driftDetected()
                 logger.warning("drift reported, not reverted", metadata: ["id": "\(id)", "drift": "\(ResourceStatus.driftMessage(changes, missing: missing))"])
                 await announce { $0.drifted(id, changes: changes, missing: missing, at: now) }
@@ -390,15 +389,21 @@ public actor WatchController {
         metrics.resources(table.counts)
     }
 
-    private func recordDrift(_ id: ResourceID, _ record: DriftRecord) {
-        var history = drifts[id] ?? []
-        history.append(record)
-        if history.count > DriftRecord.limit { history.removeFirst(history.count - DriftRecord.limit) }
-        drifts[id] = history
+    /// Keeps the drift in `id`'s history, in the state. A write that fails loses that record
+    /// only (logged): the heal it reports has happened either way.
+    private func recordDrift(_ id: ResourceID, _ record: DriftRecord) async {
+        do {
+            try await applier.store.recordDrift(record, of: id, keep: DriftRecord.limit)
+        } catch {
+            logger.warning("could not keep a drift in the resource's history", metadata: ["id": "\(id)", "error": "\(error)"])
+        }
     }
 
-    /// The drifts found on `id` since start-up, oldest first.
-    public func driftHistory(of id: ResourceID) -> [DriftRecord] { drifts[id] ?? [] }
+    /// The drifts found on `id` (its last ``DriftRecord/limit``), oldest first, as the state
+    /// keeps them; empty when the state cannot be read.
+    public func driftHistory(of id: ResourceID) async -> [DriftRecord] {
+        (try? await applier.store.drifts(of: id)) ?? []
+    }
 
     private func succeeded(_ id: ResourceID) async {
         triggeredAt[id] = nil
