@@ -686,6 +686,18 @@ public final class PostgresStateStore: StateStore {
         }
         snapshot.siteRevisions = try await siteRevisions()
         snapshot.agentReports = try await agentReports()
+        let outboxRows = try await guarded { [self] in
+            try await Self.collect(try await client.query(
+                "SELECT seq, event_id, subject, body FROM \(unescaped: schema.table("outbox_event")) ORDER BY seq", logger: logger
+            ).decode((Int64, String, String, String).self))
+        }
+        snapshot.outbox = outboxRows.map { StoredOutboxEvent(sequence: $0.0, event: OutboxEvent(id: $0.1, subject: $0.2, body: $0.3)) }
+        let cursorRows = try await guarded { [self] in
+            try await Self.collect(try await client.query(
+                "SELECT sink, delivered_through FROM \(unescaped: schema.table("outbox_cursor"))", logger: logger
+            ).decode((String, Int64).self))
+        }
+        snapshot.outboxCursors = Dictionary(cursorRows, uniquingKeysWith: { _, last in last })
         return snapshot
     }
 
@@ -715,6 +727,24 @@ public final class PostgresStateStore: StateStore {
                     "SELECT setval(pg_get_serial_sequence(\(schema.table("journal_intent")), 'seq'), \(last))", logger: self.logger)
             }
             for outcome in snapshot.outcomes { try await self.insert(outcome, connection) }
+            for stored in snapshot.outbox {
+                try await connection.query("""
+                    INSERT INTO \(unescaped: schema.table("outbox_event")) (seq, event_id, subject, body)
+                    VALUES (\(stored.sequence), \(stored.event.id), \(stored.event.subject), \(stored.event.body))
+                    """, logger: self.logger)
+            }
+            for (sink, through) in snapshot.outboxCursors {
+                try await connection.query("""
+                    INSERT INTO \(unescaped: schema.table("outbox_cursor")) (sink, delivered_through) VALUES (\(sink), \(through))
+                    ON CONFLICT (sink) DO UPDATE SET delivered_through = excluded.delivered_through
+                    """, logger: self.logger)
+            }
+            let floor = snapshot.outboxSequenceFloor
+            if floor > 0 {
+                // New events follow every copied event and cursor.
+                try await connection.query(
+                    "SELECT setval(pg_get_serial_sequence(\(schema.table("outbox_event")), 'seq'), \(floor))", logger: self.logger)
+            }
             for token in snapshot.tokens {
                 try await connection.query("""
                     INSERT INTO \(unescaped: schema.table("api_token")) (name, digest, role, created_at)

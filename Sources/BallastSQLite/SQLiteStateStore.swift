@@ -618,19 +618,24 @@ public final class SQLiteStateStore: StateStore {
     // MARK: Copying a whole state
 
     public func snapshot() async throws -> StateSnapshot {
-        let (records, intents, outcomes, tokens): ([StoredRecord.Inventory], [JournalIntentRecord], [JournalOutcome], [APIToken]) = try await guarded {
+        let (records, intents, outcomes, tokens, outbox, cursors): ([StoredRecord.Inventory], [JournalIntentRecord], [JournalOutcome], [APIToken], [StoredOutboxEvent], [String: Int64]) = try await guarded {
             try await pool.read { db in
                 let records = try Row.fetchAll(db, sql: "SELECT \(Self.inventoryColumns) FROM inventory").map(Self.inventoryRecord)
                 let intents = try Row.fetchAll(db, sql: "SELECT * FROM journal_intent ORDER BY seq").map(Self.intent)
                 let outcomes = try Row.fetchAll(db, sql: "SELECT * FROM journal_outcome ORDER BY intent_seq").map(Self.outcome)
                 let tokens = try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY name").map(decodeToken)
-                return (records, intents, outcomes, tokens)
+                let outbox = try Row.fetchAll(db, sql: "SELECT seq, event_id, subject, body FROM outbox_event ORDER BY seq").map { row in
+                    StoredOutboxEvent(sequence: row["seq"], event: OutboxEvent(id: row["event_id"], subject: row["subject"], body: row["body"]))
+                }
+                var cursors: [String: Int64] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT sink, delivered_through FROM outbox_cursor") { cursors[row["sink"]] = row["delivered_through"] }
+                return (records, intents, outcomes, tokens, outbox, cursors)
             }
         }
         let inventory = try readable { try records.map { record throws(StoredRecord.Unreadable) in try record.entry() } }
         return StateSnapshot(
             inventory: inventory, intents: intents, outcomes: outcomes, tokens: tokens, planKey: try await planKey(create: false),
-            siteRevisions: try await siteRevisions(), agentReports: try await agentReports())
+            siteRevisions: try await siteRevisions(), agentReports: try await agentReports(), outbox: outbox, outboxCursors: cursors)
     }
 
     public func restore(_ snapshot: StateSnapshot) async throws {
@@ -647,6 +652,20 @@ public final class SQLiteStateStore: StateStore {
                         arguments: [record.sequence, intent.runID, intent.id.description, intent.action.rawValue, JSONText.string(.map(intent.spec)), intent.specDigest, intent.at.timeIntervalSince1970, intent.revision, intent.approval])
                 }
                 for outcome in snapshot.outcomes { try Self.insert(outcome, db) }
+                for stored in snapshot.outbox {
+                    try db.execute(
+                        sql: "INSERT INTO outbox_event (seq, event_id, subject, body) VALUES (?, ?, ?, ?)",
+                        arguments: [stored.sequence, stored.event.id, stored.event.subject, stored.event.body])
+                }
+                for (sink, through) in snapshot.outboxCursors {
+                    try db.execute(sql: "INSERT OR REPLACE INTO outbox_cursor (sink, delivered_through) VALUES (?, ?)", arguments: [sink, through])
+                }
+                // New events follow every copied event and cursor.
+                let floor = snapshot.outboxSequenceFloor
+                if floor > 0 {
+                    try db.execute(sql: "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'outbox_event'", arguments: [floor])
+                    if db.changesCount == 0 { try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox_event', ?)", arguments: [floor]) }
+                }
                 for token in snapshot.tokens {
                     try db.execute(sql: "INSERT INTO api_token (name, digest, role, created_at) VALUES (?, ?, ?, ?)",
                                    arguments: [token.name, token.digestHex, token.storedRole, token.createdAt.timeIntervalSince1970])

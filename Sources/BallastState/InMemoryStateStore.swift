@@ -197,7 +197,7 @@ public actor InMemoryStateStore: StateStore {
     public func snapshot() -> StateSnapshot {
         StateSnapshot(
             inventory: Array(entries.values), intents: intents, outcomes: Array(outcomes.values), tokens: Array(apiTokens.values), planKey: key,
-            siteRevisions: Array(publishedRevisions.values), agentReports: Array(reports.values))
+            siteRevisions: Array(publishedRevisions.values), agentReports: Array(reports.values), outbox: outboxEvents, outboxCursors: cursors)
     }
 
     public func restore(_ snapshot: StateSnapshot) throws {
@@ -210,6 +210,9 @@ public actor InMemoryStateStore: StateStore {
         outcomes = Dictionary(uniqueKeysWithValues: snapshot.outcomes.map { ($0.intentSequence, $0) })
         apiTokens = Dictionary(uniqueKeysWithValues: snapshot.tokens.map { ($0.name, $0) })
         key = snapshot.planKey ?? key
+        outboxEvents = snapshot.outbox
+        cursors = snapshot.outboxCursors
+        outboxSequence = snapshot.outboxSequenceFloor
     }
 
     public func planKey(create: Bool) -> [UInt8]? {

@@ -238,8 +238,13 @@ struct StateStoreContractTests {
             _ = try await source.publishSiteRevision(site: "edge", digest: digest, payload: "{\"d\":\"\(digest)\"}", sourceRevision: nil, at: Date(timeIntervalSince1970: 20))
         }
         try await source.saveAgentReport(AgentReport(site: "edge", receivedAt: Date(timeIntervalSince1970: 21), body: "{}"))
+        // Events: a sink took the first two of three; a second sink has taken nothing yet.
+        try await source.enqueueEvents((1...3).map { OutboxEvent(id: "e\($0)", subject: "Bucket/b@edge", body: "{\"n\":\($0)}") })
+        let taken = try await source.outbox(sink: "took-two", limit: 2)
+        try await source.acknowledge(sink: "took-two", from: taken.cursor, through: taken.events.last!.sequence)
+        _ = try await source.outbox(sink: "took-none", limit: 0)
         let snapshot = try await source.snapshot()
-        #expect(snapshot.counts.map(\.rows) == [1, 2, 1, 1, 1, 1, 1])
+        #expect(snapshot.counts.map(\.rows) == [1, 2, 1, 1, 1, 1, 1, 3, 2])
         let (target, _) = try await backend.open(other)
         if backend.name == "in-memory" { return }  // one store per backend there: nothing to copy into
         try await target.restore(snapshot)
@@ -248,6 +253,11 @@ struct StateStoreContractTests {
         let next = try await target.recordIntent(JournalIntent(runID: "r3", id: id, action: .delete, spec: Fields(), specDigest: "z", at: Date()))
         #expect(next > first + 1, "new intents continue after the copied ones")
         #expect(try await target.publishSiteRevision(site: "edge", digest: "d", payload: "{}", sourceRevision: nil, at: Date()).generation == 4, "generations continue")
+        // Each sink carries on where it was, and a new event comes after every copied one.
+        #expect(try await target.outbox(sink: "took-two", limit: 10).events.map(\.event.id) == ["e3"])
+        #expect(try await target.outbox(sink: "took-none", limit: 10).events.map(\.event.id) == ["e1", "e2", "e3"])
+        try await target.enqueueEvents([OutboxEvent(id: "e4", subject: "Bucket/b@edge", body: "{}")])
+        #expect(try await target.outbox(sink: "took-two", limit: 10).events.map(\.event.id) == ["e3", "e4"])
         await #expect(throws: StoreError.self, "a state that holds anything is never copied into") { try await target.restore(snapshot) }
     }
 
