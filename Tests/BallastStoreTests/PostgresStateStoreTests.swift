@@ -86,7 +86,7 @@ struct PostgresStateStoreTests {
                 Issue.record("a newer schema must be refused")
             } catch let error as StoreError {
                 #expect(!error.isRetryable)
-                #expect(error.description.contains("version 99") && error.description.contains("up to 10"), "\(error)")
+                #expect(error.description.contains("version 99") && error.description.contains("up to 12"), "\(error)")
             }
         }
     }

@@ -88,8 +88,9 @@ extension WatchController {
 
     private func oneRound() async {
         guard let replicas, !stopping else { return }
-        // Suspension holds for every replica: a lost hint is made up for here.
-        await refreshSuspension()
+        // Suspension holds for every replica: a lost hint is made up for here, off the round's
+        // path (a database that does not answer must not hold the heartbeat up).
+        refreshSuspensionInBackground()
         let health = availability.report(owned: Set(await replicas.ownedSites()), reasons: siteReasons(), now: clock.now)
         let changes = await replicas.tick(sites: Set(desired?.state.sites.keys ?? [:].keys), manifestDigest: manifestReport?.inputDigest ?? "", siteHealth: health)
         if let view = await replicas.lastView { adoptReplicaSiteHealth(view, me: replicas.id) }

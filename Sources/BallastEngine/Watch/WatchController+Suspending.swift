@@ -56,6 +56,16 @@ extension WatchController {
         adoptSuspension(recorded)
     }
 
+    /// ``refreshSuspension()`` in a task of its own, one at a time.
+    func refreshSuspensionInBackground() {
+        guard !suspensionReadInFlight else { return }
+        suspensionReadInFlight = true
+        Task {
+            await self.refreshSuspension()
+            self.suspensionReadInFlight = false
+        }
+    }
+
     /// Switches this process to `recorded` (nil: syncing runs), as the state says.
     func adoptSuspension(_ recorded: SyncSuspension?) {
         let was = suspended

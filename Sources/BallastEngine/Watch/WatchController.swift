@@ -98,6 +98,7 @@ public actor WatchController {
     /// state's record, as this process last read or wrote it.
     var suspension: SyncSuspension?
     var suspended: Bool { suspension != nil }
+    var suspensionReadInFlight = false
     var resumeWaiters: [CheckedContinuation<Void, Never>] = []
     /// When sites went down or came back, for failover.
     var availability = SiteAvailabilityClock()
