@@ -357,10 +357,11 @@ public actor WatchController {
             } else {
                 managed.insert(id)
                 if ResourceStatus.heals(reason) && !startup {
-                    await recordDrift(id, DriftRecord(at: now, fields: [], missing: reason == .vanished, outcome: .healed(action)))
                     if !previouslyDrifted { metrics.driftDetected() }
+                    // Healed when the action is: keeping it in the history is not part of it.
                     metrics.healed(after: triggeredAt[id].map { clock.now - $0 })
                     logger.info("healed", metadata: ["id": "\(id)", "action": "\(action.rawValue)", "reason": "\(reason.rawValue)"])
+                    await recordDrift(id, DriftRecord(at: now, fields: [], missing: reason == .vanished, outcome: .healed(action)))
                 }
                 // At start-up the apply took dependents after what they depend on, in the same
                 // plan: queuing them again would reconcile thousands of resources for nothing.

@@ -65,7 +65,10 @@ extension APIRouter {
                 snapshot.sites += share.sites.filter { site in !snapshot.sites.contains { $0.status.name == site.status.name } }
             }
         }
-        snapshot.rows = Array(snapshot.rows.sorted { $0.status.id < $1.status.id }.dropFirst(query.offset).prefix(query.perPage))
+        // A site changing hands may be answered by both replicas for a moment: one row per id.
+        var seen = Set<ResourceID>()
+        let rows = snapshot.rows.sorted { $0.status.id < $1.status.id }.filter { seen.insert($0.status.id).inserted }
+        snapshot.rows = Array(rows.dropFirst(query.offset).prefix(query.perPage))
         snapshot.offset = query.offset
         snapshot.sites.sort { $0.status.name < $1.status.name }
         var page = ConsolePage(snapshot: snapshot, query: query, events: events, source: controller.source.status(), html: html)
