@@ -201,7 +201,7 @@ class Soak:
     def fault(self):
         choice = self.random.choices(
             ["failures", "outage", "drift", "delete", "edit", "half-edit", "mass-removal", "remove-file", "kill"],
-            weights=[2, 2, 4, 3, 3, 2, 1, 1, 1])[0]
+            weights=[2, 2, 4, 3, 3, 2, 1, 1, 0 if self.args.no_kill else 1])[0]
         if choice == "failures":
             site = self.random.randrange(SITES)
             self.failure_rates[site] = 0.3 if self.failure_rates[site] == 0 else 0.0
@@ -391,6 +391,9 @@ def main():
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--resources", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
+    # One daemon for the whole run: every other fault, no kill -9, so that the resident memory's
+    # slope is measured over the whole duration.
+    parser.add_argument("--no-kill", action="store_true")
     # Only to see the checks fail: with no prune delay, a half-written file prunes what it still declares.
     parser.add_argument("--daemon-prune-delay", default=f"{PRUNE_DELAY}s", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 # The fault soak on a release build: ballast watch on a generated estate while faults are
 # injected, then the checks (see soak.py for both lists).
 #
-#   Benchmarks/scripts/soak.sh [DURATION_SECONDS] [RESOURCES] [SEED]     (1800 3000 1)
+#   Benchmarks/scripts/soak.sh [DURATION_SECONDS] [RESOURCES] [SEED] [--no-kill]     (1800 3000 1)
 #
 # CI runs a 60-second version on the debug build: soak.py --ballast .build/debug/ballast --duration 60
 set -euo pipefail
@@ -11,4 +11,5 @@ resources=${2:-3000}
 seed=${3:-1}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 (cd "$root" && swift build -c release --product ballast >/dev/null)
-exec python3 "$root/Benchmarks/scripts/soak.py" --ballast "$root/.build/release/ballast" --duration "$duration" --resources "$resources" --seed "$seed"
+shift $(( $# < 3 ? $# : 3 ))
+exec python3 "$root/Benchmarks/scripts/soak.py" --ballast "$root/.build/release/ballast" --duration "$duration" --resources "$resources" --seed "$seed" "$@"
