@@ -244,7 +244,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BallastCLITests",
-            dependencies: ["BallastCore", "BallastTesting"],
+            dependencies: ["BallastCore", "BallastHost", "BallastTesting"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

@@ -8,7 +8,7 @@ enum HostSchema {
         kind: "File", summary: "A file, written atomically (a temporary file, then rename).",
         fields: [
             FieldSchema("path", .string, required: true, immutable: true, summary: "Absolute, or relative to the site's root; must stay inside the root after `..` (checked by validate) and symlinks (checked on the host).", confinedTo: "root"),
-            FieldSchema("content", .string, summary: "The whole content; or use `source`."),
+            FieldSchema("content", .string, summary: "The whole content; or use `source`.", digestOutput: "sha256"),
             FieldSchema("source", .string, summary: "A file whose text becomes the content, relative to the manifest; read when the manifests are loaded.", loadsFileInto: "content"),
             FieldSchema("mode", .string, default: .string("0644"), summary: "Octal permissions."),
         ],

@@ -120,8 +120,10 @@ enum HostScripts {
             } else {
                 script += "mkdir -p -- \"$p\"\nchmod \(mode) \"$p\"\n"
             }
-            // The index keeps the path as the manifest wrote it (observe reports it back) and
-            // the resolved one (what is read and removed).
+            // The index keeps the path as the manifest wrote it (observe reports it back), the
+            // resolved one (what is read and removed) and, for a file, the SHA-256 of what was
+            // written (observe reads a file's content only when it no longer matches).
+            if isFile { script += "printf '%s' \(SpecDigest.digest(spec["content"]?.stringValue ?? "")) > \(index(id)).sha256\n" }
             return script + "printf '%s' \(q(written)) > \(index(id)).path\nprintf '%s' \(q(path)) > \(index(id)).target\n"
         case "Process":
             return try startProcess(resource, root: root)
@@ -192,7 +194,7 @@ enum HostScripts {
             if [ -f \(index(id)).target ]; then
               p=$(realpath -m -- "$(cat \(index(id)).target)")
               if inside "$p" && [ -\(flag) "$p" ]; then \(removal); fi
-              rm -f \(index(id)).path \(index(id)).target
+              rm -f \(index(id)).path \(index(id)).target \(index(id)).sha256
             fi
 
             """

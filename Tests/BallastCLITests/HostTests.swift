@@ -1,4 +1,5 @@
 import BallastCore
+import BallastHost
 import BallastTesting
 import Foundation
 import Testing
@@ -277,6 +278,53 @@ struct HostTests {
         try Data("edited\n".utf8).write(to: URL(fileURLWithPath: estate.siteRoot + "/plain.txt"))
         let drifted = try await estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
         #expect(drifted.exitCode == 2 && drifted.stdout.contains("~ File/plain@box  (drifted)") && !drifted.stdout.contains("File/through"), "\(drifted.stdout)")
+    }
+
+    /// A file unchanged since Ballast wrote it is observed by its digest, its content not read;
+    /// one changed on the host is read, so that the plan shows the diff; a plan of a new content
+    /// shows the content last applied as what it changes from.
+    @Test func onlyFilesChangedSinceTheyWereWrittenAreRead() async throws {
+        let estate = try HostEstate(transport: "transport: local")
+        defer { estate.directory.remove() }
+        let names = ["a", "b", "c", "d", "e"]
+        func manifests(_ contents: [String: String]) -> String {
+            names.map { name in
+                "apiVersion: ballast.dev/v1\nkind: File\nmetadata: { name: \(name), site: box }\nspec: { path: \(name).txt, content: \"\(contents[name] ?? "file \(name)")\\n\" }\n"
+            }.joined(separator: "---\n")
+        }
+        estate.directory.write("manifests/resources.yaml", manifests([:]))
+        let applied = try await estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        #expect(applied.exitCode == 0, "\(applied.stdout)\(applied.stderr)")
+
+        let provider = HostProvider(stateDirectory: estate.directory.file("data"))
+        let site = Site(name: "box", siteClass: .datacenter, provider: "host", config: Fields(["root": .string(estate.siteRoot), "transport": .string("local")]))
+        let ids = names.map { ResourceID(kind: "File", name: $0, site: "box") }
+        let unchanged = try await provider.observe(ids, site: site)
+        #expect(unchanged.count == 5)
+        for id in ids {
+            #expect(unchanged[id]?.spec["content"] == nil, "\(id) is reported by digest: \(String(describing: unchanged[id]?.spec))")
+            #expect(unchanged[id]?.outputs["sha256"] == .string(SpecDigest.digest("file \(id.name)\n")))
+        }
+        let plan = try await estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
+        #expect(plan.exitCode == 0, "digests that match are up to date: \(plan.stdout)\(plan.stderr)")
+
+        // Changed on the host: read, and shown as drift with its text.
+        try Data("edited on the host\n".utf8).write(to: URL(fileURLWithPath: estate.siteRoot + "/b.txt"))
+        let edited = try await provider.observe(ids, site: site)
+        #expect(edited[ids[1]]?.spec["content"] == .string("edited on the host\n"))
+        #expect(edited[ids[0]]?.spec["content"] == nil)
+        let drifted = try await estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
+        #expect(drifted.exitCode == 2 && drifted.stdout.contains("~ File/b@box  (drifted)") && drifted.stdout.contains("edited on the host"), "\(drifted.stdout)")
+
+        // A new content declared: the plan shows what is there now (the content last applied).
+        estate.directory.write("manifests/resources.yaml", manifests(["c": "file c, second edition"]))
+        let changed = try await estate.ballast(["plan", estate.manifests, "--detailed-exitcode"])
+        #expect(changed.exitCode == 2 && changed.stdout.contains("-file c\n") && changed.stdout.contains("+file c, second edition"), "\(changed.stdout)")
+        let healed = try await estate.ballast(["apply", estate.manifests, "--auto-approve"])
+        #expect(healed.exitCode == 0, "\(healed.stdout)\(healed.stderr)")
+        #expect(try String(contentsOfFile: estate.siteRoot + "/b.txt", encoding: .utf8) == "file b\n")
+        #expect(try String(contentsOfFile: estate.siteRoot + "/c.txt", encoding: .utf8) == "file c, second edition\n")
+        #expect(try await estate.ballast(["plan", estate.manifests, "--detailed-exitcode"]).exitCode == 0)
     }
 
     @Test func aSymlinkOutOfTheRootIsRefusedOnTheHost() async throws {

@@ -204,7 +204,6 @@ public struct Planner: Sendable {
             return
         }
         let schema = schemas[id.site]?.kinds[id.kind]
-        let observed = observation.resources[id]
         let (spec, unknownPaths, typeProblems) = resolver.resolve(resource, schema: schema) {
             guard outputsUnknown.isEmpty || !outputsUnknown.contains($0) else { return nil }
             return observation.resources[$0]?.outputs ?? observation.reportedOutputs[$0]
@@ -213,6 +212,7 @@ public struct Planner: Sendable {
             for problem in typeProblems { slice.diagnostics.append(.error("\(id): \(problem.message)", at: resource.fieldLocations[problem.path] ?? resource.location)) }
             return
         }
+        let observed = observation.resources[id].map { DigestedFields.completed($0, schema: schema, desired: spec, lastApplied: input.inventory[id]?.spec) }
         var diff = SpecDiff(schema: schema, resource: resource)
         slice.pricedSpec = spec
         slice.observedSpec = observed?.spec

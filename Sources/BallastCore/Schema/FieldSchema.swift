@@ -59,6 +59,10 @@ public struct FieldSchema: Sendable, Hashable {
     /// manifests are validated. Numbers must be finite whatever the range.
     public var minimum: Double?
     public var maximum: Double?
+    /// For a top-level string field a provider may leave out of what it observes when the value
+    /// is unchanged since Ballast wrote it (a file's content): the output that then holds the
+    /// value's SHA-256 in hexadecimal (``DigestedFields``).
+    public var digestOutput: String?
 
     public init(
         _ name: String,
@@ -73,8 +77,10 @@ public struct FieldSchema: Sendable, Hashable {
         summary: String = "",
         confinedTo: String? = nil,
         loadsFileInto: String? = nil,
-        dataPath: Bool = false
+        dataPath: Bool = false,
+        digestOutput: String? = nil
     ) {
+        self.digestOutput = digestOutput
         self.name = name
         self.type = type
         self.required = required

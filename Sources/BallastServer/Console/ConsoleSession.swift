@@ -83,13 +83,20 @@ struct ConsoleSession: Sendable {
     }
 }
 
-/// Cookies signed out before they expire, kept until they do (then dropped).
+/// Cookies signed out before they expire, kept until they do (then dropped). At most
+/// ``limit``: past it (someone signing in and out in a loop), the ones nearest their expiry go.
 final class SignedOutSessions: Sendable {
+    static let limit = 100_000
     private let values = Mutex<[String: TimeInterval]>([:])
 
     func add(_ value: String, until expiry: TimeInterval, now: TimeInterval) {
         values.withLock { values in
-            values = values.filter { $0.value > now }
+            if values.count >= Self.limit {
+                values = values.filter { $0.value > now }
+                if values.count >= Self.limit {
+                    for (key, _) in values.sorted(by: { $0.value < $1.value }).prefix(values.count - Self.limit + 1) { values[key] = nil }
+                }
+            }
             values[value] = expiry
         }
     }
