@@ -52,7 +52,12 @@ enum HostSchema {
     `sh -s` on the host's standard input and every manifest value in them is single-quoted, so
     names with spaces, quotes, `$(…)` or `;` are only ever data. Observe sends one script per
     site for all its resources (one SSH round trip), which starts a constant number of
-    processes however many files there are: one `realpath`, one `stat` and one `cat` pass. A file Ballast did not write is never
+    processes however many files there are: one `realpath`, one `stat`, one `sha256sum` and one
+    `cat` pass. The `cat` pass reads only the files whose SHA-256 differs from the one Ballast
+    recorded when it wrote them (`ROOT/.ballast-host/File.NAME.sha256`): an unchanged file is
+    reported by its digest, and the plan takes its content to be the declared one (or the one last
+    applied) only when that content has this very digest; a file changed on the host is read, so
+    that the plan shows the diff. A file Ballast did not write is never
     overwritten (unless it already holds the desired content, which is adopted), and only empty
     directories are removed. Processes run detached (`setsid nohup`), with their pid, spec and
     log in `ROOT/.ballast-host/`.
