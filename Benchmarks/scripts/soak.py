@@ -383,6 +383,9 @@ class Soak:
         slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var if var else 0.0
         print(f"soak: resident memory of the longest-lived daemon ({len(self.incarnations)} started): "
               f"{ys[0] / 1024:.1f} MiB -> {ys[-1] / 1024:.1f} MiB over {xs[-1]:.1f} min, slope {slope:+.0f} KiB/min")
+        # The shape tells a leak (even steps) from warm-up (steps that shrink): each fifth of the run.
+        fifths = [ys[min(len(ys) - 1, round(i * (len(ys) - 1) / 5))] / 1024 for i in range(6)]
+        print("soak: resident memory at each fifth of its life: " + " ".join(f"{v:.1f}" for v in fifths) + " MiB")
 
 
 def main():

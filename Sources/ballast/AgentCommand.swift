@@ -58,6 +58,7 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MallocArenas.limitForDaemon()
         StandardStreams.keepRunningWhenClosed()
         var options = runtime
         if !options.stateIsNamed { options.state = ".ballast-agent/" + site }

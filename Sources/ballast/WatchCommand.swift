@@ -104,6 +104,7 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MallocArenas.limitForDaemon()
         // Stopping halfway because nobody reads the output would leave the world half-changed.
         StandardStreams.keepRunningWhenClosed()
         let address = ListenAddress(parsing: listen)!
