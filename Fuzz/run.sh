@@ -35,7 +35,9 @@ done
 scratch="$root/.build-fuzz"
 # The toolchain's lld: gold fails on the fuzzer runtime's symbols.
 mkdir -p "$scratch/logs"
-if ! swift build --package-path Fuzz --scratch-path "$scratch" -c "$configuration" \
+# The build plan is made again every time: Ballast is a path dependency, and a cached plan does
+# not see source files added to it since (a stale plan fails on the first new type).
+if ! swift build --package-path Fuzz --scratch-path "$scratch" -c "$configuration" --disable-build-manifest-caching \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xswiftc -enable-testing > "$scratch/logs/build.log" 2>&1; then
   grep -v "Cannot export local symbol" "$scratch/logs/build.log" | tail -40 >&2
   echo "Fuzz/run.sh: the harnesses did not build (log: $scratch/logs/build.log)" >&2
