@@ -261,6 +261,25 @@ struct StateStoreContractTests {
         await #expect(throws: StoreError.self, "a state that holds anything is never copied into") { try await target.restore(snapshot) }
     }
 
+    /// Every event delivered and trimmed: the copy has a cursor and no event, and its next event
+    /// must still come after the cursor, or the sink would never receive it.
+    @Test(arguments: StoreBackend.all.filter { $0.name != "in-memory" })
+    func aCopiedCursorAheadOfAnEmptyOutboxStillGetsTheNextEvent(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory(), other = TemporaryDirectory()
+        defer { directory.remove(); other.remove() }
+        let (source, _) = try await backend.open(directory)
+        try await source.enqueueEvents((1...3).map { OutboxEvent(id: "e\($0)", subject: "s", body: "{}") })
+        let batch = try await source.outbox(sink: "sink", limit: 10)
+        try await source.acknowledge(sink: "sink", from: batch.cursor, through: batch.events.last!.sequence)
+        _ = try await source.trimOutbox(keeping: 100, sinks: ["sink"])
+        let snapshot = try await source.snapshot()
+        #expect(snapshot.outbox.isEmpty && snapshot.outboxCursors["sink"] == batch.events.last!.sequence)
+        let (target, _) = try await backend.open(other)
+        try await target.restore(snapshot)
+        try await target.enqueueEvents([OutboxEvent(id: "e4", subject: "s", body: "{}")])
+        #expect(try await target.outbox(sink: "sink", limit: 10).events.map(\.event.id) == ["e4"])
+    }
+
     @Test func aReusedPidOrARebootFreesALease() {
         let me = ProcessInfo.processInfo.processIdentifier
         #expect(!LockHolder(command: "ballast apply").isDead, "this very process")

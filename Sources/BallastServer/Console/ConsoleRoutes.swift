@@ -112,8 +112,13 @@ extension APIRouter {
         if Self.parameters(request)["local"] == nil, let answered = await controller.sitesAnswered(strictly: false), !answered.contains(id.site), let peers,
            let replicas = await controller.replicaStatus(), let owner = replicas.view.holder(of: id.site),
            let peer = replicas.view.alive.first(where: { $0.beat.id == owner.owner }) {
-            guard let (code, body) = await peers.get("http://\(peer.beat.listen)\(request.uri.path)?local=1", credentials: Self.credentials(request)) else {
-                return Self.html(ConsoleLayout.document(title: "Unavailable · Ballast", body: "<main><section><h1>\(html.text(id.description))</h1><p>Its site, \(html.text(id.site)), is owned by replica <code>\(html.text(owner.owner))</code>, which did not answer. Reload to try again. <a href=\"/\">Back</a></p></section></main>"), status: .serviceUnavailable)
+            let answer = await peers.get("http://\(peer.beat.listen)\(request.uri.path)?local=1", credentials: Self.credentials(request))
+            // Only a page is passed on: a redirect or refusal from the owner (a session it does
+            // not honour: replicas started with different token files) would reach the browser
+            // as an empty page without its Location.
+            guard let (code, body) = answer, code == 200 || code == 404 else {
+                let why = answer.map { "answered HTTP \($0.status) (its tokens may differ from this replica's)" } ?? "did not answer; reload to try again"
+                return Self.html(ConsoleLayout.document(title: "Unavailable · Ballast", body: "<main><section><h1>\(html.text(id.description))</h1><p>Its site, \(html.text(id.site)), is owned by replica <code>\(html.text(owner.owner))</code>, which \(why). <a href=\"/\">Back</a></p></section></main>"), status: .serviceUnavailable)
             }
             return Self.html(String(decoding: body, as: UTF8.self), status: .init(code: code))
         }
