@@ -1,3 +1,5 @@
+import Foundation
+
 /// Splits what a plugin writes into lines, in bounded memory: a line longer than
 /// ``maximumLength`` is cut there and marked, and the rest of it, up to its newline, is dropped.
 /// A plugin that never sends a newline costs at most ``maximumLength`` bytes, not all it sends.
@@ -22,7 +24,24 @@ struct PluginLineReader {
     }
 
     /// The lines `chunk` completes, in order.
-    mutating func append(_ chunk: some Collection<UInt8>) -> [Line] {
+    mutating func append(_ chunk: Data) -> [Line] {
+        chunk.withUnsafeBytes { append(bytes: $0) }
+    }
+
+    /// The lines `chunk` completes, in order.
+    mutating func append(_ chunk: ArraySlice<UInt8>) -> [Line] {
+        chunk.withUnsafeBytes { append(bytes: $0) }
+    }
+
+    /// The lines `chunk` completes, in order.
+    mutating func append(_ chunk: [UInt8]) -> [Line] {
+        chunk.withUnsafeBytes { append(bytes: $0) }
+    }
+
+    /// The one implementation behind every `append`: concrete, so that a plugin's output is
+    /// scanned without generic dispatch (a generic version spent most of its time looking up
+    /// type metadata per chunk).
+    private mutating func append(bytes chunk: UnsafeRawBufferPointer) -> [Line] {
         var lines: [Line] = []
         var rest = chunk[...]
         while !rest.isEmpty {
