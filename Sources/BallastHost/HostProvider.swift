@@ -7,6 +7,8 @@ import Foundation
 public struct HostProvider: Provider {
     public let name = "host"
     let controlDirectory: String
+    /// Coalesces concurrent writes to one site into one script.
+    let writes = HostWriteBatcher()
     /// The state directory, absolute: a relative local root is under it.
     let dataDirectory: String
 
@@ -172,13 +174,37 @@ public struct HostProvider: Provider {
         let id = resource.id
         // Written and read back in the same script: one round trip, and no second shell.
         let readBack = id.kind == "Process" ? HostScripts.observeProcess(index: 0, name: id.name) : HostScripts.observeIndexed(index: 0, id: id)
-        let script = try HostScripts.prelude(root: context.root) + HostScripts.put(resource, root: context.root, managed: managed) + readBack
-        let result = try await context.transport.run(script, timeout: context.timeout)
+        let prelude = HostScripts.prelude(root: context.root)
+        let body = try HostScripts.put(resource, root: context.root, managed: managed) + readBack
+        let result: HostResult
+        if id.kind == "Process" {
+            // A process start waits for the process to stay up: it goes alone, so that it
+            // holds up no file.
+            result = try await context.transport.run(prelude + body, timeout: context.timeout)
+        } else {
+            let transport = context.transport, timeout = context.timeout
+            result = try await writes.write(body, key: Self.batchKey(site), prelude: prelude) { script, count throws(ProviderError) in
+                try await transport.run(script, timeout: Self.timeout(timeout, writes: count))
+            }
+        }
         try Self.check(result, id)
         guard let observed = Self.parse(result.output, targets: [0: id])[id] else {
             throw ProviderError(.conflict, "\(id) was written but cannot be read back", id: id)
         }
         return observed
+    }
+
+    /// Writes share a script only when they go to the same site with the same configuration
+    /// (root, transport, timeout): the script's prelude and transport are the first write's.
+    static func batchKey(_ site: Site) -> String {
+        site.name + "\u{0}" + JSONText.string(.map(site.config))
+    }
+
+    /// A script of several writes gets a tenth of the site's timeout more per write after the
+    /// first, up to ten times the timeout: a host that does not answer is still found out, and
+    /// a large batch on a slow link is not cut short.
+    static func timeout(_ timeout: Duration, writes: Int) -> Duration {
+        timeout + timeout * (Double(min(writes, 91) - 1) / 10)
     }
 
     public func delete(_ id: ResourceID, site: Site) async throws(ProviderError) {
