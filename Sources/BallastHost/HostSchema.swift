@@ -39,7 +39,7 @@ enum HostSchema {
         FieldSchema("user", .string, summary: "SSH: the user (else the SSH default)."),
         FieldSchema("identityFile", .string, summary: "SSH: the private key."),
         FieldSchema("knownHostsFile", .string, summary: "SSH: the known_hosts file the host key is checked against (strictly)."),
-        FieldSchema("timeoutSeconds", .int, default: .int(30), range: 1...86_400, summary: "The timeout of every call."),
+        FieldSchema("timeoutSeconds", .int, default: .int(30), range: 1...86_400, summary: "The timeout of every call (a script of several writes gets more; see below)."),
     ]
 
     static let documentation = """
@@ -57,7 +57,11 @@ enum HostSchema {
     recorded when it wrote them (`ROOT/.ballast-host/File.NAME.sha256`): an unchanged file is
     reported by its digest, and the plan takes its content to be the declared one (or the one last
     applied) only when that content has this very digest; a file changed on the host is read, so
-    that the plan shows the diff. A file Ballast did not write is never
+    that the plan shows the diff. Writes of files and directories that go to one site at the same
+    time (as many as `--parallelism` runs at once) share one script, up to 256 in it: each runs in its
+    own subshell and succeeds or fails alone, and such a script's timeout is `timeoutSeconds`
+    plus a tenth of it for each write after the first (at most ten times). A process starts in
+    a script of its own. A file Ballast did not write is never
     overwritten (unless it already holds the desired content, which is adopted), and only empty
     directories are removed. Processes run detached (`setsid nohup`), with their pid, spec and
     log in `ROOT/.ballast-host/`.
