@@ -107,7 +107,7 @@ enum HostScripts {
                 let content = Data((spec["content"]?.stringValue ?? "").utf8).base64EncodedString()
                 script += """
                 mkdir -p -- "$(dirname -- "$p")"
-                t="$p.ballast-tmp.$$"
+                t="$p.ballast-tmp.$$.${W:-0}"
                 printf '%s' \(q(content)) | base64 -d > "$t"
                 # Never overwrite a file Ballast did not write (unless it already holds this content).
                 if \(managed ? "false" : "true") && [ -e "$p" ] && [ ! -f \(index(id)).target ] && ! cmp -s -- "$t" "$p"; then

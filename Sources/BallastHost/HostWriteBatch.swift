@@ -1,29 +1,42 @@
 import BallastProviders
 import Foundation
 
-/// Several writes to one site in one script, so that N writes cost one round trip (over SSH) and
-/// one shell, not N. Each write runs in its own subshell, as it would alone: its `exit` ends
-/// only itself, and its status, standard output and standard error come back as its own
-/// ``HostResult``. A failing write does not stop the ones after it.
+/// Several writes to one site in one script, so that N writes cost one round trip (over SSH)
+/// and one shell, not N. Each write runs in its own subshell, as it would alone, and they run at
+/// the same time, as the executor would have run them one script each: an `exit` ends only its
+/// own write, and its status, standard output and standard error come back as its own
+/// ``HostResult``. A failing write does not stop the others.
 ///
-/// After each write the script prints an end line, `#ballast-end|I|STATUS|STDERR-BASE64`, on a
-/// line of its own; what the write printed before it is that write's output. Writes print only
+/// When all are done the script prints, for each write in order, what it printed and then an end
+/// line, `#ballast-end|I|STATUS|STDERR-BASE64`, on a line of its own. Writes print only
 /// `INDEX|…` lines (``HostScripts``) whose values are base64, so no output can forge an end line.
 enum HostWriteBatch {
     static let endMarker = "#ballast-end|"
 
     /// The script for `bodies`, each a write followed by its read-back, as the single-write path
-    /// would send after the prelude.
+    /// would send after the prelude. `W` is set to the write's index in its subshell: writes
+    /// name their temporary files with it, since `$$` is the same in every subshell.
     static func script(prelude: String, bodies: [String]) -> String {
         var script = prelude + #"""
-        E=$(mktemp) || exit 1
-        trap 'rm -f -- "$E"' EXIT
+        B=$(mktemp -d) || exit 1
+        trap 'rm -rf -- "$B"' EXIT
 
         """#
         for (index, body) in bodies.enumerated() {
-            script += "(\n\(body)\n) 2> \"$E\"\n"
-            script += #"s=$?; printf '\n\#(endMarker)%s|%s|%s\n' \#(index) "$s" "$(base64 -w0 < "$E")""# + "\n"
+            script += "{ (\nW=\(index)\n\(body)\n) > \"$B/o\(index)\" 2> \"$B/e\(index)\"; echo $? > \"$B/s\(index)\"; } &\n"
         }
+        script += "wait\n"
+        script += #"""
+        i=0
+        while [ $i -lt \#(bodies.count) ]; do
+          cat "$B/o$i"
+          s=1; [ -f "$B/s$i" ] && read -r s < "$B/s$i"
+          e=; [ -s "$B/e$i" ] && e=$(base64 -w0 < "$B/e$i")
+          printf '\n\#(endMarker)%s|%s|%s\n' $i "$s" "$e"
+          i=$((i+1))
+        done
+
+        """#
         return script
     }
 
