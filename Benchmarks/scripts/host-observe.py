@@ -129,6 +129,7 @@ def main():
     parser.add_argument("--files", type=int, nargs="+", default=[300, 3000])
     parser.add_argument("--ansible-limit", type=int, default=3000, help="largest size Ansible is run at (it is slow)")
     parser.add_argument("--ssh", action="store_true", help="also over SSH to a throwaway sshd on 127.0.0.1")
+    parser.add_argument("--parallelism", type=int, default=10, help="ballast apply --parallelism (writes run at once, and so share a script)")
     args = parser.parse_args()
     ballast = os.path.abspath(args.ballast)
     ansible = shutil.which("ansible-playbook")
@@ -143,8 +144,9 @@ def main():
                     root = directory + "/root"
                     write_estate(directory, root, files, "transport: local" if transport == "local" else ssh.transport())
                     state = ["--state", directory + "/state"]
-                    create = timed([ballast, "apply", directory + "/manifests", "--auto-approve"] + state)
-                    noop = timed([ballast, "apply", directory + "/manifests", "--auto-approve"] + state)
+                    parallelism = ["--parallelism", str(args.parallelism)]
+                    create = timed([ballast, "apply", directory + "/manifests", "--auto-approve"] + parallelism + state)
+                    noop = timed([ballast, "apply", directory + "/manifests", "--auto-approve"] + parallelism + state)
                     with open(f"{root}/d0/file-0.conf", "a") as f:
                         f.write("tampered\n")
                     drift = timed([ballast, "plan", directory + "/manifests", "--detailed-exitcode"] + state, accept=(2,))
