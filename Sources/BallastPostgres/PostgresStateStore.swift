@@ -245,16 +245,15 @@ public final class PostgresStateStore: StateStore {
     // MARK: Inventory
 
     public func inventory() async throws -> [ResourceID: InventoryEntry] {
-        let records = try await guarded { [self] in
-            try await Self.inventoryRecords(try await client.query("SELECT \(unescaped: Self.inventoryColumns) FROM \(unescaped: schema.table("inventory"))", logger: logger))
+        // Rows are decoded a chunk at a time as they arrive (``InventoryAssembler``).
+        let path = path
+        return try await guarded { [self] in
+            var assembler = InventoryAssembler()
+            try await Self.forEachInventoryRecord(try await client.query("SELECT \(unescaped: Self.inventoryColumns) FROM \(unescaped: schema.table("inventory"))", logger: logger)) { record in
+                try Self.readable(path: path) { () throws in try assembler.add(record) }
+            }
+            return try Self.readable(path: path) { () throws in try assembler.finish() }
         }
-        var result: [ResourceID: InventoryEntry] = [:]
-        result.reserveCapacity(records.count)
-        for decoded in records.parallelMap({ record in Result { () throws(StoredRecord.Unreadable) in try record.entry() } }) {
-            let entry = try readable { try decoded.get() }
-            result[entry.id] = entry
-        }
-        return result
     }
 
     public func entry(_ id: ResourceID) async throws -> InventoryEntry? {
@@ -269,13 +268,18 @@ public final class PostgresStateStore: StateStore {
 
     private static func inventoryRecords(_ rows: PostgresRowSequence) async throws -> [StoredRecord.Inventory] {
         var records: [StoredRecord.Inventory] = []
+        try await forEachInventoryRecord(rows) { records.append($0) }
+        return records
+    }
+
+    /// Hands each row to `body` as it arrives.
+    private static func forEachInventoryRecord(_ rows: PostgresRowSequence, _ body: (StoredRecord.Inventory) throws -> Void) async throws {
         for try await (id, spec, specDigest, outputs, status, lastError, generation, dependencies, preventDestroy, deletion, prune, createdAt, updatedAt, standsInFor, labels)
             in rows.decode((String, String, String, String, String, String?, Int, String, Bool, String, Bool, Double, Double, String?, String).self) {
-            records.append(StoredRecord.Inventory(
+            try body(StoredRecord.Inventory(
                 id: id, spec: spec, specDigest: specDigest, outputs: outputs, status: status, lastError: lastError, generation: generation,
                 dependencies: dependencies, preventDestroy: preventDestroy, deletion: deletion, prune: prune, createdAt: createdAt, updatedAt: updatedAt, standsInFor: standsInFor, labels: labels))
         }
-        return records
     }
 
     public func upsert(_ entry: InventoryEntry) async throws {
@@ -764,6 +768,10 @@ public final class PostgresStateStore: StateStore {
     // MARK: Errors
 
     private func readable<T>(_ body: () throws -> T) throws -> T {
+        try Self.readable(path: path, body)
+    }
+
+    private static func readable<T>(path: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as StoredRecord.Unreadable {

@@ -206,20 +206,19 @@ public final class SQLiteStateStore: StateStore {
     // MARK: Inventory
 
     public func inventory() async throws -> [ResourceID: InventoryEntry] {
-        // Fetch the raw rows, then decode their JSON columns on every core.
-        let rows: [StoredRecord.Inventory] = try await guarded {
+        // Rows are decoded a chunk at a time, on every core, as the cursor reads them
+        // (``InventoryAssembler``): the raw rows are never all in memory at once.
+        try await guarded {
             try await pool.read { db in
+                var assembler = InventoryAssembler(expected: try Int.fetchOne(db, sql: "SELECT count(*) FROM inventory") ?? 0)
                 // A cursor reuses one row for every step: values are read out, never copied twice.
-                try Array(Row.fetchCursor(db, sql: "SELECT \(Self.inventoryColumns) FROM inventory").map(Self.inventoryRecord))
+                let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.inventoryColumns) FROM inventory")
+                while let row = try rows.next() {
+                    try readable { () throws in try assembler.add(Self.inventoryRecord(row)) }
+                }
+                return try readable { () throws in try assembler.finish() }
             }
         }
-        var result: [ResourceID: InventoryEntry] = [:]
-        result.reserveCapacity(rows.count)
-        for decoded in rows.parallelMap({ row in Result { try row.entry() } }) {
-            let entry = try readable { try decoded.get() }
-            result[entry.id] = entry
-        }
-        return result
     }
 
     public func entry(_ id: ResourceID) async throws -> InventoryEntry? {

@@ -228,8 +228,9 @@ public actor SimWorldStore {
             return
         }
         let (lines, consumed) = Self.completeLines(bytes)
-        for value in Self.parse(lines, in: bytes) {
-            guard let value, let (change, serial) = SimWorld.Change.decode(value) else { continue }
+        if world.records.isEmpty { world.records.reserveCapacity(lines.count) }
+        try Self.forEachParsed(lines, in: bytes) { value in
+            guard let value, let (change, serial) = SimWorld.Change.decode(value) else { return }
             world.apply(change, serial: serial)
             log(change, serial: serial)
         }
@@ -240,18 +241,19 @@ public actor SimWorldStore {
     private func loadSnapshot(_ bytes: [UInt8]) throws(ProviderError) {
         let (lines, _) = Self.completeLines(bytes)
         world.records.reserveCapacity(lines.count)
-        for value in Self.parse(lines, in: bytes) {
+        let path = snapshotPath
+        try Self.forEachParsed(lines, in: bytes) { value throws(ProviderError) in
             guard let value, case .map(let fields) = value else {
-                throw ProviderError(.failed, "the sim world snapshot \(snapshotPath) is corrupt")
+                throw ProviderError(.failed, "the sim world snapshot \(path) is corrupt")
             }
             if let serial = fields["serial"]?.intValue, fields["id"] == nil {
                 world.serial = serial
                 for entry in fields["outages"]?.fieldsValue ?? Fields() {
                     world.outages[entry.key] = entry.value.boolValue
                 }
-                continue
+                return
             }
-            guard let id = fields["id"]?.stringValue.flatMap(ResourceID.init(parsing:)), let revision = fields["revision"]?.intValue else { continue }
+            guard let id = fields["id"]?.stringValue.flatMap(ResourceID.init(parsing:)), let revision = fields["revision"]?.intValue else { return }
             world.records[id] = SimWorld.Record(id: id, spec: fields["spec"]?.fieldsValue ?? Fields(), outputs: fields["outputs"]?.fieldsValue ?? Fields(), revision: revision)
         }
     }
@@ -267,11 +269,23 @@ public actor SimWorldStore {
         return (lines, lineStart)
     }
 
-    /// Each line parsed as JSON (nil when it is not), on every core, in order.
-    static func parse(_ lines: [Range<Int>], in bytes: [UInt8]) -> [Value?] {
-        bytes.withUnsafeBufferPointer { buffer in
-            nonisolated(unsafe) let buffer = buffer
-            return lines.parallelMap { range in try? JSONValueParser.parse(UnsafeBufferPointer(rebasing: buffer[range])) }
+    /// Lines parsed together: enough for every core to take a share, few enough that the parsed
+    /// values of a chunk are small beside the world they go into.
+    static let parseChunk = 8_192
+
+    /// Hands `body` each line parsed as JSON (nil when it is not), in order. Lines are parsed a
+    /// chunk at a time on every core, and a chunk's values are dropped once `body` has taken
+    /// them: the whole file is never held parsed beside the world built from it.
+    static func forEachParsed(_ lines: [Range<Int>], in bytes: [UInt8], _ body: (Value?) throws(ProviderError) -> Void) throws(ProviderError) {
+        var start = lines.startIndex
+        while start < lines.endIndex {
+            let end = min(start + parseChunk, lines.endIndex)
+            let values = bytes.withUnsafeBufferPointer { buffer in
+                nonisolated(unsafe) let buffer = buffer
+                return Array(lines[start..<end]).parallelMap(minimumPerSlice: 1_024) { range in try? JSONValueParser.parse(UnsafeBufferPointer(rebasing: buffer[range])) }
+            }
+            for value in values { try body(value) }
+            start = end
         }
     }
 
@@ -295,7 +309,9 @@ public actor SimWorldStore {
             if count <= 0 { break }
             done += count
         }
-        return (Array(bytes[0..<done]), size)
+        // Short only when the file shrank while it was read: trimmed in place, not copied.
+        if done < bytes.count { bytes.removeSubrange(done...) }
+        return (bytes, size)
     }
 
     private func append(_ text: String) throws(ProviderError) {
