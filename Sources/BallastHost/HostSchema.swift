@@ -60,8 +60,9 @@ enum HostSchema {
     that the plan shows the diff. Writes of files and directories that go to one site at the same
     time (as many as `--parallelism` runs at once) share one script, up to 256 in it: each runs in its
     own subshell and succeeds or fails alone, and such a script's timeout is `timeoutSeconds`
-    plus a tenth of it for each write after the first (at most ten times). A process starts in
-    a script of its own. A file Ballast did not write is never
+    plus a tenth of it for each write after the first (at most ten times); a write that hangs
+    holds up the others in its script until then, and they all fail as timed out. A process
+    starts in a script of its own. A file Ballast did not write is never
     overwritten (unless it already holds the desired content, which is adopted), and only empty
     directories are removed. Processes run detached (`setsid nohup`), with their pid, spec and
     log in `ROOT/.ballast-host/`.

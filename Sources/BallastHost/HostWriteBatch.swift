@@ -17,8 +17,13 @@ enum HostWriteBatch {
     /// would send after the prelude. `W` is set to the write's index in its subshell: writes
     /// name their temporary files with it, since `$$` is the same in every subshell.
     static func script(prelude: String, bodies: [String]) -> String {
+        // What the writes print (their read-back holds the files' content) waits in Ballast's
+        // own directory on the host, beside the files themselves, not in a shared /tmp. A script
+        // killed before its trap ran leaves its directory; the next removes those a day old.
         var script = prelude + #"""
-        B=$(mktemp -d) || exit 1
+        mkdir -p "$SD" || exit 1
+        find "$SD" -maxdepth 1 -name 'write.*' -type d -mmin +1440 -exec rm -rf -- {} + 2>/dev/null
+        B=$(mktemp -d "$SD/write.XXXXXX") || exit 1
         trap 'rm -rf -- "$B"' EXIT
 
         """#

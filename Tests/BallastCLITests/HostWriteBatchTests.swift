@@ -61,6 +61,9 @@ struct HostWriteBatchTests {
         let taken = try #require(try? results["taken"]?.get())
         #expect(taken.status == 3 && taken.errors.contains("already exists and Ballast did not write it"), "\(taken)")
         #expect(try String(contentsOfFile: root + "/taken.txt", encoding: .utf8) == "not ours\n")
+        // The scripts' working directories (they held the read-back content) are gone.
+        let left = try FileManager.default.contentsOfDirectory(atPath: root + "/.ballast-host").filter { $0.hasPrefix("write.") }
+        #expect(left.isEmpty, "\(left)")
     }
 
     @Test func aScriptCutShortFailsEveryWriteInIt() {
