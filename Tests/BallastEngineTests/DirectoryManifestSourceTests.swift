@@ -97,8 +97,8 @@ struct ManifestDirectoryWatchTests {
         let manifests = directory.file("home/manifests")
         let watched = try #require(ManifestDirectoryWatch.directories(paths: [manifests], extraFiles: [directory.file("home/secret")]))
         #expect(watched[manifests] == .some(nil) && watched[manifests + "/team"] == .some(nil))
-        // The parent holds a secret file too: every name there counts.
-        #expect(watched[directory.file("home")] == .some(nil))
+        // The parent holds a secret file too: its name counts there as well, and only the two.
+        #expect(watched[directory.file("home")] == .some(["manifests", "secret"]))
         let parentOnly = try #require(ManifestDirectoryWatch.directories(paths: [manifests], extraFiles: []))
         #expect(parentOnly[directory.file("home")] == .some(["manifests"]))
 
@@ -115,5 +115,29 @@ struct ManifestDirectoryWatchTests {
         try FileManager.default.moveItem(atPath: manifests, toPath: directory.file("home/manifests.old"))
         try await Task.sleep(for: .milliseconds(200))
         #expect(await watch.changed.wait(for: .zero, clock: SystemControllerClock()), "the directory moved away did")
+    }
+
+    @Test func aManifestFileCountsOnlyByItsName() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-inotify")
+        defer { directory.remove() }
+        directory.write("work/estate.yaml", "x: 1\n")
+        directory.write("work/watch.log", "")
+        let file = directory.file("work/estate.yaml")
+        #expect(ManifestDirectoryWatch.directories(paths: [file], extraFiles: [])?[directory.file("work")] == .some(["estate.yaml"]))
+
+        let watch = ManifestDirectoryWatch()
+        guard case .watching = watch.arm(paths: [file], extraFiles: []) else { Issue.record("inotify is not available here"); return }
+        try await Task.sleep(for: .milliseconds(100))
+        _ = await watch.changed.wait(for: .zero, clock: SystemControllerClock())
+        // The daemon's log beside the manifest, and a state directory there, wake nothing.
+        directory.write("work/watch.log", "healed\n")
+        directory.write("work/state/state.db", "x")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await watch.changed.wait(for: .zero, clock: SystemControllerClock()) == false, "a file beside the manifest woke nothing")
+        // Replaced by a rename, as editors do: that counts.
+        directory.write("work/.estate.yaml.tmp", "x: 2\n")
+        _ = rename(directory.file("work/.estate.yaml.tmp"), file)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await watch.changed.wait(for: .zero, clock: SystemControllerClock()), "the manifest did")
     }
 }

@@ -78,6 +78,9 @@ public struct Reconciler: Sendable {
         /// The files and directories the manifests were loaded from: each revision of a git
         /// source has its own, and a document's place is compared relative to them.
         public let loadedFrom: [String]
+        /// The files secrets and `source` fields read (``DesiredChanges/watchedFiles(of:secrets:)``),
+        /// found once per load: the manifest watch asks for them on every wake.
+        public let watchedFiles: [String]
 
         public init(_ state: DesiredState, secrets: [ReferenceExpression: String], revision: SourceRevision? = nil, loadedFrom: [String] = []) {
             self.revision = revision
@@ -86,6 +89,7 @@ public struct Reconciler: Sendable {
             self.byID = state.resourcesByID
             self.secrets = secrets
             self.dependents = state.graph.dependents
+            self.watchedFiles = DesiredChanges.watchedFiles(of: state, secrets: secrets)
         }
     }
 

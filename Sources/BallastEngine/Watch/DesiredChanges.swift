@@ -45,9 +45,10 @@ public enum DesiredChanges {
     }
 
     /// The files `${file:…}` secrets and `source` fields read: watched with the manifests.
-    public static func watchedFiles(of desired: Reconciler.Desired) -> [String] {
-        let secrets = desired.secrets.keys.compactMap { if case .file(let path) = $0 { path } else { nil } }
-        return Array(Set(secrets + desired.state.resources.flatMap(\.readFiles))).sorted()
+    /// Visits every resource: ``Reconciler/Desired`` keeps the answer, made once per load.
+    public static func watchedFiles(of state: DesiredState, secrets: [ReferenceExpression: String]) -> [String] {
+        let secretFiles = secrets.keys.compactMap { if case .file(let path) = $0 { path } else { nil } }
+        return Array(Set(secretFiles + state.resources.flatMap(\.readFiles))).sorted()
     }
 
     static func sameDeclaration(_ a: DesiredResource, _ b: DesiredResource, roots: (a: [String], b: [String]) = ([], [])) -> Bool {

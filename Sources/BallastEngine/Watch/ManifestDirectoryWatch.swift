@@ -41,7 +41,8 @@ final class ManifestDirectoryWatch: Sendable {
 
     /// Watches the directories `paths` and `extraFiles` are in (each manifest directory with its
     /// subdirectories and its parent, and the directory of each file), and stops watching the
-    /// others.
+    /// others. In a parent or a file's directory, only events naming the manifest directory or
+    /// the file count.
     func arm(paths: [String], extraFiles: [String]) -> Armed {
         guard let directories = Self.directories(paths: paths, extraFiles: extraFiles) else { return .unavailable }
         guard let watch = started() else {
@@ -123,9 +124,10 @@ final class ManifestDirectoryWatch: Sendable {
                 if isDirectory(parent(of: path)) { add(parent(of: path), counting: (path as NSString).lastPathComponent) }
             } else {
                 // A file (or one not there yet) is watched through its directory: editors and
-                // deploy tools replace files by renaming.
+                // deploy tools replace files by renaming. Only events naming it count there: the
+                // daemon's own log written beside a manifest file woke the loop on every heal.
                 guard isDirectory(parent(of: path)) else { return nil }
-                add(parent(of: path), counting: nil)
+                add(parent(of: path), counting: (path as NSString).lastPathComponent)
             }
         }
         return directories

@@ -730,7 +730,7 @@ public actor WatchController {
 
     /// The files secrets and `source` fields of the manifests in force read: watched too.
     private func watchedFiles() -> [String] {
-        desired.map(DesiredChanges.watchedFiles) ?? []
+        desired?.watchedFiles ?? []
     }
 
     func fingerprintNow() -> ManifestFingerprint {
@@ -821,7 +821,7 @@ public actor WatchController {
         desiredLabelKeys = labelKeys.sorted()
         siteCosts = new.state.priceBooks.isEmpty ? [:] : Dictionary(grouping: CostReport(desired: new.state, catalog: planner.registry.catalog, by: .site).rows, by: \.group)
         let now = Date()
-        if fingerprint == nil { fingerprint = source.fingerprint(extraFiles: DesiredChanges.watchedFiles(of: new)) }
+        if fingerprint == nil { fingerprint = source.fingerprint(extraFiles: new.watchedFiles) }
         let rendered = DiagnosticRenderer(files: loaded.files).render(warnings)
         manifestReport = ManifestReport(
             valid: true, at: now, inputDigest: loaded.inputDigest,
