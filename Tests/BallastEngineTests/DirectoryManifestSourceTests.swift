@@ -140,4 +140,28 @@ struct ManifestDirectoryWatchTests {
         try await Task.sleep(for: .milliseconds(200))
         #expect(await watch.changed.wait(for: .zero, clock: SystemControllerClock()), "the manifest did")
     }
+
+    /// A Kubernetes ConfigMap volume: `estate.yaml -> ..data/estate.yaml`, `..data -> ..2026_1`;
+    /// an update writes a new timestamped directory and renames a new `..data` link over the old.
+    @Test func aConfigMapVolumeUpdateCounts() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-inotify")
+        defer { directory.remove() }
+        directory.write("volume/..2026_1/estate.yaml", "x: 1\n")
+        let volume = directory.file("volume")
+        try FileManager.default.createSymbolicLink(atPath: volume + "/..data", withDestinationPath: "..2026_1")
+        try FileManager.default.createSymbolicLink(atPath: volume + "/estate.yaml", withDestinationPath: "..data/estate.yaml")
+        let file = volume + "/estate.yaml"
+        #expect(ManifestDirectoryWatch.directories(paths: [file], extraFiles: [])?[volume] == .some(["estate.yaml", "..data"]))
+
+        let watch = ManifestDirectoryWatch()
+        guard case .watching = watch.arm(paths: [file], extraFiles: []) else { Issue.record("inotify is not available here"); return }
+        try await Task.sleep(for: .milliseconds(100))
+        _ = await watch.changed.wait(for: .zero, clock: SystemControllerClock())
+        directory.write("volume/..2026_2/estate.yaml", "x: 2\n")
+        try FileManager.default.createSymbolicLink(atPath: volume + "/..data_tmp", withDestinationPath: "..2026_2")
+        _ = rename(volume + "/..data_tmp", volume + "/..data")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await watch.changed.wait(for: .zero, clock: SystemControllerClock()), "swapping ..data counts")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "x: 2\n")
+    }
 }

@@ -128,6 +128,14 @@ final class ManifestDirectoryWatch: Sendable {
                 // daemon's own log written beside a manifest file woke the loop on every heal.
                 guard isDirectory(parent(of: path)) else { return nil }
                 add(parent(of: path), counting: (path as NSString).lastPathComponent)
+                // A file that is a relative symbolic link into its own directory is changed by
+                // swapping what the link goes through (a Kubernetes ConfigMap or Secret volume:
+                // `estate.yaml -> ..data/estate.yaml`, and `..data` is replaced): that name
+                // counts too.
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path), !target.hasPrefix("/"),
+                   let first = target.split(separator: "/").first, first != "..", first != "." {
+                    add(parent(of: path), counting: String(first))
+                }
             }
         }
         return directories
