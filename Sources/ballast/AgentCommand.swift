@@ -97,6 +97,7 @@ struct AgentCommand: AsyncParsableCommand {
     private func serve(agent: EdgeAgent, source: HubManifestSource, service: ApplyService, store: any StateStore, context: Runtime, lease: HeldLease) async throws {
         var configuration = WatchConfiguration()
         loop.configure(&configuration)
+        configuration.releaseMemory = MallocArenas.releaseFreePages
         let registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)
         let controller = WatchController(paths: [], applier: service, configuration: configuration, metrics: WatchMetrics(factory: factory), source: source, logger: context.logger)

@@ -24,4 +24,15 @@ enum MallocArenas {
         _ = mallopt(Self.arenaMax, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         #endif
     }
+
+    /// Gives the pages malloc holds free back to the system (`malloc_trim(0)`), after a
+    /// transient high point such as start-up: what planning the whole estate freed otherwise
+    /// stays resident for the daemon's lifetime.
+    static func releaseFreePages() {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        #endif
+    }
 }

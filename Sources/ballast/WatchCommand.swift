@@ -180,6 +180,7 @@ struct WatchCommand: AsyncParsableCommand {
         var configuration = WatchConfiguration()
         loop.configure(&configuration)
         configuration.rateLimit = rateLimit
+        configuration.releaseMemory = MallocArenas.releaseFreePages
         configuration.rateBurst = max(1, Int(rateLimit * 5))
         configuration.approvedDeletions = approveDeletions
         configuration.agents.heartbeat = Terminal.duration(agentHeartbeat)!

@@ -6,6 +6,7 @@ import BallastState
 import BallastTesting
 import Foundation
 import MetricsTestKit
+import Synchronization
 import Testing
 
 private let root = Repository.root(from: #filePath)
@@ -49,6 +50,24 @@ private func eventually(_ condition: () async throws -> Bool) async rethrows -> 
 
 @Suite("Watch controller")
 struct WatchControllerTests {
+    @Test func memoryIsGivenBackAfterStartUpAndEachReload() async throws {
+        let releases = Mutex(0)
+        let watched = try Watched { configuration in
+            configuration.manifestSettle = .milliseconds(10)
+            configuration.resync = .seconds(3600)
+            configuration.releaseMemory = { releases.withLock { $0 += 1 } }
+        }
+        defer { watched.harness.directory.remove() }
+        _ = try await watched.controller.start()
+        #expect(await eventually { releases.withLock { $0 } == 1 }, "after start-up")
+        let running = Task { await watched.controller.run() }
+        try FileManager.default.removeItem(atPath: watched.manifests + "/us-east.yaml")
+        #expect(await eventually { await watched.controller.manifests()?.resources == 20 })
+        #expect(await eventually { releases.withLock { $0 } == 2 }, "after the reload")
+        await watched.controller.stop()
+        running.cancel()
+    }
+
     @Test func aRemovalWaitsForThePruneDelayOnTheControllersClock() async throws {
         let clock = ManualClock()
         let watched = try Watched(clock: clock) { configuration in

@@ -34,6 +34,10 @@ public struct WatchConfiguration: Sendable {
     public var approvedDeletions: String?
     /// Pull sites' agents: their heartbeat, and when a site is stale.
     public var agents = AgentHub.Configuration()
+    /// Called, off the controller's actor, after start-up and after each manifest reload: both
+    /// load and plan the whole estate, a high point whose freed memory the process may give
+    /// back (the CLI passes `malloc_trim`). It must not touch the controller.
+    public var releaseMemory: @Sendable () -> Void = {}
 
     public init() {}
 }

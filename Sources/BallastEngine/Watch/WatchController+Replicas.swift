@@ -44,6 +44,7 @@ extension WatchController {
         // The first round now: the daemon reports ready holding its share.
         await replicaRound()
         started = true
+        releaseMemoryLater()
         return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics, plan: plan, deferredPrunes: prunes, revision: beforeLoading.revision)
     }
 

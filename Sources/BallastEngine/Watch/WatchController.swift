@@ -208,6 +208,7 @@ public actor WatchController {
         if source.fingerprint(extraFiles: []) != beforeLoading { fingerprint = nil }
         await seedDeletionWindow()
         await recordStartup(plan: immediate, report: report)
+        releaseMemoryLater()
         for id in desired.overBudget.keys.sorted() { await enqueue(id) }
         if !undeclaredManaged().isEmpty {
             gate.manifestsChanged(at: clock.now)
@@ -798,8 +799,16 @@ public actor WatchController {
             await announce { $0.source(revision: current.revision, held: false, resources: new.byID.count, at: Date()) }
             logger.info("manifests reloaded", metadata: metadata)
         }
+        releaseMemoryLater()
         await failoverDecided(state.failover)
         for id in affected.sorted() { await enqueue(id) }
+    }
+
+    /// After start-up or a reload (each loaded and planned the whole estate): lets the process
+    /// give back what that freed, off the actor (``WatchConfiguration/releaseMemory``).
+    func releaseMemoryLater() {
+        let releaseMemory = configuration.releaseMemory
+        Task.detached(priority: .background) { releaseMemory() }
     }
 
     /// Puts a validated desired state in force: sites, their breakers and change streams.
