@@ -805,10 +805,16 @@ public actor WatchController {
     }
 
     /// After start-up or a reload (each loaded and planned the whole estate): lets the process
-    /// give back what that freed, off the actor (``WatchConfiguration/releaseMemory``).
+    /// give back what that freed, off the actor (``WatchConfiguration/releaseMemory``), a
+    /// moment later: the load's and the plan's values are freed only once the caller returns
+    /// (at 1M resources that takes a while), and what is still held cannot be given back.
     func releaseMemoryLater() {
         let releaseMemory = configuration.releaseMemory
-        Task.detached(priority: .background) { releaseMemory() }
+        let clock = self.clock
+        Task.detached(priority: .background) {
+            try? await clock.sleep(for: .seconds(2))
+            releaseMemory()
+        }
     }
 
     /// Puts a validated desired state in force: sites, their breakers and change streams.
