@@ -29,6 +29,49 @@ public struct JSONValueParser {
         return try result.get()
     }
 
+    /// Whether `bytes` hold exactly one well-formed JSON object, checked without building it.
+    public static func isObject(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var parser = JSONValueParser(bytes: bytes)
+        parser.skipWhitespace()
+        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{"), (try? parser.skipValue()) != nil else { return false }
+        parser.skipWhitespace()
+        return parser.index == bytes.count
+    }
+
+    /// The members of the JSON object in `bytes`, each as its key and the byte range of its
+    /// value, without building the values: a caller parses only the members it needs, in place,
+    /// or copies their text as it is. The whole object is checked for well-formed structure.
+    public static func memberRanges(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> [(key: String, range: Range<Int>)] {
+        var parser = JSONValueParser(bytes: bytes)
+        parser.skipWhitespace()
+        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else { throw parser.failure("expected an object") }
+        parser.index += 1
+        var members: [(key: String, range: Range<Int>)] = []
+        parser.skipWhitespace()
+        if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "}") {
+            parser.index += 1
+        } else {
+            while true {
+                parser.skipWhitespace()
+                let key = try parser.string()
+                parser.skipWhitespace()
+                try parser.expect(":")
+                parser.skipWhitespace()
+                let start = parser.index
+                try parser.skipValue()
+                members.append((key, start..<parser.index))
+                parser.skipWhitespace()
+                guard parser.index < bytes.count else { throw parser.failure("unterminated object") }
+                if bytes[parser.index] == UInt8(ascii: ",") { parser.index += 1; continue }
+                if bytes[parser.index] == UInt8(ascii: "}") { parser.index += 1; break }
+                throw parser.failure("expected ',' or '}'")
+            }
+        }
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw parser.failure("unexpected text after the JSON value") }
+        return members
+    }
+
     private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
@@ -120,6 +163,68 @@ public struct JSONValueParser {
         default:
             return try number()
         }
+    }
+
+    /// Moves past one value, checking its structure, without building it.
+    private mutating func skipValue() throws(Failure) {
+        guard index < bytes.count else { throw failure("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let isObject = close == UInt8(ascii: "}")
+            depth += 1
+            guard depth < 200 else { throw failure("nested too deeply") }
+            defer { depth -= 1 }
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == close {
+                index += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                if isObject {
+                    try skipString()
+                    skipWhitespace()
+                    try expect(":")
+                    skipWhitespace()
+                }
+                try skipValue()
+                skipWhitespace()
+                guard index < bytes.count else { throw failure(isObject ? "unterminated object" : "unterminated array") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == close { index += 1; return }
+                throw failure(isObject ? "expected ',' or '}'" : "expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""):
+            try skipString()
+        case UInt8(ascii: "t"):
+            try expect("true")
+        case UInt8(ascii: "f"):
+            try expect("false")
+        case UInt8(ascii: "n"):
+            try expect("null")
+        default:
+            _ = try number()
+        }
+    }
+
+    /// Moves past one string (escapes included) without decoding it.
+    private mutating func skipString() throws(Failure) {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a string") }
+        index += 1
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                return
+            case UInt8(ascii: "\\"):
+                index += 2
+            default:
+                index += 1
+            }
+        }
+        throw failure("unterminated string")
     }
 
     private mutating func number() throws(Failure) -> Value {
