@@ -3,15 +3,61 @@ import BallastProviders
 
 /// The simulated infrastructure: every resource that exists on every sim site.
 public struct SimWorld: Sendable, Hashable {
+    /// One resource as the simulated service holds it.
+    ///
+    /// A record read from the world's files, or written through ``SimWorldStore/mutate(_:)``,
+    /// keeps its spec and outputs as the JSON text the files hold, parsed only when read: a
+    /// parsed spec takes about three times the bytes of its text, and a world of a million
+    /// records is read whole by every process that observes it.
     public struct Record: Sendable, Hashable {
         public var id: ResourceID
-        public var spec: Fields
-        public var outputs: Fields
         /// The world serial of the record's last change.
         public var revision: Int
+        private var storedSpec: EncodedFields
+        private var storedOutputs: EncodedFields
+
+        public init(id: ResourceID, spec: Fields, outputs: Fields, revision: Int) {
+            self.init(id: id, spec: EncodedFields(spec), outputs: EncodedFields(outputs), revision: revision)
+        }
+
+        init(id: ResourceID, spec: EncodedFields, outputs: EncodedFields, revision: Int) {
+            self.id = id
+            self.revision = revision
+            storedSpec = spec
+            storedOutputs = outputs
+        }
+
+        public var spec: Fields {
+            get { storedSpec.fields }
+            set { storedSpec = EncodedFields(newValue) }
+        }
+
+        public var outputs: Fields {
+            get { storedOutputs.fields }
+            set { storedOutputs = EncodedFields(newValue) }
+        }
 
         public var observed: Observed {
             Observed(id: id, spec: spec, outputs: outputs, revision: String(revision))
+        }
+
+        /// The outputs' and the spec's JSON text.
+        var json: (outputs: String, spec: String) { (storedOutputs.json, storedSpec.json) }
+
+        /// The same record with its spec and outputs kept as JSON text (see ``Record``).
+        func encoded() -> Record {
+            Record(id: id, spec: storedSpec.encoded(), outputs: storedOutputs.encoded(), revision: revision)
+        }
+
+        /// A record read from a journal or snapshot line, its spec and outputs kept as their
+        /// text; nil when either is not an object. A missing one is empty.
+        init?(id: ResourceID, revision: Int, outputsJSON: UnsafeBufferPointer<UInt8>?, specJSON: UnsafeBufferPointer<UInt8>?) {
+            func kept(_ json: UnsafeBufferPointer<UInt8>?) -> EncodedFields? {
+                guard let json else { return EncodedFields(Fields()) }
+                return EncodedFields(json: json)
+            }
+            guard let spec = kept(specJSON), let outputs = kept(outputsJSON) else { return nil }
+            self.init(id: id, spec: spec, outputs: outputs, revision: revision)
         }
     }
 
@@ -45,38 +91,43 @@ public struct SimWorld: Sendable, Hashable {
 }
 
 extension SimWorld.Change {
-    func encoded(serial: Int) -> String {
-        var fields: [String: Value] = ["serial": .int(serial)]
+    /// The journal line (without its newline), and the change as the world keeps it: a put's
+    /// record as the JSON text written, so it is encoded once.
+    func encoded(serial: Int) -> (line: String, kept: SimWorld.Change) {
         switch self {
         case .put(let record):
-            fields["op"] = .string("put")
-            fields["id"] = .string(record.id.description)
-            fields["spec"] = .map(record.spec)
-            fields["outputs"] = .map(record.outputs)
+            let (outputs, spec) = record.json
+            // The keys in order, as JSONText writes a map.
+            let line = "{\"id\":" + JSONText.quote(record.id.description) + ",\"op\":\"put\",\"outputs\":" + outputs
+                + ",\"serial\":\(serial),\"spec\":" + spec + "}"
+            return (line, .put(record.encoded()))
         case .remove(let id):
-            fields["op"] = .string("remove")
-            fields["id"] = .string(id.description)
+            return (JSONText.string(.map(Fields(["op": .string("remove"), "id": .string(id.description), "serial": .int(serial)]))), self)
         case .outage(let site, let on):
-            fields["op"] = .string("outage")
-            fields["site"] = .string(site)
-            fields["on"] = on.map(Value.bool) ?? .null
+            return (JSONText.string(.map(Fields(["op": .string("outage"), "site": .string(site), "on": on.map(Value.bool) ?? .null, "serial": .int(serial)]))), self)
         }
-        return JSONText.string(.map(Fields(fields)))
     }
 
-    static func decode(_ value: Value) -> (change: SimWorld.Change, serial: Int)? {
-        guard case .map(let fields) = value, let op = fields["op"]?.stringValue, let serial = fields["serial"]?.intValue else { return nil }
+    /// Reads a journal line; nil when it is not one.
+    static func decode(line: UnsafeBufferPointer<UInt8>) -> (change: SimWorld.Change, serial: Int)? {
+        guard let members = try? JSONValueParser.memberRanges(line) else { return nil }
+        func member(_ key: String) -> UnsafeBufferPointer<UInt8>? {
+            members.first { $0.key == key }.map { UnsafeBufferPointer(rebasing: line[$0.range]) }
+        }
+        func value(_ key: String) -> Value? { member(key).flatMap { try? JSONValueParser.parse($0) } }
+        guard let op = value("op")?.stringValue, let serial = value("serial")?.intValue else { return nil }
         switch op {
         case "put":
-            guard let id = fields["id"]?.stringValue.flatMap(ResourceID.init(parsing:)) else { return nil }
-            let record = SimWorld.Record(id: id, spec: fields["spec"]?.fieldsValue ?? Fields(), outputs: fields["outputs"]?.fieldsValue ?? Fields(), revision: serial)
+            guard let id = value("id")?.stringValue.flatMap(ResourceID.init(parsing:)),
+                  let record = SimWorld.Record(id: id, revision: serial, outputsJSON: member("outputs"), specJSON: member("spec"))
+            else { return nil }
             return (.put(record), serial)
         case "remove":
-            guard let id = fields["id"]?.stringValue.flatMap(ResourceID.init(parsing:)) else { return nil }
+            guard let id = value("id")?.stringValue.flatMap(ResourceID.init(parsing:)) else { return nil }
             return (.remove(id), serial)
         case "outage":
-            guard let site = fields["site"]?.stringValue else { return nil }
-            return (.outage(site: site, on: fields["on"]?.boolValue), serial)
+            guard let site = value("site")?.stringValue else { return nil }
+            return (.outage(site: site, on: value("on")?.boolValue), serial)
         default:
             return nil
         }

@@ -139,8 +139,9 @@ public actor SimWorldStore {
                 var serial = world.serial
                 for change in changes {
                     serial += 1
-                    text += change.encoded(serial: serial) + "\n"
-                    world.apply(change, serial: serial)
+                    let (line, kept) = change.encoded(serial: serial)
+                    text += line + "\n"
+                    world.apply(kept, serial: serial)
                     log(change, serial: serial)
                 }
                 try append(text)
@@ -229,8 +230,8 @@ public actor SimWorldStore {
         }
         let (lines, consumed) = Self.completeLines(bytes)
         if world.records.isEmpty { world.records.reserveCapacity(lines.count) }
-        try Self.forEachParsed(lines, in: bytes) { value in
-            guard let value, let (change, serial) = SimWorld.Change.decode(value) else { return }
+        try Self.forEachDecoded(lines, in: bytes, SimWorld.Change.decode(line:)) { decoded in
+            guard let (change, serial) = decoded else { return }
             world.apply(change, serial: serial)
             log(change, serial: serial)
         }
@@ -242,20 +243,47 @@ public actor SimWorldStore {
         let (lines, _) = Self.completeLines(bytes)
         world.records.reserveCapacity(lines.count)
         let path = snapshotPath
-        try Self.forEachParsed(lines, in: bytes) { value throws(ProviderError) in
-            guard let value, case .map(let fields) = value else {
+        try Self.forEachDecoded(lines, in: bytes, Self.decodeSnapshotLine) { line throws(ProviderError) in
+            switch line {
+            case nil:
                 throw ProviderError(.failed, "the sim world snapshot \(path) is corrupt")
-            }
-            if let serial = fields["serial"]?.intValue, fields["id"] == nil {
+            case .header(let serial, let outages)?:
                 world.serial = serial
-                for entry in fields["outages"]?.fieldsValue ?? Fields() {
-                    world.outages[entry.key] = entry.value.boolValue
-                }
-                return
+                for (site, on) in outages { world.outages[site] = on }
+            case .record(let record)?:
+                world.records[record.id] = record
+            case .unknown?:
+                break
             }
-            guard let id = fields["id"]?.stringValue.flatMap(ResourceID.init(parsing:)), let revision = fields["revision"]?.intValue else { return }
-            world.records[id] = SimWorld.Record(id: id, spec: fields["spec"]?.fieldsValue ?? Fields(), outputs: fields["outputs"]?.fieldsValue ?? Fields(), revision: revision)
         }
+    }
+
+    /// One line of a snapshot: the header (the serial and the outage switches), or a record.
+    enum SnapshotLine: Sendable {
+        case header(serial: Int, outages: [String: Bool])
+        case record(SimWorld.Record)
+        /// Well-formed, but not a line this version reads.
+        case unknown
+    }
+
+    /// Reads a snapshot line; nil when it is not a JSON object. A record's spec and outputs are
+    /// kept as their text, not parsed.
+    static func decodeSnapshotLine(_ line: UnsafeBufferPointer<UInt8>) -> SnapshotLine? {
+        guard let members = try? JSONValueParser.memberRanges(line) else { return nil }
+        func member(_ key: String) -> UnsafeBufferPointer<UInt8>? {
+            members.first { $0.key == key }.map { UnsafeBufferPointer(rebasing: line[$0.range]) }
+        }
+        func value(_ key: String) -> Value? { member(key).flatMap { try? JSONValueParser.parse($0) } }
+        guard member("id") != nil else {
+            guard let serial = value("serial")?.intValue else { return .unknown }
+            var outages: [String: Bool] = [:]
+            for entry in value("outages")?.fieldsValue ?? Fields() { outages[entry.key] = entry.value.boolValue }
+            return .header(serial: serial, outages: outages)
+        }
+        guard let id = value("id")?.stringValue.flatMap(ResourceID.init(parsing:)), let revision = value("revision")?.intValue,
+              let record = SimWorld.Record(id: id, revision: revision, outputsJSON: member("outputs"), specJSON: member("spec"))
+        else { return .unknown }
+        return .record(record)
     }
 
     /// The byte ranges of the complete (newline-terminated) lines, and how many bytes they span.
@@ -269,22 +297,24 @@ public actor SimWorldStore {
         return (lines, lineStart)
     }
 
-    /// Lines parsed together: enough for every core to take a share, few enough that the parsed
-    /// values of a chunk are small beside the world they go into.
+    /// Lines decoded together: enough for every core to take a share, few enough that the
+    /// decoded lines of a chunk are small beside the world they go into.
     static let parseChunk = 8_192
 
-    /// Hands `body` each line parsed as JSON (nil when it is not), in order. Lines are parsed a
-    /// chunk at a time on every core, and a chunk's values are dropped once `body` has taken
-    /// them: the whole file is never held parsed beside the world built from it.
-    static func forEachParsed(_ lines: [Range<Int>], in bytes: [UInt8], _ body: (Value?) throws(ProviderError) -> Void) throws(ProviderError) {
+    /// Hands `body` each line decoded by `decode`, in order. Lines are decoded a chunk at a
+    /// time on every core, and a chunk is dropped once `body` has taken it: the whole file is
+    /// never held decoded beside the world built from it.
+    static func forEachDecoded<Line: Sendable>(
+        _ lines: [Range<Int>], in bytes: [UInt8], _ decode: @Sendable (UnsafeBufferPointer<UInt8>) -> Line?, _ body: (Line?) throws(ProviderError) -> Void
+    ) throws(ProviderError) {
         var start = lines.startIndex
         while start < lines.endIndex {
             let end = min(start + parseChunk, lines.endIndex)
-            let values = bytes.withUnsafeBufferPointer { buffer in
+            let decoded = bytes.withUnsafeBufferPointer { buffer in
                 nonisolated(unsafe) let buffer = buffer
-                return Array(lines[start..<end]).parallelMap(minimumPerSlice: 1_024) { range in try? JSONValueParser.parse(UnsafeBufferPointer(rebasing: buffer[range])) }
+                return Array(lines[start..<end]).parallelMap(minimumPerSlice: 1_024) { range in decode(UnsafeBufferPointer(rebasing: buffer[range])) }
             }
-            for value in values { try body(value) }
+            for line in decoded { try body(line) }
             start = end
         }
     }
@@ -332,9 +362,9 @@ public actor SimWorldStore {
             "outages": .map(Fields(world.outages.map { ($0.key, Value.bool($0.value)) })),
         ]))) + "\n"
         for record in world.records.values.sorted(by: { $0.id < $1.id }) {
-            text += JSONText.string(.map(Fields([
-                "id": .string(record.id.description), "spec": .map(record.spec), "outputs": .map(record.outputs), "revision": .int(record.revision),
-            ]))) + "\n"
+            // The keys in order, as JSONText writes a map; the record's own JSON text as it is.
+            let (outputs, spec) = record.json
+            text += "{\"id\":" + JSONText.quote(record.id.description) + ",\"outputs\":" + outputs + ",\"revision\":\(record.revision),\"spec\":" + spec + "}\n"
         }
         let temporary = snapshotPath + ".tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
