@@ -48,7 +48,7 @@ public enum StoredRecord {
 
         public init(_ entry: InventoryEntry) {
             self.init(
-                id: entry.id.description, spec: JSONText.string(.map(entry.spec)), specDigest: entry.specDigest, outputs: JSONText.string(.map(entry.outputs)),
+                id: entry.id.description, spec: entry.storedSpec.json, specDigest: entry.specDigest, outputs: entry.storedOutputs.json,
                 status: entry.status.rawValue, lastError: entry.lastError, generation: entry.generation,
                 dependencies: JSONText.string(.list(entry.dependencies.map { .string($0.description) })),
                 preventDestroy: entry.preventDestroy, deletion: entry.deletion.rawValue, prune: entry.prune,
@@ -71,8 +71,8 @@ public enum StoredRecord {
                 }
             }
             return InventoryEntry(
-                id: try StoredRecord.id(id), spec: try StoredRecord.fields(spec, what: "\(id): spec"), specDigest: specDigest,
-                outputs: try StoredRecord.fields(outputs, what: "\(id): outputs"), status: status, lastError: lastError, generation: generation,
+                id: try StoredRecord.id(id), storedSpec: try StoredRecord.encodedFields(spec, what: "\(id): spec"), specDigest: specDigest,
+                storedOutputs: try StoredRecord.encodedFields(outputs, what: "\(id): outputs"), status: status, lastError: lastError, generation: generation,
                 dependencies: ids, preventDestroy: preventDestroy, deletion: deletion, prune: prune,
                 createdAt: Date(timeIntervalSince1970: createdAt), updatedAt: Date(timeIntervalSince1970: updatedAt), standsInFor: standsInFor,
                 labels: StringMap(labelPairs))
@@ -98,6 +98,16 @@ public enum StoredRecord {
     /// A JSON object stored as text.
     public static func fields(_ text: String, what: String = "a stored value") throws(Unreadable) -> Fields {
         guard case .map(let fields) = try json(text, what: what) else { throw Unreadable("\(what): expected a JSON object") }
+        return fields
+    }
+
+    /// A JSON object kept as its text (checked, not parsed: see ``EncodedFields``).
+    static func encodedFields(_ text: String, what: String) throws(Unreadable) -> EncodedFields {
+        guard let fields = EncodedFields(json: text) else {
+            // Parsed only to say what is wrong with it.
+            _ = try self.fields(text, what: what)
+            throw Unreadable("\(what): expected a JSON object")
+        }
         return fields
     }
 

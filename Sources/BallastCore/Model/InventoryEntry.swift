@@ -10,10 +10,11 @@ public struct InventoryEntry: Sendable, Hashable {
     }
 
     public var id: ResourceID
-    /// The spec last applied (templates unresolved), and its digest.
-    public var spec: Fields
+    /// The spec last applied (templates unresolved), kept as read from the store (as JSON text,
+    /// parsed when read: a plan reads it only for what it deletes or must complete).
+    public var storedSpec: EncodedFields
     public var specDigest: String
-    public var outputs: Fields
+    public var storedOutputs: EncodedFields
     public var status: Status
     public var lastError: String?
     public var generation: Int
@@ -36,10 +37,21 @@ public struct InventoryEntry: Sendable, Hashable {
         lastError: String? = nil, generation: Int = 1, dependencies: [ResourceID] = [], preventDestroy: Bool = false,
         deletion: Policy.Deletion = .delete, prune: Bool = true, createdAt: Date, updatedAt: Date, standsInFor: String? = nil, labels: StringMap = [:]
     ) {
+        self.init(
+            id: id, storedSpec: EncodedFields(spec), specDigest: specDigest, storedOutputs: EncodedFields(outputs), status: status, lastError: lastError,
+            generation: generation, dependencies: dependencies, preventDestroy: preventDestroy, deletion: deletion, prune: prune, createdAt: createdAt,
+            updatedAt: updatedAt, standsInFor: standsInFor, labels: labels)
+    }
+
+    public init(
+        id: ResourceID, storedSpec: EncodedFields, specDigest: String, storedOutputs: EncodedFields, status: Status,
+        lastError: String?, generation: Int, dependencies: [ResourceID], preventDestroy: Bool,
+        deletion: Policy.Deletion, prune: Bool, createdAt: Date, updatedAt: Date, standsInFor: String?, labels: StringMap
+    ) {
         self.id = id
-        self.spec = spec
+        self.storedSpec = storedSpec
         self.specDigest = specDigest
-        self.outputs = outputs
+        self.storedOutputs = storedOutputs
         self.status = status
         self.lastError = lastError
         self.generation = generation
@@ -51,6 +63,17 @@ public struct InventoryEntry: Sendable, Hashable {
         self.updatedAt = updatedAt
         self.standsInFor = standsInFor
         self.labels = labels
+    }
+
+    /// The spec last applied (templates unresolved), and ``specDigest`` its digest.
+    public var spec: Fields {
+        get { storedSpec.fields }
+        set { storedSpec = EncodedFields(newValue) }
+    }
+
+    public var outputs: Fields {
+        get { storedOutputs.fields }
+        set { storedOutputs = EncodedFields(newValue) }
     }
 
     /// The deletion-related policy remembered from the manifest as last applied.

@@ -7,9 +7,11 @@
 /// field stays absent, and the diff shows it as changed: the resource is written again, never
 /// taken as up to date.
 public enum DigestedFields {
-    public static func completed(_ observed: Observed, schema: KindSchema?, desired: Fields, lastApplied: Fields?) -> Observed {
+    /// `lastApplied` is read only for a kind with such fields.
+    public static func completed(_ observed: Observed, schema: KindSchema?, desired: Fields, lastApplied: @autoclosure () -> Fields?) -> Observed {
         guard let schema, schema.fields.contains(where: { $0.digestOutput != nil }) else { return observed }
         var observed = observed
+        let lastApplied = lastApplied()
         for field in schema.fields {
             guard let output = field.digestOutput, observed.spec[field.name] == nil,
                   case .string(let digest)? = observed.outputs[output] else { continue }
