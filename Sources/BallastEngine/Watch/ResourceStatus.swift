@@ -3,7 +3,7 @@ import Foundation
 
 /// The conditions of one resource under watch, and when it was last reconciled.
 public struct ResourceStatus: Sendable, Hashable {
-    public var id: ResourceID
+    public let id: ResourceID
     /// One condition per kind, always all four, held inline: a dictionary of four would be a
     /// heap allocation of its own for every resource under watch.
     private var ready: ResourceCondition
