@@ -5,10 +5,10 @@ import BallastProviders
 public struct SimWorld: Sendable, Hashable {
     /// One resource as the simulated service holds it.
     ///
-    /// A record read from the world's files, or written through ``SimWorldStore/mutate(_:)``,
-    /// keeps its spec and outputs as the JSON text the files hold, parsed only when read: a
-    /// parsed spec takes about three times the bytes of its text, and a world of a million
-    /// records is read whole by every process that observes it.
+    /// A record read from the world's files keeps its spec and outputs as the JSON text the
+    /// files hold, parsed only when read: a parsed spec takes about three times the bytes of
+    /// its text, and a world of a million records is read whole by every process that observes
+    /// it. A record written through ``SimWorldStore/mutate(_:)`` is kept as it was given.
     public struct Record: Sendable, Hashable {
         public var id: ResourceID
         /// The world serial of the record's last change.
@@ -43,11 +43,6 @@ public struct SimWorld: Sendable, Hashable {
 
         /// The outputs' and the spec's JSON text.
         var json: (outputs: String, spec: String) { (storedOutputs.json, storedSpec.json) }
-
-        /// The same record with its spec and outputs kept as JSON text (see ``Record``).
-        func encoded() -> Record {
-            Record(id: id, spec: storedSpec.encoded(), outputs: storedOutputs.encoded(), revision: revision)
-        }
 
         /// A record read from a journal or snapshot line, its spec and outputs kept as their
         /// text; nil when either is not an object. A missing one is empty.
@@ -91,20 +86,24 @@ public struct SimWorld: Sendable, Hashable {
 }
 
 extension SimWorld.Change {
-    /// The journal line (without its newline), and the change as the world keeps it: a put's
-    /// record as the JSON text written, so it is encoded once.
-    func encoded(serial: Int) -> (line: String, kept: SimWorld.Change) {
+    /// The journal line, without its newline.
+    ///
+    /// The world keeps a put's record as it was given, not as this text: a record put through
+    /// ``SimWorldStore/mutate(_:)`` holds the spec its caller planned, which shares its storage
+    /// with the caller's desired state, so keeping it costs nothing, while text would be a
+    /// second copy of every spec in an `apply` (65 MiB more at 100k resources). Records read
+    /// back from the files are kept as text.
+    func encoded(serial: Int) -> String {
         switch self {
         case .put(let record):
             let (outputs, spec) = record.json
             // The keys in order, as JSONText writes a map.
-            let line = "{\"id\":" + JSONText.quote(record.id.description) + ",\"op\":\"put\",\"outputs\":" + outputs
+            return "{\"id\":" + JSONText.quote(record.id.description) + ",\"op\":\"put\",\"outputs\":" + outputs
                 + ",\"serial\":\(serial),\"spec\":" + spec + "}"
-            return (line, .put(record.encoded()))
         case .remove(let id):
-            return (JSONText.string(.map(Fields(["op": .string("remove"), "id": .string(id.description), "serial": .int(serial)]))), self)
+            return JSONText.string(.map(Fields(["op": .string("remove"), "id": .string(id.description), "serial": .int(serial)])))
         case .outage(let site, let on):
-            return (JSONText.string(.map(Fields(["op": .string("outage"), "site": .string(site), "on": on.map(Value.bool) ?? .null, "serial": .int(serial)]))), self)
+            return JSONText.string(.map(Fields(["op": .string("outage"), "site": .string(site), "on": on.map(Value.bool) ?? .null, "serial": .int(serial)])))
         }
     }
 

@@ -139,9 +139,8 @@ public actor SimWorldStore {
                 var serial = world.serial
                 for change in changes {
                     serial += 1
-                    let (line, kept) = change.encoded(serial: serial)
-                    text += line + "\n"
-                    world.apply(kept, serial: serial)
+                    text += change.encoded(serial: serial) + "\n"
+                    world.apply(change, serial: serial)
                     log(change, serial: serial)
                 }
                 try append(text)

@@ -19,9 +19,13 @@ struct SimWorldRecordTests {
         ])
     }
 
-    @Test func aRecordKeptAsTextEqualsTheParsedRecord() {
+    @Test func aRecordKeptAsTextEqualsTheParsedRecord() throws {
         let parsed = SimWorld.Record(id: id, spec: awkwardSpec, outputs: Fields(["url": .string("https://x")]), revision: 7)
-        let kept = parsed.encoded()
+        let (outputsJSON, specJSON) = parsed.json
+        var outputsText = outputsJSON, specText = specJSON
+        let kept = try #require(outputsText.withUTF8 { outputs in
+            specText.withUTF8 { spec in SimWorld.Record(id: id, revision: 7, outputsJSON: outputs, specJSON: spec) }
+        })
         #expect(kept == parsed)
         #expect(kept.spec == awkwardSpec)
         #expect(kept.observed == parsed.observed)

@@ -49,14 +49,6 @@ public struct EncodedFields: Sendable, Hashable {
         }
     }
 
-    /// The same fields kept as text from now on.
-    public func encoded() -> EncodedFields {
-        guard case .parsed(let fields) = storage else { return self }
-        var result = self
-        result.storage = .text(JSONText.string(.map(fields)))
-        return result
-    }
-
     public static func == (lhs: EncodedFields, rhs: EncodedFields) -> Bool {
         if case .text(let left) = lhs.storage, case .text(let right) = rhs.storage, left == right { return true }
         return lhs.fields == rhs.fields
