@@ -57,7 +57,7 @@ struct ParallelValidationTests {
         #expect(four.diagnostics == one.diagnostics)
     }
 
-    @Test func planningGivesTheSamePlan() throws {
+    @Test func planningGivesTheSamePlanOnAnyNumberOfCoresAndFromSpecsKeptAsText() throws {
         let desired = try #require(Self.validate(ManifestCorpus.generate(resources: 9_000), parallelism: 1).desired)
         // Most resources exist, some drifted, some are missing (so their dependents' outputs
         // are unknown), and one site cannot be observed.
@@ -73,6 +73,17 @@ struct ParallelValidationTests {
         let four = Planner(catalog: Self.catalog, parallelism: 4).plan(input)
         #expect(four.plan == one.plan)
         #expect(four.diagnostics.map(\.message) == one.diagnostics.map(\.message))
+        // The sim reports specs as the JSON text of its world, parsed when the plan reads them.
+        var asText = observation
+        for (id, observed) in observation.resources {
+            let text = try #require(EncodedFields(json: JSONText.string(.map(observed.spec))))
+            asText.resources[id] = Observed(id: id, spec: text, outputs: observed.outputs, revision: observed.revision)
+        }
+        var textInput = input
+        textInput.observation = asText
+        let fromText = Planner(catalog: Self.catalog, parallelism: 4).plan(textInput)
+        #expect(fromText.plan == one.plan)
+        #expect(fromText.diagnostics.map(\.message) == one.diagnostics.map(\.message))
         let actions = Set(one.plan.actions.map(\.action))
         #expect(actions.isSuperset(of: [.create, .update, .noop, .delete]), "\(actions)")
         #expect(!one.plan.unknown.isEmpty)

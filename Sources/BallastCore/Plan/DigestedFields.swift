@@ -10,18 +10,20 @@ public enum DigestedFields {
     /// `lastApplied` is read only for a kind with such fields.
     public static func completed(_ observed: Observed, schema: KindSchema?, desired: Fields, lastApplied: @autoclosure () -> Fields?) -> Observed {
         guard let schema, schema.fields.contains(where: { $0.digestOutput != nil }) else { return observed }
-        var observed = observed
         let lastApplied = lastApplied()
+        var spec = observed.spec
         for field in schema.fields {
-            guard let output = field.digestOutput, observed.spec[field.name] == nil,
+            guard let output = field.digestOutput, spec[field.name] == nil,
                   case .string(let digest)? = observed.outputs[output] else { continue }
             for candidate in [desired[field.name], lastApplied?[field.name]] {
                 if case .string(let text)? = candidate, SpecDigest.digest(text) == digest {
-                    observed.spec[field.name] = .string(text)
+                    spec[field.name] = .string(text)
                     break
                 }
             }
         }
-        return observed
+        var completed = observed
+        completed.spec = spec
+        return completed
     }
 }

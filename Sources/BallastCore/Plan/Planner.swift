@@ -213,26 +213,28 @@ public struct Planner: Sendable {
             return
         }
         let observed = observation.resources[id].map { DigestedFields.completed($0, schema: schema, desired: spec, lastApplied: input.inventory[id]?.spec) }
+        // Read once: an observed spec kept as text is parsed on each read.
+        let observedSpec = observed?.spec
         var diff = SpecDiff(schema: schema, resource: resource)
         slice.pricedSpec = spec
-        slice.observedSpec = observed?.spec
+        slice.observedSpec = observedSpec
 
         if resource.policy.management == .observe {
-            let changes = observed.map { diff.changes(desired: spec, observed: $0.spec, unknown: unknownPaths) } ?? []
+            let changes = observedSpec.map { diff.changes(desired: spec, observed: $0, unknown: unknownPaths) } ?? []
             if observed == nil || !changes.isEmpty {
                 slice.drift.append(DriftReport(id: id, missing: observed == nil, changes: changes))
             }
             slice.actions.append(PlannedAction(id: id, action: .noop, reason: .upToDate, layer: layer, observedRevision: observed?.revision))
             return
         }
-        guard let observed else {
+        guard let observed, let observedSpec else {
             let changes = diff.changes(desired: spec, observed: nil, unknown: unknownPaths)
             let reason: ActionReason = input.inventory[id] != nil ? .vanished : resource.standsInFor != nil ? .failover : .new
             slice.actions.append(PlannedAction(id: id, action: .create, reason: reason, changes: changes, layer: layer, observedRevision: nil))
             slice.outputsUnknown.append(id)
             return
         }
-        let changes = diff.changes(desired: spec, observed: observed.spec, unknown: unknownPaths)
+        let changes = diff.changes(desired: spec, observed: observedSpec, unknown: unknownPaths)
         if changes.isEmpty {
             slice.actions.append(PlannedAction(id: id, action: .noop, reason: .upToDate, layer: layer, observedRevision: observed.revision))
             if let entry = input.inventory[id], entry.recordedPolicy != RecordedPolicy(resource.policy) { slice.policyChanges.append(id) }
