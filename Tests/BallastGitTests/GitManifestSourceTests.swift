@@ -22,8 +22,9 @@ struct GitManifestSourceTests {
         try? String(contentsOfFile: source.paths(for: fingerprint)[0] + "/" + file, encoding: .utf8)
     }
 
-    /// The next change, within `timeout`.
-    func next(_ source: GitManifestSource, from loaded: ManifestFingerprint?, timeout: Duration = .seconds(20)) async -> ManifestFingerprint? {
+    /// The next change, within `timeout`: a liveness bound, generous for a loaded machine (20 s
+    /// ran out once while the whole suite shared two cores with a 100k-resource benchmark).
+    func next(_ source: GitManifestSource, from loaded: ManifestFingerprint?, timeout: Duration = .seconds(60)) async -> ManifestFingerprint? {
         await withTaskGroup(of: ManifestFingerprint?.self) { group in
             group.addTask { await source.nextChange(from: loaded, extraFiles: { [] }) }
             group.addTask {
