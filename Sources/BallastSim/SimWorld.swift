@@ -13,8 +13,8 @@ public struct SimWorld: Sendable, Hashable {
         public var id: ResourceID
         /// The world serial of the record's last change.
         public var revision: Int
-        private var storedSpec: EncodedFields
-        private var storedOutputs: EncodedFields
+        @EncodedFields public var spec: Fields
+        @EncodedFields public var outputs: Fields
 
         public init(id: ResourceID, spec: Fields, outputs: Fields, revision: Int) {
             self.init(id: id, spec: EncodedFields(spec), outputs: EncodedFields(outputs), revision: revision)
@@ -23,26 +23,16 @@ public struct SimWorld: Sendable, Hashable {
         init(id: ResourceID, spec: EncodedFields, outputs: EncodedFields, revision: Int) {
             self.id = id
             self.revision = revision
-            storedSpec = spec
-            storedOutputs = outputs
-        }
-
-        public var spec: Fields {
-            get { storedSpec.fields }
-            set { storedSpec = EncodedFields(newValue) }
-        }
-
-        public var outputs: Fields {
-            get { storedOutputs.fields }
-            set { storedOutputs = EncodedFields(newValue) }
+            _spec = spec
+            _outputs = outputs
         }
 
         public var observed: Observed {
-            Observed(id: id, spec: storedSpec, outputs: outputs, revision: String(revision))
+            Observed(id: id, spec: $spec, outputs: outputs, revision: String(revision))
         }
 
         /// The outputs' and the spec's JSON text.
-        var json: (outputs: String, spec: String) { (storedOutputs.json, storedSpec.json) }
+        var json: (outputs: String, spec: String) { ($outputs.json, $spec.json) }
 
         /// A record read from a journal or snapshot line, its spec and outputs kept as their
         /// text; nil when either is not an object. A missing one is empty.

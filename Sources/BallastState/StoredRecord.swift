@@ -48,7 +48,7 @@ public enum StoredRecord {
 
         public init(_ entry: InventoryEntry) {
             self.init(
-                id: entry.id.description, spec: entry.storedSpec.json, specDigest: entry.specDigest, outputs: entry.storedOutputs.json,
+                id: entry.id.description, spec: entry.$spec.json, specDigest: entry.specDigest, outputs: entry.$outputs.json,
                 status: entry.status.rawValue, lastError: entry.lastError, generation: entry.generation,
                 dependencies: JSONText.string(.list(entry.dependencies.map { .string($0.description) })),
                 preventDestroy: entry.preventDestroy, deletion: entry.deletion.rawValue, prune: entry.prune,

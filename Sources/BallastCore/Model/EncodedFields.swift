@@ -3,6 +3,10 @@
 /// For fields a process holds by the hundred thousand but rarely reads: the spec last applied
 /// in the inventory, a sim record's spec and outputs. Parsed, a spec takes about three times
 /// the bytes of its text, and one allocation per string, map and list in it.
+///
+/// As a property wrapper, `@EncodedFields var spec: Fields` reads and writes fields, and
+/// `$spec` is the kept form (its ``json``, or one read from a store).
+@propertyWrapper
 public struct EncodedFields: Sendable, Hashable {
     private enum Storage: Sendable {
         case parsed(Fields)
@@ -14,6 +18,22 @@ public struct EncodedFields: Sendable, Hashable {
 
     public init(_ fields: Fields) {
         storage = .parsed(fields)
+    }
+
+    public init(wrappedValue: Fields) {
+        self.init(wrappedValue)
+    }
+
+    /// The fields (``fields``); set, they are kept parsed.
+    public var wrappedValue: Fields {
+        get { fields }
+        set { storage = .parsed(newValue) }
+    }
+
+    /// The kept form itself: `$spec` of a property it wraps.
+    public var projectedValue: EncodedFields {
+        get { self }
+        set { self = newValue }
     }
 
     /// Kept as `json`; nil unless it is one well-formed JSON object.

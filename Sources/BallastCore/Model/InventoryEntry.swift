@@ -10,11 +10,12 @@ public struct InventoryEntry: Sendable, Hashable {
     }
 
     public var id: ResourceID
-    /// The spec last applied (templates unresolved), kept as read from the store (as JSON text,
-    /// parsed when read: a plan reads it only for what it deletes or must complete).
-    public var storedSpec: EncodedFields
+    /// The spec last applied (templates unresolved), and ``specDigest`` its digest. Kept as read
+    /// from the store (`$spec`: JSON text, parsed when read: a plan reads it only for what it
+    /// deletes or must complete).
+    @EncodedFields public var spec: Fields
     public var specDigest: String
-    public var storedOutputs: EncodedFields
+    @EncodedFields public var outputs: Fields
     public var status: Status
     public var lastError: String?
     public var generation: Int
@@ -49,9 +50,9 @@ public struct InventoryEntry: Sendable, Hashable {
         deletion: Policy.Deletion, prune: Bool, createdAt: Date, updatedAt: Date, standsInFor: String?, labels: StringMap
     ) {
         self.id = id
-        self.storedSpec = storedSpec
+        _spec = storedSpec
         self.specDigest = specDigest
-        self.storedOutputs = storedOutputs
+        _outputs = storedOutputs
         self.status = status
         self.lastError = lastError
         self.generation = generation
@@ -63,17 +64,6 @@ public struct InventoryEntry: Sendable, Hashable {
         self.updatedAt = updatedAt
         self.standsInFor = standsInFor
         self.labels = labels
-    }
-
-    /// The spec last applied (templates unresolved), and ``specDigest`` its digest.
-    public var spec: Fields {
-        get { storedSpec.fields }
-        set { storedSpec = EncodedFields(newValue) }
-    }
-
-    public var outputs: Fields {
-        get { storedOutputs.fields }
-        set { storedOutputs = EncodedFields(newValue) }
     }
 
     /// The deletion-related policy remembered from the manifest as last applied.
