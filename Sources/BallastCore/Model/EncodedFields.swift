@@ -1,8 +1,9 @@
 /// A map of fields kept as its JSON text and parsed when read.
 ///
 /// For fields a process holds by the hundred thousand but rarely reads: the spec last applied
-/// in the inventory, a sim record's spec and outputs. Parsed, a spec takes about three times
-/// the bytes of its text, and one allocation per string, map and list in it.
+/// in the inventory, a sim record's spec and outputs, the spec a plan observed. Parsed, a spec
+/// takes about three times the bytes of its text, and one allocation per string, map and list
+/// in it.
 ///
 /// As a property wrapper, `@EncodedFields var spec: Fields` reads and writes fields, and
 /// `$spec` is the kept form (its ``json``, or one read from a store).
