@@ -54,6 +54,10 @@ struct SimWorldRecordTests {
             (filler.map { .put(SimWorld.Record(id: $0, spec: Fields(["blob": .string(String(repeating: "x", count: 400_000))]), outputs: Fields(), revision: 0)) }, ())
         }
         #expect(FileManager.default.fileExists(atPath: path + "/world.snapshot"), "folded into a snapshot")
+        // Written in chunks (over 1 MiB here): each record once, the header first.
+        let lines = try String(contentsOfFile: path + "/world.snapshot", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 5)
+        #expect(lines.first?.contains("\"serial\"") == true && lines.first?.contains("\"id\"") == false)
         let fromSnapshot = try await SimWorldStore(directory: path).snapshot()
         #expect(fromSnapshot.records[id]?.spec == awkwardSpec)
         #expect(fromSnapshot.records[id]?.outputs == record.outputs)
