@@ -15,7 +15,7 @@ public final class MotoServer: @unchecked Sendable {
         let executable = try Self.locate()
         let port = try FreePort.find()
         self.port = port
-        server = try await SupervisedServer("moto_server", port: port, arguments: [executable, "-H", "127.0.0.1", "-p", String(port)], timeout: .seconds(60)) {
+        server = try await SupervisedServer("moto_server", port: port, arguments: [executable, "-H", "127.0.0.1", "-p", String(port)]) {
             (try? await Self.request("http://127.0.0.1:\(port)", "GET", "/moto-api/")) != nil
         }
     }

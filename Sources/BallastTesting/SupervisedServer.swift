@@ -12,8 +12,10 @@ final class SupervisedServer: @unchecked Sendable {
     let log: String
 
     /// Starts `arguments` (the port already in them, as `port` gives it) and waits up to
-    /// `timeout` for `ready`; throws ``TestServerUnavailable`` naming `what` otherwise.
-    init(_ what: String, port: Int, arguments: [String], timeout: Duration = .seconds(30), ready: @Sendable () async -> Bool) async throws {
+    /// `timeout` for `ready`; throws ``TestServerUnavailable`` naming `what` otherwise. The
+    /// default is a liveness bound for a loaded machine: at the start of a full suite, two
+    /// Python servers once took over 30 s to answer, with nothing in their logs.
+    init(_ what: String, port: Int, arguments: [String], timeout: Duration = .seconds(120), ready: @Sendable () async -> Bool) async throws {
         self.port = port
         log = NSTemporaryDirectory() + "/\(what.replacingOccurrences(of: " ", with: "-"))-\(port).log"
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
