@@ -327,7 +327,7 @@ struct Schedule {
     /// dependents[i]: the actions waiting for action i.
     var dependents: [[Int]]
 
-    init(actions: [PlannedAction], desired: [ResourceID: DesiredResource], inventory: [ResourceID: InventoryEntry]) {
+    init(actions: [PlannedAction], desired: ResourcesByID, inventory: [ResourceID: InventoryEntry]) {
         var index: [ResourceID: Int] = [:]
         for (offset, action) in actions.enumerated() { index[action.id] = offset }
         prerequisites = Array(repeating: [], count: actions.count)

@@ -30,8 +30,6 @@ public struct DesiredState: Sendable {
 
     public var layerCount: Int { (resources.map(\.layer).max() ?? -1) + 1 }
 
-    /// The resources by id.
-    public var resourcesByID: [ResourceID: DesiredResource] {
-        Dictionary(uniqueKeysWithValues: resources.map { ($0.id, $0) })
-    }
+    /// The resources by id, sharing ``resources`` rather than copying it.
+    public var resourcesByID: ResourcesByID { ResourcesByID(resources) }
 }

@@ -33,7 +33,7 @@ public struct Reconciler: Sendable {
     /// The desired state, indexed once per manifest load.
     public struct Desired: Sendable {
         public let state: DesiredState
-        public let byID: [ResourceID: DesiredResource]
+        public let byID: ResourcesByID
         public let secrets: [ReferenceExpression: String]
         /// Who depends on each resource directly (reconciled again after it changes).
         public let dependents: [ResourceID: [ResourceID]]

@@ -61,7 +61,7 @@ extension WatchController {
     /// A page of resources matching `filter`, and everything around it; only of `sites` when
     /// given (a replica's share: what it answers for).
     public func consoleSnapshot(_ filter: ResourceFilter, offset: Int, limit: Int, sites only: Set<String>? = nil) -> ConsoleSnapshot {
-        let byID = desired?.byID ?? [:]
+        let byID = desired?.byID ?? ResourcesByID([])
         let ids = statusIDs()
         var total = 0
         var rows: [ConsoleSnapshot.Row] = []

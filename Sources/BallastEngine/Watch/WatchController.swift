@@ -634,7 +634,7 @@ public actor WatchController {
             ids = Array(managed.union(desired.map { Set($0.byID.keys) } ?? []))
         case .site(let name):
             guard desired?.state.sites[name] != nil else { throw ScopeError.unknownSite(name) }
-            ids = Array(Set(desired?.byID.keys.filter { $0.site == name } ?? []).union(managed.filter { $0.site == name }))
+            ids = Array(Set((desired?.byID.values ?? []).lazy.map(\.id).filter { $0.site == name }).union(managed.filter { $0.site == name }))
         case .resource(let id):
             guard desired?.byID[id] != nil || managed.contains(id) else { throw ScopeError.unknownResource(id) }
             ids = [id]
