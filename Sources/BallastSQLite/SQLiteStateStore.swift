@@ -405,29 +405,46 @@ public final class SQLiteStateStore: StateStore {
     public func acquireLock(_ holder: LockHolder, wait: Duration) async throws -> LockAcquisition {
         let acquisition = try await LeaseAttempt.acquire(wait: wait, path: path) {
             try await guarded {
-                try await pool.writeWithoutTransaction { db in
-                    var result = LeaseAttempt.blocked(by: holder)
-                    try db.inTransaction(.immediate) {
-                        let existing = try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder)
-                        let now = Date()
-                        if let existing, existing.owner != holder.owner, !existing.isFree(at: now) {
-                            result = .blocked(by: existing)
+                try await heldWhileBusy(by: holder) {
+                    try await pool.writeWithoutTransaction { db in
+                        var result = LeaseAttempt.blocked(by: holder)
+                        try db.inTransaction(.immediate) {
+                            let existing = try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder)
+                            let now = Date()
+                            if let existing, existing.owner != holder.owner, !existing.isFree(at: now) {
+                                result = .blocked(by: existing)
+                                return .commit
+                            }
+                            try db.execute(sql: "UPDATE lease_epoch SET epoch = epoch + 1 WHERE id = 1")
+                            var lease = holder
+                            lease.epoch = try Int64.fetchOne(db, sql: "SELECT epoch FROM lease_epoch WHERE id = 1") ?? 1
+                            lease.expiresAt = now.addingTimeInterval(holder.ttl.timeInterval)
+                            try Self.writeLock(lease, db)
+                            result = .granted(lease, previous: existing.flatMap { $0.owner == holder.owner ? nil : $0 })
                             return .commit
                         }
-                        try db.execute(sql: "UPDATE lease_epoch SET epoch = epoch + 1 WHERE id = 1")
-                        var lease = holder
-                        lease.epoch = try Int64.fetchOne(db, sql: "SELECT epoch FROM lease_epoch WHERE id = 1") ?? 1
-                        lease.expiresAt = now.addingTimeInterval(holder.ttl.timeInterval)
-                        try Self.writeLock(lease, db)
-                        result = .granted(lease, previous: existing.flatMap { $0.owner == holder.owner ? nil : $0 })
-                        return .commit
+                        return result
                     }
-                    return result
                 }
             }
         }
         fence.withLock { $0 = acquisition.lease }
         return acquisition
+    }
+
+    /// Runs `attempt`; when SQLite's own write lock stays taken past the busy timeout, reads the
+    /// lease (a read needs no write lock) and reports its live holder as blocking, as for any
+    /// held lease. A process paused in the middle of a write (Ctrl-Z, SIGSTOP, a frozen VM)
+    /// keeps that lock until it wakes: the user is told who holds the state, not only that
+    /// the database is busy. Without a live holder, the busy error stands.
+    private func heldWhileBusy(by holder: LockHolder, _ attempt: () async throws -> LeaseAttempt) async throws -> LeaseAttempt {
+        do {
+            return try await attempt()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            let existing = try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder) }
+            guard let existing, existing.owner != holder.owner, !existing.isFree(at: Date()) else { throw error }
+            return .blocked(by: existing)
+        }
     }
 
     public func renewLock(_ holder: LockHolder) async throws -> LockHolder {

@@ -51,6 +51,54 @@ struct SQLiteStateStoreTests {
         }
     }
 
+    /// A process paused in the middle of a write (Ctrl-Z, SIGSTOP) keeps SQLite's own write
+    /// lock. Another writer waits out the busy timeout (15 s) and is then told who holds the
+    /// lease, as for any held lease; with no live holder, that the database is busy.
+    @Test func aWriterPausedMidWriteIsNamedAsTheHolder() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("state.db")
+        let first = try SQLiteStateStore(path: path)
+        let second = try SQLiteStateStore(path: path)
+        func holdWriteLock() async throws -> Process {
+            let marker = directory.file("held-\(UUID().uuidString)")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", """
+                import sqlite3, sys, time
+                db = sqlite3.connect(sys.argv[1], isolation_level=None)
+                db.execute("BEGIN IMMEDIATE")
+                open(sys.argv[2], "w").close()
+                time.sleep(600)
+                """, path, marker]
+            try process.run()
+            #expect(await WatchProcess.eventually(timeout: .seconds(120)) { FileManager.default.fileExists(atPath: marker) }, "python3 took the write lock")
+            return process
+        }
+        // No lease held: the database is busy, and the error says so.
+        let unleased = try await holdWriteLock()
+        do {
+            _ = try await second.acquireLock(LockHolder(command: "ballast destroy"), wait: .zero)
+            Issue.record("got the lock while another connection held SQLite's write lock")
+        } catch let error as StoreError {
+            #expect(error.description.contains("the database is busy"), "\(error)")
+        }
+        kill(unleased.processIdentifier, SIGKILL)  // a test process's children may ignore SIGTERM
+        unleased.waitUntilExit()
+        // A live lease held by a process now paused mid-write: it is named.
+        let holder = LockHolder(command: "ballast apply", ttl: .seconds(3600))
+        _ = try await first.acquireLock(holder, wait: .zero)
+        let paused = try await holdWriteLock()
+        defer { kill(paused.processIdentifier, SIGKILL) }
+        do {
+            _ = try await second.acquireLock(LockHolder(command: "ballast destroy"), wait: .zero)
+            Issue.record("got the lock while another process held it")
+        } catch let error as StoreError {
+            #expect(error.isRetryable)
+            #expect(error.description.hasPrefix("state \(path) is locked by ballast apply (pid \(holder.pid)) since "), "\(error)")
+        }
+    }
+
     @Test func aLockLeftByADeadProcessIsTakenOver() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
