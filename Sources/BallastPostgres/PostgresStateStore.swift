@@ -88,6 +88,12 @@ public final class PostgresStateStore: StateStore {
             tls: tls.map { url.tls == .prefer ? .prefer($0) : .require($0) } ?? .disable)
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.maximumConnections = 8
+        // A process paused in the middle of a transaction (Ctrl-Z, a GC pause, a frozen VM)
+        // would hold its row locks until it wakes, and with them the lease row every other
+        // writer must read, even after its lease lapsed. The server ends such a session once
+        // it has waited this long for the client inside a transaction; Ballast's own
+        // transactions never idle between statements for anything like it.
+        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "10s")]
         self.configuration = configuration
         pool = Mutex(Self.startPool(configuration, logger: logger))
     }
