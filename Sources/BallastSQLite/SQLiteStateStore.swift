@@ -440,9 +440,8 @@ public final class SQLiteStateStore: StateStore {
     private func heldWhileBusy(by holder: LockHolder, _ attempt: () async throws -> LeaseAttempt) async throws -> LeaseAttempt {
         do {
             return try await attempt()
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
-            let existing = try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM lock WHERE id = 1").map(Self.holder) }
-            guard let existing, existing.owner != holder.owner, !existing.isFree(at: Date()) else { throw error }
+        } catch let error as DatabaseError where Self.isBusy(error) {
+            guard let existing = try await lockHolder(), existing.owner != holder.owner, !existing.isFree(at: Date()) else { throw error }
             return .blocked(by: existing)
         }
     }
@@ -728,7 +727,7 @@ public final class SQLiteStateStore: StateStore {
         } catch let error as StoreError {
             throw error
         } catch let error as DatabaseError {
-            if error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            if Self.isBusy(error) {
                 throw StoreError.unavailable(path: path, reason: "the database is busy (\(error.message ?? "locked"))")
             }
             if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
@@ -736,6 +735,11 @@ public final class SQLiteStateStore: StateStore {
             }
             throw StoreError.unavailable(path: path, reason: "\(error)")
         }
+    }
+
+    /// Another connection holds a lock this statement needs, past the busy timeout.
+    private static func isBusy(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
     }
 
     private static func write(_ entry: InventoryEntry, _ db: Database) throws {
