@@ -46,7 +46,7 @@ public struct SimWorld: Sendable, Hashable {
         }
     }
 
-    public var records: [ResourceID: Record] = [:]
+    public var records = ResourceTable<Record>()
     /// Outages switched on or off by `ballast sim outage`, overriding the site config.
     public var outages: [String: Bool] = [:]
     /// Increases with every change.
