@@ -4,12 +4,9 @@ import Foundation
 /// The status of every resource under watch, with a running count of the resources each
 /// condition holds for (the `resources by condition` gauge), kept without rescanning.
 public struct StatusTable: Sendable {
-    /// Every status, densely, in no particular order: a status is a few hundred bytes, and a
-    /// dictionary keeps about two and a half buckets per entry (80 MiB at 100k resources,
-    /// where this array and ``positions`` take about 35).
-    private var statuses: [ResourceStatus] = []
-    /// Where each id's status is in ``statuses``.
-    private var positions: [ResourceID: Int32] = [:]
+    /// Every status by id, densely (``ResourceTable``): a status is a few hundred bytes, and a
+    /// dictionary keeps about two and a half buckets per entry (80 MiB at 100k resources).
+    private var statuses = ResourceTable<ResourceStatus>()
     /// The ids sorted, kept until an id comes or goes (a status change keeps the order).
     private var sortedIDs: [ResourceID]?
     /// Counts every change: equal revisions mean an unchanged table (for live views).
@@ -21,18 +18,21 @@ public struct StatusTable: Sendable {
     public init() {}
 
     public var count: Int { statuses.count }
-    public subscript(id: ResourceID) -> ResourceStatus? { positions[id].map { statuses[Int($0)] } }
+    public subscript(id: ResourceID) -> ResourceStatus? { statuses[id] }
+
+    /// Room for `count` statuses, so a table filled at start-up is not grown by doubling.
+    public mutating func reserveCapacity(_ count: Int) { statuses.reserveCapacity(count) }
 
     /// Every status, sorted by id.
     public var all: [ResourceStatus] {
-        guard let sortedIDs else { return statuses.sorted { $0.id < $1.id } }
-        return sortedIDs.map { statuses[Int(positions[$0]!)] }
+        guard let sortedIDs else { return statuses.values.sorted { $0.id < $1.id } }
+        return sortedIDs.map { statuses[$0]! }
     }
 
     /// Every id, sorted; sorted again only after an id came or went.
     public mutating func ids() -> [ResourceID] {
         if let sortedIDs { return sortedIDs }
-        let sorted = statuses.map(\.id).sorted()
+        let sorted = statuses.keys.sorted()
         sortedIDs = sorted
         return sorted
     }
@@ -40,41 +40,33 @@ public struct StatusTable: Sendable {
     /// Changes the status of `id` (created pending when absent), keeping the counts right.
     public mutating func update(_ id: ResourceID, declared: Bool? = nil, at now: Date, _ change: (inout ResourceStatus) -> Void) {
         revision &+= 1
-        guard let position = positions[id] else {
+        guard var status = statuses[id] else {
             var status = ResourceStatus(id: id, declared: declared ?? true, at: now)
             change(&status)
-            positions[id] = Int32(statuses.count)
-            statuses.append(status)
+            statuses[id] = status
             sortedIDs = nil
             count(status, by: 1)
             return
         }
-        let index = Int(position)
-        count(statuses[index], by: -1)
-        if let declared { statuses[index].declared = declared }
-        change(&statuses[index])
-        count(statuses[index], by: 1)
+        count(status, by: -1)
+        if let declared { status.declared = declared }
+        change(&status)
+        count(status, by: 1)
+        statuses[id] = status
     }
 
     public mutating func remove(_ id: ResourceID) {
-        guard let position = positions.removeValue(forKey: id) else { return }
-        let index = Int(position)
-        count(statuses[index], by: -1)
-        // The last status moves into the gap, so removing is O(1).
-        if index != statuses.count - 1 {
-            statuses.swapAt(index, statuses.count - 1)
-            positions[statuses[index].id] = position
-        }
-        statuses.removeLast()
+        guard let status = statuses.removeValue(forKey: id) else { return }
+        count(status, by: -1)
         sortedIDs = nil
         revision &+= 1
     }
 
     /// Ids tracked here but in neither set: they stop being reported.
     public mutating func retain(declared: Set<ResourceID>, managed: Set<ResourceID>) {
-        let gone = statuses.lazy.map(\.id).filter { !declared.contains($0) && !managed.contains($0) }
-        for id in Array(gone) { remove(id) }
-        for index in statuses.indices { statuses[index].declared = declared.contains(statuses[index].id) }
+        let gone = statuses.keys.filter { !declared.contains($0) && !managed.contains($0) }
+        for id in gone { remove(id) }
+        statuses.updateEach { id, status in status.declared = declared.contains(id) }
         revision &+= 1
     }
 

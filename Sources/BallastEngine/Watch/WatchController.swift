@@ -853,6 +853,7 @@ public actor WatchController {
         for name in added { metrics.site(name, up: true) }
         for name in dropped { probes.removeValue(forKey: name)?.cancel() }
         table.retain(declared: Set(new.byID.keys), managed: managed)
+        table.reserveCapacity(new.byID.count)
         for id in new.byID.keys where table[id] == nil { table.update(id, declared: true, at: now) { _ in } }
         watchChanges(new.state.sites)
     }
