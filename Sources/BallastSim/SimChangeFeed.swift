@@ -21,13 +21,13 @@ struct SimChangeFeed: Sendable {
         let (ids, output) = AsyncStream<ResourceID>.makeStream()
         // Subscribed before the baseline is taken: no change after it goes unnoticed.
         let ticks = world.watcher.changes()
-        let baseline = world.latest.value.map { world in (serial: world.serial, revisions: Self.revisions(of: world, site: site), outage: world.outages[site.name]) }
+        let baseline = world.latest.value.map { world in (serial: world.serial, known: Self.ids(of: world, site: site), outage: world.outages[site.name]) }
         let watcher = Task { [world, site] in
-            var start = baseline
-            // Only a store that has never read its world has no baseline yet.
-            if start == nil { start = try? await world.baseline(of: site.name) }
+            // Only a store that has never read its world has no baseline yet. Only the ids are
+            // kept from it, for as long as the feed runs.
+            let start = if let baseline { baseline } else { await Self.start(from: world, site: site) }
             var seen = start?.serial ?? 0
-            var known = Set(start?.revisions.keys ?? [:].keys)
+            var known = start?.known ?? []
             var outage = start?.outage
             for await _ in ticks {
                 guard let delta = try? await world.changes(on: site.name, after: seen) else { continue }
@@ -59,9 +59,12 @@ struct SimChangeFeed: Sendable {
         return ids
     }
 
-    static func revisions(of world: SimWorld, site: Site) -> [ResourceID: Int] {
-        var result: [ResourceID: Int] = [:]
-        for (id, record) in world.records where id.site == site.name { result[id] = record.revision }
-        return result
+    private static func start(from world: SimWorldStore, site: Site) async -> (serial: Int, known: Set<ResourceID>, outage: Bool?)? {
+        guard let baseline = try? await world.baseline(of: site.name) else { return nil }
+        return (baseline.serial, Set(baseline.revisions.keys), baseline.outage)
+    }
+
+    static func ids(of world: SimWorld, site: Site) -> Set<ResourceID> {
+        Set(world.records.keys.lazy.filter { $0.site == site.name })
     }
 }
