@@ -264,7 +264,7 @@ public struct ApplyService: Sendable {
 
     /// Managed resources outside `targets` that depend, directly or not, on one inside, each
     /// with the target it reaches first. Sorted.
-    static func managedDependents(of targets: Set<ResourceID>, inventory: [ResourceID: InventoryEntry]) -> [(dependent: ResourceID, dependency: ResourceID)] {
+    static func managedDependents(of targets: Set<ResourceID>, inventory: Inventory) -> [(dependent: ResourceID, dependency: ResourceID)] {
         var dependentsOf: [ResourceID: [ResourceID]] = [:]
         for entry in inventory.values { for dependency in entry.dependencies { dependentsOf[dependency, default: []].append(entry.id) } }
         var found: [ResourceID: ResourceID] = [:]

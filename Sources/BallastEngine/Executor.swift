@@ -57,7 +57,7 @@ public struct Executor: Sendable {
         public var desired: DesiredState
         /// What exists now: the current state for updates, and outputs for references.
         public var observation: Observation
-        public var inventory: [ResourceID: InventoryEntry]
+        public var inventory: Inventory
         public var secrets: [ReferenceExpression: String]
         public var runID: String
         /// The source revision (a git commit) the manifests were read at, recorded with each
@@ -70,7 +70,7 @@ public struct Executor: Sendable {
         /// each of its intents.
         public var approval: String?
 
-        public init(plan: Plan, desired: DesiredState, observation: Observation, inventory: [ResourceID: InventoryEntry], secrets: [ReferenceExpression: String], runID: String, revision: String? = nil, secretsKey: [UInt8] = [], approval: String? = nil) {
+        public init(plan: Plan, desired: DesiredState, observation: Observation, inventory: Inventory, secrets: [ReferenceExpression: String], runID: String, revision: String? = nil, secretsKey: [UInt8] = [], approval: String? = nil) {
             self.approval = approval
             self.secretsKey = secretsKey
             self.revision = revision
@@ -327,7 +327,7 @@ struct Schedule {
     /// dependents[i]: the actions waiting for action i.
     var dependents: [[Int]]
 
-    init(actions: [PlannedAction], desired: ResourcesByID, inventory: [ResourceID: InventoryEntry]) {
+    init(actions: [PlannedAction], desired: ResourcesByID, inventory: Inventory) {
         var index: [ResourceID: Int] = [:]
         for (offset, action) in actions.enumerated() { index[action.id] = offset }
         prerequisites = Array(repeating: [], count: actions.count)

@@ -48,7 +48,7 @@ public struct Observer: Sendable {
             while let (site, result) = await group.next() {
                 switch result {
                 case .success(let found):
-                    observation.resources.merge(found) { first, _ in first }
+                    observation.resources.mergeKeepingExisting(found)
                 case .failure(let error):
                     logger.warning("site could not be observed", metadata: ["site": "\(site)", "error": "\(error)"])
                     observation.unavailableSites[site] = error.message

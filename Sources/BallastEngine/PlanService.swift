@@ -56,7 +56,7 @@ public struct PlanService: Sendable {
         public var observation: Observation?
         /// Resolved secret values, for apply only: never printed or saved.
         public var secrets: [ReferenceExpression: String] = [:]
-        public var inventory: [ResourceID: InventoryEntry] = [:]
+        public var inventory: Inventory = [:]
         /// The source revision (a git commit) the manifests were read at, recorded with every
         /// journal entry an execution of this plan writes.
         public var revision: String?
@@ -175,7 +175,7 @@ public struct PlanService: Sendable {
         let undeclared = Planner.undeclared(inventory, declared: desired.resources).filter { desired.sites[$0.site] != nil }
         if !undeclared.isEmpty {
             let more = await observer.observe(undeclared, sites: desired.sites)
-            observation.resources.merge(more.resources) { first, _ in first }
+            observation.resources.mergeKeepingExisting(more.resources)
             observation.unavailableSites.merge(more.unavailableSites) { first, _ in first }
         }
         if !observation.agentSites.isEmpty {

@@ -250,7 +250,7 @@ public final class PostgresStateStore: StateStore {
 
     // MARK: Inventory
 
-    public func inventory() async throws -> [ResourceID: InventoryEntry] {
+    public func inventory() async throws -> Inventory {
         // Rows are decoded a chunk at a time as they arrive (``InventoryAssembler``).
         let path = path
         return try await guarded { [self] in

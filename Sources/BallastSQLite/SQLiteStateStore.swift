@@ -205,7 +205,7 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: Inventory
 
-    public func inventory() async throws -> [ResourceID: InventoryEntry] {
+    public func inventory() async throws -> Inventory {
         // Rows are decoded a chunk at a time, on every core, as the cursor reads them
         // (``InventoryAssembler``): the raw rows are never all in memory at once.
         try await guarded {

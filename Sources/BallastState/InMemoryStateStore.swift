@@ -3,7 +3,7 @@ import Foundation
 
 /// A state store that lives in memory: for tests, and for runs that keep no state.
 public actor InMemoryStateStore: StateStore {
-    private var entries: [ResourceID: InventoryEntry]
+    private var entries: Inventory
     private var intents: [JournalIntentRecord] = []
     private var outcomes: [Int64: JournalOutcome] = [:]
     private var holder: LockHolder?
@@ -21,10 +21,10 @@ public actor InMemoryStateStore: StateStore {
     private var reports: [String: AgentReport] = [:]
 
     public init(_ entries: [InventoryEntry] = []) {
-        self.entries = Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) })
+        self.entries = Inventory(uniqueKeysWithValues: entries.map { ($0.id, $0) })
     }
 
-    public func inventory() -> [ResourceID: InventoryEntry] {
+    public func inventory() -> Inventory {
         entries
     }
 
@@ -205,7 +205,7 @@ public actor InMemoryStateStore: StateStore {
         guard self.snapshot().isEmpty else { throw StoreError.refused(path: "memory", reason: "the state is not empty") }
         publishedRevisions = Dictionary(uniqueKeysWithValues: snapshot.siteRevisions.map { ($0.site, $0) })
         reports = Dictionary(uniqueKeysWithValues: snapshot.agentReports.map { ($0.site, $0) })
-        entries = Dictionary(uniqueKeysWithValues: snapshot.inventory.map { ($0.id, $0) })
+        entries = Inventory(uniqueKeysWithValues: snapshot.inventory.map { ($0.id, $0) })
         intents = snapshot.intents
         outcomes = Dictionary(uniqueKeysWithValues: snapshot.outcomes.map { ($0.intentSequence, $0) })
         apiTokens = Dictionary(uniqueKeysWithValues: snapshot.tokens.map { ($0.name, $0) })

@@ -10,7 +10,7 @@ public struct InventoryAssembler {
     public static let chunkSize = 8_192
 
     private var pending: [StoredRecord.Inventory] = []
-    private var entries: [ResourceID: InventoryEntry] = [:]
+    private var entries: Inventory = [:]
 
     public init(expected: Int = 0) {
         entries.reserveCapacity(expected)
@@ -24,7 +24,7 @@ public struct InventoryAssembler {
     }
 
     /// Every entry added, by id. A row that cannot be decoded is an error, never skipped.
-    public mutating func finish() throws(StoredRecord.Unreadable) -> [ResourceID: InventoryEntry] {
+    public mutating func finish() throws(StoredRecord.Unreadable) -> Inventory {
         try decodePending()
         defer { entries = [:] }
         return entries

@@ -8,7 +8,7 @@ import Foundation
 /// happens entirely or not at all, and once a call returns it survives the process dying.
 public protocol StateStore: EventOutbox, AgentStore, SuspensionStore, DriftHistoryStore {
     /// Every resource Ballast manages, by id. Ballast never deletes what is absent here.
-    func inventory() async throws -> [ResourceID: InventoryEntry]
+    func inventory() async throws -> Inventory
 
     /// The inventory entry of one resource, or nil when Ballast does not manage it.
     func entry(_ id: ResourceID) async throws -> InventoryEntry?

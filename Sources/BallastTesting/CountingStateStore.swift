@@ -25,7 +25,7 @@ public final class CountingStateStore: StateStore {
         counts.withLock { $0[key, default: 0] += 1 }
     }
 
-    public func inventory() async throws -> [ResourceID: InventoryEntry] { count(); return try await inner.inventory() }
+    public func inventory() async throws -> Inventory { count(); return try await inner.inventory() }
     public func entry(_ id: ResourceID) async throws -> InventoryEntry? { count(); return try await inner.entry(id) }
     public func upsert(_ entry: InventoryEntry) async throws { count(); try await inner.upsert(entry) }
     public func remove(_ id: ResourceID) async throws { count(); try await inner.remove(id) }

@@ -67,7 +67,7 @@ struct ParallelValidationTests {
             if index % 11 == 0, let key = spec.keys.first { spec[key] = .string("drifted") }
             observation.resources[resource.id] = Observed(id: resource.id, spec: spec, outputs: Fields([("networkId", Value.string("net-\(index)"))]), revision: "\(index)")
         }
-        let inventory = Dictionary(uniqueKeysWithValues: [InventoryEntry(id: ResourceID(kind: "Bucket", name: "gone", site: "site-1"), spec: Fields(), specDigest: "", createdAt: Date(), updatedAt: Date())].map { ($0.id, $0) })
+        let inventory = Inventory(uniqueKeysWithValues: [InventoryEntry(id: ResourceID(kind: "Bucket", name: "gone", site: "site-1"), spec: Fields(), specDigest: "", createdAt: Date(), updatedAt: Date())].map { ($0.id, $0) })
         let input = Planner.Input(desired: desired, observation: observation, inventory: inventory, secrets: [:], inputs: [], inputDigest: "")
         let one = Planner(catalog: Self.catalog, parallelism: 1).plan(input)
         let four = Planner(catalog: Self.catalog, parallelism: 4).plan(input)

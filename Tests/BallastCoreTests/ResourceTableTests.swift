@@ -73,4 +73,11 @@ struct ResourceTableTests {
         }
         #expect(table.count == 29)
     }
+
+    @Test func mergingKeepsTheValuesAlreadyHereAndAddsTheRest() {
+        var table: ResourceTable<String> = [id(1): "here", id(2): "here"]
+        table.mergeKeepingExisting([id(2): "other", id(3): "other"])
+        #expect(table == ResourceTable(uniqueKeysWithValues: [(id(1), "here"), (id(2), "here"), (id(3), "other")]))
+        #expect(table.mapValues { $0.count } == [id(1): 4, id(2): 4, id(3): 5])
+    }
 }

@@ -15,9 +15,9 @@ spec: { class: cloud, provider: sim }
 private func plan(_ yaml: String, observed: [Observed] = [], inventory: [InventoryEntry] = [], unavailable: [String: String] = [:]) throws -> (plan: Plan, diagnostics: [Diagnostic], desired: DesiredState) {
     let loaded = TestManifests.load(site + yaml)
     let desired = try #require(loaded.desired, "\(loaded.diagnostics.items.map(\.message))")
-    let observation = Observation(resources: Dictionary(uniqueKeysWithValues: observed.map { ($0.id, $0) }), unavailableSites: unavailable)
+    let observation = Observation(resources: ResourceTable(uniqueKeysWithValues: observed.map { ($0.id, $0) }), unavailableSites: unavailable)
     let result = Planner(catalog: TestManifests.catalog).plan(.init(
-        desired: desired, observation: observation, inventory: Dictionary(uniqueKeysWithValues: inventory.map { ($0.id, $0) }),
+        desired: desired, observation: observation, inventory: Inventory(uniqueKeysWithValues: inventory.map { ($0.id, $0) }),
         secrets: [.env("DB_PASSWORD"): "hunter2"], inputs: ["test.yaml"], inputDigest: "digest"))
     return (result.plan, result.diagnostics, desired)
 }

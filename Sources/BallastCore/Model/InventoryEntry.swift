@@ -90,3 +90,6 @@ public struct RecordedPolicy: Sendable, Hashable {
         self.init(preventDestroy: policy.preventDestroy, deletion: policy.deletion, prune: policy.prune)
     }
 }
+
+/// What Ballast manages, by id: the state store's inventory.
+public typealias Inventory = ResourceTable<InventoryEntry>

@@ -18,6 +18,11 @@ public struct ResourceTable<Value>: Sequence {
 
     public init(minimumCapacity: Int) { storage = OrderedDictionary(minimumCapacity: minimumCapacity) }
 
+    /// `entries`, whose ids must be unique (a duplicate traps, as for a dictionary).
+    public init<Entries: Sequence>(uniqueKeysWithValues entries: Entries) where Entries.Element == (ResourceID, Value) {
+        storage = OrderedDictionary(uniqueKeysWithValues: entries)
+    }
+
     public var count: Int { storage.count }
     public var isEmpty: Bool { storage.isEmpty }
 
@@ -44,6 +49,11 @@ public struct ResourceTable<Value>: Sequence {
         return storage.removeLast().value
     }
 
+    /// Adds the entries of `other` whose ids are not here yet; the values here win.
+    public mutating func mergeKeepingExisting<Other: Sequence>(_ other: Other) where Other.Element == (key: ResourceID, value: Value) {
+        for (key, value) in other where storage.index(forKey: key) == nil { storage[key] = value }
+    }
+
     /// Lets `body` change every value in place.
     public mutating func updateEach(_ body: (ResourceID, inout Value) throws -> Void) rethrows {
         for index in 0..<storage.count { try body(storage.keys[index], &storage.values[index]) }
@@ -57,8 +67,22 @@ public struct ResourceTable<Value>: Sequence {
     /// The values, in the order of ``keys``.
     public var values: some RandomAccessCollection<Value> { storage.values.elements }
 
+    /// `transform` of each value, by id.
+    public func mapValues<T>(_ transform: (Value) throws -> T) rethrows -> [ResourceID: T] {
+        var mapped: [ResourceID: T] = [:]
+        mapped.reserveCapacity(count)
+        for (key, value) in self { mapped[key] = try transform(value) }
+        return mapped
+    }
+
     public func makeIterator() -> some IteratorProtocol<Element> {
         zip(storage.keys.elements, storage.values.elements).lazy.map { (key: $0, value: $1) }.makeIterator()
+    }
+}
+
+extension ResourceTable: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (ResourceID, Value)...) {
+        self.init(uniqueKeysWithValues: elements)
     }
 }
 

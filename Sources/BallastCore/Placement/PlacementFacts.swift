@@ -50,9 +50,9 @@ public struct PlacementFacts: Sendable {
 extension PlacementFacts {
     /// The instances of `desired`'s count placements that `inventory` records, each Ready as
     /// `ready` says.
-    public static func instances(of desired: DesiredState, inventory: [ResourceID: InventoryEntry], ready: (InventoryEntry) -> Bool) -> [ResourceID: Instance] {
+    public static func instances(of desired: DesiredState, inventory: Inventory, ready: (InventoryEntry) -> Bool) -> [ResourceID: Instance] {
         var result: [ResourceID: Instance] = [:]
-        for resource in desired.resources where inventory.index(forKey: resource.id) != nil && desired.countPlacements["\(resource.id.kind)/\(resource.id.name)"] != nil {
+        for resource in desired.resources where inventory.contains(resource.id) && desired.countPlacements["\(resource.id.kind)/\(resource.id.name)"] != nil {
             guard let entry = inventory[resource.id] else { continue }
             result[resource.id] = Instance(standsInFor: entry.standsInFor, ready: ready(entry))
         }

@@ -1,7 +1,7 @@
 /// What observing the sites found: the resources that exist, and the sites that could not
 /// be observed (with why).
 public struct Observation: Sendable {
-    public var resources: [ResourceID: Observed]
+    public var resources: ResourceTable<Observed>
     public var unavailableSites: [String: String]
     /// Pull sites, never observed by this process: their agents act on them. Each with what is
     /// known of its agent (its last report and how old it is).
@@ -14,7 +14,7 @@ public struct Observation: Sendable {
     /// on a pull site with no entry has not been reported yet.
     public var reportedOutputs: [ResourceID: Fields] = [:]
 
-    public init(resources: [ResourceID: Observed] = [:], unavailableSites: [String: String] = [:]) {
+    public init(resources: ResourceTable<Observed> = [:], unavailableSites: [String: String] = [:]) {
         self.resources = resources
         self.unavailableSites = unavailableSites
     }

@@ -12,7 +12,7 @@ public struct Planner: Sendable {
     public struct Input: Sendable {
         public var desired: DesiredState
         public var observation: Observation
-        public var inventory: [ResourceID: InventoryEntry]
+        public var inventory: Inventory
         public var secrets: [ReferenceExpression: String]
         public var inputs: [String]
         public var inputDigest: String
@@ -23,7 +23,7 @@ public struct Planner: Sendable {
         /// Whether the manifests are trusted to be complete (see ``DeletionRule/Candidate/sourceSettled``).
         public var sourceSettled: Bool
 
-        public init(desired: DesiredState, observation: Observation, inventory: [ResourceID: InventoryEntry], secrets: [ReferenceExpression: String], inputs: [String], inputDigest: String, secretsKey: [UInt8] = [], budget: DeletionBudget? = nil, sourceSettled: Bool = true) {
+        public init(desired: DesiredState, observation: Observation, inventory: Inventory, secrets: [ReferenceExpression: String], inputs: [String], inputDigest: String, secretsKey: [UInt8] = [], budget: DeletionBudget? = nil, sourceSettled: Bool = true) {
             self.desired = desired
             self.observation = observation
             self.inventory = inventory
@@ -262,9 +262,9 @@ public struct Planner: Sendable {
     /// Managed resources the manifests no longer declare, sorted. Each declared id is looked
     /// up in the inventory (already hashed); a set of every declared id is built only when
     /// some managed resource is missing from the manifests.
-    public static func undeclared(_ inventory: [ResourceID: InventoryEntry], declared resources: [DesiredResource]) -> [ResourceID] {
+    public static func undeclared(_ inventory: Inventory, declared resources: [DesiredResource]) -> [ResourceID] {
         var found = 0
-        for resource in resources where inventory.index(forKey: resource.id) != nil { found += 1 }
+        for resource in resources where inventory.contains(resource.id) { found += 1 }
         if found == inventory.count { return [] }
         let declared = Set(resources.map(\.id))
         return inventory.keys.filter { !declared.contains($0) }.sorted()

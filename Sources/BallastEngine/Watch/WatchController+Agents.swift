@@ -14,7 +14,7 @@ extension WatchController {
 
     /// Publishes the desired state in force to the pull sites' agents, with the outputs the
     /// inventory (and, for pull sites, their agents' reports) hold for references across sites.
-    func publishToAgents(inventory: [ResourceID: InventoryEntry]?) async {
+    func publishToAgents(inventory: Inventory?) async {
         guard let desired, desired.state.sites.values.contains(where: \.isPull) else {
             await agents.adopt(desired?.state ?? DesiredState(sites: [:], resources: []), secrets: [:], revision: nil, outputs: [:], publishing: [])
             return

@@ -13,7 +13,7 @@ extension WatchController {
 
     /// What the chooser is told now: the instances the inventory records, Ready as their
     /// conditions say, and the sites' outages on the controller's clock.
-    func placementFacts(for state: DesiredState, inventory: [ResourceID: InventoryEntry]) async -> PlacementFacts {
+    func placementFacts(for state: DesiredState, inventory: Inventory) async -> PlacementFacts {
         let reasons = siteReasons()
         guard let replicas else {
             let existing = PlacementFacts.instances(of: state, inventory: inventory) { [availability, table] entry in
@@ -33,7 +33,7 @@ extension WatchController {
     /// cannot be read. Never placed afresh: without the inventory every instance would look
     /// new, and the ones in place would be retired.
     func place(_ state: DesiredState) async -> (desired: DesiredState, diagnostics: [Diagnostic])? {
-        let inventory: [ResourceID: InventoryEntry]
+        let inventory: Inventory
         do {
             inventory = try await applier.store.inventory()
         } catch {

@@ -179,7 +179,7 @@ extension WatchController {
 
     /// How many prunes the leader admitted that the owners have not made yet (those being
     /// weighed again, in `excluding`, count once, as what they are now).
-    func admittedNotYetDeleted(_ inventory: [ResourceID: InventoryEntry], excluding: Set<ResourceID>) async -> Int {
+    func admittedNotYetDeleted(_ inventory: Inventory, excluding: Set<ResourceID>) async -> Int {
         guard let admission = try? await replicas?.store.pruneAdmission() else { return 0 }
         return admission.ids.count { inventory[$0] != nil && !excluding.contains($0) }
     }

@@ -498,7 +498,7 @@ public actor WatchController {
         if replicas != nil { await refreshManaged() }
         let candidates = undeclaredManaged()
         guard !candidates.isEmpty else { return }
-        let inventory: [ResourceID: InventoryEntry]
+        let inventory: Inventory
         do {
             inventory = try await applier.store.inventory()
         } catch {
@@ -940,7 +940,7 @@ public actor WatchController {
     }
 
     /// Who depends on each managed resource, from the inventory.
-    static func dependents(_ inventory: [ResourceID: InventoryEntry]) -> [ResourceID: [ResourceID]] {
+    static func dependents(_ inventory: Inventory) -> [ResourceID: [ResourceID]] {
         var dependents: [ResourceID: [ResourceID]] = [:]
         for entry in inventory.values {
             for dependency in entry.dependencies { dependents[dependency, default: []].append(entry.id) }
