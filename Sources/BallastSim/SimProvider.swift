@@ -35,12 +35,10 @@ public struct SimProvider: Provider {
         try await prepare(site, mutating: false)
         let (records, outages) = try await world.records(ids)
         try checkOutage(site, outages: outages)
-        // Records keep their spec as JSON text: a large observation parses it on every core.
-        let found = Array(records.values)
-        let observed = found.parallelMap(minimumPerSlice: 1_024) { $0.observed }
+        // Spec and outputs stay JSON text, parsed by whoever reads them.
         var result: [ResourceID: Observed] = [:]
-        result.reserveCapacity(observed.count)
-        for item in observed { result[item.id] = item }
+        result.reserveCapacity(records.count)
+        for (id, record) in records { result[id] = record.observed }
         return result
     }
 

@@ -28,7 +28,7 @@ public struct SimWorld: Sendable, Hashable {
         }
 
         public var observed: Observed {
-            Observed(id: id, spec: $spec, outputs: outputs, revision: String(revision))
+            Observed(id: id, spec: $spec, outputs: $outputs, revision: String(revision))
         }
 
         /// The outputs' and the spec's JSON text.
