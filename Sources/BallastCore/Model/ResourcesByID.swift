@@ -1,37 +1,38 @@
-import OrderedCollections
-
 /// The resources of a desired state looked up by id: the state's own array and each id's
 /// position in it, not a second copy of every resource.
 ///
 /// A dictionary of resources keeps each one inline in a bucket, and a table of 100k resources has
-/// 262,144 buckets of about 250 bytes (65 MB) beside the array they copy. The ids are kept in
-/// the same order in an `OrderedSet`, whose hash table holds positions a few bits wide: about
-/// 50 bytes per resource. Iterates in the array's order (graph layer, then id), which is
-/// deterministic, unlike a dictionary's.
+/// 262,144 buckets of about 250 bytes (65 MB) beside the array they copy. An ``IndexTable``
+/// holds only positions, four bytes a slot, and compares ids through the array. Iterates in
+/// the array's order (graph layer, then id), which is deterministic, unlike a dictionary's.
 public struct ResourcesByID: Sendable, Sequence {
     public typealias Element = (key: ResourceID, value: DesiredResource)
 
     /// The resources, in the order given.
     public let values: [DesiredResource]
-    /// The ids of ``values``, in the same order: an id's index here is its resource's there.
-    private let positions: OrderedSet<ResourceID>
+    private let index: IndexTable
 
     /// Indexes `resources`, whose ids must be unique (placement guarantees it; a duplicate traps).
     public init(_ resources: [DesiredResource]) {
         values = resources
-        var positions = OrderedSet<ResourceID>(minimumCapacity: resources.count)
-        for resource in resources {
-            precondition(positions.append(resource.id).inserted, "\(resource.id) is placed twice")
+        var index = IndexTable(capacity: resources.count)
+        for (position, resource) in resources.enumerated() {
+            let hash = resource.id.hashValue
+            precondition(index.first(hash: hash, where: { resources[$0].id == resource.id }) == nil, "\(resource.id) is placed twice")
+            index.add(position, hash: hash)
         }
-        self.positions = positions
+        self.index = index
+    }
+
+    private func position(of id: ResourceID) -> Int? {
+        index.first(hash: id.hashValue) { values[$0].id == id }
     }
 
     public subscript(id: ResourceID) -> DesiredResource? {
-        guard let position = positions.firstIndex(of: id) else { return nil }
-        return values[position]
+        position(of: id).map { values[$0] }
     }
 
-    public func contains(_ id: ResourceID) -> Bool { positions.contains(id) }
+    public func contains(_ id: ResourceID) -> Bool { position(of: id) != nil }
 
     public var count: Int { values.count }
     public var isEmpty: Bool { values.isEmpty }
