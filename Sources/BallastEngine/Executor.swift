@@ -91,9 +91,14 @@ public struct Executor: Sendable {
         let schedule = Schedule(actions: actions, desired: desired, inventory: input.inventory)
         var remaining = schedule.prerequisites.map(\.count)
         var ready = actions.indices.filter { remaining[$0] == 0 }
-        var outputs: [ResourceID: Fields] = [:]
-        for (id, observed) in input.observation.resources { outputs[id] = observed.outputs }
-        for (id, reported) in input.observation.reportedOutputs { outputs[id] = reported }
+        // Outputs of the actions applied in this run (nil: applied and left none), over what
+        // agents reported, over what was observed. Observed outputs are kept as text and read
+        // only for the dependencies of an action, never all of them up front.
+        var produced: [ResourceID: Fields?] = [:]
+        func outputs(of id: ResourceID) -> Fields? {
+            if let applied = produced[id] { return applied }
+            return input.observation.reportedOutputs[id] ?? input.observation.resources[id]?.outputs
+        }
         var report = ApplyReport()
         var finished = Set<Int>()
         var running = 0
@@ -110,7 +115,7 @@ public struct Executor: Sendable {
                     // Only the outputs this action's references can use: copying the whole
                     // dictionary per task would make every later write copy it again.
                     var known: [ResourceID: Fields] = [:]
-                    for dependency in desired[action.id]?.dependencies ?? [] { known[dependency] = outputs[dependency] }
+                    for dependency in desired[action.id]?.dependencies ?? [] { known[dependency] = outputs(of: dependency) }
                     running += 1
                     progress.started(action.id, action: action.action, completed: finished.count, running: running, total: total)
                     group.addTask {
@@ -119,14 +124,14 @@ public struct Executor: Sendable {
                 }
             }
             launch()
-            while let (index, result, produced) = await group.next() {
+            while let (index, result, applied) = await group.next() {
                 running -= 1
                 finished.insert(index)
                 report.results.append(result)
                 progress.finished(result, completed: finished.count, running: running, total: total)
                 if case .journal(.leaseLost)? = result.failure, lostLease == nil { lostLease = actions[index].id }
                 if result.status == .applied {
-                    if let produced { outputs[actions[index].id] = produced } else { outputs[actions[index].id] = nil }
+                    produced[actions[index].id] = .some(applied)
                     for dependent in schedule.dependents[index] {
                         remaining[dependent] -= 1
                         if remaining[dependent] == 0 { ready.append(dependent) }
