@@ -32,11 +32,39 @@ public struct InventoryAssembler {
 
     private mutating func decodePending() throws(StoredRecord.Unreadable) {
         guard !pending.isEmpty else { return }
-        let decoded = pending.parallelMap(minimumPerSlice: 1_024) { record in Result { () throws(StoredRecord.Unreadable) in try record.entry() } }
-        pending.removeAll(keepingCapacity: true)
-        for result in decoded {
-            let entry = try result.get()
-            entries[entry.id] = entry
+        var slices = pending.withUnsafeBufferPointer { buffer in
+            nonisolated(unsafe) let rows = buffer
+            return ParallelSlices.map(0..<buffer.count, minimumPerSlice: 1_024) { range in Self.decode(rows[range]) }
         }
+        pending.removeAll(keepingCapacity: true)
+        // Each decoded entry is moved into the table (popped from its reversed slice), not
+        // copied: a copy retains every field of 8,192 entries, and dropping the slices releases
+        // them all again, on this one thread while the other cores wait for the next chunk.
+        slices.reverse()
+        while var slice = slices.popLast() {
+            if let problem = slice.problem { throw problem }
+            slice.entries.reverse()
+            while let entry = slice.entries.popLast() { entries[entry.id] = entry }
+        }
+    }
+
+    /// One slice's entries in row order, or the first row it could not decode.
+    private struct DecodedSlice: Sendable {
+        var entries: [InventoryEntry] = []
+        var problem: StoredRecord.Unreadable?
+    }
+
+    private static func decode(_ rows: Slice<UnsafeBufferPointer<StoredRecord.Inventory>>) -> DecodedSlice {
+        var slice = DecodedSlice()
+        slice.entries.reserveCapacity(rows.count)
+        for row in rows {
+            do {
+                slice.entries.append(try row.entry())
+            } catch {
+                slice.problem = error
+                break
+            }
+        }
+        return slice
     }
 }

@@ -203,6 +203,8 @@ public struct Planner: Sendable {
             slice.waiting.append(UnknownResource(id: id, reason: AwaitedOutputs.reason(awaited, observation: observation)))
             return
         }
+        // Each looked up once: a lookup hashes the id and copies the entry out of the table.
+        let entry = input.inventory[id]
         let schema = schemas[id.site]?.kinds[id.kind]
         let (spec, unknownPaths, typeProblems) = resolver.resolve(resource, schema: schema) {
             guard outputsUnknown.isEmpty || !outputsUnknown.contains($0) else { return nil }
@@ -212,7 +214,7 @@ public struct Planner: Sendable {
             for problem in typeProblems { slice.diagnostics.append(.error("\(id): \(problem.message)", at: resource.fieldLocations[problem.path] ?? resource.location)) }
             return
         }
-        let observed = observation.resources[id].map { DigestedFields.completed($0, schema: schema, desired: spec, lastApplied: input.inventory[id]?.spec) }
+        let observed = observation.resources[id].map { DigestedFields.completed($0, schema: schema, desired: spec, lastApplied: entry?.spec) }
         // Read once: an observed spec kept as text is parsed on each read.
         let observedSpec = observed?.spec
         var diff = SpecDiff(schema: schema, resource: resource)
@@ -229,7 +231,7 @@ public struct Planner: Sendable {
         }
         guard let observed, let observedSpec else {
             let changes = diff.changes(desired: spec, observed: nil, unknown: unknownPaths)
-            let reason: ActionReason = input.inventory[id] != nil ? .vanished : resource.standsInFor != nil ? .failover : .new
+            let reason: ActionReason = entry != nil ? .vanished : resource.standsInFor != nil ? .failover : .new
             slice.actions.append(PlannedAction(id: id, action: .create, reason: reason, changes: changes, layer: layer, observedRevision: nil))
             slice.outputsUnknown.append(id)
             return
@@ -237,13 +239,13 @@ public struct Planner: Sendable {
         let changes = diff.changes(desired: spec, observed: observedSpec, unknown: unknownPaths)
         if changes.isEmpty {
             slice.actions.append(PlannedAction(id: id, action: .noop, reason: .upToDate, layer: layer, observedRevision: observed.revision))
-            if let entry = input.inventory[id], entry.recordedPolicy != RecordedPolicy(resource.policy) { slice.policyChanges.append(id) }
+            if let entry, entry.recordedPolicy != RecordedPolicy(resource.policy) { slice.policyChanges.append(id) }
             return
         }
         let forcedBy = changes.filter(\.forcesReplacement).map(\.path)
         // The input last applied against the input now: the same means the world drifted; the
         // same spec with other secret values means a secret was rotated (AppliedInput).
-        let applied = input.inventory[id]?.specDigest
+        let applied = entry?.specDigest
         let current = applied == nil ? "" : AppliedInput.digest(resource, secrets: input.secrets, key: input.secretsKey)
         let unchangedManifest = applied == current
         let secretRotated = applied.map { !unchangedManifest && AppliedInput.specPart($0) == AppliedInput.specPart(current) } ?? false
