@@ -13,9 +13,16 @@ and each layout (`one`: one generated file; `tree`: the repository-shaped tree o
     resident memory after start-up.
 
 It prints a Markdown table, writes scaling.csv and scaling.png (time and memory per resource
-against estate size, log axes) into --out (default: the current directory).
+against estate size, log axes) into --out (default: the current directory). Each row records the
+commit it measured (`git describe`, with -dirty when the work tree had changes).
 
   Benchmarks/scripts/scaling.py [--sizes 1000,10000,100000] [--layouts one,tree] [--drifts 200] [--out DIR]
+
+--replot merges the CSVs of earlier runs (the 1M run takes tens of minutes, so it is usually a
+run of its own) into one table and plot, measuring nothing; a row of a later file replaces one of
+the same layout and size from an earlier file:
+
+  Benchmarks/scripts/scaling.py --replot small.csv million.csv --out DIR
 
 Needs matplotlib for the plot (pip install matplotlib); without it the table and CSV are still
 written. Expects ../shared/bench/yaml_events.c (or BALLAST_SHARED) for the C scan.
@@ -95,6 +102,15 @@ def heal(paths, state, drifts):
         daemon.wait()
 
 
+def commit():
+    """The commit measured, as `git describe` names it; -dirty when the work tree had changes."""
+    try:
+        return subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def measure(size, layout, drifts, scan, work):
     case = os.path.join(work, f"{layout}-{size}")
     os.makedirs(case)
@@ -112,7 +128,7 @@ def measure(size, layout, drifts, scan, work):
     else:
         subprocess.run([GENERATE, str(size), one, "--latency-ms", "0"], check=True, capture_output=True)
         paths = [one]
-    row = {"layout": layout, "resources": size, "bytes": os.path.getsize(one)}
+    row = {"commit": commit(), "layout": layout, "resources": size, "bytes": os.path.getsize(one)}
     row["scan_s"], _ = timed([scan, one])
     row["validate_s"], row["validate_mib"] = timed([BALLAST, "validate"] + paths + ["--state", os.path.join(case, "none")])
     state = os.path.join(case, "state")
@@ -125,12 +141,12 @@ def measure(size, layout, drifts, scan, work):
 
 def table(rows):
     lines = [
-        "| layout | resources | MB | C scan s | validate s (×C) | validate MiB | apply s | apply MiB | plan s (×C) | plan MiB | heal p50/p99 ms | watch RSS MiB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| commit | layout | resources | MB | C scan s | validate s (×C) | validate MiB | apply s | apply MiB | plan s (×C) | plan MiB | heal p50/p99 ms | watch RSS MiB |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
-            f"| {r['layout']} | {r['resources']:,} | {r['bytes'] / 1e6:.1f} | {r['scan_s']:.2f} | "
+            f"| {r.get('commit') or 'unknown'} | {r['layout']} | {r['resources']:,} | {r['bytes'] / 1e6:.1f} | {r['scan_s']:.2f} | "
             f"{r['validate_s']:.2f} ({r['validate_s'] / max(r['scan_s'], 0.01):.1f}) | {r['validate_mib']:.0f} | "
             f"{r['apply_s']:.2f} | {r['apply_mib']:.0f} | {r['plan_s']:.2f} ({r['plan_s'] / max(r['scan_s'], 0.01):.1f}) | {r['plan_mib']:.0f} | "
             f"{r['heal_p50_ms']:.1f} / {r['heal_p99_ms']:.1f} | {r['watch_rss_mib']:.0f} |")
@@ -145,20 +161,25 @@ def plot(rows, path):
     except ImportError:
         print("matplotlib is not installed: no plot (pip install matplotlib)", file=sys.stderr)
         return
-    figure, (times, memory) = plt.subplots(1, 2, figsize=(12, 4.5))
+    # Time per resource compares runs on one machine only; its multiple of the C scan of the
+    # same bytes in the same run compares runs on machines of different speeds as well.
+    figure, (times, ratios, memory) = plt.subplots(1, 3, figsize=(17, 4.5))
     colours = {"validate": "tab:blue", "plan": "tab:orange", "apply": "tab:green", "C scan": "tab:gray", "watch RSS": "tab:red"}
     for layout, style in [("one", "-"), ("tree", "--")]:
         chosen = [r for r in rows if r["layout"] == layout]
-        for axis, series, scale in [
-            (times, [("validate_s", "validate"), ("plan_s", "plan"), ("apply_s", "apply"), ("scan_s", "C scan")], 1e6),
-            (memory, [("validate_mib", "validate"), ("plan_mib", "plan"), ("apply_mib", "apply"), ("watch_rss_mib", "watch RSS")], 1024),
+        for axis, series, per in [
+            (times, [("validate_s", "validate"), ("plan_s", "plan"), ("apply_s", "apply"), ("scan_s", "C scan")], lambda r, v: v * 1e6 / r["resources"]),
+            # GNU time reads 0.00 s below 10 ms: no ratio to such a scan.
+            (ratios, [("validate_s", "validate"), ("plan_s", "plan"), ("apply_s", "apply")], lambda r, v: v / r["scan_s"] if r["scan_s"] > 0 else 0),
+            (memory, [("validate_mib", "validate"), ("plan_mib", "plan"), ("apply_mib", "apply"), ("watch_rss_mib", "watch RSS")], lambda r, v: v * 1024 / r["resources"]),
         ]:
             for key, label in series:
                 # GNU time reads 0.00 s below 10 ms: such points have no place on a log axis.
-                points = [(r["resources"], r[key] * scale / r["resources"]) for r in chosen if r[key] > 0]
+                points = [(r["resources"], per(r, r[key])) for r in chosen if r[key] > 0 and per(r, r[key]) > 0]
                 if points:
                     axis.plot(*zip(*points), style, marker="o", color=colours[label], label=f"{label} ({layout})")
-    for axis, title, unit in [(times, "time per resource", "µs per resource"), (memory, "peak memory per resource", "KiB per resource")]:
+    for axis, title, unit in [(times, "time per resource", "µs per resource"), (ratios, "time as a multiple of the C scan", "× the libyaml C event scan, same run"),
+                              (memory, "peak memory per resource", "KiB per resource")]:
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xlabel("resources in the estate")
@@ -166,8 +187,39 @@ def plot(rows, path):
         axis.set_title(title)
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize=7)
+    commits = sorted({r.get("commit") or "unknown" for r in rows})
+    figure.suptitle("measured at " + ", ".join(commits), fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
+
+
+FIELDS = ["commit", "layout", "resources", "bytes", "scan_s", "validate_s", "validate_mib", "apply_s", "apply_mib",
+          "plan_s", "plan_mib", "heal_p50_ms", "heal_p99_ms", "watch_rss_mib"]
+
+
+def merged(paths):
+    """The rows of earlier runs' CSVs, a later file's row replacing an earlier one of the same layout and size."""
+    rows = {}
+    for path in paths:
+        with open(path, newline="") as handle:
+            for raw in csv.DictReader(handle):
+                row = {"commit": raw.get("commit") or "unknown", "layout": raw["layout"], "resources": int(raw["resources"]), "bytes": int(raw["bytes"])}
+                for key in FIELDS[4:]:
+                    row[key] = float(raw[key])
+                rows[(row["layout"], row["resources"])] = row
+    return list(rows.values())
+
+
+def write(rows, out):
+    """scaling.csv, scaling.png and the Markdown table (printed) of `rows`."""
+    rows.sort(key=lambda r: (r["layout"], r["resources"]))
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "scaling.csv"), "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    plot(rows, os.path.join(out, "scaling.png"))
+    print(table(rows))
 
 
 def main():
@@ -176,7 +228,12 @@ def main():
     parser.add_argument("--layouts", default="one,tree")
     parser.add_argument("--drifts", type=int, default=200)
     parser.add_argument("--out", default=".")
+    parser.add_argument("--replot", nargs="+", metavar="CSV", help="merge these runs' CSVs into one table and plot; measure nothing")
     options = parser.parse_args()
+    if options.replot:
+        rows = merged(options.replot)
+        write(rows, options.out)
+        return
     work = tempfile.mkdtemp(prefix="ballast-scaling.")
     try:
         scan = build(work)
@@ -185,14 +242,7 @@ def main():
             for layout in options.layouts.split(","):
                 print(f"measuring {layout} at {size:,} resources...", file=sys.stderr)
                 rows.append(measure(size, layout, options.drifts, scan, work))
-        rows.sort(key=lambda r: (r["layout"], r["resources"]))
-        os.makedirs(options.out, exist_ok=True)
-        with open(os.path.join(options.out, "scaling.csv"), "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0].keys()))
-            writer.writeheader()
-            writer.writerows(rows)
-        plot(rows, os.path.join(options.out, "scaling.png"))
-        print(table(rows))
+        write(rows, options.out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
