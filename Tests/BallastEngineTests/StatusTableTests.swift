@@ -45,7 +45,7 @@ struct StatusTableTests {
         var table = StatusTable()
         for number in 0..<10 { table.update(id(number), at: now) { $0.set(.ready, true, reason: .created, at: now) } }
         _ = table.ids()
-        table.retain(declared: [id(1), id(5)], managed: [id(2), id(9)])
+        table.retain(declared: { [id(1), id(5)].contains($0) }, managed: { [id(2), id(9)].contains($0) })
         #expect(table.ids() == [id(1), id(2), id(5), id(9)])
         #expect(table.all.map(\.declared) == [true, false, true, false])
         #expect(table.counts[.ready] == 4)

@@ -24,7 +24,8 @@ public struct ResourcesByID: Sendable, Sequence {
         self.index = index
     }
 
-    private func position(of id: ResourceID) -> Int? {
+    /// Where `id`'s resource is in ``values``; nil when it is not declared.
+    public func position(of id: ResourceID) -> Int? {
         index.first(hash: id.hashValue) { values[$0].id == id }
     }
 

@@ -62,11 +62,11 @@ public struct StatusTable: Sendable {
         revision &+= 1
     }
 
-    /// Ids tracked here but in neither set: they stop being reported.
-    public mutating func retain(declared: Set<ResourceID>, managed: Set<ResourceID>) {
-        let gone = statuses.keys.filter { !declared.contains($0) && !managed.contains($0) }
+    /// Ids tracked here that are neither declared nor managed: they stop being reported.
+    public mutating func retain(declared: (ResourceID) -> Bool, managed: (ResourceID) -> Bool) {
+        let gone = statuses.keys.filter { !declared($0) && !managed($0) }
         for id in gone { remove(id) }
-        statuses.updateEach { id, status in status.declared = declared.contains(id) }
+        statuses.updateEach { id, status in status.declared = declared(id) }
         revision &+= 1
     }
 

@@ -29,7 +29,7 @@ extension WatchController {
         }
         var desired = Reconciler.Desired(state, secrets: outcome.secrets, revision: beforeLoading.revision, loadedFrom: source.paths(for: beforeLoading))
         desired.holdOverBudget(inForce: { outcome.inventory.mapValues(\.spec) }, previous: nil, catalog: planner.registry.catalog)
-        managed = Set(outcome.inventory.keys)
+        managed.reset(to: outcome.inventory.keys)
         desired.managedDependents = Self.dependents(outcome.inventory)
         adopt(desired, loaded: loaded)
         await publishToAgents(inventory: outcome.inventory)
@@ -147,7 +147,7 @@ extension WatchController {
 
     /// What is managed is what the inventory says: other replicas create and delete too.
     func refreshManaged() async {
-        if let inventory = try? await applier.store.inventory() { managed = Set(inventory.keys) }
+        if let inventory = try? await applier.store.inventory() { managed.reset(to: inventory.keys) }
     }
 
     /// The leader publishes what it admitted, bound to the digest of its manifests; false

@@ -77,7 +77,7 @@ public actor WatchController {
     let revalidation = WakeSignal()
     var table = StatusTable()
     private var sites: SiteBreakers
-    var managed = Set<ResourceID>()
+    var managed = ManagedResources()
     var manifestReport: ManifestReport?
     private var triggeredAt: [ResourceID: ContinuousClock.Instant] = [:]
     private var bucket: TokenBucket
@@ -194,7 +194,7 @@ public actor WatchController {
         let report = immediate.hasChanges ? try await applier.execute(immediate, outcome: startup, progress: SilentProgress()) : ApplyReport()
         // Read again only when start-up changed it: planning read it a moment ago.
         let inventory = immediate.hasChanges ? try await applier.store.inventory() : outcome.inventory
-        managed = Set(inventory.keys)
+        managed.reset(to: inventory.keys)
         desired.managedDependents = Self.dependents(inventory)
         adopt(desired, loaded: loaded)
         for site in (outcome.observation?.unavailableSites.keys).map(Array.init) ?? [] { availability.wentDown(site, at: clock.now) }
@@ -467,7 +467,7 @@ public actor WatchController {
     /// Managed resources the manifests in force no longer declare.
     func undeclaredManaged() -> [ResourceID] {
         guard let desired else { return [] }
-        return managed.filter { desired.byID[$0] == nil }.sorted()
+        return managed.undeclared.filter { desired.byID[$0] == nil }.sorted()
     }
 
     func schedulePruneCheck(after delay: Duration) {
@@ -631,10 +631,10 @@ public actor WatchController {
         let ids: [ResourceID]
         switch scope {
         case .all:
-            ids = Array(managed.union(desired.map { Set($0.byID.keys) } ?? []))
+            ids = (desired.map { Array($0.byID.keys) } ?? []) + managed.undeclared.filter { desired?.byID.contains($0) != true }
         case .site(let name):
             guard desired?.state.sites[name] != nil else { throw ScopeError.unknownSite(name) }
-            ids = Array(Set((desired?.byID.values ?? []).lazy.map(\.id).filter { $0.site == name }).union(managed.filter { $0.site == name }))
+            ids = (desired?.byID.keys.filter { $0.site == name } ?? []) + managed.undeclared.filter { $0.site == name && desired?.byID.contains($0) != true }
         case .resource(let id):
             guard desired?.byID[id] != nil || managed.contains(id) else { throw ScopeError.unknownResource(id) }
             ids = [id]
@@ -773,7 +773,7 @@ public actor WatchController {
             inForce: { previous?.inForceSpecs ?? inventory?.mapValues(\.spec) ?? [:] }, inForceLabels: { inventory?[$0]?.labels },
             previous: previous, catalog: planner.registry.catalog)
         // Other replicas create and delete too: what is managed is what the inventory says.
-        if replicas != nil, let inventory { managed = Set(inventory.keys) }
+        if replicas != nil, let inventory { managed.reset(to: inventory.keys) }
         var affected = DesiredChanges.affected(from: desired, to: new)
         // Held or released by a budget, its declaration unchanged (a limit raised, a price changed).
         affected.formUnion(Set((desired?.overBudget ?? [:]).keys).symmetricDifference(new.overBudget.keys))
@@ -825,6 +825,7 @@ public actor WatchController {
             logger.warning("changes held: they would take a blocking budget over its limit", metadata: ["resources": "\(new.overBudget.count)", "budget": "\(first.hold.message)"])
         }
         desired = new
+        managed.declare(new.byID)
         announceBudgetHolds(new.overBudget)
         var kinds = Set<String>()
         var labelKeys = Set<String>()
@@ -849,10 +850,10 @@ public actor WatchController {
         }
         pullSiteIDs = pulled.mapValues { $0.sorted() }
         let managed = self.managed
-        let (added, dropped) = sites.adopt(new.state.sites, resources: counts, keep: { name in managed.contains { $0.site == name } }, date: now)
+        let (added, dropped) = sites.adopt(new.state.sites, resources: counts, keep: { name in managed.any(on: name) }, date: now)
         for name in added { metrics.site(name, up: true) }
         for name in dropped { probes.removeValue(forKey: name)?.cancel() }
-        table.retain(declared: Set(new.byID.keys), managed: managed)
+        table.retain(declared: { new.byID.contains($0) }, managed: { managed.contains($0) })
         table.reserveCapacity(new.byID.count)
         for id in new.byID.keys where table[id] == nil { table.update(id, declared: true, at: now) { _ in } }
         watchChanges(new.state.sites)
