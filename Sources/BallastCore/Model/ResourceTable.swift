@@ -50,8 +50,9 @@ public struct ResourceTable<Value>: Sequence {
     }
 
     /// Adds the entries of `other` whose ids are not here yet; the values here win.
+    /// One lookup each: the default is stored only when the id is missing.
     public mutating func mergeKeepingExisting<Other: Sequence>(_ other: Other) where Other.Element == (key: ResourceID, value: Value) {
-        for (key, value) in other where storage.index(forKey: key) == nil { storage[key] = value }
+        for (key, value) in other { storage.updateValue(forKey: key, default: value) { _ in } }
     }
 
     /// Lets `body` change every value in place.
