@@ -30,6 +30,30 @@ struct StringMapTests {
         #expect(map.dictionary == ["m": "one", "z": "2"])
     }
 
+    /// Packed as lengths and bytes: lengths of one, two and three bytes, empty strings, text
+    /// beyond ASCII, and separators that a delimited format would trip on all come back whole.
+    @Test func anyStringsComeBackWhole() {
+        let long = String(repeating: "d", count: 127) + "é" + String(repeating: "x", count: 20_000)
+        let pairs = [("", "empty key"), ("annotations.description", long), ("k\u{0}", "v\u{0}\n:,"), ("ключ", "значение 🚀"), ("v", "")]
+        let map = StringMap(pairs)
+        #expect(map.count == pairs.count)
+        #expect(Array(map).map(\.key) == pairs.map(\.0).sorted())
+        for (key, value) in pairs { #expect(map[key] == value) }
+        #expect(map["annotations"] == nil && map["zzz"] == nil)
+        #expect(StringMap().isEmpty && StringMap().count == 0 && Array(StringMap()).isEmpty)
+    }
+
+    /// Equal as `String` compares (canonical equivalence), whatever the bytes: "é" written
+    /// precomposed or as "e" and a combining accent is one label value.
+    @Test func equalityAndHashingAreTheStrings() {
+        let precomposed = StringMap([("café", "é")])
+        let decomposed = StringMap([("cafe\u{301}", "e\u{301}")])
+        #expect(precomposed == decomposed)
+        #expect(precomposed.hashValue == decomposed.hashValue)
+        #expect(decomposed["café"] == "e\u{301}")
+        #expect(Set([precomposed, decomposed]).count == 1)
+    }
+
     @Test(arguments: [0, 1, 5, 16, 17, 40])
     func fieldsFromUniqueKeysAreSorted(count: Int) {
         // A fixed permutation (7 is coprime to every count here), far from sorted.

@@ -1,8 +1,12 @@
-/// A small map of strings (labels, annotations), kept as pairs sorted by key.
+/// A small map of strings (labels, annotations), kept sorted by key and packed into one buffer.
 ///
-/// A manifest's labels are a handful of short strings; a dictionary spends about 200 bytes
-/// and a hash per key on each, a sorted array about half the memory and no hashing. Lookups
-/// are a binary search. Iteration is in key order, so output built from it is deterministic.
+/// A manifest's labels are a handful of short strings, held by every resource of an estate. A
+/// dictionary spends about 200 bytes and a hash per key on each; an array of pairs 32 bytes a
+/// pair, plus an allocation for each string longer than 15 bytes (an annotation's description).
+/// Here each pair is its key's UTF-8 length (LEB128), its bytes, then the value's: one
+/// allocation about as long as the text. Lookups and iteration read the buffer in key order,
+/// so output built from it is deterministic. Equality and hashing are the strings' own
+/// (canonical equivalence, as `String` compares), not the bytes'.
 public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
     public typealias Element = (key: String, value: String)
 
@@ -11,54 +15,136 @@ public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
         var value: String
     }
 
-    private var pairs: [Pair]
+    private var packed: [UInt8]
 
     public init() {
-        pairs = []
+        packed = []
     }
 
     /// Builds from pairs; a later pair wins over an earlier one with the same key.
     public init(_ elements: some Sequence<(String, String)>) {
-        pairs = elements.map { Pair(key: $0.0, value: $0.1) }
+        var pairs = elements.map { Pair(key: $0.0, value: $0.1) }
         pairs.sortKeepingLastOfEqualKeys()
+        self.init(sorted: pairs)
     }
 
     public init(_ dictionary: [String: String]) {
-        pairs = dictionary.map { Pair(key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
+        self.init(sorted: dictionary.map { Pair(key: $0.key, value: $0.value) }.sorted { $0.key < $1.key })
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
         self.init(elements)
     }
 
-    public var count: Int { pairs.count }
-    public var isEmpty: Bool { pairs.isEmpty }
-    public var keys: [String] { pairs.map(\.key) }
+    /// `pairs` sorted by unique key.
+    private init(sorted pairs: [Pair]) {
+        var size = 0
+        for pair in pairs { size += Self.lengthSize(pair.key.utf8.count) + pair.key.utf8.count + Self.lengthSize(pair.value.utf8.count) + pair.value.utf8.count }
+        var packed: [UInt8] = []
+        packed.reserveCapacity(size)
+        for pair in pairs {
+            Self.append(pair.key, to: &packed)
+            Self.append(pair.value, to: &packed)
+        }
+        self.packed = packed
+    }
+
+    public var count: Int {
+        var count = 0
+        for _ in self { count += 1 }
+        return count
+    }
+
+    public var isEmpty: Bool { packed.isEmpty }
+    public var keys: [String] { map(\.key) }
 
     /// The same pairs as a dictionary, for APIs that take one.
     public var dictionary: [String: String] {
-        Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, $0.value) })
+        Dictionary(uniqueKeysWithValues: map { ($0.key, $0.value) })
     }
 
     public subscript(key: String) -> String? {
-        get { pairs.sortedValue(for: key) }
-        set { pairs.setSortedValue(newValue, for: key) }
+        get {
+            for pair in self {
+                if pair.key == key { return pair.value }
+                if key < pair.key { return nil }
+            }
+            return nil
+        }
+        set {
+            var pairs = map { Pair(key: $0.key, value: $0.value) }
+            pairs.setSortedValue(newValue, for: key)
+            self = StringMap(sorted: pairs)
+        }
     }
 
     public struct Iterator: IteratorProtocol {
-        fileprivate var base: IndexingIterator<[Pair]>
+        fileprivate let packed: [UInt8]
+        fileprivate var offset = 0
 
         public mutating func next() -> Element? {
-            base.next().map { ($0.key, $0.value) }
+            guard offset < packed.count else { return nil }
+            let key = StringMap.string(in: packed, at: &offset)
+            let value = StringMap.string(in: packed, at: &offset)
+            return (key, value)
         }
     }
 
     public func makeIterator() -> Iterator {
-        Iterator(base: pairs.makeIterator())
+        Iterator(packed: packed)
     }
 
     public var description: String {
-        "[" + pairs.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "]"
+        "[" + map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "]"
+    }
+
+    public static func == (lhs: StringMap, rhs: StringMap) -> Bool {
+        lhs.packed == rhs.packed || lhs.elementsEqual(rhs) { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for (key, value) in self {
+            hasher.combine(key)
+            hasher.combine(value)
+        }
+    }
+
+    // MARK: The packing
+
+    private static func lengthSize(_ length: Int) -> Int {
+        var length = length
+        var size = 1
+        while length >= 0x80 {
+            length >>= 7
+            size += 1
+        }
+        return size
+    }
+
+    private static func append(_ text: String, to packed: inout [UInt8]) {
+        var length = text.utf8.count
+        while length >= 0x80 {
+            packed.append(UInt8(length & 0x7F) | 0x80)
+            length >>= 7
+        }
+        packed.append(UInt8(length))
+        packed.append(contentsOf: text.utf8)
+    }
+
+    /// The string at `offset`, which moves past it. Only ``append(_:to:)`` wrote the buffer.
+    fileprivate static func string(in packed: [UInt8], at offset: inout Int) -> String {
+        var length = 0
+        var shift = 0
+        while true {
+            let byte = packed[offset]
+            offset += 1
+            length |= Int(byte & 0x7F) << shift
+            if byte < 0x80 { break }
+            shift += 7
+        }
+        let start = offset
+        offset += length
+        return packed.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<offset]), as: UTF8.self) }
     }
 }
 
