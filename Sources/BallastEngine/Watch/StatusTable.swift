@@ -4,9 +4,10 @@ import Foundation
 /// The status of every resource under watch, with a running count of the resources each
 /// condition holds for (the `resources by condition` gauge), kept without rescanning.
 public struct StatusTable: Sendable {
-    /// Every status by id, densely (``ResourceTable``): a status is a few hundred bytes, and a
-    /// dictionary keeps about two and a half buckets per entry (80 MiB at 100k resources).
-    private var statuses = ResourceTable<ResourceStatus>()
+    /// Every status by id, densely (``ResourceTable``): a status is about 200 bytes, and a
+    /// dictionary keeps about two and a half buckets per entry (80 MiB at 100k resources). The
+    /// id is the key only; ``ResourceStatus`` values are made from it and the record on reads.
+    private var statuses = ResourceTable<ResourceStatus.Record>()
     /// The ids sorted, kept until an id comes or goes (a status change keeps the order).
     private var sortedIDs: [ResourceID]?
     /// Counts every change: equal revisions mean an unchanged table (for live views).
@@ -18,15 +19,15 @@ public struct StatusTable: Sendable {
     public init() {}
 
     public var count: Int { statuses.count }
-    public subscript(id: ResourceID) -> ResourceStatus? { statuses[id] }
+    public subscript(id: ResourceID) -> ResourceStatus? { statuses[id].map { ResourceStatus(id: id, record: $0) } }
 
     /// Room for `count` statuses, so a table filled at start-up is not grown by doubling.
     public mutating func reserveCapacity(_ count: Int) { statuses.reserveCapacity(count) }
 
     /// Every status, sorted by id.
     public var all: [ResourceStatus] {
-        guard let sortedIDs else { return statuses.values.sorted { $0.id < $1.id } }
-        return sortedIDs.map { statuses[$0]! }
+        guard let sortedIDs else { return statuses.map { ResourceStatus(id: $0.key, record: $0.value) }.sorted { $0.id < $1.id } }
+        return sortedIDs.map { ResourceStatus(id: $0, record: statuses[$0]!) }
     }
 
     /// Every id, sorted; sorted again only after an id came or went.
@@ -40,24 +41,25 @@ public struct StatusTable: Sendable {
     /// Changes the status of `id` (created pending when absent), keeping the counts right.
     public mutating func update(_ id: ResourceID, declared: Bool? = nil, at now: Date, _ change: (inout ResourceStatus) -> Void) {
         revision &+= 1
-        guard var status = statuses[id] else {
+        guard let record = statuses[id] else {
             var status = ResourceStatus(id: id, declared: declared ?? true, at: now)
             change(&status)
-            statuses[id] = status
+            statuses[id] = status.record
             sortedIDs = nil
             count(status, by: 1)
             return
         }
+        var status = ResourceStatus(id: id, record: record)
         count(status, by: -1)
         if let declared { status.declared = declared }
         change(&status)
         count(status, by: 1)
-        statuses[id] = status
+        statuses[id] = status.record
     }
 
     public mutating func remove(_ id: ResourceID) {
-        guard let status = statuses.removeValue(forKey: id) else { return }
-        count(status, by: -1)
+        guard let record = statuses.removeValue(forKey: id) else { return }
+        count(ResourceStatus(id: id, record: record), by: -1)
         sortedIDs = nil
         revision &+= 1
     }
@@ -66,7 +68,7 @@ public struct StatusTable: Sendable {
     public mutating func retain(declared: (ResourceID) -> Bool, managed: (ResourceID) -> Bool) {
         let gone = statuses.keys.filter { !declared($0) && !managed($0) }
         for id in gone { remove(id) }
-        statuses.updateEach { id, status in status.declared = declared(id) }
+        statuses.updateEach { id, record in record.declared = declared(id) }
         revision &+= 1
     }
 
