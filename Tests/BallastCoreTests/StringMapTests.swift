@@ -52,6 +52,20 @@ struct StringMapTests {
         #expect(precomposed.hashValue == decomposed.hashValue)
         #expect(decomposed["café"] == "e\u{301}")
         #expect(Set([precomposed, decomposed]).count == 1)
+        // The Kelvin sign is canonically the letter K: a lookup finds it either way round.
+        #expect(StringMap([("\u{212A}ey", "1")])["Key"] == "1")
+        #expect(StringMap([("Key", "1")])["\u{212A}ey"] == "1")
+    }
+
+    /// Lookups compare ASCII keys as bytes and pass over values unread: every key is found, and
+    /// every key that is not there (before, between and after them) is not, with or without
+    /// keys beyond ASCII beside them.
+    @Test func lookupsFindEveryKeyAndNothingElse() {
+        let keys = ["", "a", "app", "app.kubernetes.io/name", "b", "zz", "ä", "ключ", "🚀"]
+        let map = StringMap(keys.map { ($0, "value of \($0) " + String(repeating: "x", count: 200)) })
+        for key in keys { #expect(map[key] == "value of \(key) " + String(repeating: "x", count: 200)) }
+        for absent in ["0", "aa", "ap", "appz", "app.kubernetes.io", "c", "zzz", "~", "ö", "ключи", "\u{10FFFF}"] { #expect(map[absent] == nil) }
+        #expect(map.count == keys.count)
     }
 
     @Test(arguments: [0, 1, 5, 16, 17, 40])

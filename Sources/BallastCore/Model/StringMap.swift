@@ -50,9 +50,15 @@ public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
     }
 
     public var count: Int {
-        var count = 0
-        for _ in self { count += 1 }
-        return count
+        packed.withUnsafeBufferPointer { buffer in
+            var count = 0
+            var offset = 0
+            while offset < buffer.count {
+                offset = Self.skip(in: buffer, at: Self.skip(in: buffer, at: offset))
+                count += 1
+            }
+            return count
+        }
     }
 
     public var isEmpty: Bool { packed.isEmpty }
@@ -65,11 +71,29 @@ public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
 
     public subscript(key: String) -> String? {
         get {
-            for pair in self {
-                if pair.key == key { return pair.value }
-                if key < pair.key { return nil }
+            // Keys are compared as bytes, and the values passed over unread, unless a key or
+            // the one sought is beyond ASCII: then as `String`s, which compare by canonical
+            // equivalence.
+            let wantedIsASCII = key.utf8.allSatisfy { $0 < 0x80 }
+            return packed.withUnsafeBufferPointer { buffer -> String? in
+                var offset = 0
+                while offset < buffer.count {
+                    let keyStart = offset
+                    let keyRange = Self.range(in: buffer, at: &offset)
+                    let stored = UnsafeBufferPointer(rebasing: buffer[keyRange])
+                    if stored.elementsEqual(key.utf8) { return Self.string(in: buffer, at: &offset) }
+                    if wantedIsASCII, stored.allSatisfy({ $0 < 0x80 }) {
+                        if key.utf8.lexicographicallyPrecedes(stored) { return nil }
+                    } else {
+                        var reread = keyStart
+                        let storedKey = Self.string(in: buffer, at: &reread)
+                        if storedKey == key { return Self.string(in: buffer, at: &offset) }
+                        if key < storedKey { return nil }
+                    }
+                    offset = Self.skip(in: buffer, at: offset)
+                }
+                return nil
             }
-            return nil
         }
         set {
             var pairs = map { Pair(key: $0.key, value: $0.value) }
@@ -84,9 +108,11 @@ public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
 
         public mutating func next() -> Element? {
             guard offset < packed.count else { return nil }
-            let key = StringMap.string(in: packed, at: &offset)
-            let value = StringMap.string(in: packed, at: &offset)
-            return (key, value)
+            return packed.withUnsafeBufferPointer { buffer in
+                let key = StringMap.string(in: buffer, at: &offset)
+                let value = StringMap.string(in: buffer, at: &offset)
+                return (key, value)
+            }
         }
     }
 
@@ -131,8 +157,9 @@ public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
         packed.append(contentsOf: text.utf8)
     }
 
-    /// The string at `offset`, which moves past it. Only ``append(_:to:)`` wrote the buffer.
-    fileprivate static func string(in packed: [UInt8], at offset: inout Int) -> String {
+    /// Where the bytes of the string at `offset` are; `offset` moves past them. Only
+    /// ``append(_:to:)`` wrote the buffer.
+    private static func range(in packed: UnsafeBufferPointer<UInt8>, at offset: inout Int) -> Range<Int> {
         var length = 0
         var shift = 0
         while true {
@@ -144,7 +171,19 @@ public struct StringMap: Sendable, Hashable, Sequence, ExpressibleByDictionaryLi
         }
         let start = offset
         offset += length
-        return packed.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<offset]), as: UTF8.self) }
+        return start..<offset
+    }
+
+    /// The string at `offset`, which moves past it.
+    fileprivate static func string(in packed: UnsafeBufferPointer<UInt8>, at offset: inout Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: packed[range(in: packed, at: &offset)]), as: UTF8.self)
+    }
+
+    /// Where the string after the one at `offset` starts.
+    private static func skip(in packed: UnsafeBufferPointer<UInt8>, at offset: Int) -> Int {
+        var offset = offset
+        _ = range(in: packed, at: &offset)
+        return offset
     }
 }
 

@@ -467,7 +467,7 @@ public actor WatchController {
     /// Managed resources the manifests in force no longer declare.
     func undeclaredManaged() -> [ResourceID] {
         guard let desired else { return [] }
-        return managed.undeclared.filter { desired.byID[$0] == nil }.sorted()
+        return managed.undeclared.filter { !desired.byID.contains($0) }.sorted()
     }
 
     func schedulePruneCheck(after delay: Duration) {
