@@ -207,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BallastStoreTests",
-            dependencies: ["BallastCore", "BallastState", "BallastSQLite", "BallastPostgres", "BallastTesting"],
+            dependencies: ["BallastCore", "BallastProviders", "BallastState", "BallastSQLite", "BallastPostgres", "BallastTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -244,7 +244,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BallastCLITests",
-            dependencies: ["BallastCore", "BallastHost", "BallastTesting"],
+            dependencies: ["BallastCore", "BallastHost", "BallastProviders", "BallastTesting"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

@@ -42,15 +42,21 @@ public final class ChildProcess: Sendable {
     /// ``stopAll(grace:)`` stops when Ballast exits, and nothing else reads it.
     private static let running = Mutex<[pid_t: ChildProcess]>([:])
 
-    /// Starts `executable` with `arguments`, in Ballast's environment with `environment` set on
-    /// top of it. `onExit` runs once, on the reaper thread, with the raw wait status.
+    /// Starts `executable` with `arguments`, in `baseEnvironment` (nil: Ballast's own) with
+    /// `environment` set on top of it, in `workingDirectory` (nil: Ballast's). `onExit` runs
+    /// once, on the reaper thread, with the raw wait status.
     public init(
-        _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], input: Stream = .null, output: Stream = .null, errors: Stream = .null,
-        onExit: (@Sendable (Int32) -> Void)? = nil
+        _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:], baseEnvironment: [String: String]? = nil, workingDirectory: String? = nil,
+        input: Stream = .null, output: Stream = .null, errors: Stream = .null, onExit: (@Sendable (Int32) -> Void)? = nil
     ) throws(ProviderError) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        if let workingDirectory {
+            guard Self.changeDirectory(&actions, to: workingDirectory) else {
+                throw ProviderError(.invalid, "cannot start \(executable) in \(workingDirectory): this C library has no posix_spawn_file_actions_addchdir_np")
+            }
+        }
         var ours: [Int32?] = [nil, nil, nil]
         var theirs: [Int32] = []
         defer { for descriptor in theirs { close(descriptor) } }
@@ -89,10 +95,10 @@ public final class ChildProcess: Sendable {
         defer { for pointer in argv { free(pointer) } }
         var spawned: pid_t = 0
         let failure: Int32
-        if environment.isEmpty {
+        if environment.isEmpty && baseEnvironment == nil {
             failure = posix_spawn(&spawned, executable, &actions, &attributes, argv, environ)
         } else {
-            var merged = ProcessInfo.processInfo.environment
+            var merged = baseEnvironment ?? ProcessInfo.processInfo.environment
             merged.merge(environment) { _, given in given }
             let envp = merged.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
             defer { for pointer in envp { free(pointer) } }
@@ -211,6 +217,14 @@ public final class ChildProcess: Sendable {
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), found at run time because the
     /// Swift Glibc module does not export it.
     private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), found the same way.
+    private typealias ChangeDirectory = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+
+    private static func changeDirectory(_ actions: inout posix_spawn_file_actions_t, to directory: String) -> Bool {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return false }
+        return unsafeBitCast(symbol, to: ChangeDirectory.self)(&actions, directory) == 0
+    }
 
     private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
         if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {

@@ -1,8 +1,9 @@
+import BallastProviders
 import Foundation
 
 /// A `ballast agent` started by a test, with its own state, reporting every `heartbeat`.
 public final class AgentProcess: @unchecked Sendable {
-    public let process: Process
+    public let process: ChildProcess
     public let state: String
     public let stdoutPath: String
     public let stderrPath: String
@@ -25,7 +26,7 @@ public final class AgentProcess: @unchecked Sendable {
             ((try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "").contains("ballast agent: started") || !process.isRunning
         }
         guard started, process.isRunning else {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.send(SIGKILL)
             throw WatchProcess.Failure(description: "ballast agent did not start:\n\(standardOutput)\n\(standardError)")
         }
     }
@@ -35,18 +36,18 @@ public final class AgentProcess: @unchecked Sendable {
 
     /// SIGKILL, and waits for it to be gone.
     public func kill9() async {
-        kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         _ = await process.exit(within: .seconds(10))
     }
 
     /// SIGTERM; the exit status.
     public func terminate() async -> Int32 {
-        kill(process.processIdentifier, SIGTERM)
+        process.send(SIGTERM)
         _ = await process.exit(within: .seconds(30))
-        return process.terminationStatus
+        return process.exitCode ?? -1
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.send(SIGKILL)
     }
 }

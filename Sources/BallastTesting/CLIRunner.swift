@@ -1,3 +1,4 @@
+import BallastProviders
 import Foundation
 
 /// Runs the built `ballast` executable, as a user would.
@@ -42,63 +43,47 @@ public struct CLIRunner: Sendable {
     }
 
     private func runBlocking(_ arguments: [String], stdin: String?, environment extra: [String: String], stdoutClosed: Bool, launcher: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: launcher.first ?? executable)
-        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [executable] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
-        process.environment = environment.merging(extra) { _, new in new }
-        let output = Pipe()
-        let errors = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input
-        if stdoutClosed { try output.fileHandleForReading.close() }
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
+        // With its reader gone: a pipe whose read end is closed before the child starts.
+        var unreadOutput: Int32?
+        if stdoutClosed {
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { throw TestServerUnavailable(description: "cannot create a pipe: \(String(cString: strerror(errno)))") }
+            close(ends[0])
+            _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+            unreadOutput = ends[1]
+        }
+        defer { if let unreadOutput { close(unreadOutput) } }
+        let child = try spawn(arguments, environment: extra, launcher: launcher, input: .pipe, output: unreadOutput.map { .descriptor($0) } ?? .pipe, errors: .pipe)
+        defer { for case let descriptor? in [child.output, child.errors] { close(descriptor) } }
+        if let stdin { child.writeInput(Array(stdin.utf8)) }
+        if let input = child.input { close(input) }
         // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
         let group = DispatchGroup()
         nonisolated(unsafe) var errorData = Data()
         group.enter()
         DispatchQueue.global().async {
-            errorData = Self.readUntilExit(errors.fileHandleForReading, of: process)
+            errorData = child.errors.map { Self.readUntilExit($0, of: child) } ?? Data()
             group.leave()
         }
-        let outputData = stdoutClosed ? Data() : Self.readUntilExit(output.fileHandleForReading, of: process)
+        let outputData = child.output.map { Self.readUntilExit($0, of: child) } ?? Data()
         group.wait()
-        return Result(exitCode: Self.exitStatus(of: process), stdout: String(decoding: outputData, as: UTF8.self), stderr: String(decoding: errorData, as: UTF8.self))
+        return Result(exitCode: ChildProcess.exitCode(child.wait() ?? 0), stdout: String(decoding: outputData, as: UTF8.self), stderr: String(decoding: errorData, as: UTF8.self))
     }
 
-    /// Whether the child has exited, asked of the kernel without reaping it: Foundation's
-    /// `Process` has been seen to miss a child's exit when many start and end at once (the child
-    /// stayed a zombie, `isRunning` true, and the suite hung).
-    static func hasExited(_ process: Process) -> Bool {
-        guard process.isRunning else { return true }
-        var info = siginfo_t()
-        return waitid(P_PID, id_t(process.processIdentifier), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_signo == SIGCHLD
-    }
-
-    /// The child's exit status: Foundation's, or, when it missed the exit, reaped here.
-    static func exitStatus(of process: Process) -> Int32 {
-        let deadline = Date().addingTimeInterval(2)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        guard process.isRunning else { return process.terminationStatus }
-        var status: Int32 = 0
-        guard waitpid(process.processIdentifier, &status, 0) == process.processIdentifier else {
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
-        // WIFEXITED / WEXITSTATUS; for a signal, its number, as Foundation reports it.
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f
+    /// Starts ballast (through `launcher`, when given) in the working directory, with this
+    /// runner's environment and `extra` on top of it.
+    private func spawn(_ arguments: [String], environment extra: [String: String], launcher: [String], input: ChildProcess.Stream, output: ChildProcess.Stream, errors: ChildProcess.Stream) throws -> ChildProcess {
+        let command = launcher.isEmpty ? [executable] + arguments : launcher + [executable] + arguments
+        return try ChildProcess(
+            command[0], Array(command.dropFirst()), baseEnvironment: environment.merging(extra) { _, new in new }, workingDirectory: workingDirectory,
+            input: input, output: output, errors: errors)
     }
 
     /// Everything the child writes to a pipe: until end of file, or, once the child has exited,
-    /// what is left in the pipe. End of file alone is not enough: a process another test starts
-    /// at the same moment (a database server's supervisor) can inherit the pipe's write end and
-    /// hold it open for the whole suite, and a read waiting for it would never return.
-    static func readUntilExit(_ handle: FileHandle, of process: Process) -> Data {
-        let descriptor = handle.fileDescriptor
+    /// what is left in the pipe. End of file alone is not enough: a process the command leaves
+    /// behind (a daemon it started) would hold the pipe's write end open, and a read waiting for
+    /// it would never return.
+    static func readUntilExit(_ descriptor: Int32, of child: ChildProcess) -> Data {
         var data = Data()
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -110,7 +95,7 @@ public struct CLIRunner: Sendable {
             }
             if ready == 0 {
                 // Nothing for 100 ms: done when the child is; what it wrote is already here.
-                if hasExited(process) { return data + drain(descriptor) }
+                if !child.isRunning { return data + drain(descriptor) }
                 continue
             }
             let count = read(descriptor, &chunk, chunk.count)
@@ -133,20 +118,14 @@ public struct CLIRunner: Sendable {
         }
     }
 
-    /// Starts the CLI without waiting; output goes to files. Wait with `waitUntilExit()`.
+    /// Starts the CLI without waiting; output goes to files (created, or emptied). Wait with
+    /// ``ChildProcess/exit(within:)``.
     /// `launcher`: a command that runs ballast (`ip netns exec NAME`), or none.
-    public func start(_ arguments: [String], stdout: String, stderr: String, environment extra: [String: String] = [:], launcher: [String] = []) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: launcher.first ?? executable)
-        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [executable] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
-        process.environment = environment.merging(extra) { _, new in new }
-        _ = FileManager.default.createFile(atPath: stdout, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderr, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: stdout)
-        process.standardError = FileHandle(forWritingAtPath: stderr)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return process
+    public func start(_ arguments: [String], stdout: String, stderr: String, environment extra: [String: String] = [:], launcher: [String] = []) throws -> ChildProcess {
+        let outputFile = open(stdout, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let errorFile = open(stderr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        defer { for descriptor in [outputFile, errorFile] where descriptor >= 0 { close(descriptor) } }
+        guard outputFile >= 0, errorFile >= 0 else { throw TestServerUnavailable(description: "cannot create \(stdout) or \(stderr): \(String(cString: strerror(errno)))") }
+        return try spawn(arguments, environment: extra, launcher: launcher, input: .null, output: .descriptor(outputFile), errors: .descriptor(errorFile))
     }
 }

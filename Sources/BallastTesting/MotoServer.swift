@@ -39,11 +39,7 @@ public final class MotoServer: @unchecked Sendable {
     /// when it is missing.
     static func locate() throws -> String {
         if let found = which("moto_server") { return found }
-        let pip = Process()
-        pip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        pip.arguments = ["python3", "-m", "pip", "install", "--quiet", "moto[server]", "boto3"]
-        try pip.run()
-        pip.waitUntilExit()
+        _ = try Subprocess.run(["/usr/bin/env", "python3", "-m", "pip", "install", "--quiet", "moto[server]", "boto3"])
         if let found = which("moto_server") { return found }
         throw TestServerUnavailable(description: "moto_server is not installed and 'pip install moto[server]' did not provide it")
     }

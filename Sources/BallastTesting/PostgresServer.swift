@@ -1,4 +1,5 @@
 import BallastCore
+import BallastProviders
 import Foundation
 import Synchronization
 
@@ -13,7 +14,7 @@ public final class PostgresServer: Sendable {
     public let directory: String
     private let binaries: String
     private let owner: String?
-    private let process: Mutex<Process?>
+    private let process: Mutex<ChildProcess?>
     private let databases = Mutex(0)
     /// Where it listens besides 127.0.0.1 (a partition test's veth address).
     private let extraAddresses: [String]
@@ -47,21 +48,11 @@ public final class PostgresServer: Sendable {
     /// Starts `postgres` on the existing data directory (again, after ``stop()``).
     public func start() throws {
         let log = directory + "/server.log"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-c", ServerSupervisor.script, binaries + "/postgres", "-D", directory + "/data", "-p", String(port),
-                            "-c", "listen_addresses=" + (["127.0.0.1"] + extraAddresses).joined(separator: ","), "-c", "unix_socket_directories=" + directory, "-c", "fsync=off",
-                            "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["SUPERVISED_USER"] = owner ?? ""
-        environment["SUPERVISED_STOP_SIGNAL"] = String(SIGINT)
-        server.environment = environment
-        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = FileHandle(forWritingAtPath: log)
-        handle?.seekToEndOfFile()
-        server.standardOutput = handle
-        server.standardError = handle
-        try server.run()
+        let server = try ChildProcess.logging(
+            ["/usr/bin/env", "python3", "-c", ServerSupervisor.script, binaries + "/postgres", "-D", directory + "/data", "-p", String(port),
+             "-c", "listen_addresses=" + (["127.0.0.1"] + extraAddresses).joined(separator: ","), "-c", "unix_socket_directories=" + directory, "-c", "fsync=off",
+             "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"],
+            to: log, environment: ["SUPERVISED_USER": owner ?? "", "SUPERVISED_STOP_SIGNAL": String(SIGINT)])
         process.withLock { $0 = server }
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
@@ -93,10 +84,7 @@ public final class PostgresServer: Sendable {
     /// Stops the server (fast shutdown), keeping its data for ``start()``.
     public func stop() {
         guard let server = process.withLock({ $0 }) else { return }
-        if server.isRunning {
-            server.terminate()
-            server.waitUntilExit()
-        }
+        server.stop(grace: .seconds(60))
     }
 
     deinit { stop() }

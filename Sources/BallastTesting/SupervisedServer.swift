@@ -1,3 +1,4 @@
+import BallastProviders
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -8,7 +9,7 @@ import FoundationNetworking
 /// process dies). Its output goes to a log that a failure to start quotes.
 final class SupervisedServer: @unchecked Sendable {
     let port: Int
-    let process = Process()
+    let process: ChildProcess
     let log: String
 
     /// Starts `arguments` (the port already in them, as `port` gives it) and waits up to
@@ -18,12 +19,8 @@ final class SupervisedServer: @unchecked Sendable {
     init(_ what: String, port: Int, arguments: [String], timeout: Duration = .seconds(120), ready: @Sendable () async -> Bool) async throws {
         self.port = port
         log = NSTemporaryDirectory() + "/\(what.replacingOccurrences(of: " ", with: "-"))-\(port).log"
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", ServerSupervisor.script] + arguments
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: log)
-        process.standardError = FileHandle(forWritingAtPath: log)
-        try process.run()
+        process = try ChildProcess.logging(["/usr/bin/env", "python3", "-c", ServerSupervisor.script] + arguments, to: log)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if await ready() { return }
@@ -35,10 +32,7 @@ final class SupervisedServer: @unchecked Sendable {
     }
 
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process.stop(grace: .seconds(30))
     }
 
     deinit { stop() }

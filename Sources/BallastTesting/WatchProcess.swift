@@ -1,4 +1,5 @@
 import BallastCore
+import BallastProviders
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -17,7 +18,7 @@ public final class WatchProcess: @unchecked Sendable {
         public var description: String
     }
 
-    public let process: Process
+    public let process: ChildProcess
     public let baseURL: String
     public let token: String
     public let stdoutPath: String
@@ -48,7 +49,7 @@ public final class WatchProcess: @unchecked Sendable {
         }
         guard let url, process.isRunning else {
             let errors = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-            if process.isRunning { process.terminate() }
+            process.send(SIGKILL)
             throw Failure(description: "ballast watch did not start:\n\(errors)")
         }
         baseURL = url
@@ -101,35 +102,12 @@ public final class WatchProcess: @unchecked Sendable {
 
     /// Sends SIGTERM and waits for the exit status.
     public func terminate(timeout: Duration = .seconds(30)) async -> Int32 {
-        kill(process.processIdentifier, SIGTERM)
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while process.isRunning && clock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return -1
-        }
-        process.waitUntilExit()
-        return process.terminationStatus
+        process.send(SIGTERM)
+        guard await process.exit(within: timeout) else { return -1 }
+        return process.exitCode ?? -1
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-}
-
-extension Process {
-    /// Waits for the process to exit without holding a thread of the cooperative pool (Linux
-    /// Foundation's `waitUntilExit()` spins a run loop there); after `timeout` it is killed
-    /// (SIGKILL), so a hung child fails its test instead of hanging the suite. True when it
-    /// exited by itself.
-    public func exit(within timeout: Duration) async -> Bool {
-        let exited = await WatchProcess.eventually(timeout: timeout) { !self.isRunning }
-        if !exited {
-            kill(processIdentifier, SIGKILL)
-            _ = await WatchProcess.eventually(timeout: .seconds(10)) { !self.isRunning }
-        }
-        return exited
+        process.send(SIGKILL)
     }
 }

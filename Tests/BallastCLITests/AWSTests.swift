@@ -1,4 +1,5 @@
 import BallastCore
+import BallastProviders
 import BallastTesting
 import Foundation
 import Testing
@@ -58,18 +59,11 @@ private struct Estate {
         s3 = boto3.client("s3", **kw); sqs = boto3.client("sqs", **kw); ddb = boto3.client("dynamodb", **kw)
         \(code)
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestServerUnavailable(description: "boto3 failed: \(String(decoding: errorData, as: UTF8.self))") }
+        let process = try ChildProcess("/usr/bin/env", ["python3", "-c", script], output: .pipe, errors: .pipe)
+        defer { for case let descriptor? in [process.output, process.errors] { close(descriptor) } }
+        let data = process.output.map(ProcessRunner.readAll) ?? []
+        let errorData = process.errors.map(ProcessRunner.readAll) ?? []
+        guard process.wait() == 0 else { throw TestServerUnavailable(description: "boto3 failed: \(String(decoding: errorData, as: UTF8.self))") }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
@@ -274,15 +268,14 @@ struct AWSTests {
 
 /// A tiny HTTP server that answers every request as a throttled DynamoDB would, counting them.
 private final class ThrottlingServer: @unchecked Sendable {
-    let process = Process()
+    let process: ChildProcess
     let port: Int
     let counter = TemporaryDirectory(prefix: "ballast-throttle")
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
     init() throws {
         port = try FreePort.find()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        process = try ChildProcess("/usr/bin/env", ["python3", "-c", """
         import http.server, sys
         count = sys.argv[2]
         class H(http.server.BaseHTTPRequestHandler):
@@ -295,8 +288,7 @@ private final class ThrottlingServer: @unchecked Sendable {
             do_GET = do_POST
             def log_message(self, *a): pass
         http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-        """, String(port), counter.file("count")]
-        try process.run()
+        """, String(port), counter.file("count")])
         for _ in 0..<100 {
             if connects() { break }
             Thread.sleep(forTimeInterval: 0.05)
@@ -317,7 +309,8 @@ private final class ThrottlingServer: @unchecked Sendable {
 
     func stop() {
         // SIGKILL: the test runner's threads block SIGTERM, and children inherit that mask.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        process.send(SIGKILL)
+        process.wait()
         counter.remove()
     }
 }

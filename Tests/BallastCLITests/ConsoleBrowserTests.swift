@@ -1,4 +1,5 @@
 import BallastCore
+import BallastProviders
 import BallastTesting
 import Foundation
 import Testing
@@ -41,16 +42,10 @@ struct ConsoleBrowserTests {
         try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
         let screenshot = artifacts + "/console.png"
         let log = daemon.directory.file("browser.log")
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", root + "/Tests/Browser/console_check.py", daemon.watch.baseURL, daemon.runner.executable, daemon.state, expected, screenshot]
-        check.standardOutput = FileHandle(forWritingAtPath: log)
-        check.standardError = FileHandle(forWritingAtPath: log)
-        try check.run()
+        let check = try ChildProcess.logging(["/usr/bin/env", "python3", root + "/Tests/Browser/console_check.py", daemon.watch.baseURL, daemon.runner.executable, daemon.state, expected, screenshot], to: log)
         #expect(await check.exit(within: .seconds(180)), "the browser check hung")
         let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        #expect(check.terminationStatus == 0, "the browser check failed:\n\(said)")
+        #expect(check.exitCode == 0, "the browser check failed:\n\(said)")
         #expect(FileManager.default.fileExists(atPath: screenshot), "a screenshot is saved as a test artefact")
         await daemon.stop()
     }

@@ -94,7 +94,7 @@ struct EdgeAgentTests {
         #expect(try await WatchProcess.eventually { try await world(runner, state: agentState, cache)?.contains("2.5.0") == true })
 
         // The hub dies. The agent keeps healing alone, also after its own restart, for 30 s.
-        kill(hub.daemon.watch.process.processIdentifier, SIGKILL)
+        hub.daemon.watch.process.send(SIGKILL)
         _ = await hub.daemon.watch.process.exit(within: .seconds(10))
         let downSince = ContinuousClock.now
         _ = try await runner.run(["sim", "delete", cache, "--state", agentState])

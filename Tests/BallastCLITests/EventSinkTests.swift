@@ -78,7 +78,7 @@ struct EventSinkTests {
             } ?? false
         }, "the drift was healed")
         #expect(try await sink.received().isEmpty)
-        kill(daemon.watch.process.processIdentifier, SIGKILL)
+        daemon.watch.process.send(SIGKILL)
         _ = await daemon.watch.process.exit(within: .seconds(10))
 
         // A new daemon on the same state, with the sink back: everything arrives.

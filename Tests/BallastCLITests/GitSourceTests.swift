@@ -65,7 +65,7 @@ struct GitSourceTests {
         let watch = try await WatchProcess(
             cli: runner, arguments: ["--git", repository.url, "--path", "estates/prod", "--interval", "1s", "--prune-delay", "1s", "--state", state],
             directory: directory.path)
-        defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
+        defer { watch.process.send(SIGKILL) }
         #expect(watch.standardOutput.contains("commit \(first.prefix(12)) \"first\" in force"), "\(watch.standardOutput)")
         #expect(try await world().contains("Bucket/a@lab"))
 
@@ -123,7 +123,7 @@ struct GitSourceTests {
             ], directory: logs)
         }
         var replicas = [try await start("r1"), try await start("r2")]
-        defer { for replica in replicas where replica.process.isRunning { kill(replica.process.processIdentifier, SIGKILL) } }
+        defer { for replica in replicas { replica.process.send(SIGKILL) } }
         func hook(_ replica: WatchProcess) async throws -> Int {
             let body = #"{"ref": "refs/heads/main"}"#
             let mac = SpecDigest.hex(HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array("s3cret-hook".utf8))))
@@ -169,7 +169,7 @@ struct GitSourceTests {
         // An hour between fetches: only the webhook brings a commit in time.
         let arguments = ["--git", repository.url, "--interval", "1h", "--git-webhook-secret-file", directory.file("hook.secret"), "--prune-delay", "1s", "--state", state]
         var watch = try await WatchProcess(cli: runner, arguments: arguments, directory: directory.path)
-        defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
+        defer { watch.process.send(SIGKILL) }
         func hook(secret: String) async throws -> Int {
             let body = #"{"ref": "refs/heads/main"}"#
             let mac = SpecDigest.hex(HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8))))
@@ -222,7 +222,7 @@ struct GitSourceTests {
         let first = try repository.commit(["site.yaml": site, "a.yaml": bucket("a"), "b.yaml": bucket("b")], message: "first")
         let arguments = ["--git", repository.url, "--interval", "1s", "--prune-delay", "1s", "--state", state]
         var watch = try await WatchProcess(cli: runner, arguments: arguments, directory: directory.path)
-        defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
+        defer { watch.process.send(SIGKILL) }
 
         try repository.setReachable(false)
         #expect(try await WatchProcess.eventually { try await source(watch)["error"]?.stringValue?.contains("cannot fetch main") == true })
@@ -256,7 +256,7 @@ struct GitSourceTests {
         try repository.commit(files, message: "twelve buckets")
         let watch = try await WatchProcess(
             cli: runner, arguments: ["--git", repository.url, "--interval", "1s", "--prune-delay", "1s", "--state", state], directory: directory.path)
-        defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
+        defer { watch.process.send(SIGKILL) }
         #expect(try await world().contains("Bucket/b11@lab"))
 
         // Eleven of twelve go in one commit: over max(10, 20%), so the removal is held whole.
@@ -305,7 +305,7 @@ struct GitSourceTests {
         let watch = try await WatchProcess(
             cli: runner, arguments: ["--git", server.url("remote.git", userInfo: "deploy:s3cret-pass"), "--interval", "1s", "--state", state],
             directory: directory.path)
-        defer { _ = watch.process.isRunning ? kill(watch.process.processIdentifier, SIGKILL) : 0 }
+        defer { watch.process.send(SIGKILL) }
         #expect(try await source(watch)["location"]?.stringValue == "http://***@127.0.0.1:\(server.port)/remote.git")
         let status = try await runner.run(["status", "--server", watch.baseURL])
         #expect(!status.stdout.contains("s3cret-pass") && status.stdout.contains("***@127.0.0.1"), "\(status.stdout)")

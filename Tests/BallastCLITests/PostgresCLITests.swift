@@ -75,11 +75,11 @@ struct PostgresCLITests {
         let apply = try workspace.runner.start(
             ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state, "--data-dir", workspace.directory.file("data")],
             stdout: workspace.directory.file("apply.out"), stderr: workspace.directory.file("apply.err"), environment: ["BALLAST_FAILPOINT": "after-intent:3:stop"])
-        let stopped = await WatchProcess.eventually(timeout: .seconds(60)) { ProcessState.isStopped(apply.processIdentifier) }
+        let stopped = await WatchProcess.eventually(timeout: .seconds(60)) { ProcessState.isStopped(apply.pid) }
         #expect(stopped, "the apply reached its third intent: \((try? String(contentsOfFile: workspace.directory.file("apply.err"), encoding: .utf8)) ?? "")")
         server.stop()
         try server.start()
-        kill(apply.processIdentifier, SIGCONT)
+        apply.send(SIGCONT)
         // Within two operation deadlines (30 s each) of the restart, however the pool fared.
         #expect(await apply.exit(within: .seconds(120)), "the woken apply ended: \((try? String(contentsOfFile: workspace.directory.file("apply.err"), encoding: .utf8)) ?? "")")
         // However the interrupted run ended, the next one finishes the job, creating nothing twice.
@@ -98,17 +98,17 @@ struct PostgresCLITests {
             ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state, "--data-dir", workspace.directory.file("data")],
             stdout: workspace.directory.file("first.out"), stderr: workspace.directory.file("first.err"),
             environment: ["BALLAST_FAILPOINT": "after-intent:3:stop", "BALLAST_LEASE_TTL": "3s"])
-        #expect(await WatchProcess.eventually(timeout: .seconds(60)) { ProcessState.isStopped(first.processIdentifier) })
+        #expect(await WatchProcess.eventually(timeout: .seconds(60)) { ProcessState.isStopped(first.pid) })
         try await Task.sleep(for: .seconds(4))
         // Past its expiry by the database's clock: another run takes over and does the work.
         let second = try await workspace.run(["apply", workspace.manifests, "--auto-approve"], environment: ["BALLAST_LEASE_TTL": "3s"])
         #expect(second.exitCode == 0, "\(second.stderr)")
         #expect(second.stderr.contains("took over the state lock"), "\(second.stderr)")
         // The first wakes: it makes no provider call and no write, says so, and fails.
-        kill(first.processIdentifier, SIGCONT)
+        first.send(SIGCONT)
         #expect(await first.exit(within: .seconds(120)))
         let said = (try? String(contentsOfFile: workspace.directory.file("first.err"), encoding: .utf8)) ?? ""
-        #expect(first.terminationStatus != 0)
+        #expect(first.exitCode != 0)
         #expect(said.contains("was lost: it expired or was taken by another run"), "\(said)")
         #expect(!said.contains("could not journal"), "after the lease was lost, nothing more is tried: \(said)")
         try await workspace.expectConvergedWithEveryCreateOnce()
@@ -178,12 +178,12 @@ struct StateMigrateTests {
         let busy = try workspace.runner.start(
             ["apply", workspace.manifests, "--auto-approve", "--parallelism", "1", "--state", workspace.state],
             stdout: workspace.directory.file("a.out"), stderr: workspace.directory.file("a.err"), environment: ["BALLAST_FAILPOINT": "after-intent:1:stop"])
-        let stopped = await WatchProcess.eventually(timeout: .seconds(60)) { ProcessState.isStopped(busy.processIdentifier) }
+        let stopped = await WatchProcess.eventually(timeout: .seconds(60)) { ProcessState.isStopped(busy.pid) }
         #expect(stopped, "the first run holds the lock: \((try? String(contentsOfFile: workspace.directory.file("a.err"), encoding: .utf8)) ?? "")")
         let refused = try await workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])
         #expect(refused.exitCode == 1)
         #expect(refused.stderr.contains("is locked by ballast apply"), "\(refused.stderr)")
-        kill(busy.processIdentifier, SIGCONT)
+        busy.send(SIGCONT)
         #expect(await busy.exit(within: .seconds(120)))
         // Afterwards it copies, SQLite to SQLite as well.
         let copied = try await workspace.runner.run(["state", "migrate", "--from", workspace.state, "--to", workspace.directory.file("copy")])

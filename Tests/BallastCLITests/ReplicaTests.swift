@@ -288,7 +288,7 @@ struct ReplicaTests {
         let survivors = Set(["r1", "r2", "r3"]).subtracting([victim])
         let observer = survivors.sorted()[0]
         let orphaned = view.owners.filter { $0.value == victim }.map(\.key)
-        kill(set[victim].process.processIdentifier, SIGKILL)
+        set[victim].process.send(SIGKILL)
         // The victim renews nothing from here on: its leases' expiry is final.
         let lapses = try await set.leaseExpiries(orphaned)
         #expect(await set.waitUntilOwned(by: survivors, asSeenBy: observer, timeout: .seconds(20)) != nil)
@@ -308,7 +308,7 @@ struct ReplicaTests {
         let staying = survivors.sorted()[0]
         let handed = try #require(await set.ownership(asSeenBy: staying)).owners.filter { $0.value == leaving }.map(\.key)
         let signalled = try await set.databaseTime("now()")
-        kill(set[leaving].process.processIdentifier, SIGTERM)
+        set[leaving].process.send(SIGTERM)
         #expect(await set.waitUntilOwned(by: [staying], asSeenBy: staying, timeout: .seconds(20)) != nil)
         let handover = try await set.lastGranted(handed) - signalled
         print("replica takeover after kill -9: \(takeover) s; handover after SIGTERM: \(handover) s (database clock)")
@@ -345,14 +345,14 @@ struct ReplicaTests {
         let pausedSites = view.owners.filter { $0.value == "r1" }.map(\.key)
 
         // r1 is stopped past its ttl: r2 takes its sites and heals what happens on them.
-        kill(set["r1"].process.processIdentifier, SIGSTOP)
+        set["r1"].process.send(SIGSTOP)
         #expect(await set.waitUntilOwned(by: ["r2"], asSeenBy: "r2", timeout: .seconds(20)) != nil)
         let before = try await set.actions()
         try await set.deleteAndExpectRecreatedOnce(pausedSites.compactMap { leaves[$0] }.sorted(), before: before)
 
         // r1 wakes: it finds its leases gone, acts on nothing it no longer owns, and rejoins.
         let woken = try await set.actions()
-        kill(set["r1"].process.processIdentifier, SIGCONT)
+        set["r1"].process.send(SIGCONT)
         #expect(await set.waitUntilOwned(by: ["r1", "r2"], asSeenBy: "r2", timeout: .seconds(30)) != nil, "r1 takes its share again")
         try await Task.sleep(for: .seconds(2))
         let after = try await set.actions()

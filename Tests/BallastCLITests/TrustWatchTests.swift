@@ -96,7 +96,7 @@ struct TrustWatchTests {
         let status = try await daemon.cli(["status"]).stdout
         let lockID = try #require(status.range(of: "lock id ").map { String(status[$0.upperBound...].prefix { $0 != "," }) }, "\(status)")
         // SIGSTOP: as a GC pause, a VM migration or a laptop lid would.
-        kill(daemon.watch.process.processIdentifier, SIGSTOP)
+        daemon.watch.process.send(SIGSTOP)
         try await Task.sleep(for: .seconds(4))
         // The lease lapsed: another run takes it (here by force-unlock, then apply) and writes.
         #expect(try await daemon.cli(["force-unlock", lockID, "--force"]).exitCode == 0)
@@ -105,10 +105,10 @@ struct TrustWatchTests {
         #expect(applied.exitCode == 0, "\(applied.stderr)")
         let journalBefore = try await daemon.journal().count
         // Woken up, the daemon finds its lease lost, says so and stops, without writing.
-        kill(daemon.watch.process.processIdentifier, SIGCONT)
+        daemon.watch.process.send(SIGCONT)
         let stopped = await WatchProcess.eventually(timeout: .seconds(15)) { !daemon.watch.process.isRunning }
         #expect(stopped, "\(daemon.watch.standardError)")
-        if stopped { #expect(daemon.watch.process.terminationStatus != 0) }
+        if stopped { #expect(daemon.watch.process.exitCode != 0) }
         #expect(daemon.watch.standardError.contains("was lost"), "\(daemon.watch.standardError)")
         #expect(try await daemon.journal().count == journalBefore, "the paused daemon wrote nothing after waking")
     }

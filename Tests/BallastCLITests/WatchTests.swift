@@ -199,9 +199,9 @@ struct WatchTests {
         let daemon = try await Daemon()
         let second = try await daemon.runner.run(["watch", daemon.manifests, "--state", daemon.state, "--listen", "127.0.0.1:0"], environment: ["BALLAST_TOKEN": "t"])
         #expect(second.exitCode == 1)
-        #expect(second.stderr.contains("another ballast watch (pid \(daemon.watch.process.processIdentifier)) already runs"))
+        #expect(second.stderr.contains("another ballast watch (pid \(daemon.watch.process.pid)) already runs"))
         let apply = try await daemon.cli(["apply", daemon.manifests, "--auto-approve"])
-        #expect(apply.exitCode == 1 && apply.stderr.contains("is kept by a running ballast watch (pid \(daemon.watch.process.processIdentifier)); stop it, or ask it to act with POST /v1/reconcile"), "\(apply.stderr)")
+        #expect(apply.exitCode == 1 && apply.stderr.contains("is kept by a running ballast watch (pid \(daemon.watch.process.pid)); stop it, or ask it to act with POST /v1/reconcile"), "\(apply.stderr)")
         await daemon.stop()
     }
 

@@ -43,4 +43,20 @@ struct PluginDiscoveryTests {
         #expect(child.writeInput(Array(repeating: UInt8(ascii: "x"), count: 1 << 20)) == false)
         close(child.input!)
     }
+
+    /// A child given a working directory starts there, and one given a base environment sees
+    /// that environment (with `environment` on top) and nothing of this process's.
+    @Test func aChildStartsInItsDirectoryWithItsOwnEnvironment() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        func output(_ command: String, _ arguments: [String] = []) throws -> String {
+            let child = try ChildProcess(command, arguments, environment: ["ADDED": "added"], baseEnvironment: ["BASE": "base"], workingDirectory: directory.path, output: .pipe)
+            defer { close(child.output!) }
+            let text = String(decoding: ProcessRunner.readAll(child.output!), as: UTF8.self)
+            #expect(ChildProcess.exitCode(child.wait() ?? -1) == 0)
+            return text
+        }
+        #expect(try output("/bin/pwd", ["-P"]) == URL(fileURLWithPath: directory.path).resolvingSymlinksInPath().path + "\n")
+        #expect(try output("/usr/bin/env") == "ADDED=added\nBASE=base\n")
+    }
 }

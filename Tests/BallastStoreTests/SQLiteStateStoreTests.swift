@@ -1,4 +1,5 @@
 import BallastCore
+import BallastProviders
 import BallastSQLite
 import BallastState
 import BallastTesting
@@ -60,18 +61,15 @@ struct SQLiteStateStoreTests {
         let path = directory.file("state.db")
         let first = try SQLiteStateStore(path: path)
         let second = try SQLiteStateStore(path: path)
-        func holdWriteLock() async throws -> Process {
+        func holdWriteLock() async throws -> ChildProcess {
             let marker = directory.file("held-\(UUID().uuidString)")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", """
+            let process = try ChildProcess("/usr/bin/env", ["python3", "-c", """
                 import sqlite3, sys, time
                 db = sqlite3.connect(sys.argv[1], isolation_level=None)
                 db.execute("BEGIN IMMEDIATE")
                 open(sys.argv[2], "w").close()
                 time.sleep(600)
-                """, path, marker]
-            try process.run()
+                """, path, marker])
             #expect(await WatchProcess.eventually(timeout: .seconds(120)) { FileManager.default.fileExists(atPath: marker) }, "python3 took the write lock")
             return process
         }
@@ -83,13 +81,13 @@ struct SQLiteStateStoreTests {
         } catch let error as StoreError {
             #expect(error.description.contains("the database is busy"), "\(error)")
         }
-        kill(unleased.processIdentifier, SIGKILL)  // a test process's children may ignore SIGTERM
-        unleased.waitUntilExit()
+        unleased.send(SIGKILL)
+        unleased.wait()
         // A live lease held by a process now paused mid-write: it is named.
         let holder = LockHolder(command: "ballast apply", ttl: .seconds(3600))
         _ = try await first.acquireLock(holder, wait: .zero)
         let paused = try await holdWriteLock()
-        defer { kill(paused.processIdentifier, SIGKILL) }
+        defer { paused.send(SIGKILL) }
         do {
             _ = try await second.acquireLock(LockHolder(command: "ballast destroy"), wait: .zero)
             Issue.record("got the lock while another process held it")
@@ -104,11 +102,9 @@ struct SQLiteStateStoreTests {
         defer { directory.remove() }
         let store = try SQLiteStateStore(path: directory.file("state.db"))
         // A pid that existed and is gone: a child that has exited and been reaped.
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/bin/true")
-        try child.run()
-        child.waitUntilExit()
-        let dead = LockHolder(pid: child.processIdentifier, command: "ballast apply")
+        let child = try ChildProcess("/bin/true")
+        child.wait()
+        let dead = LockHolder(pid: child.pid, command: "ballast apply")
         _ = try await store.acquireLock(dead, wait: .zero)
         let next = LockHolder(command: "ballast apply")
         guard case .tookOver(_, let previous) = try await store.acquireLock(next, wait: .zero) else {
