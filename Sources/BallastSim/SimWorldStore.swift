@@ -136,14 +136,16 @@ public actor SimWorldStore {
                 let (changes, result) = try body(world)
                 guard !changes.isEmpty else { return result }
                 var text = ""
-                var serial = world.serial
+                for (offset, change) in changes.enumerated() {
+                    text += change.encoded(serial: world.serial + offset + 1) + "\n"
+                }
+                // On disk first: a failed write leaves the world in memory as the files have it.
+                try append(text)
                 for change in changes {
-                    serial += 1
-                    text += change.encoded(serial: serial) + "\n"
+                    let serial = world.serial + 1
                     world.apply(change, serial: serial)
                     log(change, serial: serial)
                 }
-                try append(text)
                 if journalBytesSinceSnapshot > max(1 << 20, snapshotBytes) { try compact() }
                 return result
             }
@@ -239,9 +241,11 @@ public actor SimWorldStore {
     }
 
     private func loadSnapshot(_ bytes: [UInt8]) throws(ProviderError) {
+        let path = snapshotPath
+        // A snapshot is renamed into place whole: one that stops mid-line was cut short.
+        guard bytes.last == UInt8(ascii: "\n") else { throw ProviderError(.failed, "the sim world snapshot \(path) is corrupt: it ends in the middle of a line") }
         let (lines, _) = Self.completeLines(bytes)
         world.records.reserveCapacity(lines.count)
-        let path = snapshotPath
         try Self.forEachDecoded(lines, in: bytes, Self.decodeSnapshotLine) { line throws(ProviderError) in
             switch line {
             case nil:
@@ -343,11 +347,25 @@ public actor SimWorldStore {
         return (bytes, size)
     }
 
+    /// Appends complete lines to the journal; called under the exclusive lock, right after
+    /// ``refresh()``. Whatever follows the last complete line then is what a writer that died
+    /// or failed mid-write left: it is cut off first, or the new first line would be glued to
+    /// it and lost to every reader. A write that fails is cut off the same way.
     private func append(_ text: String) throws(ProviderError) {
         let descriptor = open(journalPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw ProviderError(.failed, "cannot write \(journalPath): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
-        let count = try Self.write(text, to: descriptor, path: journalPath)
+        var info = stat()
+        if fstat(descriptor, &info) == 0, Int(info.st_size) > journalOffset, ftruncate(descriptor, off_t(journalOffset)) != 0 {
+            throw ProviderError(.failed, "cannot cut the unfinished last line of \(journalPath): \(String(cString: strerror(errno)))")
+        }
+        let count: Int
+        do throws(ProviderError) {
+            count = try Self.write(text, to: descriptor, path: journalPath)
+        } catch {
+            _ = ftruncate(descriptor, off_t(journalOffset))
+            throw error
+        }
         journalOffset += count
         journalBytesSinceSnapshot += count
     }
@@ -395,6 +413,8 @@ public actor SimWorldStore {
                 }
             }
             written += try Self.write(text, to: descriptor, path: temporary)
+            // On disk before it replaces the snapshot and the journal is emptied.
+            guard fsync(descriptor) == 0 else { throw ProviderError(.failed, "cannot write \(temporary): \(String(cString: strerror(errno)))") }
         } catch {
             unlink(temporary)
             throw error

@@ -92,4 +92,56 @@ struct SimWorldRecordTests {
         #expect(world.records[ResourceID(kind: "Bucket", name: "c", site: "eu")]?.spec == Fields())
         #expect(world.serial == 3)
     }
+
+    /// A writer that died mid-line leaves part of a line at the journal's end: the next change
+    /// is written after it is cut off, not glued to it (where no reader could decode it).
+    @Test func aJournalLineCutShortIsNotGluedToTheNextChange() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-sim-cut")
+        defer { directory.remove() }
+        let path = directory.file("sim")
+        let a = ResourceID(kind: "Bucket", name: "a", site: "eu")
+        let b = ResourceID(kind: "Bucket", name: "b", site: "eu")
+        try await SimWorldStore(directory: path).mutate { _ throws(ProviderError) in ([.put(SimWorld.Record(id: a, spec: Fields(), outputs: Fields(), revision: 0))], ()) }
+        let journal = path + "/world.journal"
+        let handle = try #require(FileHandle(forWritingAtPath: journal))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"id":"Bucket/x@eu","op":"pu"#.utf8))
+        try handle.close()
+        try await SimWorldStore(directory: path).mutate { _ throws(ProviderError) in ([.put(SimWorld.Record(id: b, spec: Fields(), outputs: Fields(), revision: 0))], ()) }
+        let world = try await SimWorldStore(directory: path).snapshot()
+        #expect(world.records.keys.sorted() == [a, b])
+        #expect(world.serial == 2)
+        let text = try String(contentsOfFile: journal, encoding: .utf8)
+        #expect(!text.contains("Bucket/x@eu") && text.hasSuffix("\n"), "\(text)")
+    }
+
+    /// A change whose journal write fails is not in the world either: what the store holds in
+    /// memory is what its files hold.
+    @Test func aChangeThatCouldNotBeWrittenIsNotInTheWorld() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-sim-full")
+        defer { directory.remove() }
+        let path = directory.file("sim")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: path + "/world.journal", withDestinationPath: "/dev/full")
+        let store = SimWorldStore(directory: path)
+        let record = SimWorld.Record(id: ResourceID(kind: "Bucket", name: "a", site: "eu"), spec: Fields(), outputs: Fields(), revision: 0)
+        await #expect(throws: ProviderError.self) { try await store.mutate { _ throws(ProviderError) in ([.put(record)], ()) } }
+        let world = try await store.snapshot()
+        #expect(world.records.isEmpty)
+        #expect(world.serial == 0)
+    }
+
+    /// A snapshot is renamed into place whole, so one that ends mid-line was cut short: an
+    /// error, not a world missing its last records.
+    @Test func aSnapshotCutShortIsAnError() async throws {
+        let directory = TemporaryDirectory(prefix: "ballast-sim-short")
+        defer { directory.remove() }
+        let path = directory.file("sim")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let text = #"{"outages":{},"serial":2}"# + "\n" + #"{"id":"Bucket/a@eu","outputs":{},"revision":1,"spec":{"x":1}}"# + "\n" + #"{"id":"Bucket/b@eu","outputs":{},"revision":2,"spec":{"x":2}}"#
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path + "/world.snapshot"))
+        await #expect(throws: ProviderError.self) { try await SimWorldStore(directory: path).snapshot() }
+        try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: path + "/world.snapshot"))
+        #expect(try await SimWorldStore(directory: path).snapshot().records.count == 2)
+    }
 }
