@@ -262,11 +262,19 @@ public struct Planner: Sendable {
     }
 
     /// Managed resources the manifests no longer declare, sorted. Each declared id is looked
-    /// up in the inventory (already hashed); a set of every declared id is built only when
-    /// some managed resource is missing from the manifests.
+    /// up in the inventory (already hashed), on every core, reading the id in place rather than
+    /// copying each resource out; a set of every declared id is built only when some managed
+    /// resource is missing from the manifests.
     public static func undeclared(_ inventory: Inventory, declared resources: [DesiredResource]) -> [ResourceID] {
-        var found = 0
-        for resource in resources where inventory.contains(resource.id) { found += 1 }
+        guard !inventory.isEmpty else { return [] }
+        let found = resources.withUnsafeBufferPointer { buffer in
+            nonisolated(unsafe) let declared = buffer
+            return ParallelSlices.map(0..<declared.count, minimumPerSlice: 8_192) { range in
+                var found = 0
+                for index in range where inventory.contains(declared[index].id) { found += 1 }
+                return found
+            }.reduce(0, +)
+        }
         if found == inventory.count { return [] }
         let declared = Set(resources.map(\.id))
         return inventory.keys.filter { !declared.contains($0) }.sorted()
