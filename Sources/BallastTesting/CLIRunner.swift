@@ -4,6 +4,7 @@ import Foundation
 /// Runs the built `ballast` executable, as a user would.
 public struct CLIRunner: Sendable {
     public struct Result: Sendable {
+        /// As a shell shows it: the exit status, or 128 + the signal that ended the command.
         public var exitCode: Int32
         public var stdout: String
         public var stderr: String
