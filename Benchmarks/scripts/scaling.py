@@ -49,12 +49,15 @@ HEAL = os.path.join(HERE, ".build/release/watch-heal-latency")
 
 
 def build(work):
+    source = os.path.join(SHARED, "bench/yaml_events.c")
+    if not os.path.exists(source):
+        sys.exit(f"scaling.py: the C scan's source {source} is missing; set BALLAST_SHARED to the folder that holds bench/yaml_events.c")
     subprocess.run(["swift", "build", "-c", "release", "--product", "ballast"], cwd=ROOT, check=True, capture_output=True)
     for product in ["generate-manifests", "watch-heal-latency"]:
         subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=HERE, check=True, capture_output=True)
     scan = os.path.join(work, "yaml_events")
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "yaml-0.1"], check=True, capture_output=True, text=True).stdout.split()
-    subprocess.run(["gcc", "-O2", "-o", scan, os.path.join(SHARED, "bench/yaml_events.c")] + flags, check=True)
+    subprocess.run(["gcc", "-O2", "-o", scan, source] + flags, check=True)
     return scan
 
 
@@ -210,10 +213,17 @@ def merged(paths):
     rows = {}
     for path in paths:
         with open(path, newline="") as handle:
-            for raw in csv.DictReader(handle):
-                row = {"commit": raw.get("commit") or "unknown", "layout": raw["layout"], "resources": int(raw["resources"]), "bytes": int(raw["bytes"])}
-                for key in FIELDS[4:]:
-                    row[key] = float(raw[key])
+            reader = csv.DictReader(handle)
+            missing = [key for key in FIELDS[1:] if key not in (reader.fieldnames or [])]
+            if missing:
+                sys.exit(f"scaling.py: {path} is not a scaling.csv: it has no column {', '.join(missing)}")
+            for line, raw in enumerate(reader, start=2):
+                try:
+                    row = {"commit": raw.get("commit") or "unknown", "layout": raw["layout"], "resources": int(raw["resources"]), "bytes": int(raw["bytes"])}
+                    for key in FIELDS[4:]:
+                        row[key] = float(raw[key])
+                except (TypeError, ValueError) as error:
+                    sys.exit(f"scaling.py: {path}:{line}: not a number where one belongs ({error})")
                 rows[(row["layout"], row["resources"])] = row
     return list(rows.values())
 
