@@ -3,18 +3,16 @@ import Foundation
 
 /// Runs a helper command (`initdb`, `ip`, …) to completion: its exit status and what it printed
 /// on standard output and standard error together.
+///
+/// The output goes to an unlinked temporary file read once the command has exited, as
+/// ``ProcessRunner`` does: a process it leaves behind (git's background maintenance, a server
+/// it started) may keep the file open, where a pipe read to its end would wait for that process.
 public enum Subprocess {
     public static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        var ends: [Int32] = [0, 0]
-        guard pipe(&ends) == 0 else { throw TestServerUnavailable(description: "cannot create a pipe: \(String(cString: strerror(errno)))") }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        defer { close(ends[0]) }
-        let child: ChildProcess
-        do {
-            defer { close(ends[1]) }
-            child = try ChildProcess(arguments[0], Array(arguments.dropFirst()), output: .descriptor(ends[1]), errors: .descriptor(ends[1]))
-        }
-        let output = ProcessRunner.readAll(ends[0])
-        return (ChildProcess.exitCode(child.wait() ?? 0), String(decoding: output, as: UTF8.self))
+        let output = try ProcessRunner.temporaryFile()
+        defer { close(output) }
+        let child = try ChildProcess(arguments[0], Array(arguments.dropFirst()), output: .descriptor(output), errors: .descriptor(output))
+        let status = ChildProcess.exitCode(child.wait() ?? 0)
+        return (status, String(decoding: ProcessRunner.readAll(output), as: UTF8.self))
     }
 }

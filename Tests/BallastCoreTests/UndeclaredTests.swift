@@ -12,17 +12,17 @@ struct UndeclaredTests {
         Inventory(uniqueKeysWithValues: numbers.map { InventoryEntry(id: id($0), spec: Fields(), specDigest: "", createdAt: Date(), updatedAt: Date()) }.map { ($0.id, $0) })
     }
 
-    @Test(arguments: [10, 20_000])
-    func onlyWhatNoManifestDeclaresIsUndeclared(size: Int) {
+    @Test(arguments: [10, 20_000], [1, 4])
+    func onlyWhatNoManifestDeclaresIsUndeclared(size: Int, parallelism: Int) {
         let declared = (0..<size).map { DesiredResource(id: id($0)) }
-        #expect(Planner.undeclared(inventory(0..<size), declared: declared).isEmpty)
+        #expect(Planner.undeclared(inventory(0..<size), declared: declared, parallelism: parallelism).isEmpty)
         #expect(Planner.undeclared(Inventory(), declared: declared).isEmpty)
         // Managed and gone from the manifests: the first, the last and one past the end.
         let managed = inventory(Array(0..<size) + [size, size + 7])
         let kept = Array(declared.dropFirst().dropLast())
         let expected = [id(0), id(size - 1), id(size), id(size + 7)].sorted()
-        #expect(Planner.undeclared(managed, declared: kept) == expected)
+        #expect(Planner.undeclared(managed, declared: kept, parallelism: parallelism) == expected)
         // Declared but not managed yet changes nothing.
-        #expect(Planner.undeclared(managed, declared: kept + (size + 100..<size + 110).map { DesiredResource(id: id($0)) }) == expected)
+        #expect(Planner.undeclared(managed, declared: kept + (size + 100..<size + 110).map { DesiredResource(id: id($0)) }, parallelism: parallelism) == expected)
     }
 }

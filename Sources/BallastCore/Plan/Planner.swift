@@ -105,7 +105,7 @@ public struct Planner: Sendable {
         // Deletes: managed resources no longer declared, as the deletion rule allows.
         var deletes: [PlannedAction] = []
         var pruned: [ResourceID] = []
-        for id in Self.undeclared(input.inventory, declared: input.desired.resources) {
+        for id in Self.undeclared(input.inventory, declared: input.desired.resources, parallelism: parallelism) {
             guard let entry = input.inventory[id] else { continue }
             let observed = input.observation.resources[id]
             let verdict = DeletionRule.decide(.init(
@@ -265,11 +265,11 @@ public struct Planner: Sendable {
     /// up in the inventory (already hashed), on every core, reading the id in place rather than
     /// copying each resource out; a set of every declared id is built only when some managed
     /// resource is missing from the manifests.
-    public static func undeclared(_ inventory: Inventory, declared resources: [DesiredResource]) -> [ResourceID] {
+    public static func undeclared(_ inventory: Inventory, declared resources: [DesiredResource], parallelism: Int = System.activeProcessorCount) -> [ResourceID] {
         guard !inventory.isEmpty else { return [] }
         let found = resources.withUnsafeBufferPointer { buffer in
             nonisolated(unsafe) let declared = buffer
-            return ParallelSlices.map(0..<declared.count, minimumPerSlice: 8_192) { range in
+            return ParallelSlices.map(0..<declared.count, minimumPerSlice: 8_192, maximumSlices: max(1, parallelism) * 2) { range in
                 var found = 0
                 for index in range where inventory.contains(declared[index].id) { found += 1 }
                 return found
