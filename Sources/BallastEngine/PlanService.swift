@@ -32,6 +32,10 @@ public struct PlanService: Sendable {
     /// unavailable, for failover. Nil (`plan`, `apply`): long enough to fail over, since one
     /// run cannot time an outage. Watch mode's start-up says zero: it times outages itself.
     public var plannedOutageAge: Duration?
+    /// Called once every site is observed, before planning. `plan`, which calls no provider
+    /// again, has providers let go of their caches there and gives the freed pages back to the
+    /// system; nil (`apply`, watch mode) keeps them, as they are called right after.
+    public var onceObserved: (@Sendable () async -> Void)?
 
     public init(registry: ProviderRegistry, store: any StateStore, secrets: any SecretSource = SystemSecretSource(), observeTimeout: Duration = .seconds(30), loader: ManifestLoader? = nil, planKey: [UInt8] = [], budget: DeletionBudget? = .standard, redactor: SecretRedactor = SecretRedactor(), dataDirectory: String? = nil, reportedSchemas: ReportedProviderSchemas? = nil, logger: Logger) {
         self.reportedSchemas = reportedSchemas
@@ -178,6 +182,7 @@ public struct PlanService: Sendable {
             observation.resources.mergeKeepingExisting(more.resources)
             observation.unavailableSites.merge(more.unavailableSites) { first, _ in first }
         }
+        await onceObserved?()
         if !observation.agentSites.isEmpty {
             let reports = (try? await store.agentReports()) ?? []
             for site in observation.agentSites.keys {

@@ -40,11 +40,18 @@ public protocol Provider: Sendable {
     /// the provider cannot list (the capability is optional). Side-effect free; throws a
     /// retryable error when the site cannot be reached.
     func list(site: Site) async throws(ProviderError) -> [Observed]?
+
+    /// Lets go of what the provider holds in memory only to answer later calls faster (the
+    /// sim's parsed world). Every later call still works and answers as before, reading it
+    /// again first. Called by a process that will not call the provider again: `plan`, once
+    /// it has observed. Never loses a change made through the provider.
+    func releaseCaches() async
 }
 
 extension Provider {
     public func changes(site: Site) -> AsyncStream<ResourceID>? { nil }
     public func list(site: Site) async throws(ProviderError) -> [Observed]? { nil }
+    public func releaseCaches() async {}
 }
 
 /// A desired resource with every template filled: what providers are asked to make real.

@@ -32,6 +32,12 @@ public struct ProviderRegistry: Sendable {
         return nil
     }
 
+    /// Lets every built-in provider go of its caches (``Provider/releaseCaches()``). Found
+    /// providers (plugins) run in processes of their own and hold nothing here.
+    public func releaseCaches() async {
+        for provider in providers.values { await provider.releaseCaches() }
+    }
+
     /// Why the found provider `name` cannot be used (not found, or it did not answer its
     /// handshake), once something has asked for it; nil for built-in and working providers, and
     /// for names no source claims.

@@ -47,6 +47,11 @@ public struct SimProvider: Provider {
         return records.parallelMap(minimumPerSlice: 1_024) { $0.observed }
     }
 
+    /// Lets go of the world read into memory: the next call reads the files again.
+    public func releaseCaches() async {
+        await world.forget()
+    }
+
     public func create(_ resource: ResolvedResource, site: Site) async throws(ProviderError) -> Observed {
         try await prepare(site, mutating: true)
         let schema = SimSchema.schema.kind(resource.id.kind)

@@ -120,6 +120,24 @@ public actor SimWorldStore {
         }
     }
 
+    /// Lets go of the world read into memory and of the change log; the next call reads the
+    /// files afresh. Change feeds of this store lose no change: one that asks after a serial
+    /// the (now empty) log no longer reaches is given every id on its site instead.
+    public func forget() {
+        latest.clear()
+        world = SimWorld()
+        loaded = false
+        snapshotInode = 0
+        journalOffset = 0
+        journalBytesSinceSnapshot = 0
+        snapshotBytes = 0
+        changeLog = []
+        changeLogFloor = 0
+    }
+
+    /// Whether a world read from the files is held in memory (``forget()`` lets go of it).
+    var holdsWorld: Bool { loaded }
+
     /// The world as it is now on disk.
     public func snapshot() throws(ProviderError) -> SimWorld {
         try withLock(LOCK_SH) { () throws(ProviderError) in try updatingLatest { () throws(ProviderError) in try refresh() } }
@@ -451,4 +469,7 @@ final class LatestWorld: @unchecked Sendable {
     }
 
     var value: SimWorld? { lock.withLock { world } }
+
+    /// Drops the stored world: readers find none, as before the first read.
+    func clear() { lock.withLock { world = nil } }
 }
