@@ -18,8 +18,13 @@ public struct SystemSecretSource: SecretSource {
         ProcessInfo.processInfo.environment[name]
     }
 
+    /// The most bytes a secret file may hold (16 MiB: a bundle of certificates fits).
+    public static let fileLimit = 16 << 20
+
+    /// A regular file's text: a named pipe (which would block the run until written) or a
+    /// device (`/dev/zero` never ends) is not read, and neither is a file over ``fileLimit``.
     public func file(_ path: String) -> String? {
-        FileManager.default.contents(atPath: (path as NSString).expandingTildeInPath).map { String(decoding: $0, as: UTF8.self) }
+        (try? FileContents.read((path as NSString).expandingTildeInPath, limit: Self.fileLimit).get()).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

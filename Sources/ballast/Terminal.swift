@@ -31,8 +31,10 @@ enum Terminal {
         StandardStreams.writeOutput(TerminalText.escaping(text, keepingStyle: colourEnabled))
     }
 
+    /// Standard input to its end, or to one byte past the manifest size limit (which the
+    /// loader then reports): `ballast validate - < /dev/zero` ends instead of filling memory.
     static func readStandardInput() -> [UInt8] {
-        [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+        FileContents.readToEnd(descriptor: 0, limit: YAMLLimits.default.maxInputBytes)
     }
 
     static func report(_ diagnostics: Diagnostics, files: SourceFiles) {

@@ -223,6 +223,51 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
 
+    /// A manifest given as the shell's `<(…)` (a pipe) is read whole. Read by its size (0), it
+    /// was empty, and its resources on sites declared in another file were planned for deletion.
+    @Test(.timeLimit(.minutes(2))) func aProcessSubstitutionIsReadWhole() async throws {
+        let session = Session()
+        let manifests = TemporaryDirectory(prefix: "ballast-cli-manifests")
+        defer {
+            session.state.remove()
+            manifests.remove()
+        }
+        manifests.write("sites.yaml", sitesOnly)
+        manifests.write("bucket.yaml", String(oneBucket.dropFirst(sitesOnly.count)))
+        let (sites, bucket) = (manifests.file("sites.yaml"), manifests.file("bucket.yaml"))
+        #expect(try await session.run(["apply", sites, bucket, "--auto-approve"]).exitCode == 0)
+        let result = try await session.runner.run(
+            [sites, bucket, session.state.path], launcher: ["/bin/bash", "-c", #"exec "$0" plan "$1" <(cat "$2") --state "$3" --detailed-exitcode"#])
+        #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("No changes"), "\(result.stdout)")
+    }
+
+    /// A named pipe, a device or a link to nothing among a directory's manifests is an error
+    /// that stops the run: waiting for a writer hung it, and leaving it out reads its resources
+    /// as removed.
+    @Test(.timeLimit(.minutes(2))) func whatIsNotARegularFileInAManifestDirectoryIsAnError() async throws {
+        let session = Session()
+        let manifests = TemporaryDirectory(prefix: "ballast-cli-manifests")
+        defer {
+            session.state.remove()
+            manifests.remove()
+        }
+        manifests.write("estate.yaml", oneBucket)
+        #expect(mkfifo(manifests.file("pipe.yaml"), 0o600) == 0)
+        #expect(symlink("/dev/zero", manifests.file("zero.yaml")) == 0)
+        #expect(symlink(manifests.file("gone.yaml"), manifests.file("dangling.yml")) == 0)
+        let result = try await session.run(["plan", manifests.path])
+        #expect(result.exitCode == 1)
+        #expect(result.stderr == """
+            ballast: error: \(manifests.file("dangling.yml")): cannot be read: it is a symbolic link to something that does not exist
+            ballast: error: \(manifests.file("pipe.yaml")): cannot be read: not a regular file (a named pipe); only regular files are read here
+            ballast: error: \(manifests.file("zero.yaml")): cannot be read: not a regular file (a character device); only regular files are read here
+            3 errors
+
+            """)
+        #expect(result.stdout.isEmpty)
+    }
+
     @Test func missingPathIsAClearError() async throws {
         let session = Session()
         defer { session.state.remove() }

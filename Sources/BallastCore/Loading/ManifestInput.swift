@@ -16,12 +16,14 @@ public struct ManifestInput: Sendable {
 
     /// Expands command-line paths: files as given, directories recursively (`*.yaml`, `*.yml`,
     /// sorted by path), and `-` for standard input (read once, through `readStandardInput`).
-    public static func gather(_ paths: [String], readStandardInput: () -> [UInt8], diagnostics: inout [Diagnostic]) -> [ManifestInput] {
+    ///
+    /// Inputs larger than `limit` bytes are reported, and read no further.
+    public static func gather(_ paths: [String], readStandardInput: () -> [UInt8], limit: Int = YAMLLimits.default.maxInputBytes, diagnostics: inout [Diagnostic]) -> [ManifestInput] {
         var inputs: [ManifestInput] = []
         var seen = Set<String>()
         // Files are listed first, then read on every core: a thousand small files cost a
         // thousand opens and reads, which one thread would do one after another.
-        var listed: [(index: Int, path: String)] = []
+        var listed: [(index: Int, path: String, named: Bool)] = []
         let fileManager = FileManager.default
         for path in paths {
             if path == "-" {
@@ -41,53 +43,42 @@ public struct ManifestInput: Sendable {
                 files = [path]
             }
             for file in files where seen.insert(file).inserted {
-                listed.append((inputs.count, file))
+                listed.append((inputs.count, file, !isDirectory.boolValue))
                 inputs.append(ManifestInput(path: file, bytes: []))
             }
         }
-        let read = UnsafeMutableBufferPointer<[UInt8]?>.allocate(capacity: listed.count)
+        let read = UnsafeMutableBufferPointer<Result<[UInt8], FileContents.Failure>?>.allocate(capacity: listed.count)
         read.initialize(repeating: nil)
         defer {
             read.deinitialize()
             read.deallocate()
         }
         nonisolated(unsafe) let slots = read
-        let files = listed.map(\.path)
+        let files = listed
         ParallelSlices.each(files.count, workers: listed.count >= 16 ? System.activeProcessorCount : 1) { slot in
-            slots[slot] = readFile(files[slot])
+            // A path named on the command line may be a stream (`<(…)`); a directory's files
+            // must be regular files: a named pipe there would block the run, /dev/zero read empty.
+            slots[slot] = FileContents.read(files[slot].path, streams: files[slot].named, limit: limit)
         }
         var unreadable = Set<Int>()
         for (slot, entry) in listed.enumerated() {
-            guard let bytes = read[slot] else {
-                diagnostics.append(.error("\(entry.path): cannot be read", at: nil))
+            switch read[slot]! {
+            case .success(let bytes):
+                inputs[entry.index].bytes = bytes
+            case .failure(let failure):
+                diagnostics.append(.error("\(entry.path): cannot be read: \(failure)", at: nil))
                 unreadable.insert(entry.index)
-                continue
             }
             read[slot] = nil
-            inputs[entry.index].bytes = bytes
         }
         if !unreadable.isEmpty { inputs = inputs.enumerated().filter { !unreadable.contains($0.offset) }.map(\.element) }
         return inputs
     }
 
-    /// Reads a whole file straight into bytes (no intermediate `Data` copy).
-    static func readFile(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return nil }
-        // Read into uninitialised storage: zero-filling 35 MB first would cost as much again.
-        return [UInt8](unsafeUninitializedCapacity: Int(info.st_size)) { buffer, initialized in
-            var done = 0
-            while done < buffer.count {
-                let count = read(descriptor, buffer.baseAddress! + done, buffer.count - done)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
-                done += count
-            }
-            initialized = done
-        }
+    /// The bytes of a regular file (a file a spec or a secret names), or nil when it cannot be
+    /// read: see ``FileContents/read(_:streams:limit:)`` for why.
+    static func readFile(_ path: String, limit: Int = YAMLLimits.default.maxInputBytes) -> [UInt8]? {
+        try? FileContents.read(path, limit: limit).get()
     }
 
     /// Every directory under `directory` (not itself), as ``yamlFiles(under:)`` walks them:
@@ -102,16 +93,18 @@ public struct ManifestInput: Sendable {
         return directories.sorted()
     }
 
+    /// The `*.yaml` and `*.yml` names under `directory`, sorted: every one that is not a
+    /// directory, whatever it is, so that one that cannot be read (a named pipe, a link to
+    /// nothing) is reported rather than left out: its resources would read as removed.
     static func yamlFiles(under directory: String) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         var files: [String] = []
         while let relative = enumerator.nextObject() as? String {
             guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") else { continue }
             let full = directory.hasSuffix("/") ? directory + relative : directory + "/" + relative
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files.append(full)
-            }
+            var info = stat()
+            if stat(full, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { continue }
+            files.append(full)
         }
         return files.sorted()
     }

@@ -40,7 +40,7 @@ public struct ManifestLoader: Sendable {
     public func load(paths: [String], readStandardInput: () -> [UInt8] = { [] }) -> LoadedManifests {
         var diagnostics: [Diagnostic] = []
         if paths.isEmpty { diagnostics.append(.error("no manifest paths given", at: nil)) }
-        let inputs = ManifestInput.gather(paths, readStandardInput: readStandardInput, diagnostics: &diagnostics)
+        let inputs = ManifestInput.gather(paths, readStandardInput: readStandardInput, limit: yaml.parser.limits.maxInputBytes, diagnostics: &diagnostics)
         var result = load(inputs)
         result.diagnostics = Diagnostics(diagnostics + result.diagnostics.items)
         if result.diagnostics.hasErrors { result.desired = nil }
@@ -153,7 +153,14 @@ public struct ManifestLoader: Sendable {
                     continue
                 }
                 let full = path.hasPrefix("/") ? path : (resource.sourceDirectory ?? ".") + "/" + path
-                guard let bytes = ManifestInput.readFile(full), let text = String(validating: bytes, as: UTF8.self) else {
+                let bytes: [UInt8]
+                switch FileContents.read(full, limit: yaml.parser.limits.maxInputBytes) {
+                case .success(let read): bytes = read
+                case .failure(let failure):
+                    diagnostics.append(.error("\(resource.id) spec.\(field.name): '\(path)' cannot be read: \(failure) (looked for \(full))", at: fieldLocation))
+                    continue
+                }
+                guard let text = String(validating: bytes, as: UTF8.self) else {
                     diagnostics.append(.error("\(resource.id) spec.\(field.name): '\(path)' cannot be read as UTF-8 text (looked for \(full))", at: fieldLocation))
                     continue
                 }
