@@ -256,6 +256,8 @@ struct CLITests {
         #expect(mkfifo(manifests.file("pipe.yaml"), 0o600) == 0)
         #expect(symlink("/dev/zero", manifests.file("zero.yaml")) == 0)
         #expect(symlink(manifests.file("gone.yaml"), manifests.file("dangling.yml")) == 0)
+        // Emacs's lock link beside a file being edited is not a manifest, and not an error.
+        #expect(symlink("root@host.4242:1701", manifests.file(".#estate.yaml")) == 0)
         let result = try await session.run(["plan", manifests.path])
         #expect(result.exitCode == 1)
         #expect(result.stderr == """

@@ -95,12 +95,15 @@ public struct ManifestInput: Sendable {
 
     /// The `*.yaml` and `*.yml` names under `directory`, sorted: every one that is not a
     /// directory, whatever it is, so that one that cannot be read (a named pipe, a link to
-    /// nothing) is reported rather than left out: its resources would read as removed.
+    /// nothing) is reported rather than left out: its resources would read as removed. Editor
+    /// lock links (`.#name.yaml`) are the exception.
     static func yamlFiles(under directory: String) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         var files: [String] = []
         while let relative = enumerator.nextObject() as? String {
             guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") else { continue }
+            // Emacs marks a file being edited with a link to nothing named `.#file`: never a manifest.
+            if (relative.split(separator: "/").last ?? "").hasPrefix(".#") { continue }
             let full = directory.hasSuffix("/") ? directory + relative : directory + "/" + relative
             var info = stat()
             if stat(full, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { continue }
