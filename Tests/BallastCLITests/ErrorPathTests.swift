@@ -174,6 +174,45 @@ extension ErrorPathTests {
         #expect(!FileManager.default.fileExists(atPath: workspace.state + "/plan.key"), "plan created the key")
     }
 
+    /// A manifest subdirectory the user cannot read stops the run: skipped (as Foundation's
+    /// directory enumerator did, without a word), its resources read as removed and a plan
+    /// deleted them. A link to a directory is not followed, and is named.
+    @Test func anUnreadableManifestDirectoryStopsTheRun() async throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        // The us-east resources move into a subdirectory nobody but its owner may read.
+        let hidden = workspace.manifests + "/private"
+        try FileManager.default.createDirectory(atPath: hidden, withIntermediateDirectories: false)
+        try FileManager.default.moveItem(atPath: workspace.manifests + "/us-east.yaml", toPath: hidden + "/us-east.yaml")
+        #expect(symlink(hidden, workspace.manifests + "/linked") == 0)
+        var launcher: [String] = []
+        var runner = workspace.runner
+        if getuid() == 0 {
+            // Root reads anywhere: run as nobody, with a copy of the binary nobody can reach.
+            launcher = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+            runner.executable = workspace.directory.file("ballast")
+            for top in [workspace.directory.path, workspace.manifests, workspace.state] {
+                _ = chmod(top, 0o777)
+                for file in FileManager.default.subpaths(atPath: top) ?? [] {
+                    var isDirectory: ObjCBool = false
+                    _ = FileManager.default.fileExists(atPath: top + "/" + file, isDirectory: &isDirectory)
+                    _ = chmod(top + "/" + file, isDirectory.boolValue ? 0o777 : 0o666)
+                }
+            }
+            _ = chown(hidden, 0, 0)
+            try FileManager.default.copyItem(atPath: workspace.runner.executable, toPath: runner.executable)
+            _ = chmod(runner.executable, 0o755)
+        }
+        _ = chmod(hidden, getuid() == 0 ? 0o700 : 0o000)
+        defer { _ = chmod(hidden, 0o755) }
+        let result = try await runner.run(["plan", workspace.manifests, "--state", workspace.state, "--detailed-exitcode"], launcher: launcher)
+        #expect(result.exitCode == 1, "\(result.stdout)")
+        #expect(result.stderr.contains("ballast: error: \(hidden): cannot be read: permission denied; the manifests in it would read as removed"), "\(result.stderr)")
+        #expect(result.stderr.contains("ballast: warning: \(workspace.manifests)/linked: a link to a directory, not followed"), "\(result.stderr)")
+        #expect(!result.stdout.contains("no longer declared"), "\(result.stdout)")
+    }
+
     /// Another user's state, or a read-only mount: the commands that read still work.
     @Test func aReadOnlyStateDirectoryCanBeRead() async throws {
         let workspace = try Workspace()

@@ -37,8 +37,15 @@ public struct ManifestInput: Sendable {
             }
             let files: [String]
             if isDirectory.boolValue {
-                files = yamlFiles(under: path)
-                if files.isEmpty { diagnostics.append(.error("\(path): no *.yaml or *.yml files in this directory", at: nil)) }
+                let walk = ManifestDirectoryWalk(path)
+                files = walk.files
+                for (directory, reason) in walk.unreadable {
+                    diagnostics.append(.error("\(directory): cannot be read: \(reason); the manifests in it would read as removed", at: nil))
+                }
+                for link in walk.linkedDirectories {
+                    diagnostics.append(.warning("\(link): a link to a directory, not followed; name the directory itself to read the manifests in it", at: nil))
+                }
+                if files.isEmpty && walk.unreadable.isEmpty { diagnostics.append(.error("\(path): no *.yaml or *.yml files in this directory", at: nil)) }
             } else {
                 files = [path]
             }
@@ -84,31 +91,11 @@ public struct ManifestInput: Sendable {
     /// Every directory under `directory` (not itself), as ``yamlFiles(under:)`` walks them:
     /// where watch mode looks for changes.
     public static func directories(under directory: String) -> [String] {
-        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
-        var directories: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            guard enumerator.fileAttributes?[.type] as? FileAttributeType == .typeDirectory else { continue }
-            directories.append(directory.hasSuffix("/") ? directory + relative : directory + "/" + relative)
-        }
-        return directories.sorted()
+        ManifestDirectoryWalk(directory).directories
     }
 
-    /// The `*.yaml` and `*.yml` names under `directory`, sorted: every one that is not a
-    /// directory, whatever it is, so that one that cannot be read (a named pipe, a link to
-    /// nothing) is reported rather than left out: its resources would read as removed. Editor
-    /// lock links (`.#name.yaml`) are the exception.
+    /// The manifest files under `directory` (``ManifestDirectoryWalk/files``).
     static func yamlFiles(under directory: String) -> [String] {
-        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
-        var files: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") else { continue }
-            // Emacs marks a file being edited with a link to nothing named `.#file`: never a manifest.
-            if (relative.split(separator: "/").last ?? "").hasPrefix(".#") { continue }
-            let full = directory.hasSuffix("/") ? directory + relative : directory + "/" + relative
-            var info = stat()
-            if stat(full, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { continue }
-            files.append(full)
-        }
-        return files.sorted()
+        ManifestDirectoryWalk(directory).files
     }
 }

@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What is under a manifest directory: its `*.yaml` and `*.yml` files, its directories, and
+/// what could not be looked into.
+///
+/// A directory that cannot be read is reported, never passed over: its manifests' resources
+/// would read as removed, and be pruned. (Foundation's directory enumerator skipped one it
+/// could not open without a word.) Links to directories are not followed, as before; each is
+/// named, so that a link someone expected to be read is not a silent no-op.
+public struct ManifestDirectoryWalk: Sendable {
+    /// Every `*.yaml` and `*.yml` entry that is not a directory, whatever it is, so that one that
+    /// cannot be read (a named pipe, a link to nothing) is reported when read rather than left
+    /// out. Editor lock links (`.#name.yaml`) are the exception. Sorted.
+    public private(set) var files: [String] = []
+    /// Every directory under the walked one (not itself), sorted: where watch mode looks.
+    public private(set) var directories: [String] = []
+    /// Directories that could not be read, with why.
+    public private(set) var unreadable: [(path: String, reason: String)] = []
+    /// Links to directories, not followed. Sorted.
+    public private(set) var linkedDirectories: [String] = []
+
+    public init(_ directory: String) {
+        var pending = [directory]
+        while let current = pending.popLast() {
+            guard let handle = opendir(current) else {
+                unreadable.append((current, String(cString: strerror(errno)).lowercased()))
+                continue
+            }
+            defer { closedir(handle) }
+            while let entry = readdir(handle) {
+                let name = withUnsafePointer(to: entry.pointee.d_name) {
+                    String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+                }
+                if name == "." || name == ".." { continue }
+                let full = current.hasSuffix("/") ? current + name : current + "/" + name
+                var type = Int32(entry.pointee.d_type)
+                if type == Int32(DT_UNKNOWN) {
+                    // Some file systems do not say: ask.
+                    var info = stat()
+                    guard lstat(full, &info) == 0 else { continue }
+                    type = info.st_mode & S_IFMT == S_IFDIR ? Int32(DT_DIR) : info.st_mode & S_IFMT == S_IFLNK ? Int32(DT_LNK) : Int32(DT_REG)
+                }
+                let isManifestName = (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !name.hasPrefix(".#")
+                if type == Int32(DT_DIR) {
+                    directories.append(full)
+                    pending.append(full)
+                } else if type == Int32(DT_LNK) {
+                    var target = stat()
+                    if stat(full, &target) == 0, target.st_mode & S_IFMT == S_IFDIR {
+                        linkedDirectories.append(full)
+                    } else if isManifestName {
+                        files.append(full)
+                    }
+                } else if isManifestName {
+                    files.append(full)
+                }
+            }
+        }
+        files.sort()
+        directories.sort()
+        linkedDirectories.sort()
+        unreadable.sort { $0.path < $1.path }
+    }
+}
