@@ -258,13 +258,24 @@ struct CLITests {
         #expect(symlink(manifests.file("gone.yaml"), manifests.file("dangling.yml")) == 0)
         // Emacs's lock link beside a file being edited is not a manifest, and not an error.
         #expect(symlink("root@host.4242:1701", manifests.file(".#estate.yaml")) == 0)
+        // A manifest whose name is not UTF-8 cannot be opened by a name made of text: reported.
+        // Another file is not a manifest, whatever its name.
+        for (stem, suffix) in [("bad", ".yaml"), ("photo", ".jpg")] {
+            let name = Array((manifests.path + "/" + stem).utf8) + [0xFF] + Array(suffix.utf8) + [0]
+            let created = name.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644) }
+            }
+            #expect(created >= 0)
+            close(created)
+        }
         let result = try await session.run(["plan", manifests.path])
         #expect(result.exitCode == 1)
         #expect(result.stderr == """
+            ballast: error: \(manifests.path)/bad\u{FFFD}.yaml: the name is not UTF-8 text, so it cannot be read; rename it
             ballast: error: \(manifests.file("dangling.yml")): cannot be read: it is a symbolic link to something that does not exist
             ballast: error: \(manifests.file("pipe.yaml")): cannot be read: not a regular file (a named pipe); only regular files are read here
             ballast: error: \(manifests.file("zero.yaml")): cannot be read: not a regular file (a character device); only regular files are read here
-            3 errors
+            4 errors
 
             """)
         #expect(result.stdout.isEmpty)

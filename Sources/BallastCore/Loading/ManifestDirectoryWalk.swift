@@ -20,6 +20,10 @@ public struct ManifestDirectoryWalk: Sendable {
     public private(set) var unreadable: [(path: String, reason: String)] = []
     /// Links to directories, not followed. Sorted.
     public private(set) var linkedDirectories: [String] = []
+    /// Manifest files and directories whose names are not UTF-8 (shown with U+FFFD for the
+    /// bytes that are not): they cannot be named as text, so cannot be read, and are reported.
+    /// Sorted.
+    public private(set) var undecodableNames: [String] = []
 
     public init(_ directory: String) {
         var pending = [directory]
@@ -30,8 +34,9 @@ public struct ManifestDirectoryWalk: Sendable {
             }
             defer { closedir(handle) }
             while let entry = readdir(handle) {
-                let name = withUnsafePointer(to: entry.pointee.d_name) {
-                    String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+                let (name, decodable) = withUnsafePointer(to: entry.pointee.d_name) {
+                    let characters = UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)
+                    return (String(cString: characters), String(validatingCString: characters) != nil)
                 }
                 if name == "." || name == ".." { continue }
                 let full = current.hasSuffix("/") ? current + name : current + "/" + name
@@ -43,6 +48,10 @@ public struct ManifestDirectoryWalk: Sendable {
                     type = info.st_mode & S_IFMT == S_IFDIR ? Int32(DT_DIR) : info.st_mode & S_IFMT == S_IFLNK ? Int32(DT_LNK) : Int32(DT_REG)
                 }
                 let isManifestName = (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !name.hasPrefix(".#")
+                guard decodable else {
+                    if isManifestName || type == Int32(DT_DIR) { undecodableNames.append(full) }
+                    continue
+                }
                 if type == Int32(DT_DIR) {
                     directories.append(full)
                     pending.append(full)
@@ -61,6 +70,7 @@ public struct ManifestDirectoryWalk: Sendable {
         files.sort()
         directories.sort()
         linkedDirectories.sort()
+        undecodableNames.sort()
         unreadable.sort { $0.path < $1.path }
     }
 }

@@ -42,10 +42,13 @@ public struct ManifestInput: Sendable {
                 for (directory, reason) in walk.unreadable {
                     diagnostics.append(.error("\(directory): cannot be read: \(reason); the manifests in it would read as removed", at: nil))
                 }
+                for name in walk.undecodableNames {
+                    diagnostics.append(.error("\(name): the name is not UTF-8 text, so it cannot be read; rename it", at: nil))
+                }
                 for link in walk.linkedDirectories {
                     diagnostics.append(.warning("\(link): a link to a directory, not followed; name the directory itself to read the manifests in it", at: nil))
                 }
-                if files.isEmpty && walk.unreadable.isEmpty { diagnostics.append(.error("\(path): no *.yaml or *.yml files in this directory", at: nil)) }
+                if files.isEmpty && walk.unreadable.isEmpty && walk.undecodableNames.isEmpty { diagnostics.append(.error("\(path): no *.yaml or *.yml files in this directory", at: nil)) }
             } else {
                 files = [path]
             }
