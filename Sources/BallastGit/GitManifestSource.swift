@@ -179,6 +179,17 @@ public final class GitManifestSource: ManifestSource {
                     return
                 }
             }
+            // A submodule where manifests are read is left empty by the checkout: the resources
+            // declared in it would read as removed, and be pruned.
+            let submodules = try await mirror.submodules(tip).filter { module in
+                subpaths.contains { $0 == "." || $0 == module || $0.hasPrefix(module + "/") || module.hasPrefix($0 + "/") }
+            }
+            if !submodules.isEmpty {
+                state.withLock { $0.refused = tip }
+                let named = submodules.sorted().map { "'\(TerminalText.safe($0))'" }.joined(separator: ", ")
+                failed(GitError(.invalid, "commit \(tip.prefix(12)) has a git submodule where manifests are read (\(named)); Ballast does not fetch submodules, so the manifests in it would read as removed: keep them in the repository itself, or follow the submodule's own repository with a --git of its own"))
+                return
+            }
             let revision = try await mirror.revision(tip)
             _ = try await mirror.tree(tip)
             var notice: String?

@@ -84,6 +84,18 @@ public struct GitMirror: Sendable {
         }
     }
 
+    /// The paths of `commit`'s submodules (git links). They are not fetched: a checkout leaves
+    /// each as an empty directory.
+    public func submodules(_ commit: String) async throws(GitError) -> [String] {
+        let result = try await run(["ls-tree", "-r", "-z", commit])
+        // One "MODE TYPE OBJECT<tab>PATH" per entry, NUL-terminated.
+        return result.output.split(separator: "\0").compactMap { entry in
+            guard let tab = entry.firstIndex(of: "\t") else { return nil }
+            let fields = entry[..<tab].split(separator: " ")
+            return fields.count == 3 && fields[1] == "commit" ? String(entry[entry.index(after: tab)...]) : nil
+        }
+    }
+
     /// When `commit` was made, and its subject.
     public func revision(_ commit: String) async throws(GitError) -> SourceRevision {
         let result = try await run(["log", "-1", "--format=%H%x00%ct%x00%s", commit])

@@ -81,6 +81,17 @@ public final class GitRepositoryFixture: @unchecked Sendable {
         }
     }
 
+    /// Commits a submodule (a git link to `commit` of another repository) at `path` and
+    /// pushes; returns the new commit's id. Written to the index alone: the working clone has
+    /// nothing at `path`, which ``commit(_:message:push:signingKey:)`` would take as removed.
+    @discardableResult
+    public func addSubmodule(at path: String, commit: String, message: String) throws -> String {
+        try git(["update-index", "--add", "--cacheinfo", "160000,\(commit),\(path)"])
+        try git(["commit", "--quiet", "-m", message])
+        try push()
+        return try head()
+    }
+
     @discardableResult
     func git(_ arguments: [String]) throws -> String {
         try Self.git(["-C", work, "-c", "user.name=Ballast Test", "-c", "user.email=test@ballast.invalid", "-c", "commit.gpgsign=false"] + arguments)

@@ -191,6 +191,35 @@ struct GitManifestSourceTests {
         #expect(source.status().error == nil)
     }
 
+    /// A submodule is not fetched; checked out, it is an empty directory. Where manifests are
+    /// read, its resources would read as removed: such a commit is refused, the last one stays.
+    @Test func aCommitWithASubmoduleWhereManifestsAreReadIsRefused() async throws {
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); data.remove() }
+        let first = try repository.commit(["estates/prod/app.yaml": "one\n"], message: "one")
+        let followed = try source(repository)
+        let start = try await followed.initial()
+        #expect(start.revision?.commit == first)
+
+        // A submodule elsewhere in the repository is no concern of this source.
+        let elsewhere = try repository.addSubmodule(at: "vendor/lib", commit: first, message: "a submodule outside estates/prod")
+        await followed.look()
+        #expect(followed.status().latest?.commit == elsewhere)
+        #expect(followed.status().error == nil)
+
+        let inside = try repository.addSubmodule(at: "estates/prod/team", commit: first, message: "manifests moved into a submodule")
+        await followed.look()
+        #expect(followed.status().latest?.commit == elsewhere, "the commit before stays in force")
+        let error = try #require(followed.status().error)
+        #expect(error.contains("commit \(inside.prefix(12)) has a git submodule where manifests are read ('estates/prod/team')"), "\(error)")
+
+        // A source reading inside the submodule's path is refused too.
+        let nested = try source(repository, paths: ["estates/prod/team/eu"])
+        await nested.look()
+        #expect(nested.status().latest == nil)
+        #expect(nested.status().error?.contains("'estates/prod/team'") == true)
+    }
+
     @Test func aSymlinkInACommitIsCheckedOutAsAPlainFileNeverFollowed() async throws {
         let repository = try GitRepositoryFixture()
         defer { repository.remove(); data.remove() }
