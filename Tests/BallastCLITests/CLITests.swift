@@ -16,6 +16,17 @@ private struct Session {
     }
 }
 
+/// A session, and a directory for manifests; both removed after `body`.
+private func withManifestDirectory(_ body: (Session, TemporaryDirectory) async throws -> Void) async throws {
+    let session = Session()
+    let manifests = TemporaryDirectory(prefix: "ballast-cli-manifests")
+    defer {
+        session.state.remove()
+        manifests.remove()
+    }
+    try await body(session, manifests)
+}
+
 private let sitesOnly = """
 apiVersion: ballast.dev/v1
 kind: Site
@@ -226,59 +237,51 @@ struct CLITests {
     /// A manifest given as the shell's `<(…)` (a pipe) is read whole. Read by its size (0), it
     /// was empty, and its resources on sites declared in another file were planned for deletion.
     @Test(.timeLimit(.minutes(2))) func aProcessSubstitutionIsReadWhole() async throws {
-        let session = Session()
-        let manifests = TemporaryDirectory(prefix: "ballast-cli-manifests")
-        defer {
-            session.state.remove()
-            manifests.remove()
+        try await withManifestDirectory { session, manifests in
+            manifests.write("sites.yaml", sitesOnly)
+            manifests.write("bucket.yaml", String(oneBucket.dropFirst(sitesOnly.count)))
+            let (sites, bucket) = (manifests.file("sites.yaml"), manifests.file("bucket.yaml"))
+            #expect(try await session.run(["apply", sites, bucket, "--auto-approve"]).exitCode == 0)
+            let result = try await session.runner.run(
+                [sites, bucket, session.state.path], launcher: ["/bin/bash", "-c", #"exec "$0" plan "$1" <(cat "$2") --state "$3" --detailed-exitcode"#])
+            #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("No changes"), "\(result.stdout)")
         }
-        manifests.write("sites.yaml", sitesOnly)
-        manifests.write("bucket.yaml", String(oneBucket.dropFirst(sitesOnly.count)))
-        let (sites, bucket) = (manifests.file("sites.yaml"), manifests.file("bucket.yaml"))
-        #expect(try await session.run(["apply", sites, bucket, "--auto-approve"]).exitCode == 0)
-        let result = try await session.runner.run(
-            [sites, bucket, session.state.path], launcher: ["/bin/bash", "-c", #"exec "$0" plan "$1" <(cat "$2") --state "$3" --detailed-exitcode"#])
-        #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("No changes"), "\(result.stdout)")
     }
 
     /// A named pipe, a device or a link to nothing among a directory's manifests is an error
     /// that stops the run: waiting for a writer hung it, and leaving it out reads its resources
     /// as removed.
     @Test(.timeLimit(.minutes(2))) func whatIsNotARegularFileInAManifestDirectoryIsAnError() async throws {
-        let session = Session()
-        let manifests = TemporaryDirectory(prefix: "ballast-cli-manifests")
-        defer {
-            session.state.remove()
-            manifests.remove()
-        }
-        manifests.write("estate.yaml", oneBucket)
-        #expect(mkfifo(manifests.file("pipe.yaml"), 0o600) == 0)
-        #expect(symlink("/dev/zero", manifests.file("zero.yaml")) == 0)
-        #expect(symlink(manifests.file("gone.yaml"), manifests.file("dangling.yml")) == 0)
-        // Emacs's lock link beside a file being edited is not a manifest, and not an error.
-        #expect(symlink("root@host.4242:1701", manifests.file(".#estate.yaml")) == 0)
-        // A manifest whose name is not UTF-8 cannot be opened by a name made of text: reported.
-        // Another file is not a manifest, whatever its name.
-        for (stem, suffix) in [("bad", ".yaml"), ("photo", ".jpg")] {
-            let name = Array((manifests.path + "/" + stem).utf8) + [0xFF] + Array(suffix.utf8) + [0]
-            let created = name.withUnsafeBufferPointer { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644) }
+        try await withManifestDirectory { session, manifests in
+            manifests.write("estate.yaml", oneBucket)
+            #expect(mkfifo(manifests.file("pipe.yaml"), 0o600) == 0)
+            #expect(symlink("/dev/zero", manifests.file("zero.yaml")) == 0)
+            #expect(symlink(manifests.file("gone.yaml"), manifests.file("dangling.yml")) == 0)
+            // Emacs's lock link beside a file being edited is not a manifest, and not an error.
+            #expect(symlink("root@host.4242:1701", manifests.file(".#estate.yaml")) == 0)
+            // A manifest whose name is not UTF-8 cannot be opened by a name made of text: reported.
+            // Another file is not a manifest, whatever its name.
+            for (stem, suffix) in [("bad", ".yaml"), ("photo", ".jpg")] {
+                let name = Array((manifests.path + "/" + stem).utf8) + [0xFF] + Array(suffix.utf8) + [0]
+                let created = name.withUnsafeBufferPointer { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644) }
+                }
+                #expect(created >= 0)
+                close(created)
             }
-            #expect(created >= 0)
-            close(created)
-        }
-        let result = try await session.run(["plan", manifests.path])
-        #expect(result.exitCode == 1)
-        #expect(result.stderr == """
-            ballast: error: \(manifests.path)/bad\u{FFFD}.yaml: the name is not UTF-8 text, so it cannot be read; rename it
-            ballast: error: \(manifests.file("dangling.yml")): cannot be read: it is a symbolic link to something that does not exist
-            ballast: error: \(manifests.file("pipe.yaml")): cannot be read: not a regular file (a named pipe); only regular files are read here
-            ballast: error: \(manifests.file("zero.yaml")): cannot be read: not a regular file (a character device); only regular files are read here
-            4 errors
+            let result = try await session.run(["plan", manifests.path])
+            #expect(result.exitCode == 1)
+            #expect(result.stderr == """
+                ballast: error: \(manifests.path)/bad\u{FFFD}.yaml: the name is not UTF-8 text, so it cannot be read; rename it
+                ballast: error: \(manifests.file("dangling.yml")): cannot be read: it is a symbolic link to something that does not exist
+                ballast: error: \(manifests.file("pipe.yaml")): cannot be read: not a regular file (a named pipe); only regular files are read here
+                ballast: error: \(manifests.file("zero.yaml")): cannot be read: not a regular file (a character device); only regular files are read here
+                4 errors
 
-            """)
-        #expect(result.stdout.isEmpty)
+                """)
+            #expect(result.stdout.isEmpty)
+        }
     }
 
     @Test func missingPathIsAClearError() async throws {
