@@ -44,9 +44,6 @@ struct PlanCommand: AsyncParsableCommand {
         }
         let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
         let loaded = service.planner.load(checkout.paths, readStandardInput: Terminal.readStandardInput)
-        // Parsing freed a third of what it made: given back, not left resident beside what the
-        // inventory and the observation need next.
-        MallocArenas.releaseFreePages()
         if let desired = loaded.desired { await context.recoverOpportunistically(service, sites: desired.sites) }
         let outcome = try await service.planner.plan(loaded, inputs: checkout.paths)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)

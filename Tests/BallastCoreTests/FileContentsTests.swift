@@ -60,6 +60,12 @@ struct FileContentsTests {
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: 300_000)  // more than a pipe holds
         let writeEnd = ends[1]
         let writer = Thread {
+            // Should the reader stop early, a write fails with EPIPE on this thread, never a
+            // SIGPIPE that would end the whole test process.
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
             payload.withUnsafeBytes { bytes in
                 var done = 0
                 while done < bytes.count {
