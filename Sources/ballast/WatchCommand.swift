@@ -99,6 +99,10 @@ struct WatchCommand: AsyncParsableCommand {
             throw ValidationError("--replica-id takes 1 to 200 printable characters")
         }
         guard !manifests.paths.contains("-") else { throw ValidationError("watch re-reads its manifests when they change, so it needs files or directories, not '-'") }
+        // A pipe reads empty the second time: its resources would then read as removed.
+        if let stream = manifests.paths.first(where: FileContents.isStream) {
+            throw ValidationError("watch re-reads its manifests when they change, so it needs files or directories; '\(TerminalText.safe(stream))' is a pipe or a device, which can be read only once: write its manifests to a file")
+        }
         try Terminal.requireDuration(interval, option: "--interval", atLeast: .seconds(1))
         if gitWebhookSecretFile != nil && manifests.gitURL == nil { throw ValidationError("--git-webhook-secret-file goes with --git") }
     }

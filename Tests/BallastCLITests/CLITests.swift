@@ -246,6 +246,12 @@ struct CLITests {
                 [sites, bucket, session.state.path], launcher: ["/bin/bash", "-c", #"exec "$0" plan "$1" <(cat "$2") --state "$3" --detailed-exitcode"#])
             #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
             #expect(result.stdout.contains("No changes"), "\(result.stdout)")
+            // watch reads its manifests again on every change: a pipe would then read empty,
+            // and its resources as removed. Refused before anything starts.
+            let watch = try await session.runner.run(
+                [sites, bucket, session.state.path], launcher: ["/bin/bash", "-c", #"exec "$0" watch "$1" <(cat "$2") --state "$3" --listen 127.0.0.1:0"#])
+            #expect(watch.exitCode != 0)
+            #expect(watch.stderr.contains("is a pipe or a device, which can be read only once: write its manifests to a file"), "\(watch.stderr)")
         }
     }
 

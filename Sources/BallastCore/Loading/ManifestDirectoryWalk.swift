@@ -29,7 +29,7 @@ public struct ManifestDirectoryWalk: Sendable {
         var pending = [directory]
         while let current = pending.popLast() {
             guard let handle = opendir(current) else {
-                unreadable.append((current, String(cString: strerror(errno)).lowercased()))
+                unreadable.append((current, FileContents.reason(errno: errno)))
                 continue
             }
             defer { closedir(handle) }

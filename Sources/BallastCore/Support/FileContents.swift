@@ -33,7 +33,7 @@ public enum FileContents {
         guard descriptor >= 0 else { return .failure(Failure(description: openFailure(path, errno: errno))) }
         defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return .failure(Failure(description: String(cString: strerror(errno)))) }
+        guard fstat(descriptor, &info) == 0 else { return .failure(Failure(description: reason(errno: errno))) }
         let type = info.st_mode & S_IFMT
         if type == S_IFDIR { return .failure(Failure(description: "it is a directory")) }
         if type != S_IFREG && !streams {
@@ -42,6 +42,16 @@ public enum FileContents {
         let bytes = readToEnd(descriptor: descriptor, sizeHint: type == S_IFREG ? Int(info.st_size) : 0, limit: limit)
         guard bytes.count <= limit else { return .failure(Failure(description: "larger than the limit of \(limit) bytes")) }
         return .success(bytes)
+    }
+
+    /// Whether `path` names a stream (a pipe such as the shell's `<(…)`, a device, a socket):
+    /// something that exists and is neither a regular file nor a directory, so it can be read
+    /// only once. False for what does not exist.
+    public static func isStream(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type != S_IFREG && type != S_IFDIR
     }
 
     /// Reads `descriptor` to its end, or to `limit` + 1 bytes, whichever comes first: a caller
@@ -93,6 +103,11 @@ public enum FileContents {
         if code == ENOENT, lstat(path, &link) == 0, link.st_mode & S_IFMT == S_IFLNK {
             return "it is a symbolic link to something that does not exist"
         }
-        return String(cString: strerror(code)).lowercased()
+        return reason(errno: code)
+    }
+
+    /// An `errno` in words, as the diagnostics after "cannot be read: " put it.
+    static func reason(errno code: Int32) -> String {
+        String(cString: strerror(code)).lowercased()
     }
 }
