@@ -77,11 +77,12 @@ public struct ApplyService: Sendable {
     /// The start every writing operation shares — apply, apply of a saved plan, destroy, watch's
     /// start-up: load the manifests, close what an interrupted run left open, and plan. Call it
     /// holding the lease. `recovery` is nil when the manifests did not load.
-    public func prepare(_ paths: [String], revision: String? = nil, readStandardInput: @escaping () -> [UInt8] = { [] }) async throws -> (outcome: PlanService.Outcome, recovery: Recovery.Report?) {
+    /// `prunes` is false for `destroy` (``Planner/Input/prunes``).
+    public func prepare(_ paths: [String], revision: String? = nil, prunes: Bool = true, readStandardInput: @escaping () -> [UInt8] = { [] }) async throws -> (outcome: PlanService.Outcome, recovery: Recovery.Report?) {
         let loaded = planner.load(paths, readStandardInput: readStandardInput)
         var recovery: Recovery.Report?
         if let desired = loaded.desired { recovery = try await recover(sites: desired.sites) }
-        var outcome = try await planner.plan(loaded, inputs: paths)
+        var outcome = try await planner.plan(loaded, inputs: paths, fromGit: revision != nil, prunes: prunes)
         outcome.revision = revision
         return (outcome, recovery)
     }
@@ -252,7 +253,7 @@ public struct ApplyService: Sendable {
                 case .preventDestroy: diagnostics.error(hold.message(for: id, request: .destroy), at: resource.flatMap { $0.fieldLocations["policy.preventDestroy"] ?? $0.location })
                 case .siteUndeclared: diagnostics.error(hold.message(for: id, request: .destroy), at: nil)
                 case .managedByAgent: diagnostics.warning(hold.message(for: id, request: .destroy), at: nil)
-                case .siteUnavailable, .declared, .pruneDisabled, .sourceUnsettled: break
+                case .siteUnavailable, .declared, .pruneDisabled, .sourceUnsettled, .manifestNotGiven: break
                 }
             }
         }

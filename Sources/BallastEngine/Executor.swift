@@ -216,7 +216,9 @@ public struct Executor: Sendable {
                     generation: (existing?.generation ?? 0) + 1, dependencies: resource.dependencies,
                     preventDestroy: resource.policy.preventDestroy, deletion: resource.policy.deletion, prune: resource.policy.prune,
                     createdAt: planned.action == .update ? (existing?.createdAt ?? now()) : now(), updatedAt: now(),
-                    standsInFor: resource.standsInFor, labels: resource.labels))
+                    standsInFor: resource.standsInFor, labels: resource.labels,
+                    // A git source's checkout of one commit says nothing about later runs.
+                    manifest: input.revision == nil ? resource.manifest : nil))
             } else {
                 change = .none
             }

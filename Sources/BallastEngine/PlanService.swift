@@ -110,7 +110,7 @@ public struct PlanService: Sendable {
         return loaded
     }
 
-    public func plan(_ paths: [String], readStandardInput: @escaping () -> [UInt8] = { [] }) async throws -> Outcome {
+    public func plan(_ paths: [String], fromGit: Bool = false, readStandardInput: @escaping () -> [UInt8] = { [] }) async throws -> Outcome {
         var loaded = load(paths, readStandardInput: readStandardInput)
         // Pull sites whose plugin only their agents have: loaded again against the schemas the
         // agents reported, when the state holds some.
@@ -121,7 +121,7 @@ public struct PlanService: Sendable {
                 return input!
             })
         }
-        return try await plan(loaded, inputs: paths)
+        return try await plan(loaded, inputs: paths, fromGit: fromGit)
     }
 
     /// Learns, from the agents' reports the state holds, the schemas of plugins only pull sites
@@ -140,7 +140,11 @@ public struct PlanService: Sendable {
         return learned
     }
 
-    public func plan(_ loaded: LoadedManifests, inputs: [String]) async throws -> Outcome {
+    /// - Parameter fromGit: whether `inputs` are a git source's checkout (no ``ManifestScope``:
+    ///   each commit is read from a directory of its own).
+    /// - Parameter prunes: false plans no deletion of what the manifests do not declare (see
+    ///   ``Planner/Input/prunes``); those resources are still read and observed.
+    public func plan(_ loaded: LoadedManifests, inputs: [String], fromGit: Bool = false, prunes: Bool = true) async throws -> Outcome {
         var loaded = loaded
         var diagnostics = loaded.diagnostics
         guard var desired = loaded.desired else {
@@ -176,7 +180,13 @@ public struct PlanService: Sendable {
                 diagnostics.warning("\(id) cannot fail over: \(reason)", at: nil)
             }
         }
-        let undeclared = Planner.undeclared(inventory, declared: desired.resources).filter { desired.sites[$0.site] != nil }
+        let notDeclared = Planner.undeclared(inventory, declared: desired.resources)
+        // Resources whose file was left out of this run's paths, rather than emptied.
+        var manifestsNotGiven: [ResourceID: String] = [:]
+        if prunes, let scope = ManifestScope.forRun(paths: inputs, fromGit: fromGit) {
+            for id in notDeclared { manifestsNotGiven[id] = scope.notGiven(inventory[id]?.manifest) }
+        }
+        let undeclared = notDeclared.filter { desired.sites[$0.site] != nil }
         if !undeclared.isEmpty {
             let more = await observer.observe(undeclared, sites: desired.sites)
             observation.resources.mergeKeepingExisting(more.resources)
@@ -196,7 +206,7 @@ public struct PlanService: Sendable {
         let planStart = ContinuousClock.now
         let (plan, planProblems) = Planner(catalog: loaderWasGiven ? loader.catalog : registry.catalog).plan(.init(
             desired: desired, observation: observation, inventory: inventory, secrets: secretValues,
-            inputs: inputs, inputDigest: loaded.inputDigest, secretsKey: planKey, budget: budget))
+            inputs: inputs, inputDigest: loaded.inputDigest, secretsKey: planKey, budget: budget, manifestsNotGiven: manifestsNotGiven, prunes: prunes))
         logger.debug("planned", metadata: ["actions": "\(plan.actions.count)", "elapsed": "\(ContinuousClock.now - planStart)"])
         diagnostics.append(contentsOf: planProblems)
         for warning in plan.warnings { diagnostics.warning(warning, at: nil) }

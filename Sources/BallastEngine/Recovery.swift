@@ -64,7 +64,8 @@ public struct Recovery: Sendable {
                         id: id, spec: intent.spec, specDigest: intent.specDigest, outputs: observed.outputs, status: .ready,
                         generation: (existing?.generation ?? 0) + 1, dependencies: existing?.dependencies ?? [],
                         preventDestroy: existing?.preventDestroy ?? false, deletion: existing?.deletion ?? .delete, prune: existing?.prune ?? true,
-                        createdAt: existing?.createdAt ?? intent.at, updatedAt: now(), standsInFor: existing?.standsInFor, labels: existing?.labels ?? [:]))
+                        createdAt: existing?.createdAt ?? intent.at, updatedAt: now(), standsInFor: existing?.standsInFor, labels: existing?.labels ?? [:],
+                        manifest: existing?.manifest))
                     report.adopted.append(id)
                 } else {
                     report.abandoned.append(id)

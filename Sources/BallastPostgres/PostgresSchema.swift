@@ -188,6 +188,9 @@ struct PostgresSchema: Sendable {
                 """,
                 "CREATE INDEX drift_by_resource ON \(table("drift")) (resource_id, seq)",
             ]),
+            Migration(version: 13, name: "the manifest each resource was last applied from", statements: [
+                "ALTER TABLE \(table("inventory")) ADD COLUMN manifest TEXT",
+            ]),
         ]
     }
 

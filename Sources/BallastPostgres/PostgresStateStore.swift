@@ -280,11 +280,11 @@ public final class PostgresStateStore: StateStore {
 
     /// Hands each row to `body` as it arrives.
     private static func forEachInventoryRecord(_ rows: PostgresRowSequence, _ body: (StoredRecord.Inventory) throws -> Void) async throws {
-        for try await (id, spec, specDigest, outputs, status, lastError, generation, dependencies, preventDestroy, deletion, prune, createdAt, updatedAt, standsInFor, labels)
-            in rows.decode((String, String, String, String, String, String?, Int, String, Bool, String, Bool, Double, Double, String?, String).self) {
+        for try await (id, spec, specDigest, outputs, status, lastError, generation, dependencies, preventDestroy, deletion, prune, createdAt, updatedAt, standsInFor, labels, manifest)
+            in rows.decode((String, String, String, String, String, String?, Int, String, Bool, String, Bool, Double, Double, String?, String, String?).self) {
             try body(StoredRecord.Inventory(
                 id: id, spec: spec, specDigest: specDigest, outputs: outputs, status: status, lastError: lastError, generation: generation,
-                dependencies: dependencies, preventDestroy: preventDestroy, deletion: deletion, prune: prune, createdAt: createdAt, updatedAt: updatedAt, standsInFor: standsInFor, labels: labels))
+                dependencies: dependencies, preventDestroy: preventDestroy, deletion: deletion, prune: prune, createdAt: createdAt, updatedAt: updatedAt, standsInFor: standsInFor, labels: labels, manifest: manifest))
         }
     }
 
@@ -302,15 +302,15 @@ public final class PostgresStateStore: StateStore {
         let record = StoredRecord.Inventory(entry)
         try await connection.query("""
             INSERT INTO \(unescaped: schema.table("inventory")) (id, kind, name, site, spec, spec_digest, outputs, status, last_error, generation,
-                dependencies, prevent_destroy, deletion, prune, created_at, updated_at, stands_in_for, labels)
+                dependencies, prevent_destroy, deletion, prune, created_at, updated_at, stands_in_for, labels, manifest)
             VALUES (\(record.id), \(entry.id.kind), \(entry.id.name), \(entry.id.site), \(record.spec), \(record.specDigest), \(record.outputs),
                 \(record.status), \(record.lastError), \(record.generation), \(record.dependencies), \(record.preventDestroy), \(record.deletion),
-                \(record.prune), \(record.createdAt), \(record.updatedAt), \(record.standsInFor), \(record.labels))
+                \(record.prune), \(record.createdAt), \(record.updatedAt), \(record.standsInFor), \(record.labels), \(record.manifest))
             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, site = excluded.site, spec = excluded.spec,
                 spec_digest = excluded.spec_digest, outputs = excluded.outputs, status = excluded.status, last_error = excluded.last_error,
                 generation = excluded.generation, dependencies = excluded.dependencies, prevent_destroy = excluded.prevent_destroy,
                 deletion = excluded.deletion, prune = excluded.prune, created_at = excluded.created_at, updated_at = excluded.updated_at,
-                stands_in_for = excluded.stands_in_for, labels = excluded.labels
+                stands_in_for = excluded.stands_in_for, labels = excluded.labels, manifest = excluded.manifest
             """, logger: logger)
     }
 

@@ -200,6 +200,9 @@ public final class SQLiteStateStore: StateStore {
                 CREATE INDEX drift_by_resource ON drift (resource_id, seq);
                 """)
         }
+        migrator.registerMigration("v14: the manifest each resource was last applied from") { db in
+            try db.execute(sql: "ALTER TABLE inventory ADD COLUMN manifest TEXT")
+        }
         return migrator
     }
 
@@ -747,13 +750,13 @@ public final class SQLiteStateStore: StateStore {
         try db.execute(
             sql: """
                 INSERT OR REPLACE INTO inventory (id, kind, name, site, spec, spec_digest, outputs, status, last_error, generation,
-                    dependencies, prevent_destroy, deletion, prune, created_at, updated_at, stands_in_for, labels)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    dependencies, prevent_destroy, deletion, prune, created_at, updated_at, stands_in_for, labels, manifest)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 record.id, entry.id.kind, entry.id.name, entry.id.site, record.spec, record.specDigest, record.outputs, record.status, record.lastError,
                 record.generation, record.dependencies, record.preventDestroy, record.deletion, record.prune, record.createdAt, record.updatedAt,
-                record.standsInFor, record.labels,
+                record.standsInFor, record.labels, record.manifest,
             ])
     }
 
@@ -764,7 +767,7 @@ public final class SQLiteStateStore: StateStore {
     static func inventoryRecord(_ row: Row) -> StoredRecord.Inventory {
         StoredRecord.Inventory(
             id: row[0], spec: row[1], specDigest: row[2], outputs: row[3], status: row[4], lastError: row[5], generation: row[6],
-            dependencies: row[7], preventDestroy: row[8], deletion: row[9], prune: row[10], createdAt: row[11], updatedAt: row[12], standsInFor: row[13], labels: row[14])
+            dependencies: row[7], preventDestroy: row[8], deletion: row[9], prune: row[10], createdAt: row[11], updatedAt: row[12], standsInFor: row[13], labels: row[14], manifest: row[15])
     }
 
     static func intent(_ row: Row) throws -> JournalIntentRecord {

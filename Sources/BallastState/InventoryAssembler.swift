@@ -57,9 +57,15 @@ public struct InventoryAssembler {
     private static func decode(_ rows: Slice<UnsafeBufferPointer<StoredRecord.Inventory>>) -> DecodedSlice {
         var slice = DecodedSlice()
         slice.entries.reserveCapacity(rows.count)
+        // Many resources share a manifest file: its path is kept once per slice, not per row.
+        var manifests: [String: String] = [:]
         for row in rows {
             do {
-                slice.entries.append(try row.entry())
+                var entry = try row.entry()
+                if let manifest = entry.manifest {
+                    if let shared = manifests[manifest] { entry.manifest = shared } else { manifests[manifest] = manifest }
+                }
+                slice.entries.append(entry)
             } catch {
                 slice.problem = error
                 break

@@ -21,13 +21,15 @@ public enum StoredRecord {
         public var standsInFor: String?
         /// The labels as a JSON object of strings.
         public var labels: String
+        /// ``InventoryEntry/manifest``.
+        public var manifest: String?
 
         /// The column names, in the order of the memberwise initialiser.
-        public static let columns = ["id", "spec", "spec_digest", "outputs", "status", "last_error", "generation", "dependencies", "prevent_destroy", "deletion", "prune", "created_at", "updated_at", "stands_in_for", "labels"]
+        public static let columns = ["id", "spec", "spec_digest", "outputs", "status", "last_error", "generation", "dependencies", "prevent_destroy", "deletion", "prune", "created_at", "updated_at", "stands_in_for", "labels", "manifest"]
 
         public init(
             id: String, spec: String, specDigest: String, outputs: String, status: String, lastError: String?, generation: Int, dependencies: String,
-            preventDestroy: Bool, deletion: String, prune: Bool, createdAt: Double, updatedAt: Double, standsInFor: String? = nil, labels: String = "{}"
+            preventDestroy: Bool, deletion: String, prune: Bool, createdAt: Double, updatedAt: Double, standsInFor: String? = nil, labels: String = "{}", manifest: String? = nil
         ) {
             self.id = id
             self.spec = spec
@@ -44,6 +46,7 @@ public enum StoredRecord {
             self.updatedAt = updatedAt
             self.standsInFor = standsInFor
             self.labels = labels
+            self.manifest = manifest
         }
 
         public init(_ entry: InventoryEntry) {
@@ -53,7 +56,7 @@ public enum StoredRecord {
                 dependencies: JSONText.string(.list(entry.dependencies.map { .string($0.description) })),
                 preventDestroy: entry.preventDestroy, deletion: entry.deletion.rawValue, prune: entry.prune,
                 createdAt: entry.createdAt.timeIntervalSince1970, updatedAt: entry.updatedAt.timeIntervalSince1970, standsInFor: entry.standsInFor,
-                labels: JSONText.string(.map(Fields(entry.labels.map { ($0.0, Value.string($0.1)) }))))
+                labels: JSONText.string(.map(Fields(entry.labels.map { ($0.0, Value.string($0.1)) }))), manifest: entry.manifest)
         }
 
         public func entry() throws(Unreadable) -> InventoryEntry {
@@ -75,7 +78,7 @@ public enum StoredRecord {
                 storedOutputs: try StoredRecord.encodedFields(outputs, what: "\(id): outputs"), status: status, lastError: lastError, generation: generation,
                 dependencies: ids, preventDestroy: preventDestroy, deletion: deletion, prune: prune,
                 createdAt: Date(timeIntervalSince1970: createdAt), updatedAt: Date(timeIntervalSince1970: updatedAt), standsInFor: standsInFor,
-                labels: StringMap(labelPairs))
+                labels: StringMap(labelPairs), manifest: manifest)
         }
     }
 

@@ -36,7 +36,7 @@ struct DestroyCommand: AsyncParsableCommand {
     }
 
     private func destroy(_ service: ApplyService, checkout: ManifestCheckout) async throws {
-        let (outcome, recovery) = try await service.prepare(checkout.paths, revision: checkout.revision?.commit, readStandardInput: Terminal.readStandardInput)
+        let (outcome, recovery) = try await service.prepare(checkout.paths, revision: checkout.revision?.commit, prunes: false, readStandardInput: Terminal.readStandardInput)
         if let recovery { Terminal.reportRecovery(recovery) }
         guard outcome.plan != nil, let desired = outcome.loaded.desired else {
             Terminal.report(outcome.diagnostics, files: outcome.loaded.files)

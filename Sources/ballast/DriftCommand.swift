@@ -18,7 +18,7 @@ struct DriftCommand: AsyncParsableCommand {
         let context = try Runtime(runtime)
         let service = try await context.applyService(store: try await context.existingStore(), creatingKey: false)
         let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
-        let outcome = try await service.planner.plan(checkout.paths, readStandardInput: Terminal.readStandardInput)
+        let outcome = try await service.planner.plan(checkout.paths, fromGit: checkout.revision != nil, readStandardInput: Terminal.readStandardInput)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan else { throw ExitCode.failure }
         let drifted = service.drift(outcome)

@@ -119,6 +119,7 @@ struct ImportCommand: AsyncParsableCommand {
                 outputs: observed.outputs, dependencies: resource.dependencies, createdAt: now, updatedAt: now)
             entry.recordedPolicy = RecordedPolicy(resource.policy)
             entry.labels = resource.labels
+            entry.manifest = resource.manifest
             let sequence = try await store.recordIntent(JournalIntent(
                 runID: "import-\(UUID().uuidString.prefix(8))", id: id, action: .create, spec: resource.spec,
                 specDigest: entry.specDigest, at: now, approval: "ballast import: adopted as it exists"))

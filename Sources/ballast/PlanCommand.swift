@@ -45,7 +45,7 @@ struct PlanCommand: AsyncParsableCommand {
         let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
         let loaded = service.planner.load(checkout.paths, readStandardInput: Terminal.readStandardInput)
         if let desired = loaded.desired { await context.recoverOpportunistically(service, sites: desired.sites) }
-        let outcome = try await service.planner.plan(loaded, inputs: checkout.paths)
+        let outcome = try await service.planner.plan(loaded, inputs: checkout.paths, fromGit: checkout.revision != nil)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan, let desired = outcome.loaded.desired else { throw ExitCode(1) }
         if let mass = plan.massDeletion, !allowMassDelete {

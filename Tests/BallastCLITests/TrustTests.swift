@@ -143,6 +143,21 @@ struct TrustTests {
         #expect(try await workspace.worldCount() == 0)
     }
 
+    /// `destroy PATHS` deletes what the paths declare: what other files declare, and what
+    /// protects it, is not its concern (it once failed on another file's preventDestroy).
+    @Test func destroyingOneFileLeavesTheOthersAndTheirHoldsAlone() async throws {
+        let workspace = try Workspace(yaml: oneSite)
+        defer { workspace.directory.remove() }
+        workspace.directory.write("manifests/scratch.yaml", "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: scratch, site: s }\nspec: {}\n")
+        workspace.directory.write("manifests/kept.yaml", "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: kept, site: s }\nspec: {}\npolicy: { preventDestroy: true }\n")
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let destroyed = try await workspace.run(["destroy", workspace.manifests + "/estate.yaml", workspace.manifests + "/scratch.yaml", "--auto-approve"])
+        #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
+        #expect(destroyed.stdout.contains("- Bucket/scratch@s"), "\(destroyed.stdout)")
+        #expect(!destroyed.stdout.contains("Bucket/kept@s"), "\(destroyed.stdout)")
+        #expect(try await workspace.worldCount() == 1, "only what the paths declare")
+    }
+
     @Test func aPolicyOnlyChangeIsPlannedAndRecorded() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
@@ -174,6 +189,42 @@ struct TrustTests {
         let json = try await workspace.run(["drift", workspace.manifests, "-o", "json"])
         #expect(json.stdout.contains("\"id\": \"Bucket/assets@us-east\""), "drift -o json lists what it could not observe")
         #expect(try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 1)
+    }
+
+    /// `ballast apply estate.yaml team-a.yaml`, as `kubectl apply -f` is used: team-b's resources
+    /// are not declared in what was read, but their file was left out, not emptied.
+    @Test(.timeLimit(.minutes(3))) func aManifestLeftOutOfThePathsGivenIsNotPruned() async throws {
+        let bucket = { (name: String) in "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: \(name), site: s }\nspec: {}\n" }
+        let workspace = try Workspace(yaml: oneSite)
+        defer { workspace.directory.remove() }
+        workspace.directory.write("manifests/team-a.yaml", bucket("a"))
+        workspace.directory.write("manifests/team-b.yaml", bucket("b"))
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        let subset = [workspace.manifests + "/estate.yaml", workspace.manifests + "/team-a.yaml"]
+        let plan = try await workspace.run(["plan"] + subset + ["--detailed-exitcode"])
+        #expect(plan.exitCode == 1, "\(plan.stdout)")
+        #expect(plan.stderr.contains("Bucket/b@s is not declared in the manifests given, but it was last applied from "), "\(plan.stderr)")
+        #expect(plan.stderr.contains("team-b.yaml, which still exists and was not given: it is kept"), "\(plan.stderr)")
+        #expect(try await workspace.run(["apply"] + subset + ["--auto-approve"]).exitCode == 1)
+        #expect(try await workspace.worldCount() == 2, "nothing was deleted")
+        // Nor does the daemon start on the subset (it would prune after its delay).
+        let watch = try await workspace.run(["watch"] + subset + ["--listen", "127.0.0.1:0"])
+        #expect(watch.exitCode == 1)
+        #expect(watch.stderr.contains("team-b.yaml, which still exists and was not given"), "\(watch.stderr)")
+        // The same tree through a link is the same tree.
+        let link = workspace.directory.file("linked")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: workspace.manifests)
+        #expect(try await workspace.run(["plan", link, "--detailed-exitcode"]).exitCode == 0)
+        // Emptied, the file says so only when it is read: given (here, within its directory).
+        workspace.directory.write("manifests/team-b.yaml", "# moved to the archive\n")
+        #expect(try await workspace.run(["plan"] + subset + ["--detailed-exitcode"]).exitCode == 1)
+        let removal = try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
+        #expect(removal.exitCode == 2, "\(removal.stderr)")
+        #expect(removal.stdout.contains("- Bucket/b@s  (no longer declared)"), "\(removal.stdout)")
+        // A file that is gone is a removal, whatever paths are given.
+        try FileManager.default.removeItem(atPath: workspace.manifests + "/team-b.yaml")
+        #expect(try await workspace.run(["apply"] + subset + ["--auto-approve"]).exitCode == 0)
+        #expect(try await workspace.worldCount() == 1)
     }
 
     @Test func pruneFalseKeepsAResourceThatIsNoLongerDeclared() async throws {

@@ -114,6 +114,7 @@ struct ParallelValidationTests {
                 resource.location = nil
                 resource.fieldLocations = [:]
                 resource.sourceDirectory = nil
+                resource.manifest = nil
                 return resource
             }
         }

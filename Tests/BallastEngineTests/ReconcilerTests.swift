@@ -114,6 +114,33 @@ struct ReconcilerTests {
         }
     }
 
+    @Test func aResourceWhoseManifestWasLeftOutIsRefusedNotPruned() async throws {
+        let world = try await Converged()
+        defer { world.harness.directory.remove() }
+        let assets = ResourceID(parsing: "Bucket/assets@us-east")!
+        let manifest = try #require(await world.store.entry(assets)?.manifest, "the executor records the manifest it applied from")
+        #expect(manifest.hasSuffix("/hybrid/us-east.yaml") && ManifestScope.isPresent(manifest), "\(manifest)")
+        let state = world.desired.state
+        let others = try FileManager.default.contentsOfDirectory(atPath: PathText.deletingLastComponent(manifest)).filter { $0.hasSuffix(".yaml") && $0 != "us-east.yaml" }
+        let directory = PathText.deletingLastComponent(manifest)
+        var leftOut = Reconciler.Desired(
+            DesiredState(sites: state.sites, resources: state.resources.filter { $0.id != assets }), secrets: world.desired.secrets,
+            loadedFrom: others.map { directory + "/" + $0 })
+        leftOut.admittedPrunes = [assets]
+        guard case .refused(let message) = try await world.reconciler.reconcile(assets, desired: leftOut) else {
+            Issue.record("a resource whose manifest still exists but was not given must not be pruned")
+            return
+        }
+        #expect(message.contains("us-east.yaml, which still exists and was not given"), "\(message)")
+        #expect(try await world.harness.world.snapshot().records[assets] != nil)
+        // Read from a git source, a commit's own checkout decides: no scope, the prune goes ahead.
+        var fromGit = Reconciler.Desired(
+            DesiredState(sites: state.sites, resources: state.resources.filter { $0.id != assets }), secrets: world.desired.secrets,
+            revision: SourceRevision(commit: String(repeating: "a", count: 40)), loadedFrom: [directory + "/sites.yaml"])
+        fromGit.admittedPrunes = [assets]
+        #expect(try await world.reconciler.reconcile(assets, desired: fromGit) == .applied(.delete, reason: .notDeclared))
+    }
+
     @Test func pruningWaitsForManagedDependents() async throws {
         let world = try await Converged()
         defer { world.harness.directory.remove() }

@@ -72,7 +72,7 @@ struct PostgresStateStoreTests {
             }
             try await group.waitForAll()
         }
-        #expect(try server.sql("SELECT count(*) FROM ballast.schema_version", database: url.database).trimmingCharacters(in: .whitespacesAndNewlines) == "12", "one row per migration (12), each applied once")
+        #expect(try server.sql("SELECT count(*) FROM ballast.schema_version", database: url.database).trimmingCharacters(in: .whitespacesAndNewlines) == "13", "one row per migration (13), each applied once")
     }
 
     @Test func aSchemaNewerThanTheBinaryIsRefusedNamingBothVersions() async throws {
@@ -86,7 +86,7 @@ struct PostgresStateStoreTests {
                 Issue.record("a newer schema must be refused")
             } catch let error as StoreError {
                 #expect(!error.isRetryable)
-                #expect(error.description.contains("version 99") && error.description.contains("up to 12"), "\(error)")
+                #expect(error.description.contains("version 99") && error.description.contains("up to 13"), "\(error)")
             }
         }
     }

@@ -65,8 +65,9 @@ struct StateStoreContractTests {
         written.standsInFor = "edge-paris"
         written.labels = ["team": "payments", "tier": "it's \"quoted\""]
         written.outputs = Fields(["url": .string("https://x")])
+        written.manifest = "/srv/estate/team 'a'.yaml"
         try await store.upsert(written)
-        #expect(try await other.entry(id) == written, "the failover decision and the labels come back as written")
+        #expect(try await other.entry(id) == written, "the failover decision, the labels and the manifest come back as written")
         #expect(try await other.inventory()[id] == written)
         var plain = entry()
         plain.id = ResourceID(kind: "Bucket", name: "b", site: "s")

@@ -101,7 +101,10 @@ public struct ManifestLoader: Sendable {
             let directory = PathText.deletingLastComponent(files.path(UInt32(index)))
             return directory.isEmpty ? "." : directory
         }
-        var desired = ManifestValidator(catalog: catalog, parallelism: yaml.parallelism).validate(chunks: documents, sourceDirectories: directories, diagnostics: &diagnostics)
+        let workingDirectory = FileManager.default.currentDirectoryPath
+        let manifests = files.paths.indices.map { index in isStandardInput[index] ? nil : ManifestScope.canonical(files.path(UInt32(index)), in: workingDirectory) }
+        var desired = ManifestValidator(catalog: catalog, parallelism: yaml.parallelism).validate(
+            chunks: documents, sourceDirectories: directories, manifestFiles: manifests, diagnostics: &diagnostics)
         if var state = desired.take() {
             // Files read into specs count as inputs: a saved plan is stale when one changes.
             let read = loadSourceFiles(&state, diagnostics: &diagnostics)

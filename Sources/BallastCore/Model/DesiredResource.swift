@@ -24,6 +24,10 @@ public struct DesiredResource: Sendable, Hashable {
     /// The directory of the manifest file, against which relative `${file:…}` paths resolve;
     /// nil for standard input (the working directory).
     public var sourceDirectory: String?
+    /// The manifest file that declares it, absolute with links resolved (``ManifestScope``);
+    /// nil for standard input. Recorded in the inventory when it is applied
+    /// (``InventoryEntry/manifest``).
+    public var manifest: String?
     /// Where each template path's value, each file-loading field and `policy.preventDestroy`
     /// are written, so that an error about one (an unset `${env:…}`, an unreadable `source`, a
     /// refused delete) points at it, not at the document. Empty for most resources.

@@ -32,22 +32,27 @@ public struct InventoryEntry: Sendable, Hashable {
     /// The labels of the manifest as last applied: what a label-scoped budget counts a
     /// resource's deletion against once the manifest is gone.
     public var labels: StringMap
+    /// The manifest file it was declared in when it was last created or changed (absolute,
+    /// links resolved); nil when unknown: standard input, a git source (each commit is read
+    /// from a directory of its own), an agent's site, or applied before this was recorded.
+    /// What ``ManifestScope`` checks before a resource no manifest declares is pruned.
+    public var manifest: String?
 
     public init(
         id: ResourceID, spec: Fields, specDigest: String, outputs: Fields = Fields(), status: Status = .ready,
         lastError: String? = nil, generation: Int = 1, dependencies: [ResourceID] = [], preventDestroy: Bool = false,
-        deletion: Policy.Deletion = .delete, prune: Bool = true, createdAt: Date, updatedAt: Date, standsInFor: String? = nil, labels: StringMap = [:]
+        deletion: Policy.Deletion = .delete, prune: Bool = true, createdAt: Date, updatedAt: Date, standsInFor: String? = nil, labels: StringMap = [:], manifest: String? = nil
     ) {
         self.init(
             id: id, storedSpec: EncodedFields(spec), specDigest: specDigest, storedOutputs: EncodedFields(outputs), status: status, lastError: lastError,
             generation: generation, dependencies: dependencies, preventDestroy: preventDestroy, deletion: deletion, prune: prune, createdAt: createdAt,
-            updatedAt: updatedAt, standsInFor: standsInFor, labels: labels)
+            updatedAt: updatedAt, standsInFor: standsInFor, labels: labels, manifest: manifest)
     }
 
     public init(
         id: ResourceID, storedSpec: EncodedFields, specDigest: String, storedOutputs: EncodedFields, status: Status,
         lastError: String?, generation: Int, dependencies: [ResourceID], preventDestroy: Bool,
-        deletion: Policy.Deletion, prune: Bool, createdAt: Date, updatedAt: Date, standsInFor: String?, labels: StringMap
+        deletion: Policy.Deletion, prune: Bool, createdAt: Date, updatedAt: Date, standsInFor: String?, labels: StringMap, manifest: String? = nil
     ) {
         self.id = id
         _spec = storedSpec
@@ -64,6 +69,7 @@ public struct InventoryEntry: Sendable, Hashable {
         self.updatedAt = updatedAt
         self.standsInFor = standsInFor
         self.labels = labels
+        self.manifest = manifest
     }
 
     /// The deletion-related policy remembered from the manifest as last applied.

@@ -33,8 +33,11 @@ public enum DeletionRule {
         /// Whether the manifests have been unchanged long enough to trust a removal (watch's
         /// prune delay; always true for a one-shot command, which reads its files once).
         public var sourceSettled: Bool
+        /// For a resource no manifest declares: the manifest it was last applied from, when that
+        /// file still exists but was not among the paths read (``ManifestScope/notGiven(_:exists:)``).
+        public var manifestNotGiven: String?
 
-        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, siteDeclared: Bool = true, siteManagedByAgent: Bool = false, siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true) {
+        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, siteDeclared: Bool = true, siteManagedByAgent: Bool = false, siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true, manifestNotGiven: String? = nil) {
             self.id = id
             self.siteManagedByAgent = siteManagedByAgent
             self.request = request
@@ -44,15 +47,16 @@ public enum DeletionRule {
             self.siteUnavailable = siteUnavailable
             self.exists = exists
             self.sourceSettled = sourceSettled
+            self.manifestNotGiven = manifestNotGiven
         }
 
         /// A candidate whose site facts come from the declared `sites`: declared or not, and
         /// whether its agent acts on it.
-        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, sites: [String: Site], siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true) {
+        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, sites: [String: Site], siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true, manifestNotGiven: String? = nil) {
             let site = sites[id.site]
             self.init(
                 id: id, request: request, recorded: recorded, declared: declared, siteDeclared: site != nil, siteManagedByAgent: site?.isPull ?? false,
-                siteUnavailable: siteUnavailable, exists: exists, sourceSettled: sourceSettled)
+                siteUnavailable: siteUnavailable, exists: exists, sourceSettled: sourceSettled, manifestNotGiven: manifestNotGiven)
         }
     }
 
@@ -60,6 +64,9 @@ public enum DeletionRule {
     public enum Hold: Sendable, Hashable {
         /// Still declared: pruning never touches it.
         case declared
+        /// Not declared by the manifests read, but the manifest it was last applied from still
+        /// exists and was not among them: its file was left out, not emptied.
+        case manifestNotGiven(String)
         /// Its site could not be observed: whether it exists is unknown.
         case siteUnavailable(String)
         /// Its site is no longer declared: nothing can reach it.
@@ -77,7 +84,7 @@ public enum DeletionRule {
         /// Whether the hold is an error the user must act on (not a wait, not a choice).
         public var isError: Bool {
             switch self {
-            case .preventDestroy: true
+            case .preventDestroy, .manifestNotGiven: true
             case .declared, .siteUnavailable, .siteUndeclared, .pruneDisabled, .sourceUnsettled, .managedByAgent: false
             }
         }
@@ -85,6 +92,8 @@ public enum DeletionRule {
         public func message(for id: ResourceID, request: Request) -> String {
             switch self {
             case .declared: "\(id) is still declared"
+            case .manifestNotGiven(let manifest):
+                "\(id) is not declared in the manifests given, but it was last applied from \(manifest), which still exists and was not given: it is kept; give that file (or its directory) too, so that what it declares is read, or delete the file"
             case .siteUnavailable(let reason): "\(id) is kept: its site '\(id.site)' could not be observed (\(reason))"
             case .siteUndeclared:
                 "\(id) is managed but its site '\(id.site)' is no longer declared: it cannot be deleted or observed; declare the site again to delete it, or run 'ballast forget \(id)' to stop managing it"
@@ -129,6 +138,8 @@ public enum DeletionRule {
 
     public static func decide(_ candidate: Candidate) -> Verdict {
         if candidate.request == .prune && candidate.declared != nil { return .keep(.declared) }
+        // Left out of this run's paths, not removed from its file.
+        if candidate.request == .prune, let manifest = candidate.manifestNotGiven { return .keep(.manifestNotGiven(manifest)) }
         // The hub never deletes on a pull site, whatever its inventory holds (a site switched
         // from push to pull): the agent owns it.
         if candidate.siteManagedByAgent { return .keep(.managedByAgent) }

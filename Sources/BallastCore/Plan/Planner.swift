@@ -22,8 +22,15 @@ public struct Planner: Sendable {
         public var budget: DeletionBudget?
         /// Whether the manifests are trusted to be complete (see ``DeletionRule/Candidate/sourceSettled``).
         public var sourceSettled: Bool
+        /// Managed resources no manifest read declares whose recorded manifest still exists
+        /// outside the paths read, each with that file (``ManifestScope``): kept, and an error.
+        public var manifestsNotGiven: [ResourceID: String]
+        /// Whether managed resources no manifest declares are considered for pruning at all:
+        /// false for `destroy PATHS`, which deletes what the paths declare and nothing else, so
+        /// that what other files declare (and their holds) does not concern it.
+        public var prunes: Bool
 
-        public init(desired: DesiredState, observation: Observation, inventory: Inventory, secrets: [ReferenceExpression: String], inputs: [String], inputDigest: String, secretsKey: [UInt8] = [], budget: DeletionBudget? = nil, sourceSettled: Bool = true) {
+        public init(desired: DesiredState, observation: Observation, inventory: Inventory, secrets: [ReferenceExpression: String], inputs: [String], inputDigest: String, secretsKey: [UInt8] = [], budget: DeletionBudget? = nil, sourceSettled: Bool = true, manifestsNotGiven: [ResourceID: String] = [:], prunes: Bool = true) {
             self.desired = desired
             self.observation = observation
             self.inventory = inventory
@@ -33,6 +40,8 @@ public struct Planner: Sendable {
             self.secretsKey = secretsKey
             self.budget = budget
             self.sourceSettled = sourceSettled
+            self.manifestsNotGiven = manifestsNotGiven
+            self.prunes = prunes
         }
     }
 
@@ -105,12 +114,13 @@ public struct Planner: Sendable {
         // Deletes: managed resources no longer declared, as the deletion rule allows.
         var deletes: [PlannedAction] = []
         var pruned: [ResourceID] = []
-        for id in Self.undeclared(input.inventory, declared: input.desired.resources, parallelism: parallelism) {
+        for id in input.prunes ? Self.undeclared(input.inventory, declared: input.desired.resources, parallelism: parallelism) : [] {
             guard let entry = input.inventory[id] else { continue }
             let observed = input.observation.resources[id]
             let verdict = DeletionRule.decide(.init(
                 id: id, request: .prune, recorded: entry.recordedPolicy, sites: input.desired.sites,
-                siteUnavailable: input.observation.unavailableSites[id.site], exists: observed != nil, sourceSettled: input.sourceSettled))
+                siteUnavailable: input.observation.unavailableSites[id.site], exists: observed != nil, sourceSettled: input.sourceSettled,
+                manifestNotGiven: input.manifestsNotGiven[id]))
             switch verdict {
             case .delete(var reason), .forget(var reason):
                 if verdict.deletesInTheWorld { pruned.append(id) }
@@ -121,7 +131,7 @@ public struct Planner: Sendable {
             case .keep(let hold):
                 switch hold {
                 case .siteUnavailable(let reason): unknown.append(UnknownResource(id: id, reason: reason))
-                case .preventDestroy: diagnostics.append(.error(hold.message(for: id, request: .prune), at: nil))
+                case .preventDestroy, .manifestNotGiven: diagnostics.append(.error(hold.message(for: id, request: .prune), at: nil))
                 case .siteUndeclared, .pruneDisabled, .sourceUnsettled: warnings.append(hold.message(for: id, request: .prune))
                 case .declared, .managedByAgent: break
                 }

@@ -109,7 +109,8 @@ public struct ManifestValidator: Sendable {
     ///
     /// - Parameter sourceDirectories: by file index, the directory each resource's
     ///   ``DesiredResource/sourceDirectory`` is set to (nil for standard input).
-    public func validate(chunks: consuming [[ManifestDocument]], sourceDirectories: [String?] = [], diagnostics: inout [Diagnostic]) -> DesiredState? {
+    /// - Parameter manifestFiles: by file index, each resource's ``DesiredResource/manifest``.
+    public func validate(chunks: consuming [[ManifestDocument]], sourceDirectories: [String?] = [], manifestFiles: [String?] = [], diagnostics: inout [Diagnostic]) -> DesiredState? {
         let sites = collectSites(chunks, diagnostics: &diagnostics)
         let estate = collectEstate(chunks, diagnostics: &diagnostics)
         let priceBooks = collectPriceBooks(chunks, sites: sites, diagnostics: &diagnostics)
@@ -232,6 +233,7 @@ public struct ManifestValidator: Sendable {
                                 sensitivePaths: spec.sensitivePaths, templatePaths: spec.templatePaths,
                                 referenceTargets: referenceTargets[node], location: manifest.location)
                             if file < sourceDirectories.count { resource.sourceDirectory = sourceDirectories[file] }
+                            if file < manifestFiles.count { resource.manifest = manifestFiles[file] }
                             for reference in spec.references where resource.fieldLocations[reference.path] == nil {
                                 resource.fieldLocations[reference.path] = reference.location
                             }

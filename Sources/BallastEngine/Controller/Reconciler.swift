@@ -81,10 +81,13 @@ public struct Reconciler: Sendable {
         /// The files secrets and `source` fields read (``DesiredChanges/watchedFiles(of:secrets:)``),
         /// found once per load: the manifest watch asks for them on every wake.
         public let watchedFiles: [String]
+        /// What a prune checks a resource's recorded manifest against: nil for a git source.
+        public let scope: ManifestScope?
 
         public init(_ state: DesiredState, secrets: [ReferenceExpression: String], revision: SourceRevision? = nil, loadedFrom: [String] = []) {
             self.revision = revision
             self.loadedFrom = loadedFrom
+            scope = ManifestScope.forRun(paths: loadedFrom, fromGit: revision != nil)
             self.state = state
             self.byID = state.resourcesByID
             self.secrets = secrets
@@ -197,7 +200,8 @@ public struct Reconciler: Sendable {
         func decide(siteUnavailable: String? = nil, exists: Bool = true) -> DeletionRule.Verdict {
             DeletionRule.decide(.init(
                 id: id, request: .prune, recorded: entry.recordedPolicy, sites: desired.state.sites,
-                siteUnavailable: siteUnavailable, exists: exists, sourceSettled: desired.admittedPrunes.contains(id)))
+                siteUnavailable: siteUnavailable, exists: exists, sourceSettled: desired.admittedPrunes.contains(id),
+                manifestNotGiven: desired.scope?.notGiven(entry.manifest)))
         }
         // What the rule says before observing (policy, site, settled source) holds either way.
         if case .keep(let hold) = decide() { return Self.outcome(of: hold, id: id) }
@@ -223,7 +227,7 @@ public struct Reconciler: Sendable {
         case .siteUnavailable(let reason): .siteUnavailable(reason)
         case .declared: .upToDate
         case .sourceUnsettled, .managedByAgent: .held(hold.message(for: id, request: .prune))
-        case .preventDestroy, .pruneDisabled, .siteUndeclared: .refused(hold.message(for: id, request: .prune))
+        case .preventDestroy, .pruneDisabled, .siteUndeclared, .manifestNotGiven: .refused(hold.message(for: id, request: .prune))
         }
     }
 

@@ -22,7 +22,7 @@ extension WatchController {
     /// its lease is granted.
     func startAsReplica() async throws -> StartupReport {
         let beforeLoading = try await source.initial()
-        let outcome = try await planner.plan(source.paths(for: beforeLoading))
+        let outcome = try await planner.plan(source.paths(for: beforeLoading), fromGit: beforeLoading.revision != nil)
         let loaded = outcome.loaded
         guard let state = loaded.desired, let plan = outcome.plan else {
             return StartupReport(loaded: loaded, diagnostics: outcome.diagnostics)

@@ -509,7 +509,9 @@ public actor WatchController {
         // What would really be deleted (not merely forgotten) counts against the budget.
         let deleting = candidates.filter { id in
             guard let entry = inventory[id] else { return false }
-            return DeletionRule.decide(.init(id: id, request: .prune, recorded: entry.recordedPolicy, sites: desired?.state.sites ?? [:], exists: true)).deletesInTheWorld
+            return DeletionRule.decide(.init(
+                id: id, request: .prune, recorded: entry.recordedPolicy, sites: desired?.state.sites ?? [:], exists: true,
+                manifestNotGiven: desired?.scope?.notGiven(entry.manifest))).deletesInTheWorld
         }
         // Re-read after the inventory read: a reload may have come in meanwhile.
         guard fingerprintNow() == fingerprint, candidates == undeclaredManaged() else {

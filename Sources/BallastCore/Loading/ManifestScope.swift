@@ -1,0 +1,69 @@
+import Foundation
+
+/// The manifest paths a run was given, and what that says about a managed resource no manifest
+/// declares.
+///
+/// `ballast apply team-a.yaml` reads only that file: a resource applied from `team-b.yaml`
+/// is then not declared, and would be pruned, although nobody removed it; `kubectl apply -f`
+/// users expect the other file to be left alone. The inventory records the manifest each
+/// resource was last applied from (``InventoryEntry/manifest``); when that file still exists
+/// and lies outside every path given, the resource was not removed, its file was only left
+/// out, and ``DeletionRule`` keeps it (``DeletionRule/Hold/manifestNotGiven(_:)``). A file
+/// that is gone, or one inside a given directory (renamed to `.bak`, emptied), is a removal.
+///
+/// Paths are compared after resolving symbolic links, so a tree given through a link and
+/// directly is the same tree. Runs reading a git source have no scope: each commit is checked
+/// out in a directory of its own, and what the commit removed is the removal.
+public struct ManifestScope: Sendable, Hashable {
+    /// The given paths, absolute, with links resolved.
+    public private(set) var roots: [String]
+    /// Where relative paths were given from, canonical: a file under it is named relative to it.
+    public private(set) var workingDirectory: String
+
+    /// The paths as given on the command line (relative to `workingDirectory`); `-` (standard
+    /// input) is no path.
+    public init(paths: [String], workingDirectory: String = FileManager.default.currentDirectoryPath) {
+        roots = paths.filter { $0 != "-" }.map { Self.canonical($0, in: workingDirectory) }
+        self.workingDirectory = Self.canonical(".", in: workingDirectory)
+    }
+
+    /// The scope of a run reading `paths`; nil (nothing checked) for a git source, or when no
+    /// path was given (manifests from elsewhere).
+    public static func forRun(paths: [String], fromGit: Bool) -> ManifestScope? {
+        fromGit || paths.isEmpty ? nil : ManifestScope(paths: paths)
+    }
+
+    /// Whether `manifest` (a canonical path) is one of the given files or inside a given
+    /// directory.
+    public func covers(_ manifest: String) -> Bool {
+        roots.contains { root in manifest == root || manifest.hasPrefix(root.hasSuffix("/") ? root : root + "/") }
+    }
+
+    /// The recorded manifest of a resource no manifest declares, when that file still exists
+    /// outside the given paths: the reason to keep it, named relative to the working directory
+    /// when it is under it. Nil when there is no record, the file is gone, or it was among the
+    /// paths read.
+    public func notGiven(_ manifest: String?, exists: (String) -> Bool = ManifestScope.isPresent) -> String? {
+        guard let manifest, !covers(manifest), exists(manifest) else { return nil }
+        let base = workingDirectory.hasSuffix("/") ? workingDirectory : workingDirectory + "/"
+        return manifest.hasPrefix(base) ? String(manifest.dropFirst(base.count)) : manifest
+    }
+
+    /// `path` made absolute against `directory`, with `.`, `..` and symbolic links resolved
+    /// as far as it exists (the rest is kept as written).
+    public static func canonical(_ path: String, in directory: String = FileManager.default.currentDirectoryPath) -> String {
+        let absolute = path.hasPrefix("/") ? path : (directory.hasSuffix("/") ? directory : directory + "/") + path
+        guard let resolved = realpath(absolute, nil) else { return URL(fileURLWithPath: absolute).standardized.path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Whether the file may still be at `path`: a regular file (or a link to one) is, and so is
+    /// whatever cannot be looked at (permission denied, a link loop, an I/O error): only a
+    /// path that is certainly gone (nothing there, or no longer a file) counts as a removal.
+    public static func isPresent(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return errno != ENOENT && errno != ENOTDIR }
+        return (status.st_mode & S_IFMT) == S_IFREG
+    }
+}

@@ -1,0 +1,83 @@
+import BallastCore
+import BallastTesting
+import Foundation
+import Testing
+
+/// A managed resource whose manifest still exists but was left out of the paths given is not
+/// taken for removed; one whose file is gone, or inside a directory given, is.
+@Suite("Manifest scope")
+struct ManifestScopeTests {
+    @Test func aFileLeftOutIsNamedRelativeToTheWorkingDirectory() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        directory.write("estate/sites.yaml", "")
+        directory.write("estate/team-a.yaml", "")
+        directory.write("estate/team-b.yaml", "")
+        let root = ManifestScope.canonical(directory.path)
+        let scope = ManifestScope(paths: ["estate/sites.yaml", "estate/team-a.yaml"], workingDirectory: root)
+        let teamB = ManifestScope.canonical("estate/team-b.yaml", in: root)
+        #expect(teamB == root + "/estate/team-b.yaml")
+        #expect(scope.notGiven(teamB) == "estate/team-b.yaml")
+        #expect(scope.notGiven(ManifestScope.canonical("estate/team-a.yaml", in: root)) == nil, "a file given")
+        #expect(scope.notGiven(nil) == nil, "nothing recorded: standard input, a git source, or applied before it was recorded")
+        let outside = ManifestScope(paths: ["estate/sites.yaml"], workingDirectory: root + "/estate/..")
+        #expect(outside.notGiven(teamB) == "estate/team-b.yaml", "`..` in the working directory is resolved")
+        let elsewhere = ManifestScope(paths: [root + "/estate/sites.yaml"], workingDirectory: root + "/estate/deeper")
+        #expect(elsewhere.notGiven(teamB) == teamB, "outside the working directory: the absolute path")
+    }
+
+    @Test func aDirectoryGivenCoversEverythingUnderItAndNothingBesideIt() {
+        let scope = ManifestScope(paths: ["/srv/estate/teams", "/srv/estate/sites.yaml"], workingDirectory: "/")
+        #expect(scope.covers("/srv/estate/teams/a.yaml"))
+        #expect(scope.covers("/srv/estate/teams/deep/er/b.yaml"))
+        #expect(scope.covers("/srv/estate/sites.yaml"))
+        #expect(!scope.covers("/srv/estate/teams-old/a.yaml"), "a sibling whose name starts the same is not inside")
+        #expect(!scope.covers("/srv/estate/other.yaml"))
+        #expect(ManifestScope(paths: ["/"], workingDirectory: "/").covers("/anything.yaml"))
+    }
+
+    @Test func aFileThatIsGoneOrNotAFileIsARemoval() {
+        let scope = ManifestScope(paths: ["/srv/estate/a.yaml"], workingDirectory: "/")
+        #expect(scope.notGiven("/srv/estate/b.yaml", exists: { _ in false }) == nil)
+        #expect(scope.notGiven("/srv/estate/b.yaml", exists: { _ in true }) == "srv/estate/b.yaml")
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(!ManifestScope.isPresent(directory.path), "a directory where the file was")
+        #expect(!ManifestScope.isPresent(directory.file("missing.yaml")))
+        directory.write("there.yaml", "")
+        #expect(ManifestScope.isPresent(directory.file("there.yaml")))
+        #expect(!ManifestScope.isPresent(directory.file("there.yaml/below.yaml")), "a file where a directory was")
+    }
+
+    @Test func aTreeGivenThroughALinkIsTheSameTree() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        directory.write("estate/a.yaml", "")
+        try FileManager.default.createSymbolicLink(atPath: directory.file("linked"), withDestinationPath: directory.file("estate"))
+        let recorded = ManifestScope.canonical(directory.file("estate/a.yaml"))
+        let scope = ManifestScope(paths: [directory.file("linked")])
+        #expect(scope.covers(recorded))
+        #expect(ManifestScope.canonical(directory.file("linked/a.yaml")) == recorded)
+    }
+
+    @Test func standardInputIsNoPathAndAGitSourceHasNoScope() {
+        #expect(ManifestScope(paths: ["-", "/srv/a.yaml"], workingDirectory: "/").roots == ["/srv/a.yaml"])
+        #expect(ManifestScope.forRun(paths: ["/srv/checkout/estate"], fromGit: true) == nil)
+        #expect(ManifestScope.forRun(paths: [], fromGit: false) == nil)
+        #expect(ManifestScope.forRun(paths: ["/srv/estate"], fromGit: false) != nil)
+    }
+
+    @Test func theLoaderRecordsEachResourcesManifest() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let sites = "apiVersion: ballast.dev/v1\nkind: Site\nmetadata: {name: lab}\nspec: {class: cloud, provider: sim}\n"
+        directory.write("sites.yaml", sites)
+        directory.write("team/b.yaml", "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: {name: b, site: lab}\nspec: {}\n")
+        let loader = ManifestLoader(catalog: simCatalog)
+        let loaded = loader.load(paths: [directory.path])
+        let desired = try #require(loaded.desired, "\(loaded.diagnostics.items)")
+        #expect(desired.resources.map(\.manifest) == [ManifestScope.canonical(directory.file("team/b.yaml"))])
+        let piped = loader.load(paths: ["-"], readStandardInput: { Array((sites + "---\napiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: {name: b, site: lab}\nspec: {}\n").utf8) })
+        #expect(try #require(piped.desired).resources.map(\.manifest) == [nil], "standard input has no file")
+    }
+}
