@@ -118,7 +118,7 @@ public struct ApplyService: Sendable {
         let report = await executor.execute(.init(
             plan: plan, desired: desired, observation: outcome.observation ?? Observation(), inventory: outcome.inventory,
             secrets: outcome.secrets, runID: UUID().uuidString, revision: outcome.revision, secretsKey: planner.planKey, approval: approval), progress: progress)
-        try await refreshPolicies(desired, plan: plan)
+        try await recordUntouched(plan, outcome: outcome)
         return report
     }
 
@@ -132,20 +132,26 @@ public struct ApplyService: Sendable {
         return "--allow-over-budget: " + overLimit.map(\.overrunMessage).joined(separator: "; ")
     }
 
-    /// Keeps the policy and dependencies the inventory remembers in step with the manifests for
-    /// resources that needed no action (a changed `preventDestroy` must protect them too, and a
-    /// lifted one must let `destroy` go ahead).
-    private func refreshPolicies(_ desired: DesiredState, plan: Plan) async throws {
-        let inventory = try await store.inventory()
+    /// Keeps the policy, dependencies and manifest file the inventory remembers in step with the
+    /// manifests for resources that needed no action (a changed `preventDestroy` must protect
+    /// them too, a lifted one must let `destroy` go ahead, and a document moved to another file,
+    /// or an entry from before manifests were recorded, must name its file for ``ManifestScope``).
+    /// Called after executing, and by a run that found nothing to change. The entries are those
+    /// the plan was made with: no action wrote them, and the caller holds the lease.
+    public func recordUntouched(_ plan: Plan, outcome: PlanService.Outcome) async throws {
+        guard let desired = outcome.loaded.desired else { return }
+        let fromGit = outcome.revision != nil
         let untouched = Set(plan.actions.filter { $0.action == .noop }.map(\.id))
+        var changed: [InventoryEntry] = []
         for resource in desired.resources where untouched.contains(resource.id) {
-            guard var entry = inventory[resource.id] else { continue }
-            let fresh = (RecordedPolicy(resource.policy), resource.dependencies)
-            if (entry.recordedPolicy, entry.dependencies) != fresh {
-                (entry.recordedPolicy, entry.dependencies) = fresh
-                try await store.upsert(entry)
+            guard var entry = outcome.inventory[resource.id] else { continue }
+            let fresh = (RecordedPolicy(resource.policy), resource.dependencies, ManifestScope.recorded(resource, fromGit: fromGit))
+            if (entry.recordedPolicy, entry.dependencies, entry.manifest) != fresh {
+                (entry.recordedPolicy, entry.dependencies, entry.manifest) = fresh
+                changed.append(entry)
             }
         }
+        if !changed.isEmpty { try await store.upsert(contentsOf: changed) }
     }
 
     /// What keeps a saved plan from being applied as it is; empty when it can be.

@@ -217,8 +217,7 @@ public struct Executor: Sendable {
                     preventDestroy: resource.policy.preventDestroy, deletion: resource.policy.deletion, prune: resource.policy.prune,
                     createdAt: planned.action == .update ? (existing?.createdAt ?? now()) : now(), updatedAt: now(),
                     standsInFor: resource.standsInFor, labels: resource.labels,
-                    // A git source's checkout of one commit says nothing about later runs.
-                    manifest: input.revision == nil ? resource.manifest : nil))
+                    manifest: ManifestScope.recorded(resource, fromGit: input.revision != nil)))
             } else {
                 change = .none
             }

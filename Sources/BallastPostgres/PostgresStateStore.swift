@@ -292,6 +292,15 @@ public final class PostgresStateStore: StateStore {
         try await write(site: entry.id.site) { connection in try await self.write(entry, connection) }
     }
 
+    /// One transaction per site: a watch replica's writes are fenced by its lease on the site.
+    public func upsert(contentsOf entries: [InventoryEntry]) async throws {
+        for (site, entries) in Dictionary(grouping: entries, by: \.id.site).sorted(by: { $0.key < $1.key }) {
+            try await write(site: site) { connection in
+                for entry in entries { try await self.write(entry, connection) }
+            }
+        }
+    }
+
     public func remove(_ id: ResourceID) async throws {
         try await write(site: id.site) { connection in
             try await connection.query("DELETE FROM \(unescaped: self.schema.table("inventory")) WHERE id = \(id.description)", logger: self.logger)

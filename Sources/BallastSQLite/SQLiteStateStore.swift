@@ -247,6 +247,18 @@ public final class SQLiteStateStore: StateStore {
         } }
     }
 
+    public func upsert(contentsOf entries: [InventoryEntry]) async throws {
+        // Ten thousand rows a transaction: one commit each, not one per row, without holding
+        // the writer for the whole of a large estate.
+        for start in stride(from: 0, to: entries.count, by: 10_000) {
+            let chunk = Array(entries[start..<min(start + 10_000, entries.count)])
+            try await guarded { try await pool.write { db in
+                try checkFence(db)
+                for entry in chunk { try Self.write(entry, db) }
+            } }
+        }
+    }
+
     public func remove(_ id: ResourceID) async throws {
         try await guarded { try await pool.write { db in
             try checkFence(db)

@@ -37,6 +37,11 @@ public actor InMemoryStateStore: StateStore {
         entries[entry.id] = entry
     }
 
+    public func upsert(contentsOf entries: [InventoryEntry]) throws {
+        try checkFence()
+        for entry in entries { self.entries[entry.id] = entry }
+    }
+
     public func remove(_ id: ResourceID) throws {
         try checkFence()
         entries[id] = nil

@@ -28,6 +28,7 @@ public final class CountingStateStore: StateStore {
     public func inventory() async throws -> Inventory { count(); return try await inner.inventory() }
     public func entry(_ id: ResourceID) async throws -> InventoryEntry? { count(); return try await inner.entry(id) }
     public func upsert(_ entry: InventoryEntry) async throws { count(); try await inner.upsert(entry) }
+    public func upsert(contentsOf entries: [InventoryEntry]) async throws { count(); try await inner.upsert(contentsOf: entries) }
     public func remove(_ id: ResourceID) async throws { count(); try await inner.remove(id) }
     public func recordIntent(_ intent: JournalIntent) async throws -> Int64 { count(); return try await inner.recordIntent(intent) }
     public func recordOutcome(_ outcome: JournalOutcome, change: InventoryChange, events: [OutboxEvent]) async throws {

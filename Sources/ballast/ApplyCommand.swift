@@ -54,6 +54,8 @@ struct ApplyCommand: AsyncParsableCommand {
             guard let plan = outcome.plan, let desired = outcome.loaded.desired else { throw ExitCode.failure }
             Terminal.standardOutput(PlanTextRenderer(style: Terminal.style, sites: desired.sites).render(plan))
             guard plan.hasChanges else {
+                // Nothing to apply; the inventory still learns each resource's manifest file.
+                try await service.recordUntouched(plan, outcome: outcome)
                 try Self.failIfIncomplete(plan)
                 return
             }

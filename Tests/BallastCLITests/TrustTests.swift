@@ -143,6 +143,29 @@ struct TrustTests {
         #expect(try await workspace.worldCount() == 0)
     }
 
+    /// A document moved to another file is recorded there by the next apply, even one with
+    /// nothing to change: its removal from the new file, given alone, is then a removal.
+    @Test func aDocumentMovedToAnotherFileIsRecordedThere() async throws {
+        let bucket = { (name: String) in "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: \(name), site: s }\nspec: {}\n" }
+        let workspace = try Workspace(yaml: oneSite)
+        defer { workspace.directory.remove() }
+        workspace.directory.write("manifests/team-a.yaml", bucket("a"))
+        workspace.directory.write("manifests/team-b.yaml", bucket("b") + "---\n" + bucket("moved"))
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
+        workspace.directory.write("manifests/team-a.yaml", bucket("a") + "---\n" + bucket("moved"))
+        workspace.directory.write("manifests/team-b.yaml", bucket("b"))
+        let unchanged = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(unchanged.exitCode == 0 && unchanged.stdout.contains("No changes"), "\(unchanged.stdout)")
+        workspace.directory.write("manifests/team-a.yaml", bucket("a"))
+        let subset = [workspace.manifests + "/estate.yaml", workspace.manifests + "/team-a.yaml", workspace.manifests + "/team-b.yaml"]
+        let plan = try await workspace.run(["plan"] + subset + ["--detailed-exitcode"])
+        #expect(plan.exitCode == 2, "\(plan.stderr)")
+        #expect(plan.stdout.contains("- Bucket/moved@s  (no longer declared)"), "\(plan.stdout)")
+        let alone = try await workspace.run(["plan", workspace.manifests + "/estate.yaml", workspace.manifests + "/team-a.yaml", "--detailed-exitcode"])
+        #expect(alone.exitCode == 1, "team-b.yaml still declares Bucket/b")
+        #expect(alone.stderr.contains("Bucket/b@s is not declared in the manifests given") && !alone.stderr.contains("Bucket/moved@s is not"), "\(alone.stderr)")
+    }
+
     /// `destroy PATHS` deletes what the paths declare: what other files declare, and what
     /// protects it, is not its concern (it once failed on another file's preventDestroy).
     @Test func destroyingOneFileLeavesTheOthersAndTheirHoldsAlone() async throws {

@@ -57,6 +57,25 @@ func expectLeaseLost(_ holder: LockHolder, sourceLocation: Testing.SourceLocatio
 @Suite("State store contract")
 struct StateStoreContractTests {
     @Test(arguments: StoreBackend.all)
+    func manyEntriesAreWrittenTogetherAndReadBackWhole(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let (store, other) = try await backend.open(directory)
+        // More than one SQLite chunk (10,000 rows), on two sites (one PostgreSQL transaction each).
+        let entries = (0..<10_050).map { index in
+            var written = entry()
+            written.id = ResourceID(kind: "Bucket", name: "b\(index)", site: index.isMultiple(of: 2) ? "a" : "b")
+            written.manifest = "/srv/estate/team-\(index % 7).yaml"
+            return written
+        }
+        try await store.upsert(contentsOf: entries)
+        try await store.upsert(contentsOf: [])
+        let read = try await other.inventory()
+        #expect(read.count == entries.count)
+        #expect(entries.allSatisfy { read[$0.id] == $0 })
+    }
+
+    @Test(arguments: StoreBackend.all)
     func anEntryReadsBackWhole(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -159,6 +178,7 @@ struct StateStoreContractTests {
         // It wakes up: every write and its renewal are refused.
         if backend.name != "in-memory" {
             await expectLeaseLost(first) { try await paused.upsert(entry()) }
+            await expectLeaseLost(first) { try await paused.upsert(contentsOf: [entry()]) }
             await #expect(throws: (any Error).self) { _ = try await paused.recordIntent(JournalIntent(runID: "r", id: id, action: .delete, spec: Fields(), specDigest: "d", at: Date())) }
         }
         await #expect(throws: (any Error).self) { _ = try await paused.renewLock(first) }

@@ -33,6 +33,12 @@ public struct ManifestScope: Sendable, Hashable {
         fromGit || paths.isEmpty ? nil : ManifestScope(paths: paths)
     }
 
+    /// What the inventory records as the manifest of `resource` applied in a run: its file, or
+    /// nothing when the run read a git source (a commit's checkout says nothing about later runs).
+    public static func recorded(_ resource: DesiredResource, fromGit: Bool) -> String? {
+        fromGit ? nil : resource.manifest
+    }
+
     /// Whether `manifest` (a canonical path) is one of the given files or inside a given
     /// directory.
     public func covers(_ manifest: String) -> Bool {

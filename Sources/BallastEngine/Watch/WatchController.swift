@@ -191,7 +191,12 @@ public actor WatchController {
         immediate.budgets = []
         var startup = outcome
         startup.plan = immediate
-        let report = immediate.hasChanges ? try await applier.execute(immediate, outcome: startup, progress: SilentProgress()) : ApplyReport()
+        var report = ApplyReport()
+        if immediate.hasChanges {
+            report = try await applier.execute(immediate, outcome: startup, progress: SilentProgress())
+        } else {
+            try await applier.recordUntouched(immediate, outcome: startup)
+        }
         // Read again only when start-up changed it: planning read it a moment ago.
         let inventory = immediate.hasChanges ? try await applier.store.inventory() : outcome.inventory
         managed.reset(to: inventory.keys)
