@@ -13,6 +13,19 @@ private let oneSite = """
 
     """
 
+private func bucket(_ name: String, policy: String = "") -> String {
+    "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: \(name), site: s }\nspec: {}\n" + (policy.isEmpty ? "" : "policy: { \(policy) }\n")
+}
+
+/// A workspace of one site and `files` (name: YAML) beside it, applied.
+private func appliedWorkspace(_ files: [String: String]) async throws -> Workspace {
+    let workspace = try Workspace(yaml: oneSite)
+    for (name, text) in files.sorted(by: { $0.key < $1.key }) { workspace.directory.write("manifests/" + name, text) }
+    let applied = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
+    #expect(applied.exitCode == 0, "\(applied.stderr)")
+    return workspace
+}
+
 /// Each scenario in which a file, a plan or a gate could delete or change what the user did not
 /// ask for, reproduced with the real CLI: nothing beyond what the plan showed may happen.
 @Suite("Trust: data safety", .serialized)
@@ -128,11 +141,11 @@ struct TrustTests {
     }
 
     @Test func destroyingASubsetNamesTheManagedDependents() async throws {
-        let workspace = try Workspace(yaml: oneSite)
+        let workspace = try await appliedWorkspace([
+            "network.yaml": "apiVersion: ballast.dev/v1\nkind: Network\nmetadata: { name: core, site: s }\nspec: { cidr: 10.0.0.0/16 }\n",
+            "subnet.yaml": "apiVersion: ballast.dev/v1\nkind: Subnet\nmetadata: { name: apps, site: s }\nspec: { network: \"${Network/core.outputs.networkId}\", cidr: 10.0.1.0/24 }\n",
+        ])
         defer { workspace.directory.remove() }
-        workspace.directory.write("manifests/network.yaml", "apiVersion: ballast.dev/v1\nkind: Network\nmetadata: { name: core, site: s }\nspec: { cidr: 10.0.0.0/16 }\n")
-        workspace.directory.write("manifests/subnet.yaml", "apiVersion: ballast.dev/v1\nkind: Subnet\nmetadata: { name: apps, site: s }\nspec: { network: \"${Network/core.outputs.networkId}\", cidr: 10.0.1.0/24 }\n")
-        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         let subset = [workspace.manifests + "/estate.yaml", workspace.manifests + "/network.yaml"]
         let refused = try await workspace.run(["destroy"] + subset + ["--auto-approve"])
         #expect(refused.exitCode == 1)
@@ -146,12 +159,8 @@ struct TrustTests {
     /// A document moved to another file is recorded there by the next apply, even one with
     /// nothing to change: its removal from the new file, given alone, is then a removal.
     @Test func aDocumentMovedToAnotherFileIsRecordedThere() async throws {
-        let bucket = { (name: String) in "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: \(name), site: s }\nspec: {}\n" }
-        let workspace = try Workspace(yaml: oneSite)
+        let workspace = try await appliedWorkspace(["team-a.yaml": bucket("a"), "team-b.yaml": bucket("b") + "---\n" + bucket("moved")])
         defer { workspace.directory.remove() }
-        workspace.directory.write("manifests/team-a.yaml", bucket("a"))
-        workspace.directory.write("manifests/team-b.yaml", bucket("b") + "---\n" + bucket("moved"))
-        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         workspace.directory.write("manifests/team-a.yaml", bucket("a") + "---\n" + bucket("moved"))
         workspace.directory.write("manifests/team-b.yaml", bucket("b"))
         let unchanged = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
@@ -169,11 +178,8 @@ struct TrustTests {
     /// `destroy PATHS` deletes what the paths declare: what other files declare, and what
     /// protects it, is not its concern (it once failed on another file's preventDestroy).
     @Test func destroyingOneFileLeavesTheOthersAndTheirHoldsAlone() async throws {
-        let workspace = try Workspace(yaml: oneSite)
+        let workspace = try await appliedWorkspace(["scratch.yaml": bucket("scratch"), "kept.yaml": bucket("kept", policy: "preventDestroy: true")])
         defer { workspace.directory.remove() }
-        workspace.directory.write("manifests/scratch.yaml", "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: scratch, site: s }\nspec: {}\n")
-        workspace.directory.write("manifests/kept.yaml", "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: kept, site: s }\nspec: {}\npolicy: { preventDestroy: true }\n")
-        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         let destroyed = try await workspace.run(["destroy", workspace.manifests + "/estate.yaml", workspace.manifests + "/scratch.yaml", "--auto-approve"])
         #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
         #expect(destroyed.stdout.contains("- Bucket/scratch@s"), "\(destroyed.stdout)")
@@ -217,12 +223,8 @@ struct TrustTests {
     /// `ballast apply estate.yaml team-a.yaml`, as `kubectl apply -f` is used: team-b's resources
     /// are not declared in what was read, but their file was left out, not emptied.
     @Test(.timeLimit(.minutes(3))) func aManifestLeftOutOfThePathsGivenIsNotPruned() async throws {
-        let bucket = { (name: String) in "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: \(name), site: s }\nspec: {}\n" }
-        let workspace = try Workspace(yaml: oneSite)
+        let workspace = try await appliedWorkspace(["team-a.yaml": bucket("a"), "team-b.yaml": bucket("b")])
         defer { workspace.directory.remove() }
-        workspace.directory.write("manifests/team-a.yaml", bucket("a"))
-        workspace.directory.write("manifests/team-b.yaml", bucket("b"))
-        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         let subset = [workspace.manifests + "/estate.yaml", workspace.manifests + "/team-a.yaml"]
         let plan = try await workspace.run(["plan"] + subset + ["--detailed-exitcode"])
         #expect(plan.exitCode == 1, "\(plan.stdout)")
