@@ -9,6 +9,10 @@ public struct PlanService: Sendable {
     public var registry: ProviderRegistry
     public var store: any StateStore
     public var secrets: any SecretSource
+    /// What the manifests may read from this machine: unrestricted for the user's own files,
+    /// restricted for a git source's (``ManifestReadPolicy``). Applies to secrets and to
+    /// `source` fields alike.
+    public var readPolicy: ManifestReadPolicy = .unrestricted
     public var observer: Observer
     /// The loader for the providers known when the service was made. ``load(_:readStandardInput:)``
     /// uses a newer one when sites name providers described since (plugins), unless this one
@@ -77,6 +81,7 @@ public struct PlanService: Sendable {
             return standardInput!
         }
         var current = loaderWasGiven ? loader : ManifestLoader(catalog: registry.catalog, yaml: loader.yaml)
+        current.readPolicy = readPolicy
         var loaded = current.load(paths: paths, readStandardInput: readOnce)
         let undescribed = loaded.siteProviders.keys.filter { current.catalog.providers[$0] == nil }
         if !loaderWasGiven, !undescribed.isEmpty {
@@ -89,6 +94,7 @@ public struct PlanService: Sendable {
             let acceptsUnknownKinds = undescribed.contains { catalog.providers[$0] == nil && pullOnly.contains($0) }
             if acceptsUnknownKinds || catalog.providers.count > current.catalog.providers.count {
                 current = ManifestLoader(catalog: catalog, yaml: loader.yaml, acceptsUnknownKinds: acceptsUnknownKinds)
+                current.readPolicy = readPolicy
                 loaded = current.load(paths: paths, readStandardInput: readOnce)
             }
             var problems: [Diagnostic] = []
@@ -150,7 +156,7 @@ public struct PlanService: Sendable {
         guard var desired = loaded.desired else {
             return Outcome(loaded: loaded, diagnostics: diagnostics, plan: nil, observation: nil)
         }
-        let (secretValues, secretProblems) = SecretResolver(source: secrets).resolve(desired)
+        let (secretValues, secretProblems) = SecretResolver(source: secrets, policy: readPolicy).resolve(desired)
         redactor.learn(secretValues)
         diagnostics.append(contentsOf: secretProblems)
         if diagnostics.hasErrors {

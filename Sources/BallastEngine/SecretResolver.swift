@@ -31,9 +31,12 @@ public struct SystemSecretSource: SecretSource {
 /// Resolves every secret reference of the desired state, reporting the missing ones.
 public struct SecretResolver: Sendable {
     public var source: any SecretSource
+    /// What the manifests may read; a refused reference is an error, and nothing is read.
+    public var policy: ManifestReadPolicy
 
-    public init(source: any SecretSource) {
+    public init(source: any SecretSource, policy: ManifestReadPolicy = .unrestricted) {
         self.source = source
+        self.policy = policy
     }
 
     public func resolve(_ desired: DesiredState) -> (secrets: [ReferenceExpression: String], diagnostics: [Diagnostic]) {
@@ -46,8 +49,14 @@ public struct SecretResolver: Sendable {
                 for written in template.references where written.isSecret {
                     let expression = written.resolvingFile(relativeTo: resource.sourceDirectory)
                     guard secrets[expression] == nil else { continue }
+                    let refusal: String? = switch expression {
+                    case .env(let name): policy.refusal(environment: name)
+                    case .file(let file): policy.refusal(file: file)
+                    case .output: nil
+                    }
                     let value: String?
                     switch expression {
+                    case _ where refusal != nil: value = nil
                     case .env(let name): value = source.environment(name)
                     case .file(let file):
                         value = source.file(file).map { $0.hasSuffix("\n") ? String($0.dropLast()) : $0 }
@@ -57,6 +66,7 @@ public struct SecretResolver: Sendable {
                         secrets[expression] = value
                     } else if reported.insert(expression).inserted {
                         let what: String = switch expression {
+                        case _ where refusal != nil: "refused: " + refusal!
                         case .env(let name): "environment variable \(name) is not set"
                         case .file(let file): "file '\(file)' cannot be read"
                         case .output: ""

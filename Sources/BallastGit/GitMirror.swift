@@ -37,7 +37,8 @@ public struct GitMirror: Sendable {
     }
 
     var repository: String { directory + "/repo.git" }
-    var treesDirectory: String { directory + "/trees" }
+    /// Where each commit's files are checked out, one directory per commit.
+    public var treesDirectory: String { directory + "/trees" }
     static let tipRef = "refs/ballast/tip"
 
     /// Fetches the ref's newest commit and returns its id. A fetch that fails leaves what was

@@ -29,9 +29,10 @@ struct ApplyCommand: AsyncParsableCommand {
         let context = try Runtime(runtime)
         let store = try await context.store()
         let sinks = try context.eventSinks(events, store: store)
-        let service = try await context.applyService(store: store, parallelism: change.parallelism, announcer: sinks?.announcer)
+        var service = try await context.applyService(store: store, parallelism: change.parallelism, announcer: sinks?.announcer)
         try await EventSinks.delivering(sinks) {
             let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
+            service.planner.readPolicy = checkout.readPolicy
             // A plan file is named as a path, never found in a repository.
             let saved = manifests.gitURL == nil ? SavedPlanFile.read(manifests.paths, key: service.planner.planKey) : .notAPlan
             try await LockGuard.holding(service, command: "ballast apply", wait: change.lockWait) { _ in

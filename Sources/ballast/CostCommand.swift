@@ -21,7 +21,7 @@ struct CostCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try Runtime(runtime)
-        let loaded = context.load(try await ManifestCheckout.resolve(manifests, runtime: context).paths)
+        let loaded = context.load(try await ManifestCheckout.resolve(manifests, runtime: context))
         Terminal.report(loaded.diagnostics, files: loaded.files)
         guard let declared = loaded.desired else { throw ExitCode(1) }
         let catalog = context.registry.catalog(describing: declared.sites.values.map(\.provider))

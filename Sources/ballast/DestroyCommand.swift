@@ -26,9 +26,10 @@ struct DestroyCommand: AsyncParsableCommand {
         let context = try Runtime(runtime)
         let store = try await context.store(creating: false)
         let sinks = try context.eventSinks(events, store: store)
-        let service = try await context.applyService(store: store, parallelism: change.parallelism, announcer: sinks?.announcer)
+        var service = try await context.applyService(store: store, parallelism: change.parallelism, announcer: sinks?.announcer)
         try await EventSinks.delivering(sinks) {
             let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
+            service.planner.readPolicy = checkout.readPolicy
             try await LockGuard.holding(service, command: "ballast destroy", wait: change.lockWait) { _ in
                 try await destroy(service, checkout: checkout)
             }

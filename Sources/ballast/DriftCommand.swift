@@ -16,8 +16,9 @@ struct DriftCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try Runtime(runtime)
-        let service = try await context.applyService(store: try await context.existingStore(), creatingKey: false)
+        var service = try await context.applyService(store: try await context.existingStore(), creatingKey: false)
         let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
+        service.planner.readPolicy = checkout.readPolicy
         let outcome = try await service.planner.plan(checkout.paths, fromGit: checkout.revision != nil, readStandardInput: Terminal.readStandardInput)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan else { throw ExitCode.failure }

@@ -14,7 +14,7 @@ struct GraphCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try Runtime(runtime)
-        let loaded = context.load(try await ManifestCheckout.resolve(manifests, runtime: context).paths)
+        let loaded = context.load(try await ManifestCheckout.resolve(manifests, runtime: context))
         Terminal.report(loaded.diagnostics, files: loaded.files)
         guard let desired = loaded.desired else { throw ExitCode(1) }
         switch output {

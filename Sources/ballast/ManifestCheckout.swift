@@ -9,6 +9,8 @@ struct ManifestCheckout {
     var paths: [String]
     /// The commit read, with --git.
     var revision: SourceRevision?
+    /// What the manifests may read from this machine: restricted for a git source.
+    var readPolicy: ManifestReadPolicy = .unrestricted
 
     /// Fetches when --git is given (printing the commit read on standard error); exits with
     /// status 1 and a message when it cannot.
@@ -23,7 +25,7 @@ struct ManifestCheckout {
             source.pruneAfterReading()
             let subject = latest.subject.map { " \"\($0)\"" } ?? ""
             Terminal.standardError("ballast: reading commit \(latest.short)\(TerminalText.safe(subject)) of \(TerminalText.safe(remote.redactedURL)) \(TerminalText.safe(remote.ref))\n")
-            return ManifestCheckout(paths: source.paths(for: ManifestFingerprint(revision: latest)), revision: latest)
+            return ManifestCheckout(paths: source.paths(for: ManifestFingerprint(revision: latest)), revision: latest, readPolicy: options.readPolicy(mirror))
         } catch let error as GitError {
             Terminal.standardError("ballast: error: \(error.message)\(error.isRetryable ? " (retrying later may help)" : "")\n")
             throw ExitCode.failure

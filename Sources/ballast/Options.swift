@@ -1,4 +1,5 @@
 import ArgumentParser
+import BallastCore
 import BallastGit
 import Foundation
 
@@ -29,17 +30,40 @@ struct ManifestOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "With --git: how long one git command may take (e.g. 2m).")
     var gitTimeout = "2m"
 
+    @Option(name: .customLong("secret-dir"), help: ArgumentHelp(
+        "With --git: a directory whose files ${file:…} and source fields may read (repeatable); without it, only files in the repository itself.",
+        valueName: "directory"))
+    var secretDirectories: [String] = []
+
+    @Option(name: .customLong("secret-env"), help: ArgumentHelp(
+        "With --git: a prefix of the environment variables ${env:…} may read, e.g. BALLAST_SECRET_ (repeatable); without it, none.",
+        valueName: "prefix"))
+    var secretEnvironmentPrefixes: [String] = []
+
     func validate() throws {
         if gitURL == nil {
             guard !paths.isEmpty else { throw ValidationError("name the manifest files or directories to read ('-' for standard input), or a repository with --git") }
-            guard ref == nil, gitPaths.isEmpty, allowedSigners == nil else { throw ValidationError("--ref, --path and --verify-commits go with --git") }
+            guard ref == nil, gitPaths.isEmpty, allowedSigners == nil, secretDirectories.isEmpty, secretEnvironmentPrefixes.isEmpty else {
+                throw ValidationError("--ref, --path, --verify-commits, --secret-dir and --secret-env go with --git")
+            }
         } else {
             guard paths.isEmpty else { throw ValidationError("with --git, name the paths in the repository with --path, not as arguments (got \(paths.joined(separator: " ")))") }
             try Terminal.requireDuration(gitTimeout, option: "--git-timeout", atLeast: .seconds(1))
             if let allowedSigners, !FileManager.default.isReadableFile(atPath: allowedSigners) {
                 throw ValidationError("--verify-commits \(allowedSigners) cannot be read")
             }
+            for directory in secretDirectories {
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                    throw ValidationError("--secret-dir \(directory) is not a directory")
+                }
+            }
         }
+    }
+
+    /// What manifests read from `mirror` may read from this machine (``ManifestReadPolicy``).
+    func readPolicy(_ mirror: GitMirror) -> ManifestReadPolicy {
+        .gitSource(repository: mirror.treesDirectory, secretDirectories: secretDirectories, environmentPrefixes: secretEnvironmentPrefixes)
     }
 
     /// The repository and ref named by --git and --ref; nil without --git.

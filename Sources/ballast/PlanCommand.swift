@@ -43,6 +43,7 @@ struct PlanCommand: AsyncParsableCommand {
             MallocArenas.releaseFreePages()
         }
         let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
+        service.planner.readPolicy = checkout.readPolicy
         let loaded = service.planner.load(checkout.paths, readStandardInput: Terminal.readStandardInput)
         if let desired = loaded.desired { await context.recoverOpportunistically(service, sites: desired.sites) }
         let outcome = try await service.planner.plan(loaded, inputs: checkout.paths, fromGit: checkout.revision != nil)

@@ -144,8 +144,15 @@ struct Runtime {
     }
 
     /// Loads and validates manifests (no state needed).
-    func load(_ paths: [String]) -> LoadedManifests {
-        planService(store: InMemoryStateStore()).load(paths, readStandardInput: Terminal.readStandardInput)
+    func load(_ paths: [String], readPolicy: ManifestReadPolicy = .unrestricted) -> LoadedManifests {
+        var planner = planService(store: InMemoryStateStore())
+        planner.readPolicy = readPolicy
+        return planner.load(paths, readStandardInput: Terminal.readStandardInput)
+    }
+
+    /// Loads and validates what a command was pointed at.
+    func load(_ checkout: ManifestCheckout) -> LoadedManifests {
+        load(checkout.paths, readPolicy: checkout.readPolicy)
     }
 
     func planService(store: any StateStore, planKey: [UInt8] = []) -> PlanService {

@@ -25,8 +25,9 @@ struct UnmanagedCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try Runtime(runtime)
         let store = try await context.existingStore(allowsNewEstate: true)
-        let service = try await context.applyService(store: store, creatingKey: false)
+        var service = try await context.applyService(store: store, creatingKey: false)
         let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
+        service.planner.readPolicy = checkout.readPolicy
         let loaded = service.planner.load(checkout.paths, readStandardInput: Terminal.readStandardInput)
         Terminal.report(loaded.diagnostics, files: loaded.files)
         guard let desired = loaded.desired else { throw ExitCode(1) }

@@ -15,7 +15,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try Runtime(runtime)
-        let loaded = context.load(try await ManifestCheckout.resolve(manifests, runtime: context).paths)
+        let loaded = context.load(try await ManifestCheckout.resolve(manifests, runtime: context))
         switch output {
         case .text:
             Terminal.report(loaded.diagnostics, files: loaded.files)

@@ -191,7 +191,9 @@ struct WatchCommand: AsyncParsableCommand {
         let registry = exported.registry
         let metrics = WatchMetrics(factory: exported.factory)
         await replicas?.export(to: metrics)
-        let (source, webhook) = try manifestSource(context)
+        let (source, webhook, readPolicy) = try manifestSource(context)
+        var service = service
+        service.planner.readPolicy = readPolicy
         let controller = WatchController(
             paths: manifests.paths, applier: service, configuration: configuration, metrics: metrics, source: source, replicas: replicas, logger: context.logger)
         let readToken = try TokenInput.read(file: readTokenFile, variable: "BALLAST_READ_TOKEN", option: "--read-token-file")
@@ -238,20 +240,20 @@ struct WatchCommand: AsyncParsableCommand {
         }
     }
 
-    /// With --git: the repository as a manifest source, and the webhook's check when a secret
-    /// is given; nil for files and directories.
-    private func manifestSource(_ context: Runtime) throws -> (source: (any ManifestSource)?, webhook: GitWebhook?) {
+    /// With --git: the repository as a manifest source, the webhook's check when a secret is
+    /// given, and what its manifests may read; nil (and no restriction) for files and directories.
+    private func manifestSource(_ context: Runtime) throws -> (source: (any ManifestSource)?, webhook: GitWebhook?, readPolicy: ManifestReadPolicy) {
         do {
-            guard let remote = try manifests.remote() else { return (nil, nil) }
+            guard let remote = try manifests.remote() else { return (nil, nil, .unrestricted) }
             let mirror = try GitMirror(remote: remote, dataDirectory: context.dataDirectory, timeout: Terminal.duration(manifests.gitTimeout)!)
             let source = try GitManifestSource(
                 mirror: mirror, paths: manifests.gitPaths, interval: Terminal.duration(interval)!, allowedSigners: manifests.allowedSigners, logger: context.logger)
-            guard let gitWebhookSecretFile else { return (source, nil) }
+            guard let gitWebhookSecretFile else { return (source, nil, manifests.readPolicy(mirror)) }
             guard let text = try? String(contentsOfFile: gitWebhookSecretFile, encoding: .utf8), let webhook = GitWebhook(secret: text) else {
                 Terminal.standardError("ballast: error: --git-webhook-secret-file \(gitWebhookSecretFile) cannot be read or is empty\n")
                 throw ExitCode.failure
             }
-            return (source, webhook)
+            return (source, webhook, manifests.readPolicy(mirror))
         } catch let error as GitError {
             Terminal.standardError("ballast: error: \(error.message)\n")
             throw ExitCode.failure

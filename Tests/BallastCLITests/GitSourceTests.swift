@@ -313,6 +313,52 @@ struct GitSourceTests {
         #expect(!watch.standardError.contains("s3cret-pass") && !watch.standardOutput.contains("s3cret-pass"))
     }
 
+    /// A pusher's `${file:…}`, `${env:…}` or `source` cannot copy what the machine running
+    /// Ballast holds into a resource: only the repository, the --secret-dir directories and
+    /// the --secret-env variables are read.
+    @Test func aCommitReadsOnlyTheRepositoryAndWhatTheOperatorAllows() async throws {
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); directory.remove() }
+        directory.write("secrets/db-password", "s3cr3t\n")
+        directory.write("host-root/.keep", "")
+        let sites = site + "---\napiVersion: ballast.dev/v1\nkind: Site\nmetadata: { name: box }\nspec: { class: datacenter, provider: host, config: { root: \"\(directory.file("host-root"))\", transport: local } }\n"
+        func tagged(_ value: String) -> String {
+            "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: leak, site: lab }\nspec: { tags: { value: \"\(value)\" } }\n"
+        }
+        func file(_ source: String) -> String {
+            "apiVersion: ballast.dev/v1\nkind: File\nmetadata: { name: motd, site: box }\nspec: { path: etc/motd, source: \"\(source)\" }\n"
+        }
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try repository.commit(["estate/sites.yaml": sites, "estate/leak.yaml": tagged("${file:/etc/hostname}"), "estate/motd.txt": "hello\n", "estate/motd.yaml": file("../../../../../../etc/hostname")], message: "leak a file")
+        let plan = try await cli(["plan", "--git", repository.url])
+        #expect(plan.exitCode == 1)
+        #expect(plan.stderr.contains("File/motd@box spec.source: '../../../../../../etc/hostname' is not read: manifests from a git source may read files only in the repository and the directories --secret-dir allows"), "\(plan.stderr)")
+        // The secret is checked once the manifests load: the source field first.
+        try repository.commit(["estate/motd.yaml": file("motd.txt")], message: "a file in the repository")
+        let secret = try await cli(["plan", "--git", repository.url])
+        #expect(secret.exitCode == 1)
+        #expect(secret.stderr.contains("${file:/etc/hostname} in Bucket/leak spec.tags.value: refused: manifests from a git source may read files only in the repository"), "\(secret.stderr)")
+        try repository.commit(["estate/leak.yaml": tagged("${env:HOME}")], message: "leak a variable")
+        let variable = try await cli(["plan", "--git", repository.url])
+        #expect(variable.exitCode == 1)
+        #expect(variable.stderr.contains("${env:HOME} in Bucket/leak spec.tags.value: refused: manifests from a git source may read only the environment variables --secret-env allows (none is allowed)"), "\(variable.stderr)")
+        // What the operator allows is read.
+        try repository.commit(["estate/leak.yaml": tagged("${file:\(directory.file("secrets/db-password"))}")], message: "an allowed file")
+        #expect(try await cli(["plan", "--git", repository.url]).exitCode == 1, "not without --secret-dir")
+        let allowed = try await cli(["apply", "--auto-approve", "--git", repository.url, "--secret-dir", directory.file("secrets")])
+        #expect(allowed.exitCode == 0, "\(allowed.stderr)")
+        let world = try await world()
+        #expect(world.contains("s3cr3t"), "\(world)")
+        try repository.commit(["estate/leak.yaml": tagged("${env:BALLAST_SECRET_TOKEN}")], message: "an allowed variable")
+        let token = try await runner.run(["plan", "--git", repository.url, "--secret-env", "BALLAST_SECRET_", "--state", state], environment: ["BALLAST_SECRET_TOKEN": "t0k3n"])
+        #expect(token.exitCode == 0, "\(token.stderr)")
+        // Files given on the command line are the user's own: no restriction, and these options
+        // belong to --git.
+        let local = try await cli(["plan", directory.path, "--secret-dir", directory.file("secrets")])
+        #expect(local.exitCode != 0 && local.stderr.contains("--secret-dir and --secret-env go with --git"), "\(local.stderr)")
+    }
+
     @Test func planAndApplyReadOneCommitAndApplyRecordsIt() async throws {
         try #require(runner.isAvailable, "build the CLI first: swift build")
         let repository = try GitRepositoryFixture()

@@ -28,6 +28,8 @@ public struct ManifestLoader: Sendable {
     public var yaml: YAMLLoader
     /// See ``ManifestDecoder/acceptsUnknownKinds``.
     public var acceptsUnknownKinds: Bool
+    /// Which files `source` fields may read (``ManifestReadPolicy``).
+    public var readPolicy: ManifestReadPolicy = .unrestricted
 
     public init(catalog: SchemaCatalog, yaml: YAMLLoader = YAMLLoader(), acceptsUnknownKinds: Bool = false) {
         self.catalog = catalog
@@ -156,6 +158,10 @@ public struct ManifestLoader: Sendable {
                     continue
                 }
                 let full = path.hasPrefix("/") ? path : (resource.sourceDirectory ?? ".") + "/" + path
+                if let refusal = readPolicy.refusal(file: full) {
+                    diagnostics.append(.error("\(resource.id) spec.\(field.name): '\(path)' is not read: \(refusal)", at: fieldLocation))
+                    continue
+                }
                 let bytes: [UInt8]
                 switch FileContents.read(full, limit: yaml.parser.limits.maxInputBytes) {
                 case .success(let read): bytes = read

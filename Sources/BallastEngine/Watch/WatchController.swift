@@ -728,7 +728,7 @@ public actor WatchController {
         }
         var secrets: [ReferenceExpression: String] = [:]
         if let state = loaded.desired {
-            let resolved = SecretResolver(source: planner.secrets).resolve(state)
+            let resolved = SecretResolver(source: planner.secrets, policy: planner.readPolicy).resolve(state)
             planner.redactor.learn(resolved.secrets)
             secrets = resolved.secrets
             diagnostics.append(contentsOf: resolved.diagnostics)
