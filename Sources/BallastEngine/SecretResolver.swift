@@ -24,7 +24,7 @@ public struct SystemSecretSource: SecretSource {
     /// A regular file's text: a named pipe (which would block the run until written) or a
     /// device (`/dev/zero` never ends) is not read, and neither is a file over ``fileLimit``.
     public func file(_ path: String) -> String? {
-        (try? FileContents.read((path as NSString).expandingTildeInPath, limit: Self.fileLimit).get()).map { String(decoding: $0, as: UTF8.self) }
+        (try? FileContents.read(ManifestReadPolicy.secretFile(path), limit: Self.fileLimit).get()).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 

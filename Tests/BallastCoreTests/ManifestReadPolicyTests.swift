@@ -29,6 +29,9 @@ struct ManifestReadPolicyTests {
         #expect(policy.refusal(file: directory.file("secrets-old/db-password")) != nil, "a sibling whose name starts the same is outside")
         #expect(policy.refusal(file: directory.file("trees/abc/../../secrets-old/db-password")) != nil)
         #expect(policy.refusal(file: directory.file("trees/abc/missing.yaml")) == nil, "a missing file inside is left to the read to report")
+        // `~` is the home directory, as the read takes it, wherever the process runs.
+        let home = ManifestReadPolicy.gitSource(repository: directory.file("trees"), secretDirectories: [FileManager.default.currentDirectoryPath], environmentPrefixes: [])
+        #expect(home.refusal(file: "~/.ssh/id_ed25519") != nil || NSHomeDirectory().hasPrefix(FileManager.default.currentDirectoryPath))
     }
 
     @Test func aLinkCommittedIntoTheRepositoryIsFollowedBeforeItIsJudged() throws {

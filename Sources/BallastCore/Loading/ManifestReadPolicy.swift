@@ -1,3 +1,5 @@
+import Foundation
+
 /// What manifests may make Ballast read from the machine it runs on: the files behind
 /// `${file:…}` and `source` fields, and the variables behind `${env:…}`.
 ///
@@ -31,10 +33,16 @@ public struct ManifestReadPolicy: Sendable, Hashable {
 
     public var isUnrestricted: Bool { directories == nil && environmentPrefixes == nil }
 
-    /// Why the file at `path` (absolute) may not be read; nil when it may.
+    /// The file a `${file:…}` path names: `~` is the home directory.
+    public static func secretFile(_ path: String) -> String {
+        (path as NSString).expandingTildeInPath
+    }
+
+    /// Why the file at `path` (absolute, or `~/…`) may not be read; nil when it may. It is
+    /// judged as it will be read: `~` expanded, `..` and links resolved.
     public func refusal(file path: String) -> String? {
         guard let directories else { return nil }
-        let resolved = ManifestScope.canonical(path)
+        let resolved = ManifestScope.canonical(Self.secretFile(path))
         if directories.contains(where: { resolved == $0 || resolved.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) { return nil }
         let through = resolved == path ? "" : " (it leads to \(resolved))"
         return "\(origin) may read files only in the repository and the directories --secret-dir allows, and \(path) is outside them\(through)"
