@@ -190,7 +190,13 @@ public struct PlanService: Sendable {
         // Resources whose file was left out of this run's paths, rather than emptied.
         var manifestsNotGiven: [ResourceID: String] = [:]
         if prunes, let scope = ManifestScope.forRun(paths: inputs, fromGit: fromGit) {
-            for id in notDeclared { manifestsNotGiven[id] = scope.notGiven(inventory[id]?.manifest) }
+            // Many resources share a file: each is looked at once.
+            var answers: [String: String?] = [:]
+            for id in notDeclared {
+                guard let manifest = inventory[id]?.manifest else { continue }
+                if answers[manifest] == nil { answers[manifest] = .some(scope.notGiven(manifest)) }
+                manifestsNotGiven[id] = answers[manifest] ?? nil
+            }
         }
         let undeclared = notDeclared.filter { desired.sites[$0.site] != nil }
         if !undeclared.isEmpty {
