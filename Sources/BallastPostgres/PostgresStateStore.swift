@@ -292,11 +292,16 @@ public final class PostgresStateStore: StateStore {
         try await write(site: entry.id.site) { connection in try await self.write(entry, connection) }
     }
 
-    /// One transaction per site: a watch replica's writes are fenced by its lease on the site.
+    /// Rows of one site a transaction: a watch replica's writes are fenced by its lease on the
+    /// site. Each row is a round trip, so a transaction takes 500 of them, well inside the
+    /// deadline every call to the database has.
     public func upsert(contentsOf entries: [InventoryEntry]) async throws {
         for (site, entries) in Dictionary(grouping: entries, by: \.id.site).sorted(by: { $0.key < $1.key }) {
-            try await write(site: site) { connection in
-                for entry in entries { try await self.write(entry, connection) }
+            for start in stride(from: 0, to: entries.count, by: 500) {
+                let chunk = Array(entries[start..<min(start + 500, entries.count)])
+                try await write(site: site) { connection in
+                    for entry in chunk { try await self.write(entry, connection) }
+                }
             }
         }
     }

@@ -16,9 +16,10 @@ public protocol StateStore: EventOutbox, AgentStore, SuspensionStore, DriftHisto
     /// Adds or replaces one inventory entry.
     func upsert(_ entry: InventoryEntry) async throws
 
-    /// Adds or replaces many inventory entries in a few transactions (a chunk of entries, or
-    /// one site's, each at once): a failure or crash may keep some chunks and not others, never
-    /// half an entry. Fenced like ``upsert(_:)``.
+    /// Adds or replaces many inventory entries, a chunk of them a transaction (fewer commits
+    /// than one call per entry, and each transaction well inside the store's deadline): a
+    /// failure or crash may keep some chunks and not others, never half an entry. Fenced like
+    /// ``upsert(_:)``.
     func upsert(contentsOf entries: [InventoryEntry]) async throws
 
     /// Forgets one resource; succeeds if it is absent.
