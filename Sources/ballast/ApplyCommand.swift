@@ -55,8 +55,13 @@ struct ApplyCommand: AsyncParsableCommand {
             guard let plan = outcome.plan, let desired = outcome.loaded.desired else { throw ExitCode.failure }
             Terminal.standardOutput(PlanTextRenderer(style: Terminal.style, sites: desired.sites).render(plan))
             guard plan.hasChanges else {
-                // Nothing to apply; the inventory still learns each resource's manifest file.
-                try await service.recordUntouched(plan, outcome: outcome)
+                // Nothing to apply; the inventory still learns each resource's manifest file, and
+                // a store that cannot take it now (restarting, unreachable) fails nothing.
+                do {
+                    try await service.recordUntouched(plan, outcome: outcome)
+                } catch {
+                    Terminal.standardError("ballast: warning: could not record the policies and manifest files of the resources (\(TerminalText.safe("\(error)"))); nothing else was affected, and the next apply records them\n")
+                }
                 try Self.failIfIncomplete(plan)
                 return
             }

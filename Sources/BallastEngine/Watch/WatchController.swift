@@ -195,7 +195,11 @@ public actor WatchController {
         if immediate.hasChanges {
             report = try await applier.execute(immediate, outcome: startup, progress: SilentProgress())
         } else {
-            try await applier.recordUntouched(immediate, outcome: startup)
+            do {
+                try await applier.recordUntouched(immediate, outcome: startup)
+            } catch {
+                logger.warning("could not record the policies and manifest files of the resources; the next apply records them", metadata: ["error": "\(error)"])
+            }
         }
         // Read again only when start-up changed it: planning read it a moment ago.
         let inventory = immediate.hasChanges ? try await applier.store.inventory() : outcome.inventory
