@@ -49,33 +49,32 @@ public struct SecretResolver: Sendable {
                 for written in template.references where written.isSecret {
                     let expression = written.resolvingFile(relativeTo: resource.sourceDirectory)
                     guard secrets[expression] == nil else { continue }
-                    let refusal: String? = switch expression {
-                    case .env(let name): policy.refusal(environment: name)
-                    case .file(let file): policy.refusal(file: file)
-                    case .output: nil
-                    }
-                    let value: String?
-                    switch expression {
-                    case _ where refusal != nil: value = nil
-                    case .env(let name): value = source.environment(name)
+                    // Either the value, or why there is none.
+                    let outcome: Result<String, Missing> = switch expression {
+                    case .env(let name):
+                        if let refusal = policy.refusal(environment: name) { .failure(Missing("refused: " + refusal)) }
+                        else { source.environment(name).map { .success($0) } ?? .failure(Missing("environment variable \(name) is not set")) }
                     case .file(let file):
-                        value = source.file(file).map { $0.hasSuffix("\n") ? String($0.dropLast()) : $0 }
-                    case .output: value = nil
+                        if let refusal = policy.refusal(file: file) { .failure(Missing("refused: " + refusal)) }
+                        else { source.file(file).map { .success($0.hasSuffix("\n") ? String($0.dropLast()) : $0) } ?? .failure(Missing("file '\(file)' cannot be read")) }
+                    case .output: .failure(Missing(""))
                     }
-                    if let value {
+                    switch outcome {
+                    case .success(let value):
                         secrets[expression] = value
-                    } else if reported.insert(expression).inserted {
-                        let what: String = switch expression {
-                        case _ where refusal != nil: "refused: " + refusal!
-                        case .env(let name): "environment variable \(name) is not set"
-                        case .file(let file): "file '\(file)' cannot be read"
-                        case .output: ""
-                        }
-                        diagnostics.append(.error("\(written) in \(resource.id.unplaced) spec.\(path): \(what)", at: resource.fieldLocations[path] ?? resource.location))
+                    case .failure(let missing):
+                        guard reported.insert(expression).inserted else { continue }
+                        diagnostics.append(.error("\(written) in \(resource.id.unplaced) spec.\(path): \(missing.reason)", at: resource.fieldLocations[path] ?? resource.location))
                     }
                 }
             }
         }
         return (secrets, diagnostics)
+    }
+
+    /// Why a reference has no value.
+    private struct Missing: Error {
+        var reason: String
+        init(_ reason: String) { self.reason = reason }
     }
 }
