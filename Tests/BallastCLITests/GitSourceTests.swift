@@ -95,6 +95,13 @@ struct GitSourceTests {
         try await Task.sleep(for: .seconds(2))
         #expect(try await world().contains("Bucket/b@lab"))
 
+        // So is a commit reading what the daemon's machine holds: nothing is read or applied.
+        let leak = try repository.commit(["estates/prod/b.yaml": "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: b, site: lab }\nspec: { tags: { home: \"${env:HOME}\" } }\n"], message: "leak")
+        #expect(try await WatchProcess.eventually { commit(try await manifests(watch)["heldRevision"]) == leak })
+        let leaking = "\(try await manifests(watch)["diagnostics"] ?? .null)"
+        #expect(leaking.contains("estates/prod/b.yaml:4:") && leaking.contains("refused: manifests from a git source may read only the environment variables --secret-env allows"), "\(leaking)")
+        #expect(!(try await world().contains("home")), "nothing applied")
+
         // A fix resumes: b goes (after the prune delay), the fix is in force.
         let fix = try repository.commit(["estates/prod/b.yaml": nil], message: "drop b")
         #expect(try await WatchProcess.eventually { !(try await world().contains("Bucket/b@lab")) })
