@@ -182,7 +182,7 @@ public final class GitManifestSource: ManifestSource {
             // A submodule where manifests are read is left empty by the checkout: the resources
             // declared in it would read as removed, and be pruned.
             let submodules = try await mirror.submodules(tip).filter { module in
-                subpaths.contains { $0 == "." || $0 == module || $0.hasPrefix(module + "/") || module.hasPrefix($0 + "/") }
+                subpaths.contains { $0 == "." || PathText.isWithin($0, module) || PathText.isWithin(module, $0) }
             }
             if !submodules.isEmpty {
                 state.withLock { $0.refused = tip }

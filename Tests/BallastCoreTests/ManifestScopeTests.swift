@@ -46,6 +46,9 @@ struct ManifestScopeTests {
         #expect(!ManifestScope.isPresent(directory.file("missing.yaml")))
         directory.write("there.yaml", "")
         #expect(ManifestScope.isPresent(directory.file("there.yaml")))
+        // What cannot be looked at may still be there: kept, not taken for removed.
+        try? FileManager.default.createSymbolicLink(atPath: directory.file("loop.yaml"), withDestinationPath: directory.file("loop.yaml"))
+        #expect(ManifestScope.isPresent(directory.file("loop.yaml")), "a link loop (ELOOP)")
         #expect(!ManifestScope.isPresent(directory.file("there.yaml/below.yaml")), "a file where a directory was")
     }
 

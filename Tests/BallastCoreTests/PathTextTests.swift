@@ -13,4 +13,13 @@ struct PathTextTests {
     func deletesTheLastComponent(path: String, parent: String) {
         #expect(PathText.deletingLastComponent(path) == parent)
     }
+
+    /// By whole components: a sibling whose name starts the same is not within.
+    @Test(arguments: [
+        ("/srv/a", "/srv/a", true), ("/srv/a/b.yaml", "/srv/a", true), ("/srv/a/b.yaml", "/srv/a/", true), ("/x", "/", true),
+        ("/srv/ab/c.yaml", "/srv/a", false), ("/srv", "/srv/a", false), ("estates/prod/team", "estates/prod", true),
+    ])
+    func isWithinWholeComponents(path: String, directory: String, within: Bool) {
+        #expect(PathText.isWithin(path, directory) == within)
+    }
 }

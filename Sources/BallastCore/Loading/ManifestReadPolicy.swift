@@ -31,8 +31,6 @@ public struct ManifestReadPolicy: Sendable, Hashable {
             origin: "manifests from a git source")
     }
 
-    public var isUnrestricted: Bool { directories == nil && environmentPrefixes == nil }
-
     /// The file a `${file:…}` path names: `~` is the home directory.
     public static func secretFile(_ path: String) -> String {
         (path as NSString).expandingTildeInPath
@@ -43,7 +41,7 @@ public struct ManifestReadPolicy: Sendable, Hashable {
     public func refusal(file path: String) -> String? {
         guard let directories else { return nil }
         let resolved = ManifestScope.canonical(Self.secretFile(path))
-        if directories.contains(where: { resolved == $0 || resolved.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) { return nil }
+        if directories.contains(where: { PathText.isWithin(resolved, $0) }) { return nil }
         let through = resolved == path ? "" : " (it leads to \(resolved))"
         return "\(origin) may read files only in the repository and the directories --secret-dir allows, and \(path) is outside them\(through)"
     }

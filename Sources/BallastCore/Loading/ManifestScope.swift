@@ -42,7 +42,7 @@ public struct ManifestScope: Sendable, Hashable {
     /// Whether `manifest` (a canonical path) is one of the given files or inside a given
     /// directory.
     public func covers(_ manifest: String) -> Bool {
-        roots.contains { root in manifest == root || manifest.hasPrefix(root.hasSuffix("/") ? root : root + "/") }
+        roots.contains { PathText.isWithin(manifest, $0) }
     }
 
     /// The recorded manifest of a resource no manifest declares, when that file still exists
@@ -51,8 +51,8 @@ public struct ManifestScope: Sendable, Hashable {
     /// paths read.
     public func notGiven(_ manifest: String?, exists: (String) -> Bool = ManifestScope.isPresent) -> String? {
         guard let manifest, !covers(manifest), exists(manifest) else { return nil }
-        let base = workingDirectory.hasSuffix("/") ? workingDirectory : workingDirectory + "/"
-        return manifest.hasPrefix(base) ? String(manifest.dropFirst(base.count)) : manifest
+        guard manifest != workingDirectory, PathText.isWithin(manifest, workingDirectory) else { return manifest }
+        return String(manifest.dropFirst(workingDirectory.hasSuffix("/") ? workingDirectory.count : workingDirectory.count + 1))
     }
 
     /// `path` made absolute against `directory`, with `.`, `..` and symbolic links resolved

@@ -13,4 +13,10 @@ public enum PathText {
         while parent.hasSuffix("/") { parent = parent.dropLast() }
         return parent.isEmpty ? "/" : String(parent)
     }
+
+    /// Whether `path` is `directory` or lies under it, by whole components: `a/bc` is not
+    /// within `a/b`. Both are taken as written (make them canonical first to compare real places).
+    public static func isWithin(_ path: String, _ directory: String) -> Bool {
+        path == directory || path.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/")
+    }
 }

@@ -60,7 +60,7 @@ public enum DesiredChanges {
     /// among the paths): what relative `${file:…}` and `source` read from there.
     static func place(_ directory: String?, in roots: [String]) -> String? {
         guard let directory else { return nil }
-        for (index, root) in roots.enumerated() where directory == root || directory.hasPrefix(root + "/") {
+        for (index, root) in roots.enumerated() where PathText.isWithin(directory, root) {
             return "\(index):" + directory.dropFirst(root.count)
         }
         return directory
