@@ -145,7 +145,7 @@ public struct ApplyService: Sendable {
         var changed: [InventoryEntry] = []
         for resource in desired.resources where untouched.contains(resource.id) {
             guard var entry = outcome.inventory[resource.id] else { continue }
-            let fresh = (RecordedPolicy(resource.policy), resource.dependencies, ManifestScope.recorded(resource, fromGit: fromGit))
+            let fresh = (RecordedPolicy(resource.policy), resource.dependencies, ManifestScope.recorded(resource, fromGit: fromGit, previous: entry.manifest))
             if (entry.recordedPolicy, entry.dependencies, entry.manifest) != fresh {
                 (entry.recordedPolicy, entry.dependencies, entry.manifest) = fresh
                 changed.append(entry)

@@ -217,7 +217,7 @@ public struct Executor: Sendable {
                     preventDestroy: resource.policy.preventDestroy, deletion: resource.policy.deletion, prune: resource.policy.prune,
                     createdAt: planned.action == .update ? (existing?.createdAt ?? now()) : now(), updatedAt: now(),
                     standsInFor: resource.standsInFor, labels: resource.labels,
-                    manifest: ManifestScope.recorded(resource, fromGit: input.revision != nil)))
+                    manifest: ManifestScope.recorded(resource, fromGit: input.revision != nil, previous: existing?.manifest)))
             } else {
                 change = .none
             }

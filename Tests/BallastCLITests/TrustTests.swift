@@ -252,6 +252,26 @@ struct TrustTests {
         #expect(try await workspace.worldCount() == 1)
     }
 
+    /// Manifests piped in (`cat estate/*.yaml | ballast apply -`) name no file: that run keeps
+    /// the files recorded before, so a later run on part of the tree still keeps what the
+    /// other files declare (it once recorded "no file" and the next subset deleted them).
+    @Test func manifestsOnStandardInputKeepTheRecordedFiles() async throws {
+        let workspace = try await appliedWorkspace(["team-a.yaml": bucket("a"), "team-b.yaml": bucket("b")])
+        defer { workspace.directory.remove() }
+        let everything = try ["estate.yaml", "team-a.yaml", "team-b.yaml"]
+            .map { try String(contentsOfFile: workspace.manifests + "/" + $0, encoding: .utf8) }.joined(separator: "---\n")
+        let piped = try await workspace.run(["apply", "-", "--auto-approve"], stdin: everything)
+        #expect(piped.exitCode == 0 && piped.stdout.contains("No changes"), "\(piped.stderr)")
+        let subset = [workspace.manifests + "/estate.yaml", workspace.manifests + "/team-a.yaml"]
+        let plan = try await workspace.run(["plan"] + subset + ["--detailed-exitcode"])
+        #expect(plan.exitCode == 1, "\(plan.stdout)")
+        #expect(plan.stderr.contains("team-b.yaml, which still exists and was not given: it is kept"), "\(plan.stderr)")
+        // Piped in without team-b's documents, the file still exists: standard input is no path.
+        let partial = try await workspace.run(["apply", "-", "--auto-approve"], stdin: oneSite + "---\n" + bucket("a"))
+        #expect(partial.exitCode == 1, "\(partial.stdout)")
+        #expect(try await workspace.worldCount() == 2, "nothing was deleted")
+    }
+
     @Test func pruneFalseKeepsAResourceThatIsNoLongerDeclared() async throws {
         let kept = "apiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: { name: keep, site: s }\nspec: {}\npolicy: { prune: false }\n"
         let workspace = try Workspace(yaml: oneSite)

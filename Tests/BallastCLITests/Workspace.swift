@@ -34,9 +34,9 @@ struct Workspace {
     }
 
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:], stdoutClosed: Bool = false) async throws -> CLIRunner.Result {
+    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], stdoutClosed: Bool = false) async throws -> CLIRunner.Result {
         let data = state.hasPrefix("postgres") ? ["--data-dir", directory.file("data")] : []
-        return try await runner.run(arguments + ["--state", state] + data, environment: environment, stdoutClosed: stdoutClosed)
+        return try await runner.run(arguments + ["--state", state] + data, stdin: stdin, environment: environment, stdoutClosed: stdoutClosed)
     }
 
     /// Masks what differs between runs: durations and the temporary path.

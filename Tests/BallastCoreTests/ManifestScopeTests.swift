@@ -26,6 +26,18 @@ struct ManifestScopeTests {
         #expect(elsewhere.notGiven(teamB) == teamB, "outside the working directory: the absolute path")
     }
 
+    /// A run that cannot name a file (standard input, a git checkout) never erases the file
+    /// recorded before; a run that can names its own.
+    @Test func aRunWithoutAFileKeepsTheOneRecordedBefore() {
+        var resource = DesiredResource(id: ResourceID(kind: "Bucket", name: "b", site: "s"))
+        #expect(ManifestScope.recorded(resource, fromGit: false, previous: "/srv/b.yaml") == "/srv/b.yaml", "standard input")
+        #expect(ManifestScope.recorded(resource, fromGit: false, previous: nil) == nil)
+        resource.manifest = "/srv/moved.yaml"
+        #expect(ManifestScope.recorded(resource, fromGit: false, previous: "/srv/b.yaml") == "/srv/moved.yaml")
+        #expect(ManifestScope.recorded(resource, fromGit: true, previous: "/srv/b.yaml") == "/srv/b.yaml", "a checkout's path is not recorded")
+        #expect(ManifestScope.recorded(resource, fromGit: true, previous: nil) == nil)
+    }
+
     @Test func aDirectoryGivenCoversEverythingUnderItAndNothingBesideIt() {
         let scope = ManifestScope(paths: ["/srv/estate/teams", "/srv/estate/sites.yaml"], workingDirectory: "/")
         #expect(scope.covers("/srv/estate/teams/a.yaml"))

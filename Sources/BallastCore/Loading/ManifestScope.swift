@@ -33,10 +33,13 @@ public struct ManifestScope: Sendable, Hashable {
         fromGit || paths.isEmpty ? nil : ManifestScope(paths: paths)
     }
 
-    /// What the inventory records as the manifest of `resource` applied in a run: its file, or
-    /// nothing when the run read a git source (a commit's checkout says nothing about later runs).
-    public static func recorded(_ resource: DesiredResource, fromGit: Bool) -> String? {
-        fromGit ? nil : resource.manifest
+    /// What the inventory records as the manifest of `resource` applied in a run: its file, or,
+    /// when the run cannot name one (standard input; a git source, whose checkout of a commit
+    /// says nothing about later runs), the file recorded before (`previous`). A run that does not
+    /// know where a document came from never erases what an earlier run knew: `cat *.yaml |
+    /// ballast apply -` followed by `ballast apply team-a.yaml` must still keep team-b's resources.
+    public static func recorded(_ resource: DesiredResource, fromGit: Bool, previous: String?) -> String? {
+        (fromGit ? nil : resource.manifest) ?? previous
     }
 
     /// Whether `manifest` (a canonical path) is one of the given files or inside a given
