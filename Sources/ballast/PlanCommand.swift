@@ -28,6 +28,9 @@ struct PlanCommand: AsyncParsableCommand {
 
     func validate() throws {
         try Terminal.requireCount(observeTimeout, option: "--observe-timeout", in: 1...3600)
+        if let out, out.hasSuffix(".yaml") || out.hasSuffix(".yml") {
+            throw ValidationError("--out \(out): apply reads *.yaml and *.yml files as manifests, never as a saved plan; name the plan otherwise (plan.json)")
+        }
     }
 
     func run() async throws {
@@ -45,6 +48,10 @@ struct PlanCommand: AsyncParsableCommand {
         let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
         service.planner.readPolicy = checkout.readPolicy
         let loaded = service.planner.load(checkout.paths, readStandardInput: Terminal.readStandardInput)
+        if let out, let read = loaded.files.paths.first(where: { ManifestScope.canonical($0) == ManifestScope.canonical(out) }) {
+            Terminal.standardError("ballast: error: --out \(TerminalText.safe(out)) is \(TerminalText.safe(read)), one of the manifests read: the plan would overwrite it\n")
+            throw ExitCode(1)
+        }
         if let desired = loaded.desired { await context.recoverOpportunistically(service, sites: desired.sites) }
         let outcome = try await service.planner.plan(loaded, inputs: checkout.paths, fromGit: checkout.revision != nil)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)

@@ -111,6 +111,25 @@ struct ApplyTests {
         try await workspace.expectConvergedWithEveryCreateOnce()
     }
 
+    /// `--out` never overwrites a manifest that was read, and never writes a plan under a name
+    /// `apply` would read as manifests.
+    @Test func aPlanIsNotSavedOverAManifest() async throws {
+        let workspace = try Workspace()
+        defer { workspace.directory.remove() }
+        let manifest = workspace.manifests + "/us-east.yaml"
+        let original = try String(contentsOfFile: manifest, encoding: .utf8)
+        let yaml = try await workspace.run(["plan", workspace.manifests, "--out", manifest])
+        #expect(yaml.exitCode != 0)
+        #expect(yaml.stderr.contains("apply reads *.yaml and *.yml files as manifests"), "\(yaml.stderr)")
+        let json = workspace.manifests + "/extra.json"
+        workspace.directory.write("manifests/extra.json", #"{"apiVersion": "ballast.dev/v1", "kind": "Bucket", "metadata": {"name": "j", "site": "us-east"}, "spec": {}}"#)
+        let named = try await workspace.run(["plan", workspace.manifests, json, "--out", workspace.directory.file("manifests/./extra.json")])
+        #expect(named.exitCode == 1)
+        #expect(named.stderr.contains("one of the manifests read: the plan would overwrite it"), "\(named.stderr)")
+        #expect(try String(contentsOfFile: manifest, encoding: .utf8) == original)
+        #expect(try String(contentsOfFile: json, encoding: .utf8).contains("\"name\": \"j\""))
+    }
+
     @Test func aStalePlanIsRefusedAndAFreshOneApplies() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }
