@@ -17,9 +17,11 @@ public enum SavedPlanFile {
     }
 
     /// Reads a saved plan, or says the paths are not one. A plan whose seal does not verify
-    /// under `key` is a failure, whatever it contains.
+    /// under `key` is a failure, whatever it contains. A stream (`<(…)`, a named pipe) is never
+    /// a plan: it can be read only once, and its manifests are read from it.
     public static func read(_ paths: [String], key: [UInt8]) -> Result {
-        guard paths.count == 1, let path = paths.first, path != "-", !path.hasSuffix(".yaml"), !path.hasSuffix(".yml") else { return .notAPlan }
+        guard paths.count == 1, let path = paths.first, path != "-", !path.hasSuffix(".yaml"), !path.hasSuffix(".yml"),
+              !FileContents.isStream(path) else { return .notAPlan }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
               let data = FileManager.default.contents(atPath: path) else { return .notAPlan }

@@ -270,6 +270,14 @@ struct TrustTests {
         let partial = try await workspace.run(["apply", "-", "--auto-approve"], stdin: oneSite + "---\n" + bucket("a"))
         #expect(partial.exitCode == 1, "\(partial.stdout)")
         #expect(try await workspace.worldCount() == 2, "nothing was deleted")
+        // A stream named as a path (`<(cat …)`, here a named pipe) is no file either.
+        let pipe = workspace.directory.file("estate.fifo")
+        #expect(mkfifo(pipe, 0o600) == 0)
+        let writer = Task.detached { try Data(everything.utf8).write(to: URL(fileURLWithPath: pipe)) }
+        let streamed = try await workspace.run(["apply", pipe, "--auto-approve"])
+        try await writer.value
+        #expect(streamed.exitCode == 0 && streamed.stdout.contains("No changes"), "\(streamed.stderr)")
+        #expect(try await workspace.run(["plan"] + subset + ["--detailed-exitcode"]).stderr.contains("team-b.yaml, which still exists and was not given"))
     }
 
     @Test func pruneFalseKeepsAResourceThatIsNoLongerDeclared() async throws {

@@ -8,10 +8,15 @@ public struct ManifestInput: Sendable {
     /// The path shown in diagnostics (`<stdin>` for standard input).
     public var path: String
     public var bytes: [UInt8]
+    /// Read once and gone: standard input, or a stream named on the command line (the shell's
+    /// `<(…)`, a named pipe). It is no file to record, nor a directory to resolve relative
+    /// references against (those resolve against the working directory, as for standard input).
+    public var isStream: Bool
 
-    public init(path: String, bytes: [UInt8]) {
+    public init(path: String, bytes: [UInt8], isStream: Bool = false) {
         self.path = path
         self.bytes = bytes
+        self.isStream = isStream
     }
 
     /// Expands command-line paths: files as given, directories recursively (`*.yaml`, `*.yml`,
@@ -27,7 +32,7 @@ public struct ManifestInput: Sendable {
         let fileManager = FileManager.default
         for path in paths {
             if path == "-" {
-                if seen.insert("-").inserted { inputs.append(ManifestInput(path: "<stdin>", bytes: readStandardInput())) }
+                if seen.insert("-").inserted { inputs.append(ManifestInput(path: "<stdin>", bytes: readStandardInput(), isStream: true)) }
                 continue
             }
             var isDirectory: ObjCBool = false
@@ -54,7 +59,7 @@ public struct ManifestInput: Sendable {
             }
             for file in files where seen.insert(file).inserted {
                 listed.append((inputs.count, file, !isDirectory.boolValue))
-                inputs.append(ManifestInput(path: file, bytes: []))
+                inputs.append(ManifestInput(path: file, bytes: [], isStream: !isDirectory.boolValue && FileContents.isStream(file)))
             }
         }
         let read = UnsafeMutableBufferPointer<Result<[UInt8], FileContents.Failure>?>.allocate(capacity: listed.count)

@@ -55,13 +55,13 @@ public struct ManifestLoader: Sendable {
         var diagnostics: [Diagnostic] = []
         var documents: [[ManifestDocument]] = []
         var documentCount = 0
-        var isStandardInput: [Bool] = []
+        var isStream: [Bool] = []
         var digests: [String] = []
         let decoder = ManifestDecoder(catalog: catalog, acceptsUnknownKinds: acceptsUnknownKinds)
         var fileIDs: [UInt32] = []
         for index in inputs.indices {
             fileIDs.append(files.add(inputs[index].path))
-            isStandardInput.append(inputs[index].path == "<stdin>")
+            isStream.append(inputs[index].isStream || inputs[index].path == "<stdin>")
         }
         // Files are parsed and decoded on every core, each taken by the next free worker; a
         // large file is also cut into chunks that run on every core (YAMLLoader).
@@ -97,14 +97,14 @@ public struct ManifestLoader: Sendable {
             diagnostics.append(.warning("the input holds no manifests", at: nil))
         }
         // Relative `${file:…}` paths and file-loading fields resolve against the manifest's
-        // directory (the working directory for standard input).
+        // directory (the working directory for standard input and other streams).
         let directories = files.paths.indices.map { index -> String? in
-            guard !isStandardInput[index] else { return nil }
+            guard !isStream[index] else { return nil }
             let directory = PathText.deletingLastComponent(files.path(UInt32(index)))
             return directory.isEmpty ? "." : directory
         }
         let workingDirectory = FileManager.default.currentDirectoryPath
-        let manifests = files.paths.indices.map { index in isStandardInput[index] ? nil : ManifestScope.canonical(files.path(UInt32(index)), in: workingDirectory) }
+        let manifests = files.paths.indices.map { index in isStream[index] ? nil : ManifestScope.canonical(files.path(UInt32(index)), in: workingDirectory) }
         var desired = ManifestValidator(catalog: catalog, parallelism: yaml.parallelism).validate(
             chunks: documents, sourceDirectories: directories, manifestFiles: manifests, diagnostics: &diagnostics)
         if var state = desired.take() {
