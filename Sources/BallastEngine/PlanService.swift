@@ -189,12 +189,24 @@ public struct PlanService: Sendable {
         let notDeclared = Planner.undeclared(inventory, declared: desired.resources)
         // Resources whose file was left out of this run's paths, rather than emptied.
         var manifestsNotGiven: [ResourceID: String] = [:]
-        if prunes, let scope = ManifestScope.forRun(paths: inputs, fromGit: fromGit) {
+        if prunes, var scope = ManifestScope.forRun(paths: inputs, fromGit: fromGit) {
             // Many resources share a file: each is looked at once.
             var answers: [String: String?] = [:]
+            var relocationsLearned = false
             for id in notDeclared {
                 guard let manifest = inventory[id]?.manifest else { continue }
-                if answers[manifest] == nil { answers[manifest] = .some(scope.notGiven(manifest)) }
+                if answers[manifest] == nil {
+                    // A recorded file that is gone may have moved with its tree: learnt from
+                    // where the declared resources were recorded, only when needed.
+                    if !relocationsLearned, !ManifestScope.isPresent(manifest) {
+                        scope.learnRelocations(desired.resources.lazy.compactMap { resource in
+                            guard let current = resource.manifest, let recorded = inventory[resource.id]?.manifest else { return nil }
+                            return (recorded, current)
+                        })
+                        relocationsLearned = true
+                    }
+                    answers[manifest] = .some(scope.notGiven(manifest))
+                }
                 manifestsNotGiven[id] = answers[manifest] ?? nil
             }
         }

@@ -252,6 +252,27 @@ struct TrustTests {
         #expect(try await workspace.worldCount() == 1)
     }
 
+    /// The repository moved (or was cloned again, or is checked out on another machine sharing
+    /// the state): team-b's recorded file is gone from where it was, but the checkout in hand
+    /// has it. Leaving it out is not removing it; removing it there is.
+    @Test func aMovedRepositoryStillKeepsWhatItsOtherFilesDeclare() async throws {
+        let workspace = try await appliedWorkspace(["team-a.yaml": bucket("a"), "team-b.yaml": bucket("b")])
+        defer { workspace.directory.remove() }
+        let moved = workspace.directory.file("src/clone/manifests")
+        try FileManager.default.createDirectory(atPath: workspace.directory.file("src/clone"), withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: workspace.manifests, toPath: moved)
+        let subset = [moved + "/estate.yaml", moved + "/team-a.yaml"]
+        let plan = try await workspace.run(["plan"] + subset + ["--detailed-exitcode"])
+        #expect(plan.exitCode == 1, "\(plan.stdout)")
+        #expect(plan.stderr.contains("src/clone/manifests/team-b.yaml, which still exists and was not given: it is kept"), "\(plan.stderr)")
+        #expect(try await workspace.run(["apply"] + subset + ["--auto-approve"]).exitCode == 1)
+        #expect(try await workspace.worldCount() == 2, "nothing was deleted")
+        #expect(try await workspace.run(["apply", moved, "--auto-approve"]).exitCode == 0, "the whole tree where it is now")
+        try FileManager.default.removeItem(atPath: moved + "/team-b.yaml")
+        let removal = try await workspace.run(["apply"] + subset + ["--auto-approve"])
+        #expect(removal.exitCode == 0 && removal.stdout.contains("- Bucket/b@s deleted"), "\(removal.stdout)")
+    }
+
     /// Manifests piped in (`cat estate/*.yaml | ballast apply -`) name no file: that run keeps
     /// the files recorded before, so a later run on part of the tree still keeps what the
     /// other files declare (it once recorded "no file" and the next subset deleted them).

@@ -15,10 +15,27 @@ import Foundation
 /// directly is the same tree. Runs reading a git source have no scope: each commit is checked
 /// out in a directory of its own, and what the commit removed is the removal.
 public struct ManifestScope: Sendable, Hashable {
+    /// A tree of manifests that is read from another place now than when it was recorded: a
+    /// repository moved or cloned again, another CI runner's checkout, another machine sharing
+    /// a PostgreSQL state.
+    public struct Relocation: Sendable, Hashable {
+        /// Where the files were recorded, canonical.
+        public var from: String
+        /// Where the same files are read now, canonical.
+        public var to: String
+
+        public init(from: String, to: String) {
+            self.from = from
+            self.to = to
+        }
+    }
+
     /// The given paths, absolute, with links resolved.
     public private(set) var roots: [String]
     /// Where relative paths were given from, canonical: a file under it is named relative to it.
     public private(set) var workingDirectory: String
+    /// Where recorded files that are gone may be now (``learnRelocations(_:)``).
+    public private(set) var relocations: [Relocation] = []
 
     /// The paths as given on the command line (relative to `workingDirectory`); `-` (standard
     /// input) is no path.
@@ -52,8 +69,43 @@ public struct ManifestScope: Sendable, Hashable {
     /// outside the given paths: the reason to keep it, named relative to the working directory
     /// when it is under it. Nil when there is no record, the file is gone, or it was among the
     /// paths read.
+    ///
+    /// A recorded file that is gone may only have moved with its tree (``relocations``): when
+    /// the same file exists where the tree is now, outside the given paths, it is that file
+    /// that was left out, and it is named instead. A recorded file that still exists is judged
+    /// where it is, whatever moved: an old clone that still declares a resource keeps it.
     public func notGiven(_ manifest: String?, exists: (String) -> Bool = ManifestScope.isPresent) -> String? {
-        guard let manifest, !covers(manifest), exists(manifest) else { return nil }
+        guard let manifest else { return nil }
+        if exists(manifest) { return covers(manifest) ? nil : named(manifest) }
+        for relocation in relocations where PathText.isWithin(manifest, relocation.from) {
+            let moved = relocation.to + manifest.dropFirst(relocation.from.count)
+            if !covers(moved), exists(moved) { return named(moved) }
+        }
+        return nil
+    }
+
+    /// Learns where trees moved from the resources this run declares: one recorded at
+    /// `/old/infra/estate/team-a.yaml` and read now from `/new/infra/estate/team-a.yaml` says
+    /// that what was recorded under `/old` is under `/new` now (the path after the place where
+    /// the two differ is the same). Without it, `ballast apply estate/team-a.yaml` in a
+    /// repository moved, cloned again, or checked out on another machine sharing the state,
+    /// finds team-b's recorded file gone and takes it for removed, although the checkout in
+    /// hand still has it. Pairs whose file names differ say nothing and are skipped.
+    public mutating func learnRelocations(_ pairs: some Sequence<(recorded: String, current: String)>) {
+        var learned = Set(relocations)
+        for (recorded, current) in pairs where recorded != current {
+            let old = recorded.split(separator: "/", omittingEmptySubsequences: true)
+            let new = current.split(separator: "/", omittingEmptySubsequences: true)
+            var common = 0
+            // At least one component is left of each: neither tree is moved from or to `/`.
+            while common < min(old.count, new.count) - 1, old[old.count - 1 - common] == new[new.count - 1 - common] { common += 1 }
+            guard common > 0 else { continue }
+            learned.insert(Relocation(from: "/" + old.dropLast(common).joined(separator: "/"), to: "/" + new.dropLast(common).joined(separator: "/")))
+        }
+        relocations = learned.sorted { ($0.from.count, $0.from, $0.to) > ($1.from.count, $1.from, $1.to) }
+    }
+
+    private func named(_ manifest: String) -> String {
         guard manifest != workingDirectory, PathText.isWithin(manifest, workingDirectory) else { return manifest }
         return String(manifest.dropFirst(workingDirectory.hasSuffix("/") ? workingDirectory.count : workingDirectory.count + 1))
     }
