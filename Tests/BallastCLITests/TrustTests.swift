@@ -261,6 +261,13 @@ struct TrustTests {
         let moved = workspace.directory.file("src/clone/manifests")
         try FileManager.default.createDirectory(atPath: workspace.directory.file("src/clone"), withIntermediateDirectories: true)
         try FileManager.default.moveItem(atPath: workspace.manifests, toPath: moved)
+        // Only a new file and the site's: nothing declared was recorded before, so nothing
+        // declared says where the tree went; the checkout in hand is searched.
+        workspace.directory.write("src/clone/manifests/team-c.yaml", bucket("c"))
+        let newFileOnly = try await workspace.run(["apply", moved + "/estate.yaml", moved + "/team-c.yaml", "--auto-approve"])
+        #expect(newFileOnly.exitCode == 1, "\(newFileOnly.stdout)")
+        #expect(newFileOnly.stderr.contains("src/clone/manifests/team-a.yaml, which still exists and was not given"), "\(newFileOnly.stderr)")
+        #expect(try await workspace.worldCount() == 2, "nothing was deleted, nor created")
         let subset = [moved + "/estate.yaml", moved + "/team-a.yaml"]
         let plan = try await workspace.run(["plan"] + subset + ["--detailed-exitcode"])
         #expect(plan.exitCode == 1, "\(plan.stdout)")
@@ -268,6 +275,7 @@ struct TrustTests {
         #expect(try await workspace.run(["apply"] + subset + ["--auto-approve"]).exitCode == 1)
         #expect(try await workspace.worldCount() == 2, "nothing was deleted")
         #expect(try await workspace.run(["apply", moved, "--auto-approve"]).exitCode == 0, "the whole tree where it is now")
+        try FileManager.default.removeItem(atPath: moved + "/team-c.yaml")
         try FileManager.default.removeItem(atPath: moved + "/team-b.yaml")
         let removal = try await workspace.run(["apply"] + subset + ["--auto-approve"])
         #expect(removal.exitCode == 0 && removal.stdout.contains("- Bucket/b@s deleted"), "\(removal.stdout)")

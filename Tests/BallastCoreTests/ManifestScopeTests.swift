@@ -54,10 +54,32 @@ struct ManifestScopeTests {
         #expect(scope.notGiven("/old/infra/estate/sites.yaml", exists: present.contains) == nil, "moved into the paths given: read")
         #expect(scope.notGiven("/old/infra/estate/team-d.yaml", exists: present.contains) == nil, "gone in both places: removed")
         #expect(scope.notGiven("/old/infra/estate/team-c.yaml", exists: present.contains) == "/old/infra/estate/team-c.yaml", "still where it was recorded: judged there")
-        #expect(scope.notGiven("/elsewhere/team-b.yaml", exists: present.contains) == nil, "no relocation covers it")
+        #expect(scope.notGiven("/elsewhere/team-b.yaml", exists: present.contains) == "estate/team-b.yaml", "a file of that name beside the files given")
+        #expect(scope.notGiven("/elsewhere/team-e.yaml", exists: present.contains) == nil, "nowhere in the checkout in hand: removed")
         var rootward = ManifestScope(paths: ["/b/x.yaml"], workingDirectory: "/")
         rootward.learnRelocations([(recorded: "/a/x.yaml", current: "/b/x.yaml"), (recorded: "/x.yaml", current: "/b/x.yaml")])
         #expect(rootward.relocations == [ManifestScope.Relocation(from: "/a", to: "/b")], "nothing is moved from or to /")
+    }
+
+    /// Nothing declared says where the tree moved (the files given declare only new resources,
+    /// or none): the checkout in hand is searched by the names of the directories the file was
+    /// recorded under, and beside the files given.
+    @Test func aMovedFileIsLookedForInTheCheckoutInHand() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        for file in ["infra/estate/sites.yaml", "infra/estate/teams/b.yaml", "infra/c.yaml", "infra/estate/new.yaml"] { directory.write(file, "") }
+        let root = ManifestScope.canonical(directory.path)
+        let scope = ManifestScope(paths: ["infra/estate/sites.yaml", "infra/estate/new.yaml"], workingDirectory: root)
+        #expect(scope.checkoutDirectories == [root + "/infra/estate"])
+        #expect(scope.movedCopies(of: "/builds/7/infra/estate/teams/b.yaml").contains(root + "/infra/estate/teams/b.yaml"))
+        #expect(scope.notGiven("/builds/7/infra/estate/teams/b.yaml") == "infra/estate/teams/b.yaml", "under a directory of the same name")
+        #expect(scope.notGiven("/builds/7/infra/c.yaml") == "infra/c.yaml", "under a parent of the same name")
+        #expect(scope.notGiven("/builds/7/checkout/estate/sites.yaml") == nil, "found, but among the paths given")
+        #expect(scope.notGiven("/builds/7/infra/estate/teams/gone.yaml") == nil, "nowhere here: removed")
+        let beside = ManifestScope(paths: [root + "/infra/c.yaml"], workingDirectory: "/")
+        #expect(beside.notGiven("/runner/work/checkout/b.yaml") == nil)
+        directory.write("infra/b.yaml", "")
+        #expect(beside.notGiven("/runner/work/checkout/b.yaml") == String((root + "/infra/b.yaml").dropFirst()), "beside a file given")
     }
 
     @Test func aDirectoryGivenCoversEverythingUnderItAndNothingBesideIt() {

@@ -36,12 +36,19 @@ public struct ManifestScope: Sendable, Hashable {
     public private(set) var workingDirectory: String
     /// Where recorded files that are gone may be now (``learnRelocations(_:)``).
     public private(set) var relocations: [Relocation] = []
+    /// The directories the given paths are in (a directory given, or a file's directory),
+    /// canonical, sorted: where the checkout in hand is.
+    public private(set) var checkoutDirectories: [String]
 
     /// The paths as given on the command line (relative to `workingDirectory`); `-` (standard
     /// input) is no path.
     public init(paths: [String], workingDirectory: String = FileManager.default.currentDirectoryPath) {
         roots = paths.filter { $0 != "-" }.map { Self.canonical($0, in: workingDirectory) }
         self.workingDirectory = Self.canonical(".", in: workingDirectory)
+        checkoutDirectories = Set(roots.map { root in
+            var status = stat()
+            return stat(root, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR ? root : PathText.deletingLastComponent(root)
+        }).sorted()
     }
 
     /// The scope of a run reading `paths`; nil (nothing checked) for a git source, or when no
@@ -70,18 +77,42 @@ public struct ManifestScope: Sendable, Hashable {
     /// when it is under it. Nil when there is no record, the file is gone, or it was among the
     /// paths read.
     ///
-    /// A recorded file that is gone may only have moved with its tree (``relocations``): when
-    /// the same file exists where the tree is now, outside the given paths, it is that file
-    /// that was left out, and it is named instead. A recorded file that still exists is judged
-    /// where it is, whatever moved: an old clone that still declares a resource keeps it.
+    /// A recorded file that is gone may only have moved with its tree (the repository moved or
+    /// cloned again, another CI runner's checkout, another machine sharing the state): when
+    /// the same file exists in the checkout in hand (``movedCopies(of:)``), outside the given
+    /// paths, it is that file that was left out, and it is named instead. A recorded file that
+    /// still exists is judged where it is, whatever moved: an old clone that still declares a
+    /// resource keeps it.
     public func notGiven(_ manifest: String?, exists: (String) -> Bool = ManifestScope.isPresent) -> String? {
         guard let manifest else { return nil }
         if exists(manifest) { return covers(manifest) ? nil : named(manifest) }
+        return movedCopies(of: manifest).first { !covers($0) && exists($0) }.map(named)
+    }
+
+    /// Where a recorded file may be in the checkout in hand, most certain first: where a
+    /// learned relocation puts it (``learnRelocations(_:)``); under a directory given, or the
+    /// directory of a file given, or one of their parents, with the name of a directory it was
+    /// recorded under (`/builds/7/infra/estate/teams/b.yaml` in `/home/u/infra/estate` is
+    /// `/home/u/infra/estate/teams/b.yaml`); and beside a file given. Guesses err towards
+    /// keeping: a file found is named in the error, and giving it or deleting it settles it.
+    public func movedCopies(of manifest: String) -> [String] {
+        var copies: [String] = []
         for relocation in relocations where PathText.isWithin(manifest, relocation.from) {
-            let moved = relocation.to + manifest.dropFirst(relocation.from.count)
-            if !covers(moved), exists(moved) { return named(moved) }
+            copies.append(relocation.to + manifest.dropFirst(relocation.from.count))
         }
-        return nil
+        let recorded = manifest.split(separator: "/")
+        guard let name = recorded.last else { return copies }
+        for directory in checkoutDirectories {
+            let here = directory.split(separator: "/")
+            for (hereIndex, component) in here.enumerated().reversed() {
+                for recordedIndex in recorded.indices.dropLast() where recorded[recordedIndex] == component {
+                    copies.append("/" + (here[...hereIndex] + recorded[(recordedIndex + 1)...]).joined(separator: "/"))
+                }
+            }
+            copies.append((directory == "/" ? "" : directory) + "/" + name)
+        }
+        var seen = Set<String>()
+        return copies.filter { $0 != manifest && seen.insert($0).inserted }
     }
 
     /// Learns where trees moved from the resources this run declares: one recorded at
