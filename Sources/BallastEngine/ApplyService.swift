@@ -144,12 +144,7 @@ public struct ApplyService: Sendable {
         let untouched = Set(plan.actions.filter { $0.action == .noop }.map(\.id))
         var changed: [InventoryEntry] = []
         for resource in desired.resources where untouched.contains(resource.id) {
-            guard var entry = outcome.inventory[resource.id] else { continue }
-            let fresh = (RecordedPolicy(resource.policy), resource.dependencies, ManifestScope.recorded(resource, fromGit: fromGit, previous: entry.manifest))
-            if (entry.recordedPolicy, entry.dependencies, entry.manifest) != fresh {
-                (entry.recordedPolicy, entry.dependencies, entry.manifest) = fresh
-                changed.append(entry)
-            }
+            if let entry = outcome.inventory[resource.id]?.recordingDeclaration(of: resource, fromGit: fromGit) { changed.append(entry) }
         }
         if !changed.isEmpty { try await store.upsert(contentsOf: changed) }
     }

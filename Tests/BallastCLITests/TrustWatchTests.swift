@@ -79,6 +79,33 @@ struct TrustWatchTests {
         await daemon.stop()
     }
 
+    /// `preventDestroy` set on a resource that needs no action is recorded by the daemon as
+    /// `apply` records it: removing the document afterwards keeps the resource (the daemon once
+    /// pruned it, its inventory still holding the policy it was first applied with).
+    @Test func aPolicySetWhileWatchingProtectsOnceTheDocumentIsRemoved() async throws {
+        let daemon = try await Daemon(arguments: ["--prune-delay", "1s"])
+        defer { Task { await daemon.stop() } }
+        let path = daemon.manifests + "/us-east.yaml"
+        let whole = try String(contentsOfFile: path, encoding: .utf8)
+        let separator = try #require(whole.range(of: "---\n"))
+        let bucket = String(whole[..<separator.lowerBound])
+        try Data((bucket + "policy: { preventDestroy: true }\n---\n" + whole[separator.upperBound...]).utf8).write(to: URL(fileURLWithPath: path))
+        let recorded = try await WatchProcess.eventually {
+            try await daemon.cli(["get", "Bucket/assets@us-east", "-o", "json"]).stdout.contains("\"preventDestroy\": true")
+        }
+        #expect(recorded, "\(daemon.watch.standardError)")
+        // The whole document goes; its policy, recorded, keeps the bucket.
+        try Data(String(whole[separator.upperBound...]).utf8).write(to: URL(fileURLWithPath: path))
+        let held = try await WatchProcess.eventually {
+            try await daemon.watch.condition("Synced", of: "Bucket/assets@us-east") != nil
+                && daemon.watch.standardError.contains("Bucket/assets@us-east is no longer declared, but it was applied with policy.preventDestroy")
+        }
+        try await Task.sleep(for: .seconds(3))
+        #expect(held, "\(daemon.watch.standardError)")
+        #expect(try await daemon.world("Bucket/assets@us-east") != nil, "kept: \(daemon.watch.standardError)")
+        await daemon.stop()
+    }
+
     @Test func aDaemonStartedOnFewerFilesSaysItsRemovalsWait() async throws {
         let workspace = try Workspace()
         defer { workspace.directory.remove() }

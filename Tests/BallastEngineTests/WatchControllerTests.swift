@@ -262,6 +262,10 @@ struct WatchStatusTests {
         var moved = a1
         moved.location = SourceLocation(file: 3, line: 40, column: 1)
         #expect(DesiredChanges.affected(from: desired([a1, b1]), to: desired([moved, b1])).isEmpty)
+        // Moved to another file: its file is recorded, so it is reconciled (to an up-to-date).
+        var (inA, inB) = (a1, a1)
+        (inA.manifest, inB.manifest) = ("/estate/a.yaml", "/estate/b.yaml")
+        #expect(DesiredChanges.affected(from: desired([inA, b1]), to: desired([inB, b1])) == [id])
         var edited = b1
         edited.spec = Fields(["size": .int(2)])
         #expect(DesiredChanges.affected(from: desired([a1, b1]), to: desired([a1, edited])) == [b])

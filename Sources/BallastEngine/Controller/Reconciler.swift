@@ -181,15 +181,16 @@ public struct Reconciler: Sendable {
         let slice = DesiredState(sites: desired.state.sites, resources: [resource])
         let (plan, problems) = Planner(catalog: catalog).plan(.init(
             desired: slice, observation: observation, inventory: entry.map { [id: $0] } ?? [:], secrets: desired.secrets, inputs: [], inputDigest: "", secretsKey: secretsKey))
+        let fromGit = desired.revision != nil
         if let drift = plan.drift.first(where: { $0.id == id }) {
-            try await markDrifted(entry)
+            try await record(entry, status: .drifted, declaring: resource, fromGit: fromGit)
             return .reported(drift.changes, missing: drift.missing)
         }
-        guard let action = plan.actions.first(where: { $0.id == id }) else { return try await upToDate(entry) }
+        guard let action = plan.actions.first(where: { $0.id == id }) else { return try await upToDate(entry, declaring: resource, fromGit: fromGit) }
         if let problem = problems.first { return .refused(problem.message) }
-        guard action.action.changesSomething else { return try await upToDate(entry) }
+        guard action.action.changesSomething else { return try await upToDate(entry, declaring: resource, fromGit: fromGit) }
         if !resource.policy.selfHeal, action.reason.undoesDrift {
-            try await markDrifted(entry)
+            try await record(entry, status: .drifted, declaring: resource, fromGit: fromGit)
             return .reported(action.changes, missing: action.reason == .vanished)
         }
         return await execute(action, plan: plan, slice: slice, observation: observation, entry: entry, secrets: desired.secrets, revision: desired.revision?.commit)
@@ -243,19 +244,20 @@ public struct Reconciler: Sendable {
     }
 
     /// Clears a drift the inventory remembers once the world matches again.
-    private func upToDate(_ entry: InventoryEntry?) async throws -> Outcome {
-        if var entry, entry.status == .drifted {
-            entry.status = .ready
-            try await store.upsert(entry)
-        }
+    private func upToDate(_ entry: InventoryEntry?, declaring resource: DesiredResource, fromGit: Bool) async throws -> Outcome {
+        try await record(entry, status: entry?.status == .drifted ? .ready : entry?.status, declaring: resource, fromGit: fromGit)
         return .upToDate
     }
 
-    /// Records in the inventory that the world differs from what was applied (`ballast status`).
-    private func markDrifted(_ entry: InventoryEntry?) async throws {
-        guard var entry, entry.status != .drifted else { return }
-        entry.status = .drifted
-        try await store.upsert(entry)
+    /// Writes `entry` when its status (`.drifted`: the world differs from what was applied, for
+    /// `ballast status`) or what it keeps of the declaration changed: a policy set or lifted on
+    /// a resource that needed no action must be in force once its document is removed
+    /// (``InventoryEntry/recordingDeclaration(of:fromGit:)``, as `apply` records it).
+    private func record(_ entry: InventoryEntry?, status: InventoryEntry.Status?, declaring resource: DesiredResource, fromGit: Bool) async throws {
+        guard let entry, let status else { return }
+        var updated = entry.recordingDeclaration(of: resource, fromGit: fromGit) ?? entry
+        updated.status = status
+        if updated != entry { try await store.upsert(updated) }
     }
 
     private func execute(_ action: PlannedAction, plan: Plan, slice: DesiredState, observation: Observation, entry: InventoryEntry?, secrets: [ReferenceExpression: String], revision: String?) async -> Outcome {

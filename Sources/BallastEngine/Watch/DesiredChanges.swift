@@ -51,9 +51,12 @@ public enum DesiredChanges {
         return Array(Set(secretFiles + state.resources.flatMap(\.readFiles))).sorted()
     }
 
+    /// Whether nothing the reconciler acts on or records differs: a document moved to another
+    /// file (same directory, other name) is a change, so that its file is recorded.
     static func sameDeclaration(_ a: DesiredResource, _ b: DesiredResource, roots: (a: [String], b: [String]) = ([], [])) -> Bool {
         a.spec == b.spec && a.labels == b.labels && a.annotations == b.annotations && a.policy == b.policy
             && a.dependencies == b.dependencies && place(a.sourceDirectory, in: roots.a) == place(b.sourceDirectory, in: roots.b)
+            && a.manifest?.split(separator: "/").last == b.manifest?.split(separator: "/").last
     }
 
     /// Where a document's directory is, relative to the path it was loaded from (by position
