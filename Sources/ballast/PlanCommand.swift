@@ -29,7 +29,7 @@ struct PlanCommand: AsyncParsableCommand {
     func validate() throws {
         try Terminal.requireCount(observeTimeout, option: "--observe-timeout", in: 1...3600)
         if let out, out.hasSuffix(".yaml") || out.hasSuffix(".yml") {
-            throw ValidationError("--out \(out): apply reads *.yaml and *.yml files as manifests, never as a saved plan; name the plan otherwise (plan.json)")
+            throw ValidationError("--out \(TerminalText.safe(out)): apply reads *.yaml and *.yml files as manifests, never as a saved plan; name the plan otherwise (plan.json)")
         }
     }
 

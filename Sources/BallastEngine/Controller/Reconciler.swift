@@ -243,7 +243,8 @@ public struct Reconciler: Sendable {
         return nil
     }
 
-    /// Clears a drift the inventory remembers once the world matches again.
+    /// Clears a drift the inventory remembers once the world matches again, and records what
+    /// changed in the declaration of a resource that needed no action.
     private func upToDate(_ entry: InventoryEntry?, declaring resource: DesiredResource, fromGit: Bool) async throws -> Outcome {
         try await record(entry, status: entry?.status == .drifted ? .ready : entry?.status, declaring: resource, fromGit: fromGit)
         return .upToDate
