@@ -61,9 +61,17 @@ struct SprawlTests {
         let outside = try await workspace.run(["import", "Database/billing@cloud-a", workspace.manifests, "--to", workspace.directory.file("elsewhere.yaml")])
         #expect(outside.exitCode == 64 && outside.stderr.contains("is not inside the manifest paths"), "\(outside.stderr)")
         #expect(!FileManager.default.fileExists(atPath: workspace.directory.file("elsewhere.yaml")))
+        // Imported through a link into a file kept private: the link stays, and so does the mode.
         let target = workspace.manifests + "/imported.yaml"
+        let shared = workspace.directory.file("shared/imported.yaml")
+        workspace.directory.write("shared/imported.yaml", "# imported resources\n")
+        #expect(chmod(shared, 0o600) == 0)
+        try FileManager.default.createSymbolicLink(atPath: target, withDestinationPath: shared)
         let imported = try await workspace.run(["import", "Database/billing@cloud-a", workspace.manifests, "--to", target])
         #expect(imported.exitCode == 0, "\(imported.stderr)")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: target)) == shared, "the link stays a link")
+        #expect((try FileManager.default.attributesOfItem(atPath: shared)[.posixPermissions] as? Int) == 0o600)
+        #expect(try String(contentsOfFile: shared, encoding: .utf8).hasPrefix("# imported resources\n---\n"))
         #expect(imported.stdout.contains("set BALLAST_IMPORT_DATABASE_BILLING_PASSWORD"))
         let manifest = try String(contentsOfFile: target, encoding: .utf8)
         #expect(!manifest.contains("hunter2"), "a sensitive value is never written")
