@@ -40,21 +40,39 @@ public struct ActionResult: Sendable, Hashable {
     public var duration: Duration
     /// For failed actions: the typed reason.
     public var failure: ActionFailure?
-    /// For skipped actions: the failed action that caused it.
-    public var blockedBy: ResourceID?
+    /// For skipped actions: why.
+    public var skipCause: SkipCause?
 
-    public init(id: ResourceID, action: Action, status: Status, attempts: Int = 0, duration: Duration = .zero, failure: ActionFailure? = nil, blockedBy: ResourceID? = nil) {
+    /// Why an action was not started.
+    public enum SkipCause: Sendable, Hashable {
+        /// It depends on this action, which failed or was skipped.
+        case dependencyFailed(ResourceID)
+        /// The run lost the state's lease: it writes nothing more, and the run that took over
+        /// decides what is left.
+        case leaseLost
+    }
+
+    public init(id: ResourceID, action: Action, status: Status, attempts: Int = 0, duration: Duration = .zero, failure: ActionFailure? = nil, skipCause: SkipCause? = nil) {
         self.id = id
         self.action = action
         self.status = status
         self.attempts = attempts
         self.duration = duration
         self.failure = failure
-        self.blockedBy = blockedBy
+        self.skipCause = skipCause
     }
 
     /// The failure as people read it.
     public var error: String? { failure?.description }
+
+    /// Why it was skipped, as people read it (after "skipped: "); nil unless skipped.
+    public var skipReason: String? {
+        switch skipCause {
+        case .dependencyFailed(let dependency): "depends on \(dependency), which did not complete"
+        case .leaseLost: "this run lost the state's lease; the run that took over decides it"
+        case nil: status == .skipped ? "a dependency did not complete" : nil
+        }
+    }
 
     /// For failed actions: whether trying again later can help.
     public var retryable: Bool { failure?.isRetryable ?? false }

@@ -105,11 +105,11 @@ public struct Executor: Sendable {
         let total = actions.count
         // Once a write finds the lease lost, nothing more is started and nothing more is
         // written: the rest is reported skipped, and the run that took over decides it.
-        var lostLease: ResourceID?
+        var leaseLost = false
 
         await withTaskGroup(of: (Int, ActionResult, Fields?).self) { group in
             func launch() {
-                while running < parallelism, !ready.isEmpty, lostLease == nil {
+                while running < parallelism, !ready.isEmpty, !leaseLost {
                     let index = ready.removeFirst()
                     let action = actions[index]
                     // Only the outputs this action's references can use: copying the whole
@@ -129,7 +129,7 @@ public struct Executor: Sendable {
                 finished.insert(index)
                 report.results.append(result)
                 progress.finished(result, completed: finished.count, running: running, total: total)
-                if case .journal(.leaseLost)? = result.failure, lostLease == nil { lostLease = actions[index].id }
+                if case .journal(.leaseLost)? = result.failure { leaseLost = true }
                 if result.status == .applied {
                     produced[actions[index].id] = .some(applied)
                     for dependent in schedule.dependents[index] {
@@ -141,8 +141,8 @@ public struct Executor: Sendable {
                     for skipped in schedule.downstream(of: index) where !finished.contains(skipped) {
                         finished.insert(skipped)
                         ready.removeAll { $0 == skipped }
-                        let skippedResult = ActionResult(id: actions[skipped].id, action: actions[skipped].action, status: .skipped, blockedBy: actions[index].id)
-                        if lostLease == nil {
+                        let skippedResult = ActionResult(id: actions[skipped].id, action: actions[skipped].action, status: .skipped, skipCause: .dependencyFailed(actions[index].id))
+                        if !leaseLost {
                             await journalSkip(actions[skipped], input: input, resource: desired[actions[skipped].id], blockedBy: actions[index].id)
                         }
                         report.results.append(skippedResult)
@@ -153,9 +153,9 @@ public struct Executor: Sendable {
                 launch()
             }
         }
-        if let lostLease {
+        if leaseLost {
             for index in actions.indices where !finished.contains(index) {
-                let skipped = ActionResult(id: actions[index].id, action: actions[index].action, status: .skipped, blockedBy: lostLease)
+                let skipped = ActionResult(id: actions[index].id, action: actions[index].action, status: .skipped, skipCause: .leaseLost)
                 report.results.append(skipped)
                 progress.finished(skipped, completed: report.results.count, running: 0, total: total)
             }

@@ -53,7 +53,7 @@ final class ProgressPrinter: ApplyProgress {
         case .failed:
             return style.red("! \(result.id) \(result.action.rawValue) failed") + " \(time): \(result.error ?? "unknown error")"
         case .skipped:
-            return style.dim("  \(result.id) skipped: depends on \(result.blockedBy?.description ?? "a failed action")")
+            return style.dim("  \(result.id) skipped: \(result.skipReason ?? "")")
         }
     }
 }

@@ -111,6 +111,8 @@ struct PostgresCLITests {
         #expect(first.exitCode != 0)
         #expect(said.contains("was lost: it expired or was taken by another run"), "\(said)")
         #expect(!said.contains("could not journal"), "after the lease was lost, nothing more is tried: \(said)")
+        let printed = (try? String(contentsOfFile: workspace.directory.file("first.out"), encoding: .utf8)) ?? ""
+        #expect(printed.contains("skipped: this run lost the state's lease; the run that took over decides it"), "\(printed)")
         try await workspace.expectConvergedWithEveryCreateOnce()
     }
 

@@ -129,7 +129,7 @@ struct ExecutorTests {
         let (report, _) = try await apply(estate, provider: provider, store: store)
         #expect(report.summaryLine == "Apply incomplete: 1 applied, 1 failed, 1 skipped.")
         #expect(report.results.first { $0.id.name == "net" }?.attempts == 1, "terminal errors are not retried")
-        #expect(report.results.first { $0.id.name == "sub" }?.blockedBy == id("Network/net@s"))
+        #expect(report.results.first { $0.id.name == "sub" }?.skipCause == .dependencyFailed(id("Network/net@s")))
         #expect(provider.calls.filter { if case .create = $0 { true } else { false } }.count == 2)
         let statuses = try await store.events(since: nil).compactMap(\.outcome?.status)
         #expect(statuses.sorted(by: { $0.rawValue < $1.rawValue }) == [.failed, .skipped, .succeeded])

@@ -241,7 +241,7 @@ public actor WatchController {
                 switch result.status {
                 case .applied: outcome = .applied(action.action, reason: action.reason)
                 case .failed: outcome = .failed(action.action, message: result.error ?? "failed", retryable: result.retryable)
-                case .skipped: outcome = .failed(action.action, message: "skipped: \(result.blockedBy.map { "\($0) failed" } ?? "a dependency failed")", retryable: true)
+                case .skipped: outcome = .failed(action.action, message: "skipped: \(result.skipReason ?? "")", retryable: true)
                 }
             } else {
                 outcome = .failed(action.action, message: "not attempted", retryable: true)
