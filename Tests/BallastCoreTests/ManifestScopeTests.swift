@@ -138,5 +138,10 @@ struct ManifestScopeTests {
         #expect(desired.resources.map(\.manifest) == [ManifestScope.canonical(directory.file("team/b.yaml"))])
         let piped = loader.load(paths: ["-"], readStandardInput: { Array((sites + "---\napiVersion: ballast.dev/v1\nkind: Bucket\nmetadata: {name: b, site: lab}\nspec: {}\n").utf8) })
         #expect(try #require(piped.desired).resources.map(\.manifest) == [nil], "standard input has no file")
+        // The same file named twice, or through a link, is one input (not a duplicate resource).
+        try FileManager.default.createSymbolicLink(atPath: directory.file("linked-b.yaml"), withDestinationPath: directory.file("team/b.yaml"))
+        let twice = loader.load(paths: [directory.path, directory.path + "/./team/b.yaml", directory.file("linked-b.yaml")])
+        #expect(!twice.diagnostics.hasErrors, "\(twice.diagnostics.items)")
+        #expect(try #require(twice.desired).resources.map(\.manifest) == [ManifestScope.canonical(directory.file("team/b.yaml"))])
     }
 }

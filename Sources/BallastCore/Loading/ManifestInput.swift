@@ -12,11 +12,16 @@ public struct ManifestInput: Sendable {
     /// `<(…)`, a named pipe). It is no file to record, nor a directory to resolve relative
     /// references against (those resolve against the working directory, as for standard input).
     public var isStream: Bool
+    /// The file's absolute path with links resolved (``ManifestScope/canonical(_:in:)``), when
+    /// gathered from the command line: what the inventory records, and what makes a file given
+    /// twice (`estate` and `./estate/a.yaml`, or a link to it) one input.
+    public var canonicalPath: String?
 
-    public init(path: String, bytes: [UInt8], isStream: Bool = false) {
+    public init(path: String, bytes: [UInt8], isStream: Bool = false, canonicalPath: String? = nil) {
         self.path = path
         self.bytes = bytes
         self.isStream = isStream
+        self.canonicalPath = canonicalPath
     }
 
     /// Expands command-line paths: files as given, directories recursively (`*.yaml`, `*.yml`,
@@ -57,9 +62,13 @@ public struct ManifestInput: Sendable {
             } else {
                 files = [path]
             }
-            for file in files where seen.insert(file).inserted {
+            for file in files {
+                // The same file named twice (through `./`, an absolute path, a link) is read once.
+                let isStream = !isDirectory.boolValue && FileContents.isStream(file)
+                let canonical = isStream ? nil : ManifestScope.canonical(file)
+                guard seen.insert(canonical ?? file).inserted else { continue }
                 listed.append((inputs.count, file, !isDirectory.boolValue))
-                inputs.append(ManifestInput(path: file, bytes: [], isStream: !isDirectory.boolValue && FileContents.isStream(file)))
+                inputs.append(ManifestInput(path: file, bytes: [], isStream: isStream, canonicalPath: canonical))
             }
         }
         let read = UnsafeMutableBufferPointer<Result<[UInt8], FileContents.Failure>?>.allocate(capacity: listed.count)

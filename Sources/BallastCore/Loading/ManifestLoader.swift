@@ -56,12 +56,14 @@ public struct ManifestLoader: Sendable {
         var documents: [[ManifestDocument]] = []
         var documentCount = 0
         var isStream: [Bool] = []
+        var canonicalPaths: [String?] = []
         var digests: [String] = []
         let decoder = ManifestDecoder(catalog: catalog, acceptsUnknownKinds: acceptsUnknownKinds)
         var fileIDs: [UInt32] = []
         for index in inputs.indices {
             fileIDs.append(files.add(inputs[index].path))
             isStream.append(inputs[index].isStream || inputs[index].path == "<stdin>")
+            canonicalPaths.append(inputs[index].canonicalPath)
         }
         // Files are parsed and decoded on every core, each taken by the next free worker; a
         // large file is also cut into chunks that run on every core (YAMLLoader).
@@ -104,7 +106,9 @@ public struct ManifestLoader: Sendable {
             return directory.isEmpty ? "." : directory
         }
         let workingDirectory = FileManager.default.currentDirectoryPath
-        let manifests = files.paths.indices.map { index in isStream[index] ? nil : ManifestScope.canonical(files.path(UInt32(index)), in: workingDirectory) }
+        let manifests = files.paths.indices.map { index in
+            isStream[index] ? nil : canonicalPaths[index] ?? ManifestScope.canonical(files.path(UInt32(index)), in: workingDirectory)
+        }
         var desired = ManifestValidator(catalog: catalog, parallelism: yaml.parallelism).validate(
             chunks: documents, sourceDirectories: directories, manifestFiles: manifests, diagnostics: &diagnostics)
         if var state = desired.take() {
