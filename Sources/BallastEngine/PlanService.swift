@@ -188,10 +188,10 @@ public struct PlanService: Sendable {
         }
         let notDeclared = Planner.undeclared(inventory, declared: desired.resources)
         // Resources whose file was left out of this run's paths, rather than emptied.
-        var manifestsNotGiven: [ResourceID: String] = [:]
+        var manifestsNotGiven: [ResourceID: ManifestScope.LeftOut] = [:]
         if prunes, var scope = ManifestScope.forRun(paths: inputs, fromGit: fromGit) {
             // Many resources share a file: each is looked at once.
-            var answers: [String: String?] = [:]
+            var answers: [String: ManifestScope.LeftOut?] = [:]
             var relocationsLearned = false
             for id in notDeclared {
                 guard let manifest = inventory[id]?.manifest else { continue }

@@ -246,9 +246,19 @@ struct TrustTests {
         let removal = try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"])
         #expect(removal.exitCode == 2, "\(removal.stderr)")
         #expect(removal.stdout.contains("- Bucket/b@s  (no longer declared)"), "\(removal.stdout)")
-        // A file that is gone is a removal, whatever paths are given.
+        // A file that is gone, next to files given, may have been renamed to one not given
+        // (`git mv team-b.yaml b.yaml` by a teammate): kept, until its directory is read.
+        workspace.directory.write("manifests/b.yaml", bucket("b"))
         try FileManager.default.removeItem(atPath: workspace.manifests + "/team-b.yaml")
-        #expect(try await workspace.run(["apply"] + subset + ["--auto-approve"]).exitCode == 0)
+        let renamed = try await workspace.run(["apply"] + subset + ["--auto-approve"])
+        #expect(renamed.exitCode == 1, "\(renamed.stdout)")
+        #expect(renamed.stderr.contains("team-b.yaml, the file it was last applied from, is gone, but its directory"), "\(renamed.stderr)")
+        #expect(try await workspace.worldCount() == 2, "nothing was deleted")
+        #expect(try await workspace.run(["plan", workspace.manifests, "--detailed-exitcode"]).exitCode == 0, "the directory read: declared in b.yaml")
+        // Gone from the directory given: a removal.
+        try FileManager.default.removeItem(atPath: workspace.manifests + "/b.yaml")
+        #expect(try await workspace.run(["apply"] + subset + ["--auto-approve"]).exitCode == 1)
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         #expect(try await workspace.worldCount() == 1)
     }
 
@@ -277,7 +287,7 @@ struct TrustTests {
         #expect(try await workspace.run(["apply", moved, "--auto-approve"]).exitCode == 0, "the whole tree where it is now")
         try FileManager.default.removeItem(atPath: moved + "/team-c.yaml")
         try FileManager.default.removeItem(atPath: moved + "/team-b.yaml")
-        let removal = try await workspace.run(["apply"] + subset + ["--auto-approve"])
+        let removal = try await workspace.run(["apply", moved, "--auto-approve"])
         #expect(removal.exitCode == 0 && removal.stdout.contains("- Bucket/b@s deleted"), "\(removal.stdout)")
     }
 

@@ -11,7 +11,7 @@ struct DeletionCase: CustomTestStringConvertible, Sendable {
     var expected: DeletionRule.Verdict
     var testDescription: String { reason }
 
-    init(_ reason: String, _ expected: DeletionRule.Verdict, request: DeletionRule.Request = .prune, recorded: RecordedPolicy = RecordedPolicy(), declared: RecordedPolicy? = nil, siteDeclared: Bool = true, pullSite: Bool = false, siteUnavailable: String? = nil, exists: Bool = true, settled: Bool = true, notGiven: String? = nil) {
+    init(_ reason: String, _ expected: DeletionRule.Verdict, request: DeletionRule.Request = .prune, recorded: RecordedPolicy = RecordedPolicy(), declared: RecordedPolicy? = nil, siteDeclared: Bool = true, pullSite: Bool = false, siteUnavailable: String? = nil, exists: Bool = true, settled: Bool = true, notGiven: ManifestScope.LeftOut? = nil) {
         self.reason = reason
         self.expected = expected
         candidate = .init(id: id, request: request, recorded: recorded, declared: declared, siteDeclared: siteDeclared, siteManagedByAgent: pullSite, siteUnavailable: siteUnavailable, exists: exists, sourceSettled: settled, manifestNotGiven: notGiven)
@@ -39,11 +39,12 @@ private let cases: [DeletionCase] = [
     .init("already gone: only the entry is forgotten", .forget(.vanished), exists: false),
     .init("already gone and protected: forgotten the same way in plan and watch", .forget(.vanished), recorded: protected, exists: false),
     .init("already gone, but the source has not settled: waits", .keep(.sourceUnsettled), exists: false, settled: false),
-    .init("its manifest still exists but was not given: kept", .keep(.manifestNotGiven("b.yaml")), notGiven: "b.yaml"),
-    .init("its manifest not given: kept even on an undeclared site, whose file may declare it too", .keep(.manifestNotGiven("b.yaml")), siteDeclared: false, notGiven: "b.yaml"),
-    .init("its manifest not given: kept even when it is gone (the file still declares it)", .keep(.manifestNotGiven("b.yaml")), exists: false, notGiven: "b.yaml"),
-    .init("a declared resource is never pruned, wherever it was applied from", .keep(.declared), declared: RecordedPolicy(), notGiven: "b.yaml"),
-    .init("destroy deletes what it names, whatever manifests were given", .delete(.destroyRequested), request: .destroy, declared: RecordedPolicy(), notGiven: "b.yaml"),
+    .init("its manifest still exists but was not given: kept", .keep(.manifestNotGiven(.fileNotGiven("b.yaml"))), notGiven: .fileNotGiven("b.yaml")),
+    .init("its manifest is gone from a directory not given: kept (renamed, perhaps)", .keep(.manifestNotGiven(.goneFromDirectoryNotGiven(file: "b.yaml", directory: "."))), notGiven: .goneFromDirectoryNotGiven(file: "b.yaml", directory: ".")),
+    .init("its manifest not given: kept even on an undeclared site, whose file may declare it too", .keep(.manifestNotGiven(.fileNotGiven("b.yaml"))), siteDeclared: false, notGiven: .fileNotGiven("b.yaml")),
+    .init("its manifest not given: kept even when it is gone (the file still declares it)", .keep(.manifestNotGiven(.fileNotGiven("b.yaml"))), exists: false, notGiven: .fileNotGiven("b.yaml")),
+    .init("a declared resource is never pruned, wherever it was applied from", .keep(.declared), declared: RecordedPolicy(), notGiven: .fileNotGiven("b.yaml")),
+    .init("destroy deletes what it names, whatever manifests were given", .delete(.destroyRequested), request: .destroy, declared: RecordedPolicy(), notGiven: .fileNotGiven("b.yaml")),
     .init("destroy deletes what it names", .delete(.destroyRequested), request: .destroy, declared: RecordedPolicy()),
     .init("destroy refuses preventDestroy as declared now", .keep(.preventDestroy), request: .destroy, declared: protected),
     .init("destroy refuses preventDestroy as applied, even if the manifest dropped it without an apply", .keep(.preventDestroy), request: .destroy, recorded: protected, declared: RecordedPolicy()),
@@ -64,13 +65,16 @@ struct DeletionRuleTests {
         #expect(DeletionRule.Verdict.delete(.notDeclared).deletesInTheWorld)
         #expect(!DeletionRule.Verdict.forget(.vanished).deletesInTheWorld)
         #expect(!DeletionRule.Verdict.keep(.preventDestroy).deletesInTheWorld)
-        #expect(!DeletionRule.Verdict.keep(.manifestNotGiven("b.yaml")).deletesInTheWorld)
+        #expect(!DeletionRule.Verdict.keep(.manifestNotGiven(.fileNotGiven("b.yaml"))).deletesInTheWorld)
     }
 
     @Test func aManifestNotGivenIsAnErrorThatNamesTheFile() {
-        let hold = DeletionRule.Hold.manifestNotGiven("teams/b.yaml")
+        let hold = DeletionRule.Hold.manifestNotGiven(.fileNotGiven("teams/b.yaml"))
         #expect(hold.isError)
         #expect(hold.message(for: id, request: .prune).contains("last applied from teams/b.yaml, which still exists and was not given"))
+        let gone = DeletionRule.Hold.manifestNotGiven(.goneFromDirectoryNotGiven(file: "teams/b.yaml", directory: "teams"))
+        #expect(gone.isError)
+        #expect(gone.message(for: id, request: .prune).contains("teams/b.yaml, the file it was last applied from, is gone, but its directory teams was not given"))
     }
 
     @Test func theBudgetIsTheLargerOfAFloorAndAShare() {

@@ -17,13 +17,13 @@ struct ManifestScopeTests {
         let scope = ManifestScope(paths: ["estate/sites.yaml", "estate/team-a.yaml"], workingDirectory: root)
         let teamB = ManifestScope.canonical("estate/team-b.yaml", in: root)
         #expect(teamB == root + "/estate/team-b.yaml")
-        #expect(scope.notGiven(teamB) == "estate/team-b.yaml")
+        #expect(scope.notGiven(teamB) == .fileNotGiven("estate/team-b.yaml"))
         #expect(scope.notGiven(ManifestScope.canonical("estate/team-a.yaml", in: root)) == nil, "a file given")
         #expect(scope.notGiven(nil) == nil, "nothing recorded: standard input, a git source, or applied before it was recorded")
         let outside = ManifestScope(paths: ["estate/sites.yaml"], workingDirectory: root + "/estate/..")
-        #expect(outside.notGiven(teamB) == "estate/team-b.yaml", "`..` in the working directory is resolved")
+        #expect(outside.notGiven(teamB) == .fileNotGiven("estate/team-b.yaml"), "`..` in the working directory is resolved")
         let elsewhere = ManifestScope(paths: [root + "/estate/sites.yaml"], workingDirectory: root + "/estate/deeper")
-        #expect(elsewhere.notGiven(teamB) == teamB, "outside the working directory: the absolute path")
+        #expect(elsewhere.notGiven(teamB) == .fileNotGiven(teamB), "outside the working directory: the absolute path")
     }
 
     /// A run that cannot name a file (standard input, a git checkout) never erases the file
@@ -50,12 +50,12 @@ struct ManifestScopeTests {
         ])
         #expect(scope.relocations == [ManifestScope.Relocation(from: "/old", to: "/new/src")], "file names that differ say nothing")
         let present: Set = ["/new/src/infra/estate/team-b.yaml", "/new/src/infra/estate/sites.yaml", "/old/infra/estate/team-c.yaml"]
-        #expect(scope.notGiven("/old/infra/estate/team-b.yaml", exists: present.contains) == "estate/team-b.yaml", "gone where recorded, left out where it is now")
+        #expect(scope.notGiven("/old/infra/estate/team-b.yaml", exists: present.contains) == .fileNotGiven("estate/team-b.yaml"), "gone where recorded, left out where it is now")
         #expect(scope.notGiven("/old/infra/estate/sites.yaml", exists: present.contains) == nil, "moved into the paths given: read")
-        #expect(scope.notGiven("/old/infra/estate/team-d.yaml", exists: present.contains) == nil, "gone in both places: removed")
-        #expect(scope.notGiven("/old/infra/estate/team-c.yaml", exists: present.contains) == "/old/infra/estate/team-c.yaml", "still where it was recorded: judged there")
-        #expect(scope.notGiven("/elsewhere/team-b.yaml", exists: present.contains) == "estate/team-b.yaml", "a file of that name beside the files given")
-        #expect(scope.notGiven("/elsewhere/team-e.yaml", exists: present.contains) == nil, "nowhere in the checkout in hand: removed")
+        #expect(scope.notGiven("/old/infra/estate/team-d.yaml", exists: present.contains) == .goneFromDirectoryNotGiven(file: "estate/team-d.yaml", directory: "estate"), "gone in both places, but only files were given: perhaps renamed")
+        #expect(scope.notGiven("/old/infra/estate/team-c.yaml", exists: present.contains) == .fileNotGiven("/old/infra/estate/team-c.yaml"), "still where it was recorded: judged there")
+        #expect(scope.notGiven("/elsewhere/team-b.yaml", exists: present.contains) == .fileNotGiven("estate/team-b.yaml"), "a file of that name beside the files given")
+        #expect(scope.notGiven("/elsewhere/team-e.yaml", exists: present.contains) == .goneFromDirectoryNotGiven(file: "/elsewhere/team-e.yaml", directory: "/elsewhere"), "nowhere in the checkout in hand, whose directories were not given")
         var rootward = ManifestScope(paths: ["/b/x.yaml"], workingDirectory: "/")
         rootward.learnRelocations([(recorded: "/a/x.yaml", current: "/b/x.yaml"), (recorded: "/x.yaml", current: "/b/x.yaml")])
         #expect(rootward.relocations == [ManifestScope.Relocation(from: "/a", to: "/b")], "nothing is moved from or to /")
@@ -72,14 +72,16 @@ struct ManifestScopeTests {
         let scope = ManifestScope(paths: ["infra/estate/sites.yaml", "infra/estate/new.yaml"], workingDirectory: root)
         #expect(scope.checkoutDirectories == [root + "/infra/estate"])
         #expect(scope.movedCopies(of: "/builds/7/infra/estate/teams/b.yaml").contains(root + "/infra/estate/teams/b.yaml"))
-        #expect(scope.notGiven("/builds/7/infra/estate/teams/b.yaml") == "infra/estate/teams/b.yaml", "under a directory of the same name")
-        #expect(scope.notGiven("/builds/7/infra/c.yaml") == "infra/c.yaml", "under a parent of the same name")
+        #expect(scope.notGiven("/builds/7/infra/estate/teams/b.yaml") == .fileNotGiven("infra/estate/teams/b.yaml"), "under a directory of the same name")
+        #expect(scope.notGiven("/builds/7/infra/c.yaml") == .fileNotGiven("infra/c.yaml"), "under a parent of the same name")
         #expect(scope.notGiven("/builds/7/checkout/estate/sites.yaml") == nil, "found, but among the paths given")
-        #expect(scope.notGiven("/builds/7/infra/estate/teams/gone.yaml") == nil, "nowhere here: removed")
+        #expect(scope.notGiven("/builds/7/infra/estate/teams/gone.yaml") == .goneFromDirectoryNotGiven(file: "/builds/7/infra/estate/teams/gone.yaml", directory: "/builds/7/infra/estate/teams"), "nowhere here, but no directory was given")
+        let whole = ManifestScope(paths: ["infra/estate"], workingDirectory: root)
+        #expect(whole.notGiven("/builds/7/infra/estate/teams/gone.yaml") == nil, "nowhere in the directory given, where it would be: removed")
         let beside = ManifestScope(paths: [root + "/infra/c.yaml"], workingDirectory: "/")
-        #expect(beside.notGiven("/runner/work/checkout/b.yaml") == nil)
+        #expect(beside.notGiven("/runner/work/checkout/b.yaml") == .goneFromDirectoryNotGiven(file: "runner/work/checkout/b.yaml", directory: "runner/work/checkout"))
         directory.write("infra/b.yaml", "")
-        #expect(beside.notGiven("/runner/work/checkout/b.yaml") == String((root + "/infra/b.yaml").dropFirst()), "beside a file given")
+        #expect(beside.notGiven("/runner/work/checkout/b.yaml") == .fileNotGiven(String((root + "/infra/b.yaml").dropFirst())), "beside a file given")
     }
 
     @Test func aDirectoryGivenCoversEverythingUnderItAndNothingBesideIt() {
@@ -94,8 +96,9 @@ struct ManifestScopeTests {
 
     @Test func aFileThatIsGoneOrNotAFileIsARemoval() {
         let scope = ManifestScope(paths: ["/srv/estate/a.yaml"], workingDirectory: "/")
-        #expect(scope.notGiven("/srv/estate/b.yaml", exists: { _ in false }) == nil)
-        #expect(scope.notGiven("/srv/estate/b.yaml", exists: { _ in true }) == "srv/estate/b.yaml")
+        #expect(scope.notGiven("/srv/estate/b.yaml", exists: { _ in false }) == .goneFromDirectoryNotGiven(file: "srv/estate/b.yaml", directory: "srv/estate"), "a file given: the one gone beside it may have been renamed")
+        #expect(ManifestScope(paths: ["/srv/estate"], workingDirectory: "/").notGiven("/srv/estate/b.yaml", exists: { _ in false }) == nil, "its directory given: removed")
+        #expect(scope.notGiven("/srv/estate/b.yaml", exists: { _ in true }) == .fileNotGiven("srv/estate/b.yaml"))
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         #expect(!ManifestScope.isPresent(directory.path), "a directory where the file was")

@@ -30,6 +30,16 @@ public struct ManifestScope: Sendable, Hashable {
         }
     }
 
+    /// Why a resource no manifest read declares may still be declared, and is kept.
+    public enum LeftOut: Sendable, Hashable {
+        /// Its file (where it was recorded, or the same file where the tree is now) exists,
+        /// outside the paths read.
+        case fileNotGiven(String)
+        /// Its file is gone, and the directory it was in was not read (the run named files, not
+        /// that directory): the file may have been renamed, split or moved to a file not given.
+        case goneFromDirectoryNotGiven(file: String, directory: String)
+    }
+
     /// The given paths, absolute, with links resolved.
     public private(set) var roots: [String]
     /// Where relative paths were given from, canonical: a file under it is named relative to it.
@@ -72,21 +82,30 @@ public struct ManifestScope: Sendable, Hashable {
         roots.contains { PathText.isWithin(manifest, $0) }
     }
 
-    /// The recorded manifest of a resource no manifest declares, when that file still exists
-    /// outside the given paths: the reason to keep it, named relative to the working directory
-    /// when it is under it. Nil when there is no record, the file is gone, or it was among the
-    /// paths read.
+    /// Why a resource no manifest read declares, recorded as applied from `manifest`, is not
+    /// taken for removed; nil when it is a removal (or nothing was recorded). Files are named
+    /// relative to the working directory when they are under it.
     ///
-    /// A recorded file that is gone may only have moved with its tree (the repository moved or
-    /// cloned again, another CI runner's checkout, another machine sharing the state): when
-    /// the same file exists in the checkout in hand (``movedCopies(of:)``), outside the given
-    /// paths, it is that file that was left out, and it is named instead. A recorded file that
-    /// still exists is judged where it is, whatever moved: an old clone that still declares a
-    /// resource keeps it.
-    public func notGiven(_ manifest: String?, exists: (String) -> Bool = ManifestScope.isPresent) -> String? {
+    /// - A file that still exists outside the paths read was left out, not emptied.
+    /// - A file that is gone may only have moved with its tree (the repository moved or cloned
+    ///   again, another CI runner's checkout, another machine sharing the state): when the same
+    ///   file exists in the checkout in hand (``movedCopies(of:)``), outside the paths read, it
+    ///   is that file that was left out.
+    /// - A file that is gone is a removal only where its directory was read (a directory given
+    ///   holds it, or the same file where the tree is now): a run that named files cannot tell
+    ///   a deleted file from one renamed, split or moved to a file it did not read.
+    ///
+    /// A recorded file that still exists is judged where it is, whatever moved: an old clone
+    /// that still declares a resource keeps it.
+    public func notGiven(_ manifest: String?, exists: (String) -> Bool = ManifestScope.isPresent) -> LeftOut? {
         guard let manifest else { return nil }
-        if exists(manifest) { return covers(manifest) ? nil : named(manifest) }
-        return movedCopies(of: manifest).first { !covers($0) && exists($0) }.map(named)
+        if exists(manifest) { return covers(manifest) ? nil : .fileNotGiven(named(manifest)) }
+        let copies = movedCopies(of: manifest)
+        if let moved = copies.first(where: { !covers($0) && exists($0) }) { return .fileNotGiven(named(moved)) }
+        if covers(manifest) || copies.contains(where: covers) { return nil }
+        // Named where the tree is now when a learned relocation says so, else as recorded.
+        let shown = relocations.first { PathText.isWithin(manifest, $0.from) }.map { $0.to + manifest.dropFirst($0.from.count) } ?? manifest
+        return .goneFromDirectoryNotGiven(file: named(shown), directory: named(PathText.deletingLastComponent(shown)))
     }
 
     /// Where a recorded file may be in the checkout in hand, most certain first: where a

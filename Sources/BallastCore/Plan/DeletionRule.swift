@@ -33,11 +33,11 @@ public enum DeletionRule {
         /// Whether the manifests have been unchanged long enough to trust a removal (watch's
         /// prune delay; always true for a one-shot command, which reads its files once).
         public var sourceSettled: Bool
-        /// For a resource no manifest declares: the manifest it was last applied from, when that
-        /// file still exists but was not among the paths read (``ManifestScope/notGiven(_:exists:)``).
-        public var manifestNotGiven: String?
+        /// For a resource no manifest declares: why the manifest it was last applied from may
+        /// still declare it, outside the paths read (``ManifestScope/notGiven(_:exists:)``).
+        public var manifestNotGiven: ManifestScope.LeftOut?
 
-        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, siteDeclared: Bool = true, siteManagedByAgent: Bool = false, siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true, manifestNotGiven: String? = nil) {
+        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, siteDeclared: Bool = true, siteManagedByAgent: Bool = false, siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true, manifestNotGiven: ManifestScope.LeftOut? = nil) {
             self.id = id
             self.siteManagedByAgent = siteManagedByAgent
             self.request = request
@@ -52,7 +52,7 @@ public enum DeletionRule {
 
         /// A candidate whose site facts come from the declared `sites`: declared or not, and
         /// whether its agent acts on it.
-        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, sites: [String: Site], siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true, manifestNotGiven: String? = nil) {
+        public init(id: ResourceID, request: Request, recorded: RecordedPolicy, declared: RecordedPolicy? = nil, sites: [String: Site], siteUnavailable: String? = nil, exists: Bool, sourceSettled: Bool = true, manifestNotGiven: ManifestScope.LeftOut? = nil) {
             let site = sites[id.site]
             self.init(
                 id: id, request: request, recorded: recorded, declared: declared, siteDeclared: site != nil, siteManagedByAgent: site?.isPull ?? false,
@@ -64,9 +64,10 @@ public enum DeletionRule {
     public enum Hold: Sendable, Hashable {
         /// Still declared: pruning never touches it.
         case declared
-        /// Not declared by the manifests read, but the manifest it was last applied from still
-        /// exists and was not among them: its file was left out, not emptied.
-        case manifestNotGiven(String)
+        /// Not declared by the manifests read, but the manifest it was last applied from may
+        /// still declare it: that file exists outside them, or it is gone from a directory that
+        /// was not read (renamed or moved, perhaps). Left out, not emptied.
+        case manifestNotGiven(ManifestScope.LeftOut)
         /// Its site could not be observed: whether it exists is unknown.
         case siteUnavailable(String)
         /// Its site is no longer declared: nothing can reach it.
@@ -92,8 +93,10 @@ public enum DeletionRule {
         public func message(for id: ResourceID, request: Request) -> String {
             switch self {
             case .declared: "\(id) is still declared"
-            case .manifestNotGiven(let manifest):
+            case .manifestNotGiven(.fileNotGiven(let manifest)):
                 "\(id) is not declared in the manifests given, but it was last applied from \(manifest), which still exists and was not given: it is kept; give that file (or its directory) too, so that what it declares is read, or delete the file"
+            case .manifestNotGiven(.goneFromDirectoryNotGiven(let manifest, let directory)):
+                "\(id) is not declared in the manifests given, and \(manifest), the file it was last applied from, is gone, but its directory \(directory) was not given: the file may have been renamed or moved, so it is kept; give the directory, so that what it holds now is read (or the file that declares it now)"
             case .siteUnavailable(let reason): "\(id) is kept: its site '\(id.site)' could not be observed (\(reason))"
             case .siteUndeclared:
                 "\(id) is managed but its site '\(id.site)' is no longer declared: it cannot be deleted or observed; declare the site again to delete it, or run 'ballast forget \(id)' to stop managing it"

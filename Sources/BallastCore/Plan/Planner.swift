@@ -24,13 +24,13 @@ public struct Planner: Sendable {
         public var sourceSettled: Bool
         /// Managed resources no manifest read declares whose recorded manifest still exists
         /// outside the paths read, each with that file (``ManifestScope``): kept, and an error.
-        public var manifestsNotGiven: [ResourceID: String]
+        public var manifestsNotGiven: [ResourceID: ManifestScope.LeftOut]
         /// Whether managed resources no manifest declares are considered for pruning at all:
         /// false for `destroy PATHS`, which deletes what the paths declare and nothing else, so
         /// that what other files declare (and their holds) does not concern it.
         public var prunes: Bool
 
-        public init(desired: DesiredState, observation: Observation, inventory: Inventory, secrets: [ReferenceExpression: String], inputs: [String], inputDigest: String, secretsKey: [UInt8] = [], budget: DeletionBudget? = nil, sourceSettled: Bool = true, manifestsNotGiven: [ResourceID: String] = [:], prunes: Bool = true) {
+        public init(desired: DesiredState, observation: Observation, inventory: Inventory, secrets: [ReferenceExpression: String], inputs: [String], inputDigest: String, secretsKey: [UInt8] = [], budget: DeletionBudget? = nil, sourceSettled: Bool = true, manifestsNotGiven: [ResourceID: ManifestScope.LeftOut] = [:], prunes: Bool = true) {
             self.desired = desired
             self.observation = observation
             self.inventory = inventory
