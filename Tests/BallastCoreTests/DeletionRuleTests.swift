@@ -40,7 +40,7 @@ private let cases: [DeletionCase] = [
     .init("already gone and protected: forgotten the same way in plan and watch", .forget(.vanished), recorded: protected, exists: false),
     .init("already gone, but the source has not settled: waits", .keep(.sourceUnsettled), exists: false, settled: false),
     .init("its manifest still exists but was not given: kept", .keep(.manifestNotGiven(.fileNotGiven("b.yaml"))), notGiven: .fileNotGiven("b.yaml")),
-    .init("its manifest is gone from a directory not given: kept (renamed, perhaps)", .keep(.manifestNotGiven(.goneFromDirectoryNotGiven(file: "b.yaml", directory: "."))), notGiven: .goneFromDirectoryNotGiven(file: "b.yaml", directory: ".")),
+    .init("its manifest is gone from a directory not given: kept (renamed, perhaps)", .keep(.manifestNotGiven(.goneFromDirectoryNotGiven(file: "b.yaml", directory: ".", directoryExists: true))), notGiven: .goneFromDirectoryNotGiven(file: "b.yaml", directory: ".", directoryExists: true)),
     .init("its manifest not given: kept even on an undeclared site, whose file may declare it too", .keep(.manifestNotGiven(.fileNotGiven("b.yaml"))), siteDeclared: false, notGiven: .fileNotGiven("b.yaml")),
     .init("its manifest not given: kept even when it is gone (the file still declares it)", .keep(.manifestNotGiven(.fileNotGiven("b.yaml"))), exists: false, notGiven: .fileNotGiven("b.yaml")),
     .init("a declared resource is never pruned, wherever it was applied from", .keep(.declared), declared: RecordedPolicy(), notGiven: .fileNotGiven("b.yaml")),
@@ -72,9 +72,12 @@ struct DeletionRuleTests {
         let hold = DeletionRule.Hold.manifestNotGiven(.fileNotGiven("teams/b.yaml"))
         #expect(hold.isError)
         #expect(hold.message(for: id, request: .prune).contains("last applied from teams/b.yaml, which still exists and was not given"))
-        let gone = DeletionRule.Hold.manifestNotGiven(.goneFromDirectoryNotGiven(file: "teams/b.yaml", directory: "teams"))
+        let gone = DeletionRule.Hold.manifestNotGiven(.goneFromDirectoryNotGiven(file: "teams/b.yaml", directory: "teams", directoryExists: true))
         #expect(gone.isError)
         #expect(gone.message(for: id, request: .prune).contains("teams/b.yaml, the file it was last applied from, is gone, but its directory teams was not given"))
+        let vanished = DeletionRule.Hold.manifestNotGiven(.goneFromDirectoryNotGiven(file: "/tmp/x/b.yaml", directory: "/tmp/x", directoryExists: false))
+        #expect(vanished.message(for: id, request: .prune).contains("is gone with its directory /tmp/x"))
+        #expect(vanished.message(for: id, request: .prune).contains("ballast forget \(id)"))
     }
 
     @Test func theBudgetIsTheLargerOfAFloorAndAShare() {

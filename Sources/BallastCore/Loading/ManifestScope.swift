@@ -37,7 +37,9 @@ public struct ManifestScope: Sendable, Hashable {
         case fileNotGiven(String)
         /// Its file is gone, and the directory it was in was not read (the run named files, not
         /// that directory): the file may have been renamed, split or moved to a file not given.
-        case goneFromDirectoryNotGiven(file: String, directory: String)
+        /// `directoryExists` is false when that directory is gone too (a removed checkout, or
+        /// one on another machine): giving it is no way out then.
+        case goneFromDirectoryNotGiven(file: String, directory: String, directoryExists: Bool)
     }
 
     /// The given paths, absolute, with links resolved.
@@ -105,7 +107,10 @@ public struct ManifestScope: Sendable, Hashable {
         if covers(manifest) || copies.contains(where: covers) { return nil }
         // Named where the tree is now when a learned relocation says so, else as recorded.
         let shown = relocations.first { PathText.isWithin(manifest, $0.from) }.map { $0.to + manifest.dropFirst($0.from.count) } ?? manifest
-        return .goneFromDirectoryNotGiven(file: named(shown), directory: named(PathText.deletingLastComponent(shown)))
+        let directory = PathText.deletingLastComponent(shown)
+        var status = stat()
+        let directoryExists = stat(directory, &status) != 0 ? errno != ENOENT && errno != ENOTDIR : (status.st_mode & S_IFMT) == S_IFDIR
+        return .goneFromDirectoryNotGiven(file: named(shown), directory: named(directory), directoryExists: directoryExists)
     }
 
     /// Where a recorded file may be in the checkout in hand, most certain first: where a

@@ -95,8 +95,10 @@ public enum DeletionRule {
             case .declared: "\(id) is still declared"
             case .manifestNotGiven(.fileNotGiven(let manifest)):
                 "\(id) is not declared in the manifests given, but it was last applied from \(manifest), which still exists and was not given: it is kept; give that file (or its directory) too, so that what it declares is read, or delete the file"
-            case .manifestNotGiven(.goneFromDirectoryNotGiven(let manifest, let directory)):
+            case .manifestNotGiven(.goneFromDirectoryNotGiven(let manifest, let directory, directoryExists: true)):
                 "\(id) is not declared in the manifests given, and \(manifest), the file it was last applied from, is gone, but its directory \(directory) was not given: the file may have been renamed or moved, so it is kept; give the directory, so that what it holds now is read (or the file that declares it now)"
+            case .manifestNotGiven(.goneFromDirectoryNotGiven(let manifest, let directory, directoryExists: false)):
+                "\(id) is not declared in the manifests given, and \(manifest), the file it was last applied from, is gone with its directory \(directory) (a checkout moved, removed, or on another machine): it may be declared in a file not given, so it is kept; give the file that declares it now, or, if it was removed, declare it in a file given and apply, then remove it there (or run 'ballast forget \(id)' to stop managing it)"
             case .siteUnavailable(let reason): "\(id) is kept: its site '\(id.site)' could not be observed (\(reason))"
             case .siteUndeclared:
                 "\(id) is managed but its site '\(id.site)' is no longer declared: it cannot be deleted or observed; declare the site again to delete it, or run 'ballast forget \(id)' to stop managing it"
