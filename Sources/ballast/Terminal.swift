@@ -63,7 +63,8 @@ enum Terminal {
     static func requireDuration(_ text: String, option: String, atLeast minimum: Duration = .zero) throws -> Duration {
         guard let duration = duration(text), duration >= minimum else {
             let floor = minimum > .zero ? " of at least \(minimum.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))" : ""
-            throw ValidationError("\(option) takes a duration\(floor) such as 30s, 2m or 500ms (got '\(text)')")
+            let examples = ["30s", "2m", "500ms"].filter { (duration($0) ?? .zero) >= minimum }
+            throw ValidationError("\(option) takes a duration\(floor) such as \(examples.dropLast().joined(separator: ", ")) or \(examples.last ?? "2m") (got '\(text)')")
         }
         return duration
     }

@@ -313,7 +313,7 @@ extension ErrorPathTests {
         (["destroy", "m", "--lock-timeout", "-5s"], "--lock-timeout takes a duration such as 30s, 2m or 500ms (got '-5s')"),
         (["plan", "m", "--observe-timeout", "-3"], "--observe-timeout takes a whole number from 1 to 3600 (got -3)"),
         (["watch", "m", "--workers", "-2"], "--workers takes a whole number from 1 to 1000 (got -2)"),
-        (["watch", "m", "--resync", "0.5s"], "--resync takes a duration of at least 1s such as 30s, 2m or 500ms (got '0.5s')"),
+        (["watch", "m", "--resync", "0.5s"], "--resync takes a duration of at least 1s such as 30s or 2m (got '0.5s')"),
         (["watch", "m", "--rate-limit", "nan"], "--rate-limit takes a number of reconciles per second above 0 and up to 1000000 (got nan)"),
         (["watch", "m", "--prune-delay", "1e400s"], "--prune-delay takes a duration such as 30s, 2m or 500ms (got '1e400s')"),
         (["forget", "Bucket/a@s", "--lock-timeout", "soon"], "--lock-timeout takes a duration such as 30s, 2m or 500ms (got 'soon')"),
