@@ -27,6 +27,13 @@ public final class SQLiteStateStore: StateStore {
         if !directory.isEmpty && !readOnly {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        // An existing file of 0 bytes is a state cut short or emptied (`> state.db`, a copy
+        // interrupted), not a new one: opened, it would read as an estate that manages nothing,
+        // and what the lost inventory protected would be forgotten without a word.
+        var status = stat()
+        if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size == 0, !Self.hasContent(path + "-wal") {
+            throw StoreError.unavailable(path: path, reason: "it is empty (0 bytes): a state emptied or cut short; restore it from a backup, or, if its creation was interrupted before anything was applied, delete it and the next apply creates it afresh")
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(15)
         configuration.readonly = readOnly
@@ -49,6 +56,11 @@ public final class SQLiteStateStore: StateStore {
         } catch {
             throw StoreError.unavailable(path: path, reason: "\(error)")
         }
+    }
+
+    private static func hasContent(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_size > 0
     }
 
     /// SQLite reads a WAL database read-only only while its `-shm` and `-wal` files exist (a

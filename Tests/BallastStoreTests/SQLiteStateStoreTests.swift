@@ -115,6 +115,20 @@ struct SQLiteStateStoreTests {
         #expect(try await store.lockHolder()?.owner == next.owner)
     }
 
+    /// `> state.db`, or a copy cut short: read as a new estate, it would forget everything it
+    /// managed and what protected it.
+    @Test func anEmptiedStateIsRefusedNotTakenForANewOne() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("state.db")
+        directory.write("state.db", "")
+        for readOnly in [false, true] {
+            let error = try #require(throws: StoreError.self) { _ = try SQLiteStateStore(path: path, readOnly: readOnly) }
+            #expect("\(error)".contains("it is empty (0 bytes): a state emptied or cut short"), "\(error)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty, "left as it was")
+    }
+
     @Test func anUnwritableLocationIsAClearError() {
         #expect(throws: StoreError.self) {
             _ = try SQLiteStateStore(path: "/proc/ballast-cannot-write-here/state.db")
