@@ -85,6 +85,23 @@ struct ManifestScopeTests {
         #expect(beside.notGiven("/runner/work/checkout/b.yaml") == .fileNotGiven(String((root + "/infra/b.yaml").dropFirst())), "beside a file given")
     }
 
+    /// `ballast apply estate/*.yaml` reads the directory as surely as `ballast apply estate`: a
+    /// file gone from it is a removal. Unless a file there was not given (where a renamed one
+    /// may be).
+    @Test func aDirectoryWhoseEveryFileWasGivenWasRead() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        for file in ["estate/sites.yaml", "estate/team-a.yaml", "estate/deep/c.yaml"] { directory.write(file, "") }
+        let root = ManifestScope.canonical(directory.path)
+        let glob = ManifestScope(paths: ["estate/sites.yaml", "estate/team-a.yaml", "estate/deep/c.yaml"], workingDirectory: root)
+        #expect(glob.isGivenInFull(root + "/estate"))
+        #expect(glob.notGiven(root + "/estate/team-b.yaml") == nil, "gone from a directory read in full: removed")
+        let partial = ManifestScope(paths: ["estate/sites.yaml", "estate/team-a.yaml"], workingDirectory: root)
+        #expect(!partial.isGivenInFull(root + "/estate"), "estate/deep/c.yaml was not given")
+        #expect(partial.notGiven(root + "/estate/team-b.yaml") == .goneFromDirectoryNotGiven(file: "estate/team-b.yaml", directory: "estate", directoryExists: true))
+        #expect(!glob.isGivenInFull(root), "not a directory of a file given")
+    }
+
     @Test func aDirectoryGivenCoversEverythingUnderItAndNothingBesideIt() {
         let scope = ManifestScope(paths: ["/srv/estate/teams", "/srv/estate/sites.yaml"], workingDirectory: "/")
         #expect(scope.covers("/srv/estate/teams/a.yaml"))

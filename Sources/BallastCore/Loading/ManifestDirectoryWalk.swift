@@ -25,9 +25,19 @@ public struct ManifestDirectoryWalk: Sendable {
     /// Sorted.
     public private(set) var undecodableNames: [String] = []
 
-    public init(_ directory: String) {
+    /// Whether the walk stopped at its `limit` of entries, short of the whole tree.
+    public private(set) var isTruncated = false
+
+    /// - Parameter limit: the most directory entries looked at; past it the walk stops and says
+    ///   so (``isTruncated``). For a look around that must stay cheap wherever it lands.
+    public init(_ directory: String, limit: Int = .max) {
         var pending = [directory]
+        var seen = 0
         while let current = pending.popLast() {
+            guard seen < limit else {
+                isTruncated = true
+                break
+            }
             guard let handle = opendir(current) else {
                 unreadable.append((current, FileContents.reason(errno: errno)))
                 continue
@@ -39,6 +49,7 @@ public struct ManifestDirectoryWalk: Sendable {
                     return (String(cString: characters), String(validatingCString: characters) != nil)
                 }
                 if name == "." || name == ".." { continue }
+                seen += 1
                 let full = current.hasSuffix("/") ? current + name : current + "/" + name
                 var type = Int32(entry.pointee.d_type)
                 if type == Int32(DT_UNKNOWN) {

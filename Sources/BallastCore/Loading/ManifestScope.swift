@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The manifest paths a run was given, and what that says about a managed resource no manifest
 /// declares.
@@ -14,7 +15,7 @@ import Foundation
 /// Paths are compared after resolving symbolic links, so a tree given through a link and
 /// directly is the same tree. Runs reading a git source have no scope: each commit is checked
 /// out in a directory of its own, and what the commit removed is the removal.
-public struct ManifestScope: Sendable, Hashable {
+public struct ManifestScope: Sendable {
     /// A tree of manifests that is read from another place now than when it was recorded: a
     /// repository moved or cloned again, another CI runner's checkout, another machine sharing
     /// a PostgreSQL state.
@@ -51,6 +52,13 @@ public struct ManifestScope: Sendable, Hashable {
     /// The directories the given paths are in (a directory given, or a file's directory),
     /// canonical, sorted: where the checkout in hand is.
     public private(set) var checkoutDirectories: [String]
+    /// Which of ``checkoutDirectories`` had every manifest file under them given one by one,
+    /// asked once each (``isGivenInFull(_:)``).
+    private let givenInFull = GivenInFull()
+
+    private final class GivenInFull: Sendable {
+        let answers = Mutex<[String: Bool]>([:])
+    }
 
     /// The paths as given on the command line (relative to `workingDirectory`); `-` (standard
     /// input) is no path.
@@ -104,13 +112,32 @@ public struct ManifestScope: Sendable, Hashable {
         if exists(manifest) { return covers(manifest) ? nil : .fileNotGiven(named(manifest)) }
         let copies = movedCopies(of: manifest)
         if let moved = copies.first(where: { !covers($0) && exists($0) }) { return .fileNotGiven(named(moved)) }
-        if covers(manifest) || copies.contains(where: covers) { return nil }
+        let read = { (path: String) in
+            self.covers(path) || self.checkoutDirectories.contains { PathText.isWithin(path, $0) && self.isGivenInFull($0) }
+        }
+        if read(manifest) || copies.contains(where: read) { return nil }
         // Named where the tree is now when a learned relocation says so, else as recorded.
         let shown = relocations.first { PathText.isWithin(manifest, $0.from) }.map { $0.to + manifest.dropFirst($0.from.count) } ?? manifest
         let directory = PathText.deletingLastComponent(shown)
         var status = stat()
         let directoryExists = stat(directory, &status) != 0 ? errno != ENOENT && errno != ENOTDIR : (status.st_mode & S_IFMT) == S_IFDIR
         return .goneFromDirectoryNotGiven(file: named(shown), directory: named(directory), directoryExists: directoryExists)
+    }
+
+    /// Whether every manifest file under `directory` (one of the directories of the files
+    /// given) was given, one by one: `ballast apply estate/*.yaml`, a shell glob, reads the
+    /// directory as surely as `ballast apply estate` does, so a file gone from it is a removal.
+    /// A file there that was not given (where a renamed one may have gone), or a tree too
+    /// large to look through at once (more than 100,000 entries), says no.
+    public func isGivenInFull(_ directory: String) -> Bool {
+        guard checkoutDirectories.contains(directory) else { return false }
+        if let known = givenInFull.answers.withLock({ $0[directory] }) { return known }
+        let walk = ManifestDirectoryWalk(directory, limit: 100_000)
+        let given = Set(roots)
+        let answer = !walk.isTruncated && walk.unreadable.isEmpty && walk.undecodableNames.isEmpty && walk.linkedDirectories.isEmpty
+            && walk.files.allSatisfy { given.contains(Self.canonical($0)) }
+        givenInFull.answers.withLock { $0[directory] = answer }
+        return answer
     }
 
     /// Where a recorded file may be in the checkout in hand, most certain first: where a
