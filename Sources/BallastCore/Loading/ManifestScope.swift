@@ -10,7 +10,10 @@ import Synchronization
 /// resource was last applied from (``InventoryEntry/manifest``); when that file still exists
 /// and lies outside every path given, the resource was not removed, its file was only left
 /// out, and ``DeletionRule`` keeps it (``DeletionRule/Hold/manifestNotGiven(_:)``). A file
-/// that is gone, or one inside a given directory (renamed to `.bak`, emptied), is a removal.
+/// that was read (given, or inside a given directory: emptied, renamed to `.bak` there) is a
+/// removal, and so is one gone from a directory that was read; one gone from a directory that
+/// was not read may have been renamed or moved to a file not given, and is kept too
+/// (``notGiven(_:exists:)`` has the whole rule).
 ///
 /// Paths are compared after resolving symbolic links, so a tree given through a link and
 /// directly is the same tree. Runs reading a git source have no scope: each commit is checked
