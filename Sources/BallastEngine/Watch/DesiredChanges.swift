@@ -56,7 +56,18 @@ public enum DesiredChanges {
     static func sameDeclaration(_ a: DesiredResource, _ b: DesiredResource, roots: (a: [String], b: [String]) = ([], [])) -> Bool {
         a.spec == b.spec && a.labels == b.labels && a.annotations == b.annotations && a.policy == b.policy
             && a.dependencies == b.dependencies && place(a.sourceDirectory, in: roots.a) == place(b.sourceDirectory, in: roots.b)
-            && a.manifest?.split(separator: "/").last == b.manifest?.split(separator: "/").last
+            && sameFileName(a.manifest, b.manifest)
+    }
+
+    /// Whether two manifest paths name the same file within their directory (compared apart,
+    /// above): a commit's checkout moves every path, not the names. Without splitting, as this
+    /// runs for every resource on every reload.
+    static func sameFileName(_ a: String?, _ b: String?) -> Bool {
+        guard let a, let b else { return a == b }
+        if a == b { return true }
+        let nameA = a.lastIndex(of: "/").map { a[a.index(after: $0)...] } ?? a[...]
+        let nameB = b.lastIndex(of: "/").map { b[b.index(after: $0)...] } ?? b[...]
+        return nameA == nameB
     }
 
     /// Where a document's directory is, relative to the path it was loaded from (by position
