@@ -39,6 +39,9 @@ public struct ManifestScope: Sendable {
         /// Its file (where it was recorded, or the same file where the tree is now) exists,
         /// outside the paths read.
         case fileNotGiven(String)
+        /// Its file is gone, and a file that was not given declares it now (renamed, split or
+        /// moved there), found by reading the files beside the ones given.
+        case declaredInFileNotGiven(String)
         /// Its file is gone, and the directory it was in was not read (the run named files, not
         /// that directory): the file may have been renamed, split or moved to a file not given.
         /// `directoryExists` is false when that directory is gone too (a removed checkout, or
@@ -55,12 +58,12 @@ public struct ManifestScope: Sendable {
     /// The directories the given paths are in (a directory given, or a file's directory),
     /// canonical, sorted: where the checkout in hand is.
     public private(set) var checkoutDirectories: [String]
-    /// Which of ``checkoutDirectories`` had every manifest file under them given one by one,
-    /// asked once each (``isGivenInFull(_:)``).
-    private let givenInFull = GivenInFull()
+    /// The manifest files under each of ``checkoutDirectories`` that were not given, listed
+    /// once each (``unreadManifests(under:)``).
+    private let unread = UnreadManifests()
 
-    private final class GivenInFull: Sendable {
-        let answers = Mutex<[String: Bool]>([:])
+    private final class UnreadManifests: Sendable {
+        let lists = Mutex<[String: [String]?]>([:])
     }
 
     /// The paths as given on the command line (relative to `workingDirectory`); `-` (standard
@@ -130,17 +133,28 @@ public struct ManifestScope: Sendable {
     /// Whether every manifest file under `directory` (one of the directories of the files
     /// given) was given, one by one: `ballast apply estate/*.yaml`, a shell glob, reads the
     /// directory as surely as `ballast apply estate` does, so a file gone from it is a removal.
-    /// A file there that was not given (where a renamed one may have gone), or a tree too
-    /// large to look through at once (more than 100,000 entries), says no.
     public func isGivenInFull(_ directory: String) -> Bool {
-        guard checkoutDirectories.contains(directory) else { return false }
-        if let known = givenInFull.answers.withLock({ $0[directory] }) { return known }
+        unreadManifests(under: directory)?.isEmpty ?? false
+    }
+
+    /// The manifest files under `directory` (one of ``checkoutDirectories``) that were not
+    /// given: where a file gone from it may have gone. Nil when they cannot all be known: not
+    /// such a directory, something under it that cannot be read or is a link to a directory,
+    /// or a tree too large to look through at once (more than 100,000 entries).
+    public func unreadManifests(under directory: String) -> [String]? {
+        guard checkoutDirectories.contains(directory) else { return nil }
+        if let known = unread.lists.withLock({ $0[directory] }) { return known }
         let walk = ManifestDirectoryWalk(directory, limit: 100_000)
         let given = Set(roots)
-        let answer = !walk.isTruncated && walk.unreadable.isEmpty && walk.undecodableNames.isEmpty && walk.linkedDirectories.isEmpty
-            && walk.files.allSatisfy { given.contains(Self.canonical($0)) }
-        givenInFull.answers.withLock { $0[directory] = answer }
-        return answer
+        let complete = !walk.isTruncated && walk.unreadable.isEmpty && walk.undecodableNames.isEmpty && walk.linkedDirectories.isEmpty
+        let list = complete ? walk.files.filter { !given.contains(Self.canonical($0)) } : nil
+        unread.lists.withLock { $0[directory] = .some(list) }
+        return list
+    }
+
+    /// The deepest of ``checkoutDirectories`` that `path` lies in.
+    public func checkoutDirectory(holding path: String) -> String? {
+        checkoutDirectories.filter { PathText.isWithin(path, $0) }.max { $0.count < $1.count }
     }
 
     /// Where a recorded file may be in the checkout in hand, most certain first: where a
@@ -190,7 +204,8 @@ public struct ManifestScope: Sendable {
         relocations = learned.sorted { ($0.from.count, $0.from, $0.to) > ($1.from.count, $1.from, $1.to) }
     }
 
-    private func named(_ manifest: String) -> String {
+    /// `manifest` as errors name it: relative to the working directory when it is under it.
+    public func named(_ manifest: String) -> String {
         guard manifest != workingDirectory, PathText.isWithin(manifest, workingDirectory) else { return manifest }
         return String(manifest.dropFirst(workingDirectory.hasSuffix("/") ? workingDirectory.count : workingDirectory.count + 1))
     }
