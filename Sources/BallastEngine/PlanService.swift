@@ -146,34 +146,6 @@ public struct PlanService: Sendable {
         return learned
     }
 
-    /// Resources kept because their file is gone from a directory the run did not read in full
-    /// (``ManifestScope/LeftOut/goneFromDirectoryNotGiven(file:directory:directoryExists:)``):
-    /// the files there that were not given are read (without validating them), once. A document
-    /// found declaring one keeps it, naming that file (it was renamed, split or moved there);
-    /// none found, in a directory whose every file could be read, is a removal. Only runs with
-    /// such resources pay for it.
-    static func lookForMoved(_ leftOut: inout [ResourceID: ManifestScope.LeftOut], scope: ManifestScope, inventory: Inventory, yaml: YAMLLoader) {
-        let gone = leftOut.compactMap { id, reason -> (ResourceID, String)? in
-            guard case .goneFromDirectoryNotGiven = reason, let recorded = inventory[id]?.manifest else { return nil }
-            return (id, recorded)
-        }
-        guard !gone.isEmpty else { return }
-        let listed = scope.checkoutDirectories.compactMap { scope.unreadManifests(under: $0) }
-        let index = DeclarationIndex(files: Array(Set(listed.joined())), yaml: yaml)
-        for (id, recorded) in gone {
-            if let file = index.file(declaring: id) {
-                leftOut[id] = .declaredInFileNotGiven(scope.named(file))
-                continue
-            }
-            // Removed, if where it was has been read through: its directory here, every file in
-            // it listed and read.
-            let places = [recorded] + scope.movedCopies(of: recorded)
-            if index.unreadable.isEmpty, places.contains(where: { scope.checkoutDirectory(holding: $0).flatMap(scope.unreadManifests(under:)) != nil }) {
-                leftOut[id] = nil
-            }
-        }
-    }
-
     /// - Parameter fromGit: whether `inputs` are a git source's checkout (no ``ManifestScope``:
     ///   each commit is read from a directory of its own).
     /// - Parameter prunes: false plans no deletion of what the manifests do not declare (see
@@ -237,7 +209,7 @@ public struct PlanService: Sendable {
                 }
                 manifestsNotGiven[id] = answers[manifest] ?? nil
             }
-            Self.lookForMoved(&manifestsNotGiven, scope: scope, inventory: inventory, yaml: loader.yaml)
+            MovedDocuments.lookFor(&manifestsNotGiven, undeclared: notDeclared, scope: scope, inventory: inventory, yaml: loader.yaml)
         }
         let undeclared = notDeclared.filter { desired.sites[$0.site] != nil }
         if !undeclared.isEmpty {

@@ -39,8 +39,9 @@ public struct ManifestScope: Sendable {
         /// Its file (where it was recorded, or the same file where the tree is now) exists,
         /// outside the paths read.
         case fileNotGiven(String)
-        /// Its file is gone, and a file that was not given declares it now (renamed, split or
-        /// moved there), found by reading the files beside the ones given.
+        /// A file that was not given declares it now (its file renamed, split or moved there, or
+        /// its document moved out of a file given), found by reading the files beside the ones
+        /// given.
         case declaredInFileNotGiven(String)
         /// Its file is gone, and the directory it was in was not read (the run named files, not
         /// that directory): the file may have been renamed, split or moved to a file not given.
@@ -118,9 +119,7 @@ public struct ManifestScope: Sendable {
         if exists(manifest) { return covers(manifest) ? nil : .fileNotGiven(named(manifest)) }
         let copies = movedCopies(of: manifest)
         if let moved = copies.first(where: { !covers($0) && exists($0) }) { return .fileNotGiven(named(moved)) }
-        let read = { (path: String) in
-            self.covers(path) || self.checkoutDirectories.contains { PathText.isWithin(path, $0) && self.isGivenInFull($0) }
-        }
+        let read = { (path: String) in self.covers(path) || self.wasReadWhole(path) }
         if read(manifest) || copies.contains(where: read) { return nil }
         // Named where the tree is now when a learned relocation says so, else as recorded.
         let shown = relocations.first { PathText.isWithin(manifest, $0.from) }.map { $0.to + manifest.dropFirst($0.from.count) } ?? manifest
@@ -150,6 +149,15 @@ public struct ManifestScope: Sendable {
         let list = complete ? walk.files.filter { !given.contains(Self.canonical($0)) } : nil
         unread.lists.withLock { $0[directory] = .some(list) }
         return list
+    }
+
+    /// Whether the run read everything beside `path`, so that a document that left it could
+    /// only have gone to a file that was read: it lies in a directory given, or in one whose
+    /// every manifest file was given (``isGivenInFull(_:)``).
+    public func wasReadWhole(_ path: String) -> Bool {
+        checkoutDirectories.contains { directory in
+            PathText.isWithin(path, directory) && (roots.contains(directory) || isGivenInFull(directory))
+        }
     }
 
     /// The deepest of ``checkoutDirectories`` that `path` lies in.

@@ -96,7 +96,7 @@ public enum DeletionRule {
             case .manifestNotGiven(.fileNotGiven(let manifest)):
                 "\(id) is not declared in the manifests given, but it was last applied from \(manifest), which still exists and was not given: it is kept; give that file (or its directory) too, so that what it declares is read, or delete the file"
             case .manifestNotGiven(.declaredInFileNotGiven(let manifest)):
-                "\(id) is not declared in the manifests given, but \(manifest), which was not given, declares it now (the file it was last applied from is gone: renamed or moved there): it is kept; give that file (or its directory) too"
+                "\(id) is not declared in the manifests given, but \(manifest), which was not given, declares it now (renamed, split or moved there from the file it was last applied from): it is kept; give that file (or its directory) too"
             case .manifestNotGiven(.goneFromDirectoryNotGiven(let manifest, let directory, directoryExists: true)):
                 "\(id) is not declared in the manifests given, and \(manifest), the file it was last applied from, is gone, but its directory \(directory) was not given: the file may have been renamed or moved, so it is kept; give the directory, so that what it holds now is read (or the file that declares it now)"
             case .manifestNotGiven(.goneFromDirectoryNotGiven(let manifest, let directory, directoryExists: false)):
