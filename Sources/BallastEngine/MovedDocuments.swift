@@ -40,8 +40,7 @@ enum MovedDocuments {
             }
             // Removed, if where it was has been read through: its directory here, every file in
             // it listed and read.
-            let places = [recorded] + scope.movedCopies(of: recorded)
-            if index.unreadable.isEmpty, places.contains(where: { scope.checkoutDirectory(holding: $0).flatMap(scope.unreadManifests(under:)) != nil }) {
+            if index.unreadable.isEmpty, scope.placesItWouldBe(recorded).contains(where: { scope.checkoutDirectory(holding: $0).flatMap(scope.unreadManifests(under:)) != nil }) {
                 leftOut[id] = nil
             }
         }

@@ -117,16 +117,14 @@ public struct ManifestScope: Sendable {
     public func notGiven(_ manifest: String?, exists: (String) -> Bool = ManifestScope.isPresent) -> LeftOut? {
         guard let manifest else { return nil }
         if exists(manifest) { return covers(manifest) ? nil : .fileNotGiven(named(manifest)) }
-        let copies = movedCopies(of: manifest)
-        if let moved = copies.first(where: { !covers($0) && exists($0) }) { return .fileNotGiven(named(moved)) }
-        let read = { (path: String) in self.covers(path) || self.wasReadWhole(path) }
-        if read(manifest) || copies.contains(where: read) { return nil }
-        // Named where the tree is now when a learned relocation says so, else as recorded.
-        let shown = relocations.first { PathText.isWithin(manifest, $0.from) }.map { $0.to + manifest.dropFirst($0.from.count) } ?? manifest
+        if let moved = movedCopies(of: manifest).first(where: { !covers($0) && exists($0) }) { return .fileNotGiven(named(moved)) }
+        // A removal only where it was, or where its whole tree went, was read: a guess keeps,
+        // it never deletes.
+        if placesItWouldBe(manifest).contains(where: { covers($0) || wasReadWhole($0) }) { return nil }
+        // Named where the tree is now when it is known to have moved, else as recorded.
+        let shown = placesItWouldBe(manifest).last ?? manifest
         let directory = PathText.deletingLastComponent(shown)
-        var status = stat()
-        let directoryExists = stat(directory, &status) != 0 ? errno != ENOENT && errno != ENOTDIR : (status.st_mode & S_IFMT) == S_IFDIR
-        return .goneFromDirectoryNotGiven(file: named(shown), directory: named(directory), directoryExists: directoryExists)
+        return .goneFromDirectoryNotGiven(file: named(shown), directory: named(directory), directoryExists: Self.isDirectory(directory))
     }
 
     /// Whether every manifest file under `directory` (one of the directories of the files
@@ -163,6 +161,20 @@ public struct ManifestScope: Sendable {
     /// The deepest of ``checkoutDirectories`` that `path` lies in.
     public func checkoutDirectory(holding path: String) -> String? {
         checkoutDirectories.filter { PathText.isWithin(path, $0) }.max { $0.count < $1.count }
+    }
+
+    /// Where a recorded file that is gone would be if it still existed, as far as is known
+    /// rather than guessed: where it was recorded, and where a learned relocation puts it when
+    /// the tree it was recorded in is gone from this machine (the checkout moved, or was another
+    /// machine's). A relocation whose old tree still exists may come from one document moved
+    /// between directories, and says nothing of the others.
+    public func placesItWouldBe(_ manifest: String) -> [String] {
+        [manifest] + relocations.filter { PathText.isWithin(manifest, $0.from) && !Self.isDirectory($0.from) }.map { $0.to + manifest.dropFirst($0.from.count) }
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 ? (status.st_mode & S_IFMT) == S_IFDIR : errno != ENOENT && errno != ENOTDIR
     }
 
     /// Where a recorded file may be in the checkout in hand, most certain first: where a
