@@ -116,7 +116,8 @@ public struct PlanService: Sendable {
         return loaded
     }
 
-    public func plan(_ paths: [String], fromGit: Bool = false, readStandardInput: @escaping () -> [UInt8] = { [] }) async throws -> Outcome {
+    /// Loads `paths` and plans (``plan(_:inputs:fromGit:prunes:)``).
+    public func plan(_ paths: [String], fromGit: Bool = false, prunes: Bool = true, readStandardInput: @escaping () -> [UInt8] = { [] }) async throws -> Outcome {
         var loaded = load(paths, readStandardInput: readStandardInput)
         // Pull sites whose plugin only their agents have: loaded again against the schemas the
         // agents reported, when the state holds some.
@@ -127,7 +128,7 @@ public struct PlanService: Sendable {
                 return input!
             })
         }
-        return try await plan(loaded, inputs: paths, fromGit: fromGit)
+        return try await plan(loaded, inputs: paths, fromGit: fromGit, prunes: prunes)
     }
 
     /// Learns, from the agents' reports the state holds, the schemas of plugins only pull sites

@@ -19,7 +19,10 @@ struct DriftCommand: AsyncParsableCommand {
         var service = try await context.applyService(store: try await context.existingStore(), creatingKey: false)
         let checkout = try await ManifestCheckout.resolve(manifests, runtime: context)
         service.planner.readPolicy = checkout.readPolicy
-        let outcome = try await service.planner.plan(checkout.paths, fromGit: checkout.revision != nil, readStandardInput: Terminal.readStandardInput)
+        // A resource no longer declared is a change of the manifests, never drift: no prunes
+        // are planned, so a drift check of part of a tree judges that part (the other files'
+        // resources are not "removed"), and a removal waiting to be applied is not reported.
+        let outcome = try await service.planner.plan(checkout.paths, fromGit: checkout.revision != nil, prunes: false, readStandardInput: Terminal.readStandardInput)
         Terminal.report(outcome.diagnostics, files: outcome.loaded.files)
         guard let plan = outcome.plan else { throw ExitCode.failure }
         let drifted = service.drift(outcome)

@@ -232,6 +232,13 @@ struct TrustTests {
         #expect(plan.stderr.contains("team-b.yaml, which still exists and was not given: it is kept"), "\(plan.stderr)")
         #expect(try await workspace.run(["apply"] + subset + ["--auto-approve"]).exitCode == 1)
         #expect(try await workspace.worldCount() == 2, "nothing was deleted")
+        // `drift` judges the part given: a removal is never drift, and the other file's
+        // resources are out of its scope (it once failed with the plan's errors).
+        let drift = try await workspace.run(["drift"] + subset)
+        #expect(drift.exitCode == 0, "\(drift.stdout)\(drift.stderr)")
+        #expect(try await workspace.run(["sim", "delete", "Bucket/a@s"]).exitCode == 0)
+        #expect(try await workspace.run(["drift"] + subset).exitCode == 2, "drift of what was given is reported")
+        #expect(try await workspace.run(["apply", workspace.manifests, "--auto-approve"]).exitCode == 0)
         // Nor does the daemon start on the subset (it would prune after its delay).
         let watch = try await workspace.run(["watch"] + subset + ["--listen", "127.0.0.1:0"])
         #expect(watch.exitCode == 1)
