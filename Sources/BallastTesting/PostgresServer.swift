@@ -10,7 +10,10 @@ import Synchronization
 /// PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user (the
 /// Debian package creates it), who is given the directory.
 public final class PostgresServer: Sendable {
-    public let port: Int
+    /// The port it listens on: free when chosen, chosen again if another process took it before
+    /// the server could bind it.
+    public var port: Int { chosenPort.withLock { $0 } }
+    private let chosenPort: Mutex<Int>
     public let directory: String
     private let binaries: String
     private let owner: String?
@@ -24,7 +27,7 @@ public final class PostgresServer: Sendable {
     public init(alsoListeningOn extraAddresses: [String] = [], network: String? = nil) async throws {
         self.extraAddresses = extraAddresses
         binaries = try Self.locate()
-        port = try FreePort.find()
+        chosenPort = Mutex(try FreePort.find())
         directory = TemporaryDirectory().path
         owner = getuid() == 0 ? "postgres" : nil
         process = Mutex(nil)
@@ -42,7 +45,17 @@ public final class PostgresServer: Sendable {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: hba))
             }
         }
-        try await offPool { [self] in try start() }
+        // A free port is only free until someone binds it: another server or client of the
+        // suite may, between the choice and the server's start. Then another port is chosen.
+        for attempt in 1...3 {
+            do {
+                try await offPool { [self] in try start() }
+                return
+            } catch let error as TestServerUnavailable where attempt < 3 && error.description.contains("Address already in use") {
+                let next = try FreePort.find()
+                chosenPort.withLock { $0 = next }
+            }
+        }
     }
 
     /// Starts `postgres` on the existing data directory (again, after ``stop()``).
