@@ -106,8 +106,9 @@ public struct ManifestScope: Sendable {
     /// - A file that still exists outside the paths read was left out, not emptied.
     /// - A file that is gone may only have moved with its tree (the repository moved or cloned
     ///   again, another CI runner's checkout, another machine sharing the state): when the same
-    ///   file exists in the checkout in hand (``movedCopies(of:)``), outside the paths read, it
-    ///   is that file that was left out.
+    ///   file exists where the declared resources say the tree went (``learnRelocations(_:)``),
+    ///   outside the paths read, it is that file that was left out. (Elsewhere in the checkout
+    ///   in hand, the engine finds it by its documents: `MovedDocuments`.)
     /// - A file that is gone is a removal only where its directory was read (a directory given
     ///   holds it, or the same file where the tree is now): a run that named files cannot tell
     ///   a deleted file from one renamed, split or moved to a file it did not read.
@@ -117,9 +118,8 @@ public struct ManifestScope: Sendable {
     public func notGiven(_ manifest: String?, exists: (String) -> Bool = ManifestScope.isPresent) -> LeftOut? {
         guard let manifest else { return nil }
         if exists(manifest) { return covers(manifest) ? nil : .fileNotGiven(named(manifest)) }
-        if let moved = movedCopies(of: manifest).first(where: { !covers($0) && exists($0) }) { return .fileNotGiven(named(moved)) }
-        // A removal only where it was, or where its whole tree went, was read: a guess keeps,
-        // it never deletes.
+        if let moved = relocated(manifest).first(where: { !covers($0) && exists($0) }) { return .fileNotGiven(named(moved)) }
+        // A removal only where it was, or where its whole tree went, was read.
         if placesItWouldBe(manifest).contains(where: { covers($0) || wasReadWhole($0) }) { return nil }
         // Named where the tree is now when it is known to have moved, else as recorded.
         let shown = placesItWouldBe(manifest).last ?? manifest
@@ -169,38 +169,19 @@ public struct ManifestScope: Sendable {
     /// machine's). A relocation whose old tree still exists may come from one document moved
     /// between directories, and says nothing of the others.
     public func placesItWouldBe(_ manifest: String) -> [String] {
-        [manifest] + relocations.filter { PathText.isWithin(manifest, $0.from) && !Self.isDirectory($0.from) }.map { $0.to + manifest.dropFirst($0.from.count) }
+        [manifest] + relocated(manifest, onlyFromTreesGone: true)
+    }
+
+    /// Where learned relocations put `manifest`, longest first; with `onlyFromTreesGone`, only
+    /// those whose old tree is gone from this machine.
+    private func relocated(_ manifest: String, onlyFromTreesGone: Bool = false) -> [String] {
+        relocations.filter { PathText.isWithin(manifest, $0.from) && !(onlyFromTreesGone && Self.isDirectory($0.from)) }
+            .map { $0.to + manifest.dropFirst($0.from.count) }
     }
 
     private static func isDirectory(_ path: String) -> Bool {
         var status = stat()
         return stat(path, &status) == 0 ? (status.st_mode & S_IFMT) == S_IFDIR : errno != ENOENT && errno != ENOTDIR
-    }
-
-    /// Where a recorded file may be in the checkout in hand, most certain first: where a
-    /// learned relocation puts it (``learnRelocations(_:)``); under a directory given, or the
-    /// directory of a file given, or one of their parents, with the name of a directory it was
-    /// recorded under (`/builds/7/infra/estate/teams/b.yaml` in `/home/u/infra/estate` is
-    /// `/home/u/infra/estate/teams/b.yaml`); and beside a file given. Guesses err towards
-    /// keeping: a file found is named in the error, and giving it or deleting it settles it.
-    public func movedCopies(of manifest: String) -> [String] {
-        var copies: [String] = []
-        for relocation in relocations where PathText.isWithin(manifest, relocation.from) {
-            copies.append(relocation.to + manifest.dropFirst(relocation.from.count))
-        }
-        let recorded = manifest.split(separator: "/")
-        guard let name = recorded.last else { return copies }
-        for directory in checkoutDirectories {
-            let here = directory.split(separator: "/")
-            for (hereIndex, component) in here.enumerated().reversed() {
-                for recordedIndex in recorded.indices.dropLast() where recorded[recordedIndex] == component {
-                    copies.append("/" + (here[...hereIndex] + recorded[(recordedIndex + 1)...]).joined(separator: "/"))
-                }
-            }
-            copies.append((directory == "/" ? "" : directory) + "/" + name)
-        }
-        var seen = Set<String>()
-        return copies.filter { $0 != manifest && seen.insert($0).inserted }
     }
 
     /// Learns where trees moved from the resources this run declares: one recorded at
