@@ -197,9 +197,10 @@ public struct PlanService: Sendable {
             for id in notDeclared {
                 guard let manifest = inventory[id]?.manifest else { continue }
                 if answers[manifest] == nil {
-                    // A recorded file that is gone may have moved with its tree: learnt from
-                    // where the declared resources were recorded, only when needed.
-                    if !relocationsLearned, !ManifestScope.isPresent(manifest) {
+                    // A recorded file that is gone from outside the paths read may have moved
+                    // with its tree: learnt from where the declared resources were recorded, only
+                    // then (a file deleted from a directory given needs none of it).
+                    if !relocationsLearned, !scope.covers(manifest), !ManifestScope.isPresent(manifest) {
                         scope.learnRelocations(desired.resources.lazy.compactMap { resource in
                             guard let current = resource.manifest, let recorded = inventory[resource.id]?.manifest else { return nil }
                             return (recorded, current)

@@ -22,7 +22,7 @@ public struct DeclarationIndex: Sendable {
                 unreadable.append(file)
                 continue
             }
-            let mentionsBallast = Self.contains(bytes, Array("ballast.dev/".utf8))
+            let mentionsBallast = bytes.firstRange(of: Array("ballast.dev/".utf8)) != nil
             let (chunks, diagnostics) = yaml.loadChunks(bytes: bytes, file: UInt32(index)) { root, _ -> (String, String, String?)? in
                 guard root["apiVersion"]?.value.stringValue == ManifestDecoder.apiVersion, let kind = root["kind"]?.value.stringValue,
                       let metadata = root["metadata"]?.value, let name = metadata["name"]?.value.stringValue else { return nil }
@@ -34,16 +34,6 @@ public struct DeclarationIndex: Sendable {
             }
         }
         unreadable.sort()
-    }
-
-    private static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, bytes.count >= needle.count else { return false }
-        var index = 0
-        while let start = bytes[index...].firstIndex(of: first), start + needle.count <= bytes.count {
-            if bytes[start..<(start + needle.count)].elementsEqual(needle) { return true }
-            index = start + 1
-        }
-        return false
     }
 
     /// The first file (by path) with a document declaring `id`: its kind and name, on its site
