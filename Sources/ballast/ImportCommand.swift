@@ -127,26 +127,13 @@ struct ImportCommand: AsyncParsableCommand {
         }
     }
 
-    /// Writes beside, then renames: a crash never leaves half a manifest. Through a link, the
-    /// file it leads to is written and the link stays; an existing file keeps its mode (a
-    /// manifest kept 0600 is never left readable by others), a new one gets the umask's.
+    /// Writes beside, then renames (``AtomicFile``): a crash never leaves half a manifest.
+    /// Through a link, the file it leads to is written and the link stays; an existing file
+    /// keeps its mode (a manifest kept 0600 is never left readable by others), a new one is 0644.
     static func write(_ text: String, to path: String) throws {
         let target = ManifestScope.canonical(path)
         var status = stat()
-        let mode = stat(target, &status) == 0 ? status.st_mode & 0o7777 : 0o666 & ~Self.umaskValue()
-        let temporary = target + ".ballast-import.tmp"
-        // Created private, then given its mode: the text is never readable by more than that.
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]),
-              chmod(temporary, mode) == 0, rename(temporary, target) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
-    }
-
-    private static func umaskValue() -> mode_t {
-        let mask = umask(0o022)
-        umask(mask)
-        return mask
+        try AtomicFile.write(Data(text.utf8), to: target, mode: stat(target, &status) == 0 ? status.st_mode & 0o7777 : 0o644)
     }
 
     private func fail(_ message: String) -> Never {

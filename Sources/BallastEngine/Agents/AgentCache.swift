@@ -73,8 +73,8 @@ public final class AgentCache: Sendable {
     /// may be loading it).
     public func store(_ entry: Entry) throws {
         let previous = self.entry
-        try Self.writeAtomically(Data(entry.manifests.utf8), to: manifestsPath(digest: entry.digest))
-        try Self.writeAtomically(Data(Self.encode(entry).utf8), to: directory + "/current.json")
+        try AtomicFile.write(Data(entry.manifests.utf8), to: manifestsPath(digest: entry.digest))
+        try AtomicFile.write(Data(Self.encode(entry).utf8), to: directory + "/current.json")
         current.withLock { $0 = entry }
         let keep = Set([entry.digest, previous?.digest].compactMap { $0 }.map { $0 + ".yaml" })
         for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where file.hasSuffix(".yaml") && !keep.contains(file) {
@@ -105,33 +105,5 @@ public final class AgentCache: Sendable {
         return Entry(
             generation: Int64(generation), digest: digest, sourceRevision: fields["sourceRevision"]?.stringValue, documents: documents, secrets: secrets,
             receivedAt: received)
-    }
-
-    /// Writes `data` to a temporary file beside `path` (mode 0600), flushes it, and renames it
-    /// over `path`; the directory is flushed too, so the rename survives a power cut.
-    public static func writeAtomically(_ data: Data, to path: String) throws {
-        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary]) }
-        var ok = data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { return false }
-                offset += written
-            }
-            return true
-        }
-        ok = ok && fsync(descriptor) == 0
-        close(descriptor)
-        guard ok, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
-        let directory = open(PathText.deletingLastComponent(path), O_RDONLY)
-        if directory >= 0 {
-            fsync(directory)
-            close(directory)
-        }
     }
 }

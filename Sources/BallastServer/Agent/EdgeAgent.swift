@@ -217,7 +217,7 @@ public actor EdgeAgent {
             generation: answer.generation, digest: answer.digest, sourceRevision: answer.sourceRevision, documents: answer.documents, secrets: answer.secrets, receivedAt: Date())
         let path = cache.directory + "/candidate-\(answer.generation).yaml"
         do {
-            try AgentCache.writeAtomically(Data(candidate.manifests.utf8), to: path)
+            try AtomicFile.write(Data(candidate.manifests.utf8), to: path)
         } catch {
             return "it could not be written to \(path) to be checked: \(error)"
         }
