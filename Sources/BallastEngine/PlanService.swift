@@ -190,7 +190,8 @@ public struct PlanService: Sendable {
         let notDeclared = Planner.undeclared(inventory, declared: desired.resources)
         // Resources whose file was left out of this run's paths, rather than emptied.
         var manifestsNotGiven: [ResourceID: ManifestScope.LeftOut] = [:]
-        if prunes, var scope = ManifestScope.forRun(paths: inputs, fromGit: fromGit) {
+        let runScope = prunes ? ManifestScope.forRun(paths: inputs, fromGit: fromGit) : nil
+        if var scope = runScope {
             // Many resources share a file: each is looked at once.
             var answers: [String: ManifestScope.LeftOut?] = [:]
             var relocationsLearned = false
@@ -212,6 +213,12 @@ public struct PlanService: Sendable {
                 manifestsNotGiven[id] = answers[manifest] ?? nil
             }
             MovedDocuments.lookFor(&manifestsNotGiven, undeclared: notDeclared, scope: scope, inventory: inventory, yaml: loader.yaml)
+        }
+        if prunes {
+            let hidden = HiddenDeclarations(directories: inputs, yaml: loader.yaml)
+            for id in notDeclared where manifestsNotGiven[id] == nil {
+                if let file = hidden.file(declaring: id) { manifestsNotGiven[id] = .declaredInHiddenFile(runScope?.named(file) ?? file) }
+            }
         }
         let undeclared = notDeclared.filter { desired.sites[$0.site] != nil }
         if !undeclared.isEmpty {

@@ -394,4 +394,41 @@ struct GitSourceTests {
         let unreachable = try await cli(["validate", "--git", "file:///nonexistent/repo.git"])
         #expect(unreachable.exitCode == 1 && unreachable.stderr.contains("cannot fetch main from file:///nonexistent/repo.git"), "\(unreachable.stderr)")
     }
+
+    /// A whole repository is read without its hidden names (`.github/workflows/*.yaml` is no
+    /// manifest). A resource applied from a hidden directory named with `--path` is not taken
+    /// for removed when the whole repository is read: a git source records no file, so the
+    /// hidden files are searched; declared nowhere, it is a removal.
+    @Test func aWholeRepositoryPassesOverHiddenNamesAndKeepsWhatTheyDeclare() async throws {
+        try #require(runner.isAvailable, "build the CLI first: swift build")
+        let repository = try GitRepositoryFixture()
+        defer { repository.remove(); directory.remove() }
+        try repository.commit([
+            "site.yaml": site, "a.yaml": bucket("a"), ".infra/b.yaml": bucket("b"),
+            ".github/workflows/ci.yaml": "name: ci\non: [push]\njobs: { b: { runs-on: debian } }\n",
+        ], message: "first")
+        let named = try await cli(["apply", "--auto-approve", "--git", repository.url, "--path", ".", "--path", ".infra"])
+        #expect(named.exitCode == 0 && named.stdout.contains("+ Bucket/b@lab created"), "\(named.stdout)\(named.stderr)")
+        let whole = try await cli(["apply", "--auto-approve", "--git", repository.url])
+        #expect(whole.exitCode == 1, "\(whole.stdout)")
+        #expect(whole.stderr.contains("Bucket/b@lab is not declared in the manifests read, but "), "\(whole.stderr)")
+        #expect(whole.stderr.contains("/.infra/b.yaml declares it, and a directory given does not read what is under a name starting with '.'"), "\(whole.stderr)")
+        #expect(try await world().contains("Bucket/b@lab"), "nothing was deleted")
+
+        // The daemon on the whole repository: a commit moving b into a hidden directory keeps
+        // it past the prune delay; one removing it there removes it.
+        try repository.commit([".infra/b.yaml": nil, "b.yaml": bucket("b")], message: "b in the open")
+        let watch = try await WatchProcess(
+            cli: runner, arguments: ["--git", repository.url, "--interval", "1s", "--prune-delay", "1s", "--state", state], directory: directory.path)
+        defer { watch.process.send(SIGKILL) }
+        let hidden = try repository.commit([".infra/b.yaml": bucket("b"), "b.yaml": nil], message: "b hidden")
+        #expect(try await WatchProcess.eventually { commit(try await manifests(watch)["revision"]) == hidden })
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await world().contains("Bucket/b@lab"), "nothing was deleted")
+        #expect(watch.standardError.contains("/.infra/b.yaml declares it"), "\(watch.standardError)")
+        try repository.commit([".infra/b.yaml": nil], message: "drop b")
+        #expect(try await WatchProcess.eventually { !(try await world().contains("Bucket/b@lab")) }, "declared nowhere: a removal")
+        #expect(try await world().contains("Bucket/a@lab"))
+        #expect(await watch.terminate() == 0)
+    }
 }

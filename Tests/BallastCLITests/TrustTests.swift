@@ -293,6 +293,42 @@ struct TrustTests {
         #expect(removed.exitCode == 0 && removed.stdout.contains("- Bucket/split@s deleted"), "\(removed.stdout)\(removed.stderr)")
     }
 
+    /// A directory given does not read what is under a name starting with `.` (a repository's
+    /// `.github/workflows/*.yaml`, `.git`): a repository's root validates. A resource applied
+    /// from such a file when it was named (or by an older Ballast, which read them) is kept while
+    /// the file exists, and is removed once it is gone and declared nowhere.
+    @Test func hiddenNamesInADirectoryGivenAreNotReadAndNotRemovals() async throws {
+        let workspace = try await appliedWorkspace(["team-a.yaml": bucket("a")])
+        defer { workspace.directory.remove() }
+        workspace.directory.write("manifests/.github/workflows/ci.yaml", "name: ci\non: [push]\njobs: { b: { runs-on: debian } }\n")
+        workspace.directory.write("manifests/.gitlab-ci.yml", "stages: [test]\n")
+        let validated = try await workspace.run(["validate", workspace.manifests])
+        #expect(validated.exitCode == 0, "\(validated.stderr)")
+        // Applied from a hidden directory named itself; then the tree is applied as a whole.
+        workspace.directory.write("manifests/.team/b.yaml", bucket("b"))
+        let named = try await workspace.run(["apply", workspace.manifests, workspace.manifests + "/.team", "--auto-approve"])
+        #expect(named.exitCode == 0 && named.stdout.contains("+ Bucket/b@s created"), "\(named.stdout)\(named.stderr)")
+        let tree = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(tree.exitCode == 1, "\(tree.stdout)")
+        #expect(tree.stderr.contains("manifests/.team/b.yaml, which still exists and was not given: it is kept"), "\(tree.stderr)")
+        #expect(tree.stderr.contains("does not read what is under a name starting with '.'"), "\(tree.stderr)")
+        #expect(try await workspace.worldCount() == 2, "nothing was deleted")
+        // Moved to another hidden file: found there, kept.
+        try FileManager.default.moveItem(atPath: workspace.manifests + "/.team/b.yaml", toPath: workspace.manifests + "/.team/b2.yaml")
+        let moved = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(moved.exitCode == 1 && moved.stderr.contains("manifests/.team/b2.yaml, which was not given, declares it now"), "\(moved.stdout)\(moved.stderr)")
+        #expect(try await workspace.worldCount() == 2, "nothing was deleted")
+        // Gone, and declared nowhere under the directory given: a removal.
+        try FileManager.default.removeItem(atPath: workspace.manifests + "/.team/b2.yaml")
+        let removed = try await workspace.run(["apply", workspace.manifests, "--auto-approve"])
+        #expect(removed.exitCode == 0 && removed.stdout.contains("- Bucket/b@s deleted"), "\(removed.stdout)\(removed.stderr)")
+        // A directory holding only hidden manifests says why nothing was read.
+        let onlyHidden = workspace.directory.file("only-hidden")
+        workspace.directory.write("only-hidden/.estate.yaml", bucket("c"))
+        let nothing = try await workspace.run(["validate", onlyHidden])
+        #expect(nothing.exitCode == 1 && nothing.stderr.contains("no *.yaml or *.yml files in this directory (only hidden ones"), "\(nothing.stderr)")
+    }
+
     /// The repository moved (or was cloned again, or is checked out on another machine sharing
     /// the state): team-b's recorded file is gone from where it was, but the checkout in hand
     /// has it. Leaving it out is not removing it; removing it there is.

@@ -9,10 +9,17 @@ import Glibc
 /// would read as removed, and be pruned. (Foundation's directory enumerator skipped one it
 /// could not open without a word.) Links to directories are not followed, as before; each is
 /// named, so that a link someone expected to be read is not a silent no-op.
+///
+/// Names that start with `.` are not looked at (``isHidden(_:)``): a repository's `.git`,
+/// `.github/workflows/*.yaml`, `.gitlab-ci.yml`, `.pre-commit-config.yaml`, a state directory
+/// `.ballast` kept beside the manifests, an editor's `.#name.yaml` lock, a Kubernetes volume's
+/// `..data`. A shell's `*.yaml` leaves them out too, and Flux's source-controller ignores its
+/// version-control and CI files the same way. A hidden file or directory named on the command
+/// line is read.
 public struct ManifestDirectoryWalk: Sendable {
     /// Every `*.yaml` and `*.yml` entry that is not a directory, whatever it is, so that one that
     /// cannot be read (a named pipe, a link to nothing) is reported when read rather than left
-    /// out. Editor lock links (`.#name.yaml`) are the exception. Sorted.
+    /// out; hidden ones are the exception. Sorted.
     public private(set) var files: [String] = []
     /// Every directory under the walked one (not itself), sorted: where watch mode looks.
     public private(set) var directories: [String] = []
@@ -25,12 +32,19 @@ public struct ManifestDirectoryWalk: Sendable {
     /// Sorted.
     public private(set) var undecodableNames: [String] = []
 
+    /// How many hidden `*.yaml` and `*.yml` files were passed over (when not ``includesHidden``),
+    /// counting only those in directories that were looked into.
+    public private(set) var hiddenManifests = 0
+
     /// Whether the walk stopped at its `limit` of entries, short of the whole tree.
     public private(set) var isTruncated = false
 
     /// - Parameter limit: the most directory entries looked at; past it the walk stops and says
     ///   so (``isTruncated``). For a look around that must stay cheap wherever it lands.
-    public init(_ directory: String, limit: Int = .max) {
+    /// - Parameter includesHidden: whether names starting with `.` are looked at too: for a
+    ///   search of everything a document may have been moved to, not for what a run reads.
+    ///   A `.git` is never looked into: git's own files are no manifests, and many.
+    public init(_ directory: String, limit: Int = .max, includesHidden: Bool = false) {
         var pending = [directory]
         var seen = 0
         while let current = pending.popLast() {
@@ -50,6 +64,10 @@ public struct ManifestDirectoryWalk: Sendable {
                 }
                 if name == "." || name == ".." { continue }
                 seen += 1
+                if !includesHidden || name == ".git", Self.isHidden(name) {
+                    if name.hasSuffix(".yaml") || name.hasSuffix(".yml") { hiddenManifests += 1 }
+                    continue
+                }
                 let full = current.hasSuffix("/") ? current + name : current + "/" + name
                 var type = Int32(entry.pointee.d_type)
                 if type == Int32(DT_UNKNOWN) {
@@ -83,5 +101,17 @@ public struct ManifestDirectoryWalk: Sendable {
         linkedDirectories.sort()
         undecodableNames.sort()
         unreadable.sort { $0.path < $1.path }
+    }
+
+    /// Whether a directory entry's name is hidden from walks: it starts with `.`.
+    public static func isHidden(_ name: some StringProtocol) -> Bool {
+        name.hasPrefix(".")
+    }
+
+    /// Whether a walk of `directory` passes over `path` (a path under it): a component after
+    /// `directory` is hidden.
+    public static func passesOver(_ path: String, walking directory: String) -> Bool {
+        guard path != directory, PathText.isWithin(path, directory) else { return false }
+        return path.dropFirst(directory.count).split(separator: "/").contains { isHidden($0) }
     }
 }

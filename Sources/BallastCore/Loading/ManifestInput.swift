@@ -58,7 +58,10 @@ public struct ManifestInput: Sendable {
                 for link in walk.linkedDirectories {
                     diagnostics.append(.warning("\(link): a link to a directory, not followed; name the directory itself to read the manifests in it", at: nil))
                 }
-                if files.isEmpty && walk.unreadable.isEmpty && walk.undecodableNames.isEmpty { diagnostics.append(.error("\(path): no *.yaml or *.yml files in this directory", at: nil)) }
+                if files.isEmpty && walk.unreadable.isEmpty && walk.undecodableNames.isEmpty {
+                    let hidden = walk.hiddenManifests > 0 ? " (only hidden ones, whose names start with '.': name such a file to read it)" : ""
+                    diagnostics.append(.error("\(path): no *.yaml or *.yml files in this directory\(hidden)", at: nil))
+                }
             } else {
                 files = [path]
             }

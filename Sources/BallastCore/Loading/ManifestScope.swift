@@ -43,6 +43,10 @@ public struct ManifestScope: Sendable {
         /// its document moved out of a file given), found by reading the files beside the ones
         /// given.
         case declaredInFileNotGiven(String)
+        /// A file under a directory given declares it, but under a hidden name
+        /// (``ManifestDirectoryWalk/isHidden(_:)``), which the directory's walk passes over: an
+        /// older Ballast read such files, and a git source's whole repository has them.
+        case declaredInHiddenFile(String)
         /// Its file is gone, and the directory it was in was not read (the run named files, not
         /// that directory): the file may have been renamed, split or moved to a file not given.
         /// `directoryExists` is false when that directory is gone too (a removed checkout, or
@@ -93,10 +97,10 @@ public struct ManifestScope: Sendable {
         (fromGit ? nil : resource.manifest) ?? previous
     }
 
-    /// Whether `manifest` (a canonical path) is one of the given files or inside a given
-    /// directory.
+    /// Whether `manifest` (a canonical path) is one of the given files or read as part of a
+    /// given directory (not under a hidden name there: ``ManifestDirectoryWalk/isHidden(_:)``).
     public func covers(_ manifest: String) -> Bool {
-        roots.contains { PathText.isWithin(manifest, $0) }
+        roots.contains { PathText.isWithin(manifest, $0) && !ManifestDirectoryWalk.passesOver(manifest, walking: $0) }
     }
 
     /// Why a resource no manifest read declares, recorded as applied from `manifest`, is not
@@ -135,16 +139,17 @@ public struct ManifestScope: Sendable {
     }
 
     /// The manifest files under `directory` (one of ``checkoutDirectories``) that were not
-    /// given: where a file gone from it may have gone. Nil when they cannot all be known: not
+    /// given, hidden ones too: where a file gone from it may have gone. (A hidden file is not
+    /// read with its directory, but a document may have been moved to one.) Nil when they
+    /// cannot all be known: not
     /// such a directory, something under it that cannot be read or is a link to a directory,
     /// or a tree too large to look through at once (more than 100,000 entries).
     public func unreadManifests(under directory: String) -> [String]? {
         guard checkoutDirectories.contains(directory) else { return nil }
         if let known = unread.lists.withLock({ $0[directory] }) { return known }
-        let walk = ManifestDirectoryWalk(directory, limit: 100_000)
-        let given = Set(roots)
+        let walk = ManifestDirectoryWalk(directory, limit: 100_000, includesHidden: true)
         let complete = !walk.isTruncated && walk.unreadable.isEmpty && walk.undecodableNames.isEmpty && walk.linkedDirectories.isEmpty
-        let list = complete ? walk.files.filter { !given.contains(Self.canonical($0)) } : nil
+        let list = complete ? walk.files.filter { !covers(Self.canonical($0)) } : nil
         unread.lists.withLock { $0[directory] = .some(list) }
         return list
     }
@@ -154,7 +159,7 @@ public struct ManifestScope: Sendable {
     /// every manifest file was given (``isGivenInFull(_:)``).
     public func wasReadWhole(_ path: String) -> Bool {
         checkoutDirectories.contains { directory in
-            PathText.isWithin(path, directory) && (roots.contains(directory) || isGivenInFull(directory))
+            PathText.isWithin(path, directory) && (roots.contains(directory) && !ManifestDirectoryWalk.passesOver(path, walking: directory) || isGivenInFull(directory))
         }
     }
 
@@ -179,7 +184,8 @@ public struct ManifestScope: Sendable {
             .map { $0.to + manifest.dropFirst($0.from.count) }
     }
 
-    private static func isDirectory(_ path: String) -> Bool {
+    /// Whether `path` is a directory (or may be one: it cannot be looked at).
+    public static func isDirectory(_ path: String) -> Bool {
         var status = stat()
         return stat(path, &status) == 0 ? (status.st_mode & S_IFMT) == S_IFDIR : errno != ENOENT && errno != ENOTDIR
     }

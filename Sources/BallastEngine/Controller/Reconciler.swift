@@ -83,16 +83,26 @@ public struct Reconciler: Sendable {
         public let watchedFiles: [String]
         /// What a prune checks a resource's recorded manifest against: nil for a git source.
         public let scope: ManifestScope?
+        /// What hidden files under the directories loaded declare, read on the first question.
+        public let hidden: HiddenDeclarations
 
         public init(_ state: DesiredState, secrets: [ReferenceExpression: String], revision: SourceRevision? = nil, loadedFrom: [String] = []) {
             self.revision = revision
             self.loadedFrom = loadedFrom
             scope = ManifestScope.forRun(paths: loadedFrom, fromGit: revision != nil)
+            hidden = HiddenDeclarations(directories: loadedFrom)
             self.state = state
             self.byID = state.resourcesByID
             self.secrets = secrets
             self.dependents = state.graph.dependents
             self.watchedFiles = DesiredChanges.watchedFiles(of: state, secrets: secrets)
+        }
+
+        /// Why `entry`, which these manifests do not declare, may still be declared in a file
+        /// they were not read from (``DeletionRule/Hold/manifestNotGiven(_:)``); nil: a removal.
+        public func leftOut(_ entry: InventoryEntry) -> ManifestScope.LeftOut? {
+            if let leftOut = scope?.notGiven(entry.manifest) { return leftOut }
+            return hidden.file(declaring: entry.id).map { .declaredInHiddenFile(scope?.named($0) ?? $0) }
         }
     }
 
@@ -202,7 +212,7 @@ public struct Reconciler: Sendable {
             DeletionRule.decide(.init(
                 id: id, request: .prune, recorded: entry.recordedPolicy, sites: desired.state.sites,
                 siteUnavailable: siteUnavailable, exists: exists, sourceSettled: desired.admittedPrunes.contains(id),
-                manifestNotGiven: desired.scope?.notGiven(entry.manifest)))
+                manifestNotGiven: desired.leftOut(entry)))
         }
         // What the rule says before observing (policy, site, settled source) holds either way.
         if case .keep(let hold) = decide() { return Self.outcome(of: hold, id: id) }

@@ -520,7 +520,7 @@ public actor WatchController {
             guard let entry = inventory[id] else { return false }
             return DeletionRule.decide(.init(
                 id: id, request: .prune, recorded: entry.recordedPolicy, sites: desired?.state.sites ?? [:], exists: true,
-                manifestNotGiven: desired?.scope?.notGiven(entry.manifest))).deletesInTheWorld
+                manifestNotGiven: desired?.leftOut(entry))).deletesInTheWorld
         }
         // Re-read after the inventory read: a reload may have come in meanwhile.
         guard fingerprintNow() == fingerprint, candidates == undeclaredManaged() else {
