@@ -45,7 +45,8 @@ public struct ManifestScope: Sendable {
         case declaredInFileNotGiven(String)
         /// A file under a directory given declares it, but under a hidden name
         /// (``ManifestDirectoryWalk/isHidden(_:)``), which the directory's walk passes over: an
-        /// older Ballast read such files, and a git source's whole repository has them.
+        /// older Ballast read such files, and a git source's whole repository has them
+        /// (``HiddenDeclarations``).
         case declaredInHiddenFile(String)
         /// Its file is gone, and the directory it was in was not read (the run named files, not
         /// that directory): the file may have been renamed, split or moved to a file not given.
@@ -97,10 +98,13 @@ public struct ManifestScope: Sendable {
         (fromGit ? nil : resource.manifest) ?? previous
     }
 
-    /// Whether `manifest` (a canonical path) is one of the given files or read as part of a
-    /// given directory (not under a hidden name there: ``ManifestDirectoryWalk/isHidden(_:)``).
+    /// Whether `manifest` (a canonical path) is one of the given files or inside a given
+    /// directory. (Under a hidden name there too: a directory's walk passes over those names,
+    /// but reads a file through a link whose real path has one — a Kubernetes volume's
+    /// `estate.yaml -> ..data/estate.yaml` — and a resource a hidden file still declares is kept
+    /// by ``HiddenDeclarations``, which asks the files themselves.)
     public func covers(_ manifest: String) -> Bool {
-        roots.contains { PathText.isWithin(manifest, $0) && !ManifestDirectoryWalk.passesOver(manifest, walking: $0) }
+        roots.contains { PathText.isWithin(manifest, $0) }
     }
 
     /// Why a resource no manifest read declares, recorded as applied from `manifest`, is not
@@ -139,9 +143,8 @@ public struct ManifestScope: Sendable {
     }
 
     /// The manifest files under `directory` (one of ``checkoutDirectories``) that were not
-    /// given, hidden ones too: where a file gone from it may have gone. (A hidden file is not
-    /// read with its directory, but a document may have been moved to one.) Nil when they
-    /// cannot all be known: not
+    /// given, hidden ones too (a document may have been moved to one): where a file gone from
+    /// it may have gone. Nil when they cannot all be known: not
     /// such a directory, something under it that cannot be read or is a link to a directory,
     /// or a tree too large to look through at once (more than 100,000 entries).
     public func unreadManifests(under directory: String) -> [String]? {
@@ -159,7 +162,7 @@ public struct ManifestScope: Sendable {
     /// every manifest file was given (``isGivenInFull(_:)``).
     public func wasReadWhole(_ path: String) -> Bool {
         checkoutDirectories.contains { directory in
-            PathText.isWithin(path, directory) && (roots.contains(directory) && !ManifestDirectoryWalk.passesOver(path, walking: directory) || isGivenInFull(directory))
+            PathText.isWithin(path, directory) && (roots.contains(directory) || isGivenInFull(directory))
         }
     }
 

@@ -90,17 +90,11 @@ public enum DeletionRule {
             }
         }
 
-        /// For a file under a hidden name, which a directory given does not read.
-        private static func hiddenNote(_ manifest: String) -> String {
-            manifest.split(separator: "/").contains { ManifestDirectoryWalk.isHidden($0) && $0 != ".." }
-                ? " (a directory given does not read what is under a name starting with '.': name the file or that directory itself)" : ""
-        }
-
         public func message(for id: ResourceID, request: Request) -> String {
             switch self {
             case .declared: "\(id) is still declared"
             case .manifestNotGiven(.fileNotGiven(let manifest)):
-                "\(id) is not declared in the manifests given, but it was last applied from \(manifest), which still exists and was not given: it is kept; give that file (or its directory) too, so that what it declares is read, or delete the file\(Self.hiddenNote(manifest))"
+                "\(id) is not declared in the manifests given, but it was last applied from \(manifest), which still exists and was not given: it is kept; give that file (or its directory) too, so that what it declares is read, or delete the file"
             case .manifestNotGiven(.declaredInFileNotGiven(let manifest)):
                 "\(id) is not declared in the manifests given, but \(manifest), which was not given, declares it now (renamed, split or moved there from the file it was last applied from): it is kept; give that file (or its directory) too"
             case .manifestNotGiven(.declaredInHiddenFile(let manifest)):
