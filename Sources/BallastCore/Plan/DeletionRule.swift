@@ -98,7 +98,7 @@ public enum DeletionRule {
             case .manifestNotGiven(.declaredInFileNotGiven(let manifest)):
                 "\(id) is not declared in the manifests given, but \(manifest), which was not given, declares it now (renamed, split or moved there from the file it was last applied from): it is kept; give that file (or its directory) too"
             case .manifestNotGiven(.declaredInHiddenFile(let manifest)):
-                "\(id) is not declared in the manifests read, but \(manifest) declares it, and a directory given does not read what is under a name starting with '.': it is kept; name that file (or its directory) too, or move it to a name that does not start with '.'"
+                "\(id) is not declared in the manifests read, but \(manifest) declares it, and a directory given does not read what is under a name starting with '.': it is kept; name that file (or its directory) too, move it to a name that does not start with '.', or delete it if it is a stale copy"
             case .manifestNotGiven(.goneFromDirectoryNotGiven(let manifest, let directory, directoryExists: true)):
                 "\(id) is not declared in the manifests given, and \(manifest), the file it was last applied from, is gone, but its directory \(directory) was not given: the file may have been renamed or moved, so it is kept; give the directory, so that what it holds now is read (or the file that declares it now)"
             case .manifestNotGiven(.goneFromDirectoryNotGiven(let manifest, let directory, directoryExists: false)):
