@@ -33,7 +33,7 @@ struct ImportCommand: AsyncParsableCommand {
         // A manifest written outside the paths later runs read would leave the adopted resource
         // managed but undeclared: the next apply of PATHS would prune it.
         guard Self.isCovered(to, by: manifests.paths) else {
-            throw ValidationError("--to \(to) is not inside the manifest paths (\(manifests.paths.joined(separator: ", "))): write the manifest where later plans read it, or the next apply would delete what was imported")
+            throw ValidationError("--to \(to) is not inside the manifest paths (\(manifests.paths.joined(separator: ", "))), or is under a name starting with '.', which a directory's walk passes over: write the manifest where later plans read it, or the next apply would delete what was imported")
         }
     }
 
@@ -48,7 +48,9 @@ struct ImportCommand: AsyncParsableCommand {
             let base = absolute(path)
             var isDirectory: ObjCBool = false
             if target == base { return true }
+            // A directory's walk passes over hidden names: a file under one is not read with it.
             return FileManager.default.fileExists(atPath: base, isDirectory: &isDirectory) && isDirectory.boolValue && target.hasPrefix(base.hasSuffix("/") ? base : base + "/")
+                && !ManifestDirectoryWalk.passesOver(target, walking: base)
         }
     }
 

@@ -61,6 +61,9 @@ struct SprawlTests {
         let outside = try await workspace.run(["import", "Database/billing@cloud-a", workspace.manifests, "--to", workspace.directory.file("elsewhere.yaml")])
         #expect(outside.exitCode == 64 && outside.stderr.contains("is not inside the manifest paths"), "\(outside.stderr)")
         #expect(!FileManager.default.fileExists(atPath: workspace.directory.file("elsewhere.yaml")))
+        // So is a hidden name in the directory given: its walk passes over it.
+        let hidden = try await workspace.run(["import", "Database/billing@cloud-a", workspace.manifests, "--to", workspace.manifests + "/.imported.yaml"])
+        #expect(hidden.exitCode == 64 && hidden.stderr.contains("is not inside the manifest paths"), "\(hidden.stderr)")
         // Imported through a link into a file kept private: the link stays, and so does the mode.
         let target = workspace.manifests + "/imported.yaml"
         let shared = workspace.directory.file("shared/imported.yaml")
