@@ -217,7 +217,7 @@ public struct PlanService: Sendable {
         if prunes {
             let hidden = HiddenDeclarations(directories: inputs, yaml: loader.yaml)
             for id in notDeclared where manifestsNotGiven[id] == nil {
-                if let file = hidden.file(declaring: id) { manifestsNotGiven[id] = .declaredInHiddenFile(runScope?.named(file) ?? file) }
+                manifestsNotGiven[id] = hidden.leftOut(id) { runScope?.named($0) ?? $0 }
             }
         }
         let undeclared = notDeclared.filter { desired.sites[$0.site] != nil }

@@ -21,6 +21,12 @@ public final class HiddenDeclarations: Sendable {
         self.yaml = yaml
     }
 
+    /// Why `id`, which the files read do not declare, is not a removal: a hidden file declares
+    /// it (named by `named`, as errors name files); nil when none does.
+    public func leftOut(_ id: ResourceID, named: (String) -> String = { $0 }) -> ManifestScope.LeftOut? {
+        file(declaring: id).map { .declaredInHiddenFile(named($0)) }
+    }
+
     /// The first hidden file (by path) with a document declaring `id`.
     public func file(declaring id: ResourceID) -> String? {
         guard !directories.isEmpty else { return nil }

@@ -102,7 +102,7 @@ public struct Reconciler: Sendable {
         /// they were not read from (``DeletionRule/Hold/manifestNotGiven(_:)``); nil: a removal.
         public func leftOut(_ entry: InventoryEntry) -> ManifestScope.LeftOut? {
             if let leftOut = scope?.notGiven(entry.manifest) { return leftOut }
-            return hidden.file(declaring: entry.id).map { .declaredInHiddenFile(scope?.named($0) ?? $0) }
+            return hidden.leftOut(entry.id) { scope?.named($0) ?? $0 }
         }
     }
 
